@@ -1,0 +1,380 @@
+"""The contracts every plug-in meets: the one place they are defined.
+
+Data flow: a ``Dataset`` family builds named ``Split`` arrays; the training loop cuts them
+into ``Batch`` es; a ``Network`` maps a batch to ``NetOutput``; a ``Method`` maps
+(network, batch, state) to (loss, scalars); a ``RunConfig`` names one run and a run
+record (``benchmark.records``) stores what it produced.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+
+class ContractError(ValueError):
+    """A plug-in or a user input breaks a contract; the message names the culprit."""
+
+
+# --------------------------------------------------------------------------- batches
+@dataclass(frozen=True)
+class Batch:
+    """One minibatch, resident on the run's device.
+
+    x: images (B,C,H,W) float in [0,1]; y: labels (B,) int64;
+    saliency: human / ground-truth saliency (B,1,H,W) in [0,1], or None when the dataset
+    has none; annotated: (B,) bool, which samples carry a real annotation (annotation may
+    cover only part of a training set; unannotated rows of ``saliency`` are zeros).
+    """
+
+    x: Tensor
+    y: Tensor
+    saliency: Tensor | None = None
+    annotated: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.annotated is None:
+            flag = self.saliency is not None
+            object.__setattr__(
+                self, "annotated", torch.full((self.y.shape[0],), flag, dtype=torch.bool, device=self.y.device)
+            )
+
+    @property
+    def size(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def any_annotated(self) -> bool:
+        return self.saliency is not None and bool(self.annotated.any())
+
+
+# --------------------------------------------------------------------------- networks
+@dataclass(frozen=True)
+class NetOutput:
+    """What every architecture returns.
+
+    logits (B,K); embedding (B,D): pooled penultimate features (SAGE's latent space);
+    feature_map (B,D',h,w): the last spatial map that feeds the pooling (CAM / Grad-CAM).
+    """
+
+    logits: Tensor
+    embedding: Tensor
+    feature_map: Tensor
+
+
+class Network(nn.Module):
+    """Base class of every architecture wrapper.
+
+    Subclasses implement ``forward(x) -> NetOutput`` and ``classifier_weight`` and set
+    ``exact_cam``: True when the head is global-average-pool -> linear on ``feature_map``
+    (then the class activation map is exact, Zhou et al. CVPR 2016, Eq. 2), False when it
+    is not (then ``cam`` is Grad-CAM, Selvaraju et al. ICCV 2017, Eq. 1-2).
+    """
+
+    exact_cam: ClassVar[bool] = True
+    num_classes: int
+
+    @property
+    def classifier_weight(self) -> Tensor:  # (K, D')
+        raise NotImplementedError
+
+    def cam(self, out: NetOutput, target: Tensor) -> Tensor:
+        """Differentiable class activation map (B,h,w) of class ``target`` (B,), unrectified.
+
+        Exact CAM: sum_k w[c,k] * A_k.  Grad-CAM: sum_k mean_ij(d y_c / d A_k) * A_k,
+        built with ``create_graph=True`` so a loss on it trains the network. Consumers apply
+        their own ReLU / normalization. For a GAP->linear head Grad-CAM = CAM / (h*w).
+        """
+        fmap = out.feature_map
+        if self.exact_cam:
+            weights = self.classifier_weight[target]  # (B, D')
+        else:
+            score = out.logits.gather(1, target[:, None]).sum()
+            grads = torch.autograd.grad(score, fmap, create_graph=True)[0]
+            weights = grads.mean(dim=(2, 3))
+        return torch.einsum("bkhw,bk->bhw", fmap, weights)
+
+
+# --------------------------------------------------------------------------- methods
+_SCALAR_TYPES = (bool, int, float, str)
+
+
+@dataclass(frozen=True)
+class HParam:
+    """A declared hyperparameter: default, one-line meaning, optional allowed values."""
+
+    default: Any
+    help: str
+    choices: tuple | None = None
+
+    def validate(self, name: str, value: Any, owner: str) -> Any:
+        """Return ``value`` coerced to the default's type, or raise naming the culprit."""
+        kind = type(self.default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is not type(value):
+            raise ContractError(
+                f"{owner}: hyperparameter '{name}' expects {kind.__name__}, got {value!r} ({type(value).__name__})"
+            )
+        if kind is float and not math.isfinite(value):
+            raise ContractError(f"{owner}: hyperparameter '{name}' must be finite, got {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise ContractError(
+                f"{owner}: hyperparameter '{name}' must be one of {list(self.choices)}, got {value!r}"
+            )
+        return value
+
+
+def resolve_hparams(declared: Mapping[str, HParam], overrides: Mapping[str, Any], owner: str) -> dict[str, Any]:
+    """Defaults updated by ``overrides``; unknown names fail with the list of known ones."""
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise ContractError(
+            f"{owner}: unknown hyperparameter(s) {unknown}; known: {sorted(declared)}"
+        )
+    return {name: hp.validate(name, overrides.get(name, hp.default), owner) for name, hp in declared.items()}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Theoretical cost of one training step, in passes over the batch.
+
+    forward: forward passes; backward: full backward passes (parameters and activations,
+    about 2 forwards); input_backward: backward passes that only need the input gradient
+    (about 1 forward). ERM is Cost(forward=1, backward=1).
+    """
+
+    forward: float
+    backward: float
+    input_backward: float = 0.0
+
+    def seconds(self, forward_s: float, backward_s: float, input_backward_s: float | None = None) -> float:
+        """Predicted step time from measured unit costs (input-only backward defaults to a forward)."""
+        ib = forward_s if input_backward_s is None else input_backward_s
+        return self.forward * forward_s + self.backward * backward_s + self.input_backward * ib
+
+    def in_forward_units(self) -> float:
+        """The METHODS.md unit count: F per forward, 2F per backward, 1F per input-only backward."""
+        return self.forward + 2 * self.backward + self.input_backward
+
+
+@dataclass
+class TrainState:
+    """What a method may read (and SMOOT may adapt) during training."""
+
+    epoch: int
+    step: int
+    epochs: int
+    device: torch.device
+    generator: torch.Generator  # the method's own random stream (masking noise, ...)
+    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch curves so far
+
+
+class Method:
+    """Base class of a training method (a loss over a batch).
+
+    Subclasses declare ``name``, ``citation``, ``hparams``, ``cost`` and
+    ``needs_annotations`` on the class and implement ``loss``. The training loop owns
+    ``backward`` and the optimizer step. Hyperparameters become attributes.
+    """
+
+    name: ClassVar[str] = ""
+    citation: ClassVar[str] = ""
+    needs_annotations: ClassVar[bool] = False
+    cost: ClassVar[Cost] = Cost(forward=1, backward=1)
+    hparams: ClassVar[dict[str, HParam]] = {}
+
+    def __init__(self, **overrides: Any) -> None:
+        self.config = resolve_hparams(self.hparams, overrides, owner=f"method '{self.name}'")
+        for key, value in self.config.items():
+            setattr(self, key, value)
+
+    def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor | float]]:
+        raise NotImplementedError
+
+    def on_epoch_end(self, state: TrainState) -> dict[str, float]:
+        """Called after every epoch; returns scalars to log in the per-epoch curves."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Mutable method state to checkpoint (SMOOT's controller); JSON-serializable."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- datasets
+@dataclass
+class Split:
+    """One named split as arrays: x uint8 (N,C,H,W); y int64 (N,);
+    saliency float32 (N,1,H,W) in [0,1] or None; annotated bool (N,) or None;
+    extras: further per-sample arrays (decoy masks, generator ids), first axis N."""
+
+    x: np.ndarray
+    y: np.ndarray
+    saliency: np.ndarray | None = None
+    annotated: np.ndarray | None = None
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.y)
+        if self.x.ndim != 4 or self.x.shape[0] != n:
+            raise ContractError(f"split images must be (N,C,H,W) with N={n}, got {self.x.shape}")
+        if self.x.dtype != np.uint8:
+            raise ContractError(f"split images must be uint8, got {self.x.dtype}")
+        if self.saliency is not None:
+            want = (n, 1, *self.x.shape[2:])
+            if self.saliency.shape != want:
+                raise ContractError(f"saliency must have shape {want}, got {self.saliency.shape}")
+            if self.annotated is None:
+                self.annotated = np.ones(n, dtype=bool)
+        for key, arr in self.extras.items():
+            if arr.shape[0] != n:
+                raise ContractError(f"extra '{key}' has {arr.shape[0]} rows, split has {n}")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"x": self.x, "y": self.y}
+        if self.saliency is not None:
+            out["saliency"] = self.saliency
+            out["annotated"] = self.annotated
+        out.update({f"extra.{k}": v for k, v in self.extras.items()})
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "Split":
+        extras = {k[len("extra."):]: v for k, v in arrays.items() if k.startswith("extra.")}
+        return cls(
+            x=arrays["x"], y=arrays["y"], saliency=arrays.get("saliency"),
+            annotated=arrays.get("annotated"), extras=extras,
+        )
+
+
+@dataclass
+class DatasetBundle:
+    """A built dataset: named splits, class names and its manifest (sizes, checksums, parameters)."""
+
+    splits: dict[str, Split]
+    classes: list[str]
+    manifest: dict[str, Any]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def has_saliency(self) -> bool:
+        return self.splits["train"].saliency is not None and bool(self.splits["train"].annotated.any())
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.splits["train"].x.shape[1:])  # type: ignore[return-value]
+
+
+class Dataset:
+    """Base class of a dataset family: declared construction parameters and ``build``.
+
+    ``build(params, rng)`` returns a ``DatasetBundle`` with at least the splits ``train``,
+    ``val`` and one test split; it must be deterministic given ``params`` (use ``rng``).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    params: ClassVar[dict[str, HParam]] = {}
+
+    def resolve(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        return resolve_hparams(self.params, overrides, owner=f"dataset '{self.name}'")
+
+    def build(self, params: Mapping[str, Any]) -> DatasetBundle:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- runs
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that identifies one run; its canonical JSON hashes to the run id.
+
+    The device is not part of the identity (a record says where it ran).
+    """
+
+    method: str
+    dataset: str
+    arch: str
+    seed: int = 0
+    epochs: int = 5
+    batch_size: int = 64
+    method_params: dict[str, Any] = field(default_factory=dict)
+    dataset_params: dict[str, Any] = field(default_factory=dict)
+    arch_params: dict[str, Any] = field(default_factory=dict)
+    optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adam", "lr": 1e-3, "weight_decay": 0.0})
+    schedule: dict[str, Any] = field(default_factory=lambda: {"name": "constant"})
+    eval_batch_size: int = 512
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ContractError(f"run config: unknown field(s) {unknown}; known: {sorted(names)}")
+        return cls(**dict(data))
+
+
+RECORD_SCHEMA = 1
+TIMING_FIELDS = ("timing", "memory", "environment", "created")  # allowed to differ between reruns
+
+
+@dataclass
+class RunRecord:
+    """One run's result document (JSON, one file per run, named by ``run_id``).
+
+    status: "ok" or "failed"; metrics: {split: {metric: value}}; curves: per-epoch lists;
+    timing: seconds (total, train, eval, per epoch); memory: peak bytes and how measured;
+    environment: python/torch/device/commit; fingerprint: sha256 of the method, dataset,
+    architecture and core code; artifacts: paths relative to the record (probe maps, ...);
+    error: exception and traceback of a failed run.
+    """
+
+    run_id: str
+    config: dict[str, Any]
+    status: str = "ok"
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    curves: dict[str, list] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    fingerprint: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    created: str = ""
+    schema: int = RECORD_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "record") -> "RunRecord":
+        if not isinstance(data, Mapping):
+            raise ContractError(f"{source}: not a JSON object")
+        if data.get("schema") != RECORD_SCHEMA:
+            raise ContractError(f"{source}: schema {data.get('schema')!r} is not {RECORD_SCHEMA}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = sorted({"run_id", "config", "status"} - set(data))
+        unknown = sorted(set(data) - names)
+        if missing or unknown:
+            raise ContractError(f"{source}: missing field(s) {missing}, unknown field(s) {unknown}")
+        if data["status"] not in ("ok", "failed"):
+            raise ContractError(f"{source}: status must be 'ok' or 'failed', got {data['status']!r}")
+        return cls(**dict(data))

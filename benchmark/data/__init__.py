@@ -1,0 +1,1 @@
+"""Data: dataset families build splits; the store saves, finds and loads them."""

@@ -1,0 +1,38 @@
+"""The handwritten digits that ship with scikit-learn (1,797 real 8x8 scans, UCI optdigits),
+upsampled onto an MNIST-like canvas, and a stratified split shared by the digit datasets."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def load_digits_canvas(image_size: int = 28, digit_size: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Digits as float32 (N,1,S,S) in [0,1], bilinearly upsampled to ``digit_size`` and centred, and labels."""
+    from sklearn.datasets import load_digits
+
+    if not 4 <= digit_size <= image_size:
+        raise ValueError(f"digit_size must be in [4, image_size={image_size}], got {digit_size}")
+    digits = load_digits()
+    small = torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None]
+    big = F.interpolate(small, size=(digit_size, digit_size), mode="bilinear", align_corners=False).clamp_(0, 1)
+    canvas = torch.zeros(len(small), 1, image_size, image_size)
+    top = (image_size - digit_size) // 2
+    canvas[:, :, top:top + digit_size, top:top + digit_size] = big
+    return canvas.numpy(), digits.target.astype(np.int64)
+
+
+def stratified_split(labels: np.ndarray, fractions: dict[str, float], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Indices per split name, each class divided in the given proportions (the last split takes the rest)."""
+    names = list(fractions)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for label in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == label))
+        bounds = np.round(np.cumsum([fractions[n] for n in names[:-1]]) * len(idx)).astype(int)
+        for name, chunk in zip(names, np.split(idx, bounds)):
+            parts[name].append(chunk)
+    return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)

@@ -1,0 +1,25 @@
+"""Architectures: every one returns ``NetOutput`` and gives a differentiable CAM.
+
+Import side effect: registers the built-in architectures in ``benchmark.registry.ARCHS``.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..contracts import Network, resolve_hparams
+from ..registry import ARCHS
+from . import simple_cnn, torchvision_cnns, vit  # noqa: F401  (registration)
+
+
+def build_network(
+    name: str, in_channels: int, num_classes: int, image_size: int, overrides: Mapping[str, Any] | None = None
+) -> Network:
+    """Instantiate architecture ``name`` for the given input shape and number of classes."""
+    cls = ARCHS.get(name)
+    params = resolve_hparams(cls.params, overrides or {}, owner=f"arch '{name}'")
+    return cls(in_channels=in_channels, num_classes=num_classes, image_size=image_size, **params)
+
+
+def arch_params(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The resolved (defaults + overrides) parameters of architecture ``name``."""
+    return resolve_hparams(ARCHS.get(name).params, overrides or {}, owner=f"arch '{name}'")

@@ -1,0 +1,66 @@
+"""A small Vision Transformer from torchvision whose patch tokens form the feature map.
+
+Built from ``torchvision.models.VisionTransformer`` (Dosovitskiy et al., ICLR 2021). The
+head pools the patch tokens (global average, the paper's "GAP" classifier variant) into a
+linear layer, so the token grid is a feature map with an exact CAM, and SAGE's embedding
+is the pooled token. The class token is kept (attention can use it) but not classified.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+import torchvision
+from torch import Tensor, nn
+
+from ..contracts import ContractError, HParam, NetOutput, Network
+from ..registry import register_arch
+
+
+def auto_patch_size(image_size: int) -> int:
+    """Smallest common patch size dividing the image into at most 16 patches per side."""
+    for patch in (4, 7, 8, 14, 16, 32):
+        if image_size % patch == 0 and image_size // patch <= 16:
+            return patch
+    raise ContractError(f"arch 'vit_tiny': no patch size divides image size {image_size}; set patch_size")
+
+
+@register_arch
+class ViTTiny(Network):
+    name = "vit_tiny"
+    exact_cam: ClassVar[bool] = True
+    params: ClassVar[dict[str, HParam]] = {
+        "patch_size": HParam(0, "patch side in pixels; 0 = auto (4 for 28/32 px, 14 for 224 px)"),
+        "hidden_dim": HParam(128, "token width"),
+        "layers": HParam(4, "transformer blocks"),
+        "heads": HParam(4, "attention heads"),
+        "mlp_dim": HParam(256, "MLP width inside each block"),
+    }
+
+    def __init__(self, in_channels: int, num_classes: int, image_size: int, patch_size: int = 0,
+                 hidden_dim: int = 128, layers: int = 4, heads: int = 4, mlp_dim: int = 256):
+        super().__init__()
+        self.num_classes = num_classes
+        patch = patch_size or auto_patch_size(image_size)
+        if image_size % patch:
+            raise ContractError(f"arch 'vit_tiny': patch_size {patch} does not divide image size {image_size}")
+        self.vit = torchvision.models.VisionTransformer(
+            image_size=image_size, patch_size=patch, num_layers=layers, num_heads=heads,
+            hidden_dim=hidden_dim, mlp_dim=mlp_dim, num_classes=num_classes,
+        )
+        self.vit.conv_proj = nn.Conv2d(in_channels, hidden_dim, kernel_size=patch, stride=patch)
+        self.vit.heads = nn.Identity()
+        self.side = image_size // patch
+        self.fc = nn.Linear(hidden_dim, num_classes)
+
+    def forward(self, x: Tensor) -> NetOutput:
+        tokens = self.vit._process_input(x)
+        cls = self.vit.class_token.expand(tokens.shape[0], -1, -1)
+        tokens = self.vit.encoder(torch.cat([cls, tokens], dim=1))[:, 1:]
+        fmap = tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], self.side, self.side)
+        embedding = tokens.mean(dim=1)
+        return NetOutput(logits=self.fc(embedding), embedding=embedding, feature_map=fmap)
+
+    @property
+    def classifier_weight(self) -> Tensor:
+        return self.fc.weight

@@ -1,0 +1,1 @@
+"""Records: run identity (config hash), code fingerprints, environment, atomic JSON store."""

@@ -1,0 +1,23 @@
+"""Shared fixtures: a tiny run config and a temporary results folder."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture
+def tiny_config():
+    """A 2-epoch ERM run on a small decoy-digits build: seconds on a CPU."""
+    from benchmark.contracts import RunConfig
+
+    def make(**overrides):
+        base = dict(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, epochs=2, batch_size=64)
+        base.update(overrides)
+        return RunConfig(**base)
+
+    return make

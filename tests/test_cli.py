@@ -1,0 +1,79 @@
+"""The command line: listing, a real run, clean failures, and a dropped-in method file."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, env=None, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_list_shows_every_kind():
+    assert "erm" in cli("list", "methods").stdout
+    assert "decoy_digits" in cli("list", "datasets").stdout
+    out = cli("list", "archs").stdout
+    assert all(name in out for name in ("simple_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method", "nope"], "unknown method 'nope'; known: "),
+    (["--method", "erm", "--dataset", "nope"], "unknown dataset 'nope'"),
+    (["--method", "erm", "--arch", "nope"], "unknown arch 'nope'; known: densenet121, resnet18"),
+    (["--method", "erm", "--set", "lam=1"], "method 'erm': unknown hyperparameter(s) ['lam']"),
+    (["--method", "erm", "--data", "noise=loud"], "hyperparameter 'noise' expects float, got 'loud'"),
+    (["--method", "erm", "--epochs", "0"], "'epochs' must be a positive integer"),
+])
+def test_bad_input_fails_with_one_clear_line_and_no_record(tmp_path, args, message):
+    base = {"--dataset": "decoy_digits", "--arch": "simple_cnn"}
+    for i in range(0, len(args), 2):
+        base[args[i]] = args[i + 1]
+    flat = [item for pair in base.items() for item in pair]
+    result = cli("run", *flat, "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and message in result.stderr, result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_run_writes_record_and_variant_resolves(tmp_path):
+    result = cli("run", "--method", "erm", "--dataset", "clean_digits", "--epochs", "1", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    record = json.loads(Path(summary["record"]).read_text())
+    assert record["config"]["dataset"] == "decoy_digits" and record["config"]["dataset_params"]["decoy"] is False
+    assert set(record["metrics"]) == {"train", "val", "test"}
+
+
+def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "methods", root / "methods")
+    shutil.copytree(ROOT / "datasets", root / "datasets")
+    (root / "methods" / "label_smoothing.py").write_text(
+        '"""Label smoothing (Szegedy et al. 2016): a method that touches no other file."""\n'
+        "import torch.nn.functional as F\n"
+        "from benchmark.contracts import Cost, HParam, Method\n"
+        "from benchmark.registry import register_method\n\n"
+        "@register_method\n"
+        "class LabelSmoothing(Method):\n"
+        "    name = 'label_smoothing'\n"
+        "    citation = 'Szegedy et al. CVPR 2016'\n"
+        "    cost = Cost(forward=1, backward=1)\n"
+        "    hparams = {'eps': HParam(0.1, 'smoothing')}\n\n"
+        "    def loss(self, net, batch, state):\n"
+        "        loss = F.cross_entropy(net(batch.x).logits, batch.y, label_smoothing=self.eps)\n"
+        "        return loss, {}\n"
+    )
+    env = {"SALBENCH_ROOT": str(root)}
+    assert "label_smoothing" in cli("list", "methods", env=env).stdout
+    result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--set", "eps=0.2",
+                 "--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet", env=env)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(Path(json.loads(result.stdout)["record"]).read_text())
+    assert record["config"]["method_params"] == {"eps": 0.2}
