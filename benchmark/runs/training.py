@@ -7,6 +7,7 @@ checkpoint draws exactly what an uninterrupted run draws. Loss sums stay on the 
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import defaultdict
@@ -124,7 +125,7 @@ def train(
             state.step += 1
         step = state.step
         row = {key: float(total) / max(batches, 1) for key, total in sums.items()}
-        if not all(map(torch.isfinite, map(torch.tensor, row.values()))):
+        if not all(math.isfinite(value) for value in row.values()):
             raise NonFiniteLoss(f"epoch {epoch + 1}: non-finite training loss or scalar {row}")
         row["lr"] = float(opt.param_groups[0]["lr"])
         sched.step()
