@@ -36,3 +36,17 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     """Mean of per-sample ``values`` (B,) over the samples where ``mask`` (B,) is True; 0 when none is."""
     mask = mask.to(values.dtype)
     return (values * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+def batch_minmax(maps: Tensor, rows: Tensor, eps: float = EPS) -> Tensor:
+    """Min-max normalize maps (B,...) with ONE range taken over the rows where ``rows`` (B,) is True.
+
+    The other rows are normalized with that range too but do not set it (CYBORG's
+    batch-global option, where unannotated samples must not influence annotated ones). No
+    selected row, or a constant range, gives zeros (as ``minmax``).
+    """
+    pick = rows.view(-1, *([1] * (maps.ndim - 1)))
+    low = torch.where(pick, maps, maps.detach().amax()).amin()
+    high = torch.where(pick, maps, maps.detach().amin()).amax()
+    span = high - low
+    return torch.where(span > eps, (maps - low) / span.clamp_min(eps), torch.zeros_like(maps))
