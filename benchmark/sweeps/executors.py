@@ -1,0 +1,223 @@
+"""Executors: run a list of tasks (``worker.run_task``) and report each outcome as it arrives.
+
+One interface, ``Executor.run(tasks, on_done)``; three back ends:
+
+* ``local``: in this process (one job) or a spawn-started process pool (``jobs`` workers;
+  one GPU per worker when GPUs are present, round-robin when there are more jobs than GPUs);
+* ``ray``: tasks on an existing Ray cluster (``address``) or on a local Ray instance, with
+  ``num_gpus`` per run requested from Ray (optional extra: ``pip install '.[ray]'``);
+* ``slurm``: a submitit job array (time, partition, gres, ... from the profile's ``slurm:``),
+  or submitit's local executor (``cluster='local'``) without a cluster.
+
+Every back end calls the same ``run_task`` with the same thread count, so records agree
+bitwise (timing fields aside). A worker that dies (segfault, OOM kill, job timeout) leaves
+no record: its runs come back as ``lost`` and the next sweep reruns them.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..contracts import ContractError
+from ..registry import project_root
+from .worker import outcome, run_task, run_tasks, set_worker_device
+
+OnDone = Callable[[dict[str, Any]], None]
+EXECUTORS = ("local", "ray", "slurm")
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def gpu_count(device: str) -> int:
+    return torch.cuda.device_count() if device != "cpu" and torch.cuda.is_available() else 0
+
+
+def with_threads(tasks: list[dict[str, Any]], threads: int) -> list[dict[str, Any]]:
+    """Tasks whose profile left ``threads`` open get ``threads`` (the executor's share of cores)."""
+    return [task if task.get("threads") else {**task, "threads": max(1, threads)} for task in tasks]
+
+
+def lost(task: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    return outcome(task, "lost", 0.0, message=f"no record, rerun by the next sweep ({type(exc).__name__}: {exc})")
+
+
+class Executor:
+    """Runs tasks; calls ``on_done(outcome)`` in the calling thread as each one finishes."""
+
+    name = ""
+
+    def describe(self) -> str:
+        return self.name
+
+    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+        raise NotImplementedError
+
+
+def _init_worker(devices: Any) -> None:
+    set_worker_device(devices.get())
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def __init__(self, jobs: int | str = 1, device: str = "auto") -> None:
+        self.gpus = gpu_count(device)
+        if jobs == "auto":
+            jobs = self.gpus or available_cores()
+        if not isinstance(jobs, int) or jobs < 1:
+            raise ContractError(f"--jobs must be a positive integer or 'auto', got {jobs!r}")
+        self.jobs = jobs
+
+    def describe(self) -> str:
+        where = f"{self.gpus} GPU(s)" if self.gpus else f"{available_cores()} CPU core(s)"
+        return f"local, {self.jobs} job(s) on {where}"
+
+    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+        workers = min(self.jobs, len(tasks))
+        tasks = with_threads(tasks, available_cores() // max(workers, 1))
+        if workers <= 1:
+            for task in tasks:
+                on_done(run_task(task))
+            return
+        ctx = mp.get_context("spawn")  # no fork after torch/CUDA initialization
+        devices = ctx.Queue()
+        for i in range(workers):
+            devices.put(f"cuda:{i % self.gpus}" if self.gpus else "")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(devices,)) as pool:
+            futures = {pool.submit(run_task, task): task for task in tasks}
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker process (BrokenProcessPool)
+                    result = lost(futures[future], exc)
+                on_done(result)
+
+
+def salbench_env() -> dict[str, str]:
+    """The SALBENCH_* variables workers on other hosts need (project root, data, params)."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("SALBENCH_")}
+    env.setdefault("SALBENCH_ROOT", str(project_root()))
+    return env
+
+
+class RayExecutor(Executor):
+    name = "ray"
+
+    def __init__(self, address: str | None = None, jobs: int | str | None = None, device: str = "auto",
+                 settings: dict[str, Any] | None = None) -> None:
+        try:
+            import ray  # noqa: F401
+        except ImportError as exc:
+            raise ContractError("--executor ray needs Ray, an optional extra: pip install '.[ray]' (or: pip install ray)") from exc
+        self.address = address
+        self.jobs = None if jobs in (None, "auto") else jobs
+        self.device = device
+        self.settings = dict(settings or {})
+
+    def describe(self) -> str:
+        return f"ray ({self.address or 'local instance'})"
+
+    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+        import ray
+
+        started_here = not ray.is_initialized()
+        if started_here:
+            package_parent = str(Path(__file__).resolve().parents[2])
+            env = {**salbench_env(), "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+            options: dict[str, Any] = dict(address=self.address, include_dashboard=False, log_to_driver=False,
+                                           runtime_env={"env_vars": env})
+            if not self.address:
+                options["num_cpus"] = self.jobs or available_cores()
+            ray.init(**options)
+        try:
+            cluster_gpus = ray.cluster_resources().get("GPU", 0)
+            num_gpus = self.settings.get("num_gpus", 1 if self.device != "cpu" and cluster_gpus else 0)
+            num_cpus = self.settings.get("num_cpus", 1)
+            remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)(run_task)
+            pending = {remote.remote(task): task for task in with_threads(tasks, int(num_cpus))}
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    task = pending.pop(ref)
+                    try:
+                        result = ray.get(ref)
+                    except Exception as exc:  # noqa: BLE001 - worker died, node lost
+                        result = lost(task, exc)
+                    on_done(result)
+        finally:
+            if started_here:
+                ray.shutdown()
+
+
+# profile ``slurm:`` keys -> submitit AutoExecutor parameters
+SLURM_PARAMETERS = {
+    "time_min": "timeout_min", "partition": "slurm_partition", "gres": "slurm_gres",
+    "cpus_per_task": "cpus_per_task", "mem_gb": "mem_gb", "gpus_per_node": "gpus_per_node",
+    "array_parallelism": "slurm_array_parallelism", "account": "slurm_account", "qos": "slurm_qos",
+    "constraint": "slurm_constraint", "additional": "slurm_additional_parameters",
+}
+SLURM_OWN = {"runs_per_job", "poll_seconds"}
+
+
+class SlurmExecutor(Executor):
+    """A submitit job array; each array element runs ``runs_per_job`` runs one after the other."""
+
+    name = "slurm"
+
+    def __init__(self, folder: Path, settings: dict[str, Any] | None = None, cluster: str | None = None,
+                 job_name: str = "salbench") -> None:
+        try:
+            import submitit
+        except ImportError as exc:
+            raise ContractError("--executor slurm needs submitit, an optional extra: pip install '.[slurm]'") from exc
+        settings = dict(settings or {})
+        unknown = sorted(set(settings) - set(SLURM_PARAMETERS) - SLURM_OWN)
+        if unknown:
+            raise ContractError(f"profile slurm: unknown key(s) {unknown}; known: {sorted(set(SLURM_PARAMETERS) | SLURM_OWN)}")
+        self.runs_per_job = int(settings.get("runs_per_job", 1))
+        self.poll_seconds = float(settings.get("poll_seconds", 10))
+        self.cpus = int(settings.get("cpus_per_task", 1))
+        self.executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
+        parameters = {SLURM_PARAMETERS[k]: v for k, v in settings.items() if k in SLURM_PARAMETERS}
+        parameters.setdefault("timeout_min", 60)
+        try:
+            self.executor.update_parameters(name=job_name, **parameters)
+        except (NameError, AssertionError, ValueError) as exc:
+            raise ContractError(f"profile slurm: {exc}") from exc
+
+    def describe(self) -> str:
+        return f"slurm via submitit ({self.executor.cluster}), {self.runs_per_job} run(s) per array element"
+
+    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+        import submitit
+
+        tasks = with_threads(tasks, self.cpus)
+        chunks = [tasks[i:i + self.runs_per_job] for i in range(0, len(tasks), self.runs_per_job)]
+        jobs = self.executor.map_array(run_tasks, chunks)
+        chunk_of = {job.job_id: chunk for job, chunk in zip(jobs, chunks)}
+        for job in submitit.helpers.as_completed(jobs, poll_frequency=self.poll_seconds):
+            try:
+                results = job.result()
+            except Exception as exc:  # noqa: BLE001 - job failed, timed out or was cancelled
+                results = [lost(task, exc) for task in chunk_of[job.job_id]]
+            for result in results:
+                on_done(result)
+
+
+def make_executor(name: str, jobs: int | str = 1, device: str = "auto", address: str | None = None,
+                  profile_slurm: dict[str, Any] | None = None, profile_ray: dict[str, Any] | None = None,
+                  log_dir: Path | None = None, cluster: str | None = None) -> Executor:
+    if name == "local":
+        return LocalExecutor(jobs, device)
+    if name == "ray":
+        return RayExecutor(address, jobs, device, profile_ray)
+    if name == "slurm":
+        return SlurmExecutor(log_dir or project_root() / "results" / "logs", profile_slurm, cluster)
+    raise ContractError(f"unknown executor '{name}'; known: {list(EXECUTORS)}")

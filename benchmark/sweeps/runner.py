@@ -1,0 +1,90 @@
+"""A sweep: classify the study's runs, hand what is not done to an executor, report progress.
+
+Done runs (a valid record for the current code) are skipped; missing, stale and corrupt ones
+run (a corrupt file is named and then overwritten); failed ones rerun only on request.
+A sweep-level tqdm bar counts runs (with ETA) and one status line is printed per run.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm.auto import tqdm
+
+from .executors import Executor
+from .status import StudyStatus, study_status
+from .study import Study
+from .worker import make_task
+
+
+@dataclass
+class SweepSummary:
+    study: str
+    profile: str
+    executor: str
+    total: int
+    skipped: int
+    ok: int = 0
+    failed: int = 0
+    lost: int = 0
+    wall_seconds: float = 0.0
+    compute_seconds: float = 0.0  # sum of train + eval seconds of the runs that ran now
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ran(self) -> int:
+        return self.ok + self.failed + self.lost
+
+    def line(self) -> str:
+        text = (f"sweep {self.study} (profile {self.profile}, {self.executor}): {self.total} runs: "
+                f"{self.ok} done now, {self.skipped} skipped (done before), {self.failed} failed")
+        if self.lost:
+            text += f", {self.lost} lost (no record: rerun the sweep)"
+        text += f"; wall {self.wall_seconds:.1f} s"
+        if self.ran:
+            text += f", train+eval {self.compute_seconds:.1f} s"
+        return text
+
+
+def report_problems(status: StudyStatus) -> list[str]:
+    """One line per file that is not a usable record, naming it."""
+    lines = [f"corrupt record {run.path} ({run.problem}): rerunning" for run in status.runs if run.state == "corrupt"]
+    lines += [f"unreadable file {path} ({problem}): skipped, not part of the study" for path, problem in status.unreadable]
+    return lines
+
+
+def run_sweep(study: Study, folder: Path, executor: Executor, retry_failed: bool = False,
+              progress: bool = True, data_root: Path | None = None, stream: TextIO | None = None) -> SweepSummary:
+    """Run every run of ``study`` that has no valid, current record in ``folder``."""
+    started = time.perf_counter()
+    stream = stream or sys.stderr
+    status = study_status(study, folder)
+    todo = status.todo(retry_failed)
+    summary = SweepSummary(study=study.name, profile=study.profile.name, executor=executor.describe(),
+                           total=len(study.runs), skipped=len(study.runs) - len(todo),
+                           problems=report_problems(status))
+    for line in summary.problems:
+        print(f"warning: {line}", file=stream)
+    tasks = [make_task(run.spec, study.profile, folder, data_root) for run in todo]
+    bar = tqdm(total=len(tasks), desc=f"sweep {study.name}", unit="run", file=stream, disable=not progress or not tasks,
+               dynamic_ncols=True)
+
+    def on_done(result: dict[str, Any]) -> None:
+        setattr(summary, result["status"], getattr(summary, result["status"]) + 1)
+        summary.compute_seconds += result["compute_seconds"]
+        note = f"  {result['message']}" if result["message"] else ""
+        line = f"[{summary.ran}/{len(tasks)}] {result['status']:<6} {result['label']}  {result['run_id']}  {result['seconds']:.1f}s{note}"
+        if progress:
+            bar.write(line, file=stream)
+        bar.update(1)
+
+    try:
+        if tasks:
+            executor.run(tasks, on_done)
+    finally:
+        bar.close()
+        summary.wall_seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,224 @@
+"""Profiles and studies from ``params.yaml``, expanded into resolved run configs.
+
+A profile holds the training settings and where runs execute::
+
+    profiles:
+      quick: {epochs: 10, batch_size: 64, optimizer: {name: adam, lr: 0.001}, schedule: {name: constant},
+              device: auto, checkpoint: false, threads: 1}
+
+A study is a grid (or a union of grids) over four axes; every item of ``methods``,
+``archs`` and ``datasets`` is a name or ``{name, params, grid}`` (``grid`` lists values
+whose cartesian product is swept), ``seeds`` is a list or a count::
+
+    studies:
+      headline:
+        archs: [simple_cnn]
+        seeds: 3                       # 0, 1, 2
+        grids:
+          - {methods: [erm, {name: sgt, grid: {mask_fraction: [0.3, 0.5]}}], datasets: [decoy_digits]}
+          - {methods: [erm], datasets: [clean_digits]}
+
+Run settings (``epochs``, ``batch_size``, ``eval_batch_size``, ``optimizer``, ``schedule``,
+``evaluation``) given in a study or a grid win over the profile's. Every run config is
+resolved and validated here, before anything runs: a typo fails at once, naming its place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import torch
+
+from ..config import dataset_variant, load_params, params_path
+from ..contracts import ContractError, RunConfig
+from ..records.store import run_id
+from ..runs.run import resolve_config
+from ..runs.training import make_optimizer, make_scheduler
+
+DEFAULT_PROFILE = "quick"
+RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation")
+PROFILE_KEYS = frozenset(RUN_SETTINGS) | {"description", "device", "checkpoint", "threads", "slurm", "ray"}
+AXES = ("methods", "archs", "datasets", "seeds")
+GRID_KEYS = frozenset(AXES) | frozenset(RUN_SETTINGS)
+STUDY_KEYS = GRID_KEYS | {"description", "profile", "grids"}
+HAS_EVALUATION = "evaluation" in {f.name for f in dataclasses.fields(RunConfig)}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Training settings plus execution: device, per-epoch checkpoints, CPU threads per run,
+    SLURM and Ray resources. ``threads: null`` splits the cores between parallel jobs (faster,
+    but CPU float reductions then depend on the job count: records stop being bitwise equal)."""
+
+    name: str
+    settings: dict[str, Any]
+    device: str = "auto"
+    checkpoint: bool = False
+    threads: int | None = 1
+    slurm: dict[str, Any] = field(default_factory=dict)
+    ray: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a study: its resolved config, run id and a readable label."""
+
+    config: RunConfig
+    run_id: str
+    method: str  # tags: name[k=v,...] with the parameters the study set
+    arch: str
+    dataset: str
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def label(self) -> str:
+        return f"{self.method}/{self.arch}/{self.dataset}/seed={self.seed}"
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    description: str
+    profile: Profile
+    runs: tuple[RunSpec, ...]
+
+
+def _mapping(where: str, entry: Any, allowed: frozenset[str] | set[str]) -> Mapping[str, Any]:
+    if not isinstance(entry, Mapping):
+        raise ContractError(f"{where}: expected a mapping, got {entry!r}")
+    unknown = sorted(set(entry) - set(allowed))
+    if unknown:
+        raise ContractError(f"{where}: unknown key(s) {unknown}; known: {sorted(allowed)}")
+    return entry
+
+
+def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
+    """Profile ``name`` from the ``profiles:`` section, validated."""
+    profiles = params.get("profiles") or {}
+    if name not in profiles:
+        raise ContractError(f"unknown profile '{name}'; profiles in {params_path().name}: {sorted(profiles)}")
+    where = f"{params_path().name}: profiles.{name}"
+    entry = _mapping(where, profiles[name] or {}, PROFILE_KEYS)
+    threads = entry.get("threads", 1)
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ContractError(f"{where}: 'threads' must be a positive integer or null, got {threads!r}")
+    if not isinstance(entry.get("checkpoint", False), bool):
+        raise ContractError(f"{where}: 'checkpoint' must be true or false, got {entry['checkpoint']!r}")
+    if not isinstance(entry.get("device", "auto"), str):
+        raise ContractError(f"{where}: 'device' must be a string (auto, cpu, cuda), got {entry['device']!r}")
+    return Profile(
+        name=name,
+        settings={k: entry[k] for k in RUN_SETTINGS if k in entry},
+        device=entry.get("device", "auto"),
+        checkpoint=entry.get("checkpoint", False),
+        threads=threads,
+        slurm=dict(_mapping(f"{where}.slurm", entry.get("slurm") or {}, set(entry.get("slurm") or {}))),
+        ray=dict(_mapping(f"{where}.ray", entry.get("ray") or {}, {"num_cpus", "num_gpus"})),
+    )
+
+
+def _items(where: str, items: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``['erm', {name: sgt, params: {...}, grid: {k: [...]}}]`` -> [(name, params), ...] with grids expanded."""
+    if not isinstance(items, list) or not items:
+        raise ContractError(f"{where}: expected a non-empty list, got {items!r}")
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            out.append((item, {}))
+            continue
+        entry = _mapping(f"{where}[{i}]", item, {"name", "params", "grid"})
+        if not isinstance(entry.get("name"), str):
+            raise ContractError(f"{where}[{i}]: 'name' must be a string, got {entry.get('name')!r}")
+        fixed = dict(_mapping(f"{where}[{i}].params", entry.get("params") or {}, set(entry.get("params") or {})))
+        grid = _mapping(f"{where}[{i}].grid", entry.get("grid") or {}, set(entry.get("grid") or {}))
+        for key, values in grid.items():
+            if not isinstance(values, list) or not values:
+                raise ContractError(f"{where}[{i}].grid.{key}: expected a non-empty list of values, got {values!r}")
+        keys = sorted(grid)
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            out.append((entry["name"], {**fixed, **dict(zip(keys, combo))}))
+    return out
+
+
+def _seeds(where: str, seeds: Any) -> list[int]:
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
+        return list(range(seeds))
+    if isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        return list(dict.fromkeys(seeds))
+    raise ContractError(f"{where}: 'seeds' must be a count (N -> 0..N-1) or a list of non-negative integers, got {seeds!r}")
+
+
+def _tag(name: str, params: Mapping[str, Any]) -> str:
+    return name if not params else f"{name}[{','.join(f'{k}={v}' for k, v in sorted(params.items()))}]"
+
+
+def _settings(where: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Run settings as RunConfig fields; optimizer and schedule are checked on a dummy parameter."""
+    out = {k: v for k, v in settings.items() if k != "evaluation"}
+    evaluation = settings.get("evaluation")
+    if evaluation is not None and not isinstance(evaluation, Mapping):
+        raise ContractError(f"{where}: 'evaluation' must be a mapping, got {evaluation!r}")
+    if evaluation and HAS_EVALUATION:
+        out["evaluation"] = dict(evaluation)
+    for key in ("optimizer", "schedule"):
+        if key in out and not isinstance(out[key], Mapping):
+            raise ContractError(f"{where}: '{key}' must be a mapping with a 'name', got {out[key]!r}")
+    try:
+        opt = make_optimizer([torch.zeros(1, requires_grad=True)], out.get("optimizer", {"name": "adam"}))
+        make_scheduler(opt, out.get("schedule", {"name": "constant"}), int(out.get("epochs", 1) or 1))
+    except ContractError as exc:
+        raise ContractError(f"{where}: {exc}") from exc
+    return out
+
+
+def _merge_settings(profile: Profile, cell: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {**profile.settings, **{k: cell[k] for k in RUN_SETTINGS if k in cell}}
+    if "evaluation" in cell and "evaluation" in profile.settings:  # study keys refine the profile's
+        merged["evaluation"] = {**(profile.settings["evaluation"] or {}), **(cell["evaluation"] or {})}
+    return merged
+
+
+def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | None = None) -> Study:
+    """Study ``name`` of ``params`` (default: params.yaml) at ``profile`` (default: the study's, else quick)."""
+    params = load_params() if params is None else params
+    studies = params.get("studies") or {}
+    if name not in studies:
+        raise ContractError(f"unknown study '{name}'; studies in {params_path().name}: {sorted(studies)}")
+    where = f"{params_path().name}: studies.{name}"
+    entry = _mapping(where, studies[name] or {}, STUDY_KEYS)
+    chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
+    base = {k: v for k, v in entry.items() if k in GRID_KEYS}
+    grids = entry.get("grids", [{}])
+    if not isinstance(grids, list) or not grids:
+        raise ContractError(f"{where}.grids: expected a non-empty list of grids, got {grids!r}")
+    specs: dict[str, RunSpec] = {}
+    for i, grid in enumerate(grids):
+        gwhere = f"{where}.grids[{i}]" if "grids" in entry else where
+        cell = {**base, **_mapping(gwhere, grid or {}, GRID_KEYS)}
+        missing = [axis for axis in AXES if axis not in cell]
+        if missing:
+            raise ContractError(f"{gwhere}: missing {missing} (set them in the study or in each grid)")
+        settings = _settings(gwhere, _merge_settings(chosen, cell))
+        datasets = [(variant, *dataset_variant(variant, params), extra) for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])]
+        archs = _items(f"{gwhere}.archs", cell["archs"])
+        methods = _items(f"{gwhere}.methods", cell["methods"])
+        for seed in _seeds(gwhere, cell["seeds"]):
+            for (variant, family, variant_params, extra), (arch, arch_params), (method, method_params) in itertools.product(datasets, archs, methods):
+                config = RunConfig(
+                    method=method, dataset=family, arch=arch, seed=seed,
+                    method_params=method_params, dataset_params={**variant_params, **extra},
+                    arch_params=arch_params, **settings,
+                )
+                try:
+                    config = resolve_config(config)
+                except ContractError as exc:
+                    raise ContractError(f"{gwhere}: {exc}") from exc
+                spec = RunSpec(config=config, run_id=run_id(config.to_dict()), method=_tag(method, method_params),
+                               arch=_tag(arch, arch_params), dataset=_tag(variant, extra))
+                specs.setdefault(spec.run_id, spec)
+    return Study(name=name, description=str(entry.get("description", "")), profile=chosen, runs=tuple(specs.values()))

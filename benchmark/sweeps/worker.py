@@ -1,0 +1,115 @@
+"""The one function every executor runs for a run: ``run_task(task) -> outcome``.
+
+A task is a plain dict (JSON types only: executors ship it to other processes and hosts):
+the resolved config, its run id, the record folder and the execution settings. The outcome
+is a plain dict too. An exception inside the run (NaN loss included: ``NonFiniteLoss``)
+becomes a failure record with the exception and traceback, so the sweep goes on; an
+interrupt (``KeyboardInterrupt``, SIGKILL) leaves no record and the run is redone next time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..contracts import RunConfig, RunRecord
+from ..records.provenance import code_fingerprint, environment
+from ..records.store import atomic_write_text, canonical_json, record_path, write_record
+from ..runs.run import execute, select_device
+from .study import Profile, RunSpec
+
+_WORKER_DEVICE: str | None = None  # this process's GPU, set by a pool initializer
+
+
+def set_worker_device(device: str | None) -> None:
+    """Pin runs of this worker process whose device is 'auto'/'cuda' to ``device`` (e.g. 'cuda:1')."""
+    global _WORKER_DEVICE
+    _WORKER_DEVICE = device or None
+
+
+def make_task(spec: RunSpec, profile: Profile, folder: Path, data_root: Path | None = None) -> dict[str, Any]:
+    return {
+        "run_id": spec.run_id,
+        "label": spec.label,
+        "config": spec.config.to_dict(),
+        "out_dir": str(Path(folder).resolve()),
+        "device": profile.device,
+        "checkpoint": profile.checkpoint,
+        "threads": profile.threads,
+        "data_root": None if data_root is None else str(Path(data_root).resolve()),
+    }
+
+
+def outcome(task: dict[str, Any], status: str, seconds: float, compute: float = 0.0, message: str = "") -> dict[str, Any]:
+    """status: ok | failed (a failure record exists) | lost (no record: the worker died)."""
+    return {"run_id": task["run_id"], "label": task["label"], "status": status, "seconds": seconds,
+            "compute_seconds": compute, "message": message}
+
+
+def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Path:
+    """Resume only from a checkpoint written by the same code: ``RUN_ID.ckpt.code`` stamps it.
+    A checkpoint without a matching stamp is deleted (its run restarts from epoch 0)."""
+    ckpt = record_path(folder, rid).with_suffix(".ckpt")
+    stamp = ckpt.with_name(ckpt.name + ".code")
+    current = canonical_json(fingerprint)
+    if ckpt.exists() and (not stamp.exists() or stamp.read_text() != current):
+        ckpt.unlink()
+    atomic_write_text(stamp, current)
+    return stamp
+
+
+def failure_record(task: dict[str, Any], exc: BaseException, seconds: float, device: str) -> RunRecord:
+    config = task["config"]
+    try:
+        env = environment(select_device(device))
+    except Exception:  # noqa: BLE001 - the device may be the very problem
+        env = environment(torch.device("cpu"))
+    return RunRecord(
+        run_id=task["run_id"],
+        config=config,
+        status="failed",
+        timing={"total_seconds": seconds},
+        environment=env,
+        fingerprint=code_fingerprint(config["method"], config["dataset"], config["arch"]),
+        error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(traceback.format_exception(exc))},
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one task; write its record (success or failure) into ``task['out_dir']``."""
+    config = RunConfig.from_dict(task["config"])
+    folder = Path(task["out_dir"])
+    device = task["device"]
+    if _WORKER_DEVICE and device in ("auto", "cuda"):
+        device = _WORKER_DEVICE
+    previous_threads = torch.get_num_threads()
+    if task.get("threads"):
+        torch.set_num_threads(int(task["threads"]))
+    started = time.perf_counter()
+    stamp = None
+    try:
+        if task["checkpoint"]:
+            stamp = guard_checkpoint(folder, task["run_id"], code_fingerprint(config.method, config.dataset, config.arch))
+        result = execute(config, folder, device=device, progress=False, checkpoint=task["checkpoint"],
+                         data_root=None if task.get("data_root") is None else Path(task["data_root"]))
+        if stamp is not None:
+            stamp.unlink(missing_ok=True)
+        timing = result.record.timing
+        compute = timing.get("train_seconds", 0.0) + timing.get("eval_seconds", 0.0)
+        return outcome(task, "ok", time.perf_counter() - started, compute)
+    except Exception as exc:  # noqa: BLE001 - any failure of a run becomes its failure record
+        seconds = time.perf_counter() - started
+        write_record(failure_record(task, exc, seconds, device), folder)
+        return outcome(task, "failed", seconds, message=f"{type(exc).__name__}: {exc}")
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def run_tasks(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several tasks one after the other (one SLURM array element may carry several short runs)."""
+    return [run_task(task) for task in tasks]
