@@ -45,7 +45,7 @@ class SweepSummary:
             text += f", {self.lost} lost (no record: rerun the sweep)"
         text += f"; wall {self.wall_seconds:.1f} s"
         if self.ran:
-            text += f", train+eval {self.compute_seconds:.1f} s"
+            text += f", runs' own train+eval {self.compute_seconds:.1f} s"
         return text
 
 

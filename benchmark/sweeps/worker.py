@@ -22,6 +22,7 @@ from ..records.store import atomic_write_text, canonical_json, record_path, writ
 from ..runs.run import execute, select_device
 from .study import Profile, RunSpec
 
+WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the runner's
 _WORKER_DEVICE: str | None = None  # this process's GPU, set by a pool initializer
 
 
@@ -99,8 +100,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
                          data_root=None if task.get("data_root") is None else Path(task["data_root"]))
         if stamp is not None:
             stamp.unlink(missing_ok=True)
-        timing = result.record.timing
-        compute = timing.get("train_seconds", 0.0) + timing.get("eval_seconds", 0.0)
+        compute = sum(result.record.timing.get(key, 0.0) for key in WORK_TIMINGS)
         return outcome(task, "ok", time.perf_counter() - started, compute)
     except Exception as exc:  # noqa: BLE001 - any failure of a run becomes its failure record
         seconds = time.perf_counter() - started

@@ -1,0 +1,49 @@
+"""Every executor gives the records of the in-process sweep, byte for byte apart from timing."""
+from __future__ import annotations
+
+import pytest
+from sweep_helpers import records, sweep, tiny_params
+
+from benchmark.contracts import ContractError
+from benchmark.sweeps.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor
+
+PARAMS = tiny_params(seeds=2)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reference")
+    assert sweep(PARAMS, folder, LocalExecutor(1)).ok == 2
+    return records(folder)
+
+
+def test_local_process_pool_gives_the_in_process_records(reference, tmp_path):
+    summary = sweep(PARAMS, tmp_path, LocalExecutor(2))
+    assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
+    assert records(tmp_path) == reference
+
+
+def test_slurm_job_array_via_submitit_local_gives_the_same_records(reference, tmp_path):
+    pytest.importorskip("submitit")
+    executor = SlurmExecutor(tmp_path / "logs", {"time_min": 5, "poll_seconds": 0.2, "partition": "gpu", "gres": "gpu:1"},
+                             cluster="local")
+    summary = sweep(PARAMS, tmp_path / "runs", executor)
+    assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
+    assert records(tmp_path / "runs") == reference
+    assert len(list((tmp_path / "logs").glob("*_submission.sh"))) + len(list((tmp_path / "logs").glob("*_result.pkl"))) >= 2
+
+
+def test_ray_local_instance_gives_the_same_records(reference, tmp_path):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
+    summary = sweep(PARAMS, tmp_path, RayExecutor(jobs=2, device="cpu"))
+    assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
+    assert records(tmp_path) == reference
+
+
+def test_executor_settings_fail_clearly(tmp_path):
+    with pytest.raises(ContractError, match=r"unknown executor 'dask'; known: \['local', 'ray', 'slurm'\]"):
+        make_executor("dask")
+    with pytest.raises(ContractError, match=r"--jobs must be a positive integer or 'auto', got 0"):
+        LocalExecutor(0)
+    with pytest.raises(ContractError, match=r"profile slurm: unknown key\(s\) \['partiton'\]"):
+        SlurmExecutor(tmp_path, {"partiton": "gpu"}, cluster="local")
