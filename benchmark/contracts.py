@@ -302,7 +302,9 @@ class Dataset:
 class RunConfig:
     """Everything that identifies one run; its canonical JSON hashes to the run id.
 
-    The device is not part of the identity (a record says where it ran).
+    The device is not part of the identity (a record says where it ran). ``evaluation``
+    holds the saliency-evaluation settings, resolved with defaults like hyperparameters
+    (so they are part of the identity); records written before it existed load with ``{}``.
     """
 
     method: str
@@ -317,6 +319,7 @@ class RunConfig:
     optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adam", "lr": 1e-3, "weight_decay": 0.0})
     schedule: dict[str, Any] = field(default_factory=lambda: {"name": "constant"})
     eval_batch_size: int = 512
+    evaluation: dict[str, Any] = field(default_factory=dict)  # saliency evaluation settings (benchmark.saliency.settings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

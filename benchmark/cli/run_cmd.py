@@ -23,9 +23,11 @@ def run(args: argparse.Namespace) -> int:
         dataset_params={**variant_params, **parse_assignments(args.data, "--data")},
         arch_params=parse_assignments(args.arch_param, "--arch-param"),
         optimizer=optimizer,
+        evaluation={**parse_assignments(args.eval, "--eval"), **({"enabled": False} if args.no_saliency else {})},
     )
     result = execute(config, Path(args.out), device=args.device, progress=not args.quiet, checkpoint=args.checkpoint)
-    summary = {split: {k: round(v, 4) for k, v in m.items()} for split, m in result.record.metrics.items()}
+    summary = {split: {k: round(v, 4) for k, v in m.items() if not k.startswith("saliency/")}
+               for split, m in result.record.metrics.items()}
     print(json.dumps({"run_id": result.record.run_id, "record": str(result.path), "metrics": summary}, indent=1))
     return 0
 
@@ -47,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="method hyperparameter (repeatable)")
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="dataset parameter, e.g. decoy=false")
     p.add_argument("--arch-param", action="append", metavar="KEY=VALUE", help="architecture parameter")
+    p.add_argument("--eval", action="append", metavar="KEY=VALUE",
+                   help="saliency-evaluation setting (repeatable), e.g. ig_steps=32, probe_size=128, sanity=false")
+    p.add_argument("--no-saliency", action="store_true", help="skip the saliency evaluation (probe maps, alignment, faithfulness, sanity)")
     p.add_argument("--checkpoint", action="store_true", help="checkpoint every epoch and resume from it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

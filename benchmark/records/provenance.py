@@ -12,7 +12,7 @@ import torchvision
 
 from ..registry import ARCHS, DATASETS, METHODS, project_root
 
-CORE_PARTS = ("contracts.py", "runs", "models", "data")  # code that changes what a run computes
+CORE_PARTS = ("contracts.py", "runs", "models", "data", "saliency")  # code that changes what a run computes
 
 
 def core_fingerprint() -> str:

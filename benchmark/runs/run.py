@@ -18,6 +18,8 @@ from ..models import arch_params, build_network
 from ..records.provenance import code_fingerprint, environment
 from ..records.store import record_path, run_id, write_record
 from ..registry import DATASETS, METHODS
+from ..saliency.evaluate import evaluate_saliency
+from ..saliency.settings import resolve_evaluation
 from .device_data import DeviceSplit
 from .evaluation import evaluate
 from .seeding import derive_seed, enable_determinism, seed_global
@@ -49,6 +51,7 @@ def resolve_config(config: RunConfig) -> RunConfig:
         method_params=resolve_hparams(method_cls.hparams, config.method_params, owner=f"method '{config.method}'"),
         dataset_params=dataset.resolve(config.dataset_params),
         arch_params=arch_params(config.arch, config.arch_params),
+        evaluation=resolve_evaluation(config.evaluation),
     )
 
 
@@ -97,8 +100,10 @@ def execute(
     """Run ``config`` and write its record to ``out_dir/RUN_ID.json`` (atomically, only on success).
 
     With ``checkpoint``, the loop saves ``RUN_ID.ckpt`` every epoch and resumes from it;
-    it is removed once the record is written. ``after_training`` may add to the record
-    (saliency evaluation) before it is written; ``on_epoch(n)`` is called after epoch n.
+    it is removed once the record is written. The saliency evaluation set in
+    ``config.evaluation`` (on by default; ``benchmark.saliency``) adds its metrics and
+    artifacts, then ``after_training`` may add to the record before it is written;
+    ``on_epoch(n)`` is called after epoch n.
     """
     started = time.perf_counter()
     device = select_device(device) if isinstance(device, str) else device
@@ -144,6 +149,7 @@ def execute(
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     result = RunResult(record=record, path=record_path(out_dir, rid), network=net, splits=splits, bundle=bundle)
+    evaluate_saliency(result)
     if after_training is not None:
         after_training(result)
     record.timing["total_seconds"] = time.perf_counter() - started

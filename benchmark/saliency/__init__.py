@@ -1,0 +1,5 @@
+"""Saliency evaluation of trained models (STATISTICS.md part 2): attributions, alignment with
+human / ground-truth saliency, faithfulness, sanity, and the fixed probe set whose maps every
+run saves. ``evaluate.evaluate_saliency`` is the after-training entry point that ``runs.run``
+calls; ``metrics`` declares every metric's direction and unit.
+"""

@@ -1,0 +1,159 @@
+"""Saliency maps of a trained network: CAM, Grad-CAM, gradient, input x gradient, integrated gradients.
+
+Every method returns a non-negative *importance map* per image, the map all metrics and
+saved probe arrays use:
+
+- ``cam``: ReLU of the class activation map sum_k w[c,k] A_k (Zhou et al., CVPR 2016, Eq. 2),
+  at the feature-map resolution; only for networks whose head is GAP -> linear
+  (``Network.exact_cam``), otherwise it is skipped (Grad-CAM is that network's CAM).
+- ``gradcam``: ReLU(sum_k alpha_k A_k) with alpha_k = mean_ij dy_c/dA_k (Selvaraju et al.,
+  ICCV 2017, Eq. 1-2) on ``NetOutput.feature_map``. Captum's ``LayerGradCam`` needs the
+  module that outputs the map, which not every architecture has (a max-pool or token
+  reshape in ``forward``); the test suite checks this equals ``LayerGradCam`` where it applies.
+- ``gradient``: |dy_c/dx| (Simonyan et al. 2014), Captum ``Saliency(abs=True)``.
+- ``input_x_gradient``: |x * dy_c/dx| (Shrikumar et al. 2016), Captum ``InputXGradient``.
+- ``integrated_gradients``: |IG| (Sundararajan et al., ICML 2017, Eq. 1), Captum
+  ``IntegratedGradients`` with a fixed baseline, Gauss-Legendre steps; the completeness
+  gap delta = sum(IG) - (F(x) - F(x')) is returned per image.
+
+Pixel methods are reduced over channels by the mean of absolute values (SGT's evaluation
+ranks pixels by |channel-mean|; for one channel the two agree). All work is batched on the
+network's device.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from captum.attr import InputXGradient, IntegratedGradients, Saliency
+from torch import Tensor, nn
+
+from ..contracts import Network
+from ..maps import resize_maps
+
+
+class Logits(nn.Module):
+    """The forward function Captum expects: images -> logits."""
+
+    def __init__(self, net: Network) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).logits
+
+
+def quantize(maps: Tensor) -> Tensor:
+    """The saved form of maps (N,h,w): each divided by its maximum (scale-free, in [0,1]), as float16."""
+    peak = maps.flatten(1).amax(dim=1).view(-1, 1, 1)
+    return torch.where(peak > 0, maps / torch.where(peak > 0, peak, torch.ones_like(peak)), torch.zeros_like(maps)).half()
+
+
+def at_size(stored: Tensor, size: tuple[int, int]) -> Tensor:
+    """Saved float16 maps (N,h,w) as float32 at ``size`` (bilinear up, area down: ``maps.resize_maps``):
+    the maps every metric is computed on, so a record's numbers can be recomputed from its arrays."""
+    return resize_maps(stored.float(), size)
+
+
+@dataclass
+class Maps:
+    """Importance maps (N,h,w) per method, at each method's native resolution, plus IG's deltas."""
+
+    native: dict[str, Tensor] = field(default_factory=dict)
+    ig_delta: Tensor | None = None  # (N,) convergence delta of integrated gradients
+    ig_sum: Tensor | None = None  # (N,) sum of the signed IG attribution (= F(x) - F(x') + delta)
+
+    def stored(self) -> dict[str, Tensor]:
+        return {name: quantize(m) for name, m in self.native.items()}
+
+    def at(self, size: tuple[int, int]) -> dict[str, Tensor]:
+        """Every map in its saved form, resized to ``size``."""
+        return {name: at_size(m, size) for name, m in self.stored().items()}
+
+
+def cam(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
+    with torch.no_grad():
+        return net.cam(net(x), target).relu()
+
+
+def grad_cam(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
+    with torch.enable_grad():
+        out = net(x)
+        score = out.logits.gather(1, target[:, None]).sum()
+        grads = torch.autograd.grad(score, out.feature_map)[0]
+    weights = grads.mean(dim=(2, 3))
+    return torch.einsum("bkhw,bk->bhw", out.feature_map.detach(), weights).relu()
+
+
+def _leaf(x: Tensor) -> Tensor:
+    return x.detach().clone().requires_grad_(True)
+
+
+def gradient(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
+    return Saliency(Logits(net)).attribute(_leaf(x), target=target, abs=True).detach().mean(dim=1)
+
+
+def input_x_gradient(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
+    return InputXGradient(Logits(net)).attribute(_leaf(x), target=target).detach().abs().mean(dim=1)
+
+
+def ig_baseline(x: Tensor, kind: str) -> Tensor:
+    """The fixed IG baseline: zeros (a black image) or each image's per-channel mean."""
+    if kind == "zeros":
+        return torch.zeros_like(x)
+    return x.mean(dim=(2, 3), keepdim=True).expand_as(x).contiguous()
+
+
+def integrated_gradients(net: Network, x: Tensor, target: Tensor, *, steps: int, baseline: str,
+                         batch_size: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(|IG| channel-mean map, delta, sum of signed IG) per image."""
+    attr, delta = IntegratedGradients(Logits(net)).attribute(
+        _leaf(x), baselines=ig_baseline(x, baseline), target=target, n_steps=steps,
+        method="gausslegendre", internal_batch_size=batch_size, return_convergence_delta=True,
+    )
+    attr = attr.detach()
+    return attr.abs().mean(dim=1), delta.detach().float(), attr.flatten(1).sum(dim=1)
+
+
+SIMPLE: dict[str, Callable[..., Tensor]] = {
+    "cam": cam, "gradcam": grad_cam, "gradient": gradient, "input_x_gradient": input_x_gradient,
+}
+
+
+def applicable(net: Network, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """(methods that apply to ``net``, {skipped method: reason})."""
+    skipped = {}
+    if "cam" in names and not net.exact_cam:
+        skipped["cam"] = f"{type(net).__name__} has no GAP->linear head (no exact CAM; see gradcam)"
+    return [n for n in names if n not in skipped], skipped
+
+
+def attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_steps: int, ig_baseline: str,
+              batch_size: int) -> Maps:
+    """Importance maps of ``names`` for images ``x`` (N,C,H,W) and classes ``target`` (N,), in chunks.
+
+    The network is put in eval mode for the call and restored afterwards.
+    """
+    was_training = net.training
+    net.eval()
+    chunks: dict[str, list[Tensor]] = {name: [] for name in names}
+    deltas, sums = [], []
+    try:
+        for start in range(0, x.shape[0], batch_size):
+            xb, tb = x[start:start + batch_size], target[start:start + batch_size]
+            for name in names:
+                if name == "integrated_gradients":
+                    m, delta, total = integrated_gradients(net, xb, tb, steps=ig_steps, baseline=ig_baseline,
+                                                           batch_size=batch_size)
+                    deltas.append(delta)
+                    sums.append(total)
+                else:
+                    m = SIMPLE[name](net, xb, tb)
+                chunks[name].append(m.float())
+    finally:
+        net.train(was_training)
+    maps = Maps(native={name: torch.cat(parts) for name, parts in chunks.items()})
+    if deltas:
+        maps.ig_delta, maps.ig_sum = torch.cat(deltas), torch.cat(sums)
+    return maps

@@ -1,0 +1,93 @@
+"""The saliency-evaluation settings of a run (``RunConfig.evaluation``), resolved like hyperparameters.
+
+The resolved settings are part of the run's identity (its hash): changing the probe size or
+the number of IG steps makes a different run. A disabled evaluation resolves to
+``{"enabled": False}`` alone, so unused settings do not split run ids.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..contracts import ContractError, HParam, resolve_hparams
+
+ATTRIBUTION_NAMES = ("cam", "gradcam", "gradient", "input_x_gradient", "integrated_gradients")
+REFERENCE_NAMES = ("uniform", "human_prior", "random")  # reference rows; never an attribution name
+
+EVALUATION_PARAMS: dict[str, HParam] = {
+    "enabled": HParam(True, "evaluate the trained model's saliency after training"),
+    "attributions": HParam(list(ATTRIBUTION_NAMES), f"attribution methods, a subset of {list(ATTRIBUTION_NAMES)}"),
+    "splits": HParam(["auto"], "splits to evaluate; 'auto' = 'test' when present, else the first split named test*"),
+    "probe_size": HParam(64, "probe images per evaluated split: a fixed class-balanced subset, the same for every "
+                             "run of the dataset; every saliency metric is computed on them and their maps are saved"),
+    "target": HParam("label", "class explained: the true label or the model's prediction", ("label", "predicted")),
+    "ig_steps": HParam(16, "integrated-gradients steps (Gauss-Legendre); the convergence delta is recorded"),
+    "ig_baseline": HParam("zeros", "IG baseline: a black image, or each image's per-channel mean", ("zeros", "mean")),
+    "mask_levels": HParam(10, "masking / deletion / insertion steps: fractions 0, 1/L, ..., 1 of the pixels"),
+    "mask_fill": HParam("mean", "value of masked pixels: the image's channel mean, or uniform noise in its range (SGT)",
+                        ("mean", "random")),
+    "annotation_threshold": HParam(0.5, "a human-map pixel at or above this value is inside the annotation"),
+    "wrong_reason_keys": HParam(["decoy"], "dataset extras holding the decoy / distractor mask (first present is used)"),
+    "sanity": HParam(True, "cascading model-parameter randomization (Adebayo et al. 2018) on the sanity seed"),
+    "sanity_seed": HParam(0, "run seed on which the sanity check runs (one seed per method and cell)"),
+    "sanity_images": HParam(16, "first probe images of the first evaluated split used by the sanity check"),
+    "sanity_max_stages": HParam(8, "cascade granularity: the network's blocks are split into sub-blocks while "
+                                   "their count stays within this (sanity.cascade_blocks)"),
+    "sanity_threshold": HParam(0.5, "flag a method whose fully randomized maps keep Spearman >= this"),
+}
+
+OWNER = "run config 'evaluation'"
+
+
+def _names(value: Any, field: str, allowed: tuple[str, ...] | None) -> list[str]:
+    """A list of names from a list or a comma-separated string; checked against ``allowed``."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value) or not value:
+        raise ContractError(f"{OWNER}: '{field}' must be a non-empty list of names, got {value!r}")
+    if allowed is not None:
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            raise ContractError(f"{OWNER}: '{field}' has unknown name(s) {unknown}; known: {list(allowed)}")
+        return [name for name in allowed if name in value]  # canonical order: one run id per set
+    return list(dict.fromkeys(value))
+
+
+def resolve_evaluation(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults updated by ``overrides``, validated; ``{"enabled": False}`` when disabled."""
+    overrides = dict(overrides or {})
+    if "attributions" in overrides:
+        overrides["attributions"] = _names(overrides["attributions"], "attributions", ATTRIBUTION_NAMES)
+    for field in ("splits", "wrong_reason_keys"):
+        if field in overrides:
+            overrides[field] = _names(overrides[field], field, None)
+    settings = {key: list(value) if isinstance(value, list) else value
+                for key, value in resolve_hparams(EVALUATION_PARAMS, overrides, owner=OWNER).items()}
+    if not settings["enabled"]:
+        return {"enabled": False}
+    for field in ("probe_size", "ig_steps", "mask_levels", "sanity_images", "sanity_max_stages"):
+        if settings[field] < 1:
+            raise ContractError(f"{OWNER}: '{field}' must be >= 1, got {settings[field]}")
+    if settings["sanity_images"] > settings["probe_size"]:
+        raise ContractError(f"{OWNER}: sanity_images {settings['sanity_images']} exceeds probe_size {settings['probe_size']}")
+    if not 0.0 < settings["annotation_threshold"] <= 1.0:
+        raise ContractError(f"{OWNER}: 'annotation_threshold' must be in (0, 1], got {settings['annotation_threshold']}")
+    return settings
+
+
+def auto_split(names: list[str], wanted: str) -> str:
+    """Resolve 'auto' to 'test' or the first split named test*; check a named split exists."""
+    if wanted != "auto":
+        if wanted not in names:
+            raise ContractError(f"{OWNER}: split '{wanted}' not in the dataset's splits {names}")
+        return wanted
+    if "test" in names:
+        return "test"
+    tests = [name for name in names if name.startswith("test")]
+    if not tests:
+        raise ContractError(f"{OWNER}: the dataset has no split named test*; its splits: {names}")
+    return tests[0]
+
+
+def evaluated_splits(settings: Mapping[str, Any], names: list[str]) -> list[str]:
+    """The splits to evaluate, in order, without repeats; the first one hosts the sanity check."""
+    return list(dict.fromkeys(auto_split(names, wanted) for wanted in settings["splits"]))
