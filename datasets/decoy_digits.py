@@ -22,29 +22,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from benchmark.contracts import DatasetBundle, Dataset, HParam, Split
-from benchmark.data.digits import load_digits_canvas, stratified_split, to_uint8
+from benchmark.contracts import DatasetBundle, Dataset, HParam
+from benchmark.data.constructions import decoy_splits
+from benchmark.data.digits import load_digits_canvas, stratified_split
 from benchmark.registry import register_dataset
-
-CORNERS = 4
-
-
-def patch_masks(n: int, image_size: int, patch_size: int, corners: np.ndarray) -> np.ndarray:
-    """Boolean (n,1,S,S) masks of a ``patch_size`` square in corner 0..3 (TL, TR, BL, BR) per image."""
-    masks = np.zeros((n, 1, image_size, image_size), dtype=bool)
-    far = image_size - patch_size
-    rows = np.where(corners >= 2, far, 0)
-    cols = np.where(corners % 2 == 1, far, 0)
-    offsets = np.arange(patch_size)
-    r = rows[:, None, None] + offsets[None, :, None]
-    c = cols[:, None, None] + offsets[None, None, :]
-    masks[np.arange(n)[:, None, None], 0, r, c] = True
-    return masks
-
-
-def decoy_shade(codes: np.ndarray) -> np.ndarray:
-    """RRR's patch grey level for a digit code, in [0,1]: (255 - 25*code) / 255."""
-    return (255.0 - 25.0 * codes) / 255.0
 
 
 @register_dataset
@@ -67,39 +48,12 @@ class DecoyDigits(Dataset):
         p = dict(params)
         rng = np.random.default_rng(p["seed"])
         canvas, labels = load_digits_canvas(p["image_size"], p["digit_size"])
-        strokes = (canvas > p["stroke_threshold"]).astype(np.float32)
         fractions = {"test": p["test_fraction"], "val": p["val_fraction"], "train": 1 - p["test_fraction"] - p["val_fraction"]}
         index = stratified_split(labels, fractions, rng)
-        noisy = canvas + rng.normal(0.0, p["noise"], size=canvas.shape).astype(np.float32) if p["noise"] > 0 else canvas
-        corners = rng.integers(0, CORNERS, size=len(labels))
-        random_codes = rng.integers(0, 10, size=len(labels))
-        masks = patch_masks(len(labels), p["image_size"], p["patch_size"], corners)
-
-        def make(idx: np.ndarray, codes: np.ndarray | None) -> Split:
-            images = noisy[idx].copy()
-            extras = {}
-            if codes is not None:
-                shade = decoy_shade(codes[idx]).astype(np.float32)[:, None, None, None]
-                images = np.where(masks[idx], shade, images)
-                extras = {"decoy": masks[idx].astype(np.uint8), "decoy_code": codes[idx].astype(np.int64)}
-            return Split(x=to_uint8(images), y=labels[idx], saliency=strokes[idx], extras=extras)
-
-        if p["decoy"]:
-            splits = {
-                "train": make(index["train"], labels),
-                "val": make(index["val"], labels),
-                "test_iid": make(index["test"], labels),
-                "test": make(index["test"], random_codes),
-            }
-        else:
-            splits = {name: make(index[name], None) for name in ("train", "val", "test")}
-        notes = {
-            "test": "patch shade codes a random digit (shortcut broken)" if p["decoy"] else "clean digits",
-            "test_iid": "same images as test, patch codes the label",
-        }
+        splits, notes = decoy_splits(canvas, labels, index, rng, decoy=p["decoy"], noise=p["noise"],
+                                     patch_size=p["patch_size"], stroke_threshold=p["stroke_threshold"])
         return DatasetBundle(
             splits=splits,
             classes=[str(d) for d in range(10)],
-            manifest={"source": "sklearn.datasets.load_digits (UCI optdigits, 1,797 images)",
-                      "split_notes": {k: v for k, v in notes.items() if k in splits}},
+            manifest={"source": "sklearn.datasets.load_digits (UCI optdigits, 1,797 images)", "split_notes": notes},
         )
