@@ -116,21 +116,23 @@ def test_checkpoint_of_other_code_is_discarded_and_of_same_code_kept(tmp_path):
 
 
 def test_sigkilled_sweep_resumes_to_the_records_of_an_uninterrupted_sweep(tmp_path):
-    params = tiny_params(seeds=4, epochs=2, checkpoint=True)
+    """kill -9 the sweep and its workers once a run is recorded and another has an epoch checkpoint."""
+    params = tiny_params(seeds=4, epochs=3, checkpoint=True)
     env = {**os.environ, "SALBENCH_PARAMS": str(write_params(tmp_path / "params.yaml", params))}
     killed = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "benchmark", "sweep", "tiny", "--out", str(killed), "--jobs", "2", "--quiet"],
-                            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not list(killed.glob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+                            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 150
+    while not (list(killed.glob("*.json")) and list(killed.glob("*.ckpt"))) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its worker processes
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
     finished_before_kill = len(list(killed.glob("*.json")))
-    assert 1 <= finished_before_kill < 4
+    assert 1 <= finished_before_kill < 4 and list(killed.glob("*.ckpt"))
     resumed = sweep(params, killed)
     assert resumed.skipped == finished_before_kill and resumed.ok == 4 - finished_before_kill
+    assert any(read_record(p).timing["resumed_from_epoch"] > 0 for p in killed.glob("*.json")), "a run resumed mid-way"
     full = sweep(params, tmp_path / "full")
     assert full.ok == 4
     assert records(killed) == records(tmp_path / "full")
