@@ -1,4 +1,5 @@
-"""``data build NAME``: build (or fetch) a dataset into ``data/NAME`` with its manifest."""
+"""``data build NAME``: build (or fetch) a dataset into ``data/NAME`` with its manifest.
+``data show NAME``: print the manifest of ``data/NAME`` and write a PNG grid of examples per split."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..config import dataset_variant
+from ..contracts import ContractError
 from ..data import store
 
 
@@ -18,6 +20,20 @@ def build(args: argparse.Namespace) -> int:
     return 0
 
 
+def show(args: argparse.Namespace) -> int:
+    from ..data.show import example_grid
+
+    folder = Path(args.root) / args.name
+    if not (folder / store.MANIFEST).exists():
+        raise ContractError(f"{folder}: not built; run `python -m benchmark data build {args.name}` first")
+    bundle = store.load(folder)
+    print(json.dumps(bundle.manifest, indent=2, sort_keys=True))
+    out = Path(args.out or Path("results") / "datasets" / args.name)
+    for split in bundle.splits:
+        print(f"wrote {example_grid(bundle, split, out / f'{split}.png', args.count)}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("data", help="build and inspect datasets")
     sub = parser.add_subparsers(dest="data_command", required=True)
@@ -25,3 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.add_argument("--root", default=str(store.default_data_root()))
     p.set_defaults(func=build)
+    p = sub.add_parser("show", help="print the manifest of ROOT/NAME and write PNG grids of examples with saliency")
+    p.add_argument("name")
+    p.add_argument("--root", default=str(store.default_data_root()))
+    p.add_argument("--out", default=None, help="folder of the PNG grids (default: results/datasets/NAME)")
+    p.add_argument("--count", type=int, default=8, help="examples per split")
+    p.set_defaults(func=show)
