@@ -71,6 +71,7 @@ def test_grids_form_a_union_without_duplicates_and_profiles_switch_settings():
      "hyperparameter 'mode' must be one of ['ok', 'raise', 'nan']"),
     (lambda p: p["studies"]["tiny"].update(optimizer={"name": "rmsprop"}), "optimizer.name 'rmsprop' unknown"),
     (lambda p: p["studies"]["tiny"].update(grids=[{"seeds": 1, "archs": []}]), "studies.tiny.grids[0].archs: expected a non-empty list"),
+    (lambda p: p["studies"]["tiny"].update(epochs="ten"), "studies.tiny: run config: 'epochs' must be a positive integer"),
     (lambda p: p["studies"]["tiny"].update(profile="nope"), "unknown profile 'nope'"),
     (lambda p: p["profiles"]["quick"].update(threads=0), "profiles.quick: 'threads' must be a positive integer"),
 ])

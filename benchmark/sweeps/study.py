@@ -168,9 +168,10 @@ def _settings(where: str, settings: dict[str, Any]) -> dict[str, Any]:
     for key in ("optimizer", "schedule"):
         if key in out and not isinstance(out[key], Mapping):
             raise ContractError(f"{where}: '{key}' must be a mapping with a 'name', got {out[key]!r}")
+    epochs = out.get("epochs", 1)
     try:
         opt = make_optimizer([torch.zeros(1, requires_grad=True)], out.get("optimizer", {"name": "adam"}))
-        make_scheduler(opt, out.get("schedule", {"name": "constant"}), int(out.get("epochs", 1) or 1))
+        make_scheduler(opt, out.get("schedule", {"name": "constant"}), epochs if isinstance(epochs, int) and epochs > 0 else 1)
     except ContractError as exc:
         raise ContractError(f"{where}: {exc}") from exc
     return out
