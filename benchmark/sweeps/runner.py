@@ -69,14 +69,17 @@ def run_sweep(study: Study, folder: Path, executor: Executor, retry_failed: bool
     for line in summary.problems:
         print(f"warning: {line}", file=stream)
     tasks = [make_task(run.spec, study.profile, folder, data_root) for run in todo]
-    bar = tqdm(total=len(tasks), desc=f"sweep {study.name}", unit="run", file=stream, disable=not progress or not tasks,
-               dynamic_ncols=True)
+    bar = tqdm(total=len(tasks), desc=f"sweep {study.name}", unit="run", file=stream, dynamic_ncols=True,
+               disable=None if progress and tasks else True)  # None: a bar on terminals only; lines always
 
     def on_done(result: dict[str, Any]) -> None:
         setattr(summary, result["status"], getattr(summary, result["status"]) + 1)
         summary.compute_seconds += result["compute_seconds"]
         note = f"  {result['message']}" if result["message"] else ""
-        line = f"[{summary.ran}/{len(tasks)}] {result['status']:<6} {result['label']}  {result['run_id']}  {result['seconds']:.1f}s{note}"
+        elapsed = time.perf_counter() - started
+        eta = elapsed / summary.ran * (len(tasks) - summary.ran)
+        line = (f"[{summary.ran}/{len(tasks)}] {result['status']:<6} {result['label']}  {result['run_id']}  "
+                f"{result['seconds']:.1f}s  (elapsed {tqdm.format_interval(elapsed)}, eta {tqdm.format_interval(eta)}){note}")
         if progress:
             bar.write(line, file=stream)
         bar.update(1)
