@@ -1,6 +1,8 @@
 """Every executor gives the records of the in-process sweep, byte for byte apart from timing."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 from sweep_helpers import records, sweep, tiny_params
 
@@ -40,10 +42,13 @@ def test_ray_local_instance_gives_the_same_records(reference, tmp_path):
     assert records(tmp_path) == reference
 
 
-def test_executor_settings_fail_clearly(tmp_path):
+def test_executor_settings_fail_clearly(tmp_path, monkeypatch):
     with pytest.raises(ContractError, match=r"unknown executor 'dask'; known: \['local', 'ray', 'slurm'\]"):
         make_executor("dask")
     with pytest.raises(ContractError, match=r"--jobs must be a positive integer or 'auto', got 0"):
         LocalExecutor(0)
     with pytest.raises(ContractError, match=r"profile slurm: unknown key\(s\) \['partiton'\]"):
         SlurmExecutor(tmp_path, {"partiton": "gpu"}, cluster="local")
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(ContractError, match=r"--executor ray needs Ray, an optional extra: pip install '.\[ray\]'"):
+        make_executor("ray")
