@@ -39,14 +39,14 @@ def test_penalty_and_its_parameter_gradient_match_the_closed_form_of_a_linear_mo
     net = LinearNet(pixels=2 * 3 * 3)
     x, y = torch.rand(4, 2, 3, 3), torch.tensor([0, 1, 2, 1])
     saliency = (torch.rand(4, 1, 3, 3) > 0.5).float()
-    loss, scalars = rrr_loss(net, x, y, saliency, lam=7.0)
+    loss, scalars = rrr_loss(net, x, y, saliency, lam=7.0)  # default pixel_scale 255: per grey level
     loss.backward()
     got = [p.grad.clone() for p in net.parameters()]
 
     net.zero_grad()
     logits = net.fc(x.flatten(1))
     p = logits.softmax(dim=1)
-    grad_x = ((1 - 3 * p) @ net.fc.weight).view_as(x)  # no autograd through an autograd result
+    grad_x = ((1 - 3 * p) @ net.fc.weight).view_as(x) / 255  # no autograd through an autograd result
     penalty = (((1 - saliency) * grad_x) ** 2).sum(dim=(1, 2, 3)).mean()
     expected = F.cross_entropy(logits, y) + 7.0 * penalty
     expected.backward()
@@ -62,7 +62,7 @@ def test_penalty_equals_each_samples_own_input_gradient_outside_the_mask():
     x, y = torch.rand(3, 1, 28, 28), torch.tensor([3, 1, 4])
     saliency = torch.zeros(3, 1, 28, 28)
     saliency[:, :, 7:21, 7:21] = 1.0
-    loss, scalars = rrr_loss(net, x, y, saliency, lam=1000.0)
+    loss, scalars = rrr_loss(net, x, y, saliency, lam=1000.0, pixel_scale=1.0)
     penalties = []
     for i in range(3):  # one sample at a time, no batching trick
         xi = x[i:i + 1].clone().requires_grad_(True)
@@ -94,10 +94,10 @@ def test_reductions_and_unannotated_samples():
     own = (grad_x[2:] ** 2).sum()  # sample 0's penalty
     expected = {"batch": own / 2, "annotated": own, "entries": own / 8}
     for reduction, value in expected.items():
-        a = rrr_loss(net, x, y, saliency, annotated, reduction=reduction)
+        a = rrr_loss(net, x, y, saliency, annotated, reduction=reduction, pixel_scale=1.0)
         noisy = saliency.clone()
         noisy[1] = torch.rand(1, 4, 4)
-        b = rrr_loss(net, x, y, noisy, annotated, reduction=reduction)
+        b = rrr_loss(net, x, y, noisy, annotated, reduction=reduction, pixel_scale=1.0)
         torch.testing.assert_close(a[1]["right_reasons"], value)
         assert torch.equal(a[0], b[0]), reduction
 
