@@ -45,8 +45,42 @@ def test_gradient_is_the_absolute_input_gradient(resnet):
     torch.testing.assert_close(A.input_x_gradient(net, x, target), (x * grad).abs().mean(dim=1))
 
 
-def test_integrated_gradients_via_captum_with_its_delta(resnet):
-    net, x, target = resnet
+class TinyGap(Network):
+    """conv -> ReLU -> conv -> ReLU -> global average pool -> linear: an exact CAM, cheap to run."""
+
+    exact_cam = True
+    num_classes = 3
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2), nn.ReLU())
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        fmap = self.features(x)
+        return NetOutput(logits=self.fc(fmap.mean(dim=(2, 3))), embedding=fmap.mean(dim=(2, 3)), feature_map=fmap)
+
+    @property
+    def classifier_weight(self):
+        return self.fc.weight
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    return TinyGap().eval(), torch.rand(5, 1, 12, 12, generator=make_generator(4)), torch.tensor([0, 1, 2, 0, 1])
+
+
+def test_cam_equals_layer_gradcam_on_a_second_gap_network(tiny):
+    net, x, target = tiny
+    reference = LayerGradCam(A.Logits(net), net.features).attribute(x, target=target)[:, 0].detach()
+    with torch.no_grad():
+        cam = net.cam(net(x), target)
+    torch.testing.assert_close(cam / cam[0].numel(), reference, rtol=1e-4, atol=1e-7)
+
+
+def test_integrated_gradients_via_captum_with_its_delta(tiny):
+    net, x, target = tiny
     importance, delta, total = A.integrated_gradients(net, x, target, steps=8, baseline="zeros", batch_size=16)
     attr, reference_delta = IntegratedGradients(A.Logits(net)).attribute(
         x, baselines=torch.zeros_like(x), target=target, n_steps=8, return_convergence_delta=True)
@@ -57,16 +91,17 @@ def test_integrated_gradients_via_captum_with_its_delta(resnet):
     torch.testing.assert_close(total, gap + delta, rtol=1e-4, atol=1e-5)
 
 
-def test_attribute_batches_and_skips_cam_without_an_exact_head(resnet):
-    net, x, target = resnet
+def test_attribute_batches_and_skips_the_duplicate_class_activation_map(tiny):
+    net, x, target = tiny
     small = build_network("simple_cnn", 1, 3, 16)
-    names, skipped = A.applicable(small, ["cam", "gradient"])
-    assert names == ["gradient"] and "cam" in skipped
-    whole = A.attribute(net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=4)
+    assert A.applicable(small, ["cam", "gradcam", "gradient"])[0] == ["gradcam", "gradient"]
+    names, skipped = A.applicable(net, ["cam", "gradcam", "gradient"])  # Grad-CAM = CAM / hw here
+    assert names == ["cam", "gradient"] and set(skipped) == {"gradcam"}
+    whole = A.attribute(net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=8)
     chunked = A.attribute(net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=3)
     for name in whole.native:
         torch.testing.assert_close(whole.native[name], chunked.native[name])
-    assert whole.ig_delta.shape == (4,)
+    assert whole.ig_delta.shape == (5,)
 
 
 def test_quantized_maps_are_scale_free_float16():

@@ -4,12 +4,14 @@ Every method returns a non-negative *importance map* per image, the map all metr
 saved probe arrays use:
 
 - ``cam``: ReLU of the class activation map sum_k w[c,k] A_k (Zhou et al., CVPR 2016, Eq. 2),
-  at the feature-map resolution; only for networks whose head is GAP -> linear
-  (``Network.exact_cam``), otherwise it is skipped (Grad-CAM is that network's CAM).
+  at the feature-map resolution, for networks whose head is GAP -> linear (``Network.exact_cam``).
 - ``gradcam``: ReLU(sum_k alpha_k A_k) with alpha_k = mean_ij dy_c/dA_k (Selvaraju et al.,
-  ICCV 2017, Eq. 1-2) on ``NetOutput.feature_map``. Captum's ``LayerGradCam`` needs the
-  module that outputs the map, which not every architecture has (a max-pool or token
-  reshape in ``forward``); the test suite checks this equals ``LayerGradCam`` where it applies.
+  ICCV 2017, Eq. 1-2) on ``NetOutput.feature_map``, for the other networks. Captum's
+  ``LayerGradCam`` needs the module that outputs the map, which not every architecture has
+  (a max-pool or token reshape in ``forward``); the tests check this equals ``LayerGradCam``.
+  For a GAP -> linear head Grad-CAM = CAM / (h w) (Selvaraju et al., Sec. 3.1), so after the
+  per-map scaling of the saved maps the two are the same map: each network gets one of them,
+  and the other is listed as skipped with the reason.
 - ``gradient``: |dy_c/dx| (Simonyan et al. 2014), Captum ``Saliency(abs=True)``.
 - ``input_x_gradient``: |x * dy_c/dx| (Shrikumar et al. 2016), Captum ``InputXGradient``.
 - ``integrated_gradients``: |IG| (Sundararajan et al., ICML 2017, Eq. 1), Captum
@@ -125,7 +127,9 @@ def applicable(net: Network, names: list[str]) -> tuple[list[str], dict[str, str
     """(methods that apply to ``net``, {skipped method: reason})."""
     skipped = {}
     if "cam" in names and not net.exact_cam:
-        skipped["cam"] = f"{type(net).__name__} has no GAP->linear head (no exact CAM; see gradcam)"
+        skipped["cam"] = f"{type(net).__name__} has no GAP->linear head: its class activation map is Grad-CAM (gradcam)"
+    if "gradcam" in names and net.exact_cam:
+        skipped["gradcam"] = f"{type(net).__name__} has a GAP->linear head: Grad-CAM = CAM / (h*w), the same map as cam"
     return [n for n in names if n not in skipped], skipped
 
 

@@ -115,7 +115,7 @@ def perturbation_curves(net: Network, x: Tensor, y: Tensor, target: Tensor, impo
         n = len(y)
         original = (shared_correct[:n], shared_prob[:n])
         emptied = (shared_correct[n:2 * n], shared_prob[n:2 * n])
-        blank = (shared_correct[2 * n:], shared_prob[2 * n:])
+        from_blur = (shared_correct[2 * n:], shared_prob[2 * n:])
         for j, fraction in enumerate(fractions):
             count = round(fraction * pixels)
             if 0 < j < levels:
@@ -125,7 +125,7 @@ def perturbation_curves(net: Network, x: Tensor, y: Tensor, target: Tensor, impo
                 _, i_prob = _score(net, inserted, y, target, batch_size)
             for i, name in enumerate(names):
                 if j == 0:
-                    dc, dp, ip = original[0], original[1], blank[1]
+                    dc, dp, ip = original[0], original[1], from_blur[1]
                 elif j == levels:
                     dc, dp, ip = emptied[0], emptied[1], original[1]
                 else:
@@ -138,6 +138,6 @@ def perturbation_curves(net: Network, x: Tensor, y: Tensor, target: Tensor, impo
     finally:
         net.train(was_training)
     for (kind, name), values in series.items():
-        target_dict = {"del": curves.deletion, "ins": curves.insertion, "acc": curves.accuracy}[kind]
-        target_dict[name] = [float(v) for v in torch.stack(values).cpu()]
+        store = {"del": curves.deletion, "ins": curves.insertion, "acc": curves.accuracy}[kind]
+        store[name] = [float(v) for v in torch.stack(values).cpu()]
     return curves

@@ -8,9 +8,9 @@ whose maps barely change once the whole network is random explains the input, no
 model: it is flagged (final similarity >= threshold).
 
 Blocks: starting from the network's children that hold parameters, the container with the
-most parameters is split into its children while the count stays within ``max_stages``
-(simple_cnn: conv1, conv2, fc1, fc2; ResNet-18: stem conv, stem BN, layer1-3, the two
-blocks of layer4, fc). Re-initialization calls each layer's own ``reset_parameters`` under
+most parameters is split into its children (merged into contiguous groups when they are
+too many) while the count stays within ``max_stages`` (simple_cnn: conv1, conv2, fc1, fc2;
+ResNet-18: stem conv, stem BN, layer1-3, the two blocks of layer4, fc). Re-initialization calls each layer's own ``reset_parameters`` under
 a fixed seed, as Quantus' ``MPRT`` does; tensors without an initializer (a ViT's class token
 and position embedding) keep their trained values. The trained network is never modified.
 """
@@ -38,27 +38,36 @@ def _children_with_parameters(module: nn.Module, prefix: str) -> list[tuple[str,
     return [(f"{prefix}{name}", child) for name, child in module.named_children() if _size(child) > 0]
 
 
-def cascade_blocks(net: nn.Module, max_stages: int) -> list[tuple[str, nn.Module]]:
-    """The blocks randomized one per stage, top (logits) first."""
-    blocks = _children_with_parameters(net, "")
+Block = tuple[str, list[nn.Module]]
+
+
+def _grouped(parts: list[tuple[str, nn.Module]], count: int) -> list[Block]:
+    """``parts`` as at most ``count`` contiguous groups, named ``first..last`` when merged."""
+    chunks = np.array_split(np.arange(len(parts)), min(count, len(parts)))
+    return [(parts[c[0]][0] if len(c) == 1 else f"{parts[c[0]][0]}..{parts[c[-1]][0].rsplit('.', 1)[-1]}",
+             [parts[j][1] for j in c]) for c in chunks]
+
+
+def cascade_blocks(net: nn.Module, max_stages: int) -> list[Block]:
+    """The blocks randomized one per stage, top (logits) first: (name, modules)."""
+    blocks = _grouped(_children_with_parameters(net, ""), max_stages)
     while True:
-        splittable = [(i, name, mod) for i, (name, mod) in enumerate(blocks) if _children_with_parameters(mod, "")]
-        if not splittable:
+        room = max_stages - len(blocks) + 1
+        splittable = [(i, name, mods[0]) for i, (name, mods) in enumerate(blocks)
+                      if len(mods) == 1 and _children_with_parameters(mods[0], "")]
+        if room < 2 or not splittable:
             break
-        i, name, mod = max(splittable, key=lambda item: (_size(item[2]), -item[0]))
-        parts = _children_with_parameters(mod, f"{name}.")
-        if len(blocks) - 1 + len(parts) > max_stages:
-            break
-        blocks[i:i + 1] = parts
+        i, name, module = max(splittable, key=lambda item: (_size(item[2]), -item[0]))
+        blocks[i:i + 1] = _grouped(_children_with_parameters(module, f"{name}."), room)
     return blocks[::-1]
 
 
-def randomize(block: nn.Module, seed: int) -> None:
+def randomize(block: list[nn.Module], seed: int) -> None:
     """Re-initialize every layer of ``block`` with its own initializer, from ``seed`` (global RNG untouched)."""
-    devices = [p.device for p in block.parameters() if p.device.type == "cuda"]
-    with torch.random.fork_rng(devices=sorted({d.index or 0 for d in devices})):
+    devices = sorted({p.device.index or 0 for m in block for p in m.parameters() if p.device.type == "cuda"})
+    with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        for module in block.modules():
+        for module in (sub for m in block for sub in m.modules()):
             reset = getattr(module, "reset_parameters", None)
             if callable(reset):
                 reset()

@@ -1,0 +1,67 @@
+"""Time of the saliency evaluation of one run, and its share of a quick-profile run (CPU).
+
+Skipped by default; ``make benchmark`` runs it. Each case trains ERM on decoy digits once
+without evaluation, then times the default evaluation (``settings.EVALUATION_PARAMS``) of
+the trained network, sanity check included (it runs on one seed per cell) and reported
+separately. The quick profile trains 10 epochs; resnet18 trains 2 here and its 10-epoch
+training time is extrapolated from the measured epochs (the evaluation's cost does not
+depend on how long the network trained). CPU time is reported beside wall time because
+the machine may be shared. Target: evaluation under 25% of the quick run's total time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+import torch
+
+from benchmark.contracts import RunConfig
+from benchmark.runs.run import execute
+from benchmark.saliency.evaluate import evaluate_saliency
+from benchmark.saliency.settings import resolve_evaluation
+
+QUICK_EPOCHS = 10
+TARGET_SHARE = 0.25
+
+
+@pytest.mark.parametrize("arch, epochs", [("simple_cnn", QUICK_EPOCHS), ("resnet18", 2)])
+def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_path):
+    torch.set_num_threads(2)
+    config = RunConfig(method="erm", dataset="decoy_digits", arch=arch, seed=0, epochs=epochs,
+                       evaluation={"enabled": False})
+    cpu = time.process_time()
+    trained = execute(config, tmp_path / "trained", device="cpu", progress=False)
+    train_cpu = time.process_time() - cpu
+    timing = trained.record.timing
+    per_epoch = sum(timing["epoch_seconds"]) / epochs
+    settings = resolve_evaluation({})
+    cpu_seconds: list[float] = []
+
+    def evaluate_once():
+        record = dataclasses.replace(trained.record, metrics={k: dict(v) for k, v in trained.record.metrics.items()},
+                                     config={**trained.record.config, "evaluation": settings},
+                                     artifacts={}, extra={}, timing={})
+        result = dataclasses.replace(trained, record=record, path=tmp_path / "evaluated" / trained.path.name)
+        start = time.process_time()
+        evaluate_saliency(result)
+        cpu_seconds.append(time.process_time() - start)
+        return record.timing
+
+    evaluated = benchmark.pedantic(evaluate_once, rounds=1, iterations=1)
+    saliency = evaluated["saliency_seconds"]
+    sanity = evaluated["saliency_phase_seconds"].get("sanity", 0.0)
+    rest = timing["load_seconds"] + per_epoch * QUICK_EPOCHS + timing["eval_seconds"]
+    share = saliency / (rest + saliency)
+    share_without_sanity = (saliency - sanity) / (rest + saliency - sanity)
+    cpu_share = cpu_seconds[0] / (train_cpu * QUICK_EPOCHS / epochs + cpu_seconds[0])
+    info = {
+        "arch": arch, "quick_run_seconds_without_saliency": round(rest, 2), "saliency_seconds": round(saliency, 2),
+        "phases": {k: round(v, 2) for k, v in evaluated["saliency_phase_seconds"].items()},
+        "share_of_run": round(share, 3), "share_without_sanity": round(share_without_sanity, 3),
+        "cpu_share_of_run": round(cpu_share, 3), "settings": {k: settings[k] for k in ("probe_size", "ig_steps", "mask_levels", "sanity_images")},
+    }
+    benchmark.extra_info.update(info)
+    print(info)
+    if arch == "simple_cnn":
+        assert share < TARGET_SHARE or cpu_share < TARGET_SHARE, info
