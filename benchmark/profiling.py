@@ -5,13 +5,15 @@ ERM step of the same network, batch and machine; a method's theoretical step tim
 ``Cost.seconds(forward_s, backward_s, input_backward_s)``. Fixed units (backward = 2F)
 mislead on a CPU, where a backward of a small CNN costs about a forward or less.
 
+Every time is the minimum over repeats: on a shared machine the fastest repeat is the one
+least disturbed by other processes (medians are in pytest-benchmark's own table).
+
 Used by ``tests/benchmarks/test_step_time.py`` (pytest-benchmark times the steps there) and
 by anything that wants the same table from Python: ``profile_methods(...)``.
 """
 from __future__ import annotations
 
 import copy
-import statistics
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -68,9 +70,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def median_time(run: Callable[[object], object], prepare: Callable[[], object] = lambda: None,
+def min_time(run: Callable[[object], object], prepare: Callable[[], object] = lambda: None,
                 repeats: int = 5, warmup: int = 1, device: torch.device = torch.device("cpu")) -> float:
-    """Median seconds of ``run(prepare())``, timing ``run`` only (``prepare`` is untimed)."""
+    """Fastest of ``repeats`` timings of ``run(prepare())``, timing ``run`` only (``prepare`` is untimed)."""
     times = []
     for i in range(warmup + repeats):
         arg = prepare()
@@ -80,7 +82,7 @@ def median_time(run: Callable[[object], object], prepare: Callable[[], object] =
         _sync(device)
         if i >= warmup:
             times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return min(times)
 
 
 def measure_units(setup: StepSetup, repeats: int = 5, warmup: int = 1) -> UnitCosts:
@@ -99,9 +101,9 @@ def measure_units(setup: StepSetup, repeats: int = 5, warmup: int = 1) -> UnitCo
         return F.log_softmax(net(x).logits, 1).gather(1, batch.y[:, None]).sum(), x
 
     return UnitCosts(
-        forward_s=median_time(forward, repeats=repeats, warmup=warmup, device=dev),
-        backward_s=median_time(lambda loss: loss.backward(), ce_graph, repeats, warmup, dev),
-        input_backward_s=median_time(lambda g: torch.autograd.grad(*g), input_graph, repeats, warmup, dev),
+        forward_s=min_time(forward, repeats=repeats, warmup=warmup, device=dev),
+        backward_s=min_time(lambda loss: loss.backward(), ce_graph, repeats, warmup, dev),
+        input_backward_s=min_time(lambda g: torch.autograd.grad(*g), input_graph, repeats, warmup, dev),
     )
 
 
@@ -150,6 +152,6 @@ def profile_methods(methods: Iterable[str], arch: str, batch_size: int, channels
     setup = make_setup(arch, batch_size, channels, side, device=device)
     units = measure_units(setup, repeats, warmup)
     names = ["erm", *[m for m in methods if m != "erm"]]
-    seconds = {n: median_time(lambda _, s=make_step(METHODS.get(n)(), setup): s(), repeats=repeats,
+    seconds = {n: min_time(lambda _, s=make_step(METHODS.get(n)(), setup): s(), repeats=repeats,
                               warmup=warmup, device=setup.device) for n in names}
     return format_table(f"{arch}, batch {batch_size}x{channels}x{side}x{side}", rows(seconds, units), units)

@@ -10,7 +10,7 @@ STEP_TIMES = pytest.StashKey[dict]()
 
 @pytest.fixture
 def step_times(request) -> dict:
-    """{case: {"units": UnitCosts, "seconds": {method: median step seconds}}}, shared by the session."""
+    """{case: {"units": UnitCosts, "seconds": {method: fastest step seconds}}}, shared by the session."""
     return request.config.stash.setdefault(STEP_TIMES, {})
 
 
