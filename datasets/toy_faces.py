@@ -70,7 +70,7 @@ class ToyFaces(Dataset):
         "open_generators": HParam("stripes_cheeks,iris_dark,lip_shift", "comma-separated held-out generators of test_open"),
         "artifact_strength": HParam(1.0, "scales every artifact's amplitude (1 = calibrated)"),
         "cue": HParam("tint", "spurious cue: tint (diffuse background tint), corner (corner square), none", choices=("tint", "corner", "none")),
-        "cue_strength": HParam(0.85, "share of train/val images carrying the label-coded cue (test: same share, random value)"),
+        "cue_strength": HParam(0.6, "share of train/val images carrying the label-coded cue (test: same share, random value)"),
         "cue_amplitude": HParam(0.12, "tint: shift of the background's red and blue channels"),
         "cue_size": HParam(0.125, "corner: side of the square as a fraction of the image side"),
         "noise": HParam(0.03, "std of Gaussian sensor noise on every pixel (intensities in [0,1])"),
@@ -111,7 +111,8 @@ def make_split(rng: np.random.Generator, n: int, gens: list[str], informative: b
     y = rng.permutation(np.arange(n) % 2).astype(np.int64)
     rank = np.cumsum(y) - 1
     generator = np.where(y == 1, np.array([NAMES.index(g) for g in gens])[rank % len(gens)], -1).astype(np.int64)
-    carries = (rng.random(n) < p["cue_strength"]) & (p["cue"] != "none")
+    carries = np.zeros(n, bool)
+    carries[rng.choice(n, int(round(p["cue_strength"] * n)), replace=False)] = p["cue"] != "none"
     value = y if informative else rng.integers(0, 2, n)
     corner = rng.integers(0, 4, n)
     annotated = np.zeros(n, bool)

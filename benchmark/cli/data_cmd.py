@@ -45,5 +45,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.add_argument("--root", default=str(store.default_data_root()))
     p.add_argument("--out", default=None, help="folder of the PNG grids (default: results/datasets/NAME)")
-    p.add_argument("--count", type=int, default=8, help="examples per split")
+    p.add_argument("--count", type=int, default=10, help="examples per split (the classes in turn)")
     p.set_defaults(func=show)
