@@ -88,8 +88,19 @@ class Registry(Generic[T]):
         return _source_of(self.get(name))
 
     def fingerprint(self, name: str) -> str:
-        """sha256 of the file that defines ``name``."""
-        return file_digest(self.source_file(name))
+        """sha256 of the file that defines ``name`` and of the plug-in files its base classes come from
+        (SMOOT subclasses SGT: editing sgt.py must make SMOOT's records stale too)."""
+        files = [self.source_file(name)]
+        for base in self.get(name).__mro__[1:]:
+            path = _source_of(base)
+            if base.__module__.startswith("salbench_plugins.") and path not in files:
+                files.append(path)
+        if len(files) == 1:
+            return file_digest(files[0])
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(file_digest(path).encode())
+        return digest.hexdigest()
 
 
 def _source_of(cls: type) -> Path:

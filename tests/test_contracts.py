@@ -56,3 +56,12 @@ def test_record_roundtrip_and_validation(tmp_path):
 def test_run_config_rejects_unknown_fields():
     with pytest.raises(ContractError, match="epochz"):
         RunConfig.from_dict({"method": "erm", "dataset": "d", "arch": "a", "epochz": 3})
+
+
+def test_fingerprint_of_a_subclass_covers_its_base_plugin_file():
+    from benchmark.registry import file_digest
+
+    smoot, sgt = METHODS.get("smoot"), METHODS.get("sgt")
+    assert issubclass(smoot, sgt)
+    assert METHODS.fingerprint("smoot") != file_digest(METHODS.source_file("smoot"))
+    assert METHODS.fingerprint("sgt") == file_digest(METHODS.source_file("sgt"))
