@@ -56,12 +56,22 @@ def report_problems(status: StudyStatus) -> list[str]:
     return lines
 
 
+def remove_leftovers(status: StudyStatus) -> None:
+    """A run killed between writing its record and deleting its checkpoint leaves both behind."""
+    for run in status.runs:
+        if run.state == "done":
+            ckpt = run.path.with_suffix(".ckpt")
+            ckpt.unlink(missing_ok=True)
+            ckpt.with_name(ckpt.name + ".code").unlink(missing_ok=True)
+
+
 def run_sweep(study: Study, folder: Path, executor: Executor, retry_failed: bool = False,
               progress: bool = True, data_root: Path | None = None, stream: TextIO | None = None) -> SweepSummary:
     """Run every run of ``study`` that has no valid, current record in ``folder``."""
     started = time.perf_counter()
     stream = stream or sys.stderr
     status = study_status(study, folder)
+    remove_leftovers(status)
     todo = status.todo(retry_failed)
     summary = SweepSummary(study=study.name, profile=study.profile.name, executor=executor.describe(),
                            total=len(study.runs), skipped=len(study.runs) - len(todo),
