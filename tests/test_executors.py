@@ -47,6 +47,9 @@ def test_executor_settings_fail_clearly(tmp_path, monkeypatch):
         make_executor("dask")
     with pytest.raises(ContractError, match=r"--jobs must be a positive integer or 'auto', got 0"):
         LocalExecutor(0)
+    monkeypatch.setattr("benchmark.sweeps.executors.available_cores", lambda: 8)
+    assert LocalExecutor("auto", "cpu", threads=1).jobs == 8 and LocalExecutor("auto", "cpu", threads=4).jobs == 2
+    assert LocalExecutor("auto", "cpu", threads=16).jobs == 1
     with pytest.raises(ContractError, match=r"profile slurm: unknown key\(s\) \['partiton'\]"):
         SlurmExecutor(tmp_path, {"partiton": "gpu"}, cluster="local")
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return dry_run(study, folder, args.retry_failed)
     executor = make_executor(
         args.executor, jobs=args.jobs, device=study.profile.device, address=args.address,
-        profile_slurm=study.profile.slurm, profile_ray=study.profile.ray, cluster=args.cluster,
+        profile_slurm=study.profile.slurm, profile_ray=study.profile.ray, cluster=args.cluster, threads=study.profile.threads,
         log_dir=Path(args.log_dir) if args.log_dir else project_root() / "results" / "logs" / study.name,
     )
     summary = run_sweep(study, folder, executor, retry_failed=args.retry_failed, progress=not args.quiet)
@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="list what would run, run nothing")
     p.add_argument("--jobs", type=parse_jobs, default=1,
                    help="parallel runs (local: worker processes, one GPU each when present; ray: CPUs of a local "
-                        "instance); 'auto' = number of GPUs, else of CPU cores (default 1: in this process)")
+                        "instance); 'auto' = number of GPUs, else CPU cores / the profile's threads per run (default 1: in this process)")
     p.add_argument("--executor", choices=EXECUTORS, default="local")
     p.add_argument("--address", help="ray: address of an existing cluster (default: start a local instance)")
     p.add_argument("--cluster", choices=["slurm", "local", "debug"],

@@ -67,10 +67,10 @@ def _init_worker(devices: Any) -> None:
 class LocalExecutor(Executor):
     name = "local"
 
-    def __init__(self, jobs: int | str = 1, device: str = "auto") -> None:
+    def __init__(self, jobs: int | str = 1, device: str = "auto", threads: int | None = None) -> None:
         self.gpus = gpu_count(device)
-        if jobs == "auto":
-            jobs = self.gpus or available_cores()
+        if jobs == "auto":  # one job per GPU, else as many as the cores hold at the profile's threads per run
+            jobs = self.gpus or max(1, available_cores() // (threads or 1))
         if not isinstance(jobs, int) or jobs < 1:
             raise ContractError(f"--jobs must be a positive integer or 'auto', got {jobs!r}")
         self.jobs = jobs
@@ -213,9 +213,9 @@ class SlurmExecutor(Executor):
 
 def make_executor(name: str, jobs: int | str = 1, device: str = "auto", address: str | None = None,
                   profile_slurm: dict[str, Any] | None = None, profile_ray: dict[str, Any] | None = None,
-                  log_dir: Path | None = None, cluster: str | None = None) -> Executor:
+                  log_dir: Path | None = None, cluster: str | None = None, threads: int | None = None) -> Executor:
     if name == "local":
-        return LocalExecutor(jobs, device)
+        return LocalExecutor(jobs, device, threads)
     if name == "ray":
         return RayExecutor(address, jobs, device, profile_ray)
     if name == "slurm":
