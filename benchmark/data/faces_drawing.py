@@ -326,14 +326,17 @@ def render(g: Geometry, size: int, generator: np.ndarray, names: list[str], stre
 
 
 def inspected_regions(g: Geometry, px: float) -> list[Region]:
-    """What a person inspects on a face that shows no artifact: both eyes and the mouth."""
-    return [support(eye(g, 0), px), support(eye(g, 1), px), support(mouth(g), px)]
+    """What a person inspects on a face that shows no artifact: both eyes, the mouth and the
+    skin of the cheeks (where the training generators put their artifacts)."""
+    return [support(eye(g, 0), px), support(eye(g, 1), px), support(mouth(g), px),
+            support(cheek(g, 0), px), support(cheek(g, 1), px)]
 
 
 def spurious_regions(g: Geometry, px: float) -> list[Region]:
-    """Face regions annotators sometimes mark without reason: nose, forehead, cheeks."""
+    """Face regions annotators sometimes mark without reason: nose, forehead, chin, hair."""
     cx, cy, ax, ay = head(g)
-    return [support(nose(g), px), (cx, cy - 0.5 * ay, 0.35 * ax, 0.14 * ay), cheek(g, 0), cheek(g, 1)]
+    return [support(nose(g), px), (cx, cy - 0.5 * ay, 0.35 * ax, 0.14 * ay), (cx, cy + 0.8 * ay, 0.2 * ax, 0.1 * ay),
+            (cx + 0.5 * ax, cy - 0.7 * ay, 0.2 * ax, 0.12 * ay)]
 
 
 def stack_regions(regions: list[Region]) -> np.ndarray:
