@@ -132,3 +132,10 @@ def test_show_prints_tables_and_writes_a_png(runs, tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     with pytest.raises(ContractError, match="no record 'nope'"):
         show_cmd.find_record("nope", [tmp_path])
+
+
+def test_an_unknown_evaluation_split_fails_before_training(tmp_path):
+    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", evaluation={"splits": ["nope"]})
+    with pytest.raises(ContractError, match=r"split 'nope' not in the dataset's splits \[.*'test_iid'.*\]"):
+        execute(config, tmp_path, device="cpu", progress=False)
+    assert not any(tmp_path.iterdir())

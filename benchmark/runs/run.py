@@ -18,7 +18,7 @@ from ..models import arch_params, build_network
 from ..records.provenance import code_fingerprint, environment
 from ..records.store import record_path, run_id, write_record
 from ..registry import DATASETS, METHODS
-from ..saliency.evaluate import evaluate_saliency
+from ..saliency.evaluate import check_splits, evaluate_saliency
 from ..saliency.settings import resolve_evaluation
 from .device_data import DeviceSplit
 from .evaluation import evaluate
@@ -112,6 +112,7 @@ def execute(
     method = METHODS.get(config.method)(**config.method_params)
     bundle = data_store.get(config.dataset, config.dataset_params, data_root)
     check_compatible(method, bundle, config)
+    check_splits(config.evaluation, list(bundle.splits))
     enable_determinism()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -171,6 +171,12 @@ def run_sanity(result: "RunResult", first: SplitResult, names: list[str], settin
             "threshold": settings["sanity_threshold"]}
 
 
+def check_splits(settings: Mapping[str, Any], split_names: list[str]) -> None:
+    """Fail before training when the evaluation names a split the dataset lacks."""
+    if settings.get("enabled", False):
+        evaluated_splits(settings, split_names)
+
+
 def evaluate_saliency(result: "RunResult") -> None:
     """Evaluate ``result``'s model with ``record.config['evaluation']``; adds metrics, extra and artifacts."""
     record = result.record

@@ -29,7 +29,7 @@ EVALUATION_PARAMS: dict[str, HParam] = {
     "wrong_reason_keys": HParam(["decoy"], "dataset extras holding the decoy / distractor mask (first present is used)"),
     "sanity": HParam(True, "cascading model-parameter randomization (Adebayo et al. 2018) on the sanity seed"),
     "sanity_seed": HParam(0, "run seed on which the sanity check runs (one seed per method and cell)"),
-    "sanity_images": HParam(16, "first probe images of the first evaluated split used by the sanity check"),
+    "sanity_images": HParam(8, "first probe images of the first evaluated split used by the sanity check"),
     "sanity_max_stages": HParam(8, "cascade granularity: the network's blocks are split into sub-blocks while "
                                    "their count stays within this (sanity.cascade_blocks)"),
     "sanity_threshold": HParam(0.5, "flag a method whose fully randomized maps keep Spearman >= this"),
