@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..contracts import ContractError
 from ..runs.seeding import derive_seed, make_generator
 from . import probe
 from .alignment import alignment_scores
@@ -108,7 +109,11 @@ def evaluate_split(result: "RunResult", split: str, names: list[str], settings: 
         human = ((batch.saliency[:, 0] >= settings["annotation_threshold"]) & batch.annotated[:, None, None]).cpu().numpy()
     wrong_key = next((k for k in settings["wrong_reason_keys"] if k in arrays.extras), None)
     if wrong_key is not None:
-        decoy = arrays.extras[wrong_key][index].reshape(n, *size).astype(bool)
+        decoy = arrays.extras[wrong_key][index]
+        if decoy.size != n * size[0] * size[1]:
+            raise ContractError(f"dataset '{config['dataset']}' split '{split}': extra '{wrong_key}' has shape "
+                                f"{arrays.extras[wrong_key].shape}, not a pixel mask (N,1,{size[0]},{size[1]})")
+        decoy = decoy.reshape(n, *size).astype(bool)
     rows = {name: m.cpu().numpy() for name, m in full.items()}
     rows["uniform"] = np.ones((n, *size), dtype=np.float32)
     if prior is not None:

@@ -26,7 +26,8 @@ EVALUATION_PARAMS: dict[str, HParam] = {
     "mask_fill": HParam("mean", "value of masked pixels: the image's channel mean, or uniform noise in its range (SGT)",
                         ("mean", "random")),
     "annotation_threshold": HParam(0.5, "a human-map pixel at or above this value is inside the annotation"),
-    "wrong_reason_keys": HParam(["decoy"], "dataset extras holding the decoy / distractor mask (first present is used)"),
+    "wrong_reason_keys": HParam(["decoy", "cue_mask"], "dataset extras holding the decoy / distractor pixel mask "
+                                                        "(decoy_digits: decoy, toy_faces: cue_mask); the first present is used"),
     "sanity": HParam(True, "cascading model-parameter randomization (Adebayo et al. 2018) on the sanity seed"),
     "sanity_seed": HParam(0, "run seed on which the sanity check runs (one seed per method and cell)"),
     "sanity_images": HParam(8, "first probe images of the first evaluated split used by the sanity check"),
