@@ -4,7 +4,9 @@
 
 A marks the input features that must NOT matter. Human saliency H marks what should
 matter, so A = 1 - H on annotated samples (soft maps give soft weights; A is the same for
-every channel) and A = 0 on unannotated ones. The input gradient is built with
+every channel) and A = 0 on unannotated ones. (The paper's Decoy-MNIST annotation is the
+patch alone; given human saliency, everything outside it is penalized, the patch included.)
+The input gradient is built with
 ``create_graph=True`` and the loss back-propagates through it (double back-propagation).
 Official code: github dtak/rrr (``rrr/multilayer_perceptron.py``, autograd).
 
@@ -34,8 +36,8 @@ Ambiguities, each a hyperparameter or stated here (paper / official code / our c
   official term exactly (~7.8e-7 for their batch of 256).
 - Networks with BatchNorm in training mode couple the samples of a batch, so the gradient of
   the batch's summed log-probabilities with respect to x_i also carries terms through the
-  other samples' outputs; the official MLP has no BatchNorm, and the PyTorch ports (e.g. the
-  XIL benchmark's ``rrr_loss_function``) do the same as we do.
+  other samples' outputs; the official MLP has no BatchNorm, and a PyTorch port (Stammer and
+  Schramowski's ``rrr_loss_function``) does the same as we do.
 """
 from __future__ import annotations
 
