@@ -147,7 +147,7 @@ def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
         fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=7, frameon=False,
                    bbox_to_anchor=(0.5, -0.01))
     fig.suptitle(f"{record.config['method']} / {record.config['arch']} / {record.config['dataset']} seed "
-                 f"{record.config['seed']}: split {split}  (red: decoy, cyan: annotation)", fontsize=8,
+                 f"{record.config['seed']}: split {split}  (red: decoy / distractor mask, cyan: annotation)", fontsize=8,
                  y=1 - 0.12 / height)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=130, bbox_inches="tight")

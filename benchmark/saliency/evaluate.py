@@ -86,6 +86,39 @@ def _ig_metrics(maps: Maps, metrics: dict[str, float]) -> None:
         _put(metrics, "integrated_gradients", "ig_delta_relative", float((delta[defined] / gap[defined]).mean()))
 
 
+def masks(result: "RunResult", split: str, index: np.ndarray, batch: Any,
+          settings: Mapping[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(annotation masks of the annotated images, wrong-reason masks), each (n,H,W) bool or None."""
+    n, size = len(index), tuple(batch.x.shape[-2:])
+    human = decoy = None
+    if batch.saliency is not None:
+        human = ((batch.saliency[:, 0] >= settings["annotation_threshold"]) & batch.annotated[:, None, None]).cpu().numpy()
+    extras = result.bundle.splits[split].extras
+    wrong_key = next((k for k in settings["wrong_reason_keys"] if k in extras), None)
+    if wrong_key is not None:
+        decoy = extras[wrong_key][index]
+        if decoy.size != n * size[0] * size[1]:
+            raise ContractError(f"dataset '{result.record.config['dataset']}' split '{split}': extra '{wrong_key}' has "
+                                f"shape {extras[wrong_key].shape}, not a pixel mask (N,1,{size[0]},{size[1]})")
+        decoy = decoy.reshape(n, *size).astype(bool)
+    return human, decoy
+
+
+def alignment_metrics(full: dict[str, Tensor], human: np.ndarray | None, decoy: np.ndarray | None,
+                      prior: np.ndarray | None) -> dict[str, float]:
+    """Alignment summaries of every map and of the reference rows (uniform map, mean training annotation)."""
+    n, size = next(iter(full.values())).shape[0], tuple(next(iter(full.values())).shape[-2:])
+    rows = {name: m.cpu().numpy() for name, m in full.items()}
+    rows["uniform"] = np.ones((n, *size), dtype=np.float32)
+    if prior is not None:
+        rows["human_prior"] = np.broadcast_to(prior, (n, *size))
+    metrics: dict[str, float] = {}
+    for row, values in rows.items():
+        for name, (value, _) in alignment_scores(values, human, decoy).items():
+            _put(metrics, row, name, value)
+    return metrics
+
+
 def evaluate_split(result: "RunResult", split: str, names: list[str], settings: Mapping[str, Any],
                    prior: np.ndarray | None) -> SplitResult:
     config, net = result.record.config, result.network
@@ -103,25 +136,8 @@ def evaluate_split(result: "RunResult", split: str, names: list[str], settings: 
     seconds = {"attribution": time.perf_counter() - clock}
 
     clock = time.perf_counter()
-    n = len(index)
-    human = decoy = None
-    if batch.saliency is not None:
-        human = ((batch.saliency[:, 0] >= settings["annotation_threshold"]) & batch.annotated[:, None, None]).cpu().numpy()
-    wrong_key = next((k for k in settings["wrong_reason_keys"] if k in arrays.extras), None)
-    if wrong_key is not None:
-        decoy = arrays.extras[wrong_key][index]
-        if decoy.size != n * size[0] * size[1]:
-            raise ContractError(f"dataset '{config['dataset']}' split '{split}': extra '{wrong_key}' has shape "
-                                f"{arrays.extras[wrong_key].shape}, not a pixel mask (N,1,{size[0]},{size[1]})")
-        decoy = decoy.reshape(n, *size).astype(bool)
-    rows = {name: m.cpu().numpy() for name, m in full.items()}
-    rows["uniform"] = np.ones((n, *size), dtype=np.float32)
-    if prior is not None:
-        rows["human_prior"] = np.broadcast_to(prior, (n, *size))
-    metrics: dict[str, float] = {}
-    for row, values in rows.items():
-        for name, (value, _) in alignment_scores(values, human, decoy).items():
-            _put(metrics, row, name, value)
+    human, decoy = masks(result, split, index, batch, settings)
+    metrics = alignment_metrics(full, human, decoy, prior)
     _ig_metrics(maps, metrics)
     seconds["alignment"] = time.perf_counter() - clock
 
@@ -142,6 +158,7 @@ def evaluate_split(result: "RunResult", split: str, names: list[str], settings: 
     if decoy is not None:
         saved["wrong_reason"] = decoy.astype(np.uint8)
     saved.update({name: m.cpu().numpy() for name, m in stored.items()})
+    n = len(index)
     counts = {"images": n,
               "annotated": 0 if human is None else int(human.reshape(n, -1).any(axis=1).sum()),
               "wrong_reason": 0 if decoy is None else int(decoy.reshape(n, -1).any(axis=1).sum())}
