@@ -12,11 +12,13 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 
 @pytest.fixture
 def tiny_config():
-    """A 2-epoch ERM run on a small decoy-digits build: seconds on a CPU."""
+    """A 2-epoch ERM run on the decoy digits: seconds on a CPU. Saliency evaluation is off
+    unless a test asks for it (``evaluation={}`` = the default settings)."""
     from benchmark.contracts import RunConfig
 
     def make(**overrides):
-        base = dict(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, epochs=2, batch_size=64)
+        base = dict(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, epochs=2, batch_size=64,
+                    evaluation={"enabled": False})
         base.update(overrides)
         return RunConfig(**base)
 

@@ -43,7 +43,7 @@ def test_bad_input_fails_with_one_clear_line_and_no_record(tmp_path, args, messa
 
 
 def test_run_writes_record_and_variant_resolves(tmp_path):
-    result = cli("run", "--method", "erm", "--dataset", "clean_digits", "--epochs", "1", "--out", str(tmp_path), "--quiet")
+    result = cli("run", "--method", "erm", "--dataset", "clean_digits", "--epochs", "1", "--out", str(tmp_path), "--quiet", "--no-saliency")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     record = json.loads(Path(summary["record"]).read_text())
@@ -73,7 +73,7 @@ def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
     env = {"SALBENCH_ROOT": str(root)}
     assert "label_smoothing" in cli("list", "methods", env=env).stdout
     result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--set", "eps=0.2",
-                 "--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet", env=env)
+                 "--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet", "--no-saliency", env=env)
     assert result.returncode == 0, result.stderr
     record = json.loads(Path(json.loads(result.stdout)["record"]).read_text())
     assert record["config"]["method_params"] == {"eps": 0.2}

@@ -16,8 +16,10 @@ def without_timing(record):
 
 
 def test_same_config_twice_gives_identical_records_and_weights(tiny_config, tmp_path):
-    a = execute(tiny_config(), tmp_path / "a", device="cpu", progress=False)
-    b = execute(tiny_config(), tmp_path / "b", device="cpu", progress=False)
+    """With the saliency evaluation on: its maps and metrics are deterministic too."""
+    a = execute(tiny_config(evaluation={}), tmp_path / "a", device="cpu", progress=False)
+    b = execute(tiny_config(evaluation={}), tmp_path / "b", device="cpu", progress=False)
+    assert any(key.startswith("saliency/") for key in a.record.metrics["test"])
     assert without_timing(a.record) == without_timing(b.record)
     sa, sb = a.network.state_dict(), b.network.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
