@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmark.contracts import DatasetBundle, Dataset, HParam
 from benchmark.data.constructions import cdep_colours, color_splits
-from benchmark.data.digits import load_digits_canvas, stratified_split
+from benchmark.data.digits import split_digits
 from benchmark.registry import register_dataset
 
 
@@ -40,9 +40,7 @@ class ColorDigits(Dataset):
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
         p = dict(params)
         rng = np.random.default_rng(p["seed"])
-        canvas, labels = load_digits_canvas(p["image_size"], p["digit_size"])
-        fractions = {"test": p["test_fraction"], "val": p["val_fraction"], "train": 1 - p["test_fraction"] - p["val_fraction"]}
-        index = stratified_split(labels, fractions, rng)
+        canvas, labels, index = split_digits(p, rng)
         splits, notes = color_splits(canvas, labels, index, stroke_threshold=p["stroke_threshold"])
         return DatasetBundle(
             splits=splits,

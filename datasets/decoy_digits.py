@@ -24,7 +24,7 @@ import numpy as np
 
 from benchmark.contracts import DatasetBundle, Dataset, HParam
 from benchmark.data.constructions import decoy_splits
-from benchmark.data.digits import load_digits_canvas, stratified_split
+from benchmark.data.digits import split_digits
 from benchmark.registry import register_dataset
 
 
@@ -47,9 +47,7 @@ class DecoyDigits(Dataset):
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
         p = dict(params)
         rng = np.random.default_rng(p["seed"])
-        canvas, labels = load_digits_canvas(p["image_size"], p["digit_size"])
-        fractions = {"test": p["test_fraction"], "val": p["val_fraction"], "train": 1 - p["test_fraction"] - p["val_fraction"]}
-        index = stratified_split(labels, fractions, rng)
+        canvas, labels, index = split_digits(p, rng)
         splits, notes = decoy_splits(canvas, labels, index, rng, decoy=p["decoy"], noise=p["noise"],
                                      patch_size=p["patch_size"], stroke_threshold=p["stroke_threshold"])
         return DatasetBundle(

@@ -36,3 +36,12 @@ def stratified_split(labels: np.ndarray, fractions: dict[str, float], rng: np.ra
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def split_digits(params: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Canvas, labels and the stratified train/val/test indices from a digit family's parameters
+    (``image_size``, ``digit_size``, ``val_fraction``, ``test_fraction``)."""
+    canvas, labels = load_digits_canvas(params["image_size"], params["digit_size"])
+    fractions = {"test": params["test_fraction"], "val": params["val_fraction"],
+                 "train": 1 - params["test_fraction"] - params["val_fraction"]}
+    return canvas, labels, stratified_split(labels, fractions, rng)
