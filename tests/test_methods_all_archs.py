@@ -17,7 +17,7 @@ from benchmark.models import build_network
 from benchmark.registry import METHODS
 from benchmark.runs.seeding import make_generator
 
-SIDE = {"simple_cnn": 28, "resnet18": 16, "resnet50": 16, "densenet121": 16, "vit_tiny": 28}
+SIDE = {"simple_cnn": 28, "gap_cnn": 16, "resnet18": 16, "resnet50": 16, "densenet121": 16, "vit_tiny": 28}
 
 
 def partially_annotated_batch(side: int) -> Batch:

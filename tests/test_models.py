@@ -8,7 +8,7 @@ from benchmark.registry import ARCHS
 SHAPES = [(1, 28), (3, 32)]
 
 
-@pytest.mark.parametrize("arch", ["simple_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"])
+@pytest.mark.parametrize("arch", ["simple_cnn", "gap_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"])
 @pytest.mark.parametrize("channels, side", SHAPES)
 def test_outputs_and_cam_shapes(arch, channels, side):
     torch.manual_seed(0)
@@ -24,7 +24,7 @@ def test_outputs_and_cam_shapes(arch, channels, side):
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
 
 
-@pytest.mark.parametrize("arch", ["resnet18", "densenet121", "vit_tiny"])
+@pytest.mark.parametrize("arch", ["gap_cnn", "resnet18", "densenet121", "vit_tiny"])
 def test_exact_cam_is_classifier_row_dot_feature_map_and_explains_the_logit(arch):
     torch.manual_seed(0)
     net = build_network(arch, 3, 5, 32).eval()
@@ -60,4 +60,10 @@ def test_same_seed_same_initial_weights():
 
 
 def test_all_builtin_archs_registered():
-    assert {"simple_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"} <= set(ARCHS.names())
+    assert {"simple_cnn", "gap_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"} <= set(ARCHS.names())
+
+
+def test_gap_cnn_feature_map_keeps_a_quarter_of_the_side():
+    net = build_network("gap_cnn", 3, 2, 32, {"width": 8}).eval()
+    out = net(torch.rand(2, 3, 32, 32))
+    assert out.feature_map.shape == (2, 32, 8, 8) and out.embedding.shape == (2, 32)

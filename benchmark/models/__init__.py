@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from ..contracts import Network, resolve_hparams
 from ..registry import ARCHS
-from . import simple_cnn, torchvision_cnns, vit  # noqa: F401  (registration)
+from . import gap_cnn, simple_cnn, torchvision_cnns, vit  # noqa: F401  (registration)
 
 
 def build_network(

@@ -1,0 +1,48 @@
+"""``summary STUDY``: mean ± sd over seeds of chosen metrics, per method/arch/dataset cell."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+from ..contracts import ContractError
+from ..records.store import atomic_write_text
+from ..reports.summary import default_metrics, display_table, records_frame, summarize
+from ..sweeps.status import study_status
+from ..sweeps.study import expand
+from .sweep_cmd import study_folder
+
+
+def run(args: argparse.Namespace) -> int:
+    study = expand(args.study, args.profile)
+    status = study_status(study, study_folder(study.name, args.out))
+    frame = records_frame(status)
+    if frame.empty:
+        raise ContractError(f"summary: study '{study.name}' has no done runs in {status.folder} (run `python -m benchmark sweep {study.name}`)")
+    metrics = args.metric or default_metrics(frame)
+    summary = summarize(frame, metrics)
+    counts = status.counts()
+    text = tabulate(display_table(summary, metrics), headers="keys", tablefmt="github", showindex=False)
+    note = (f"study {study.name} (profile {study.profile.name}): mean ± sd over seeds of "
+            f"{counts['done']} done runs of {len(status.runs)}")
+    print(text + "\n\n" + note)
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), f"# {study.name}\n\n{note}\n\n{text}\n")
+    if args.json:
+        rows = json.loads(summary.to_json(orient="records"))
+        atomic_write_text(Path(args.json), json.dumps({"study": study.name, "profile": study.profile.name,
+                                                       "metrics": metrics, "cells": rows}, indent=1) + "\n")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("summary", help="mean ± sd over seeds of a study's metrics, per cell")
+    p.add_argument("study")
+    p.add_argument("--profile", help="the profile the runs were made with (default: the study's, else quick)")
+    p.add_argument("--out", help="folder of the study's records (default: results/runs/STUDY)")
+    p.add_argument("--metric", action="append", help="SPLIT/METRIC column, repeatable (default: accuracy and AUC of every test split)")
+    p.add_argument("--markdown", help="also write the table to this Markdown file")
+    p.add_argument("--json", help="also write the numbers (mean, sd, n per cell) to this JSON file")
+    p.set_defaults(func=run)

@@ -1,0 +1,1 @@
+"""Reports: tables and files made from a study's records (the last step of the data flow)."""

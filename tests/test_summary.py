@@ -1,0 +1,61 @@
+"""Reports: a study's summary is the mean and sd over seeds of its done runs' records."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sweep_helpers import Flaky, sweep, tiny_params, write_params
+
+from benchmark.cli import main
+from benchmark.records.store import read_record
+from benchmark.reports.summary import records_frame, summarize
+from benchmark.sweeps.status import study_status
+from benchmark.sweeps.study import expand
+
+
+FLAKY_NAME = Flaky.name
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("summary")
+    params = tiny_params(methods=["erm", {"name": FLAKY_NAME, "grid": {"mode": ["ok", "raise"]}}], seeds=3)
+    sweep(params, folder / "runs")
+    return params, folder
+
+
+def test_summary_is_mean_and_sd_over_the_done_runs_only(swept):
+    params, folder = swept
+    status = study_status(expand("tiny", params=params), folder / "runs")
+    summary = summarize(records_frame(status), ["test/accuracy", "test_iid/loss"])
+    assert list(summary["method"]) == ["erm", f"{FLAKY_NAME}[mode=ok]"], "failed cells have no done run: absent"
+    assert list(summary["n"]) == [3, 3]
+    for _, row in summary.iterrows():
+        done = [read_record(run.path).metrics for run in status.runs if run.spec.method == row["method"] and run.state == "done"]
+        for metric in ("test/accuracy", "test_iid/loss"):
+            split, name = metric.split("/")
+            values = [metrics[split][name] for metrics in done]
+            assert row[f"{metric} mean"] == pytest.approx(np.mean(values))
+            assert row[f"{metric} sd"] == pytest.approx(np.std(values, ddof=1))
+
+
+def test_summary_command_writes_markdown_and_json(swept, monkeypatch, tmp_path, capsys):
+    params, folder = swept
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", params)))
+    md, js = tmp_path / "s.md", tmp_path / "s.json"
+    assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/accuracy",
+                 "--markdown", str(md), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "± " in out and "6 done runs of 9" in out
+    cells = json.loads(js.read_text())["cells"]
+    assert [c["n"] for c in cells] == [3, 3] and "test/accuracy mean" in cells[0]
+    assert md.read_text().startswith("# tiny")
+
+
+def test_summary_of_an_unknown_metric_fails_and_writes_nothing(swept, monkeypatch, tmp_path, capsys):
+    params, folder = swept
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", params)))
+    js = tmp_path / "s.json"
+    assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/acuracy", "--json", str(js)]) == 2
+    assert "test/acuracy" in capsys.readouterr().err and not js.exists()
