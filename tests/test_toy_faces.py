@@ -3,6 +3,9 @@ annotation; held-out generators never reach training; the cue codes the label in
 splits are disjoint and builds byte-identical."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.ndimage import binary_erosion
@@ -11,6 +14,7 @@ from benchmark.contracts import ContractError
 from benchmark.data import faces_drawing as fd
 from benchmark.data import store
 from benchmark.data.annotators import annotate, sample_styles
+from benchmark.registry import DATASETS
 
 NAMES = list(fd.GENERATORS)
 SMALL = {"train_size": 300, "val_size": 60, "test_size": 120}
@@ -26,6 +30,8 @@ def inside_any(regions: np.ndarray, valid: np.ndarray, size: int) -> np.ndarray:
 
 @pytest.mark.parametrize("size", [32, 64, 224])
 def test_each_artifact_inside_its_regions_and_annotation(size):
+    """At the calibrated default strength (1.5), every generator, at every supported size."""
+    strength = DATASETS.get("toy_faces").params["artifact_strength"].default
     n = {32: 40, 64: 16, 224: 3}[size]
     rng = np.random.default_rng(size)
     g = fd.sample_geometry(rng, n)
@@ -33,7 +39,7 @@ def test_each_artifact_inside_its_regions_and_annotation(size):
     styles = sample_styles(rng, 5)
     for k, name in enumerate(NAMES):
         gen = np.full(n, k)
-        footprint = (fd.render(g, size, gen, NAMES) != clean).any(1)
+        footprint = (fd.render(g, size, gen, NAMES, strength) != clean).any(1)
         assert footprint.any((1, 2)).all(), f"{name}: every synthetic image shows its artifact"
         regions, valid = fd.revealing_regions(g, gen, NAMES, 2.0 / size)
         assert not (footprint & ~inside_any(regions, valid, size)).any(), f"{name}: artifact outside its regions"
@@ -131,3 +137,9 @@ def test_parameter_errors():
         store.build("toy_faces", {"open_generators": "checker_cheeks"})
     with pytest.raises(ContractError, match="must list generators from"):
         store.build("toy_faces", {"train_generators": "stylegan"})
+
+
+def test_manifest_publishes_the_calibration_file(faces):
+    published = json.loads((Path(__file__).resolve().parents[1] / "datasets" / "calibration" / "toy_faces.json").read_text())
+    assert faces.manifest["calibration"] == published
+    assert published["study"] == "toy_faces_calibration" and published["cells"], "measured, not empty"

@@ -9,7 +9,7 @@ from tabulate import tabulate
 from ..sweeps.runner import report_problems
 from ..sweeps.status import STATES, StudyStatus, study_status
 from ..sweeps.study import expand
-from .sweep_cmd import study_folder
+from .sweep_cmd import add_study_arguments, study_folder
 
 
 def detail_rows(status: StudyStatus) -> list[list[str]]:
@@ -53,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("runs", help="status of a study's runs: done, failed, stale, missing, corrupt")
-    p.add_argument("study")
-    p.add_argument("--profile", help="the profile the runs were made with (default: the study's, else quick)")
-    p.add_argument("--out", help="folder of the study's records (default: results/runs/STUDY)")
+    add_study_arguments(p)
     p.add_argument("--detail", action="store_true", help="one row per run, with test accuracy or the error")
     p.set_defaults(func=run)

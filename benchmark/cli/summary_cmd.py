@@ -12,7 +12,7 @@ from ..records.store import atomic_write_text
 from ..reports.summary import default_metrics, display_table, records_frame, summarize
 from ..sweeps.status import study_status
 from ..sweeps.study import expand
-from .sweep_cmd import study_folder
+from .sweep_cmd import add_study_arguments, study_folder
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("summary", help="mean ± sd over seeds of a study's metrics, per cell")
-    p.add_argument("study")
-    p.add_argument("--profile", help="the profile the runs were made with (default: the study's, else quick)")
-    p.add_argument("--out", help="folder of the study's records (default: results/runs/STUDY)")
+    add_study_arguments(p)
     p.add_argument("--metric", action="append", help="SPLIT/METRIC column, repeatable (default: accuracy and AUC of every test split)")
     p.add_argument("--markdown", help="also write the table to this Markdown file")
     p.add_argument("--json", help="also write the numbers (mean, sd, n per cell) to this JSON file")

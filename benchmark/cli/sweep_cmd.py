@@ -18,6 +18,13 @@ def study_folder(study: str, out: str | None) -> Path:
     return Path(out) if out else project_root() / "results" / "runs" / study
 
 
+def add_study_arguments(p: argparse.ArgumentParser) -> None:
+    """STUDY, --profile and --out: how the commands that read a study's records find them."""
+    p.add_argument("study", help="a study under 'studies:' in params.yaml")
+    p.add_argument("--profile", help="the profile of the runs (default: the study's, else quick)")
+    p.add_argument("--out", help="folder of the study's records (default: results/runs/STUDY)")
+
+
 def parse_jobs(value: str) -> int | str:
     if value == "auto":
         return value
@@ -57,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sweep", help="run a study from params.yaml (skips runs already done)")
-    p.add_argument("study", help="a study under 'studies:' in params.yaml")
-    p.add_argument("--profile", help="a profile under 'profiles:' (default: the study's, else quick)")
+    add_study_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="list what would run, run nothing")
     p.add_argument("--jobs", type=parse_jobs, default=1,
                    help="parallel runs (local: worker processes, one GPU each when present; ray: CPUs of a local "
@@ -67,7 +73,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--address", help="ray: address of an existing cluster (default: start a local instance)")
     p.add_argument("--cluster", choices=["slurm", "local", "debug"],
                    help="slurm: submitit back end (default: slurm when sbatch is found, else local processes)")
-    p.add_argument("--out", help="folder of the study's records (default: results/runs/STUDY)")
     p.add_argument("--log-dir", help="slurm: submitit job folder (default: results/logs/STUDY)")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs whose record says 'failed'")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-run lines")
