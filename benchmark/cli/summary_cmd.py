@@ -10,9 +10,19 @@ from tabulate import tabulate
 from ..contracts import ContractError
 from ..records.store import atomic_write_text
 from ..reports.summary import default_metrics, display_table, records_frame, summarize
-from ..sweeps.status import study_status
+from ..sweeps.status import StudyStatus, study_status
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
+
+
+CONFIG_FIELDS = ("epochs", "batch_size", "optimizer", "method_params", "dataset_params", "arch_params")
+
+
+def cell_config(status: StudyStatus, cell: dict) -> dict:
+    """What a cell's runs were trained with (shared by its seeds): settings and resolved parameters."""
+    config = next(run.spec.config for run in status.runs if run.state == "done" and
+                  (run.spec.method, run.spec.arch, run.spec.dataset) == (cell["method"], cell["arch"], cell["dataset"]))
+    return {name: getattr(config, name) for name in CONFIG_FIELDS}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,8 +42,11 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(Path(args.markdown), f"# {study.name}\n\n{note}\n\n{text}\n")
     if args.json:
         rows = json.loads(summary.to_json(orient="records"))
+        for row in rows:
+            row["config"] = cell_config(status, row)
         atomic_write_text(Path(args.json), json.dumps({"study": study.name, "profile": study.profile.name,
-                                                       "metrics": metrics, "cells": rows}, indent=1) + "\n")
+                                                       "description": study.description, "metrics": metrics,
+                                                       "cells": rows}, indent=1) + "\n")
     return 0
 
 
