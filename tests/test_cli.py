@@ -26,7 +26,7 @@ def test_list_shows_every_kind():
 @pytest.mark.parametrize("args, message", [
     (["--method", "nope"], "unknown method 'nope'; known: "),
     (["--method", "erm", "--dataset", "nope"], "unknown dataset 'nope'"),
-    (["--method", "erm", "--arch", "nope"], "unknown arch 'nope'; known: densenet121, resnet18"),
+    (["--method", "erm", "--arch", "nope"], "unknown arch 'nope'; known: densenet121, gap_cnn, resnet18"),
     (["--method", "erm", "--set", "lam=1"], "method 'erm': unknown hyperparameter(s) ['lam']"),
     (["--method", "erm", "--data", "noise=loud"], "hyperparameter 'noise' expects float, got 'loud'"),
     (["--method", "erm", "--epochs", "0"], "'epochs' must be a positive integer"),
