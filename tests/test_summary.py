@@ -9,7 +9,7 @@ from sweep_helpers import Flaky, sweep, tiny_params, write_params
 
 from benchmark.cli import main
 from benchmark.records.store import read_record
-from benchmark.reports.summary import records_frame, summarize
+from benchmark.reports.summary import format_cell, records_frame, summarize
 from benchmark.sweeps.status import study_status
 from benchmark.sweeps.study import expand
 
@@ -59,3 +59,9 @@ def test_summary_of_an_unknown_metric_fails_and_writes_nothing(swept, monkeypatc
     js = tmp_path / "s.json"
     assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/acuracy", "--json", str(js)]) == 2
     assert "test/acuracy" in capsys.readouterr().err and not js.exists()
+
+
+def test_format_cell_shows_one_seed_and_missing_metrics_plainly():
+    assert format_cell(0.70512, 0.0311) == "0.705 ± 0.031"
+    assert format_cell(0.70512, float("nan")) == "0.705"
+    assert format_cell(float("nan"), float("nan")) == "-"

@@ -50,6 +50,9 @@ def summarize(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
 
 
 def format_cell(mean: float, sd: float, digits: int = 3) -> str:
+    """``mean ± sd``; the mean alone for one seed; ``-`` where the cell's runs lack the metric."""
+    if math.isnan(mean):
+        return "-"
     return f"{mean:.{digits}f}" if math.isnan(sd) else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
