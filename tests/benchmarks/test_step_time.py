@@ -1,7 +1,7 @@
 """Step time of every registered method beside its theoretical cost (``make benchmark``).
 
-One training step (loss + backward + Adam step) per method on simple_cnn (batch 64 x 1x28x28)
-and resnet18 (batch 64 x 3x32x32), timed by pytest-benchmark. ERM's forward, backward and
+One training step (loss + backward + Adam step) per method on simple_cnn (batch 64 x 1x28x28),
+gap_cnn and resnet18 (batch 64 x 3x32x32), timed by pytest-benchmark. ERM's forward, backward and
 input-only backward are measured on the same machine (``benchmark.profiling``), and the end of
 the session prints, per case, the measured ratio to ERM, the ratio the declared ``Cost``
 predicts from those units, and their quotient (target <= 1.2 on CPU). Times are the fastest
@@ -16,6 +16,7 @@ from benchmark.registry import METHODS
 
 CASES = {  # case -> (arch, channels, side, rounds)
     "simple_cnn, batch 64x1x28x28": ("simple_cnn", 1, 28, 20),
+    "gap_cnn, batch 64x3x32x32": ("gap_cnn", 3, 32, 10),
     "resnet18, batch 64x3x32x32": ("resnet18", 3, 32, 3),
 }
 _SETUPS: dict = {}
