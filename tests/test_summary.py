@@ -43,22 +43,24 @@ def test_summary_is_mean_and_sd_over_the_done_runs_only(swept):
 def test_summary_command_writes_markdown_and_json(swept, monkeypatch, tmp_path, capsys):
     params, folder = swept
     monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", params)))
-    md, js = tmp_path / "s.md", tmp_path / "s.json"
+    md, js, png = tmp_path / "s.md", tmp_path / "s.json", tmp_path / "s.png"
     assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/accuracy",
-                 "--markdown", str(md), "--json", str(js)]) == 0
+                 "--markdown", str(md), "--json", str(js), "--plot", str(png)]) == 0
     out = capsys.readouterr().out
     assert "± " in out and "6 done runs of 9" in out
     cells = json.loads(js.read_text())["cells"]
     assert [c["n"] for c in cells] == [3, 3] and "test/accuracy mean" in cells[0]
     assert md.read_text().startswith("# tiny")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not list(tmp_path.glob(".*partial*"))
 
 
 def test_summary_of_an_unknown_metric_fails_and_writes_nothing(swept, monkeypatch, tmp_path, capsys):
     params, folder = swept
     monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", params)))
-    js = tmp_path / "s.json"
-    assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/acuracy", "--json", str(js)]) == 2
-    assert "test/acuracy" in capsys.readouterr().err and not js.exists()
+    js, png = tmp_path / "s.json", tmp_path / "s.png"
+    assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/acuracy", "--json", str(js),
+                 "--plot", str(png)]) == 2
+    assert "test/acuracy" in capsys.readouterr().err and not js.exists() and not png.exists()
 
 
 def test_format_cell_shows_one_seed_and_missing_metrics_plainly():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from tabulate import tabulate
@@ -10,6 +11,7 @@ from tabulate import tabulate
 from ..contracts import ContractError
 from ..records.store import atomic_write_text
 from ..reports.summary import default_metrics, display_table, records_frame, summarize
+from ..reports.summary_plot import plot_summary
 from ..sweeps.status import StudyStatus, study_status
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
@@ -38,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
     note = (f"study {study.name} (profile {study.profile.name}): mean ± sd over seeds of "
             f"{counts['done']} done runs of {len(status.runs)}")
     print(text + "\n\n" + note)
+    if args.plot:
+        plot_summary(frame, summary, metrics, f"study {study.name}", Path(args.plot))
     if args.markdown:
-        atomic_write_text(Path(args.markdown), f"# {study.name}\n\n{note}\n\n{text}\n")
+        figure = f"\n![{study.name}]({os.path.relpath(args.plot, Path(args.markdown).parent)})\n" if args.plot else ""
+        atomic_write_text(Path(args.markdown), f"# {study.name}\n\n{note}\n\n{text}\n{figure}")
     if args.json:
         rows = json.loads(summary.to_json(orient="records"))
         for row in rows:
@@ -55,5 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_study_arguments(p)
     p.add_argument("--metric", action="append", help="SPLIT/METRIC column, repeatable (default: accuracy and AUC of every test split)")
     p.add_argument("--markdown", help="also write the table to this Markdown file")
+    p.add_argument("--plot", help="also draw the cells (bars: mean; dots: seeds) to this PNG file")
     p.add_argument("--json", help="also write the numbers (mean, sd, n per cell) to this JSON file")
     p.set_defaults(func=run)
