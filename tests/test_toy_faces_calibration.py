@@ -45,3 +45,18 @@ def test_seed_0_reproduces_the_oracle_and_the_strong_cue_loss(tmp_path):
                for name in ("toy_faces_nocue", "toy_faces_strong_cue")}
     assert metrics["toy_faces_nocue"]["test_closed"]["auc"] >= 0.95
     assert metrics["toy_faces_nocue"]["test_closed"]["auc"] - metrics["toy_faces_strong_cue"]["test_closed"]["auc"] >= 0.2
+
+
+def test_published_calibration_is_of_the_current_study_and_dataset_defaults():
+    """Changing toy_faces' defaults or the study without recalibrating fails here: republish
+    with `sweep toy_faces_calibration` + `summary ... --json datasets/calibration/toy_faces.json`."""
+    current = {}
+    for spec in expand("toy_faces_calibration").runs:
+        config = spec.config
+        current[(spec.method, spec.arch, spec.dataset)] = {
+            "epochs": config.epochs, "batch_size": config.batch_size, "optimizer": config.optimizer,
+            "method_params": config.method_params, "dataset_params": config.dataset_params, "arch_params": config.arch_params}
+    published = {(c["method"], c["arch"], c["dataset"]): c["config"] for c in PUBLISHED["cells"]}
+    assert published.keys() == current.keys()
+    for cell, config in current.items():
+        assert published[cell] == json.loads(json.dumps(config)), cell
