@@ -5,13 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .summary import CELL  # noqa: E402
+from .summary import CELL
 
 
 def cell_label(row: pd.Series, constant: Sequence[str]) -> str:
@@ -20,12 +16,16 @@ def cell_label(row: pd.Series, constant: Sequence[str]) -> str:
 
 
 def plot_summary(frame: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[str], title: str, path: Path) -> Path:
-    """Write the figure to ``path`` (PNG) and return it. ``frame`` is one row per run, ``summary`` per cell."""
+    """Write the figure to ``path`` (PNG) and return it. ``frame`` is one row per run, ``summary`` per cell.
+    Drawn on a bare ``Figure`` (no pyplot): no GUI backend, nothing global touched; imported here so
+    that commands which draw nothing do not load matplotlib."""
+    from matplotlib.figure import Figure
+
     constant = [c for c in CELL if summary[c].nunique() == 1] if len(summary) > 1 else []
     labels = [cell_label(row, constant) for _, row in summary.iterrows()]
     positions = range(len(summary))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 2.5, 0.35 * len(summary) + 1.4),
-                             sharey=True, squeeze=False)
+    fig = Figure(figsize=(3.2 * len(metrics) + 2.5, 0.35 * len(summary) + 1.4))
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         ax.barh(positions, summary[f"{metric} mean"], color="tab:blue", alpha=0.55)
         for pos, (_, row) in zip(positions, summary.iterrows()):
@@ -41,6 +41,5 @@ def plot_summary(frame: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[s
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial.png")
     fig.savefig(partial, dpi=110)
-    plt.close(fig)
     partial.replace(path)  # never a half-written figure under the real name
     return path
