@@ -4,7 +4,7 @@ splits are disjoint and builds byte-identical."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 
 import numpy as np
 import pytest
@@ -140,6 +140,6 @@ def test_parameter_errors():
 
 
 def test_manifest_publishes_the_calibration_file(faces):
-    published = json.loads((Path(__file__).resolve().parents[1] / "datasets" / "calibration" / "toy_faces.json").read_text())
+    published = json.loads(sys.modules[DATASETS.get("toy_faces").__module__].CALIBRATION_FILE.read_text())
     assert faces.manifest["calibration"] == published
     assert published["study"] == "toy_faces_calibration" and published["cells"], "measured, not empty"

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import sys
 
 import pytest
 
+from benchmark.registry import DATASETS
+from benchmark.reports.summary import run_settings
 from benchmark.runs.run import execute
 from benchmark.sweeps.study import expand
 
-ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = json.loads((ROOT / "datasets" / "calibration" / "toy_faces.json").read_text())
+CALIBRATION_FILE = sys.modules[DATASETS.get("toy_faces").__module__].CALIBRATION_FILE
+PUBLISHED = json.loads(CALIBRATION_FILE.read_text())
 GUIDED = ("cyborg", "cyborg[alpha=0.1]", "gradia", "rrr")
 
 
@@ -50,12 +52,7 @@ def test_seed_0_reproduces_the_oracle_and_the_strong_cue_loss(tmp_path):
 def test_published_calibration_is_of_the_current_study_and_dataset_defaults():
     """Changing toy_faces' defaults or the study without recalibrating fails here: republish
     with `sweep toy_faces_calibration` + `summary ... --json datasets/calibration/toy_faces.json`."""
-    current = {}
-    for spec in expand("toy_faces_calibration").runs:
-        config = spec.config
-        current[(spec.method, spec.arch, spec.dataset)] = {
-            "epochs": config.epochs, "batch_size": config.batch_size, "optimizer": config.optimizer,
-            "method_params": config.method_params, "dataset_params": config.dataset_params, "arch_params": config.arch_params}
+    current = {(spec.method, spec.arch, spec.dataset): run_settings(spec.config) for spec in expand("toy_faces_calibration").runs}
     published = {(c["method"], c["arch"], c["dataset"]): c["config"] for c in PUBLISHED["cells"]}
     assert published.keys() == current.keys()
     for cell, config in current.items():

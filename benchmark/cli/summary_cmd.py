@@ -10,21 +10,17 @@ from tabulate import tabulate
 
 from ..contracts import ContractError
 from ..records.store import atomic_write_text
-from ..reports.summary import default_metrics, display_table, records_frame, summarize
+from ..reports.summary import default_metrics, display_table, records_frame, run_settings, summarize
 from ..reports.summary_plot import plot_summary
 from ..sweeps.status import StudyStatus, study_status
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
 
 
-CONFIG_FIELDS = ("epochs", "batch_size", "optimizer", "method_params", "dataset_params", "arch_params")
-
-
 def cell_config(status: StudyStatus, cell: dict) -> dict:
-    """What a cell's runs were trained with (shared by its seeds): settings and resolved parameters."""
-    config = next(run.spec.config for run in status.runs if run.state == "done" and
-                  (run.spec.method, run.spec.arch, run.spec.dataset) == (cell["method"], cell["arch"], cell["dataset"]))
-    return {name: getattr(config, name) for name in CONFIG_FIELDS}
+    """What a cell's runs were trained with (shared by its seeds)."""
+    return run_settings(next(run.spec.config for run in status.runs if run.state == "done" and
+                             (run.spec.method, run.spec.arch, run.spec.dataset) == (cell["method"], cell["arch"], cell["dataset"])))
 
 
 def run(args: argparse.Namespace) -> int:

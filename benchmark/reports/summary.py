@@ -7,14 +7,20 @@ tests between methods belong to the statistics layer.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from ..contracts import ContractError
+from ..contracts import ContractError, RunConfig
 from ..sweeps.status import StudyStatus
 
 CELL = ["method", "arch", "dataset"]
+SETTINGS = ("epochs", "batch_size", "optimizer", "method_params", "dataset_params", "arch_params")
+
+
+def run_settings(config: RunConfig) -> dict[str, Any]:
+    """What a run was trained with: its settings and resolved parameters (shared by a cell's seeds)."""
+    return {name: getattr(config, name) for name in SETTINGS}
 
 
 def records_frame(status: StudyStatus) -> pd.DataFrame:
