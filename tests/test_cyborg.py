@@ -151,3 +151,61 @@ def test_cam_comes_from_the_training_forward_and_trains_the_body(arch):
     assert scalars["cam_mse"] > 0
     first_conv = next(p for p in net.parameters() if p.ndim == 4)
     assert first_conv.grad.abs().sum() > 0
+
+
+def test_default_human_resize_is_area_and_gives_the_reference_loss():
+    net = PooledNet()
+    default = cyborg_loss(net, X, Y, saliency=H, alpha=0.3)
+    area = cyborg_loss(net, X, Y, saliency=H, alpha=0.3, human_resize="area")
+    assert METHODS.get("cyborg")().human_resize == "area"
+    assert torch.equal(default[0], area[0])
+    assert torch.equal(default[1]["cam_mse"], torch.tensor(0.390625))  # the hand-computed reference, exact in float
+    torch.testing.assert_close(default[0], 0.3 * F.cross_entropy(net(X).logits, Y) + 0.7 * 0.390625)
+
+
+# PIL's bilinear 4 -> 2: a triangle filter of half-width 2 input pixels around output centres
+# 1.0 and 3.0, taps at input centres 0.5..3.5, weights (1 - d/2) normalized: [3,3,1,0]/7, [0,1,3,3]/7.
+PIL_4_TO_2 = torch.tensor([[3.0, 3.0, 1.0, 0.0], [0.0, 1.0, 3.0, 3.0]]) / 7
+H_ODD = torch.tensor([[7.0, 0.0, 14.0, 0.0],
+                      [0.0, 7.0, 0.0, 0.0],
+                      [0.0, 0.0, 0.0, 7.0],
+                      [21.0, 0.0, 0.0, 0.0]])[None, None]  # area: [[14,14],[21,7]]/4, min-max [[.5,.5],[1,0]]
+
+
+def test_bilinear_antialias_is_the_pil_style_interpolate_on_a_hand_made_map():
+    from methods.cyborg import resize_human
+
+    h = H_ODD
+    got = resize_human(h, (2, 2), "bilinear_antialias")
+    reference = F.interpolate(h, size=(2, 2), mode="bilinear", antialias=True, align_corners=False)[:, 0]
+    assert torch.equal(got, reference)
+    torch.testing.assert_close(got[0], PIL_4_TO_2 @ h[0, 0] @ PIL_4_TO_2.T)  # the weights by hand
+    from PIL import Image  # the official loader's resize (torchvision Resize on a PIL image), in float
+
+    pil = Image.fromarray(h[0, 0].numpy(), mode="F").resize((2, 2), Image.BILINEAR)
+    torch.testing.assert_close(got[0], torch.tensor([[pil.getpixel((c, r)) for c in range(2)] for r in range(2)]))
+    assert torch.equal(resize_human(h, (4, 4), "bilinear_antialias"), h[:, 0])  # same size: untouched
+
+
+def test_bilinear_antialias_loss_uses_the_antialiased_human_map():
+    net = PooledNet()
+    _, area = cyborg_loss(net, X, Y, saliency=H_ODD)
+    loss, bilinear = cyborg_loss(net, X, Y, saliency=H_ODD, alpha=0.3, human_resize="bilinear_antialias")
+    cam = torch.tensor([[0.0, 0.25], [0.5, 1.0]])
+    human = F.interpolate(H_ODD, size=(2, 2), mode="bilinear", antialias=True, align_corners=False)[0, 0]
+    human = (human - human.min()) / (human.max() - human.min())
+    torch.testing.assert_close(bilinear["cam_mse"], ((cam - human) ** 2).mean())
+    torch.testing.assert_close(loss, 0.3 * F.cross_entropy(net(X).logits, Y) + 0.7 * ((cam - human) ** 2).mean())
+    area_human = torch.tensor([[0.5, 0.5], [1.0, 0.0]])
+    torch.testing.assert_close(area["cam_mse"], ((cam - area_human) ** 2).mean())
+    assert not torch.allclose(area["cam_mse"], bilinear["cam_mse"])
+
+
+def test_human_resize_is_validated():
+    from benchmark.contracts import ContractError
+    from methods.cyborg import resize_human
+
+    with pytest.raises(ContractError, match="human_resize"):
+        METHODS.get("cyborg")(human_resize="bicubic")
+    with pytest.raises(ContractError, match="human_resize"):
+        resize_human(H, (2, 2), "bicubic")
