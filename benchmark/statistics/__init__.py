@@ -1,0 +1,21 @@
+"""Statistics layer: pure functions over numpy arrays and tidy frames (STATISTICS.md part 1, 2.2-2.3).
+
+Sits between ``records`` (which hands it a tidy score table) and ``reports`` (which renders what it
+returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job each:
+
+- ``orient``: family keys ("SPLIT/METRIC"), direction and ROPE from ``saliency.metrics``, oriented ranks;
+- ``frames``: tidy scores -> a family's rows, a (method, cell, seed) cube, cell x method means;
+- ``descriptive``: per cell mean, SD, n, t-interval;
+- ``paired``: within a cell, each method vs the baseline (t, Wilcoxon, d_z, rho, power, TOST, BH, W/T/L);
+- ``multiple``: Holm and BH (``multipletests``), markers from adjusted p;
+- ``power``: seeds needed for one ROPE, smallest attainable Wilcoxon/Friedman p;
+- ``across``: mean ranks, Friedman/Iman–Davenport, pairwise Wilcoxon + Holm, CD significance matrix;
+- ``aggregate``: stratified-bootstrap normalized gain (mean, IQM) and probability of improvement;
+- ``bayes``: Bayesian signed-rank with a ROPE (baycomp's sampler, vectorized);
+- ``bootstrap``: seeded vectorized resampling (10,000 repetitions by default);
+- ``consistency``: saliency consistency across runs (per-image Spearman, Pearson, top-10% IoU);
+- ``family``: everything for one family, and its leaderboard.
+"""
+from .family import FamilyResult, analyze, leaderboard
+
+__all__ = ["FamilyResult", "analyze", "leaderboard"]
