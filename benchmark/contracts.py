@@ -3,7 +3,7 @@
 Data flow: a ``Dataset`` family builds named ``Split`` arrays; the training loop cuts them
 into ``Batch`` es; a ``Network`` maps a batch to ``NetOutput``; a ``Method`` maps
 (network, batch, state) to (loss, scalars); a ``RunConfig`` names one run and a run
-record (``benchmark.records``) stores what it produced.
+record (``benchmark.records.schema``) stores what it produced.
 """
 from __future__ import annotations
 
@@ -298,26 +298,28 @@ class Dataset:
 
 
 # --------------------------------------------------------------------------- runs
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
-    """Everything that identifies one run; its canonical JSON hashes to the run id.
+    """Everything that identifies one run (``benchmark.records.identity`` hashes it to the run id).
 
-    The device is not part of the identity (a record says where it ran). ``evaluation``
-    holds the saliency-evaluation settings, resolved with defaults like hyperparameters
-    (so they are part of the identity); records written before it existed load with ``{}``.
+    The training settings (``epochs``, ``batch_size``, ``optimizer``, ``schedule``) have no
+    defaults here: their one home is the ``quick`` profile in params.yaml (``run`` and
+    ``sweep`` read them from a profile). The device is not part of the identity (a record
+    says where it ran). ``evaluation`` holds the saliency-evaluation settings, resolved with
+    defaults like hyperparameters.
     """
 
     method: str
     dataset: str
     arch: str
     seed: int = 0
-    epochs: int = 5
-    batch_size: int = 64
+    epochs: int
+    batch_size: int
     method_params: dict[str, Any] = field(default_factory=dict)
     dataset_params: dict[str, Any] = field(default_factory=dict)
     arch_params: dict[str, Any] = field(default_factory=dict)
-    optimizer: dict[str, Any] = field(default_factory=lambda: {"name": "adam", "lr": 1e-3, "weight_decay": 0.0})
-    schedule: dict[str, Any] = field(default_factory=lambda: {"name": "constant"})
+    optimizer: dict[str, Any]
+    schedule: dict[str, Any]
     eval_batch_size: int = 512
     evaluation: dict[str, Any] = field(default_factory=dict)  # saliency evaluation settings (benchmark.saliency.settings)
 
@@ -326,58 +328,26 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ContractError(f"run config: unknown field(s) {unknown}; known: {sorted(names)}")
-        return cls(**dict(data))
-
-
-RECORD_SCHEMA = 1
-TIMING_FIELDS = ("timing", "memory", "environment", "created")  # allowed to differ between reruns
-
-
-@dataclass
-class RunRecord:
-    """One run's result document (JSON, one file per run, named by ``run_id``).
-
-    status: "ok" or "failed"; metrics: {split: {metric: value}}; curves: per-epoch lists;
-    timing: seconds (total, train, eval, per epoch); memory: peak bytes and how measured;
-    environment: python/torch/device/commit; fingerprint: sha256 of the method, dataset,
-    architecture and core code; artifacts: paths relative to the record (probe maps, ...);
-    error: exception and traceback of a failed run.
-    """
-
-    run_id: str
-    config: dict[str, Any]
-    status: str = "ok"
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
-    curves: dict[str, list] = field(default_factory=dict)
-    timing: dict[str, Any] = field(default_factory=dict)
-    memory: dict[str, Any] = field(default_factory=dict)
-    environment: dict[str, Any] = field(default_factory=dict)
-    fingerprint: dict[str, str] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)
-    artifacts: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, str] | None = None
-    created: str = ""
-    schema: int = RECORD_SCHEMA
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "record") -> "RunRecord":
+        """A config from its JSON form; unknown, missing or mistyped fields raise naming them."""
         if not isinstance(data, Mapping):
-            raise ContractError(f"{source}: not a JSON object")
-        if data.get("schema") != RECORD_SCHEMA:
-            raise ContractError(f"{source}: schema {data.get('schema')!r} is not {RECORD_SCHEMA}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = sorted({"run_id", "config", "status"} - set(data))
-        unknown = sorted(set(data) - names)
-        if missing or unknown:
-            raise ContractError(f"{source}: missing field(s) {missing}, unknown field(s) {unknown}")
-        if data["status"] not in ("ok", "failed"):
-            raise ContractError(f"{source}: status must be 'ok' or 'failed', got {data['status']!r}")
+            raise ContractError(f"run config: expected a mapping, got {type(data).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise ContractError(f"run config: unknown field(s) {unknown}; known: {sorted(fields)}")
+        missing = sorted(name for name, f in fields.items() if name not in data
+                         and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        if missing:
+            raise ContractError(f"run config: missing field(s) {missing}")
+        for name, value in data.items():
+            want = CONFIG_TYPES[name]
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise ContractError(f"run config: field '{name}' must be {want.__name__}, got {value!r}")
         return cls(**dict(data))
+
+
+CONFIG_TYPES: dict[str, type] = {
+    "method": str, "dataset": str, "arch": str, "seed": int, "epochs": int, "batch_size": int,
+    "method_params": dict, "dataset_params": dict, "arch_params": dict, "optimizer": dict, "schedule": dict,
+    "eval_batch_size": int, "evaluation": dict,
+}

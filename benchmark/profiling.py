@@ -25,7 +25,7 @@ from tabulate import tabulate
 from .contracts import Batch, Method, Network, TrainState
 from .models import build_network
 from .registry import METHODS
-from .runs.seeding import make_generator
+from .seeding import make_generator
 
 TARGET = 1.2  # measured/theoretical ratio to ERM that counts as "as cheap as declared"
 

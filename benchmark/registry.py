@@ -1,22 +1,25 @@
 """Registries of methods, datasets and architectures, filled by class decorators.
 
-Method files in ``methods/`` and dataset files in ``datasets/`` are plug-ins loaded by
-path (never installed as top-level packages: a package called ``datasets`` would shadow
-Hugging Face's). Installed third-party plug-ins arrive through the entry-point groups
+Method files in ``methods/`` and dataset files in ``datasets/`` are plug-ins imported as
+``salbench_plugins.methods.NAME`` / ``salbench_plugins.datasets.NAME`` from their folders
+(never installed as top-level packages: a package called ``datasets`` would shadow
+Hugging Face's). The folders are real packages of that namespace, so a plug-in reuses
+another with a plain import (``from .sgt import SGT``) whatever the load order. Installed third-party plug-ins arrive through the entry-point groups
 ``saliency_benchmark.methods`` / ``.datasets`` / ``.archs``: the entry point's module is
 imported and its decorators register the classes.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import os
+import pkgutil
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
+from .code_closure import PLUGIN_NAMESPACE, closure_digest
 from .contracts import ContractError
 
 T = TypeVar("T")
@@ -62,14 +65,17 @@ class Registry(Generic[T]):
         return cls
 
     def load(self) -> None:
-        """Import the plug-in folder and the entry-point group once."""
+        """Import the built-in package's modules, the plug-in folder and the entry-point group once."""
         if self._loaded:
             return
         self._loaded = True
         if self.builtin:
-            importlib.import_module(self.builtin)
+            package = importlib.import_module(self.builtin)
+            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+                if not info.name.startswith("_"):
+                    importlib.import_module(f"{self.builtin}.{info.name}")
         if self.folder:
-            load_folder(project_root() / self.folder, namespace=f"salbench_plugins.{self.folder}")
+            load_folder(project_root() / self.folder, namespace=f"{PLUGIN_NAMESPACE}.{self.folder}")
         for ep in entry_points(group=ENTRY_POINT_PREFIX + self.kind + "s"):
             ep.load()
 
@@ -88,19 +94,9 @@ class Registry(Generic[T]):
         return _source_of(self.get(name))
 
     def fingerprint(self, name: str) -> str:
-        """sha256 of the file that defines ``name`` and of the plug-in files its base classes come from
-        (SMOOT subclasses SGT: editing sgt.py must make SMOOT's records stale too)."""
-        files = [self.source_file(name)]
-        for base in self.get(name).__mro__[1:]:
-            path = _source_of(base)
-            if base.__module__.startswith("salbench_plugins.") and path not in files:
-                files.append(path)
-        if len(files) == 1:
-            return file_digest(files[0])
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(file_digest(path).encode())
-        return digest.hexdigest()
+        """sha256 of the code of ``name``: its module and every project module that module imports
+        (``benchmark.code_closure``); SMOOT's covers sgt.py, CYBORG's covers benchmark/maps.py."""
+        return closure_digest([self.get(name).__module__])
 
 
 def _source_of(cls: type) -> Path:
@@ -108,28 +104,31 @@ def _source_of(cls: type) -> Path:
     return Path(getattr(module, "__file__", "") or "").resolve()
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _namespace_package(name: str, folder: Path | None) -> None:
+    """Make ``name`` an importable package whose modules are the files of ``folder``."""
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_loader(name, loader=None, is_package=True)
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)
+        module.__path__ = []
+        sys.modules[name] = module
+    if folder is not None and str(folder) not in module.__path__:
+        module.__path__.append(str(folder))
 
 
 def load_folder(folder: Path, namespace: str) -> None:
-    """Import every ``*.py`` in ``folder`` (not starting with ``_``) under ``namespace``."""
+    """Import every ``*.py`` in ``folder`` (not starting with ``_``) as ``namespace.STEM``."""
     if not folder.is_dir():
         return
+    _namespace_package(namespace.split(".")[0], None)
+    _namespace_package(namespace, folder.resolve())
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        module_name = f"{namespace}.{path.stem}"
-        if module_name in sys.modules:
-            continue
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
         try:
-            spec.loader.exec_module(module)
+            importlib.import_module(f"{namespace}.{path.stem}")
         except Exception as exc:
-            del sys.modules[module_name]
             raise ContractError(f"cannot import plug-in {path}: {type(exc).__name__}: {exc}") from exc
 
 

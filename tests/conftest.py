@@ -5,6 +5,7 @@ import os
 
 import pytest
 import torch
+from quick import QUICK_TRAINING
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -17,7 +18,7 @@ def tiny_config():
     from benchmark.contracts import RunConfig
 
     def make(**overrides):
-        base = dict(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, epochs=2, batch_size=64,
+        base = dict(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, **{**QUICK_TRAINING, "epochs": 2},
                     evaluation={"enabled": False})
         base.update(overrides)
         return RunConfig(**base)

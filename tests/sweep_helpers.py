@@ -8,7 +8,8 @@ from typing import Any
 import torch.nn.functional as F
 import yaml
 
-from benchmark.contracts import TIMING_FIELDS, HParam, Method
+from benchmark.contracts import HParam, Method
+from benchmark.records.schema import TIMING_FIELDS
 from benchmark.registry import METHODS
 from benchmark.sweeps.executors import Executor, LocalExecutor
 from benchmark.sweeps.runner import SweepSummary, run_sweep
@@ -24,7 +25,8 @@ def tiny_params(methods: list | None = None, seeds: Any = 2, epochs: int = 1, ch
     """A params.yaml document with the variant ``tiny_digits``, profile ``quick`` and study ``tiny``."""
     return {
         "datasets": {"tiny_digits": {"family": "decoy_digits", "params": dict(TINY_DATA)}},
-        "profiles": {"quick": {"epochs": epochs, "batch_size": 64, "device": "cpu", "threads": 1,
+        "profiles": {"quick": {"epochs": epochs, "batch_size": 64, "optimizer": {"name": "adam", "lr": 0.001},
+                               "schedule": {"name": "constant"}, "device": "cpu", "threads": 1,
                                "checkpoint": checkpoint, **NO_SALIENCY_EVALUATION}},
         "studies": {"tiny": {"methods": methods or ["erm"], "archs": [TINY_ARCH], "datasets": ["tiny_digits"],
                              "seeds": seeds, **study}},

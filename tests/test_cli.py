@@ -70,7 +70,7 @@ def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
         "        loss = F.cross_entropy(net(batch.x).logits, batch.y, label_smoothing=self.eps)\n"
         "        return loss, {}\n"
     )
-    env = {"SALBENCH_ROOT": str(root)}
+    env = {"SALBENCH_ROOT": str(root), "SALBENCH_PARAMS": str(ROOT / "params.yaml")}
     assert "label_smoothing" in cli("list", "methods", env=env).stdout
     result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--set", "eps=0.2",
                  "--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet", "--no-saliency", env=env)

@@ -15,7 +15,7 @@ import torch
 from benchmark.contracts import Batch, TrainState
 from benchmark.models import build_network
 from benchmark.registry import ARCHS, METHODS
-from benchmark.runs.seeding import make_generator
+from benchmark.seeding import make_generator
 
 SIDE = {"simple_cnn": 28, "vit_tiny": 28}  # every other architecture: 16 px
 # Test-only plug-ins that other test modules register (names starting with "_") are not project methods.

@@ -9,7 +9,7 @@ import pytest
 
 from benchmark.contracts import ContractError, Split
 from benchmark.data import store
-from benchmark.runs.run import execute
+from benchmark.records.recorder import record_run
 
 GUIDED = ["cyborg", "sage", "rrr", "gradia"]
 SMALL = {"test_fraction": 0.8, "val_fraction": 0.1}  # ~180 training images: seconds per run
@@ -51,8 +51,8 @@ def without_saliency(bundle):
 def test_trains_with_annotations_on_half_the_training_set(method, tiny_config, tmp_path, builder):
     builder(half_annotated)
     config = tiny_config(method=method, dataset_params=SMALL, evaluation=NO_EVALUATION)
-    result = execute(config, tmp_path, device="cpu", progress=False)
-    assert result.bundle.splits["train"].annotated.mean() == pytest.approx(0.5, abs=0.01)
+    result = record_run(config, tmp_path, device="cpu", progress=False)
+    assert result.output.bundle.splits["train"].annotated.mean() == pytest.approx(0.5, abs=0.01)
     record = json.loads(result.path.read_text())
     assert record["status"] == "ok" and len(record["curves"]["train_loss"]) == 2
     assert all(math.isfinite(v) for v in record["curves"]["train_loss"])
@@ -64,6 +64,6 @@ def test_trains_with_annotations_on_half_the_training_set(method, tiny_config, t
 def test_fails_before_training_on_a_dataset_without_annotations(method, tiny_config, tmp_path, builder):
     builder(without_saliency)
     with pytest.raises(ContractError, match=f"method '{method}' needs human/ground-truth saliency"):
-        execute(tiny_config(method=method, dataset_params=SMALL, evaluation=NO_EVALUATION), tmp_path, device="cpu",
+        record_run(tiny_config(method=method, dataset_params=SMALL, evaluation=NO_EVALUATION), tmp_path, device="cpu",
                 progress=False)
     assert not list(tmp_path.glob("*"))

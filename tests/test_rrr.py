@@ -5,29 +5,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nets import LinearNet
+
 from benchmark.contracts import Batch, NetOutput, Network
 from benchmark.models import build_network
 from benchmark.registry import METHODS
 from test_cyborg import state
-
-
-class LinearNet(Network):
-    """Softmax regression on the flattened image: d/dx sum_k log p_k = (1 - K p) W in closed form."""
-
-    exact_cam = True
-
-    def __init__(self, pixels: int, classes: int = 3):
-        super().__init__()
-        self.num_classes = classes
-        self.fc = nn.Linear(pixels, classes)
-
-    def forward(self, x):
-        flat = x.flatten(1)
-        return NetOutput(logits=self.fc(flat), embedding=flat, feature_map=x)
-
-    @property
-    def classifier_weight(self):
-        return self.fc.weight
 
 
 def rrr_loss(net, x, y, saliency, annotated=None, **hp):
@@ -36,7 +19,7 @@ def rrr_loss(net, x, y, saliency, annotated=None, **hp):
 
 def test_penalty_and_its_parameter_gradient_match_the_closed_form_of_a_linear_model():
     torch.manual_seed(0)
-    net = LinearNet(pixels=2 * 3 * 3)
+    net = LinearNet(pixels=2 * 3 * 3, classes=3)
     x, y = torch.rand(4, 2, 3, 3), torch.tensor([0, 1, 2, 1])
     saliency = (torch.rand(4, 1, 3, 3) > 0.5).float()
     loss, scalars = rrr_loss(net, x, y, saliency, lam=7.0)  # default pixel_scale 255: per grey level
@@ -75,7 +58,7 @@ def test_penalty_equals_each_samples_own_input_gradient_outside_the_mask():
 
 def test_no_penalty_when_the_annotation_covers_everything():
     torch.manual_seed(0)
-    net = LinearNet(pixels=16)
+    net = LinearNet(pixels=16, classes=3)
     x, y = torch.rand(2, 1, 4, 4), torch.tensor([0, 2])
     loss, scalars = rrr_loss(net, x, y, torch.ones(2, 1, 4, 4), lam=1000.0)
     assert scalars["right_reasons"] == 0
@@ -84,7 +67,7 @@ def test_no_penalty_when_the_annotation_covers_everything():
 
 def test_reductions_and_unannotated_samples():
     torch.manual_seed(0)
-    net = LinearNet(pixels=16)
+    net = LinearNet(pixels=16, classes=3)
     x, y = torch.rand(2, 1, 4, 4), torch.tensor([0, 2])
     saliency = torch.zeros(2, 1, 4, 4)
     saliency[0, :, :2] = 1.0  # sample 0: top half matters, A = bottom half (8 pixels)

@@ -4,8 +4,9 @@ import json
 import pytest
 import torch
 
-from benchmark.contracts import ContractError, TIMING_FIELDS
-from benchmark.runs.run import execute
+from benchmark.contracts import ContractError
+from benchmark.records.schema import TIMING_FIELDS
+from benchmark.records.recorder import record_run
 
 
 def without_timing(record):
@@ -17,25 +18,25 @@ def without_timing(record):
 
 def test_same_config_twice_gives_identical_records_and_weights(tiny_config, tmp_path):
     """With the saliency evaluation on: its maps and metrics are deterministic too."""
-    a = execute(tiny_config(evaluation={}), tmp_path / "a", device="cpu", progress=False)
-    b = execute(tiny_config(evaluation={}), tmp_path / "b", device="cpu", progress=False)
+    a = record_run(tiny_config(evaluation={}), tmp_path / "a", device="cpu", progress=False)
+    b = record_run(tiny_config(evaluation={}), tmp_path / "b", device="cpu", progress=False)
     assert any(key.startswith("saliency/") for key in a.record.metrics["test"])
     assert without_timing(a.record) == without_timing(b.record)
-    sa, sb = a.network.state_dict(), b.network.state_dict()
+    sa, sb = a.output.network.state_dict(), b.output.network.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert a.path.name == f"{a.record.run_id}.json"
     assert json.loads(a.path.read_text())["metrics"] == a.record.metrics
 
 
 def test_different_seed_differs(tiny_config, tmp_path):
-    a = execute(tiny_config(seed=0), tmp_path, device="cpu", progress=False)
-    b = execute(tiny_config(seed=1), tmp_path, device="cpu", progress=False)
+    a = record_run(tiny_config(seed=0), tmp_path, device="cpu", progress=False)
+    b = record_run(tiny_config(seed=1), tmp_path, device="cpu", progress=False)
     assert a.record.run_id != b.record.run_id
     assert a.record.extra["weights_sha256"] != b.record.extra["weights_sha256"]
 
 
 def test_killed_run_resumes_from_checkpoint_to_identical_weights(tiny_config, tmp_path):
-    full = execute(tiny_config(epochs=3), tmp_path / "full", device="cpu", progress=False)
+    full = record_run(tiny_config(epochs=3), tmp_path / "full", device="cpu", progress=False)
 
     class Killed(Exception):
         pass
@@ -45,11 +46,11 @@ def test_killed_run_resumes_from_checkpoint_to_identical_weights(tiny_config, tm
             raise Killed
 
     with pytest.raises(Killed):
-        execute(tiny_config(epochs=3), tmp_path / "resumed", device="cpu", progress=False, checkpoint=True,
+        record_run(tiny_config(epochs=3), tmp_path / "resumed", device="cpu", progress=False, checkpoint=True,
                 on_epoch=kill_after_two)
     assert not list((tmp_path / "resumed").glob("*.json")), "no record for a killed run"
     assert len(list((tmp_path / "resumed").glob("*.ckpt"))) == 1
-    resumed = execute(tiny_config(epochs=3), tmp_path / "resumed", device="cpu", progress=False, checkpoint=True)
+    resumed = record_run(tiny_config(epochs=3), tmp_path / "resumed", device="cpu", progress=False, checkpoint=True)
     assert resumed.record.timing["resumed_from_epoch"] == 2
     assert without_timing(resumed.record) == without_timing(full.record)
     assert not list((tmp_path / "resumed").glob("*.ckpt")), "checkpoint removed once the record exists"
@@ -73,14 +74,14 @@ def test_method_needing_annotations_fails_before_training(tiny_config, tmp_path,
     monkeypatch.setattr(store, "build", no_saliency)
     monkeypatch.setattr(store, "find", lambda *a, **k: None)
     with pytest.raises(ContractError, match="needs human/ground-truth saliency"):
-        execute(tiny_config(), tmp_path, device="cpu", progress=False)
+        record_run(tiny_config(), tmp_path, device="cpu", progress=False)
     assert not list(tmp_path.glob("*"))
 
 
 def test_shortcut_is_real_and_clean_digits_generalize(tiny_config, tmp_path):
     """Issue 2's calibration: ERM + simple_cnn loses >= 15 points to the decoy; clean stays learnable."""
-    decoy = execute(tiny_config(epochs=10), tmp_path, device="cpu", progress=False).record.metrics
-    clean = execute(tiny_config(epochs=10, dataset_params={"decoy": False}), tmp_path, device="cpu", progress=False).record.metrics
+    decoy = record_run(tiny_config(epochs=10), tmp_path, device="cpu", progress=False).record.metrics
+    clean = record_run(tiny_config(epochs=10, dataset_params={"decoy": False}), tmp_path, device="cpu", progress=False).record.metrics
     assert decoy["train"]["accuracy"] - decoy["test"]["accuracy"] >= 0.15
     assert decoy["test_iid"]["accuracy"] > 0.9
     assert clean["test"]["accuracy"] >= 0.85

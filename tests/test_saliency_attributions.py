@@ -5,11 +5,13 @@ import torch
 from captum.attr import IntegratedGradients, LayerGradCam
 from torch import nn
 
+from nets import LinearNet
+
 from benchmark.contracts import NetOutput, Network
 from benchmark.models import build_network
 from benchmark.saliency import attributions as A
 from benchmark.saliency import sanity as S
-from benchmark.runs.seeding import make_generator
+from benchmark.seeding import make_generator
 
 
 @pytest.fixture(scope="module")
@@ -111,21 +113,6 @@ def test_quantized_maps_are_scale_free_float16():
     assert stored[0].tolist() == [[0.0, 1.0], [0.5, 0.0]] and stored[1].abs().sum() == 0
 
 
-class Linear(Network):
-    """Logits = W flatten(x): its gradient map is |W[c]|, which randomization replaces."""
-
-    exact_cam = False
-    num_classes = 2
-
-    def __init__(self, side=12):
-        super().__init__()
-        self.fc = nn.Linear(side * side, 2)
-
-    def forward(self, x):
-        logits = self.fc(x.flatten(1))
-        return NetOutput(logits=logits, embedding=logits, feature_map=x)
-
-
 def test_cascade_blocks_go_from_the_logits_down():
     simple = build_network("simple_cnn", 1, 10, 28)
     assert [n for n, _ in S.cascade_blocks(simple, 8)] == ["fc2", "fc1", "conv2", "conv1"]
@@ -136,7 +123,7 @@ def test_cascade_blocks_go_from_the_logits_down():
 
 def test_sanity_flags_a_model_independent_map_and_passes_the_gradient():
     torch.manual_seed(0)
-    net = Linear()
+    net = LinearNet(12 * 12)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     x = torch.rand(6, 1, 12, 12, generator=make_generator(2))
     target = torch.zeros(6, dtype=torch.long)

@@ -6,7 +6,7 @@ from torch import nn
 
 from benchmark.contracts import NetOutput, Network
 from benchmark.saliency import faithfulness as F
-from benchmark.runs.seeding import make_generator
+from benchmark.seeding import make_generator
 
 
 class OnePixel(Network):

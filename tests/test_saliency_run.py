@@ -6,13 +6,17 @@ import json
 import numpy as np
 import pytest
 
+from quick import QUICK_TRAINING
+
 from benchmark.cli import show_cmd
 from benchmark.contracts import ContractError, RunConfig
-from benchmark.records.store import read_record, run_id
-from benchmark.runs.run import execute, resolve_config
+from benchmark.records.identity import run_id
+from benchmark.records.store import read_record
+from benchmark.records.recorder import record_run
+from benchmark.runs.run import resolve_config
 from benchmark.saliency import metrics as registry
-from benchmark.saliency.artifacts import folder_for, load_array
-from benchmark.saliency.evaluate import evaluate_saliency
+from benchmark.records.artifacts import folder_for, load_array, write_artifacts
+from benchmark.saliency.evaluate import Trained, evaluate_saliency
 from benchmark.saliency.probe import balanced_order
 from benchmark.saliency.settings import resolve_evaluation
 
@@ -22,9 +26,9 @@ SMALL = {"probe_size": 12, "ig_steps": 4, "mask_levels": 4, "sanity_images": 4}
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs")
-    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, epochs=1, evaluation=SMALL)
-    first = execute(config, folder, device="cpu", progress=False)
-    other_seed = execute(dataclasses.replace(config, seed=1), folder, device="cpu", progress=False)
+    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, **{**QUICK_TRAINING, "epochs": 1}, evaluation=SMALL)
+    first = record_run(config, folder, device="cpu", progress=False)
+    other_seed = record_run(dataclasses.replace(config, seed=1), folder, device="cpu", progress=False)
     return first, other_seed
 
 
@@ -73,13 +77,12 @@ def test_recorded_alignment_recomputes_from_the_saved_arrays(runs):
 
 def test_evaluation_is_deterministic(runs, tmp_path):
     result = runs[0]
-    again = dataclasses.replace(result, record=dataclasses.replace(result.record, metrics={k: {} for k in result.record.metrics},
-                                                                   artifacts={}, extra={}, timing={}),
-                                path=tmp_path / result.path.name)
-    evaluate_saliency(again)
+    output = result.output
+    again = evaluate_saliency(Trained(output.network, output.splits, output.bundle, output.config.to_dict()))
     saliency = {k: v for k, v in result.record.metrics["test"].items() if k.startswith("saliency/")}
-    assert again.record.metrics["test"] == saliency
-    assert again.record.extra["saliency"]["sha256"] == result.record.extra["saliency"]["sha256"]
+    assert again.metrics["test"] == saliency
+    _, digests = write_artifacts(tmp_path / result.path.name, again.arrays, again.tables)
+    assert digests == result.record.extra["saliency"]["sha256"]
 
 
 def test_probe_is_the_same_for_every_run_and_seed(runs):
@@ -112,13 +115,13 @@ def test_settings_resolve_like_hyperparameters():
         resolve_evaluation({"attributions": ["smoothgrad"]})
     with pytest.raises(ContractError, match="'ig_steps' expects int"):
         resolve_evaluation({"ig_steps": "many"})
-    old = RunConfig.from_dict({k: v for k, v in RunConfig("erm", "decoy_digits", "simple_cnn").to_dict().items()
+    old = RunConfig.from_dict({k: v for k, v in RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING).to_dict().items()
                                if k != "evaluation"})
     assert old.evaluation == {}
     resolved = resolve_config(old)
     assert resolved.evaluation == defaults
     off = resolve_config(dataclasses.replace(old, evaluation={"enabled": False, "ig_steps": 99}))
-    assert run_id(off.to_dict()) != run_id(resolved.to_dict())
+    assert run_id(off) != run_id(resolved)
     assert off.evaluation == {"enabled": False}
 
 
@@ -135,7 +138,7 @@ def test_show_prints_tables_and_writes_a_png(runs, tmp_path, capsys):
 
 
 def test_an_unknown_evaluation_split_fails_before_training(tmp_path):
-    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", evaluation={"splits": ["nope"]})
+    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING, evaluation={"splits": ["nope"]})
     with pytest.raises(ContractError, match=r"split 'nope' not in the dataset's splits \[.*'test_iid'.*\]"):
-        execute(config, tmp_path, device="cpu", progress=False)
+        record_run(config, tmp_path, device="cpu", progress=False)
     assert not any(tmp_path.iterdir())

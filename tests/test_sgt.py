@@ -10,10 +10,12 @@ import torch.nn.functional as F
 from captum.attr import Saliency
 from torch import nn
 
+from nets import LinearNet
+
 from benchmark.contracts import Batch, ContractError, NetOutput, Network, TrainState
 from benchmark.models import build_network
 from benchmark.registry import METHODS
-from benchmark.runs.seeding import make_generator
+from benchmark.seeding import make_generator
 
 SGT = METHODS.get("sgt")
 sgt_module = sys.modules[SGT.__module__]
@@ -24,31 +26,9 @@ SIGNED_LOWEST_2 = [[False, True, False], [False, True, False]]  # -2, -0.2
 ABS_LOWEST_2 = [[False, False, True], [False, True, False]]  # |0.1|, |-0.2|
 
 
-class Linear(Network):
-    """logits = W flatten(x) + b: its input gradient has a closed form."""
-
-    exact_cam = False
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
-        super().__init__()
-        self.num_classes = weight.shape[0]
-        self.fc = nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            self.fc.weight.copy_(weight)
-            self.fc.bias.copy_(torch.zeros(weight.shape[0]) if bias is None else bias)
-
-    def forward(self, x):
-        logits = self.fc(x.flatten(1))
-        return NetOutput(logits=logits, embedding=x.flatten(1), feature_map=x)
-
-    @property
-    def classifier_weight(self):
-        return self.fc.weight
-
-
-def two_class_net(a: torch.Tensor) -> Linear:
+def two_class_net(a: torch.Tensor) -> LinearNet:
     """Class 0's logit is <a, x>, class 1's is 0: d log p0/dx = (1 - p0) a, ordered like a."""
-    return Linear(torch.stack([a.flatten(), torch.zeros(a.numel())]))
+    return LinearNet.from_weight(torch.stack([a.flatten(), torch.zeros(a.numel())]))
 
 
 def state(seed: int = 0) -> TrainState:
@@ -97,7 +77,7 @@ def random_images() -> torch.Tensor:
 
 def test_random_fill_is_uniform_within_each_image_and_channel_range():
     x = random_images()
-    net = Linear(torch.randn(4, 3 * 8 * 8, generator=torch.Generator().manual_seed(2)))
+    net = LinearNet.from_weight(torch.randn(4, 3 * 8 * 8, generator=torch.Generator().manual_seed(2)))
     method = SGT(fraction=0.5, fill="random")
     batch = Batch(x=x, y=torch.tensor([0, 1, 2]))
     masked = method.masked_input(net, batch, make_generator(5))
@@ -114,7 +94,7 @@ def test_random_fill_is_uniform_within_each_image_and_channel_range():
 
 def test_mean_and_constant_fills():
     x = random_images()
-    net = Linear(torch.randn(4, 3 * 8 * 8, generator=torch.Generator().manual_seed(2)))
+    net = LinearNet.from_weight(torch.randn(4, 3 * 8 * 8, generator=torch.Generator().manual_seed(2)))
     batch = Batch(x=x, y=torch.tensor([0, 1, 2]))
     masked = SGT(fraction=0.25, fill="mean").masked_input(net, batch, None)
     changed = masked != x
@@ -158,7 +138,7 @@ def test_loss_and_gradients_equal_an_independent_formula_through_both_branches()
     g = torch.Generator().manual_seed(4)
     weight, bias = torch.randn(3, 2 * 4 * 4, generator=g), torch.randn(3, generator=g)
     x, y = torch.rand(5, 2, 4, 4, generator=g), torch.tensor([0, 1, 2, 1, 0])
-    net = Linear(weight, bias)
+    net = LinearNet.from_weight(weight, bias)
     loss, _ = SGT(fraction=0.25, fill="constant", fill_value=0.3, kl_weight=0.7).loss(net, Batch(x=x, y=y), state())
     loss.backward()
     w, b = weight.clone().requires_grad_(True), bias.clone().requires_grad_(True)

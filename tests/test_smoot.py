@@ -8,8 +8,8 @@ import torch
 
 from benchmark.contracts import Batch, ContractError, TrainState
 from benchmark.registry import METHODS
-from benchmark.runs.run import execute
-from benchmark.runs.seeding import make_generator
+from benchmark.records.recorder import record_run
+from benchmark.seeding import make_generator
 from test_sgt import two_class_net
 
 SMOOT = METHODS.get("smoot")
@@ -85,7 +85,7 @@ def test_state_survives_state_dict_round_trip_and_bad_state_fails():
 def test_resumed_run_continues_with_the_fraction_it_had_reached(tiny_config, tmp_path):
     always_more = dict(min_accuracy=0.0, max_accuracy_drop=1.0, max_loss_gap=100.0)
     config = tiny_config(method="smoot", epochs=2, method_params=always_more, evaluation={"enabled": False})
-    full = execute(config, tmp_path / "full", device="cpu", progress=False)
+    full = record_run(config, tmp_path / "full", device="cpu", progress=False)
     assert full.record.curves["mask_fraction"] == [0.5, 0.6]
     assert full.record.curves["mask_fraction_next"] == [0.6, 0.7]
 
@@ -97,8 +97,8 @@ def test_resumed_run_continues_with_the_fraction_it_had_reached(tiny_config, tmp
             raise Killed
 
     with pytest.raises(Killed):
-        execute(config, tmp_path / "resumed", device="cpu", progress=False, checkpoint=True, on_epoch=kill_after_one)
-    resumed = execute(config, tmp_path / "resumed", device="cpu", progress=False, checkpoint=True)
+        record_run(config, tmp_path / "resumed", device="cpu", progress=False, checkpoint=True, on_epoch=kill_after_one)
+    resumed = record_run(config, tmp_path / "resumed", device="cpu", progress=False, checkpoint=True)
     assert resumed.record.timing["resumed_from_epoch"] == 1
     assert resumed.record.curves == full.record.curves
     assert resumed.record.extra["weights_sha256"] == full.record.extra["weights_sha256"]

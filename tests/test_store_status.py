@@ -11,7 +11,8 @@ from sweep_helpers import records, sweep, tiny_params, write_params
 from benchmark.cli import main
 from benchmark.contracts import ContractError
 from benchmark.records.store import iter_records, read_record
-from benchmark.sweeps.status import classify, study_status
+from benchmark.records.status import classify
+from benchmark.sweeps.status import study_status
 from benchmark.sweeps.study import expand
 
 PARAMS = tiny_params(seeds=4)
@@ -53,7 +54,7 @@ def test_status_classifies_every_run_and_names_bad_files(store):
     assert str(paths[2]) in corrupt.problem and "not a readable JSON record" in corrupt.problem
     assert stale.problem == "code changed: method"
     assert [run.spec.seed for run in status.todo()] == [1, 2, 3]
-    assert status.records() == [read_record(paths[0])]
+    assert status.runs[0].record == read_record(paths[0])
 
 
 def test_failed_record_is_failed_and_rerun_only_on_request(store):
@@ -61,7 +62,7 @@ def test_failed_record_is_failed_and_rerun_only_on_request(store):
     done = study_status(study, store).runs[0]
     failed = read_record(done.path)
     failed.status, failed.error = "failed", {"type": "NonFiniteLoss", "message": "epoch 1: nan", "traceback": "..."}
-    state = classify(done.spec, done.path, failed, failed.fingerprint)
+    state = classify(done.spec.run_id, done.path, failed, lambda *key: failed.fingerprint)
     assert (state.state, state.problem) == ("failed", "NonFiniteLoss: epoch 1: nan")
 
 
@@ -74,7 +75,7 @@ def test_sweep_reports_bad_files_by_name_reruns_them_and_ends_with_the_same_reco
     assert (summary.ok, summary.skipped, summary.failed) == (3, 1, 0)
     warnings = stream.getvalue()
     assert f"corrupt record {paths[2]}" in warnings and "rerunning" in warnings
-    assert f"unreadable file {store / 'notes.json'}" in warnings and "schema None is not 1" in warnings
+    assert f"unreadable file {store / 'notes.json'}" in warnings and "missing field 'run_id'" in warnings
     after = records(store)
     assert after.pop("notes.json") == {"hello": 1}, "a foreign file is reported, never deleted"
     assert after == before

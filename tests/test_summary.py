@@ -9,8 +9,8 @@ from sweep_helpers import Flaky, sweep, tiny_params, write_params
 
 from benchmark.cli import main
 from benchmark.records.store import read_record
-from benchmark.reports.summary import format_cell, records_frame, summarize
-from benchmark.sweeps.status import study_status
+from benchmark.records.table import load_records
+from benchmark.reports.summary import format_cell, summarize, wide_frame
 from benchmark.sweeps.study import expand
 
 
@@ -27,12 +27,14 @@ def swept(tmp_path_factory):
 
 def test_summary_is_mean_and_sd_over_the_done_runs_only(swept):
     params, folder = swept
-    status = study_status(expand("tiny", params=params), folder / "runs")
-    summary = summarize(records_frame(status), ["test/accuracy", "test_iid/loss"])
-    assert list(summary["method"]) == ["erm", f"{FLAKY_NAME}[mode=ok]"], "failed cells have no done run: absent"
+    study = expand("tiny", params=params)
+    records = load_records(folder / "runs", [run.config for run in study.runs], variants=params["datasets"])
+    summary = summarize(wide_frame(records.done()), ["test/accuracy", "test_iid/loss"])
+    assert list(summary["method"]) == ["erm", f"{FLAKY_NAME}"], "failed cells have no done run: absent"
     assert list(summary["n"]) == [3, 3]
+    runs = records.runs
     for _, row in summary.iterrows():
-        done = [read_record(run.path).metrics for run in status.runs if run.spec.method == row["method"] and run.state == "done"]
+        done = [read_record(path).metrics for path in runs[(runs["method"] == row["method"]) & (runs["state"] == "done")]["path"]]
         for metric in ("test/accuracy", "test_iid/loss"):
             split, name = metric.split("/")
             values = [metrics[split][name] for metrics in done]
@@ -61,6 +63,20 @@ def test_summary_of_an_unknown_metric_fails_and_writes_nothing(swept, monkeypatc
     assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/acuracy", "--json", str(js),
                  "--plot", str(png)]) == 2
     assert "test/acuracy" in capsys.readouterr().err and not js.exists() and not png.exists()
+
+
+def test_a_null_metric_is_not_counted_as_a_seed(swept, tmp_path):
+    """A metric undefined for one run (null in its record) is averaged over the runs that have it."""
+    params, folder = swept
+    study = expand("tiny", params=params)
+    records = load_records(folder / "runs", [run.config for run in study.runs], variants=params["datasets"])
+    frame = wide_frame(records.done())
+    frame.loc[0, "test/accuracy"] = np.nan
+    erm = frame[frame["method"] == "erm"]
+    summary = summarize(frame, ["test/accuracy"]).set_index("method")
+    assert summary.loc["erm", "n"] == 3 and summary.loc["erm", "test/accuracy n"] == 2
+    assert summary.loc["erm", "test/accuracy mean"] == pytest.approx(erm["test/accuracy"].dropna().mean())
+    assert format_cell(0.5, 0.1, n=2, runs=3) == "0.500 ± 0.100 (n=2)"
 
 
 def test_format_cell_shows_one_seed_and_missing_metrics_plainly():

@@ -13,7 +13,8 @@ import pytest
 from sweep_helpers import Flaky, records, sweep, tiny_params, write_params
 
 from benchmark.contracts import ContractError, RunConfig
-from benchmark.records.store import read_record, run_id
+from benchmark.records.identity import run_id
+from benchmark.records.store import read_record
 from benchmark.runs.run import resolve_config
 from benchmark.sweeps.study import HAS_EVALUATION, expand
 from benchmark.sweeps.worker import WORK_TIMINGS, guard_checkpoint
@@ -45,7 +46,7 @@ def test_study_expands_the_grid_with_profile_and_study_settings():
     if HAS_EVALUATION:  # the study's evaluation settings refine the profile's
         assert flaky.evaluation["enabled"] is True and flaky.evaluation["probe_size"] == 32
     for run in study.runs:
-        assert run.run_id == run_id(resolve_config(run.config).to_dict())  # what the record will be named
+        assert run.run_id == run_id(resolve_config(run.config))  # what the record will be named
     assert len({run.run_id for run in study.runs}) == len(study.runs)
 
 

@@ -5,27 +5,42 @@ import argparse
 import json
 from pathlib import Path
 
-from ..config import dataset_variant
+from ..config import dataset_variant, load_params
 from ..contracts import RunConfig
-from ..runs.run import execute
+from ..records.recorder import record_run
+from ..sweeps.study import DEFAULT_PROFILE, load_profile
 from . import parse_assignments
 
 
+def optimizer_settings(args: argparse.Namespace, profile: dict) -> dict:
+    """The profile's optimizer, with the flags given on the command line changing it."""
+    optimizer = dict(profile)
+    if args.optimizer is not None and args.optimizer != optimizer.get("name"):
+        optimizer = {"name": args.optimizer, **{k: profile[k] for k in ("lr", "weight_decay") if k in profile}}
+    for flag, key in (("lr", "lr"), ("weight_decay", "weight_decay"), ("momentum", "momentum")):
+        if getattr(args, flag) is not None:
+            optimizer[key] = getattr(args, flag)
+    return optimizer
+
+
 def run(args: argparse.Namespace) -> int:
-    optimizer = {"name": args.optimizer, "lr": args.lr, "weight_decay": args.weight_decay}
-    if args.optimizer == "sgd":
-        optimizer["momentum"] = args.momentum
+    profile = load_profile(args.profile, load_params())
+    settings = profile.settings
     family, variant_params = dataset_variant(args.dataset)
     config = RunConfig(
-        method=args.method, dataset=family, arch=args.arch, seed=args.seed, epochs=args.epochs,
-        batch_size=args.batch_size,
+        method=args.method, dataset=family, arch=args.arch, seed=args.seed,
+        epochs=settings.get("epochs") if args.epochs is None else args.epochs,
+        batch_size=settings.get("batch_size") if args.batch_size is None else args.batch_size,
         method_params=parse_assignments(args.set, "--set"),
         dataset_params={**variant_params, **parse_assignments(args.data, "--data")},
         arch_params=parse_assignments(args.arch_param, "--arch-param"),
-        optimizer=optimizer,
-        evaluation={**parse_assignments(args.eval, "--eval"), **({"enabled": False} if args.no_saliency else {})},
+        optimizer=optimizer_settings(args, settings.get("optimizer") or {}),
+        schedule=dict(settings.get("schedule") or {"name": "constant"}),
+        evaluation={**(settings.get("evaluation") or {}), **parse_assignments(args.eval, "--eval"),
+                    **({"enabled": False} if args.no_saliency else {})},
     )
-    result = execute(config, Path(args.out), device=args.device, progress=not args.quiet, checkpoint=args.checkpoint)
+    device = args.device or profile.device
+    result = record_run(config, Path(args.out), device=device, progress=not args.quiet, checkpoint=args.checkpoint)
     summary = {split: {k: round(v, 4) for k, v in m.items() if not k.startswith("saliency/")}
                for split, m in result.record.metrics.items()}
     print(json.dumps({"run_id": result.record.run_id, "record": str(result.path), "metrics": summary}, indent=1))
@@ -38,13 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="a dataset family or a variant from params.yaml")
     p.add_argument("--arch", default="simple_cnn")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default="adam")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:1, ...")
+    p.add_argument("--profile", default=DEFAULT_PROFILE,
+                   help="params.yaml profile whose settings are the defaults of the flags below (default: quick)")
+    p.add_argument("--epochs", type=int, help="default: the profile's")
+    p.add_argument("--batch-size", type=int, help="default: the profile's")
+    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], help="default: the profile's")
+    p.add_argument("--lr", type=float, help="default: the profile's")
+    p.add_argument("--momentum", type=float, help="default: the profile's (sgd)")
+    p.add_argument("--weight-decay", type=float, help="default: the profile's")
+    p.add_argument("--device", help="auto (GPU when present), cpu, cuda, cuda:1, ... (default: the profile's)")
     p.add_argument("--out", default="results/runs", help="folder of run records")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="method hyperparameter (repeatable)")
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="dataset parameter, e.g. decoy=false")

@@ -18,7 +18,7 @@ def detail_rows(status: StudyStatus) -> list[list[str]]:
         note = run.problem
         if run.state == "done" and run.record is not None:
             note = ", ".join(f"{split} acc {m['accuracy']:.3f}" for split, m in run.record.metrics.items()
-                             if split.startswith("test") and "accuracy" in m)
+                             if split.startswith("test") and m.get("accuracy") is not None)
         if run.checkpoint:
             note = f"checkpoint present; {note}".rstrip("; ")
         rows.append([run.state, run.spec.method, run.spec.arch, run.spec.dataset, run.spec.seed, run.spec.run_id, note])

@@ -14,10 +14,11 @@ import numpy as np
 import torch
 from tabulate import tabulate
 
-from ..contracts import ContractError, RunRecord
+from ..contracts import ContractError
+from ..records.schema import RunRecord
 from ..records.store import read_record
 from ..saliency import metrics as registry
-from ..saliency.artifacts import load_array, load_json
+from ..records.artifacts import load_array, load_json
 from ..saliency.attributions import at_size
 from ..saliency.settings import REFERENCE_NAMES
 

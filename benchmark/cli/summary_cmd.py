@@ -8,33 +8,36 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from ..atomic import atomic_write_text
 from ..contracts import ContractError
-from ..records.store import atomic_write_text
-from ..reports.summary import default_metrics, display_table, records_frame, run_settings, summarize
+from ..records.table import RecordSet, load_records
+from ..reports.summary import default_metrics, display_table, run_settings, summarize, wide_frame
 from ..reports.summary_plot import plot_summary
-from ..sweeps.status import StudyStatus, study_status
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
 
 
-def cell_config(status: StudyStatus, cell: dict) -> dict:
+def cell_config(records: RecordSet, frame, cell: dict) -> dict:
     """What a cell's runs were trained with (shared by its seeds)."""
-    return run_settings(next(run.spec.config for run in status.runs if run.state == "done" and
-                             (run.spec.method, run.spec.arch, run.spec.dataset) == (cell["method"], cell["arch"], cell["dataset"])))
+    match = frame[(frame["method"] == cell["method"]) & (frame["arch"] == cell["arch"]) & (frame["dataset"] == cell["dataset"])]
+    return run_settings(records.record(match["run_id"].iloc[0]).config)
 
 
 def run(args: argparse.Namespace) -> int:
     study = expand(args.study, args.profile)
-    status = study_status(study, study_folder(study.name, args.out))
-    frame = records_frame(status)
+    records = load_records(study_folder(study.name, args.out), [spec.config for spec in study.runs])
+    frame = wide_frame(records.done())
     if frame.empty:
-        raise ContractError(f"summary: study '{study.name}' has no done runs in {status.folder} (run `python -m benchmark sweep {study.name}`)")
+        raise ContractError(f"summary: study '{study.name}' has no done runs in {records.status.folder} "
+                            f"(run `python -m benchmark sweep {study.name}`)")
     metrics = args.metric or default_metrics(frame)
     summary = summarize(frame, metrics)
-    counts = status.counts()
+    counts = records.status.counts()
     text = tabulate(display_table(summary, metrics), headers="keys", tablefmt="github", showindex=False)
+    left_out = {state: n for state, n in counts.items() if state != "done" and n}
     note = (f"study {study.name} (profile {study.profile.name}): mean ± sd over seeds of "
-            f"{counts['done']} done runs of {len(status.runs)}")
+            f"{counts['done']} done runs of {len(study.runs)}"
+            + (f"; not included: {', '.join(f'{n} {state}' for state, n in left_out.items())}" if left_out else ""))
     print(text + "\n\n" + note)
     if args.plot:
         plot_summary(frame, summary, metrics, f"study {study.name}", Path(args.plot))
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         rows = json.loads(summary.to_json(orient="records"))
         for row in rows:
-            row["config"] = cell_config(status, row)
+            row["config"] = cell_config(records, frame, row)
         atomic_write_text(Path(args.json), json.dumps({"study": study.name, "profile": study.profile.name,
                                                        "description": study.description, "metrics": metrics,
                                                        "cells": rows}, indent=1) + "\n")

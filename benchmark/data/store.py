@@ -15,13 +15,12 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from ..atomic import atomic_folder
 from ..contracts import ContractError, DatasetBundle, Split
 from ..registry import DATASETS
 
@@ -80,23 +79,14 @@ def build(family: str, overrides: Mapping[str, Any] | None = None) -> DatasetBun
 
 
 def save(bundle: DatasetBundle, folder: Path) -> Path:
-    """Write ``bundle`` to ``folder`` atomically (temp folder + rename)."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    """Write ``bundle`` to ``folder`` atomically (``benchmark.atomic.atomic_folder``)."""
+    with atomic_folder(folder) as tmp:
         for name, split in bundle.splits.items():
             (tmp / name).mkdir()
             for key, arr in split.arrays().items():
                 (tmp / name / f"{key}.npy").write_bytes(npy_bytes(arr))
         (tmp / MANIFEST).write_text(json.dumps(bundle.manifest, indent=2, sort_keys=True) + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return folder
+    return Path(folder)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

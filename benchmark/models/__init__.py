@@ -1,25 +1,9 @@
 """Architectures: every one returns ``NetOutput`` and gives a differentiable CAM.
 
-Import side effect: registers the built-in architectures in ``benchmark.registry.ARCHS``.
+Each module of this package that registers an architecture (``@register_arch``) is imported
+by ``benchmark.registry.ARCHS`` on first use, one module per architecture family, so a
+run's code fingerprint covers only its own architecture's file and what that file imports.
 """
-from __future__ import annotations
+from .build import arch_params, build_network
 
-from typing import Any, Mapping
-
-from ..contracts import Network, resolve_hparams
-from ..registry import ARCHS
-from . import gap_cnn, simple_cnn, torchvision_cnns, vit  # noqa: F401  (registration)
-
-
-def build_network(
-    name: str, in_channels: int, num_classes: int, image_size: int, overrides: Mapping[str, Any] | None = None
-) -> Network:
-    """Instantiate architecture ``name`` for the given input shape and number of classes."""
-    cls = ARCHS.get(name)
-    params = resolve_hparams(cls.params, overrides or {}, owner=f"arch '{name}'")
-    return cls(in_channels=in_channels, num_classes=num_classes, image_size=image_size, **params)
-
-
-def arch_params(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The resolved (defaults + overrides) parameters of architecture ``name``."""
-    return resolve_hparams(ARCHS.get(name).params, overrides or {}, owner=f"arch '{name}'")
+__all__ = ["arch_params", "build_network"]

@@ -13,8 +13,9 @@ from typing import ClassVar
 
 from torch import Tensor, nn
 
-from ..contracts import HParam, NetOutput, Network
+from ..contracts import HParam
 from ..registry import register_arch
+from .heads import GapHeadNetwork, GapLinearHead
 
 
 def conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
@@ -22,9 +23,8 @@ def conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
 
 
 @register_arch
-class GapCNN(Network):
+class GapCNN(GapHeadNetwork):
     name = "gap_cnn"
-    exact_cam: ClassVar[bool] = True
     params: ClassVar[dict[str, HParam]] = {
         "width": HParam(32, "channels of the first stage (then 2x and 4x)"),
     }
@@ -38,13 +38,7 @@ class GapCNN(Network):
             *conv_block(w, 2 * w), *conv_block(2 * w, 2 * w), nn.MaxPool2d(2),
             *conv_block(2 * w, 4 * w), *conv_block(4 * w, 4 * w),
         )
-        self.fc = nn.Linear(4 * w, num_classes)
+        self.fc = GapLinearHead(4 * w, num_classes)
 
-    def forward(self, x: Tensor) -> NetOutput:
-        fmap = self.features(x)
-        embedding = fmap.mean(dim=(2, 3))
-        return NetOutput(logits=self.fc(embedding), embedding=embedding, feature_map=fmap)
-
-    @property
-    def classifier_weight(self) -> Tensor:
-        return self.fc.weight
+    def feature_map(self, x: Tensor) -> Tensor:
+        return self.features(x)

@@ -16,8 +16,9 @@ import torch.nn.functional as F
 import torchvision
 from torch import Tensor, nn
 
-from ..contracts import ContractError, HParam, NetOutput, Network
+from ..contracts import ContractError, HParam
 from ..registry import register_arch
+from .heads import GapHeadNetwork, GapLinearHead
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -54,10 +55,9 @@ def adapt_conv(conv: nn.Conv2d, in_channels: int, small: bool) -> nn.Conv2d:
     return new
 
 
-class TorchvisionCNN(Network):
-    """Common wrapper: ``self.features`` gives the map, ``self.fc`` the linear head."""
+class TorchvisionCNN(GapHeadNetwork):
+    """Common wrapper: ``self.body`` gives the map (after the optional ImageNet normalization), ``self.fc`` the head."""
 
-    exact_cam: ClassVar[bool] = True
     params: ClassVar[dict[str, HParam]] = CNN_PARAMS
 
     def _setup_input(self, in_channels: int, image_size: int, weights: str, stem: str) -> bool:
@@ -68,19 +68,11 @@ class TorchvisionCNN(Network):
         self.register_buffer("std", std.view(1, -1, 1, 1), persistent=False)
         return stem == "small" or (stem == "auto" and image_size <= 64)
 
-    def feature_map(self, x: Tensor) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def forward(self, x: Tensor) -> NetOutput:
-        if self.normalize:
-            x = (x - self.mean) / self.std
-        fmap = self.feature_map(x)
-        embedding = fmap.mean(dim=(2, 3))
-        return NetOutput(logits=self.fc(embedding), embedding=embedding, feature_map=fmap)
-
-    @property
-    def classifier_weight(self) -> Tensor:
-        return self.fc.weight
+    def feature_map(self, x: Tensor) -> Tensor:
+        return self.features((x - self.mean) / self.std if self.normalize else x)
 
 
 class _ResNet(TorchvisionCNN):
@@ -95,9 +87,9 @@ class _ResNet(TorchvisionCNN):
         if small:
             net.maxpool = nn.Identity()
         self.body = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3, net.layer4)
-        self.fc = nn.Linear(net.fc.in_features, num_classes)
+        self.fc = GapLinearHead(net.fc.in_features, num_classes)
 
-    def feature_map(self, x: Tensor) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
         return self.body(x)
 
 
@@ -126,7 +118,7 @@ class DenseNet121(TorchvisionCNN):
         if small:
             net.features.pool0 = nn.Identity()
         self.body = net.features
-        self.fc = nn.Linear(net.classifier.in_features, num_classes)
+        self.fc = GapLinearHead(net.classifier.in_features, num_classes)
 
-    def feature_map(self, x: Tensor) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
         return F.relu(self.body(x))

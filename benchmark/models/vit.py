@@ -13,8 +13,9 @@ import torch
 import torchvision
 from torch import Tensor, nn
 
-from ..contracts import ContractError, HParam, NetOutput, Network
+from ..contracts import ContractError, HParam
 from ..registry import register_arch
+from .heads import GapHeadNetwork, GapLinearHead
 
 
 def auto_patch_size(image_size: int) -> int:
@@ -26,9 +27,8 @@ def auto_patch_size(image_size: int) -> int:
 
 
 @register_arch
-class ViTTiny(Network):
+class ViTTiny(GapHeadNetwork):
     name = "vit_tiny"
-    exact_cam: ClassVar[bool] = True
     params: ClassVar[dict[str, HParam]] = {
         "patch_size": HParam(0, "patch side in pixels; 0 = auto (4 for 28/32 px, 14 for 224 px)"),
         "hidden_dim": HParam(128, "token width"),
@@ -51,16 +51,11 @@ class ViTTiny(Network):
         self.vit.conv_proj = nn.Conv2d(in_channels, hidden_dim, kernel_size=patch, stride=patch)
         self.vit.heads = nn.Identity()
         self.side = image_size // patch
-        self.fc = nn.Linear(hidden_dim, num_classes)
+        self.fc = GapLinearHead(hidden_dim, num_classes)
 
-    def forward(self, x: Tensor) -> NetOutput:
+    def feature_map(self, x: Tensor) -> Tensor:
+        """The patch tokens after the encoder, as a (B, hidden_dim, side, side) map."""
         tokens = self.vit._process_input(x)
         cls = self.vit.class_token.expand(tokens.shape[0], -1, -1)
         tokens = self.vit.encoder(torch.cat([cls, tokens], dim=1))[:, 1:]
-        fmap = tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], self.side, self.side)
-        embedding = tokens.mean(dim=1)
-        return NetOutput(logits=self.fc(embedding), embedding=embedding, feature_map=fmap)
-
-    @property
-    def classifier_weight(self) -> Tensor:
-        return self.fc.weight
+        return tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], self.side, self.side)

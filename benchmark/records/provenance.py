@@ -1,7 +1,6 @@
 """What a record says about where it came from: code fingerprints and the environment."""
 from __future__ import annotations
 
-import hashlib
 import platform
 import subprocess
 from pathlib import Path
@@ -10,22 +9,16 @@ import numpy as np
 import torch
 import torchvision
 
+from ..code_closure import closure_digest
 from ..registry import ARCHS, DATASETS, METHODS, project_root
 
-CORE_PARTS = ("contracts.py", "runs", "models", "data", "saliency")  # code that changes what a run computes
+CORE_MODULES = ("benchmark.runs.run",)  # training, evaluation and saliency evaluation: what computes a run
 
 
 def core_fingerprint() -> str:
-    """sha256 over the package files that decide a run's numbers (not CLI, reports, stats)."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for part in CORE_PARTS:
-        target = package / part
-        files = [target] if target.is_file() else sorted(target.rglob("*.py"))
-        for path in files:
-            digest.update(str(path.relative_to(package)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """sha256 of the import closure of the run core (``benchmark.code_closure``): not the CLI,
+    sweeps, records, statistics or reports, which cannot change a run's numbers."""
+    return closure_digest(CORE_MODULES)
 
 
 def code_fingerprint(method: str, dataset: str, arch: str) -> dict[str, str]:

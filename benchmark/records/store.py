@@ -1,64 +1,66 @@
-"""Run records on disk: one JSON document per run, named by the hash of its canonical config.
+"""Run records on disk: one JSON document per run, named by its run id.
 
-Writes are atomic (temp file in the same folder + ``os.replace``); reads validate the
-document and name the file when it is truncated or foreign. No pickle anywhere.
+Writes are atomic (``benchmark.atomic``) and validated first, so a record that could not be
+read back is never written; reads validate every field (``schema.py``) and the name: the
+file is ``RUN_ID.json``, its identity hashes to ``RUN_ID``, and every identity value is the
+config's. No pickle anywhere.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
-from ..contracts import ContractError, RunRecord
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def run_id(config: Mapping[str, Any]) -> str:
-    """First 16 hex digits of the sha256 of the canonical (resolved) config."""
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:16]
+from ..atomic import atomic_write_text
+from ..contracts import ContractError
+from .identity import hash_identity
+from .schema import RecordError, RunRecord, validate
 
 
 def record_path(folder: Path, rid: str) -> Path:
     return Path(folder) / f"{rid}.json"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def record_text(record: RunRecord, source: str = "record") -> str:
+    """The JSON text of a record, after the same validation a reader applies."""
+    data = record.to_dict()
+    validate(data, source)
+    return json.dumps(data, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
 def write_record(record: RunRecord, folder: Path) -> Path:
     path = record_path(folder, record.run_id)
-    atomic_write_text(path, json.dumps(record.to_dict(), indent=1, sort_keys=True, allow_nan=False) + "\n")
+    atomic_write_text(path, record_text(record, str(path)))
     return path
 
 
+def _identity_matches(record: RunRecord) -> str:
+    """'' when the record's name, identity and config agree, else what disagrees."""
+    if hash_identity(record.identity) != record.run_id:
+        return "field 'identity' does not hash to the run id"
+    for name, value in record.identity.items():
+        resolved = record.config.get(name)
+        if isinstance(value, dict) and isinstance(resolved, dict):
+            if any(resolved.get(k) != v or k not in resolved for k, v in value.items()):
+                return f"field 'identity.{name}' disagrees with the config"
+        elif resolved != value:
+            return f"field 'identity.{name}' disagrees with the config"
+    return ""
+
+
 def read_record(path: Path) -> RunRecord:
-    """Parse and validate one record; ``ContractError`` names the file on any defect."""
+    """Parse and validate one record; ``RecordError`` names the file and the field on any defect."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data: Any = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"{path}: not a readable JSON record ({exc})") from exc
+        raise RecordError(f"{path}: not a readable JSON record ({exc})") from exc
     record = RunRecord.from_dict(data, source=str(path))
-    if record.run_id != path.stem or run_id(record.config) != record.run_id:
-        raise ContractError(f"{path}: run_id does not match its file name or its config hash")
+    if record.run_id != path.stem:
+        raise RecordError(f"{path}: field 'run_id' {record.run_id!r} is not the file name")
+    problem = _identity_matches(record)
+    if problem:
+        raise RecordError(f"{path}: {problem}")
     return record
 
 

@@ -7,6 +7,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..atomic import atomic_save
 from .summary import CELL
 
 
@@ -38,8 +39,4 @@ def plot_summary(frame: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[s
     shared = ", ".join(f"{c} {summary[c].iloc[0]}" for c in constant)
     fig.suptitle(f"{title}: mean over seeds (bars), seeds (dots)" + (f"; {shared}" if shared else ""), fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial.png")
-    fig.savefig(partial, dpi=110)
-    partial.replace(path)  # never a half-written figure under the real name
-    return path
+    return atomic_save(path, lambda handle: fig.savefig(handle, format="png", dpi=110))

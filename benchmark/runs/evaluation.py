@@ -20,18 +20,24 @@ def predict(net: Network, split: DeviceSplit, batch_size: int) -> torch.Tensor:
     return logits
 
 
-def classification_metrics(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-    """accuracy and mean cross-entropy; ROC AUC of class 1 when the task is binary and both classes occur."""
-    metrics = {
+UNDEFINED = {"auc": "ROC AUC is undefined: the split holds one class only"}  # why a metric may be None
+
+
+def classification_metrics(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float | None]:
+    """accuracy and mean cross-entropy; on binary tasks the ROC AUC of class 1 (None when the
+    split holds one class only: ``UNDEFINED['auc']``)."""
+    metrics: dict[str, float | None] = {
         "accuracy": float((logits.argmax(1) == labels).float().mean()),
         "loss": float(F.cross_entropy(logits.float(), labels)),
     }
     y = labels.cpu().numpy()
-    if logits.shape[1] == 2 and len(np.unique(y)) == 2:
+    if logits.shape[1] == 2 and len(np.unique(y)) < 2:
+        metrics["auc"] = None
+    elif logits.shape[1] == 2:
         score = torch.softmax(logits.float(), 1)[:, 1].cpu().numpy()
         metrics["auc"] = float(roc_auc_score(y, score))
     return metrics
 
 
-def evaluate(net: Network, split: DeviceSplit, batch_size: int) -> dict[str, float]:
+def evaluate(net: Network, split: DeviceSplit, batch_size: int) -> dict[str, float | None]:
     return classification_metrics(predict(net, split, batch_size), split.y)

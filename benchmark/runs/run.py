@@ -1,29 +1,31 @@
-"""One run end to end: resolve the config, load data to the device, train, evaluate, record."""
+"""One run, computed: resolve the config, load data to the device, train, evaluate, explain.
+
+``execute`` returns what the run computed (``RunOutput``); the record that stores it is
+assembled and written by ``benchmark.records.recorder``, so this module (the run core, whose
+import closure is the ``core`` code fingerprint) does not depend on how records are kept.
+"""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
+import math
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, RunRecord, resolve_hparams
+from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, resolve_hparams
 from ..data import store as data_store
-from ..models import arch_params, build_network
-from ..records.provenance import code_fingerprint, environment
-from ..records.store import record_path, run_id, write_record
+from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
-from ..saliency.evaluate import check_splits, evaluate_saliency
+from ..saliency.evaluate import SaliencyOutput, Trained, check_splits, evaluate_saliency
 from ..saliency.settings import resolve_evaluation
+from ..seeding import derive_seed, enable_determinism, seed_global
 from .device_data import DeviceSplit
-from .evaluation import evaluate
-from .seeding import derive_seed, enable_determinism, seed_global
-from .training import train
+from .evaluation import UNDEFINED, evaluate
+from .training import NonFiniteLoss, train
 
 TIMING_CURVES = ("seconds",)  # per-epoch curves that are timing, moved out of ``curves``
 
@@ -55,6 +57,10 @@ def resolve_config(config: RunConfig) -> RunConfig:
     )
 
 
+class NonFiniteMetric(NonFiniteLoss):
+    """A metric of the training split is NaN or infinite: the run failed."""
+
+
 def check_compatible(method: Method, bundle: DatasetBundle, config: RunConfig) -> None:
     if method.needs_annotations and not bundle.has_saliency:
         raise ContractError(
@@ -78,10 +84,36 @@ def weights_digest(net: Network) -> str:
     return digest.hexdigest()
 
 
+def split_metrics(metrics: dict[str, dict[str, float | None]]) -> dict[str, str]:
+    """Check the classification metrics in place: a non-finite one on the training split fails the
+    run (``NonFiniteMetric`` names it); elsewhere it becomes None. Returns {split/metric: reason}."""
+    undefined = {}
+    for split, values in metrics.items():
+        for name, value in values.items():
+            if value is None:
+                undefined[f"{split}/{name}"] = UNDEFINED.get(name, "undefined for this split")
+            elif not math.isfinite(value):
+                if split == "train":
+                    raise NonFiniteMetric(f"split 'train': metric '{name}' is {value} after training")
+                values[name] = None
+                undefined[f"{split}/{name}"] = f"not finite ({value})"
+    return undefined
+
+
 @dataclasses.dataclass
-class RunResult:
-    record: RunRecord
-    path: Path
+class RunOutput:
+    """What one run computed; ``benchmark.records.recorder`` turns it into a record."""
+
+    config: RunConfig  # resolved
+    metrics: dict[str, dict[str, float | None]]
+    undefined: dict[str, str]  # split/metric -> why it is None
+    curves: dict[str, list]
+    timing: dict[str, Any]
+    memory: dict[str, Any]
+    weights_sha256: str
+    data_sha256: dict[str, Any]
+    saliency: SaliencyOutput | None
+    device: torch.device
     network: Network
     splits: dict[str, DeviceSplit]
     bundle: DatasetBundle
@@ -89,26 +121,21 @@ class RunResult:
 
 def execute(
     config: RunConfig,
-    out_dir: Path,
     device: str | torch.device = "auto",
     progress: bool = True,
-    checkpoint: bool = False,
+    checkpoint: Path | None = None,
     data_root: Path | None = None,
-    after_training: Callable[[RunResult], None] | None = None,
     on_epoch: Callable[[int], None] | None = None,
-) -> RunResult:
-    """Run ``config`` and write its record to ``out_dir/RUN_ID.json`` (atomically, only on success).
+) -> RunOutput:
+    """Run ``config`` (resolved here): train, evaluate every split, evaluate the saliency.
 
-    With ``checkpoint``, the loop saves ``RUN_ID.ckpt`` every epoch and resumes from it;
-    it is removed once the record is written. The saliency evaluation set in
-    ``config.evaluation`` (on by default; ``benchmark.saliency``) adds its metrics and
-    artifacts, then ``after_training`` may add to the record before it is written;
-    ``on_epoch(n)`` is called after epoch n.
+    With ``checkpoint``, the training loop saves it every epoch and resumes from it;
+    ``on_epoch(n)`` is called after epoch n. Fails before training on an incompatible
+    method and dataset or an evaluation split the dataset lacks.
     """
     started = time.perf_counter()
     device = select_device(device) if isinstance(device, str) else device
     config = resolve_config(config)
-    rid = run_id(config.to_dict())
     method = METHODS.get(config.method)(**config.method_params)
     bundle = data_store.get(config.dataset, config.dataset_params, data_root)
     check_compatible(method, bundle, config)
@@ -121,42 +148,26 @@ def execute(
     seed_global(derive_seed(config.seed, "init", config.dataset, config.arch))
     channels, side = bundle.input_shape[0], bundle.input_shape[1]
     net = build_network(config.arch, channels, bundle.num_classes, side, config.arch_params).to(device)
-    out_dir = Path(out_dir)
-    ckpt = record_path(out_dir, rid).with_suffix(".ckpt") if checkpoint else None
-    if ckpt is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    trained = train(net, method, splits, config, device, progress=progress, checkpoint=ckpt, on_epoch=on_epoch)
+    trained = train(net, method, splits, config, device, progress=progress, checkpoint=checkpoint, on_epoch=on_epoch)
     finished_training = time.perf_counter()
     metrics = {name: evaluate(net, split, config.eval_batch_size) for name, split in splits.items()}
+    undefined = split_metrics(metrics)
     evaluated = time.perf_counter()
-    curves = {k: v for k, v in trained.curves.items() if k not in TIMING_CURVES}
-    record = RunRecord(
-        run_id=rid,
-        config=config.to_dict(),
-        metrics=metrics,
-        curves=curves,
-        timing={
-            "load_seconds": loaded - started,
-            "train_seconds": finished_training - loaded,
-            "eval_seconds": evaluated - finished_training,
-            "epoch_seconds": list(trained.curves.get("seconds", [])),
-            "resumed_from_epoch": trained.resumed_from_epoch,
-        },
-        memory=peak_memory(device),
-        environment=environment(device),
-        fingerprint=code_fingerprint(config.method, config.dataset, config.arch),
-        data={"family": config.dataset, "splits": {k: v["sha256"] for k, v in bundle.manifest["splits"].items()}},
-        extra={"weights_sha256": weights_digest(net)},
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    saliency = evaluate_saliency(Trained(net, splits, bundle, config.to_dict()))
+    timing = {
+        "load_seconds": loaded - started,
+        "train_seconds": finished_training - loaded,
+        "eval_seconds": evaluated - finished_training,
+        "epoch_seconds": list(trained.curves.get("seconds", [])),
+        "resumed_from_epoch": trained.resumed_from_epoch,
+    }
+    if saliency is not None:
+        timing["saliency_seconds"] = saliency.seconds
+        timing["saliency_phase_seconds"] = saliency.phases
+    return RunOutput(
+        config=config, metrics=metrics, undefined=undefined,
+        curves={k: v for k, v in trained.curves.items() if k not in TIMING_CURVES},
+        timing=timing, memory=peak_memory(device), weights_sha256=weights_digest(net),
+        data_sha256={"family": config.dataset, "splits": {k: v["sha256"] for k, v in bundle.manifest["splits"].items()}},
+        saliency=saliency, device=device, network=net, splits=splits, bundle=bundle,
     )
-    result = RunResult(record=record, path=record_path(out_dir, rid), network=net, splits=splits, bundle=bundle)
-    evaluate_saliency(result)
-    if after_training is not None:
-        after_training(result)
-    record.timing["total_seconds"] = time.perf_counter() - started
-    result.path = write_record(record, out_dir)
-    if ckpt is not None:
-        ckpt.unlink(missing_ok=True)
-    if progress:
-        print(f"record: {result.path}", file=sys.stderr)
-    return result

@@ -8,7 +8,6 @@ checkpoint draws exactly what an uninterrupted run draws. Loss sums stay on the 
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,10 +18,11 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_save
 from ..contracts import ContractError, Method, Network, RunConfig, TrainState
 from .device_data import DeviceSplit
 from .evaluation import evaluate
-from .seeding import derive_seed, make_generator, seed_global
+from ..seeding import derive_seed, make_generator, seed_global
 
 
 class NonFiniteLoss(RuntimeError):
@@ -62,12 +62,6 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: dict[str, Any], epochs: int)
 class TrainResult:
     curves: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     resumed_from_epoch: int = 0
-
-
-def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
 
 
 def _to_float(value: Tensor | float) -> Tensor:
@@ -138,10 +132,10 @@ def train(
             result.curves[key].append(value)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_accuracy']:.3f}")
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, {
+            atomic_save(checkpoint, lambda handle: torch.save({
                 "epoch": epoch + 1, "model": net.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(), "method": method.state_dict(), "curves": dict(result.curves),
-            })
+            }, handle))
         if on_epoch is not None:
             on_epoch(epoch + 1)
     bar.close()

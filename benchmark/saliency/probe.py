@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runs.seeding import derive_seed
+from ..seeding import derive_seed
 
 
 def balanced_order(labels: np.ndarray, dataset: str, split: str) -> np.ndarray:

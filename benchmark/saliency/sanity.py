@@ -25,7 +25,7 @@ import torch
 from scipy.stats import rankdata
 from torch import Tensor, nn
 
-from ..runs.seeding import derive_seed
+from ..seeding import derive_seed
 
 MapFn = Callable[[nn.Module, Tensor, Tensor], dict[str, Tensor]]
 

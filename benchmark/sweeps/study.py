@@ -33,12 +33,13 @@ import torch
 
 from ..config import dataset_variant, load_params, params_path
 from ..contracts import ContractError, RunConfig
-from ..records.store import run_id
+from ..records.identity import run_id
 from ..runs.run import resolve_config
 from ..runs.training import make_optimizer, make_scheduler
 
 DEFAULT_PROFILE = "quick"
 RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation")
+TRAINING_SETTINGS = ("epochs", "batch_size", "optimizer", "schedule")  # required: RunConfig has no defaults for them
 PROFILE_KEYS = frozenset(RUN_SETTINGS) | {"description", "device", "checkpoint", "threads", "slurm", "ray"}
 AXES = ("methods", "archs", "datasets", "seeds")
 GRID_KEYS = frozenset(AXES) | frozenset(RUN_SETTINGS)
@@ -98,7 +99,8 @@ def _mapping(where: str, entry: Any, allowed: frozenset[str] | set[str]) -> Mapp
 
 
 def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
-    """Profile ``name`` from the ``profiles:`` section, validated."""
+    """Profile ``name`` from the ``profiles:`` section, validated. The ``quick`` profile is the one
+    home of the run defaults: a training setting another profile leaves out is quick's."""
     profiles = params.get("profiles") or {}
     if name not in profiles:
         raise ContractError(f"unknown profile '{name}'; profiles in {params_path().name}: {sorted(profiles)}")
@@ -111,9 +113,12 @@ def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
         raise ContractError(f"{where}: 'checkpoint' must be true or false, got {entry['checkpoint']!r}")
     if not isinstance(entry.get("device", "auto"), str):
         raise ContractError(f"{where}: 'device' must be a string (auto, cpu, cuda), got {entry['device']!r}")
+    settings = {k: entry[k] for k in RUN_SETTINGS if k in entry}
+    if name != DEFAULT_PROFILE and DEFAULT_PROFILE in profiles:
+        settings = {**load_profile(DEFAULT_PROFILE, params).settings, **settings}
     return Profile(
         name=name,
-        settings={k: entry[k] for k in RUN_SETTINGS if k in entry},
+        settings=settings,
         device=entry.get("device", "auto"),
         checkpoint=entry.get("checkpoint", False),
         threads=threads,
@@ -205,6 +210,10 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
         if missing:
             raise ContractError(f"{gwhere}: missing {missing} (set them in the study or in each grid)")
         settings = _settings(gwhere, _merge_settings(chosen, cell))
+        lacking = [key for key in TRAINING_SETTINGS if key not in settings]
+        if lacking:
+            raise ContractError(f"{gwhere}: no {lacking} in the study or in profile '{chosen.name}' "
+                                f"(a profile holds the training settings: {list(TRAINING_SETTINGS)})")
         datasets = [(variant, *dataset_variant(variant, params), extra) for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])]
         archs = _items(f"{gwhere}.archs", cell["archs"])
         methods = _items(f"{gwhere}.methods", cell["methods"])
@@ -219,7 +228,7 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
                     config = resolve_config(config)
                 except ContractError as exc:
                     raise ContractError(f"{gwhere}: {exc}") from exc
-                spec = RunSpec(config=config, run_id=run_id(config.to_dict()), method=_tag(method, method_params),
+                spec = RunSpec(config=config, run_id=run_id(config), method=_tag(method, method_params),
                                arch=_tag(arch, arch_params), dataset=_tag(variant, extra))
                 specs.setdefault(spec.run_id, spec)
     return Study(name=name, description=str(entry.get("description", "")), profile=chosen, runs=tuple(specs.values()))

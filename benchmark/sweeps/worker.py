@@ -8,18 +8,18 @@ interrupt (``KeyboardInterrupt``, SIGKILL) leaves no record and the run is redon
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..contracts import RunConfig, RunRecord
-from ..records.provenance import code_fingerprint, environment
-from ..records.store import atomic_write_text, canonical_json, record_path, write_record
-from ..runs.run import execute, select_device
+from ..atomic import atomic_write_text
+from ..contracts import RunConfig
+from ..records.identity import canonical_json
+from ..records.provenance import code_fingerprint
+from ..records.recorder import checkpoint_path, failure_record, record_run
+from ..records.store import write_record
 from .study import Profile, RunSpec
 
 WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the runner's
@@ -54,31 +54,13 @@ def outcome(task: dict[str, Any], status: str, seconds: float, compute: float = 
 def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Path:
     """Resume only from a checkpoint written by the same code: ``RUN_ID.ckpt.code`` stamps it.
     A checkpoint without a matching stamp is deleted (its run restarts from epoch 0)."""
-    ckpt = record_path(folder, rid).with_suffix(".ckpt")
+    ckpt = checkpoint_path(folder, rid)
     stamp = ckpt.with_name(ckpt.name + ".code")
     current = canonical_json(fingerprint)
     if ckpt.exists() and (not stamp.exists() or stamp.read_text() != current):
         ckpt.unlink()
     atomic_write_text(stamp, current)
     return stamp
-
-
-def failure_record(task: dict[str, Any], exc: BaseException, seconds: float, device: str) -> RunRecord:
-    config = task["config"]
-    try:
-        env = environment(select_device(device))
-    except Exception:  # noqa: BLE001 - the device may be the very problem
-        env = environment(torch.device("cpu"))
-    return RunRecord(
-        run_id=task["run_id"],
-        config=config,
-        status="failed",
-        timing={"total_seconds": seconds},
-        environment=env,
-        fingerprint=code_fingerprint(config["method"], config["dataset"], config["arch"]),
-        error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(traceback.format_exception(exc))},
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    )
 
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -96,15 +78,15 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     try:
         if task["checkpoint"]:
             stamp = guard_checkpoint(folder, task["run_id"], code_fingerprint(config.method, config.dataset, config.arch))
-        result = execute(config, folder, device=device, progress=False, checkpoint=task["checkpoint"],
-                         data_root=None if task.get("data_root") is None else Path(task["data_root"]))
+        result = record_run(config, folder, device=device, progress=False, checkpoint=task["checkpoint"],
+                            data_root=None if task.get("data_root") is None else Path(task["data_root"]))
         if stamp is not None:
             stamp.unlink(missing_ok=True)
         compute = sum(result.record.timing.get(key, 0.0) for key in WORK_TIMINGS)
         return outcome(task, "ok", time.perf_counter() - started, compute)
     except Exception as exc:  # noqa: BLE001 - any failure of a run becomes its failure record
         seconds = time.perf_counter() - started
-        write_record(failure_record(task, exc, seconds, device), folder)
+        write_record(failure_record(task["config"], exc, seconds, device), folder)
         return outcome(task, "failed", seconds, message=f"{type(exc).__name__}: {exc}")
     finally:
         torch.set_num_threads(previous_threads)

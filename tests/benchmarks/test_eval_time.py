@@ -16,9 +16,11 @@ import time
 import pytest
 import torch
 
+from quick import QUICK_TRAINING
+
 from benchmark.contracts import RunConfig
-from benchmark.runs.run import execute
-from benchmark.saliency.evaluate import evaluate_saliency
+from benchmark.records.recorder import record_run
+from benchmark.saliency.evaluate import Trained, evaluate_saliency
 from benchmark.saliency.settings import resolve_evaluation
 
 QUICK_EPOCHS = 10
@@ -28,10 +30,10 @@ TARGET_SHARE = 0.25
 @pytest.mark.parametrize("arch, epochs", [("simple_cnn", QUICK_EPOCHS), ("resnet18", 2)])
 def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_path):
     torch.set_num_threads(2)
-    config = RunConfig(method="erm", dataset="decoy_digits", arch=arch, seed=0, epochs=epochs,
+    config = RunConfig(method="erm", dataset="decoy_digits", arch=arch, seed=0, **{**QUICK_TRAINING, "epochs": epochs},
                        evaluation={"enabled": False})
     cpu = time.process_time()
-    trained = execute(config, tmp_path / "trained", device="cpu", progress=False)
+    trained = record_run(config, tmp_path / "trained", device="cpu", progress=False)
     train_cpu = time.process_time() - cpu
     timing = trained.record.timing
     per_epoch = sum(timing["epoch_seconds"]) / epochs
@@ -39,14 +41,12 @@ def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_p
     cpu_seconds: list[float] = []
 
     def evaluate_once():
-        record = dataclasses.replace(trained.record, metrics={k: dict(v) for k, v in trained.record.metrics.items()},
-                                     config={**trained.record.config, "evaluation": settings},
-                                     artifacts={}, extra={}, timing={})
-        result = dataclasses.replace(trained, record=record, path=tmp_path / "evaluated" / trained.path.name)
+        output = trained.output
+        config = {**output.config.to_dict(), "evaluation": settings}
         start = time.process_time()
-        evaluate_saliency(result)
+        evaluated = evaluate_saliency(Trained(output.network, output.splits, output.bundle, config))
         cpu_seconds.append(time.process_time() - start)
-        return record.timing
+        return {"saliency_seconds": evaluated.seconds, "saliency_phase_seconds": evaluated.phases}
 
     evaluated = benchmark.pedantic(evaluate_once, rounds=1, iterations=1)
     saliency = evaluated["saliency_seconds"]
