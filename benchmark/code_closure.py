@@ -22,20 +22,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from .paths import project_root
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PLUGIN_NAMESPACE = "salbench_plugins"
 PLUGIN_FOLDERS = ("methods", "datasets")
 
 
-def _project_root() -> Path:
-    from .registry import project_root  # registry imports this module's users, not this module
-
-    return project_root()
-
-
 def prefixes() -> dict[str, Path]:
     """Module-name prefix -> folder whose files it names (``benchmark`` and the plug-in folders)."""
-    root = _project_root()
+    root = project_root()
     out = {"benchmark": PACKAGE_DIR}
     out.update({f"{PLUGIN_NAMESPACE}.{folder}": root / folder for folder in PLUGIN_FOLDERS})
     return out
@@ -136,7 +132,7 @@ def module_closure(modules: Iterable[str]) -> list[Path]:
 
 def _label(path: Path) -> str:
     """A machine-independent name for a file: relative to the project root or the package's parent."""
-    for base in (_project_root(), PACKAGE_DIR.parent):
+    for base in (project_root(), PACKAGE_DIR.parent):
         try:
             return path.relative_to(base).as_posix()
         except ValueError:

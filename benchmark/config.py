@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 
 from .contracts import ContractError
-from .registry import DATASETS, project_root
+from .paths import project_root
+from .registry import DATASETS
 
 
 def params_path() -> Path:

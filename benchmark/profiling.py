@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from tabulate import tabulate
 
 from .contracts import Batch, Method, Network, TrainState
-from .models import build_network
+from .models.build import build_network
 from .registry import METHODS
+from .runs.training import train_step
 from .seeding import make_generator
 
 TARGET = 1.2  # measured/theoretical ratio to ERM that counts as "as cheap as declared"
@@ -114,10 +115,7 @@ def make_step(method: Method, setup: StepSetup) -> Callable[[], None]:
     state = setup.state()
 
     def step() -> None:
-        loss, _ = method.loss(net, setup.batch, state)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        train_step(net, method, setup.batch, state, opt)
         _sync(setup.device)
 
     return step

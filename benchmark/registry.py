@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import pkgutil
 import sys
 from importlib.metadata import entry_points
@@ -20,21 +19,11 @@ from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 from .code_closure import PLUGIN_NAMESPACE, closure_digest
+from .paths import project_root
 from .contracts import ContractError
 
 T = TypeVar("T")
 ENTRY_POINT_PREFIX = "saliency_benchmark."
-
-
-def project_root() -> Path:
-    """The folder holding ``methods/`` and ``datasets/``: $SALBENCH_ROOT, else this checkout, else cwd."""
-    env = os.environ.get("SALBENCH_ROOT")
-    if env:
-        return Path(env).resolve()
-    here = Path(__file__).resolve().parent.parent
-    if (here / "methods").is_dir():
-        return here
-    return Path.cwd().resolve()
 
 
 class UnknownName(ContractError):

@@ -6,7 +6,7 @@ from collections import Counter
 
 from tabulate import tabulate
 
-from ..sweeps.runner import report_problems
+from ..sweeps.runner import leftover_lines, report_problems
 from ..sweeps.status import STATES, StudyStatus, study_status
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     counts = status.counts()
     print(f"\nstudy {study.name} (profile {study.profile.name}), {len(study.runs)} runs in {status.folder}: "
           + ", ".join(f"{n} {state}" for state, n in counts.items()))
-    for line in report_problems(status):
+    for line in report_problems(status) + leftover_lines(status.folder):
         print(f"warning: {line}")
     if status.orphans:
         print(f"{len(status.orphans)} other valid record(s) in the folder are not runs of this study/profile "

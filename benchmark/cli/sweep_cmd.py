@@ -6,9 +6,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ..registry import project_root
+from ..paths import project_root
 from ..sweeps.executors import EXECUTORS, make_executor
-from ..sweeps.runner import report_problems, run_sweep
+from ..sweeps.runner import leftover_lines, report_problems, run_sweep
 from ..sweeps.status import study_status
 from ..sweeps.study import Study, expand
 
@@ -40,7 +40,7 @@ def dry_run(study: Study, folder: Path, retry_failed: bool) -> int:
     rows = [["run" if run.spec.run_id in todo else "skip", run.state, run.spec.label, run.spec.run_id,
              "checkpoint" if run.checkpoint else ""] for run in status.runs]
     print(tabulate(rows, headers=["action", "state", "run", "run_id", "resume"], tablefmt="github"))
-    for line in report_problems(status):
+    for line in report_problems(status) + leftover_lines(status.folder):
         print(f"warning: {line}")
     print(f"study {study.name} (profile {study.profile.name}): {len(study.runs)} runs, {len(todo)} would run, "
           f"{len(study.runs) - len(todo)} skipped; records in {folder}")

@@ -22,14 +22,13 @@ import numpy as np
 
 from ..atomic import atomic_folder
 from ..contracts import ContractError, DatasetBundle, Split
+from ..paths import project_root
 from ..registry import DATASETS
 
 MANIFEST = "manifest.json"
 
 
 def default_data_root() -> Path:
-    from ..registry import project_root
-
     return Path(os.environ.get("SALBENCH_DATA", project_root() / "data"))
 
 

@@ -10,7 +10,8 @@ import torch
 import torchvision
 
 from ..code_closure import closure_digest
-from ..registry import ARCHS, DATASETS, METHODS, project_root
+from ..paths import project_root
+from ..registry import ARCHS, DATASETS, METHODS
 
 CORE_MODULES = ("benchmark.runs.run",)  # training, evaluation and saliency evaluation: what computes a run
 

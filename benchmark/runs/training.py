@@ -7,7 +7,9 @@ checkpoint draws exactly what an uninterrupted run draws. Loss sums stay on the 
 """
 from __future__ import annotations
 
+import copy
 import math
+import warnings
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_save
-from ..contracts import ContractError, Method, Network, RunConfig, TrainState
+from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
 from .device_data import DeviceSplit
 from .evaluation import evaluate
 from ..seeding import derive_seed, make_generator, seed_global
@@ -64,6 +66,52 @@ class TrainResult:
     resumed_from_epoch: int = 0
 
 
+def train_step(net: Network, method: Method, batch: Batch, state: TrainState,
+               opt: torch.optim.Optimizer) -> tuple[Tensor, dict[str, Tensor | float]]:
+    """One training step: the method's loss, backward, optimizer step (no host sync). The training
+    loop and the step-time profiler (``benchmark.profiling``) both run exactly this."""
+    loss, scalars = method.loss(net, batch, state)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss, scalars
+
+
+def resume(checkpoint: Path, net: Network, opt: torch.optim.Optimizer, sched: Any, method: Method,
+           result: TrainResult, device: torch.device) -> int:
+    """Load ``checkpoint`` into the training state and return its epoch; 0 when there is none.
+
+    A checkpoint that cannot be loaded (truncated, foreign, of another network) would make its
+    run fail on every retry: it is deleted with a warning naming it, and the run starts over.
+    The state is restored only once the whole file has loaded and been applied.
+    """
+    if not checkpoint.exists():
+        return 0
+    try:
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        snapshot = (copy.deepcopy(net.state_dict()), copy.deepcopy(opt.state_dict()), sched.state_dict())
+        try:
+            net.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            method.load_state_dict(state["method"])
+            curves = {k: list(v) for k, v in state["curves"].items()}
+            epoch = int(state["epoch"])
+        except BaseException:
+            net.load_state_dict(snapshot[0])
+            opt.load_state_dict(snapshot[1])
+            sched.load_state_dict(snapshot[2])
+            raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is discarded, never trusted
+        warnings.warn(f"checkpoint {checkpoint} cannot be loaded ({type(exc).__name__}: {exc}); "
+                      f"deleted, the run restarts from epoch 0", stacklevel=2)
+        checkpoint.unlink(missing_ok=True)
+        return 0
+    result.curves.update(curves)
+    result.resumed_from_epoch = epoch
+    return epoch
+
+
 def _to_float(value: Tensor | float) -> Tensor:
     return value.detach().float() if isinstance(value, Tensor) else torch.tensor(float(value))
 
@@ -82,15 +130,7 @@ def train(
     opt = make_optimizer(net.parameters(), config.optimizer)
     sched = make_scheduler(opt, config.schedule, config.epochs)
     result = TrainResult()
-    start = 0
-    if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        method.load_state_dict(state["method"])
-        result.curves.update({k: list(v) for k, v in state["curves"].items()})
-        start = result.resumed_from_epoch = int(state["epoch"])
+    start = resume(checkpoint, net, opt, sched, method, result, device) if checkpoint is not None else 0
     train_split, val_split = splits["train"], splits["val"]
     history = [dict(zip(result.curves, values)) for values in zip(*result.curves.values())]
     step = start * train_split.steps_per_epoch(config.batch_size)
@@ -108,10 +148,7 @@ def train(
         batches = 0
         net.train()
         for batch in train_split.batches(config.batch_size, order, drop_last=True):
-            loss, scalars = method.loss(net, batch, state)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss, scalars = train_step(net, method, batch, state, opt)
             sums["train_loss"] += loss.detach().float()
             for key, value in scalars.items():
                 sums[key] += _to_float(value).to(device)

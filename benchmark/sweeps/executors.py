@@ -24,7 +24,7 @@ from typing import Any, Callable
 import torch
 
 from ..contracts import ContractError
-from ..registry import project_root
+from ..paths import project_root
 from .worker import outcome, run_task, run_tasks, set_worker_device
 
 OnDone = Callable[[dict[str, Any]], None]

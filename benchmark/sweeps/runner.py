@@ -14,7 +14,9 @@ from typing import Any, TextIO
 
 from tqdm.auto import tqdm
 
+from ..records.leftovers import find_leftovers, remove_leftovers
 from .executors import Executor
+from .lock import study_lock
 from .status import StudyStatus, study_status
 from .study import Study
 from .worker import make_task
@@ -56,7 +58,13 @@ def report_problems(status: StudyStatus) -> list[str]:
     return lines
 
 
-def remove_leftovers(status: StudyStatus) -> None:
+def leftover_lines(folder: Path) -> list[str]:
+    """One line per temporary file or folder that a killed writer left in ``folder``."""
+    return [f"temporary {'folder' if path.is_dir() else 'file'} {path} left by a killed writer: "
+            f"the next sweep removes it" for path in find_leftovers(folder)]
+
+
+def remove_finished_checkpoints(status: StudyStatus) -> None:
     """A run killed between writing its record and deleting its checkpoint leaves both behind."""
     for run in status.runs:
         if run.state == "done":
@@ -67,11 +75,24 @@ def remove_leftovers(status: StudyStatus) -> None:
 
 def run_sweep(study: Study, folder: Path, executor: Executor, retry_failed: bool = False,
               progress: bool = True, data_root: Path | None = None, stream: TextIO | None = None) -> SweepSummary:
-    """Run every run of ``study`` that has no valid, current record in ``folder``."""
+    """Run every run of ``study`` that has no valid, current record in ``folder``.
+
+    The sweep holds the folder's lock while it runs (a second sweep on it refuses, naming this
+    one), and first removes the temporary files and folders that killed writers left there.
+    """
+    with study_lock(folder):
+        return _run_locked(study, Path(folder), executor, retry_failed, progress, data_root, stream or sys.stderr)
+
+
+def _run_locked(study: Study, folder: Path, executor: Executor, retry_failed: bool, progress: bool,
+                data_root: Path | None, stream: TextIO) -> SweepSummary:
     started = time.perf_counter()
-    stream = stream or sys.stderr
+    removed = remove_leftovers(folder)
+    if removed:
+        print(f"removed {len(removed)} temporary file(s) left by killed writers in {folder}: "
+              f"{', '.join(p.name for p in removed[:5])}{' ...' if len(removed) > 5 else ''}", file=stream)
     status = study_status(study, folder)
-    remove_leftovers(status)
+    remove_finished_checkpoints(status)
     todo = status.todo(retry_failed)
     summary = SweepSummary(study=study.name, profile=study.profile.name, executor=executor.describe(),
                            total=len(study.runs), skipped=len(study.runs) - len(todo),
