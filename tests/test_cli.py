@@ -51,11 +51,29 @@ def test_run_writes_record_and_variant_resolves(tmp_path):
     assert set(record["metrics"]) == {"train", "val", "test"}
 
 
-def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
+def project_with_method(tmp_path, file_name, source):
+    """A copy of the plug-in folders with one more method file; the env that points runs at it."""
     root = tmp_path / "project"
     shutil.copytree(ROOT / "methods", root / "methods")
     shutil.copytree(ROOT / "datasets", root / "datasets")
-    (root / "methods" / "label_smoothing.py").write_text(
+    (root / "methods" / file_name).write_text(source)
+    return {"SALBENCH_ROOT": str(root), "SALBENCH_PARAMS": str(ROOT / "params.yaml")}
+
+
+def test_readme_method_snippet_runs_as_printed(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Adding a method"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("\n```", section.index("```python"))]
+    env = project_with_method(tmp_path, "my_method.py", code + "\n")
+    assert "my_method" in cli("list", "methods", env=env).stdout
+    result = cli("run", "--method", "my_method", "--dataset", "decoy_digits", "--data", "image_size=12",
+                 "--data", "digit_size=8", "--data", "patch_size=3", "--epochs", "1", "--out", str(tmp_path / "runs"),
+                 "--quiet", "--no-saliency", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
+    env = project_with_method(tmp_path, "label_smoothing.py",
         '"""Label smoothing (Szegedy et al. 2016): a method that touches no other file."""\n'
         "import torch.nn.functional as F\n"
         "from benchmark.contracts import Cost, HParam, Method\n"
@@ -70,7 +88,6 @@ def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
         "        loss = F.cross_entropy(net(batch.x).logits, batch.y, label_smoothing=self.eps)\n"
         "        return loss, {}\n"
     )
-    env = {"SALBENCH_ROOT": str(root), "SALBENCH_PARAMS": str(ROOT / "params.yaml")}
     assert "label_smoothing" in cli("list", "methods", env=env).stdout
     result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--set", "eps=0.2",
                  "--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet", "--no-saliency", env=env)
