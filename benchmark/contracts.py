@@ -106,11 +106,14 @@ _SCALAR_TYPES = (bool, int, float, str)
 
 @dataclass(frozen=True)
 class HParam:
-    """A declared hyperparameter: default, one-line meaning, optional allowed values."""
+    """A declared hyperparameter: default, one-line meaning, optional allowed values or an
+    inclusive numeric range ``[low, high]`` (either bound may be None)."""
 
     default: Any
     help: str
     choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
 
     def validate(self, name: str, value: Any, owner: str) -> Any:
         """Return ``value`` coerced to the default's type, or raise naming the culprit."""
@@ -123,6 +126,10 @@ class HParam:
             )
         if kind is float and not math.isfinite(value):
             raise ContractError(f"{owner}: hyperparameter '{name}' must be finite, got {value!r}")
+        if kind in (int, float) and ((self.low is not None and value < self.low)
+                                     or (self.high is not None and value > self.high)):
+            bounds = f"[{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
+            raise ContractError(f"{owner}: hyperparameter '{name}' must be in {bounds}, got {value!r}")
         if self.choices is not None and value not in self.choices:
             raise ContractError(
                 f"{owner}: hyperparameter '{name}' must be one of {list(self.choices)}, got {value!r}"
