@@ -1,0 +1,129 @@
+"""The leaderboard and consistency reports on hand-made inputs: flags, letters, escaping, consistency of
+identical maps, figures."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.reports import consistency_plot, leaderboard_plots
+from benchmark.reports.consistency_report import consistency_markdown, study_consistency
+from benchmark.reports.leaderboard import board_display, detail_display, family_notes
+from benchmark.reports.leaderboard_tex import tex_escape
+from benchmark.reports.leaderboard_tables import Completeness, board_rows, detail_rows, letters, seeds_frame
+from benchmark.statistics import analyze
+
+METHODS = ["erm", "good", "absent"]
+
+
+def study(missing: tuple = (), cells: int = 2, seeds: int = 3, absent_done: bool = False):
+    """Expected runs of METHODS x cells x seeds; ``missing`` (method, cell, seed) runs are not done; the method
+    'absent' never has a done run unless ``absent_done``. Returns (Completeness, done scores)."""
+    rng = np.random.default_rng(0)
+    runs, scores = [], []
+    for c in range(cells):
+        for m in METHODS:
+            for s in range(seeds):
+                done = (m, c, s) not in missing and (m != "absent" or absent_done)
+                rid = f"{m}-{c}-{s}"
+                runs.append({"run_id": rid, "method": m, "method_name": m, "arch": "cnn", "dataset": f"d{c}", "seed": s,
+                             "state": "done" if done else "missing", "current": done, "problem": "", "path": ""})
+                if done:
+                    scores.append({"run_id": rid, "method": m, "arch": "cnn", "dataset": f"d{c}", "seed": s,
+                                   "state": "done", "split": "test", "metric": "accuracy", "path": "",
+                                   "value": 0.8 + 0.05 * (m == "good") + rng.normal(0, 0.01)})
+    return Completeness(pd.DataFrame(runs)), pd.DataFrame(scores)
+
+
+def test_a_missing_run_is_flagged_in_the_detail_and_the_board_and_nothing_is_dropped():
+    completeness, scores = study(missing=(("good", 1, 2),))
+    result = analyze(scores, "test/accuracy", "erm", reps=200, bayes_samples=500)
+    detail = detail_rows(result, completeness)
+    assert len(detail) == 2 * 3, "every expected cell x method has a row, the never-done method too"
+    row = detail[(detail["method"] == "good") & (detail["dataset"] == "d1")].iloc[0]
+    assert (row["runs_done"], row["runs_expected"], row["n"], row["n_pairs"]) == (2, 3, 2, 2)
+    assert "2/3 runs done: seed 2 missing" in row["flags"]
+    never = detail[detail["method"] == "absent"]
+    assert (never["n"] == 0).all() and never["flags"].str.contains("0/3 runs done").all()
+    board = board_rows(result, completeness, detail).set_index("method")
+    assert "1 run(s) not done in 1 cell(s)" in board.loc["good", "flags"]
+    assert "not ranked" in board.loc["absent", "flags"] and pd.isna(board.loc["absent", "place"])
+    shown = board_display(board.reset_index(), result)
+    assert shown.loc[shown["method"] == "good", "runs"].item() == "5/6"
+    assert shown.loc[shown["method"] == "absent", "#"].item() == "–"
+
+
+def test_too_few_cells_say_so_instead_of_a_p_value():
+    completeness, scores = study()
+    result = analyze(scores, "test/accuracy", "erm", reps=200, bayes_samples=500)
+    detail = detail_rows(result, completeness)
+    board = board_display(board_rows(result, completeness, detail), result).set_index("method")
+    assert board.loc["good", "p cells (Wilcoxon, Holm)"] == "n.a. (N=2 cells < 6)"
+    shown = detail_display(detail, result)
+    assert (shown.loc[shown["method"] == "good", "p (Wilcoxon)"] == "n.a. (n<6)").all()
+    notes = " ".join(family_notes(result))
+    assert "Friedman" in notes and "no pair testable" in notes and "N=2<6 cells" in notes
+
+
+def test_group_letters_follow_the_holm_matrix():
+    order = ["a", "b", "c", "d"]
+    p = pd.DataFrame(1.0, index=order, columns=order)
+    for x, y in (("a", "c"), ("a", "d"), ("b", "d")):
+        p.loc[x, y] = p.loc[y, x] = 0.01
+    assert letters(order, p, 0.05) == {"a": "a", "b": "ab", "c": "bc", "d": "c"}
+    assert letters(order, pd.DataFrame(1.0, index=order, columns=order), 0.05) == dict.fromkeys(order, "a")
+
+
+def test_tex_escapes_specials_and_writes_symbols_as_math():
+    assert tex_escape("cyborg_x 5% & Δ ↑ ± n<6") == r"cyborg\_x 5\% \& $\Delta$ $\uparrow$ $\pm$ n$<$6"
+
+
+class Maps:
+    """A RecordSet stand-in: runs' saliency summaries and probe-map artifacts held in memory."""
+
+    def __init__(self, arrays: dict[str, dict[str, np.ndarray]]):
+        self.arrays = arrays
+
+    def record(self, rid):
+        return SimpleNamespace(extra={"saliency": {"splits": ["test"], "attributions": ["gradient"]}},
+                               artifacts={f"saliency/test/{k}": "" for k in self.arrays[rid]})
+
+    def artifact(self, rid, name):
+        return self.arrays[rid][name.rsplit("/", 1)[1]]
+
+
+def test_identical_maps_are_consistency_one_and_noise_near_zero(tmp_path):
+    completeness, _ = study(cells=1, seeds=4, absent_done=True, missing=(("absent", 0, 3),))
+    rng = np.random.default_rng(1)
+    shared = rng.random((16, 8, 8)).astype(np.float16)
+    images = rng.integers(0, 255, (16, 1, 8, 8), dtype=np.uint8)
+    arrays = {}
+    for rid, method in zip(completeness.runs["run_id"], completeness.runs["method"]):
+        maps = shared if method == "erm" else rng.random((16, 8, 8)).astype(np.float16)
+        arrays[rid] = {"gradient": maps, "index": np.arange(16), "images": images}
+    result = study_consistency(Maps(arrays), completeness, reps=500, seed=0)
+    s = result.summary.set_index("method")
+    for measure in ("spearman", "pearson", "topk_iou"):
+        assert s.loc["erm", measure] == pytest.approx(1.0)
+        assert s.loc["erm", f"{measure}_low"] == pytest.approx(1.0)
+    assert abs(s.loc["good", "spearman"]) < 0.1
+    assert s.loc["absent", "runs_used"] == 3 and "seed 3 missing" in s.loc["absent", "flags"]
+    c = result.comparisons.set_index(["method", "other"])
+    assert c.loc[("erm", "good"), "p_holm"] < 0.01 and c.loc[("erm", "good"), "mean_diff"] > 0.8
+    text = "\n".join(consistency_markdown(result, 0.05, 500, 0))
+    assert "1.000 [1.000, 1.000]" in text
+    name = consistency_plot.plot_group(result, completeness, ("d0", "cnn", "test", "gradient"), tmp_path)
+    assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_figures_are_written(tmp_path):
+    completeness, scores = study(missing=(("good", 1, 2),))
+    results = [analyze(scores, "test/accuracy", "erm", reps=200, bayes_samples=500)]
+    details = {"test/accuracy": detail_rows(results[0], completeness)}
+    seeds = seeds_frame(scores, ["test/accuracy"])
+    assert list(seeds.columns[-1:]) == ["test/accuracy"] and len(seeds) == len(scores)
+    names = [leaderboard_plots.cd_diagram(results, tmp_path), leaderboard_plots.forest(results, details, tmp_path),
+             leaderboard_plots.cell_means(results, details, seeds, tmp_path)]
+    assert all((tmp_path / n).read_bytes()[:4] == b"\x89PNG" for n in names)
