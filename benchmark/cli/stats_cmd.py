@@ -1,0 +1,221 @@
+"""``stats STUDY``: a significance-tested leaderboard and the saliency consistency of a study's runs.
+
+Reads the study's records (``records.table.load_records`` with the study's expected configs),
+lists every run that is not done (missing, failed, stale, corrupt: one line each, with why) and
+flags it in every table it would have entered; validates the baseline and the metrics before
+computing anything (an unknown one prints one line naming it and the known ones, exit 2, nothing
+written). Each ``--metric SPLIT/METRIC`` is its own correction family (``statistics.analyze``).
+
+Default metrics: accuracy and AUC of every test split (``test*``), plus the per-run human-agreement
+scores of the saliency evaluation on every evaluated split: pixel AUROC (threshold-free ranking of
+the annotated pixels) and energy pointing (share of the saliency mass inside the annotation) of
+the class-activation map (``cam`` on GAP-head networks, ``gradcam`` otherwise; both when a study
+has both) and of the vanilla input gradient (what RRR constrains and SGT masks by). These are what
+saliency-guided training claims to improve; the other saliency metrics (wrong-reason share,
+faithfulness, sanity) are one ``--metric`` away. A default metric that no done run defines is
+left out.
+
+Writes, atomically and byte-identical on rerun (seeded bootstraps, fixed float formats, no
+timestamps), into ``--dest`` (default ``results/leaderboards``):
+
+- ``STUDY.md``: completeness, per family the leaderboard, notes on the across-cell tests and
+  the per-cell detail table, saliency consistency, figures, and a footer naming every test,
+  correction, alpha, ROPE, bootstrap setting, the seeds and the package versions;
+- ``STUDY.csv``: the detail rows of every family (one per family x cell x method, raw numbers);
+- ``STUDY.tex``: the board and the detail table of every family (booktabs, ``pandas.to_latex``);
+- ``STUDY.json``: DVC metrics, ``{"metrics": {"runs": {...}, FAMILY: {METHOD: {numbers, "cells":
+  {"DATASET/ARCH": {...}}}}, "consistency": {SPLIT/ATTRIBUTION: {METHOD: {CELL: spearman}}}}}``:
+  numbers only, so ``dvc metrics show`` has columns;
+- ``STUDY.tables.json``: every table in full (leaderboards, detail rows, Friedman, pairwise Holm,
+  gains, Bayesian signed-rank, W/T/L, consistency and its comparisons, the runs and their states);
+- ``STUDY.seeds.csv``: one row per done run with its value of every family (DVC plots);
+- ``STUDY/``: the figures (critical-difference diagram, forest plot, cell means, consistency maps).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from ..atomic import atomic_folder, atomic_write_text
+from ..contracts import ContractError
+from ..records.table import load_records
+from ..registry import project_root
+from ..reports import consistency_plot, leaderboard_plots
+from ..reports.consistency_report import consistency_markdown, consistency_metrics, study_consistency
+from ..reports.leaderboard import VERSIONED, StudyReport, detail_csv, markdown
+from ..reports.leaderboard_tex import latex
+from ..reports.leaderboard_tables import Completeness, board_rows, clean, detail_rows, family_metrics, seeds_frame
+from ..saliency.metrics import spec
+from ..statistics import analyze
+from ..statistics.aggregate import SCALES
+from ..sweeps.study import expand
+from .sweep_cmd import add_study_arguments, study_folder
+
+AGREEMENT = ("auroc", "energy_pointing")
+CAM_ROWS = ("cam", "gradcam")
+
+
+def _declared(metric: str) -> bool:
+    try:
+        spec(metric)
+    except KeyError:
+        return False
+    return True
+
+
+def known_metrics(done: pd.DataFrame) -> list[str]:
+    """Every ``SPLIT/METRIC`` of the done runs that has a declared direction, in record order."""
+    pairs = dict.fromkeys(zip(done["split"], done["metric"]))
+    return [f"{s}/{m}" for s, m in pairs if _declared(m)]
+
+
+def default_metrics(done: pd.DataFrame) -> list[str]:
+    """See the module docstring; only keys with at least one finite value."""
+    finite = done[done["value"].notna()]
+    present = dict.fromkeys(f"{s}/{m}" for s, m in zip(finite["split"], finite["metric"]))
+    out = [k for k in present if k.split("/", 1)[0].startswith("test") and k.split("/", 1)[1] in ("accuracy", "auc")]
+    splits = dict.fromkeys(k.split("/", 1)[0] for k in present if k.split("/", 1)[1].startswith("saliency/"))
+    for split in splits:
+        rows = [r for r in CAM_ROWS if any(k.startswith(f"{split}/saliency/{r}/") for k in present)] + ["gradient"]
+        out += [f"{split}/saliency/{r}/{m}" for r in rows for m in AGREEMENT if f"{split}/saliency/{r}/{m}" in present]
+    return out
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for name in VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def validate(args: argparse.Namespace, completeness: Completeness, done: pd.DataFrame) -> list[str]:
+    """The families to analyse, or a ContractError naming what is wrong (before anything is computed)."""
+    if not 0 < args.alpha < 1:
+        raise ContractError(f"stats: --alpha must be in (0, 1), got {args.alpha}")
+    if args.reps < 1 or args.bayes_samples < 1:
+        raise ContractError("stats: --reps and --bayes-samples must be >= 1")
+    methods = completeness.methods
+    if args.baseline not in methods:
+        raise ContractError(f"stats: unknown baseline '{args.baseline}'; the study's methods: {methods}")
+    if done.empty:
+        raise ContractError(f"stats: the study has no done runs in {args.folder} (run `python -m benchmark sweep "
+                            f"{args.study}`)")
+    if args.baseline not in set(done["method"]):
+        raise ContractError(f"stats: baseline '{args.baseline}' has no done run; methods with done runs: "
+                            f"{sorted(set(done['method']))}")
+    known = known_metrics(done)
+    keys = list(dict.fromkeys(args.metric)) if args.metric else default_metrics(done)
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ContractError(f"stats: unknown metric(s) {unknown}; known: {known}")
+    for key in keys:
+        split, metric = key.split("/", 1)
+        rows = done[(done["split"] == split) & (done["metric"] == metric)]
+        if args.baseline not in set(rows["method"]):
+            raise ContractError(f"stats: baseline '{args.baseline}' has no value of '{key}'")
+    if not keys:
+        raise ContractError(f"stats: no default metric in the records; name one with --metric (known: {known})")
+    return keys
+
+
+def figures(rep: StudyReport, consistency, completeness: Completeness, seeds: pd.DataFrame, folder: Path,
+            link: str) -> dict[str, str]:
+    """Draw every figure into ``folder``; captions -> paths relative to the Markdown file."""
+    out = {}
+    named = [("Critical-difference diagrams (mean ranks; bars: not separated by Wilcoxon–Holm over cells)",
+              leaderboard_plots.cd_diagram(rep.families, folder)),
+             ("Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
+              leaderboard_plots.forest(rep.families, rep.details, folder)),
+             ("Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
+              leaderboard_plots.cell_means(rep.families, rep.details, seeds, folder))]
+    for caption, name in named:
+        out[caption] = f"{link}/{name}"
+    shown = [a for a in CAM_ROWS if any(g[3] == a for g in consistency.mean_maps)][:1] + ["gradient"]
+    for group in consistency.mean_maps:
+        if group[3] in shown and consistency.mean_maps[group]:
+            name = consistency_plot.plot_group(consistency, completeness, group, folder)
+            out[f"Probe-set-mean {group[3]} map per run: {group[0]} / {group[1]}, split {group[2]}"] = f"{link}/{name}"
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    study = expand(args.study, args.profile)
+    args.folder = study_folder(study.name, args.out)
+    records = load_records(args.folder, [spec_.config for spec_ in study.runs])
+    completeness = Completeness(records.runs)
+    done = records.done()
+    keys = validate(args, completeness, done)
+
+    results = [analyze(done, key, args.baseline, alpha=args.alpha, reps=args.reps, seed=args.seed, scale=args.scale,
+                       bayes_samples=args.bayes_samples) for key in keys]
+    details = {r.family.key: detail_rows(r, completeness) for r in results}
+    boards = {r.family.key: board_rows(r, completeness, details[r.family.key]) for r in results}
+    consistency = study_consistency(records, completeness, reps=args.reps, seed=args.seed)
+    seeds = seeds_frame(done, keys)
+    rep = StudyReport(study.name, study.profile.name, study.description or "", args.baseline, args.alpha, args.reps,
+                      args.seed, args.bayes_samples, args.scale, completeness, results, boards, details, versions(),
+                      consistency_markdown(consistency, args.alpha, args.reps, args.seed))
+
+    dest = Path(args.dest) if args.dest else project_root() / "results" / "leaderboards"
+    with atomic_folder(dest / study.name) as folder:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(folder, 0o777 & ~mask)  # mkdtemp makes it private; a results folder is not
+        rep.figures = figures(rep, consistency, completeness, seeds, folder, study.name)
+    metrics = {"runs": completeness.counts(), **{k: family_metrics(boards[k], details[k]) for k in keys},
+               "consistency": consistency_metrics(consistency)}
+    tables = {"study": study.name, "profile": study.profile.name, "description": study.description or "",
+              "baseline": args.baseline, "alpha": args.alpha, "bootstrap_reps": args.reps, "seed": args.seed,
+              "bayes_samples": args.bayes_samples, "scale": args.scale, "versions": rep.versions,
+              "runs": records.runs.drop(columns=["path", "current"]),
+              "families": {r.family.key: {
+                  "direction": r.family.direction, "rope": r.family.rope, "leaderboard": boards[r.family.key],
+                  "detail": details[r.family.key], "friedman": r.friedman, "mean_ranks": r.mean_ranks,
+                  "pairwise_holm": r.pairwise, "versus_baseline_holm": r.versus_baseline, "gains": r.gains,
+                  "bayes_signed_rank": r.bayes, "win_tie_loss": r.wtl,
+                  "dropped_cells": [list(c) for c in r.dropped_cells]} for r in results},
+              "consistency": {"summary": consistency.summary, "comparisons": consistency.comparisons,
+                              "problems": consistency.problems}}
+    base = dest / study.name
+    written = {
+        base.with_suffix(".md"): markdown(rep),
+        base.with_suffix(".csv"): detail_csv(rep),
+        base.with_suffix(".tex"): latex(rep),
+        base.with_suffix(".json"): json.dumps(clean({"metrics": metrics}), indent=1, ensure_ascii=False,
+                                              allow_nan=False) + "\n",
+        dest / f"{study.name}.tables.json": json.dumps(clean(tables), indent=1, ensure_ascii=False,
+                                                       allow_nan=False) + "\n",
+        dest / f"{study.name}.seeds.csv": seeds.to_csv(index=False, float_format="%.6g", lineterminator="\n"),
+    }
+    for path, text in written.items():
+        atomic_write_text(path, text)
+    for line in completeness.lines():
+        print(f"not done: {line}")
+    counts = completeness.counts()
+    print(f"study {study.name}: {counts['done']} of {counts['expected']} runs done; {len(keys)} metric families "
+          f"({', '.join(keys)}); baseline {args.baseline}")
+    print(f"wrote {', '.join(str(p) for p in written)} and {len(rep.figures)} figures in {base}/")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("stats", help="significance-tested leaderboard and saliency consistency of a study")
+    add_study_arguments(p)
+    p.add_argument("--baseline", default="erm", help="method label every method is compared with (default: erm)")
+    p.add_argument("--metric", action="append", help="SPLIT/METRIC family, repeatable (default: accuracy and AUC of "
+                   "every test split, and AUROC / energy pointing of the CAM and the input gradient)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every bootstrap and the Bayesian sampler (default 0)")
+    p.add_argument("--bayes-samples", type=int, default=50_000, help="draws of the Bayesian signed-rank test")
+    p.add_argument("--scale", choices=SCALES, default="rope", help="per-cell normalization of the aggregate gain")
+    p.add_argument("--dest", help="output folder (default: results/leaderboards)")
+    p.set_defaults(func=run)

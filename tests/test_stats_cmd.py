@@ -1,0 +1,119 @@
+"""``python -m benchmark stats`` on a tiny real study (erm and rrr, 3 paired seeds, saliency evaluation on)."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+from sweep_helpers import sweep, tiny_params, write_params
+
+from benchmark.cli import main
+
+EVALUATION = {"probe_size": 8, "ig_steps": 2, "mask_levels": 2, "sanity": False}
+FAST = ["--reps", "2000", "--bayes-samples", "5000"]
+SUFFIXES = (".md", ".csv", ".tex", ".json", ".tables.json", ".seeds.csv")
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """(params file, runs folder, dest of a first `stats` run)."""
+    folder = tmp_path_factory.mktemp("stats")
+    params = tiny_params(methods=["erm", "rrr"], seeds=3)
+    params["profiles"]["quick"]["evaluation"] = dict(EVALUATION)
+    sweep(params, folder / "runs")
+    path = write_params(folder / "params.yaml", params)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SALBENCH_PARAMS", str(path))
+        assert main(["stats", "tiny", "--out", str(folder / "runs"), "--dest", str(folder / "first"), *FAST]) == 0
+    return path, folder / "runs", folder / "first"
+
+
+@pytest.fixture
+def stats_cmd(swept, monkeypatch):
+    monkeypatch.setenv("SALBENCH_PARAMS", str(swept[0]))
+    return lambda runs, dest, *extra: main(["stats", "tiny", "--out", str(runs), "--dest", str(dest), *FAST, *extra])
+
+
+def snapshot(dest: Path) -> dict[str, bytes]:
+    return {p.relative_to(dest).as_posix(): p.read_bytes() for p in sorted(dest.rglob("*")) if p.is_file()}
+
+
+def detail(dest: Path) -> list[dict[str, str]]:
+    with open(dest / "tiny.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_stats_writes_every_file_and_a_rerun_is_byte_identical(swept, stats_cmd):
+    _, runs, dest = swept
+    files = snapshot(dest)
+    assert {f"tiny{s}" for s in SUFFIXES} <= set(files)
+    figures = [n for n in files if n.startswith("tiny/")]
+    assert {"tiny/cd_diagram.png", "tiny/forest.png", "tiny/cell_means.png"} <= set(figures)
+    assert any("consistency_" in n and n.endswith("_gradient.png") for n in figures)
+    assert all(files[n][:4] == b"\x89PNG" for n in figures)
+    assert not [n for n in files if n.split("/")[-1].startswith(".")], "no temporaries left"
+    metrics = json.loads(files["tiny.json"])["metrics"]
+    assert metrics["runs"]["done"] == 6 and metrics["test/accuracy"]["rrr"]["cells"]
+    assert "test/saliency/gradient/auroc" in metrics and "test/gradient" in metrics["consistency"]
+    text = files["tiny.md"].decode()
+    assert "mean ± SD (n) ↑" in text and "## Methods" in text and "scipy" in text
+    assert "6 of 6 expected runs done" in text
+    assert "n.a. (N=1 cells < 6)" in text, "one cell: the across-cell test says so instead of a p-value"
+    assert stats_cmd(runs, dest) == 0
+    assert snapshot(dest) == files
+
+
+def test_p_values_equal_scipy_on_the_records(swept):
+    """Recompute the paired t-test of test accuracy, rrr vs erm, from the record files themselves."""
+    _, runs, dest = swept
+    acc = {}
+    for path in runs.glob("*.json"):
+        record = json.loads(path.read_text())
+        acc[(record["config"]["method"], record["config"]["seed"])] = record["metrics"]["test"]["accuracy"]
+    rrr, erm = (np.array([acc[(m, s)] for s in range(3)]) for m in ("rrr", "erm"))
+    row = next(r for r in detail(dest) if r["family"] == "test/accuracy" and r["method"] == "rrr")
+    assert float(row["p_t"]) == pytest.approx(stats.ttest_rel(rrr, erm).pvalue, rel=1e-5)
+    assert float(row["gain"]) == pytest.approx(np.mean(rrr - erm), rel=1e-5)
+    assert float(row["mean"]) == pytest.approx(rrr.mean(), rel=1e-5)
+    assert float(row["sd"]) == pytest.approx(rrr.std(ddof=1), rel=1e-5)
+    assert row["p_wilcoxon"] == "" and row["wilcoxon_method"] == "n.a. (n<6)" and row["n_pairs"] == "3"
+
+
+def test_a_deleted_record_is_listed_and_flagged_in_every_table(swept, stats_cmd, tmp_path, capsys):
+    _, runs, _ = swept
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    gone = next(p for p in copy.glob("*.json")
+                if (r := json.loads(p.read_text()))["config"]["method"] == "rrr" and r["config"]["seed"] == 2)
+    gone.unlink()
+    assert stats_cmd(copy, tmp_path / "out") == 0
+    assert f"seed 2 (run {gone.stem}): missing" in capsys.readouterr().out
+    out = tmp_path / "out"
+    text = (out / "tiny.md").read_text()
+    assert "5 of 6 expected runs done, 1 missing" in text and gone.stem in text
+    rows = [r for r in detail(out) if r["method"] == "rrr"]
+    assert rows and all(r["runs_done"] == "2" and r["runs_expected"] == "3" and "seed 2 missing" in r["flags"]
+                        for r in rows), "every family's rrr row"
+    assert all(r["flags"] == "" for r in detail(out) if r["method"] == "erm")
+    tables = json.loads((out / "tiny.tables.json").read_text())
+    for family in tables["families"].values():
+        board = {b["method"]: b for b in family["leaderboard"]}
+        assert "1 run(s) not done in 1 cell(s)" in board["rrr"]["flags"] and board["rrr"]["runs_done"] == 2
+    consistency = [c for c in tables["consistency"]["summary"] if c["method"] == "rrr"]
+    assert consistency and all(c["runs_used"] == 2 and "seed 2 missing" in c["flags"] for c in consistency)
+    assert json.loads((out / "tiny.json").read_text())["metrics"]["runs"]["missing"] == 1
+
+
+def test_an_unknown_metric_or_baseline_exits_2_and_writes_nothing(swept, stats_cmd, tmp_path, capsys):
+    _, runs, _ = swept
+    assert stats_cmd(runs, tmp_path / "out", "--metric", "test/acuracy") == 2
+    err = capsys.readouterr().err
+    assert "test/acuracy" in err and "'test/accuracy'" in err and len(err.strip().splitlines()) == 1
+    assert stats_cmd(runs, tmp_path / "out", "--baseline", "ermm") == 2
+    err = capsys.readouterr().err
+    assert "ermm" in err and "'rrr'" in err
+    assert not (tmp_path / "out").exists()
