@@ -44,7 +44,7 @@ import pandas as pd
 from ..atomic import atomic_folder, atomic_write_text
 from ..contracts import ContractError
 from ..records.table import load_records
-from ..registry import project_root
+from ..paths import project_root
 from ..reports import consistency_plot, leaderboard_plots
 from ..reports.consistency_report import consistency_markdown, consistency_metrics, study_consistency
 from ..reports.leaderboard import VERSIONED, StudyReport, detail_csv, markdown

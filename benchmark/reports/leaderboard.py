@@ -249,7 +249,7 @@ def markdown(rep: StudyReport) -> str:
            + "".join(f", {counts[s]} {s}" for s in ("failed", "stale", "missing", "corrupt") if counts[s]) + "."]
     lines = rep.completeness.lines()
     if lines:
-        out += ["Runs not done (left out of every statistic; flagged in each table they would have entered):", ""]
+        out += ["", "Runs not done (left out of every statistic; flagged in each table they would have entered):", ""]
         out += [f"- {line}" for line in lines]
     for r in rep.families:
         key = r.family.key

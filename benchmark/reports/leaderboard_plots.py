@@ -57,6 +57,30 @@ def _shared(detail: pd.DataFrame) -> set[str]:
     return out
 
 
+RANGES = {"masking_gap": (-1.0, 1.0), "mprt_spearman": (-1.0, 1.0), "loss": (0.0, None), "ig_delta": (0.0, None),
+          "ig_delta_relative": (0.0, None)}  # every other declared metric is a fraction or probability in [0, 1]
+
+
+def _clip_to_range(ax, d: pd.DataFrame, metric: str) -> bool:
+    """Keep the x axis inside the metric's possible values (a t-interval of 2-3 seeds can pass them); an
+    interval cut at the edge gets an arrowhead there. Returns whether any was cut."""
+    low, high = RANGES.get(metric.rsplit("/", 1)[-1], (0.0, 1.0))
+    left, right = ax.get_xlim()
+    pad = 0.02 * (right - left)
+    left = left if low is None else max(left, low - pad)
+    right = right if high is None else min(right, high + pad)
+    ax.set_xlim(left, right)
+    cut = False
+    for i, row in d.iterrows():
+        if pd.notna(row["ci_low"]) and row["ci_low"] < left:
+            ax.plot(left, i, marker="<", color="0.3", markersize=6, clip_on=False, zorder=5)
+            cut = True
+        if pd.notna(row["ci_high"]) and row["ci_high"] > right:
+            ax.plot(right, i, marker=">", color="0.3", markersize=6, clip_on=False, zorder=5)
+            cut = True
+    return cut
+
+
 def _runs_note(row: pd.Series) -> str:
     """`` [2/3 runs]`` when runs of the cell are not done."""
     done, expected = int(row["runs_done"]), int(row["runs_expected"])
@@ -193,8 +217,10 @@ def cell_means(families: list[FamilyResult], details: dict[str, pd.DataFrame], s
                           linestyles="--", linewidth=1)
         ax.set_yticks(np.arange(len(d)), labels, fontsize=8)
         ax.set_ylim(len(d) - 0.5, -0.5)
+        clipped = _clip_to_range(ax, d, r.family.metric)
         ax.set_title(f"{key} {ARROW[r.family.direction]} ({r.family.direction} is better)", fontsize=9)
-        ax.set_xlabel(f"{spec(r.family.metric).unit} (axis not from 0)", fontsize=8)
+        ax.set_xlabel(spec(r.family.metric).unit + (" (arrow: CI runs past the possible range)" if clipped else ""),
+                      fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(f"Mean over seeds (diamond) with 95% t-interval (line) and the seeds (dots); dashed: the baseline "
