@@ -46,8 +46,10 @@ class Completeness:
         return self.runs[self.runs["state"] != "done"]
 
     def cell_runs(self, dataset: str, arch: str, method: str) -> pd.DataFrame:
-        r = self.runs
-        return r[(r["dataset"] == dataset) & (r["arch"] == arch) & (r["method"] == method)]
+        """The expected runs of one cell x method (empty when the study has none)."""
+        if not hasattr(self, "_groups"):
+            self._groups = {key: frame for key, frame in self.runs.groupby(["dataset", "arch", "method"], sort=False)}
+        return self._groups.get((dataset, arch, method), self.runs.iloc[:0])
 
     def expected(self, dataset: str, arch: str, method: str) -> tuple[int, int]:
         """(expected runs, done runs) of one cell x method."""
