@@ -63,6 +63,8 @@ def pval(p: Any) -> str:
 def interval(value: Any, low: Any, high: Any, digits: int = 3) -> str:
     if num(value, digits) == DASH:
         return DASH
+    if num(low, digits) == DASH or num(high, digits) == DASH:
+        return f"{num(value, digits)} [CI n.a.]"
     return f"{num(value, digits)} [{num(low, digits)}, {num(high, digits)}]"
 
 
@@ -121,6 +123,8 @@ def board_display(board: pd.DataFrame, r: FamilyResult) -> pd.DataFrame:
 def power_text(d: pd.Series) -> str:
     if pd.isna(d.get("underpowered")):
         return DASH
+    if pd.isna(d.get("n_pairs")) or d["n_pairs"] < 2:
+        return "n.a. (n<2 pairs)"
     needed = d["seeds_needed"]
     need = f"needs {int(needed)}" if pd.notna(needed) else "needs n.a.: no spread"
     return f"underpowered ({need})" if d["underpowered"] else f"ok ({need})"

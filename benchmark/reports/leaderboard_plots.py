@@ -166,9 +166,11 @@ def forest(families: list[FamilyResult], details: dict[str, pd.DataFrame], folde
             else:
                 ax.text(0, i, "  no paired seeds", va="center", fontsize=7)
             p = row["p_bh"]
-            ax.text(1.01, i, f"p_BH {pval(p)}{row['marker'] or ''}" if pd.notna(p) else "p n.a.", va="center",
+            ax.text(1.01, i, f"p_BH {pval(p)}{row['marker'] or ''}" if pd.notna(p) else "p n.a. (n<2)", va="center",
                     fontsize=7, transform=ax.get_yaxis_transform())
         _separate_cells(ax, d)
+        left, right = ax.get_xlim()
+        ax.set_xlim(left - 0.05 * (right - left), right + 0.05 * (right - left))
         labels = []
         for _, row in d.iterrows():
             cell = _short(row["dataset"], row["arch"], shared)
@@ -180,9 +182,11 @@ def forest(families: list[FamilyResult], details: dict[str, pd.DataFrame], folde
         ax.set_xlabel(f"Δ vs {r.baseline} in {spec(r.family.metric).unit} (+ = better), 95% t-interval", fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
-    handles = [Line2D([], [], color=c, marker="o", label=v) for v, c in VERDICT_COLOURS.items() if v != "n.a."]
+    used = set(pd.concat([d["verdict"] for d in shown.values()])) if shown else set()
+    handles = [Line2D([], [], color=c, marker="o", label="not testable (n < 2 pairs)" if v == "n.a." else v)
+               for v, c in VERDICT_COLOURS.items() if v != "n.a." or v in used]
     handles.append(Line2D([], [], color="0.85", linewidth=6, label="ROPE (± smallest effect of interest)"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8,
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles) + 1, fontsize=8,
                title="verdict from the BH-adjusted paired t-test", title_fontsize=8)
     fig.suptitle("Paired difference to the baseline per cell over shared seeds" + _where(details), fontsize=10)
     return _save(fig, folder, name)
