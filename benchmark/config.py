@@ -1,9 +1,17 @@
-"""The project's ``params.yaml``: dataset variants, profiles and studies (read-only here)."""
+"""The project's ``params.yaml``: dataset variants, profiles and studies (read-only here).
+
+Reading refuses, with one line naming the file and the key: a file that is not UTF-8 text,
+invalid YAML (with its line), a key given twice in one mapping (with both lines), a top
+level that is not a mapping, and a malformed ``datasets:`` section (a variant name that is
+not an identifier, an entry that is not ``{family: NAME, params: {...}}``).
+"""
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -11,36 +19,145 @@ from .contracts import ContractError
 from .paths import project_root
 from .registry import DATASETS
 
+VARIANT_KEYS = ("family", "params")
+# A dataset variant name names a folder under the data root (benchmark.data.names.NAME_PATTERN: the same rule).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+NAME_RULE = "up to 100 letters, digits, '_', '.' and '-', not starting with a dot"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest known name, or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
 
 def params_path() -> Path:
     return Path(os.environ.get("SALBENCH_PARAMS", project_root() / "params.yaml"))
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (merge keys ``<<`` may be overridden)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    continue  # SafeLoader reports unhashable keys itself
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise DuplicateKey(f"duplicate key {key!r} on line {line} (first on line {seen[key]})")
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKey(yaml.YAMLError):
+    pass
+
+
+def parse_yaml(path: Path) -> Any:
+    """The YAML document in ``path``; every failure is one ``ContractError`` line naming the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContractError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                            f"is it a binary file?") from None
+    if "\x00" in text:
+        raise ContractError(f"{path}: contains a NUL byte at character {text.index(chr(0))}; is it a binary file?")
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)
+    except DuplicateKey as exc:
+        raise ContractError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: invalid YAML ({_one_line(exc)})") from None
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
 
 
 def load_params(path: Path | None = None) -> dict[str, Any]:
     path = Path(path or params_path())
     if not path.exists():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ContractError(f"{path}: invalid YAML ({exc})") from exc
+    if path.is_dir():
+        raise ContractError(f"{path}: is a folder, not a params.yaml file")
+    data = parse_yaml(path)
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise ContractError(f"{path}: top level must be a mapping")
+        raise ContractError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    check_variants(data.get("datasets"), f"{path}: datasets")
     return data
+
+
+def check_variants(variants: Any, where: str) -> dict[str, Any]:
+    """The ``datasets:`` mapping, every entry checked (``check_variant``); None is empty."""
+    if variants is None:
+        return {}
+    if not isinstance(variants, Mapping):
+        raise ContractError(f"{where}: must be a mapping NAME -> {{family: ..., params: {{...}}}}, "
+                            f"got {type(variants).__name__}")
+    for name, entry in variants.items():
+        check_variant(name, entry, where)
+    return dict(variants)
+
+
+def check_variant(name: Any, entry: Any, where: str) -> tuple[str, dict[str, Any]]:
+    """(family, params) of one ``datasets:`` entry, or one line naming the key."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ContractError(f"{where}: variant name {name!r} is not a valid name ({NAME_RULE}); "
+                            f"it names the folder under the data root")
+    key = f"{where}.{name}"
+    if not isinstance(entry, Mapping):
+        raise ContractError(f"{key}: must be a mapping {{family: FAMILY, params: {{...}}}}, "
+                            f"got {type(entry).__name__} {entry!r}")
+    unknown = [k for k in entry if k not in VARIANT_KEYS]
+    if unknown:
+        raise ContractError(f"{key}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], VARIANT_KEYS)} "
+                            f"(expected {list(VARIANT_KEYS)})")
+    family = entry.get("family")
+    if not isinstance(family, str) or not family:
+        raise ContractError(f"{key}.family: missing or not a name (got {family!r}); "
+                            f"set it to a dataset family, e.g. family: annotated_folder")
+    params = entry.get("params")
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise ContractError(f"{key}.params: must be a mapping of dataset parameters, got {type(params).__name__} {params!r}")
+    for pname in params:
+        if not isinstance(pname, str):
+            raise ContractError(f"{key}.params: parameter name {pname!r} must be a string")
+    return family, dict(params)
 
 
 def dataset_variant(name: str, params: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """(family, construction parameters) of a dataset name: a variant under ``datasets:`` in
     params.yaml (``{family: ..., params: {...}}``), else a registered family with defaults."""
-    variants = (load_params() if params is None else params).get("datasets", {}) or {}
+    source = load_params() if params is None else params
+    where = f"{params_path().name}: datasets"
+    variants = check_variants(source.get("datasets"), where)
     if name in variants:
-        entry = variants[name] or {}
-        family = entry.get("family", name)
-        DATASETS.get(family)
-        return family, dict(entry.get("params") or {})
+        family, variant_params = check_variant(name, variants[name], where)
+        if family not in DATASETS.names():
+            raise ContractError(f"{where}.{name}.family: unknown dataset family '{family}'"
+                                f"{did_you_mean(family, DATASETS.names())}; families: {DATASETS.names()}")
+        return family, variant_params
     if name in DATASETS.names():
         return name, {}
     raise ContractError(
-        f"unknown dataset '{name}'; variants in {params_path().name}: {sorted(variants)}; "
-        f"families: {DATASETS.names()}"
+        f"unknown dataset '{name}'{did_you_mean(name, [*variants, *DATASETS.names()])}; "
+        f"variants in {params_path().name}: {sorted(variants)}; families: {DATASETS.names()}"
     )
