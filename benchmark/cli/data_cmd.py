@@ -1,9 +1,14 @@
 """``data build NAME``: build (or fetch) a dataset into ``data/NAME`` with its manifest.
-``data show NAME``: print the manifest of ``data/NAME`` and write a PNG grid of examples per split."""
+``data show NAME``: print the manifest of ``data/NAME`` and write a PNG grid of examples per split.
+
+NAME must be a valid name (letters, digits, ``_ . -``, no leading dot) and ``ROOT/NAME`` must
+resolve under ROOT; an existing ``ROOT/NAME`` is replaced only when it is one of this
+program's builds. Both are checked before anything is computed or written."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from ..config import dataset_variant
@@ -12,9 +17,18 @@ from ..data import store
 
 
 def build(args: argparse.Namespace) -> int:
+    folder = store.dataset_folder(Path(args.root), args.name)
+    store.check_replaceable(folder)
+    existing = next(p for p in (folder.parent, *folder.parent.parents) if p.exists())
+    if (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)
+            or os.statvfs(existing).f_flag & os.ST_RDONLY):
+        raise ContractError(f"data root {args.root}: cannot write under {existing} (not a writable folder)")
     family, params = dataset_variant(args.name)
     bundle = store.build(family, params)
-    folder = store.save(bundle, Path(args.root) / args.name)
+    try:
+        folder = store.save(bundle, folder)
+    except OSError as exc:  # checked above; a file system may still refuse (nothing is left behind)
+        raise ContractError(f"data build {args.name}: cannot write {folder} ({exc.strerror or exc})") from None
     sizes = {name: info["size"] for name, info in bundle.manifest["splits"].items()}
     print(json.dumps({"dataset": args.name, "family": family, "folder": str(folder), "sizes": sizes}))
     return 0
@@ -23,12 +37,17 @@ def build(args: argparse.Namespace) -> int:
 def show(args: argparse.Namespace) -> int:
     from ..data.show import example_grid
 
-    folder = Path(args.root) / args.name
-    if not (folder / store.MANIFEST).exists():
+    if args.count < 1:
+        raise ContractError(f"data show --count must be >= 1, got {args.count}")
+    folder = store.dataset_folder(Path(args.root), args.name)
+    if not (folder / store.MANIFEST).is_file():
         raise ContractError(f"{folder}: not built; run `python -m benchmark data build {args.name}` first")
+    out = Path(args.out or Path("results") / "datasets" / args.name)
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise ContractError(f"data show --out {out}: {parent} is a file, not a folder")
     bundle = store.load(folder)
     print(json.dumps(bundle.manifest, indent=2, sort_keys=True))
-    out = Path(args.out or Path("results") / "datasets" / args.name)
     for split in bundle.splits:
         print(f"wrote {example_grid(bundle, split, out / f'{split}.png', args.count)}")
     return 0

@@ -8,6 +8,16 @@ Layout of one built dataset folder (``data/NAME/``)::
 
 ``np.save`` is byte-deterministic, so the same parameters give the same bytes. Writes go
 to a temporary folder renamed into place: a failed build leaves nothing behind.
+
+Nothing is deleted that this program did not write: ``save`` replaces an existing folder
+only when it is one of its builds, i.e. it holds a valid manifest (``check_manifest``) and
+nothing but the files that manifest lists (``check_replaceable``); the manifest is the
+marker. A folder is always ``ROOT/NAME`` with NAME an identifier (``names.check_name``),
+resolved and checked to lie under ROOT (``dataset_folder``).
+
+A family whose data comes from files the user can change (``annotated_folder``) defines
+``source_checksum(params) -> str | None``; its builds record it in the manifest
+(``source_checksum``) and ``find`` serves a build only while the source still has it.
 """
 from __future__ import annotations
 
@@ -15,6 +25,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,12 +35,27 @@ from ..atomic import atomic_folder
 from ..contracts import ContractError, DatasetBundle, Split
 from ..paths import project_root
 from ..registry import DATASETS
+from .names import check_name, under
 
 MANIFEST = "manifest.json"
+ARRAY_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+REQUIRED_ARRAYS = ("x", "y")
 
 
 def default_data_root() -> Path:
     return Path(os.environ.get("SALBENCH_DATA", project_root() / "data"))
+
+
+def dataset_folder(root: Path, name: str) -> Path:
+    """``root/name`` for a valid dataset name, checked to resolve under ``root`` (a ``ContractError`` otherwise)."""
+    check_name(name, "dataset name")
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ContractError(f"data root {root} is not a folder")
+    folder = root / name
+    under(root, folder, f"dataset folder")
+    return folder
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -77,8 +103,71 @@ def build(family: str, overrides: Mapping[str, Any] | None = None) -> DatasetBun
     return bundle
 
 
+def source_checksum(family: str, params: Mapping[str, Any]) -> str | None:
+    """The family's checksum of its user-editable source (``None``: the family has none, or it cannot
+    be computed now, e.g. a file was deleted)."""
+    hook = getattr(DATASETS.get(family), "source_checksum", None)
+    return hook(params) if hook is not None else None
+
+
+def check_manifest(manifest: Any, where: Path) -> dict[str, Any]:
+    """``manifest`` when it has the structure this program writes; else a ``ContractError`` naming ``where``."""
+    if not isinstance(manifest, dict):
+        raise ContractError(f"{where}: not a dataset manifest (expected a JSON object)")
+    for key, kind in (("family", str), ("params", dict), ("code_sha256", str), ("classes", list), ("splits", dict)):
+        if not isinstance(manifest.get(key), kind):
+            raise ContractError(f"{where}: not a dataset manifest written by this program ('{key}' missing or not a {kind.__name__})")
+    if not manifest["splits"] or not all(isinstance(c, str) for c in manifest["classes"]):
+        raise ContractError(f"{where}: no splits, or a class name that is not a string")
+    for name, info in manifest["splits"].items():
+        if not isinstance(name, str) or not ARRAY_KEY.fullmatch(name):
+            raise ContractError(f"{where}: invalid split name {name!r}")
+        digests = info.get("sha256") if isinstance(info, dict) else None
+        if not isinstance(digests, dict) or any(k not in digests for k in REQUIRED_ARRAYS):
+            raise ContractError(f"{where}: split '{name}' lacks the sha256 of its arrays {list(REQUIRED_ARRAYS)}")
+        for key, digest in digests.items():
+            if not isinstance(key, str) or not ARRAY_KEY.fullmatch(key) or not isinstance(digest, str) or not SHA256.fullmatch(digest):
+                raise ContractError(f"{where}: split '{name}': invalid array entry {key!r}: {digest!r}")
+    return manifest
+
+
+def manifest_files(manifest: Mapping[str, Any]) -> set[str]:
+    """The relative paths of everything a build folder holds: the manifest, split folders and arrays."""
+    files = {MANIFEST}
+    for name, info in manifest["splits"].items():
+        files.add(name)
+        files.update(f"{name}/{key}.npy" for key in info["sha256"])
+    return files
+
+
+def check_replaceable(folder: Path) -> None:
+    """Refuse (``ContractError`` naming ``folder``) unless ``folder`` is absent or one of this program's
+    builds: a real folder (not a link) with a valid manifest and nothing the manifest does not list."""
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        return
+    advice = "move it away or choose another dataset name; nothing was written"
+    if folder.is_symlink() or not folder.is_dir():
+        raise ContractError(f"{folder} exists and is not a dataset folder built by this program "
+                            f"({'a symbolic link' if folder.is_symlink() else 'a file'}); {advice}")
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ContractError(f"{folder} exists and holds no {MANIFEST}: not a dataset folder built by this program; {advice}")
+    try:
+        manifest = check_manifest(json.loads(path.read_text()), path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ContractError) as exc:
+        raise ContractError(f"{folder} exists and its {MANIFEST} is not one this program writes ({_first_line(exc)}); {advice}") from None
+    listed = manifest_files(manifest)
+    for entry in sorted(folder.rglob("*")):
+        relative = entry.relative_to(folder).as_posix()
+        if relative not in listed or (entry.is_dir() and entry.is_symlink()):
+            raise ContractError(f"{folder} holds {relative}, which this program did not write; {advice}")
+
+
 def save(bundle: DatasetBundle, folder: Path) -> Path:
-    """Write ``bundle`` to ``folder`` atomically (``benchmark.atomic.atomic_folder``)."""
+    """Write ``bundle`` to ``folder`` atomically (``benchmark.atomic.atomic_folder``); an existing
+    ``folder`` is replaced only when it is one of this program's builds (``check_replaceable``)."""
+    check_replaceable(folder)
     with atomic_folder(folder) as tmp:
         for name, split in bundle.splits.items():
             (tmp / name).mkdir()
@@ -88,12 +177,17 @@ def save(bundle: DatasetBundle, folder: Path) -> Path:
     return Path(folder)
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     path = Path(folder) / MANIFEST
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ContractError(f"{path}: unreadable manifest ({exc})") from exc
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"{path}: unreadable manifest ({_first_line(exc)})") from None
+    return check_manifest(manifest, path)
 
 
 def load(folder: Path, verify: bool = True) -> DatasetBundle:
@@ -105,30 +199,47 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
         arrays = {}
         for key, digest in info["sha256"].items():
             path = folder / name / f"{key}.npy"
+            under(folder, path, "array file")
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                raise ContractError(f"{path}: missing array file; rebuild with `python -m benchmark data build`") from exc
+                raise ContractError(f"{path}: missing array file; rebuild with `python -m benchmark data build`") from None
             if verify and hashlib.sha256(raw).hexdigest() != digest:
                 raise ContractError(f"{path}: checksum differs from {folder / MANIFEST}; rebuild the dataset")
-            arrays[key] = np.load(io.BytesIO(raw), allow_pickle=False)
+            try:
+                arrays[key] = np.load(io.BytesIO(raw), allow_pickle=False)
+            except (ValueError, OSError, EOFError) as exc:
+                raise ContractError(f"{path}: not a .npy array ({_first_line(exc)}); rebuild the dataset") from None
         splits[name] = Split.from_arrays(arrays)
+        y = splits[name].y
+        if len(y) and (y.min() < 0 or y.max() >= len(manifest["classes"])):
+            raise ContractError(f"{folder / name / 'y.npy'}: labels outside [0, {len(manifest['classes'])}) "
+                                f"(the classes of {folder / MANIFEST})")
     return DatasetBundle(splits=splits, classes=manifest["classes"], manifest=manifest)
 
 
 def find(family: str, params: Mapping[str, Any], root: Path | None = None) -> Path | None:
-    """A built folder under ``root`` whose manifest has this family, these parameters and current code."""
+    """A built folder under ``root`` whose manifest has this family, these parameters, current code
+    and, for a family with a user-editable source, the source's current checksum."""
     root = Path(root or default_data_root())
     if not root.is_dir():
         return None
     code = DATASETS.fingerprint(family)
     wanted = json.loads(json.dumps(dict(params)))
+    checksum: str | None = None
+    has_source = getattr(DATASETS.get(family), "source_checksum", None) is not None
     for manifest_path in sorted(root.glob(f"*/{MANIFEST}")):
         try:
             manifest = json.loads(manifest_path.read_text())
-        except (OSError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if not isinstance(manifest, dict) or not manifest_path.parent.resolve().is_relative_to(root.resolve()):
             continue
         if manifest.get("family") == family and manifest.get("params") == wanted and manifest.get("code_sha256") == code:
+            if has_source:
+                checksum = checksum or source_checksum(family, params)
+                if checksum is None or manifest.get("source_checksum") != checksum:
+                    continue  # the source changed (or cannot be read): never serve a stale build
             return manifest_path.parent
     return None
 
