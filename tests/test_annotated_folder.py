@@ -66,9 +66,9 @@ def test_clean_folder_loads_exactly(tmp_path):
 
 def test_resize_and_grey(tmp_path):
     make_folder(tmp_path)
-    bundle = build(tmp_path, image_size=4, colour="grey")
+    bundle = build(tmp_path, image_size=12, colour="grey")  # at least MIN_SIDE (8)
     split = bundle.splits["val"]
-    assert split.x.shape == (2, 1, 4, 4) and split.saliency.shape == (2, 1, 4, 4)
+    assert split.x.shape == (2, 1, 12, 12) and split.saliency.shape == (2, 1, 12, 12)
     assert 0 <= split.saliency.min() and split.saliency.max() <= 1
 
 
