@@ -23,8 +23,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from benchmark.contracts import DatasetBundle, Dataset, HParam
-from benchmark.data.constructions import decoy_splits
-from benchmark.data.digits import split_digits
+from benchmark.data.constructions import check_patch, decoy_splits
+from benchmark.data.digits import MAX_SIDE, MIN_SIDE, check_digit_params, split_digits
 from benchmark.registry import register_dataset
 
 
@@ -34,15 +34,22 @@ class DecoyDigits(Dataset):
     description = "RRR Decoy-MNIST construction on scikit-learn's handwritten digits (28x28, 10 classes)"
     params = {
         "decoy": HParam(True, "add the label-coded corner patch (False: clean digits)"),
-        "image_size": HParam(28, "canvas side in pixels"),
-        "digit_size": HParam(14, "side of the upsampled digit, centred on the canvas (smaller = harder)"),
-        "noise": HParam(0.2, "std of Gaussian pixel noise added to the canvas (not the patch), intensities in [0,1]"),
-        "patch_size": HParam(6, "side of the decoy patch in pixels (RRR: 4 on 28x28 MNIST; 6 makes the shortcut bite on these easier digits)"),
-        "stroke_threshold": HParam(0.25, "upsampled intensity above which a pixel is part of the digit's strokes"),
-        "val_fraction": HParam(0.15, "share of each class in val"),
-        "test_fraction": HParam(0.3, "share of each class in the test splits"),
-        "seed": HParam(0, "construction seed (split, corners, noise, test patch codes)"),
+        "image_size": HParam(28, "canvas side in pixels", low=MIN_SIDE, high=MAX_SIDE),
+        "digit_size": HParam(14, "side of the upsampled digit, centred on the canvas (smaller = harder); at most image_size", low=4, high=MAX_SIDE),
+        "noise": HParam(0.2, "std of Gaussian pixel noise added to the canvas (not the patch), intensities in [0,1]", low=0.0, high=1.0),
+        "patch_size": HParam(6, "side of the decoy patch in pixels (RRR: 4 on 28x28 MNIST; 6 makes the shortcut bite on these easier digits); at most image_size",
+                             low=1, high=MAX_SIDE),
+        "stroke_threshold": HParam(0.25, "upsampled intensity above which a pixel is part of the digit's strokes", low=0.0, high=1.0),
+        "val_fraction": HParam(0.15, "share of each class in val (val + test <= 0.9)", low=0.01, high=0.9),
+        "test_fraction": HParam(0.3, "share of each class in the test splits (val + test <= 0.9)", low=0.01, high=0.9),
+        "seed": HParam(0, "construction seed (split, corners, noise, test patch codes)", low=0),
     }
+
+    def resolve(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        p = super().resolve(overrides)
+        check_digit_params(self.name, p)
+        check_patch(self.name, p["patch_size"], p["image_size"])
+        return p
 
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
         p = dict(params)

@@ -44,6 +44,7 @@ from benchmark.registry import register_dataset
 
 SPLITS = ("train", "val", "test_closed", "test_open")
 NAMES = list(fd.GENERATORS)  # fixed order: extra.generator indexes this list
+MAX_SPLIT = 1_000_000  # images per split (at 32 px about 9 GB of arrays; more is a typo)
 CHUNK = 256  # images drawn at once (memory at 224 px); part of the construction: the noise is drawn per chunk
 TINT = np.array([[-1.0, 0.0, 1.0], [1.0, 0.0, -1.0]], np.float32)  # cool (real), warm (synthetic)
 
@@ -73,34 +74,37 @@ class ToyFaces(Dataset):
     name = "toy_faces"
     description = "procedural real-vs-synthetic faces: generator artifacts, held-out generators, spurious cue, emulated annotators"
     params = {
-        "image_size": HParam(32, "side in pixels (32 CPU; 64; 224 for paper-scale ResNet-50/DenseNet-121)"),
-        "train_size": HParam(2000, "images in train"),
-        "val_size": HParam(500, "images in val"),
-        "test_size": HParam(1000, "images in each of test_closed and test_open"),
+        "image_size": HParam(32, "side in pixels (32 CPU; 64; 224 for paper-scale ResNet-50/DenseNet-121)", low=16, high=1024),
+        "train_size": HParam(2000, "images in train (half real, half synthetic)", low=2, high=MAX_SPLIT),
+        "val_size": HParam(500, "images in val", low=2, high=MAX_SPLIT),
+        "test_size": HParam(1000, "images in each of test_closed and test_open", low=2, high=MAX_SPLIT),
         "train_generators": HParam("checker_cheeks,pupil_large,lip_bleed", f"comma-separated generators of train/val/test_closed, from {NAMES}"),
         "open_generators": HParam("stripes_cheeks,iris_dark,lip_shift", "comma-separated held-out generators of test_open"),
-        "artifact_strength": HParam(1.5, "scales every artifact's amplitude (1.5: the calibrated default, learnable by ERM on every seed at 32 px)"),
+        "artifact_strength": HParam(1.5, "scales every artifact's amplitude (1.5: the calibrated default, learnable by ERM on every seed at 32 px)",
+                                    low=0.0, high=10.0),
         "cue": HParam("tint", "spurious cue: tint (diffuse background tint), corner (corner square), none", choices=("tint", "corner", "none")),
-        "cue_strength": HParam(0.6, "share of train/val images carrying the label-coded cue (test: same share, random value)"),
-        "cue_amplitude": HParam(0.12, "tint: shift of the background's red and blue channels"),
-        "cue_size": HParam(0.125, "corner: side of the square as a fraction of the image side"),
-        "noise": HParam(0.03, "std of Gaussian sensor noise on every pixel (intensities in [0,1])"),
-        "annotated_fraction": HParam(1.0, "share of train images with a human-like annotation"),
-        "annotators": HParam(5, "number of emulated annotators (styles)"),
-        "seed": HParam(0, "construction seed"),
+        "cue_strength": HParam(0.6, "share of train/val images carrying the label-coded cue (test: same share, random value)", low=0.0, high=1.0),
+        "cue_amplitude": HParam(0.12, "tint: shift of the background's red and blue channels", low=0.0, high=1.0),
+        "cue_size": HParam(0.125, "corner: side of the square as a fraction of the image side", low=0.0, high=0.5),
+        "noise": HParam(0.03, "std of Gaussian sensor noise on every pixel (intensities in [0,1])", low=0.0, high=1.0),
+        "annotated_fraction": HParam(1.0, "share of train images with a human-like annotation", low=0.0, high=1.0),
+        "annotators": HParam(5, "number of emulated annotators (styles)", low=1, high=1000),
+        "seed": HParam(0, "construction seed", low=0),
     }
 
-    def build(self, params: Mapping[str, Any]) -> DatasetBundle:
-        p = dict(params)
+    def resolve(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """Ranges (on the parameters) and the generator lists: known names, train and open disjoint."""
+        p = super().resolve(overrides)
         train_gens = generator_list(p["train_generators"], "train_generators")
         open_gens = generator_list(p["open_generators"], "open_generators")
         if set(train_gens) & set(open_gens):
             raise ContractError(f"dataset 'toy_faces': held-out generators {sorted(set(train_gens) & set(open_gens))} are also train generators")
-        for key in ("cue_strength", "annotated_fraction"):
-            if not 0.0 <= p[key] <= 1.0:
-                raise ContractError(f"dataset 'toy_faces': {key} must be in [0, 1], got {p[key]}")
-        if p["image_size"] < 16 or p["annotators"] < 1:
-            raise ContractError("dataset 'toy_faces': image_size must be >= 16 and annotators >= 1")
+        return p
+
+    def build(self, params: Mapping[str, Any]) -> DatasetBundle:
+        p = self.resolve(params)
+        train_gens = generator_list(p["train_generators"], "train_generators")
+        open_gens = generator_list(p["open_generators"], "open_generators")
         styles = sample_styles(np.random.default_rng([p["seed"], len(SPLITS)]), p["annotators"])
         plan = {"train": (p["train_size"], train_gens, True, p["annotated_fraction"]),
                 "val": (p["val_size"], train_gens, True, 1.0),

@@ -17,10 +17,16 @@ from typing import Mapping
 
 import numpy as np
 
-from ..contracts import Split
+from ..contracts import ContractError, Split
 from .digits import to_uint8
 
 CORNERS = 4
+
+
+def check_patch(owner: str, patch_size: int, image_size: int) -> None:
+    """The decoy patch fits the image (before any work)."""
+    if patch_size > image_size:
+        raise ContractError(f"dataset '{owner}': patch_size {patch_size} is larger than the image ({image_size}x{image_size})")
 
 def patch_masks(n: int, image_size: int, patch_size: int, corners: np.ndarray) -> np.ndarray:
     """Boolean (n,1,S,S) masks of a ``patch_size`` square in corner 0..3 (TL, TR, BL, BR) per image."""

@@ -6,6 +6,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..contracts import ContractError
+
+MIN_SIDE = 8  # the smallest image side every architecture accepts (benchmark.data.folder_validation.MIN_SIDE)
+MAX_SIDE = 1024  # generated images: larger is a typo (1,797 digits at 1024 px are already 7.5 GB of float32)
+
+
+def check_digit_params(owner: str, p: dict) -> None:
+    """Cross-parameter checks of the digit families, before any work: the digit fits the canvas,
+    val and test leave images for train (each split gets at least one image per class)."""
+    if p["digit_size"] > p["image_size"]:
+        raise ContractError(f"dataset '{owner}': digit_size {p['digit_size']} is larger than image_size {p['image_size']}")
+    if p["val_fraction"] + p["test_fraction"] > 0.9 + 1e-9:
+        raise ContractError(f"dataset '{owner}': val_fraction + test_fraction = {p['val_fraction'] + p['test_fraction']:g} "
+                            f"leaves less than 10% for train (must be <= 0.9)")
+
 
 def load_digits_canvas(image_size: int = 28, digit_size: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Digits as float32 (N,1,S,S) in [0,1], bilinearly upsampled to ``digit_size`` and centred, and labels."""

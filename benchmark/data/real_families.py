@@ -15,13 +15,15 @@ import numpy as np
 
 from ..contracts import ContractError, DatasetBundle, Dataset, HParam, Split
 from . import torchvision_source
-from .constructions import color_splits, decoy_splits
+from .constructions import check_patch, color_splits, decoy_splits
 from .digits import stratified_split
 
+SIDE = 28  # MNIST and Fashion-MNIST images are 28x28
+
 COMMON_PARAMS: dict[str, HParam] = {
-    "val_fraction": HParam(0.1, "share of each class of the official training set held out as val"),
-    "train_size": HParam(0, "stratified subsample of train (0: all of it)"),
-    "seed": HParam(0, "construction seed (val split, subsample, decoy corners and codes)"),
+    "val_fraction": HParam(0.1, "share of each class of the official training set held out as val", low=0.01, high=0.99),
+    "train_size": HParam(0, "stratified subsample of train (0: all of it)", low=0),
+    "seed": HParam(0, "construction seed (val split, subsample, decoy corners and codes)", low=0),
     "root": HParam("", "folder of torchvision's downloads ('' : <data root>/downloads)"),
     "download": HParam(True, "download missing files with torchvision (md5-checked); false: fail with what to place where"),
 }
@@ -43,6 +45,12 @@ class TorchvisionFamily(Dataset):
 
     source: ClassVar[str] = ""
 
+    def resolve(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        p = super().resolve(overrides)
+        if "\x00" in p["root"]:
+            raise ContractError(f"dataset '{self.name}': the parameter 'root' {p['root']!r} contains a NUL byte")
+        return p
+
     def fetch(self, p: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, dict[str, np.ndarray], np.random.Generator]:
         """Loaded source, images and labels of train+test concatenated, split indices, and the
         construction's random stream (after the split draws)."""
@@ -62,11 +70,17 @@ class GreyFamily(TorchvisionFamily):
 
     params = {
         "construction": HParam("plain", "plain | decoy (RRR Decoy-MNIST) | color (CDEP ColorMNIST)", choices=("plain", "decoy", "color")),
-        "noise": HParam(0.0, "decoy: std of Gaussian pixel noise on the canvas (RRR: none)"),
-        "patch_size": HParam(4, "decoy: side of the corner patch in pixels (RRR: 4)"),
-        "stroke_threshold": HParam(0.25, "intensity above which a pixel belongs to the object (the saliency)"),
+        "noise": HParam(0.0, "decoy: std of Gaussian pixel noise on the canvas (RRR: none)", low=0.0, high=1.0),
+        "patch_size": HParam(4, f"decoy: side of the corner patch in pixels (RRR: 4; at most the image side, {SIDE})", low=1),
+        "stroke_threshold": HParam(0.25, "intensity above which a pixel belongs to the object (the saliency)", low=0.0, high=1.0),
         **COMMON_PARAMS,
     }
+
+    def resolve(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """Ranges (on the parameters), and the decoy patch fits the 28x28 image: before any download."""
+        p = super().resolve(overrides)
+        check_patch(self.name, p["patch_size"], SIDE)
+        return p
 
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
         p = dict(params)
