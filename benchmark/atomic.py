@@ -6,8 +6,8 @@ datasets, reports) goes through here. A file is written to a temporary sibling
 POSIX); a folder is filled under ``.NAME.XXXX.tmp`` and renamed into place, an older folder
 of that name being moved aside to ``.NAME.XXXX.old`` first. A writer killed midway leaves
 only such dot-named temporaries, which ``benchmark.records.leftovers`` recognises and removes.
-Files get the permissions of any file the user creates (0666 minus the umask), not
-``mkstemp``'s private 0600.
+Files and folders get the permissions of any the user creates (0666 / 0777 minus the umask),
+not ``mkstemp``'s / ``mkdtemp``'s private 0600 / 0700.
 """
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ TMP_SUFFIX = ".tmp"
 OLD_SUFFIX = ".old"
 
 
-def _umask_mode() -> int:
+def _umask_mode(base: int = 0o666) -> int:
+    """``base`` (0666 for files, 0777 for folders) less the process's umask."""
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return base & ~mask
 
 
 def atomic_save(path: Path, write: Callable[[BinaryIO], object]) -> Path:
@@ -70,6 +71,7 @@ def atomic_folder(final: Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=TMP_SUFFIX, dir=final.parent))
     try:
+        os.chmod(tmp, _umask_mode(0o777))  # mkdtemp's folder is private; a results folder is not
         yield tmp
         _fsync_tree(tmp)
         if final.exists():

@@ -188,3 +188,20 @@ def test_the_sweep_removes_what_killed_writers_left_and_runs_lists_it(finished, 
     assert sweep(PARAMS, folder).skipped == 2
     assert not any(path.exists() for path in litter) and mine.read_text() == "a user's file"
     assert np.isfinite(read_record(folder / f"{rid}.json").metrics["test"]["accuracy"])
+
+
+def test_atomic_folders_get_the_umask_mode_and_leave_nothing_on_failure(tmp_path):
+    from benchmark.atomic import atomic_folder
+
+    old = os.umask(0o022)
+    try:
+        with atomic_folder(tmp_path / "out") as folder:
+            (folder / "a.txt").write_text("a")
+        with pytest.raises(RuntimeError):
+            with atomic_folder(tmp_path / "out") as folder:
+                (folder / "b.txt").write_text("b")
+                raise RuntimeError("a writer fails midway")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (tmp_path / "out" / "a.txt").exists()

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -166,9 +165,6 @@ def run(args: argparse.Namespace) -> int:
 
     dest = Path(args.dest) if args.dest else project_root() / "results" / "leaderboards"
     with atomic_folder(dest / study.name) as folder:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(folder, 0o777 & ~mask)  # mkdtemp makes it private; a results folder is not
         rep.figures = figures(rep, consistency, completeness, seeds, folder, study.name)
     metrics = {"runs": completeness.counts(), **{k: family_metrics(boards[k], details[k]) for k in keys},
                "consistency": consistency_metrics(consistency)}
