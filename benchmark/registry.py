@@ -7,9 +7,16 @@ Hugging Face's). The folders are real packages of that namespace, so a plug-in r
 another with a plain import (``from .sgt import SGT``) whatever the load order. Installed third-party plug-ins arrive through the entry-point groups
 ``saliency_benchmark.methods`` / ``.datasets`` / ``.archs``: the entry point's module is
 imported and its decorators register the classes.
+
+A plug-in that cannot be imported (syntax error, failing import, an exception or
+``SystemExit`` at import) does not stop the others: ``load`` records the error per file or
+entry point (``load_errors``), the classes it registered before failing are dropped, and
+only asking for it (``get`` of its file stem, entry-point name or a class it had
+registered) fails, naming the file and the error. ``KeyboardInterrupt`` is not caught.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import pkgutil
@@ -27,7 +34,32 @@ ENTRY_POINT_PREFIX = "saliency_benchmark."
 
 
 class UnknownName(ContractError):
-    """A name that is not registered; the message lists the known ones."""
+    """A name that is not registered; the message suggests the closest known one and lists them."""
+
+
+class PluginLoadError(ContractError):
+    """A name whose plug-in failed to import; the message names the file and the error."""
+
+
+def did_you_mean(name: str, known: list[str] | tuple[str, ...] | set[str]) -> str:
+    """``" did you mean 'sgt'?"`` for the closest of ``known`` (difflib), else ``""``."""
+    close = difflib.get_close_matches(str(name), sorted(map(str, known)), n=1, cutoff=0.6)
+    return f" did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_name(kind: str, name: str, known: list[str] | tuple[str, ...] | set[str], where: str = "") -> str:
+    """``unknown method 'sgtt'; did you mean 'sgt'? known: erm, sgt, ...`` (``where`` prefixes it)."""
+    hint = did_you_mean(name, known)
+    return f"{where}unknown {kind} '{name}';{hint} known: {', '.join(sorted(map(str, known))) or '(none)'}"
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r}) raised at import"
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class Registry(Generic[T]):
@@ -39,6 +71,8 @@ class Registry(Generic[T]):
         self.builtin = builtin
         self._items: dict[str, type] = {}
         self._loaded = False
+        self._errors: dict[str, str] = {}  # plug-in (file path or entry point) -> why it failed to load
+        self._failed_names: dict[str, str] = {}  # name (file stem, entry point, class it registered) -> plug-in
 
     def register(self, cls: type) -> type:
         """Class decorator: register ``cls`` under ``cls.name``."""
@@ -64,16 +98,42 @@ class Registry(Generic[T]):
                 if not info.name.startswith("_"):
                     importlib.import_module(f"{self.builtin}.{info.name}")
         if self.folder:
-            load_folder(project_root() / self.folder, namespace=f"{PLUGIN_NAMESPACE}.{self.folder}")
+            folder = project_root() / self.folder
+            for path, module in plugin_modules(folder, namespace=f"{PLUGIN_NAMESPACE}.{self.folder}"):
+                self._guarded(str(path), path.stem, lambda: importlib.import_module(module))
         for ep in entry_points(group=ENTRY_POINT_PREFIX + self.kind + "s"):
-            ep.load()
+            self._guarded(f"entry point '{ep.name}' ({ep.value})", ep.name, ep.load)
+
+    def _guarded(self, source: str, stem: str, load: Callable[[], object]) -> None:
+        """Run ``load``; on failure record why and forget the classes it registered meanwhile."""
+        before = set(self._items)
+        try:
+            load()
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a plug-in's failure is reported, not raised
+            self._errors[source] = _describe_error(exc)
+            for name in sorted(set(self._items) - before):
+                del self._items[name]
+                self._failed_names.setdefault(name, source)
+            self._failed_names.setdefault(stem, source)
+
+    def load_errors(self) -> dict[str, str]:
+        """Plug-in (file path or entry point) -> the error that kept it from loading."""
+        self.load()
+        return dict(self._errors)
 
     def get(self, name: str) -> type:
         self.load()
         try:
             return self._items[name]
         except KeyError:
-            raise UnknownName(f"unknown {self.kind} '{name}'; known: {', '.join(self.names())}") from None
+            pass
+        source = self._failed_names.get(name)
+        if source is not None:
+            raise PluginLoadError(f"{self.kind} '{name}': plug-in {source} failed to load: {self._errors[source]}")
+        message = unknown_name(self.kind, name, self.names())
+        if self._errors:
+            message += "; not loaded: " + "; ".join(f"{src} ({err})" for src, err in sorted(self._errors.items()))
+        raise UnknownName(message)
 
     def names(self) -> list[str]:
         self.load()
@@ -106,19 +166,24 @@ def _namespace_package(name: str, folder: Path | None) -> None:
         module.__path__.append(str(folder))
 
 
-def load_folder(folder: Path, namespace: str) -> None:
-    """Import every ``*.py`` in ``folder`` (not starting with ``_``) as ``namespace.STEM``."""
+def plugin_modules(folder: Path, namespace: str) -> list[tuple[Path, str]]:
+    """(file, module name) of every ``*.py`` in ``folder`` (not starting with ``_``), importable as
+    ``namespace.STEM`` once this returns."""
     if not folder.is_dir():
-        return
+        return []
     _namespace_package(namespace.split(".")[0], None)
     _namespace_package(namespace, folder.resolve())
-    for path in sorted(folder.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
+    return [(path, f"{namespace}.{path.stem}") for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
+
+
+def load_folder(folder: Path, namespace: str) -> None:
+    """Import every ``*.py`` in ``folder`` (not starting with ``_``) as ``namespace.STEM``; the first
+    failure raises naming the file."""
+    for path, module in plugin_modules(folder, namespace):
         try:
-            importlib.import_module(f"{namespace}.{path.stem}")
-        except Exception as exc:
-            raise ContractError(f"cannot import plug-in {path}: {type(exc).__name__}: {exc}") from exc
+            importlib.import_module(module)
+        except (Exception, SystemExit) as exc:
+            raise ContractError(f"cannot import plug-in {path}: {_describe_error(exc)}") from exc
 
 
 METHODS: Registry = Registry("method", folder="methods")
