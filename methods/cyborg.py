@@ -84,7 +84,8 @@ class CYBORG(Method):
     needs_annotations = True
     cost = Cost(forward=1, backward=1)  # the CAM reuses the training forward
     hparams = {
-        "alpha": HParam(0.5, "weight of cross-entropy; 1 - alpha weighs the CAM-vs-human MSE (paper: 0.5)"),
+        "alpha": HParam(0.5, "weight of cross-entropy; 1 - alpha weighs the CAM-vs-human MSE (paper: 0.5)",
+                        low=0, high=1),
         "alpha_mode": HParam("fixed", "fixed: alpha as set (paper); adaptive: alpha = CE/(CE+MSE) per batch, "
                              "detached (the lab's later work)", choices=("fixed", "adaptive")),
         "cam_class": HParam("true", "class whose CAM is guided: true label (lab's later code) or predicted "

@@ -41,7 +41,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.transforms.functional import gaussian_blur
 
 from benchmark.contracts import Batch, Cost, HParam, Method, Network, NetOutput, TrainState
 from benchmark.maps import EPS, masked_mean, minmax, resize_maps
@@ -74,6 +73,8 @@ def attention_label(saliency: Tensor, size: tuple[int, int], blur: bool) -> Tens
     """The human map at the Grad-CAM's h x w: area resize, optional 3x3 Gaussian blur, divided by its max."""
     human = resize_maps(saliency, size)
     if blur:
+        from torchvision.transforms.functional import gaussian_blur  # here: torchvision takes seconds to import
+
         human = gaussian_blur(human[:, None], kernel_size=[3, 3], sigma=[OPENCV_SIGMA_3X3] * 2)[:, 0]
     return human / human.amax(dim=(1, 2), keepdim=True).clamp_min(EPS)
 
@@ -88,7 +89,7 @@ class GRADIA(Method):
     needs_annotations = True
     cost = Cost(forward=1, backward=1)  # + a backward through the classifier head only (negligible)
     hparams = {
-        "lam": HParam(1.0, "weight of the L1 attention term (official --attention_weight: 1)"),
+        "lam": HParam(1.0, "weight of the L1 attention term (official --attention_weight: 1)", low=0),
         "relu": HParam(False, "rectify Grad-CAM before min-max (Grad-CAM's definition); official training code: no"),
         "weight_gradient": HParam("detached", "Grad-CAM weights as constants (official hook) or differentiated "
                                   "too (create_graph)", choices=("detached", "second_order")),

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from benchmark.contracts import Batch, Cost, HParam, Method, Network, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
 from benchmark.maps import masked_mean
 from benchmark.registry import register_method
 
@@ -70,12 +70,17 @@ class RRR(Method):
     needs_annotations = True
     cost = Cost(forward=1, backward=2, input_backward=1)  # input gradient with graph, then backward through both
     hparams = {
-        "lam": HParam(1000.0, "lambda_1, weight of the input-gradient penalty (paper's Decoy-MNIST: 1000)"),
+        "lam": HParam(1000.0, "lambda_1, weight of the input-gradient penalty (paper's Decoy-MNIST: 1000)", low=0),
         "pixel_scale": HParam(255.0, "gradient per 1/pixel_scale of intensity: 255 = per grey level as the paper's "
-                              "raw pixels (lambda_1 keeps its meaning); 1 = per unit of our [0,1] inputs"),
+                              "raw pixels (lambda_1 keeps its meaning); 1 = per unit of our [0,1] inputs; > 0", low=0),
         "reduction": HParam("batch", "penalty averaged over all samples (official), over annotated samples, or "
                             "divided by sum(A) (official normalize=True)", choices=("batch", "annotated", "entries")),
     }
+
+    def __init__(self, **overrides) -> None:
+        super().__init__(**overrides)
+        if self.pixel_scale <= 0:  # the declared range is inclusive; the gradient is divided by it
+            raise ContractError(f"method '{self.name}': hyperparameter 'pixel_scale' must be > 0, got {self.pixel_scale!r}")
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
         x = batch.x.detach().requires_grad_(True)

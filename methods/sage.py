@@ -48,9 +48,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.transforms.functional import gaussian_blur
 
-from benchmark.contracts import Batch, Cost, HParam, Method, Network, NetOutput, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, NetOutput, TrainState
 from benchmark.registry import register_method
 
 DEGRADATIONS = ("blur", "noise", "mean")
@@ -58,6 +57,8 @@ DEGRADATIONS = ("blur", "noise", "mean")
 
 def blur(x: Tensor, sigma_fraction: float) -> Tensor:
     """Gaussian blur with sigma = fraction x side, as two separable 1-D passes (torchvision)."""
+    from torchvision.transforms.functional import gaussian_blur  # here: torchvision takes seconds to import
+
     out = x
     for axis, side in ((0, x.shape[-1]), (1, x.shape[-2])):
         sigma = max(sigma_fraction * side, 1e-3)
@@ -100,20 +101,25 @@ class SAGE(Method):
     needs_annotations = True
     cost = Cost(forward=3, backward=3)  # x, x+ and x- through forward and backward
     hparams = {
-        "triplet_weight": HParam(1.0, "w_t, weight of the triplet term"),
-        "margin": HParam(1.0, "m, triplet margin (PyTorch TripletMarginLoss default)"),
-        "js_weight": HParam(1.0, "w_js, weight of the Jensen-Shannon term"),
-        "temperature": HParam(1.0, "T, softmax temperature of the JS term"),
+        "triplet_weight": HParam(1.0, "w_t, weight of the triplet term", low=0),
+        "margin": HParam(1.0, "m, triplet margin (PyTorch TripletMarginLoss default)", low=0),
+        "js_weight": HParam(1.0, "w_js, weight of the Jensen-Shannon term", low=0),
+        "temperature": HParam(1.0, "T, softmax temperature of the JS term; > 0", low=0),
         "js_t2": HParam(False, "multiply the JS term by T^2 (distillation convention)"),
         "degradation": HParam("blur", "operator D that degrades a region", choices=DEGRADATIONS),
-        "blur_sigma": HParam(0.1, "blur sigma as a fraction of the image side"),
-        "noise_std": HParam(0.3, "std of the additive noise (intensities in [0,1])"),
+        "blur_sigma": HParam(0.1, "blur sigma as a fraction of the image side", low=0, high=1),
+        "noise_std": HParam(0.3, "std of the additive noise (intensities in [0,1])", low=0),
         "invert_saliency": HParam(False, "use 1 - H (the paper's sanity check)"),
         "view_forward": HParam("joint", "one forward of x, x+, x- concatenated (BatchNorm sees all views) or "
                                "three forwards", choices=("joint", "separate")),
         "ce_on_positive": HParam(False, "add CE on the salient-preserving view x+"),
         "normalize_embedding": HParam(False, "L2-normalize embeddings before the triplet distances (FaceNet)"),
     }
+
+    def __init__(self, **overrides) -> None:
+        super().__init__(**overrides)
+        if self.temperature <= 0:  # the declared range is inclusive; the logits are divided by T
+            raise ContractError(f"method '{self.name}': hyperparameter 'temperature' must be > 0, got {self.temperature!r}")
 
     def forward_views(self, net: Network, x: Tensor, pos: Tensor, neg: Tensor) -> tuple[NetOutput, NetOutput, NetOutput]:
         if self.view_forward == "separate":

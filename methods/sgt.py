@@ -98,7 +98,8 @@ class SGT(Method):
     hparams = {
         "fraction": HParam(
             0.5, "share of features masked, k = floor(fraction*H*W). Paper: a per-dataset hyperparameter; "
-            "official README's MNIST command: 0.5, the script's default: 0.1. Default 0.5 (the README's command)"),
+            "official README's MNIST command: 0.5, the script's default: 0.1. Default 0.5 (the README's command)",
+            low=0, high=1),
         "saliency_sign": HParam(
             "absolute", "sort by |grad| or signed grad. Paper text: 'features with small and potentially noisy "
             "gradients' (magnitude); official MNIST command omits --abs (signed: bottom = most negative). "
@@ -112,7 +113,7 @@ class SGT(Method):
             "pixel (the background); default 0.0 (black, the digit datasets' background)"),
         "kl_weight": HParam(
             1.0, "lambda, weight of KL(clean || masked). Paper Eq. 3 has lambda; official code fixes it to 1 "
-            "(not exposed). Default 1"),
+            "(not exposed). Default 1", low=0),
         "saliency_of": HParam(
             "log_softmax", "output differentiated for the saliency: log_softmax of the true class (official "
             "MNIST network, METHODS.md) or its logit (official CIFAR/BIRD ResNets return logits). "
@@ -120,10 +121,11 @@ class SGT(Method):
     }
 
     def __init__(self, **overrides) -> None:
-        super().__init__(**overrides)
+        super().__init__(**overrides)  # the declared ranges are checked there (and by resolve_config, before any run)
         self.check_fraction("fraction", self.fraction)
 
     def check_fraction(self, field: str, value: float) -> None:
+        """The range of a masked fraction (declared on its HParam; kept for a value set after resolving)."""
         if not 0.0 <= value <= 1.0:
             raise ContractError(f"method '{self.name}': hyperparameter '{field}' must be in [0, 1], got {value!r}")
 

@@ -67,13 +67,14 @@ class SMOOT(SGT):
     hparams = {
         **SGT.hparams,
         "fraction": HParam(0.5, "initial masked fraction (then chosen online); default SGT's 0.5, so "
-                           "SMOOT vs SGT isolates the controller"),
-        "min_fraction": HParam(0.1, "lower bound of the masked fraction"),
-        "max_fraction": HParam(0.9, "upper bound of the masked fraction"),
-        "step": HParam(0.1, "change of the fraction per epoch-end update"),
-        "min_accuracy": HParam(0.9, "clean training accuracy at which the model counts as confident (mask more)"),
+                           "SMOOT vs SGT isolates the controller", low=0, high=1),
+        "min_fraction": HParam(0.1, "lower bound of the masked fraction", low=0, high=1),
+        "max_fraction": HParam(0.9, "upper bound of the masked fraction", low=0, high=1),
+        "step": HParam(0.1, "change of the fraction per epoch-end update", low=0, high=1),
+        "min_accuracy": HParam(0.9, "clean training accuracy at which the model counts as confident (mask more)",
+                               low=0, high=1),
         "max_accuracy_drop": HParam(0.05, "clean minus masked training accuracy above which the fraction "
-                                    "decreases; at or below it the masked prediction counts as close"),
+                                    "decreases; at or below it the masked prediction counts as close", low=0, high=1),
         "max_loss_gap": HParam(0.1, "masked minus clean cross-entropy (nats) up to which the fraction may grow"),
     }
 

@@ -12,10 +12,16 @@ def build_network(
 ) -> Network:
     """Instantiate architecture ``name`` for the given input shape and number of classes."""
     cls = ARCHS.get(name)
-    params = resolve_hparams(cls.params, overrides or {}, owner=f"arch '{name}'")
+    params = arch_params(name, overrides)
     return cls(in_channels=in_channels, num_classes=num_classes, image_size=image_size, **params)
 
 
 def arch_params(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The resolved (defaults + overrides) parameters of architecture ``name``."""
-    return resolve_hparams(ARCHS.get(name).params, overrides or {}, owner=f"arch '{name}'")
+    """The resolved (defaults + overrides) parameters of architecture ``name``: declared ranges, then
+    the class's ``check_params(params)`` when it has one (relations between parameters)."""
+    cls = ARCHS.get(name)
+    params = resolve_hparams(cls.params, overrides or {}, owner=f"arch '{name}'")
+    check = getattr(cls, "check_params", None)
+    if check is not None:
+        check(params)
+    return params

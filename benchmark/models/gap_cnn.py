@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from torch import Tensor, nn
 
-from ..contracts import HParam
+from ..contracts import ContractError, HParam
 from ..registry import register_arch
 from .heads import GapHeadNetwork, GapLinearHead
 
@@ -26,12 +26,15 @@ def conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
 class GapCNN(GapHeadNetwork):
     name = "gap_cnn"
     params: ClassVar[dict[str, HParam]] = {
-        "width": HParam(32, "channels of the first stage (then 2x and 4x)"),
+        "width": HParam(32, "channels of the first stage (then 2x and 4x)", low=1),
     }
 
     def __init__(self, in_channels: int, num_classes: int, image_size: int, width: int = 32):
         super().__init__()
         self.num_classes = num_classes
+        if image_size < 4:
+            raise ContractError(f"arch '{self.name}' needs images of at least 4x4 pixels (two 2x2 pools), "
+                                f"got {image_size}x{image_size}")
         w = width
         self.features = nn.Sequential(
             *conv_block(in_channels, w), *conv_block(w, w), nn.MaxPool2d(2),

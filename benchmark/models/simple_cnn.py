@@ -11,8 +11,11 @@ from typing import ClassVar
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..contracts import HParam, NetOutput, Network
+from ..contracts import ContractError, HParam, NetOutput, Network
 from ..registry import register_arch
+
+
+MIN_SIDE = 6  # (side - 4) // 2 >= 1
 
 
 @register_arch
@@ -20,13 +23,16 @@ class SimpleCNN(Network):
     name = "simple_cnn"
     exact_cam: ClassVar[bool] = False
     params: ClassVar[dict[str, HParam]] = {
-        "hidden": HParam(128, "width of the hidden linear layer (SGT code: 128)"),
+        "hidden": HParam(128, "width of the hidden linear layer (SGT code: 128)", low=1),
         "dropout": HParam(True, "use the SGT code's dropout (0.25 after pooling, 0.5 after fc1)"),
     }
 
     def __init__(self, in_channels: int, num_classes: int, image_size: int, hidden: int = 128, dropout: bool = True):
         super().__init__()
         self.num_classes = num_classes
+        if image_size < MIN_SIDE:
+            raise ContractError(f"arch '{self.name}' needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels "
+                                f"(two 3x3 convolutions and a 2x2 pool), got {image_size}x{image_size}")
         self.conv1 = nn.Conv2d(in_channels, 32, 3)
         self.conv2 = nn.Conv2d(32, 64, 3)
         self.drop1 = nn.Dropout(0.25 if dropout else 0.0)

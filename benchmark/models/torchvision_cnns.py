@@ -13,7 +13,6 @@ from typing import Callable, ClassVar
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import Tensor, nn
 
 from ..contracts import ContractError, HParam
@@ -30,8 +29,12 @@ CNN_PARAMS: dict[str, HParam] = {
 }
 
 
-def load_torchvision(factory: Callable[..., nn.Module], weights: str) -> nn.Module:
-    """Build a torchvision model, with pretrained weights when asked (needs internet or the torch hub cache)."""
+def load_torchvision(factory_name: str, weights: str) -> nn.Module:
+    """Build ``torchvision.models.FACTORY_NAME``, with pretrained weights when asked (needs internet or
+    the torch hub cache). torchvision is imported here: it takes seconds, and listing needs none of it."""
+    import torchvision
+
+    factory: Callable[..., nn.Module] = getattr(torchvision.models, factory_name)
     if weights == "none":
         return factory(weights=None)
     try:
@@ -76,7 +79,7 @@ class TorchvisionCNN(GapHeadNetwork):
 
 
 class _ResNet(TorchvisionCNN):
-    factory: ClassVar[Callable[..., nn.Module]]
+    factory: ClassVar[str]  # a torchvision.models function name
 
     def __init__(self, in_channels: int, num_classes: int, image_size: int, weights: str = "none", stem: str = "auto"):
         super().__init__()
@@ -96,13 +99,13 @@ class _ResNet(TorchvisionCNN):
 @register_arch
 class ResNet18(_ResNet):
     name = "resnet18"
-    factory = torchvision.models.resnet18
+    factory = "resnet18"
 
 
 @register_arch
 class ResNet50(_ResNet):
     name = "resnet50"
-    factory = torchvision.models.resnet50
+    factory = "resnet50"
 
 
 @register_arch
@@ -113,7 +116,7 @@ class DenseNet121(TorchvisionCNN):
         super().__init__()
         self.num_classes = num_classes
         small = self._setup_input(in_channels, image_size, weights, stem)
-        net = load_torchvision(torchvision.models.densenet121, weights)
+        net = load_torchvision("densenet121", weights)
         net.features.conv0 = adapt_conv(net.features.conv0, in_channels, small)
         if small:
             net.features.pool0 = nn.Identity()

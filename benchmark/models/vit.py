@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-import torchvision
 from torch import Tensor, nn
 
 from ..contracts import ContractError, HParam
@@ -30,12 +29,19 @@ def auto_patch_size(image_size: int) -> int:
 class ViTTiny(GapHeadNetwork):
     name = "vit_tiny"
     params: ClassVar[dict[str, HParam]] = {
-        "patch_size": HParam(0, "patch side in pixels; 0 = auto (4 for 28/32 px, 14 for 224 px)"),
-        "hidden_dim": HParam(128, "token width"),
-        "layers": HParam(4, "transformer blocks"),
-        "heads": HParam(4, "attention heads"),
-        "mlp_dim": HParam(256, "MLP width inside each block"),
+        "patch_size": HParam(0, "patch side in pixels; 0 = auto (4 for 28/32 px, 14 for 224 px)", low=0),
+        "hidden_dim": HParam(128, "token width (a multiple of heads)", low=1),
+        "layers": HParam(4, "transformer blocks", low=1),
+        "heads": HParam(4, "attention heads", low=1),
+        "mlp_dim": HParam(256, "MLP width inside each block", low=1),
     }
+
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        """Relations between the parameters, checked when they are resolved (before any data or training)."""
+        if params["hidden_dim"] % params["heads"]:
+            raise ContractError(f"arch '{cls.name}': hidden_dim {params['hidden_dim']} must be a multiple of "
+                                f"heads {params['heads']}")
 
     def __init__(self, in_channels: int, num_classes: int, image_size: int, patch_size: int = 0,
                  hidden_dim: int = 128, layers: int = 4, heads: int = 4, mlp_dim: int = 256):
@@ -44,7 +50,9 @@ class ViTTiny(GapHeadNetwork):
         patch = patch_size or auto_patch_size(image_size)
         if image_size % patch:
             raise ContractError(f"arch 'vit_tiny': patch_size {patch} does not divide image size {image_size}")
-        self.vit = torchvision.models.VisionTransformer(
+        from torchvision.models import VisionTransformer  # here: torchvision takes seconds to import
+
+        self.vit = VisionTransformer(
             image_size=image_size, patch_size=patch, num_layers=layers, num_heads=heads,
             hidden_dim=hidden_dim, mlp_dim=mlp_dim, num_classes=num_classes,
         )

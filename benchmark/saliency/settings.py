@@ -18,22 +18,24 @@ EVALUATION_PARAMS: dict[str, HParam] = {
     "attributions": HParam(list(ATTRIBUTION_NAMES), f"attribution methods, a subset of {list(ATTRIBUTION_NAMES)}"),
     "splits": HParam(["auto"], "splits to evaluate; 'auto' = 'test' when present, else the first split named test*"),
     "probe_size": HParam(64, "probe images per evaluated split: a fixed class-balanced subset, the same for every "
-                             "run of the dataset; every saliency metric is computed on them and their maps are saved"),
+                             "run of the dataset; every saliency metric is computed on them and their maps are saved", low=1),
     "target": HParam("label", "class explained: the true label or the model's prediction", ("label", "predicted")),
-    "ig_steps": HParam(16, "integrated-gradients steps (Gauss-Legendre); the convergence delta is recorded"),
+    "ig_steps": HParam(16, "integrated-gradients steps (Gauss-Legendre); the convergence delta is recorded", low=1),
     "ig_baseline": HParam("zeros", "IG baseline: a black image, or each image's per-channel mean", ("zeros", "mean")),
-    "mask_levels": HParam(10, "masking / deletion / insertion steps: fractions 0, 1/L, ..., 1 of the pixels"),
+    "mask_levels": HParam(10, "masking / deletion / insertion steps: fractions 0, 1/L, ..., 1 of the pixels", low=1),
     "mask_fill": HParam("mean", "value of masked pixels: the image's channel mean, or uniform noise in its range (SGT)",
                         ("mean", "random")),
-    "annotation_threshold": HParam(0.5, "a human-map pixel at or above this value is inside the annotation"),
+    "annotation_threshold": HParam(0.5, "a human-map pixel at or above this value is inside the annotation; in (0, 1]",
+                                  low=0, high=1),
     "wrong_reason_keys": HParam(["decoy", "cue_mask"], "dataset extras holding the decoy / distractor pixel mask "
                                                         "(decoy_digits: decoy, toy_faces: cue_mask); the first present is used"),
     "sanity": HParam(True, "cascading model-parameter randomization (Adebayo et al. 2018) on the sanity seed"),
-    "sanity_seed": HParam(0, "run seed on which the sanity check runs (one seed per method and cell)"),
-    "sanity_images": HParam(8, "first probe images of the first evaluated split used by the sanity check"),
+    "sanity_seed": HParam(0, "run seed on which the sanity check runs (one seed per method and cell)", low=0),
+    "sanity_images": HParam(8, "first probe images of the first evaluated split used by the sanity check (<= probe_size)",
+                            low=1),
     "sanity_max_stages": HParam(8, "cascade granularity: the network's blocks are split into sub-blocks while "
-                                   "their count stays within this (sanity.cascade_blocks)"),
-    "sanity_threshold": HParam(0.5, "flag a method whose fully randomized maps keep Spearman >= this"),
+                                   "their count stays within this (sanity.cascade_blocks)", low=1),
+    "sanity_threshold": HParam(0.5, "flag a method whose fully randomized maps keep Spearman >= this", low=-1, high=1),
 }
 
 OWNER = "run config 'evaluation'"
@@ -63,15 +65,12 @@ def resolve_evaluation(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
             overrides[field] = _names(overrides[field], field, None)
     settings = {key: list(value) if isinstance(value, list) else value
                 for key, value in resolve_hparams(EVALUATION_PARAMS, overrides, owner=OWNER).items()}
-    if not settings["enabled"]:
-        return {"enabled": False}
-    for field in ("probe_size", "ig_steps", "mask_levels", "sanity_images", "sanity_max_stages"):
-        if settings[field] < 1:
-            raise ContractError(f"{OWNER}: '{field}' must be >= 1, got {settings[field]}")
     if settings["sanity_images"] > settings["probe_size"]:
         raise ContractError(f"{OWNER}: sanity_images {settings['sanity_images']} exceeds probe_size {settings['probe_size']}")
-    if not 0.0 < settings["annotation_threshold"] <= 1.0:
+    if settings["annotation_threshold"] == 0:  # the declared range [0, 1] is inclusive; 0 would annotate every pixel
         raise ContractError(f"{OWNER}: 'annotation_threshold' must be in (0, 1], got {settings['annotation_threshold']}")
+    if not settings["enabled"]:  # checked all the same: a value is valid or not whether or not it is used
+        return {"enabled": False}
     return settings
 
 
