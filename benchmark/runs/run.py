@@ -25,19 +25,18 @@ from ..saliency.settings import resolve_evaluation
 from ..seeding import derive_seed, enable_determinism, seed_global
 from .device_data import DeviceSplit
 from .evaluation import UNDEFINED, evaluate
-from .training import NonFiniteLoss, train
+from .training import NonFiniteLoss, check_device, train
 
 TIMING_CURVES = ("seconds",)  # per-epoch curves that are timing, moved out of ``curves``
 
 
 def select_device(name: str = "auto") -> torch.device:
-    """'auto' -> the first CUDA device when present, else CPU; otherwise the named device."""
+    """'auto' -> the first CUDA device when present, else CPU; otherwise the named device, which
+    must be valid (``training.DEVICES``) and present (else ``training.DeviceUnavailable``)."""
+    check_device(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ContractError(f"--device {name}: CUDA is not available on this machine")
-    return device
+    return torch.device(name)
 
 
 def resolve_config(config: RunConfig) -> RunConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import warnings
 import time
 from collections import defaultdict
@@ -31,21 +32,98 @@ class NonFiniteLoss(RuntimeError):
     """The training loss became NaN or infinite."""
 
 
+# ---------------------------------------------------------------- validation of the training settings
+# The ranges of the numeric optimizer and schedule settings, checked before torch sees them (torch
+# lets nan and inf through, and its ValueError would not say which setting of which file it was):
+# setting -> (lowest, highest or None, which bounds are excluded ("low", "high"), integer required).
+Rule = tuple[float, "float | None", tuple[str, ...], bool]
+OPTIMIZER_RANGES: dict[str, Rule] = {
+    "lr": (0.0, None, ("low",), False),
+    "momentum": (0.0, 1.0, ("high",), False),  # momentum 1 never forgets
+    "dampening": (0.0, 1.0, (), False),
+    "weight_decay": (0.0, None, (), False),
+    "eps": (0.0, None, ("low",), False),
+}
+SCHEDULE_RANGES: dict[str, dict[str, Rule]] = {
+    "constant": {},
+    "step": {"step_size": (1, None, (), True), "gamma": (0.0, None, ("low",), False)},
+    "cosine": {"eta_min": (0.0, None, (), False)},
+}
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+def _check_number(where: str, value: Any, rule: Rule) -> None:
+    low, high, excluded, integer = rule
+    bounds = f"{'>' if 'low' in excluded else '>='} {low:g}"
+    if high is not None:
+        bounds += f" and {'<' if 'high' in excluded else '<='} {high:g}"
+    kind = "an integer" if integer else "a finite number"
+    hint = " (YAML reads 1e-3 as a string: write 1.0e-3)" if isinstance(value, str) else ""
+    if (isinstance(value, bool) or not isinstance(value, int if integer else (int, float))
+            or not math.isfinite(value) or value < low or ("low" in excluded and value == low)
+            or (high is not None and (value > high or ("high" in excluded and value == high)))):
+        raise ContractError(f"{where} must be {kind} {bounds}, got {value!r}{hint}")
+
+
+def check_optimizer(cfg: Any) -> None:
+    """``optimizer`` settings: a mapping with a known ``name``; lr finite > 0, momentum in [0, 1),
+    weight_decay finite >= 0, betas two numbers in [0, 1), eps > 0. Raises naming the setting."""
+    if not isinstance(cfg, dict):
+        raise ContractError(f"optimizer must be a mapping with a 'name', got {cfg!r}")
+    name = cfg.get("name", "adam")
+    if name not in OPTIMIZERS:
+        raise ContractError(f"optimizer.name '{name}' unknown; known: {list(OPTIMIZERS)}")
+    for key, value in cfg.items():
+        if key in OPTIMIZER_RANGES:
+            _check_number(f"optimizer.{key}", value, OPTIMIZER_RANGES[key])
+    if "betas" in cfg:
+        betas = cfg["betas"]
+        if (not isinstance(betas, (list, tuple)) or len(betas) != 2
+                or any(isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b < 1 for b in betas)):
+            raise ContractError(f"optimizer.betas must be two numbers in [0, 1), got {betas!r}")
+
+
+def check_schedule(cfg: Any) -> None:
+    """``schedule`` settings: a mapping with a known ``name``; step: step_size integer >= 1, gamma
+    finite > 0; cosine: eta_min finite >= 0; constant: nothing else. Raises naming the setting."""
+    if not isinstance(cfg, dict):
+        raise ContractError(f"schedule must be a mapping with a 'name', got {cfg!r}")
+    name = cfg.get("name", "constant")
+    if name not in SCHEDULE_RANGES:
+        raise ContractError(f"schedule.name '{name}' unknown; known: {sorted(SCHEDULE_RANGES)}")
+    ranges = SCHEDULE_RANGES[name]
+    unknown = sorted(set(cfg) - {"name"} - set(ranges))
+    if unknown:
+        raise ContractError(f"schedule '{name}': unknown setting(s) {unknown}; known: {sorted(ranges)}")
+    for key, value in cfg.items():
+        if key in ranges:
+            _check_number(f"schedule.{key}", value, ranges[key])
+
+
+def check_training(optimizer: Any, schedule: Any, epochs: int = 1) -> None:
+    """Both settings checked, then built on a dummy parameter (what torch refuses is refused here,
+    before any data is loaded or any run starts)."""
+    opt = make_optimizer([torch.zeros(1, requires_grad=True)], optimizer)
+    make_scheduler(opt, schedule, epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else 1)
+
+
 def make_optimizer(params: Any, cfg: dict[str, Any]) -> torch.optim.Optimizer:
-    """``{'name': 'sgd'|'adam'|'adamw', 'lr': ..., 'momentum': ..., 'weight_decay': ...}``."""
+    """``{'name': 'sgd'|'adam'|'adamw', 'lr': ..., 'momentum': ..., 'weight_decay': ...}``, checked first
+    (``check_optimizer``); what torch still refuses becomes a ``ContractError`` naming the optimizer."""
+    check_optimizer(cfg)
     cfg = dict(cfg)
     name = cfg.pop("name", "adam")
     factories = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-    if name not in factories:
-        raise ContractError(f"optimizer.name '{name}' unknown; known: {sorted(factories)}")
     try:
         return factories[name](params, **cfg)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ContractError(f"optimizer '{name}': {exc}") from exc
 
 
 def make_scheduler(opt: torch.optim.Optimizer, cfg: dict[str, Any], epochs: int) -> torch.optim.lr_scheduler.LRScheduler:
-    """``{'name': 'constant'}``, ``{'name': 'step', 'step_size': 12, 'gamma': 0.1}`` or ``{'name': 'cosine'}``; stepped per epoch."""
+    """``{'name': 'constant'}``, ``{'name': 'step', 'step_size': 12, 'gamma': 0.1}`` or ``{'name': 'cosine'}``;
+    stepped per epoch; checked first (``check_schedule``)."""
+    check_schedule(cfg)
     cfg = dict(cfg)
     name = cfg.pop("name", "constant")
     try:
@@ -53,11 +131,31 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg: dict[str, Any], epochs: int)
             return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
         if name == "step":
             return torch.optim.lr_scheduler.StepLR(opt, **cfg)
-        if name == "cosine":
-            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1), **cfg)
-    except TypeError as exc:
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1), **cfg)
+    except (TypeError, ValueError) as exc:
         raise ContractError(f"schedule '{name}': {exc}") from exc
-    raise ContractError(f"schedule.name '{name}' unknown; known: ['constant', 'cosine', 'step']")
+
+
+# ---------------------------------------------------------------- devices
+DEVICES = "auto, cpu, cuda, cuda:N, mps"
+
+
+class DeviceUnavailable(ContractError):
+    """A valid device that this machine lacks (CUDA asked for and absent): another machine could run it."""
+
+
+def check_device(name: Any) -> None:
+    """A device name is one of ``DEVICES`` (else ``ContractError``) and present here (else ``DeviceUnavailable``)."""
+    if not isinstance(name, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", name):
+        raise ContractError(f"device {name!r} unknown; valid devices: {DEVICES}")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceUnavailable(f"device '{name}': CUDA is not available on this machine")
+        index = int(name.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise DeviceUnavailable(f"device '{name}': this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise DeviceUnavailable(f"device '{name}': MPS (Apple GPU) is not available on this machine")
 
 
 @dataclass
