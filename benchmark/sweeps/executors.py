@@ -7,7 +7,12 @@ One interface, ``Executor.run(tasks, on_done)``; three back ends:
 * ``ray``: tasks on an existing Ray cluster (``address``) or on a local Ray instance, with
   ``num_gpus`` per run requested from Ray (optional extra: ``pip install '.[ray]'``);
 * ``slurm``: a submitit job array (time, partition, gres, ... from the profile's ``slurm:``),
-  or submitit's local executor (``cluster='local'``) without a cluster.
+  or submitit's local test mode when asked for by name (``cluster='local'`` or ``'debug'``).
+  Without ``sbatch`` on this machine and without that name it refuses (it never falls back to
+  local processes silently: a GPU profile's runs would each fail there after minutes).
+
+``Executor.executes_here`` says whether the runs use this machine (so whether this machine's
+lack of CUDA matters): local, a local Ray instance, SLURM's local test mode.
 
 Every back end calls the same ``run_task`` with the same thread count, so records agree
 bitwise (timing fields aside). A worker that dies (segfault, OOM kill, job timeout) leaves
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
@@ -52,6 +58,7 @@ class Executor:
     """Runs tasks; calls ``on_done(outcome)`` in the calling thread as each one finishes."""
 
     name = ""
+    executes_here = True  # the runs use this machine's devices
 
     def describe(self) -> str:
         return self.name
@@ -117,6 +124,7 @@ class RayExecutor(Executor):
         except ImportError as exc:
             raise ContractError("--executor ray needs Ray, an optional extra: pip install '.[ray]' (or: pip install ray)") from exc
         self.address = address
+        self.executes_here = not address
         self.jobs = None if jobs in (None, "auto") else jobs
         self.device = device
         self.settings = dict(settings or {})
@@ -164,6 +172,19 @@ SLURM_PARAMETERS = {
     "constraint": "slurm_constraint", "additional": "slurm_additional_parameters",
 }
 SLURM_OWN = {"runs_per_job", "poll_seconds"}
+SLURM_LOCAL_MODES = ("local", "debug")  # submitit's test modes, on this machine
+
+
+def check_slurm_cluster(cluster: str | None) -> None:
+    """A SLURM cluster needs ``sbatch`` here; the local test modes must be asked for by name."""
+    if cluster in SLURM_LOCAL_MODES:
+        return
+    if cluster not in (None, "slurm"):
+        raise ContractError(f"--cluster {cluster!r} unknown; known: ['slurm', {', '.join(map(repr, SLURM_LOCAL_MODES))}]")
+    if shutil.which("sbatch") is None:
+        raise ContractError("--executor slurm: 'sbatch' is not on this machine's PATH (no SLURM cluster here); run on "
+                            "a SLURM login node, or pass --cluster local (or debug) to test the SLURM path here, "
+                            "or use --executor local")
 
 
 class SlurmExecutor(Executor):
@@ -173,6 +194,8 @@ class SlurmExecutor(Executor):
 
     def __init__(self, folder: Path, settings: dict[str, Any] | None = None, cluster: str | None = None,
                  job_name: str = "salbench") -> None:
+        check_slurm_cluster(cluster)
+        self.executes_here = cluster in SLURM_LOCAL_MODES
         try:
             import submitit
         except ImportError as exc:
@@ -181,6 +204,11 @@ class SlurmExecutor(Executor):
         unknown = sorted(set(settings) - set(SLURM_PARAMETERS) - SLURM_OWN)
         if unknown:
             raise ContractError(f"profile slurm: unknown key(s) {unknown}; known: {sorted(set(SLURM_PARAMETERS) | SLURM_OWN)}")
+        for key, kind in (("runs_per_job", int), ("poll_seconds", float), ("cpus_per_task", int)):
+            value = settings.get(key, 1)
+            if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int) or not value > 0:
+                raise ContractError(f"profile slurm: '{key}' must be a positive {'number' if kind is float else 'integer'}, "
+                                    f"got {value!r}")
         self.runs_per_job = int(settings.get("runs_per_job", 1))
         self.poll_seconds = float(settings.get("poll_seconds", 10))
         self.cpus = int(settings.get("cpus_per_task", 1))

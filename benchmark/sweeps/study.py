@@ -20,7 +20,10 @@ whose cartesian product is swept), ``seeds`` is a list or a count::
 
 Run settings (``epochs``, ``batch_size``, ``eval_batch_size``, ``optimizer``, ``schedule``,
 ``evaluation``) given in a study or a grid win over the profile's. Every run config is
-resolved and validated here, before anything runs: a typo fails at once, naming its place.
+resolved and validated here, before anything runs: a typo fails at once, naming its place
+(``expand(..., problems=[])`` collects every problem instead, for ``sweep --dry-run``). A
+profile's device is checked for validity here; whether this machine has it is the caller's
+question (``device_problem``), since a cluster's nodes may have what this machine lacks.
 """
 from __future__ import annotations
 
@@ -29,13 +32,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import torch
-
 from ..config import dataset_variant, load_params, params_path
 from ..contracts import ContractError, RunConfig
 from ..records.identity import run_id
+from ..registry import METHODS, did_you_mean
 from ..runs.run import resolve_config
-from ..runs.training import make_optimizer, make_scheduler
+from ..runs.training import DeviceUnavailable, check_device, check_training
 
 DEFAULT_PROFILE = "quick"
 RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation")
@@ -98,12 +100,36 @@ def _mapping(where: str, entry: Any, allowed: frozenset[str] | set[str]) -> Mapp
     return entry
 
 
+def _section(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``profiles:`` or ``studies:`` of params.yaml: a mapping of names to entries."""
+    section = params.get(key) or {}
+    if not isinstance(section, Mapping):
+        raise ContractError(f"{params_path().name}: '{key}' must be a mapping of names to entries "
+                            f"(name: {{...}}), got a {type(section).__name__}")
+    return section
+
+
+def _unknown(kind: str, section: str, name: str, known: Mapping[str, Any]) -> ContractError:
+    names = sorted(map(str, known))
+    return ContractError(f"unknown {kind} '{name}';{did_you_mean(name, names)} {section} in {params_path().name}: {names}")
+
+
+def device_problem(device: str) -> str | None:
+    """Why this machine cannot run ``device`` (a valid name, see ``load_profile``), or None."""
+    try:
+        check_device(device)
+    except DeviceUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
-    """Profile ``name`` from the ``profiles:`` section, validated. The ``quick`` profile is the one
-    home of the run defaults: a training setting another profile leaves out is quick's."""
-    profiles = params.get("profiles") or {}
+    """Profile ``name`` from the ``profiles:`` section, validated (its device is a valid name; whether
+    this machine has it is ``device_problem``). The ``quick`` profile is the one home of the run
+    defaults: a training setting another profile leaves out is quick's."""
+    profiles = _section(params, "profiles")
     if name not in profiles:
-        raise ContractError(f"unknown profile '{name}'; profiles in {params_path().name}: {sorted(profiles)}")
+        raise _unknown("profile", "profiles", name, profiles)
     where = f"{params_path().name}: profiles.{name}"
     entry = _mapping(where, profiles[name] or {}, PROFILE_KEYS)
     threads = entry.get("threads", 1)
@@ -113,7 +139,14 @@ def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
         raise ContractError(f"{where}: 'checkpoint' must be true or false, got {entry['checkpoint']!r}")
     if not isinstance(entry.get("device", "auto"), str):
         raise ContractError(f"{where}: 'device' must be a string (auto, cpu, cuda), got {entry['device']!r}")
+    try:
+        check_device(entry.get("device", "auto"))
+    except DeviceUnavailable:
+        pass  # valid; this machine's lack of it is for the command to judge
+    except ContractError as exc:
+        raise ContractError(f"{where}: {exc}") from exc
     settings = {k: entry[k] for k in RUN_SETTINGS if k in entry}
+    _settings(where, settings)
     if name != DEFAULT_PROFILE and DEFAULT_PROFILE in profiles:
         settings = {**load_profile(DEFAULT_PROFILE, params).settings, **settings}
     return Profile(
@@ -173,10 +206,8 @@ def _settings(where: str, settings: dict[str, Any]) -> dict[str, Any]:
     for key in ("optimizer", "schedule"):
         if key in out and not isinstance(out[key], Mapping):
             raise ContractError(f"{where}: '{key}' must be a mapping with a 'name', got {out[key]!r}")
-    epochs = out.get("epochs", 1)
     try:
-        opt = make_optimizer([torch.zeros(1, requires_grad=True)], out.get("optimizer", {"name": "adam"}))
-        make_scheduler(opt, out.get("schedule", {"name": "constant"}), epochs if isinstance(epochs, int) and epochs > 0 else 1)
+        check_training(out.get("optimizer", {"name": "adam"}), out.get("schedule", {"name": "constant"}), out.get("epochs", 1))
     except ContractError as exc:
         raise ContractError(f"{where}: {exc}") from exc
     return out
@@ -189,12 +220,26 @@ def _merge_settings(profile: Profile, cell: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | None = None) -> Study:
-    """Study ``name`` of ``params`` (default: params.yaml) at ``profile`` (default: the study's, else quick)."""
+def _resolve(gwhere: str, config: RunConfig) -> RunConfig:
+    """The resolved config; the method is also built once (its own checks, e.g. SMOOT's bounds)."""
+    try:
+        config = resolve_config(config)
+        METHODS.get(config.method)(**config.method_params)
+    except ContractError as exc:
+        raise ContractError(f"{gwhere}: {exc}") from exc
+    return config
+
+
+def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | None = None,
+           problems: list[str] | None = None) -> Study:
+    """Study ``name`` of ``params`` (default: params.yaml) at ``profile`` (default: the study's, else quick).
+
+    A run whose config is invalid raises naming its place; with ``problems`` (a list), its message
+    is appended there instead (once) and the run left out, so every problem is found in one pass."""
     params = load_params() if params is None else params
-    studies = params.get("studies") or {}
+    studies = _section(params, "studies")
     if name not in studies:
-        raise ContractError(f"unknown study '{name}'; studies in {params_path().name}: {sorted(studies)}")
+        raise _unknown("study", "studies", name, studies)
     where = f"{params_path().name}: studies.{name}"
     entry = _mapping(where, studies[name] or {}, STUDY_KEYS)
     chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
@@ -225,9 +270,13 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
                     arch_params=arch_params, **settings,
                 )
                 try:
-                    config = resolve_config(config)
+                    config = _resolve(gwhere, config)
                 except ContractError as exc:
-                    raise ContractError(f"{gwhere}: {exc}") from exc
+                    if problems is None:
+                        raise
+                    if str(exc) not in problems:
+                        problems.append(str(exc))
+                    continue
                 spec = RunSpec(config=config, run_id=run_id(config), method=_tag(method, method_params),
                                arch=_tag(arch, arch_params), dataset=_tag(variant, extra))
                 specs.setdefault(spec.run_id, spec)
