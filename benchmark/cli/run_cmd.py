@@ -1,15 +1,32 @@
-"""``run``: one method on one dataset and architecture with one seed; writes its record."""
+"""``run``: one method on one dataset and architecture with one seed; writes its record.
+
+Everything is checked before any data is loaded or any training starts: the profile, the
+flags (optimizer values finite and in range), the device (valid, and present on this
+machine), the output folder (not a file), the method, dataset, architecture and evaluation
+settings (``resolve_config``) and the method's own checks.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from ..config import dataset_variant, load_params
-from ..contracts import RunConfig
-from ..records.recorder import record_run
-from ..sweeps.study import DEFAULT_PROFILE, load_profile
 from . import parse_assignments
+
+DEFAULT_PROFILE = "quick"  # = benchmark.sweeps.study.DEFAULT_PROFILE (not imported here: it needs torch)
+OPTIMIZER_FLAGS = (("lr", "lr"), ("weight_decay", "weight_decay"), ("momentum", "momentum"))
+
+
+def check_out_folder(out: Path, flag: str = "--out") -> None:
+    """``out`` is a folder or can become one: neither it nor a parent is an existing file."""
+    from ..contracts import ContractError
+
+    for folder in (out, *out.parents):
+        if folder.is_dir():
+            return
+        if folder.exists():
+            what = "is" if folder == out else f"lies under {folder}, which is"
+            raise ContractError(f"{flag} {out}: {what} a file, not a folder of records")
 
 
 def optimizer_settings(args: argparse.Namespace, profile: dict) -> dict:
@@ -17,15 +34,62 @@ def optimizer_settings(args: argparse.Namespace, profile: dict) -> dict:
     optimizer = dict(profile)
     if args.optimizer is not None and args.optimizer != optimizer.get("name"):
         optimizer = {"name": args.optimizer, **{k: profile[k] for k in ("lr", "weight_decay") if k in profile}}
-    for flag, key in (("lr", "lr"), ("weight_decay", "weight_decay"), ("momentum", "momentum")):
+    for flag, key in OPTIMIZER_FLAGS:
         if getattr(args, flag) is not None:
             optimizer[key] = getattr(args, flag)
     return optimizer
 
 
+def check_flags(args: argparse.Namespace, optimizer: dict) -> None:
+    """The optimizer flags given, each in its range (named by its flag)."""
+    from ..contracts import ContractError
+    from ..runs.training import check_optimizer
+
+    for flag, key in OPTIMIZER_FLAGS:
+        value = getattr(args, flag)
+        if value is not None:
+            try:
+                check_optimizer({"name": optimizer.get("name", "adam"), key: value})
+            except ContractError as exc:
+                raise ContractError(f"--{flag.replace('_', '-')}: {exc}") from exc
+
+
+def checked_device(args: argparse.Namespace, profile) -> str:
+    """The device asked for (``--device``, else the profile's), valid and present on this machine."""
+    from ..contracts import ContractError
+    from ..runs.training import DeviceUnavailable, check_device
+
+    device = args.device or profile.device
+    source = "--device" if args.device else f"profile '{profile.name}'"
+    try:
+        check_device(device)
+    except DeviceUnavailable as exc:
+        raise ContractError(f"{exc} (asked for by {source}); run with --device cpu (or auto), or change "
+                            f"the device of profile '{profile.name}' in params.yaml") from exc
+    except ContractError as exc:
+        raise ContractError(f"{source}: {exc}") from exc
+    return device
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..config import dataset_variant, load_params
+    from ..contracts import ContractError, RunConfig
+    from ..records.recorder import record_run
+    from ..runs.run import resolve_config
+    from ..runs.training import check_training
+    from ..sweeps.study import load_profile
+
     profile = load_profile(args.profile, load_params())
     settings = profile.settings
+    check_out_folder(Path(args.out))
+    device = checked_device(args, profile)
+    optimizer = optimizer_settings(args, settings.get("optimizer") or {})
+    check_flags(args, optimizer)
+    schedule = dict(settings.get("schedule") or {"name": "constant"})
+    try:
+        check_training(optimizer, schedule, settings.get("epochs") if args.epochs is None else args.epochs)
+    except ContractError as exc:
+        raise ContractError(f"profile '{profile.name}' with the flags given: {exc}") from exc
     family, variant_params = dataset_variant(args.dataset)
     config = RunConfig(
         method=args.method, dataset=family, arch=args.arch, seed=args.seed,
@@ -34,12 +98,15 @@ def run(args: argparse.Namespace) -> int:
         method_params=parse_assignments(args.set, "--set"),
         dataset_params={**variant_params, **parse_assignments(args.data, "--data")},
         arch_params=parse_assignments(args.arch_param, "--arch-param"),
-        optimizer=optimizer_settings(args, settings.get("optimizer") or {}),
-        schedule=dict(settings.get("schedule") or {"name": "constant"}),
+        optimizer=optimizer,
+        schedule=schedule,
         evaluation={**(settings.get("evaluation") or {}), **parse_assignments(args.eval, "--eval"),
                     **({"enabled": False} if args.no_saliency else {})},
     )
-    device = args.device or profile.device
+    from ..registry import METHODS
+
+    resolved = resolve_config(config)
+    METHODS.get(resolved.method)(**resolved.method_params)  # the method's own checks (e.g. SMOOT's bounds)
     result = record_run(config, Path(args.out), device=device, progress=not args.quiet, checkpoint=args.checkpoint)
     summary = {split: {k: round(v, 4) for k, v in m.items() if not k.startswith("saliency/")}
                for split, m in result.record.metrics.items()}

@@ -4,15 +4,10 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from tabulate import tabulate
-
-from ..sweeps.runner import leftover_lines, report_problems
-from ..sweeps.status import STATES, StudyStatus, study_status
-from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
 
 
-def detail_rows(status: StudyStatus) -> list[list[str]]:
+def detail_rows(status) -> list[list[str]]:
     rows = []
     for run in status.runs:
         note = run.problem
@@ -25,7 +20,9 @@ def detail_rows(status: StudyStatus) -> list[list[str]]:
     return rows
 
 
-def cell_rows(status: StudyStatus) -> list[list]:
+def cell_rows(status) -> list[list]:
+    from ..sweeps.status import STATES
+
     cells: dict[tuple[str, str, str], Counter] = {}
     for run in status.runs:
         cells.setdefault((run.spec.method, run.spec.arch, run.spec.dataset), Counter())[run.state] += 1
@@ -33,6 +30,12 @@ def cell_rows(status: StudyStatus) -> list[list]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from ..sweeps.runner import leftover_lines, report_problems
+    from ..sweeps.status import STATES, study_status
+    from ..sweeps.study import expand
+
     study = expand(args.study, args.profile)
     status = study_status(study, study_folder(study.name, args.out))
     if args.detail:

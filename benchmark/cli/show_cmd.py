@@ -8,26 +8,27 @@ then the masking, deletion and insertion curves and, when present, the sanity cu
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-from tabulate import tabulate
-
-from ..contracts import ContractError
-from ..records.schema import RunRecord
-from ..records.store import read_record
-from ..saliency import metrics as registry
-from ..records.artifacts import load_array, load_json
-from ..saliency.attributions import at_size
-from ..saliency.settings import REFERENCE_NAMES
+if TYPE_CHECKING:  # heavy imports happen inside the functions: the CLI starts without them
+    from ..records.schema import RunRecord
 
 
 def find_record(run: str, roots: list[Path]) -> Path:
     """A record path as given, else ``RUN.json`` anywhere under ``roots``."""
+    from ..contracts import ContractError
+
     path = Path(run)
-    if path.suffix == ".json" and path.is_file():
+    if path.is_file():
+        if path.suffix != ".json":
+            raise ContractError(f"{path}: not a run record (a record is a RUN_ID.json file)")
         return path
+    if path.is_dir():
+        raise ContractError(f"{path}: a folder, not a run record; pass a RUN_ID.json file or a run id (with --runs FOLDER)")
+    if path.suffix == ".json" or len(path.parts) > 1 or not re.fullmatch(r"[A-Za-z0-9_.-]+", run):
+        raise ContractError(f"{path}: no such record file (a run id is letters, digits, '_', '.', '-')")
     hits = sorted({p.resolve() for root in roots if Path(root).is_dir() for p in Path(root).rglob(f"{run}.json")})
     if not hits:
         raise ContractError(f"no record '{run}': not a file, and no {run}.json under {[str(r) for r in roots]}")
@@ -39,6 +40,11 @@ def find_record(run: str, roots: list[Path]) -> Path:
 def summary_tables(record: RunRecord) -> str:
     """Per evaluated split and metric family, a table: rows = attributions then references,
     columns = metrics with their direction."""
+    from tabulate import tabulate
+
+    from ..saliency import metrics as registry
+    from ..saliency.settings import REFERENCE_NAMES
+
     info = record.extra.get("saliency", {})
     parts = []
     for split in info.get("splits", []):
@@ -67,18 +73,21 @@ def summary_tables(record: RunRecord) -> str:
     return "\n\n".join(parts)
 
 
-def _artifact(path: Path, record: RunRecord, name: str, loader=load_array):
+def _artifact(path: Path, record: RunRecord, name: str, loader=None):
+    from ..records.artifacts import load_array
+
+    loader = loader or load_array
     relative = record.artifacts.get(name)
     if relative is None:
         return None
     return loader(path, relative, record.extra.get("saliency", {}).get("sha256", {}).get(relative))
 
 
-def _image(ax, image: np.ndarray) -> None:
+def _image(ax, image) -> None:
     ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0), cmap="gray", vmin=0, vmax=255)
 
 
-def _outline(ax, mask: np.ndarray | None, color: str) -> None:
+def _outline(ax, mask, color: str) -> None:
     if mask is not None and mask.any():
         ax.contour(mask.astype(float), levels=[0.5], colors=color, linewidths=0.8)
 
@@ -86,6 +95,12 @@ def _outline(ax, mask: np.ndarray | None, color: str) -> None:
 def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
     """Write the PNG: probe grid of the first evaluated split, then its curves."""
     import matplotlib
+    import numpy as np
+    import torch
+
+    from ..contracts import ContractError
+    from ..records.artifacts import load_json
+    from ..saliency.attributions import at_size
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -157,6 +172,11 @@ def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
 
 
 def show(args: argparse.Namespace) -> int:
+    from ..contracts import ContractError
+    from ..records.store import read_record
+
+    if args.rows < 1:
+        raise ContractError(f"--rows must be a positive integer, got {args.rows}")
     path = find_record(args.run, [Path(r) for r in (args.runs or ["results/runs"])])
     record = read_record(path)
     if record.status != "ok":

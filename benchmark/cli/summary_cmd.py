@@ -6,24 +6,27 @@ import json
 import os
 from pathlib import Path
 
-from tabulate import tabulate
-
-from ..atomic import atomic_write_text
-from ..contracts import ContractError
-from ..records.table import RecordSet, load_records
-from ..reports.summary import default_metrics, display_table, run_settings, summarize, wide_frame
-from ..reports.summary_plot import plot_summary
-from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
 
 
-def cell_config(records: RecordSet, frame, cell: dict) -> dict:
+def cell_config(records, frame, cell: dict) -> dict:
     """What a cell's runs were trained with (shared by its seeds)."""
+    from ..reports.summary import run_settings
+
     match = frame[(frame["method"] == cell["method"]) & (frame["arch"] == cell["arch"]) & (frame["dataset"] == cell["dataset"])]
     return run_settings(records.record(match["run_id"].iloc[0]).config)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from ..atomic import atomic_write_text
+    from ..contracts import ContractError
+    from ..records.table import load_records
+    from ..reports.summary import default_metrics, display_table, summarize, wide_frame
+    from ..reports.summary_plot import plot_summary
+    from ..sweeps.study import expand
+
     study = expand(args.study, args.profile)
     records = load_records(study_folder(study.name, args.out), [spec.config for spec in study.runs])
     frame = wide_frame(records.done())

@@ -1,21 +1,29 @@
-"""``sweep STUDY``: run every run of a study that has no valid record for the current code."""
+"""``sweep STUDY``: run every run of a study that has no valid record for the current code.
+
+Before anything runs: the study and every run config are resolved (a problem fails at once,
+naming its place), the records folder is checked (not a file), the executor's requirements
+(``sbatch`` for SLURM unless its local test mode is asked for by name) and, when the runs use
+this machine, the profile's device (CUDA asked for and absent refuses). ``--dry-run`` lists
+the runs with every problem found: exit 2 for a value no machine could run, a warning and
+exit 0 for what only this machine lacks (CUDA), so a GPU profile's expansion can be checked
+on a laptop.
+"""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-
-from tabulate import tabulate
-
-from ..paths import project_root
-from ..sweeps.executors import EXECUTORS, make_executor
-from ..sweeps.runner import leftover_lines, report_problems, run_sweep
-from ..sweeps.status import study_status
-from ..sweeps.study import Study, expand
 
 
 def study_folder(study: str, out: str | None) -> Path:
-    """Where a study's records live: ``--out``, else ``results/runs/STUDY`` in the project."""
-    return Path(out) if out else project_root() / "results" / "runs" / study
+    """Where a study's records live: ``--out``, else ``results/runs/STUDY`` in the project;
+    refused when it (or a parent) is a file."""
+    from ..paths import project_root
+    from .run_cmd import check_out_folder
+
+    folder = Path(out) if out else project_root() / "results" / "runs" / study
+    check_out_folder(folder)
+    return folder
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,12 +37,42 @@ def parse_jobs(value: str) -> int | str:
     if value == "auto":
         return value
     try:
-        return int(value)
+        jobs = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value!r}") from None
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value!r}")
+    return jobs
 
 
-def dry_run(study: Study, folder: Path, retry_failed: bool) -> int:
+def machine_problems(study, args: argparse.Namespace) -> list[str]:
+    """What this machine lacks for the sweep as asked (device, ``sbatch``): refusals for a real sweep,
+    warnings for a dry run."""
+    from ..contracts import ContractError
+    from ..sweeps.executors import check_slurm_cluster
+    from ..sweeps.study import device_problem
+
+    problems = []
+    slurm_here = args.cluster in ("local", "debug")
+    if args.executor == "slurm":
+        try:
+            check_slurm_cluster(args.cluster)
+        except ContractError as exc:
+            problems.append(str(exc))
+    here = args.executor == "local" or (args.executor == "ray" and not args.address) or (args.executor == "slurm" and slurm_here)
+    problem = device_problem(study.profile.device) if here else None
+    if problem:
+        problems.append(f"profile '{study.profile.name}': {problem}; the runs would fail here: use a profile with "
+                        f"device cpu or auto (e.g. --profile quick), or run on a machine (or a SLURM cluster) with CUDA")
+    return problems
+
+
+def dry_run(study, folder: Path, retry_failed: bool, problems: list[str], machine: list[str]) -> int:
+    from tabulate import tabulate
+
+    from ..sweeps.runner import leftover_lines, report_problems
+    from ..sweeps.status import study_status
+
     status = study_status(study, folder)
     todo = {run.spec.run_id for run in status.todo(retry_failed)}
     rows = [["run" if run.spec.run_id in todo else "skip", run.state, run.spec.label, run.spec.run_id,
@@ -42,16 +80,35 @@ def dry_run(study: Study, folder: Path, retry_failed: bool) -> int:
     print(tabulate(rows, headers=["action", "state", "run", "run_id", "resume"], tablefmt="github"))
     for line in report_problems(status) + leftover_lines(status.folder):
         print(f"warning: {line}")
-    print(f"study {study.name} (profile {study.profile.name}): {len(study.runs)} runs, {len(todo)} would run, "
+    print(f"study {study.name} (profile {study.profile.name}): {len(study.runs)} valid runs, {len(todo)} would run, "
           f"{len(study.runs) - len(todo)} skipped; records in {folder}")
-    return 0
+    for line in machine:
+        print(f"WARNING: {line}", file=sys.stderr)
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    return 2 if problems else 0
 
 
 def run(args: argparse.Namespace) -> int:
-    study = expand(args.study, args.profile)
-    folder = study_folder(study.name, args.out)
+    from ..contracts import ContractError
+    from ..paths import project_root
+    from ..sweeps.study import expand
+
+    folder_arg = args.out
     if args.dry_run:
-        return dry_run(study, folder, args.retry_failed)
+        problems: list[str] = []
+        study = expand(args.study, args.profile, problems=problems)
+        return dry_run(study, study_folder(study.name, folder_arg), args.retry_failed, problems,
+                       machine_problems(study, args))
+    study = expand(args.study, args.profile)
+    folder = study_folder(study.name, folder_arg)
+    refusals = machine_problems(study, args)
+    if refusals:
+        raise ContractError(refusals[0])
+
+    from ..sweeps.executors import make_executor
+    from ..sweeps.runner import run_sweep
+
     executor = make_executor(
         args.executor, jobs=args.jobs, device=study.profile.device, address=args.address,
         profile_slurm=study.profile.slurm, profile_ray=study.profile.ray, cluster=args.cluster, threads=study.profile.threads,
@@ -65,14 +122,17 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sweep", help="run a study from params.yaml (skips runs already done)")
     add_study_arguments(p)
-    p.add_argument("--dry-run", action="store_true", help="list what would run, run nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list what would run and every problem found, run nothing (exit 2 on an invalid value; "
+                        "what only this machine lacks, such as CUDA, is a warning)")
     p.add_argument("--jobs", type=parse_jobs, default=1,
                    help="parallel runs (local: worker processes, one GPU each when present; ray: CPUs of a local "
                         "instance); 'auto' = number of GPUs, else CPU cores / the profile's threads per run (default 1: in this process)")
-    p.add_argument("--executor", choices=EXECUTORS, default="local")
+    p.add_argument("--executor", choices=("local", "ray", "slurm"), default="local")
     p.add_argument("--address", help="ray: address of an existing cluster (default: start a local instance)")
     p.add_argument("--cluster", choices=["slurm", "local", "debug"],
-                   help="slurm: submitit back end (default: slurm when sbatch is found, else local processes)")
+                   help="slurm: submitit back end (default: slurm, which needs sbatch on this machine; local or debug: "
+                        "submitit's test modes, here)")
     p.add_argument("--log-dir", help="slurm: submitit job folder (default: results/logs/STUDY)")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs whose record says 'failed'")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-run lines")
