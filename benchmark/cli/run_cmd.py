@@ -26,7 +26,7 @@ def check_out_folder(out: Path, flag: str = "--out") -> None:
             return
         if folder.exists():
             what = "is" if folder == out else f"lies under {folder}, which is"
-            raise ContractError(f"{flag} {out}: {what} a file, not a folder of records")
+            raise ContractError(f"{flag} {out}: {what} a file, not a folder")
 
 
 def optimizer_settings(args: argparse.Namespace, profile: dict) -> dict:

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from ..contracts import ContractError
     from ..paths import project_root
     from ..sweeps.study import expand
+    from .run_cmd import check_out_folder
 
     folder_arg = args.out
     if args.dry_run:
@@ -105,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     refusals = machine_problems(study, args)
     if refusals:
         raise ContractError(refusals[0])
+    log_dir = Path(args.log_dir) if args.log_dir else project_root() / "results" / "logs" / study.name
+    if args.executor == "slurm":
+        check_out_folder(log_dir, "--log-dir")
 
     from ..sweeps.executors import make_executor
     from ..sweeps.runner import run_sweep
@@ -112,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     executor = make_executor(
         args.executor, jobs=args.jobs, device=study.profile.device, address=args.address,
         profile_slurm=study.profile.slurm, profile_ray=study.profile.ray, cluster=args.cluster, threads=study.profile.threads,
-        log_dir=Path(args.log_dir) if args.log_dir else project_root() / "results" / "logs" / study.name,
+        log_dir=log_dir,
     )
     summary = run_sweep(study, folder, executor, retry_failed=args.retry_failed, progress=not args.quiet)
     print(summary.line())
