@@ -117,6 +117,34 @@ def test_checkpoint_of_other_code_is_discarded_and_of_same_code_kept(tmp_path):
     assert not ckpt.exists(), "code changed since the checkpoint: restart"
 
 
+def _group_stopped(pgid: int) -> bool:
+    """Every process of the group is stopped (state T in /proc): nothing can write any more."""
+    states = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ...
+            states.append(fields[0])
+    return bool(states) and all(state in "TtZX" for state in states)
+
+
+def freeze_when(proc: subprocess.Popen, condition, deadline: float) -> bool:
+    """SIGSTOP the process group once ``condition()`` holds, re-checked while every process is
+    stopped (a run may finish between a check and a signal); True when frozen in that state."""
+    while proc.poll() is None and time.monotonic() < deadline:
+        if condition():
+            os.killpg(proc.pid, signal.SIGSTOP)
+            while not _group_stopped(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.001)
+            if condition():
+                return True
+            os.killpg(proc.pid, signal.SIGCONT)
+        time.sleep(0.01)
+    return False
+
+
 def test_sigkilled_sweep_resumes_to_the_records_of_an_uninterrupted_sweep(tmp_path):
     """kill -9 the sweep and its workers once a run is recorded and another has an epoch checkpoint."""
     params = tiny_params(seeds=3, epochs=3, checkpoint=True)
@@ -124,12 +152,15 @@ def test_sigkilled_sweep_resumes_to_the_records_of_an_uninterrupted_sweep(tmp_pa
     killed = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "benchmark", "sweep", "tiny", "--out", str(killed), "--jobs", "2", "--quiet"],
                             cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 150
-    while not (list(killed.glob("*.json")) and list(killed.glob("*.ckpt"))) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+
+    def one_recorded_and_one_mid_way() -> bool:
+        recorded = {p.stem for p in killed.glob("*.json")}
+        return bool(recorded) and any(p.stem not in recorded for p in killed.glob("*.ckpt"))
+
+    frozen = freeze_when(proc, one_recorded_and_one_mid_way, time.monotonic() + 300)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its worker processes
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    assert frozen and proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
     finished_before_kill = len(list(killed.glob("*.json")))
     assert 1 <= finished_before_kill < 3 and list(killed.glob("*.ckpt"))
     resumed = sweep(params, killed)
