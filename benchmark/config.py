@@ -7,7 +7,6 @@ not an identifier, an entry that is not ``{family: NAME, params: {...}}``).
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
@@ -17,18 +16,12 @@ import yaml
 
 from .contracts import ContractError
 from .paths import project_root
-from .registry import DATASETS
+from .registry import DATASETS, did_you_mean
 
 VARIANT_KEYS = ("family", "params")
 # A dataset variant name names a folder under the data root (benchmark.data.names.NAME_PATTERN: the same rule).
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 NAME_RULE = "up to 100 letters, digits, '_', '.' and '-', not starting with a dot"
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest known name, or ``""``."""
-    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def params_path() -> Path:

@@ -23,7 +23,7 @@ import pkgutil
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, Iterable, TypeVar
 
 from .code_closure import PLUGIN_NAMESPACE, closure_digest
 from .paths import project_root
@@ -41,16 +41,17 @@ class PluginLoadError(ContractError):
     """A name whose plug-in failed to import; the message names the file and the error."""
 
 
-def did_you_mean(name: str, known: list[str] | tuple[str, ...] | set[str]) -> str:
-    """``" did you mean 'sgt'?"`` for the closest of ``known`` (difflib), else ``""``."""
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'sgt'?"`` for the closest of ``known`` (difflib), else ``""``: the one
+    suggestion helper of every "unknown name" message."""
     close = difflib.get_close_matches(str(name), sorted(map(str, known)), n=1, cutoff=0.6)
-    return f" did you mean '{close[0]}'?" if close else ""
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def unknown_name(kind: str, name: str, known: list[str] | tuple[str, ...] | set[str], where: str = "") -> str:
     """``unknown method 'sgtt'; did you mean 'sgt'? known: erm, sgt, ...`` (``where`` prefixes it)."""
     hint = did_you_mean(name, known)
-    return f"{where}unknown {kind} '{name}';{hint} known: {', '.join(sorted(map(str, known))) or '(none)'}"
+    return f"{where}unknown {kind} '{name}'{hint}; known: {', '.join(sorted(map(str, known))) or '(none)'}"
 
 
 def _describe_error(exc: BaseException) -> str:

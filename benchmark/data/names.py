@@ -8,12 +8,12 @@ lie under its root before it is used.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Iterable
 
 from ..contracts import ContractError
+from ..registry import did_you_mean
 
 # The same rule as benchmark.config.NAME_PATTERN (params.yaml keys; config sits below the data
 # layer and is kept out of the datasets' code closure, so the pattern is written twice; tested equal).
@@ -40,7 +40,3 @@ def under(root: Path, path: Path, what: str) -> Path:
     return resolved
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest known name, or ``""``."""
-    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""

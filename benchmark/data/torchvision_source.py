@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torchvision
 
 from ..contracts import ContractError
 from .store import default_data_root
@@ -71,6 +70,8 @@ def source_digests(cls: type, root: Path) -> dict[str, str]:
 
 def load(name: str, class_name: str, root: str, download: bool) -> dict[str, Any]:
     """Train and test images uint8 (N,C,H,W), labels int64, class names and source digests."""
+    import torchvision  # here, not at import: `list datasets` and the CLI start without it
+
     cls = getattr(torchvision.datasets, class_name)
     path = download_root(root)
     parts = {}

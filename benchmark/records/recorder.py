@@ -77,9 +77,7 @@ def record_run(config: RunConfig, out_dir: Path, device: str | torch.device = "a
     config = resolve_config(config)
     rid = run_id(config)
     out_dir = Path(out_dir)
-    ckpt = checkpoint_path(out_dir, rid) if checkpoint else None
-    if ckpt is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = checkpoint_path(out_dir, rid) if checkpoint else None  # created by its first save (benchmark.atomic)
     output = execute(config, device=device, progress=progress, checkpoint=ckpt, data_root=data_root, on_epoch=on_epoch)
     path = record_path(out_dir, rid)
     record = assemble(output, rid, path)

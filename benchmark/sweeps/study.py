@@ -111,7 +111,7 @@ def _section(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _unknown(kind: str, section: str, name: str, known: Mapping[str, Any]) -> ContractError:
     names = sorted(map(str, known))
-    return ContractError(f"unknown {kind} '{name}';{did_you_mean(name, names)} {section} in {params_path().name}: {names}")
+    return ContractError(f"unknown {kind} '{name}'{did_you_mean(name, names)}; {section} in {params_path().name}: {names}")
 
 
 def device_problem(device: str) -> str | None:
