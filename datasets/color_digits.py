@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmark.contracts import DatasetBundle, Dataset, HParam
 from benchmark.data.constructions import cdep_colours, color_splits
-from benchmark.data.digits import MAX_SIDE, MIN_SIDE, check_digit_params, split_digits
+from benchmark.data.digits import MAX_SIDE, MIN_SIDE, SPLIT_PARAMS, check_digit_params, split_digits
 from benchmark.registry import register_dataset
 
 
@@ -31,9 +31,7 @@ class ColorDigits(Dataset):
     params = {
         "image_size": HParam(28, "canvas side in pixels", low=MIN_SIDE, high=MAX_SIDE),
         "digit_size": HParam(20, "side of the upsampled digit, centred on the canvas (MNIST: 20 in 28); at most image_size", low=4, high=MAX_SIDE),
-        "stroke_threshold": HParam(0.25, "upsampled intensity above which a pixel is part of the digit's strokes", low=0.0, high=1.0),
-        "val_fraction": HParam(0.15, "share of each class in val (val + test <= 0.9)", low=0.01, high=0.9),
-        "test_fraction": HParam(0.3, "share of each class in the test splits (val + test <= 0.9)", low=0.01, high=0.9),
+        **SPLIT_PARAMS,
         "seed": HParam(0, "construction seed (the split)", low=0),
     }
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from benchmark.contracts import DatasetBundle, Dataset, HParam
 from benchmark.data.constructions import check_patch, decoy_splits
-from benchmark.data.digits import MAX_SIDE, MIN_SIDE, check_digit_params, split_digits
+from benchmark.data.digits import MAX_SIDE, MIN_SIDE, SPLIT_PARAMS, check_digit_params, split_digits
 from benchmark.registry import register_dataset
 
 
@@ -39,9 +39,7 @@ class DecoyDigits(Dataset):
         "noise": HParam(0.2, "std of Gaussian pixel noise added to the canvas (not the patch), intensities in [0,1]", low=0.0, high=1.0),
         "patch_size": HParam(6, "side of the decoy patch in pixels (RRR: 4 on 28x28 MNIST; 6 makes the shortcut bite on these easier digits); at most image_size",
                              low=1, high=MAX_SIDE),
-        "stroke_threshold": HParam(0.25, "upsampled intensity above which a pixel is part of the digit's strokes", low=0.0, high=1.0),
-        "val_fraction": HParam(0.15, "share of each class in val (val + test <= 0.9)", low=0.01, high=0.9),
-        "test_fraction": HParam(0.3, "share of each class in the test splits (val + test <= 0.9)", low=0.01, high=0.9),
+        **SPLIT_PARAMS,
         "seed": HParam(0, "construction seed (split, corners, noise, test patch codes)", low=0),
     }
 

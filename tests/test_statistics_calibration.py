@@ -6,25 +6,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from synthetic_scores import make_scores
+
 from benchmark.statistics import analyze
 from benchmark.statistics.across import pairwise_wilcoxon
 from benchmark.statistics.multiple import bh
 from benchmark.statistics.paired import paired_stats, wilcoxon_p
 
 ALPHA = 0.05
-
-
-def make_scores(effects: dict[str, float], *, cells: int = 8, seeds: int = 10, metric: str = "accuracy",
-                seed: int = 0, shared: float = 0.01, noise: float = 0.005) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for c in range(cells):
-        level, seed_effect = 0.8 + rng.normal(0, 0.05), rng.normal(0, shared, seeds)
-        for method, effect in effects.items():
-            values = level + effect + seed_effect + rng.normal(0, noise, seeds)
-            rows += [{"method": method, "arch": "cnn", "dataset": f"d{c}", "seed": s, "split": "test",
-                      "metric": metric, "value": v} for s, v in enumerate(values)]
-    return pd.DataFrame(rows)
 
 
 def simulate_aa(studies: int, cells: int, seeds: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,8 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import ttost_paired
 
+import synthetic_scores
+
 from benchmark.statistics import power
 from benchmark.statistics.descriptive import describe_cells, t_interval
 from benchmark.statistics.frames import cell_means, check_scores, cube, select
@@ -23,17 +25,8 @@ Y = np.array([0.912, 0.905, 0.921, 0.899, 0.915, 0.908, 0.917, 0.902])
 B = np.array([0.901, 0.899, 0.910, 0.897, 0.903, 0.906, 0.905, 0.894])
 
 
-def make_scores(effects: dict[str, float], *, cells: int = 6, seeds: int = 10, metric: str = "accuracy",
-                seed: int = 0, shared: float = 0.01, noise: float = 0.005) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for c in range(cells):
-        level, seed_effect = 0.8 + rng.normal(0, 0.05), rng.normal(0, shared, seeds)
-        for method, effect in effects.items():
-            values = level + effect + seed_effect + rng.normal(0, noise, seeds)
-            rows += [{"method": method, "arch": "cnn", "dataset": f"d{c}", "seed": s, "split": "test",
-                      "metric": metric, "value": v} for s, v in enumerate(values)]
-    return pd.DataFrame(rows)
+def make_scores(effects: dict[str, float], **options) -> pd.DataFrame:
+    return synthetic_scores.make_scores(effects, **{"cells": 6, **options})
 
 
 def test_paired_test_matches_scipy_and_statsmodels():

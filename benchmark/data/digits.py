@@ -6,10 +6,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..contracts import ContractError
+from ..contracts import ContractError, HParam
 
 MIN_SIDE = 8  # the smallest image side every architecture accepts (benchmark.data.folder_validation.MIN_SIDE)
 MAX_SIDE = 1024  # generated images: larger is a typo (1,797 digits at 1024 px are already 7.5 GB of float32)
+
+
+SPLIT_PARAMS: dict[str, HParam] = {  # shared by the digit families: strokes and the stratified split
+    "stroke_threshold": HParam(0.25, "upsampled intensity above which a pixel is part of the digit's strokes", low=0.0, high=1.0),
+    "val_fraction": HParam(0.15, "share of each class in val (val + test <= 0.9)", low=0.01, high=0.9),
+    "test_fraction": HParam(0.3, "share of each class in the test splits (val + test <= 0.9)", low=0.01, high=0.9),
+}
 
 
 def check_digit_params(owner: str, p: dict) -> None:
