@@ -65,6 +65,7 @@ def test_grids_form_a_union_without_duplicates_and_profiles_switch_settings():
     (lambda p: p["studies"]["tiny"].update(metods=["erm"]), "studies.tiny: unknown key(s) ['metods']"),
     (lambda p: p["studies"]["tiny"].update(methods=["nope"]), "studies.tiny: unknown method 'nope'"),
     (lambda p: p["studies"]["tiny"].update(seeds=-1), "'seeds' must be a count"),
+    (lambda p: p["studies"]["tiny"].update(seeds=10**9), "'seeds' count 1000000000 exceeds 10000"),
     (lambda p: p["studies"]["tiny"].update(datasets=["nope"]), "unknown dataset 'nope'"),
     (lambda p: p["studies"]["tiny"].update(methods=[{"name": FLAKY, "grid": {"mode": "nan"}}]),
      f"studies.tiny.methods[0].grid.mode: expected a non-empty list"),

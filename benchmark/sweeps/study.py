@@ -183,7 +183,14 @@ def _items(where: str, items: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+MAX_SEEDS = 10_000  # per grid: more is a typo (a count of 10**9 would expand for hours before failing)
+
+
 def _seeds(where: str, seeds: Any) -> list[int]:
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > MAX_SEEDS:
+        raise ContractError(f"{where}: 'seeds' count {seeds} exceeds {MAX_SEEDS} runs per grid cell (a typo?)")
+    if isinstance(seeds, list) and len(seeds) > MAX_SEEDS:
+        raise ContractError(f"{where}: 'seeds' lists {len(seeds)} seeds, more than {MAX_SEEDS} (a typo?)")
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
         return list(range(seeds))
     if isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
