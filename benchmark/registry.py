@@ -140,9 +140,6 @@ class Registry(Generic[T]):
         self.load()
         return sorted(self._items)
 
-    def source_file(self, name: str) -> Path:
-        return _source_of(self.get(name))
-
     def fingerprint(self, name: str) -> str:
         """sha256 of the code of ``name``: its module and every project module that module imports
         (``benchmark.code_closure``); SMOOT's covers sgt.py, CYBORG's covers benchmark/maps.py."""

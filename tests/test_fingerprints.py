@@ -157,3 +157,10 @@ def test_each_layer_imports_only_the_layers_before_it_and_no_module_cycle():
     for node in sorted(graph):
         if node not in state:
             visit(node, [])
+
+
+def test_the_status_cache_gives_the_fingerprint_a_record_is_written_with():
+    from benchmark.records.status import Fingerprints
+
+    cached = Fingerprints()
+    assert all(cached(*cell) == code_fingerprint(*cell) for cell in CELLS)

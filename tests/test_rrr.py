@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from nets import LinearNet
 
-from benchmark.contracts import Batch, NetOutput, Network
+from benchmark.contracts import Batch
 from benchmark.models import build_network
 from benchmark.registry import METHODS
 from test_cyborg import state

@@ -8,11 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from captum.attr import Saliency
-from torch import nn
 
 from nets import LinearNet
 
-from benchmark.contracts import Batch, ContractError, NetOutput, Network, TrainState
+from benchmark.contracts import Batch, ContractError, TrainState
 from benchmark.models import build_network
 from benchmark.registry import METHODS
 from benchmark.seeding import make_generator

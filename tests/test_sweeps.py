@@ -1,7 +1,6 @@
 """Sweeps: study expansion, a SIGKILLed sweep resumes to the same records, failures are recorded."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 from sweep_helpers import Flaky, records, sweep, tiny_params, write_params
 
-from benchmark.contracts import ContractError, RunConfig
+from benchmark.contracts import ContractError
 from benchmark.records.identity import run_id
 from benchmark.records.store import read_record
 from benchmark.runs.run import resolve_config

@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..contracts import ContractError
-from .names import did_you_mean
+from ..registry import did_you_mean
 
 REQUIRED = ("image", "label", "split")
 COLUMNS = (*REQUIRED, "annotation")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable
 
 from ..contracts import ContractError
-from ..registry import did_you_mean
 
 # The same rule as benchmark.config.NAME_PATTERN (params.yaml keys; config sits below the data
 # layer and is kept out of the datasets' code closure, so the pattern is written twice; tested equal).

@@ -54,7 +54,7 @@ def dataset_folder(root: Path, name: str) -> Path:
     if root.exists() and not root.is_dir():
         raise ContractError(f"data root {root} is not a folder")
     folder = root / name
-    under(root, folder, f"dataset folder")
+    under(root, folder, "dataset folder")
     return folder
 
 
@@ -202,7 +202,7 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
             under(folder, path, "array file")
             try:
                 raw = path.read_bytes()
-            except OSError as exc:
+            except OSError:
                 raise ContractError(f"{path}: missing array file; rebuild with `python -m benchmark data build`") from None
             if verify and hashlib.sha256(raw).hexdigest() != digest:
                 raise ContractError(f"{path}: checksum differs from {folder / MANIFEST}; rebuild the dataset")

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..contracts import ContractError
-from .provenance import code_fingerprint
+from ..registry import ARCHS, DATASETS, METHODS
+from .provenance import core_fingerprint
 from .schema import OutdatedRecord, RunRecord
 from .store import iter_records, record_path
 
@@ -37,16 +38,24 @@ class RunState:
 
 
 class Fingerprints:
-    """The current code fingerprint per (method, dataset family, arch), computed once each."""
+    """The current code fingerprint per (method, dataset family, arch). Each part (a method's, a
+    family's, an architecture's closure, the core's) is hashed once, however many cells share it."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._parts: dict[tuple[str, str], str] = {}
+
+    def _part(self, kind: str, name: str, compute: Callable[[], str]) -> str:
+        if (kind, name) not in self._parts:
+            self._parts[kind, name] = compute()
+        return self._parts[kind, name]
 
     def __call__(self, method: str, dataset: str, arch: str) -> dict[str, str]:
-        key = (method, dataset, arch)
-        if key not in self._cache:
-            self._cache[key] = code_fingerprint(*key)
-        return self._cache[key]
+        return {
+            "method": self._part("method", method, lambda: METHODS.fingerprint(method)),
+            "dataset": self._part("dataset", dataset, lambda: DATASETS.fingerprint(dataset)),
+            "arch": self._part("arch", arch, lambda: ARCHS.fingerprint(arch)),
+            "core": self._part("core", "", core_fingerprint),
+        }
 
 
 def classify(rid: str, path: Path, found: RunRecord | ContractError | None, fingerprints: Fingerprints) -> RunState:

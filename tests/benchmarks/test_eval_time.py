@@ -10,7 +10,6 @@ the machine may be shared. Target: evaluation under 25% of the quick run's total
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import pytest
