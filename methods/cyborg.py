@@ -82,7 +82,7 @@ class CYBORG(Method):
     citation = ("Boyd, Tinsley, Bowyer, Czajka. CYBORG: Blending Human Saliency Into the Loss Improves "
                 "Deep Learning-Based Synthetic Face Detection. WACV 2023")
     needs_annotations = True
-    cost = Cost(forward=1, backward=1)  # the CAM reuses the training forward
+    cost = Cost(forward=1, backward=1, grad_cam=1)  # the CAM reuses the training forward; Grad-CAM on a non-GAP head
     hparams = {
         "alpha": HParam(0.5, "weight of cross-entropy; 1 - alpha weighs the CAM-vs-human MSE (paper: 0.5)",
                         low=0, high=1),

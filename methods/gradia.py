@@ -87,7 +87,7 @@ class GRADIA(Method):
     citation = ("Gao, Sun, Zhao, Hong. Aligning Eyes between Humans and Deep Neural Network through "
                 "Interactive Attention Alignment. Proc. ACM HCI (CSCW) 2022")
     needs_annotations = True
-    cost = Cost(forward=1, backward=1)  # + a backward through the classifier head only (negligible)
+    cost = Cost(forward=1, backward=1, grad_cam=1)  # + a backward through the head when it is not GAP -> linear
     hparams = {
         "lam": HParam(1.0, "weight of the L1 attention term (official --attention_weight: 1)", low=0),
         "relu": HParam(False, "rectify Grad-CAM before min-max (Grad-CAM's definition); official training code: no"),

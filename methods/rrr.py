@@ -68,7 +68,7 @@ class RRR(Method):
     citation = ("Ross, Hughes, Doshi-Velez. Right for the Right Reasons: Training Differentiable Models by "
                 "Constraining their Explanations. IJCAI 2017")
     needs_annotations = True
-    cost = Cost(forward=1, backward=2, input_backward=1)  # input gradient with graph, then backward through both
+    cost = Cost(forward=1, backward=0, double_backward=1)  # input gradient with graph, then one backward through both
     hparams = {
         "lam": HParam(1000.0, "lambda_1, weight of the input-gradient penalty (paper's Decoy-MNIST: 1000)", low=0),
         "pixel_scale": HParam(255.0, "gradient per 1/pixel_scale of intensity: 255 = per grey level as the paper's "

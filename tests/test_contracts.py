@@ -28,7 +28,15 @@ def test_resolve_rejects_bad_values_naming_them(overrides, fragment):
 def test_cost_units_follow_methods_md():
     assert Cost(forward=1, backward=1).in_forward_units() == 3
     assert Cost(forward=3, backward=1, input_backward=1).in_forward_units() == 6
-    assert Cost(forward=1, backward=1).seconds(forward_s=2.0, backward_s=3.0) == 5.0
+    assert Cost(forward=1, double_backward=1, backward=0).in_forward_units() == 6
+    units = {"forward": 2.0, "backward": 3.0, "input_backward": 1.5, "double_backward": 7.0, "grad_cam": 0.25}
+    assert Cost(forward=1, backward=1).seconds(units) == 5.0
+    assert Cost(forward=3, backward=2, input_backward=1).seconds(units) == 6.0 + 6.0 + 1.5
+    assert Cost(forward=1, backward=0, double_backward=1).seconds(units) == 9.0
+    assert Cost(forward=1, backward=1, grad_cam=1).seconds({**units, "grad_cam": 0.0}) == 5.0  # exact CAM: free
+    assert Cost(forward=1, backward=1, grad_cam=1).describe() == "1F+1B+1CAM"
+    with pytest.raises(ContractError, match="double_backward"):
+        Cost(forward=1, backward=0, double_backward=1).seconds({"forward": 1.0})
 
 
 def test_unknown_names_list_the_known_ones():
