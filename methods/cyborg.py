@@ -55,6 +55,7 @@ from torch import Tensor
 
 from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
 from benchmark.maps import EPS, batch_minmax, masked_mean, minmax, resize_maps
+from benchmark.phases import phase
 from benchmark.registry import register_method
 
 
@@ -103,9 +104,11 @@ class CYBORG(Method):
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
         out = net(batch.x)
         ce = F.cross_entropy(out.logits, batch.y)
-        cam = net.cam(out, self.target_class(out.logits, batch.y))
-        cam = minmax(cam) if self.normalization == "per_sample" else batch_minmax(cam, batch.annotated)
-        human = minmax(resize_human(batch.saliency, tuple(cam.shape[-2:]), self.human_resize))
+        with phase("saliency"):
+            cam = net.cam(out, self.target_class(out.logits, batch.y))
+            cam = minmax(cam) if self.normalization == "per_sample" else batch_minmax(cam, batch.annotated)
+        with phase("masking"):
+            human = minmax(resize_human(batch.saliency, tuple(cam.shape[-2:]), self.human_resize))
         mse = masked_mean(((cam - human) ** 2).mean(dim=(1, 2)), batch.annotated)
         alpha = self.alpha if self.alpha_mode == "fixed" else (ce / (ce + mse).clamp_min(EPS)).detach()
         loss = alpha * ce + (1 - alpha) * mse

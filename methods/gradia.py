@@ -44,6 +44,7 @@ from torch import Tensor
 
 from benchmark.contracts import Batch, Cost, HParam, Method, Network, NetOutput, TrainState
 from benchmark.maps import EPS, masked_mean, minmax, resize_maps
+from benchmark.phases import phase
 from benchmark.registry import register_method
 
 OPENCV_SIGMA_3X3 = 0.8  # cv2.getGaussianKernel(3, 0): 0.3 * ((3 - 1) * 0.5 - 1) + 0.8
@@ -99,8 +100,10 @@ class GRADIA(Method):
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
         out = net(batch.x)
         ce = F.cross_entropy(out.logits, batch.y)
-        cam = grad_cam(net, out, batch.y, create_graph=self.weight_gradient == "second_order")
-        cam = minmax(cam.relu() if self.relu else cam)
-        human = attention_label(batch.saliency, tuple(cam.shape[-2:]), self.blur_human)
+        with phase("saliency"):
+            cam = grad_cam(net, out, batch.y, create_graph=self.weight_gradient == "second_order")
+            cam = minmax(cam.relu() if self.relu else cam)
+        with phase("masking"):
+            human = attention_label(batch.saliency, tuple(cam.shape[-2:]), self.blur_human)
         attention = masked_mean((cam - human).abs().mean(dim=(1, 2)), batch.annotated)
         return ce + self.lam * attention, {"ce": ce.detach(), "attention_l1": attention.detach()}

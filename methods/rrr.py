@@ -48,6 +48,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
 from benchmark.maps import masked_mean
+from benchmark.phases import phase
 from benchmark.registry import register_method
 
 
@@ -89,7 +90,8 @@ class RRR(Method):
         ce = F.nll_loss(log_probs, batch.y)
         annotated = batch.annotated.to(x.dtype).view(-1, 1, 1, 1)
         irrelevant = (annotated * (1 - batch.saliency)).expand_as(x)  # A: where the input must not matter
-        penalty = right_reasons(log_probs, x, irrelevant, self.pixel_scale)
+        with phase("saliency"):  # the input gradient, built with a graph (its backward is in "backward")
+            penalty = right_reasons(log_probs, x, irrelevant, self.pixel_scale)
         if self.reduction == "batch":
             reasons = penalty.mean()
         elif self.reduction == "annotated":

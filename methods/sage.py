@@ -50,6 +50,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, NetOutput, TrainState
+from benchmark.phases import phase
 from benchmark.registry import register_method
 
 DEGRADATIONS = ("blur", "noise", "mean")
@@ -135,8 +136,9 @@ class SAGE(Method):
         if x.shape[0] == 0:
             ce = F.cross_entropy(net(batch.x).logits, batch.y)
             return ce, {"ce": ce.detach(), "triplet": torch.zeros_like(ce), "js": torch.zeros_like(ce)}
-        keep = 1 - batch.saliency[rows] if self.invert_saliency else batch.saliency[rows]
-        pos, neg = saliency_views(x, keep, degrade(x, self.degradation, state.generator, self.blur_sigma, self.noise_std))
+        with phase("masking"):
+            keep = 1 - batch.saliency[rows] if self.invert_saliency else batch.saliency[rows]
+            pos, neg = saliency_views(x, keep, degrade(x, self.degradation, state.generator, self.blur_sigma, self.noise_std))
         out, out_pos, out_neg = self.forward_views(net, batch.x, pos, neg)
         ce = F.cross_entropy(out.logits, batch.y)
         emb = [out.embedding[rows], out_pos.embedding, out_neg.embedding]

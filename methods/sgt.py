@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
+from benchmark.phases import phase
 from benchmark.registry import register_method
 
 FILLS = ("random", "mean", "constant")
@@ -132,12 +133,14 @@ class SGT(Method):
     def masked_input(self, net: Network, batch: Batch, generator: torch.Generator | None) -> Tensor:
         """x~: the batch with its k lowest-saliency positions (channel-averaged saliency) filled, detached."""
         x = batch.x
-        score = input_saliency(net, x, batch.y, self.saliency_of).mean(dim=1)
-        if self.saliency_sign == "absolute":
-            score = score.abs()
-        k = int(self.fraction * score[0].numel())
-        mask = bottom_k_mask(score, k)
-        return torch.where(mask, fill_values(x, self.fill, generator, self.fill_value), x).detach()
+        with phase("saliency"):
+            score = input_saliency(net, x, batch.y, self.saliency_of).mean(dim=1)
+        with phase("masking"):
+            if self.saliency_sign == "absolute":
+                score = score.abs()
+            k = int(self.fraction * score[0].numel())
+            mask = bottom_k_mask(score, k)
+            return torch.where(mask, fill_values(x, self.fill, generator, self.fill_value), x).detach()
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
         x_masked = self.masked_input(net, batch, state.generator)

@@ -22,6 +22,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_save
+from ..phases import phase
 from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
 from .device_data import DeviceSplit
 from .evaluation import evaluate
@@ -168,10 +169,13 @@ def train_step(net: Network, method: Method, batch: Batch, state: TrainState,
                opt: torch.optim.Optimizer) -> tuple[Tensor, dict[str, Tensor | float]]:
     """One training step: the method's loss, backward, optimizer step (no host sync). The training
     loop and the step-time profiler (``benchmark.profiling``) both run exactly this."""
-    loss, scalars = method.loss(net, batch, state)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    with phase("forward"):
+        loss, scalars = method.loss(net, batch, state)
+    with phase("backward"):
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+    with phase("optimizer"):
+        opt.step()
     return loss, scalars
 
 
