@@ -117,3 +117,45 @@ def test_an_unknown_metric_or_baseline_exits_2_and_writes_nothing(swept, stats_c
     err = capsys.readouterr().err
     assert "ermm" in err and "'rrr'" in err
     assert not (tmp_path / "out").exists()
+
+
+def write_profile(folder: Path, name: str, rows: dict[str, tuple[float, float, float]], arch: str = "simple_cnn") -> Path:
+    """A stored profile (schema 1 of ``benchmark.profiling``) with hand-made ratios: method -> (ratio, low, high)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    methods = [{"method": m, "ratio_to_erm": r, "ratio_ci": [lo, hi], "theoretical_ratio": r, "step_median_s": 0.01 * r}
+               for m, (r, lo, hi) in rows.items()]
+    path = folder / name
+    path.write_text(json.dumps({"schema": 1, "label": "quick", "precision": "fp32",
+                                "cases": [{"arch": arch, "methods": methods}]}))
+    return path
+
+
+def test_the_board_shows_each_methods_stored_overhead_and_a_rerun_stays_byte_identical(swept, stats_cmd, tmp_path):
+    _, runs, _ = swept
+    profiles = tmp_path / "profiles"
+    write_profile(profiles, "quick.json", {"erm": (1.0, 1.0, 1.0), "rrr": (2.345, 2.3, 2.4)})
+    write_profile(profiles, "quick-resnet18.json", {"rrr": (9.0, 8.0, 10.0)}, arch="resnet18")  # not a study arch
+    write_profile(profiles, "other.json", {"rrr": (7.0, 7.0, 7.0)})  # another training profile: not read
+    dest = tmp_path / "out"
+    assert stats_cmd(runs, dest, "--profiles", str(profiles)) == 0
+    text = (dest / "tiny.md").read_text()
+    board = next(line for line in text.splitlines() if line.startswith("| ") and "| rrr " in line)
+    assert "2.35× [2.30, 2.40]" in board and "9.00" not in text and "7.00×" not in text
+    assert "`quick.json`" not in text and "quick.json" in text and "Overhead." in text
+    rows = json.loads((dest / "tiny.tables.json").read_text())["overhead"]["rows"]
+    assert [(r["method"], r["ratio"]) for r in rows] == [("erm", 1.0), ("rrr", 2.345)]
+    files = snapshot(dest)
+    assert stats_cmd(runs, dest, "--profiles", str(profiles)) == 0
+    assert snapshot(dest) == files
+
+
+def test_a_broken_or_missing_profile_is_reported_and_never_stops_the_board(swept, stats_cmd, tmp_path):
+    _, runs, _ = swept
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "quick.json").write_text('{"schema": 1, "cases": [{"arch": "simple_cnn", "methods": [{"method": "rrr"}]}]}')
+    assert stats_cmd(runs, tmp_path / "out", "--profiles", str(profiles)) == 0
+    text = (tmp_path / "out" / "tiny.md").read_text()
+    assert "not profiled" in text and "Left out: quick.json: cases[0].methods[0] needs the fields" in text
+    assert stats_cmd(runs, tmp_path / "none", "--profiles", str(tmp_path / "absent")) == 0
+    assert "Not profiled: no" in (tmp_path / "none" / "tiny.md").read_text()

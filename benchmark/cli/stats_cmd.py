@@ -42,12 +42,14 @@ import pandas as pd
 
 from ..atomic import atomic_folder, atomic_write_text
 from ..contracts import ContractError
+from ..records.profiles import load_overheads
 from ..records.table import load_records
 from ..paths import project_root
 from ..reports import consistency_plot, leaderboard_plots
 from ..reports.consistency_report import consistency_markdown, consistency_metrics, study_consistency
 from ..reports.leaderboard import VERSIONED, StudyReport, detail_csv, markdown
 from ..reports.leaderboard_tex import latex
+from ..reports.overhead import overhead_note, overhead_rows, overhead_texts
 from ..reports.leaderboard_tables import Completeness, board_rows, clean, detail_rows, family_metrics, seeds_frame
 from ..saliency.metrics import spec
 from ..statistics import analyze
@@ -83,6 +85,14 @@ def default_metrics(done: pd.DataFrame) -> list[str]:
         rows = [r for r in CAM_ROWS if any(k.startswith(f"{split}/saliency/{r}/") for k in present)] + ["gradient"]
         out += [f"{split}/saliency/{r}/{m}" for r in rows for m in AGREEMENT if f"{split}/saliency/{r}/{m}" in present]
     return out
+
+
+def shown_path(path: Path) -> str:
+    """A path as the report prints it: relative to the project when inside it (the same on every clone)."""
+    try:
+        return str(path.resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
 
 
 def versions() -> dict[str, str]:
@@ -162,6 +172,11 @@ def run(args: argparse.Namespace) -> int:
     rep = StudyReport(study.name, study.profile.name, study.description or "", args.baseline, args.alpha, args.reps,
                       args.seed, args.bayes_samples, args.scale, completeness, results, boards, details, versions(),
                       consistency_markdown(consistency, args.alpha, args.reps, args.seed))
+    archs = list(dict.fromkeys(records.runs["arch"]))
+    profiles = Path(args.profiles) if args.profiles else project_root() / "results" / "profiles"
+    overheads = load_overheads(profiles, study.profile.name)
+    rep.overhead = overhead_texts(completeness.methods, archs, overheads, args.baseline)
+    rep.overhead_note = overhead_note(overheads, study.profile.name, shown_path(profiles))
 
     dest = Path(args.dest) if args.dest else project_root() / "results" / "leaderboards"
     with atomic_folder(dest / study.name) as folder:
@@ -179,7 +194,9 @@ def run(args: argparse.Namespace) -> int:
                   "bayes_signed_rank": r.bayes, "win_tie_loss": r.wtl,
                   "dropped_cells": [list(c) for c in r.dropped_cells]} for r in results},
               "consistency": {"summary": consistency.summary, "comparisons": consistency.comparisons,
-                              "problems": consistency.problems}}
+                              "problems": consistency.problems},
+              "overhead": {"files": overheads.files, "problems": overheads.problems,
+                           "rows": overhead_rows(completeness.methods, archs, overheads)}}
     base = dest / study.name
     written = {
         base.with_suffix(".md"): markdown(rep),
@@ -214,4 +231,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bayes-samples", type=int, default=50_000, help="draws of the Bayesian signed-rank test")
     p.add_argument("--scale", choices=SCALES, default="rope", help="per-cell normalization of the aggregate gain")
     p.add_argument("--dest", help="output folder (default: results/leaderboards)")
+    p.add_argument("--profiles", help="folder of the stored step-time profiles whose ratios to ERM the board shows "
+                   "(default: results/profiles; reads PROFILE.json and PROFILE-*.json of the study's training profile)")
     p.set_defaults(func=run)

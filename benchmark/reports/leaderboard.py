@@ -20,6 +20,7 @@ from tabulate import tabulate
 from ..saliency.metrics import spec
 from ..statistics.family import FamilyResult
 from .leaderboard_tables import DETAIL_COLUMNS, Completeness, family_flags
+from .overhead import COLUMN as OVERHEAD_COLUMN
 
 ARROW = {"higher": "↑", "lower": "↓"}
 DASH = "–"
@@ -46,6 +47,8 @@ class StudyReport:
     versions: dict[str, str]
     consistency_md: list[str] = field(default_factory=list)  # the consistency section, rendered
     figures: dict[str, str] = field(default_factory=dict)  # caption -> path relative to the Markdown file
+    overhead: dict[str, str] = field(default_factory=dict)  # method -> measured step time over ERM's (reports.overhead)
+    overhead_note: str = ""
 
 
 def num(x: Any, digits: int = 3) -> str:
@@ -81,8 +84,8 @@ def family_title(r: FamilyResult) -> str:
             f"({s.description}; unit: {s.unit}; ROPE ±{r.family.rope:g})")
 
 
-def board_display(board: pd.DataFrame, r: FamilyResult) -> pd.DataFrame:
-    """The main table as strings (STATISTICS.md 1.14 columns)."""
+def board_display(board: pd.DataFrame, r: FamilyResult, overhead: dict[str, str] | None = None) -> pd.DataFrame:
+    """The main table as strings (STATISTICS.md 1.14 columns), with the measured overhead beside the runs when given."""
     base, rows = r.baseline, []
     for _, b in board.iterrows():
         is_base, ranked = b["method"] == base, pd.notna(b["place"])
@@ -115,6 +118,7 @@ def board_display(board: pd.DataFrame, r: FamilyResult) -> pd.DataFrame:
             "A12 ↑": DASH if is_base else num(b.get("poi_unpaired"), 2),
             "group": b.get("group") or DASH,
             "runs": f"{int(b['runs_done'])}/{int(b['runs_expected'])}",
+            **({OVERHEAD_COLUMN: overhead.get(b["method"], "not profiled")} if overhead else {}),
             "flags": b.get("flags") or "",
         })
     return pd.DataFrame(rows)
@@ -239,6 +243,8 @@ def footer(rep: StudyReport) -> list[str]:
         "every table above in full; `STUDY/`: the figures.",
         "- **Packages.** " + ", ".join(f"{k} {v}" for k, v in rep.versions.items()) + ".",
     ]
+    if rep.overhead_note:
+        lines.insert(-1, rep.overhead_note)
     return lines
 
 
@@ -257,7 +263,7 @@ def markdown(rep: StudyReport) -> str:
         out += [f"- {line}" for line in lines]
     for r in rep.families:
         key = r.family.key
-        out += ["", f"## {family_title(r)}", "", markdown_table(board_display(rep.boards[key], r)), ""]
+        out += ["", f"## {family_title(r)}", "", markdown_table(board_display(rep.boards[key], r, rep.overhead)), ""]
         out += [f"- {line}" for line in family_notes(r)]
         out += ["", f"Per cell (Δ and d_z oriented: positive = better than `{rep.baseline}`):", "",
                 markdown_table(detail_display(rep.details[key], r))]

@@ -36,7 +36,7 @@ def latex(rep: StudyReport) -> str:
     """Booktabs tables (``\\usepackage{booktabs}``): per family the board and the detail table."""
     out = [f"% Leaderboard of study {rep.study} (profile {rep.profile}); needs \\usepackage{{booktabs}}", ""]
     for i, r in enumerate(rep.families):
-        out.append(tex_table(board_display(rep.boards[r.family.key], r).drop(columns=["flags"]),
+        out.append(tex_table(board_display(rep.boards[r.family.key], r, rep.overhead).drop(columns=["flags"]),
                              f"{family_title(r)}. Baseline {rep.baseline}, alpha {rep.alpha:g}.",
                              f"tab:{rep.study}:board:{i}"))
         out.append(tex_table(detail_display(rep.details[r.family.key], r).drop(columns=["flags"]),
