@@ -119,7 +119,10 @@ def test_an_unknown_metric_or_baseline_exits_2_and_writes_nothing(swept, stats_c
     assert not (tmp_path / "out").exists()
 
 
-def write_profile(folder: Path, name: str, rows: dict[str, tuple[float, float, float]], arch: str = "simple_cnn") -> Path:
+TINY_ARCH = "simple_cnn[hidden=16]"  # the tiny study's arch label (a profile of the bare simple_cnn would not match it)
+
+
+def write_profile(folder: Path, name: str, rows: dict[str, tuple[float, float, float]], arch: str = TINY_ARCH) -> Path:
     """A stored profile (schema 1 of ``benchmark.profiling``) with hand-made ratios: method -> (ratio, low, high)."""
     folder.mkdir(parents=True, exist_ok=True)
     methods = [{"method": m, "ratio_to_erm": r, "ratio_ci": [lo, hi], "theoretical_ratio": r, "step_median_s": 0.01 * r}
@@ -159,3 +162,19 @@ def test_a_broken_or_missing_profile_is_reported_and_never_stops_the_board(swept
     assert "not profiled" in text and "Left out: quick.json: cases[0].methods[0] needs the fields" in text
     assert stats_cmd(runs, tmp_path / "none", "--profiles", str(tmp_path / "absent")) == 0
     assert "Not profiled: no" in (tmp_path / "none" / "tiny.md").read_text()
+
+
+def test_overhead_cells_match_bare_names_only_and_list_each_arch():
+    from benchmark.records.profiles import Overhead, Overheads
+    from benchmark.reports.overhead import overhead_texts
+
+    def row(method, arch, ratio):
+        return Overhead(method, arch, ratio, ratio - 0.1, ratio + 0.1, ratio, 10.0, "fp32", "quick.json")
+
+    found = Overheads({("sgt", "simple_cnn"): row("sgt", "simple_cnn", 2.5), ("sgt", "gap_cnn"): row("sgt", "gap_cnn", 3.0),
+                       ("rrr", "simple_cnn"): row("rrr", "simple_cnn", 1.5)}, ["quick.json"], [])
+    texts = overhead_texts(["sgt", "rrr", "sgt[fraction=0.1]", "gradia"], ["simple_cnn", "gap_cnn"], found, "erm")
+    assert texts == {"sgt": "simple_cnn 2.50× [2.40, 2.60]; gap_cnn 3.00× [2.90, 3.10]",
+                     "rrr": "simple_cnn 1.50× [1.40, 1.60]; gap_cnn not profiled",
+                     "sgt[fraction=0.1]": "n.a. (variant; profile times defaults)", "gradia": "not profiled"}
+    assert overhead_texts(["sgt"], ["simple_cnn"], found, "erm") == {"sgt": "2.50× [2.40, 2.60]"}
