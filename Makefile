@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install reproduce test benchmark clean
+.PHONY: install reproduce test benchmark benchmark-compare benchmark-reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,21 @@ reproduce: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Benchmarks (skipped by `make test`): every run is autosaved in .benchmarks/ (git-ignored).
+# benchmark-compare fails when a median is over 10% slower than the committed reference, which
+# benchmark-reference rewrites (run it on an idle machine, then commit the file).
+BENCH := $(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,rounds -p no:cacheprovider
+REFERENCE := results/benchmarks/reference.json
+
 benchmark: $(STAMP)
-	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,rounds -p no:cacheprovider
+	$(BENCH) --benchmark-autosave
+
+benchmark-compare: $(STAMP)
+	$(BENCH) --benchmark-autosave --benchmark-compare=$(REFERENCE) --benchmark-compare-fail=median:10%
+
+benchmark-reference: $(STAMP)
+	mkdir -p $(dir $(REFERENCE))
+	$(BENCH) --benchmark-json=$(REFERENCE)
 
 clean:
 	rm -rf $(VENV)
