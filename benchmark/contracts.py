@@ -340,7 +340,8 @@ class RunConfig:
     defaults here: their one home is the ``quick`` profile in params.yaml (``run`` and
     ``sweep`` read them from a profile). The device is not part of the identity (a record
     says where it ran). ``evaluation`` holds the saliency-evaluation settings, resolved with
-    defaults like hyperparameters.
+    defaults like hyperparameters. ``precision`` is the training step's autocast dtype (part of
+    the identity: a bf16 run is another run; fp32, the default, leaves ids as they were).
     """
 
     method: str
@@ -356,6 +357,7 @@ class RunConfig:
     schedule: dict[str, Any]
     eval_batch_size: int = 512
     evaluation: dict[str, Any] = field(default_factory=dict)  # saliency evaluation settings (benchmark.saliency.settings)
+    precision: str = "fp32"  # training-step autocast: fp32 | bf16 | fp16 (benchmark.runs.precision)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -383,5 +385,5 @@ class RunConfig:
 CONFIG_TYPES: dict[str, type] = {
     "method": str, "dataset": str, "arch": str, "seed": int, "epochs": int, "batch_size": int,
     "method_params": dict, "dataset_params": dict, "arch_params": dict, "optimizer": dict, "schedule": dict,
-    "eval_batch_size": int, "evaluation": dict,
+    "eval_batch_size": int, "evaluation": dict, "precision": str,
 }

@@ -2,7 +2,7 @@
 
 Everything is checked before any data is loaded or any training starts: the profile, the
 flags (optimizer values finite and in range), the device (valid, and present on this
-machine), the output folder (not a file), the method, dataset, architecture and evaluation
+machine), the precision (valid, and one this device can autocast to), the output folder (not a file), the method, dataset, architecture and evaluation
 settings (``resolve_config``) and the method's own checks.
 """
 from __future__ import annotations
@@ -71,6 +71,21 @@ def checked_device(args: argparse.Namespace, profile) -> str:
     return device
 
 
+def checked_precision(args: argparse.Namespace, profile, device: str) -> str:
+    """The precision asked for (``--precision``, else the profile's, else fp32), valid and runnable on ``device``."""
+    from ..contracts import ContractError
+    from ..runs.precision import check_precision_device
+    from ..runs.run import select_device
+
+    precision = args.precision if args.precision is not None else profile.settings.get("precision", "fp32")
+    source = "--precision" if args.precision is not None else f"profile '{profile.name}'"
+    try:
+        check_precision_device(precision, select_device(device))
+    except ContractError as exc:
+        raise ContractError(f"{source}: {exc}") from exc
+    return precision
+
+
 def run(args: argparse.Namespace) -> int:
     from ..config import dataset_variant, load_params
     from ..contracts import ContractError, RunConfig
@@ -83,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     settings = profile.settings
     check_out_folder(Path(args.out))
     device = checked_device(args, profile)
+    precision = checked_precision(args, profile, device)
     optimizer = optimizer_settings(args, settings.get("optimizer") or {})
     check_flags(args, optimizer)
     schedule = dict(settings.get("schedule") or {"name": "constant"})
@@ -100,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         arch_params=parse_assignments(args.arch_param, "--arch-param"),
         optimizer=optimizer,
         schedule=schedule,
+        precision=precision,
         evaluation={**(settings.get("evaluation") or {}), **parse_assignments(args.eval, "--eval"),
                     **({"enabled": False} if args.no_saliency else {})},
     )
@@ -129,6 +146,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--momentum", type=float, help="default: the profile's (sgd)")
     p.add_argument("--weight-decay", type=float, help="default: the profile's")
     p.add_argument("--device", help="auto (GPU when present), cpu, cuda, cuda:1, ... (default: the profile's)")
+    p.add_argument("--precision", metavar="fp32|bf16|fp16",
+                   help="training-step autocast: fp32, bf16 or fp16 (loss scaling on CUDA); part of the run's "
+                        "identity (default: the profile's, else fp32)")
     p.add_argument("--out", default="results/runs", help="folder of run records")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="method hyperparameter (repeatable)")
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="dataset parameter, e.g. decoy=false")

@@ -25,6 +25,7 @@ from ..saliency.settings import resolve_evaluation
 from ..seeding import derive_seed, enable_determinism, seed_global
 from .device_data import DeviceSplit
 from .evaluation import UNDEFINED, evaluate
+from .precision import check_precision, check_precision_device
 from .training import NonFiniteLoss, check_device, train
 
 TIMING_CURVES = ("seconds",)  # per-epoch curves that are timing, moved out of ``curves``
@@ -47,6 +48,10 @@ def resolve_config(config: RunConfig) -> RunConfig:
         value = getattr(config, field)
         if not isinstance(value, int) or isinstance(value, bool) or value < (0 if field == "seed" else 1):
             raise ContractError(f"run config: '{field}' must be a {'non-negative' if field == 'seed' else 'positive'} integer, got {value!r}")
+    try:
+        check_precision(config.precision)
+    except ContractError as exc:
+        raise ContractError(f"run config: {exc}") from exc
     return dataclasses.replace(
         config,
         method_params=resolve_hparams(method_cls.hparams, config.method_params, owner=f"method '{config.method}'"),
@@ -135,6 +140,7 @@ def execute(
     started = time.perf_counter()
     device = select_device(device) if isinstance(device, str) else device
     config = resolve_config(config)
+    check_precision_device(config.precision, device)
     method = METHODS.get(config.method)(**config.method_params)
     bundle = data_store.get(config.dataset, config.dataset_params, data_root)
     check_compatible(method, bundle, config)

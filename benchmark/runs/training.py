@@ -26,6 +26,7 @@ from ..phases import phase
 from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
 from .device_data import DeviceSplit
 from .evaluation import evaluate
+from .precision import autocast, make_scaler
 from ..seeding import derive_seed, make_generator, seed_global
 
 
@@ -165,27 +166,36 @@ class TrainResult:
     resumed_from_epoch: int = 0
 
 
-def train_step(net: Network, method: Method, batch: Batch, state: TrainState,
-               opt: torch.optim.Optimizer) -> tuple[Tensor, dict[str, Tensor | float]]:
-    """One training step: the method's loss, backward, optimizer step (no host sync). The training
-    loop and the step-time profiler (``benchmark.profiling``) both run exactly this."""
-    with phase("forward"):
+def train_step(net: Network, method: Method, batch: Batch, state: TrainState, opt: torch.optim.Optimizer,
+               precision: str = "fp32", scaler: "torch.amp.GradScaler | None" = None,
+               ) -> tuple[Tensor, dict[str, Tensor | float]]:
+    """One training step: the method's loss (under autocast at ``precision``, ``benchmark.runs.precision``),
+    backward, optimizer step; through ``scaler`` (``make_scaler``: fp16 on CUDA) when there is one.
+    No host-device synchronization without a scaler (tests/test_host_sync.py); a scaler checks
+    its gradients for inf/NaN on the host at each step (torch's design). The training loop and
+    the step-time profiler (``benchmark.profiling``) both run exactly this."""
+    with phase("forward"), autocast(precision, batch.x.device):
         loss, scalars = method.loss(net, batch, state)
     with phase("backward"):
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss if scaler is None else scaler.scale(loss)).backward()
     with phase("optimizer"):
-        opt.step()
+        if scaler is None:
+            opt.step()
+        else:
+            scaler.step(opt)
+            scaler.update()
     return loss, scalars
 
 
 def resume(checkpoint: Path, net: Network, opt: torch.optim.Optimizer, sched: Any, method: Method,
-           result: TrainResult, device: torch.device) -> int:
+           result: TrainResult, device: torch.device, scaler: "torch.amp.GradScaler | None" = None) -> int:
     """Load ``checkpoint`` into the training state and return its epoch; 0 when there is none.
 
     A checkpoint that cannot be loaded (truncated, foreign, of another network) would make its
     run fail on every retry: it is deleted with a warning naming it, and the run starts over.
-    The state is restored only once the whole file has loaded and been applied.
+    The state is restored only once the whole file has loaded and been applied; with a
+    ``scaler`` (fp16 on CUDA), its loss scale and growth tracker too.
     """
     if not checkpoint.exists():
         return 0
@@ -197,6 +207,8 @@ def resume(checkpoint: Path, net: Network, opt: torch.optim.Optimizer, sched: An
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
             method.load_state_dict(state["method"])
+            if scaler is not None:
+                scaler.load_state_dict(state["scaler"])
             curves = {k: list(v) for k, v in state["curves"].items()}
             epoch = int(state["epoch"])
         except BaseException:
@@ -231,8 +243,9 @@ def train(
     """Train ``net`` in place for ``config.epochs``; resume from ``checkpoint`` when it exists."""
     opt = make_optimizer(net.parameters(), config.optimizer)
     sched = make_scheduler(opt, config.schedule, config.epochs)
+    scaler = make_scaler(config.precision, device)
     result = TrainResult()
-    start = resume(checkpoint, net, opt, sched, method, result, device) if checkpoint is not None else 0
+    start = resume(checkpoint, net, opt, sched, method, result, device, scaler) if checkpoint is not None else 0
     train_split, val_split = splits["train"], splits["val"]
     history = [dict(zip(result.curves, values)) for values in zip(*result.curves.values())]
     step = start * train_split.steps_per_epoch(config.batch_size)
@@ -250,7 +263,7 @@ def train(
         batches = 0
         net.train()
         for batch in train_split.batches(config.batch_size, order, drop_last=True):
-            loss, scalars = train_step(net, method, batch, state, opt)
+            loss, scalars = train_step(net, method, batch, state, opt, precision=config.precision, scaler=scaler)
             sums["train_loss"] += loss.detach().float()
             for key, value in scalars.items():
                 sums[key] += _to_float(value).to(device)
@@ -274,6 +287,7 @@ def train(
             atomic_save(checkpoint, lambda handle: torch.save({
                 "epoch": epoch + 1, "model": net.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(), "method": method.state_dict(), "curves": dict(result.curves),
+                **({} if scaler is None else {"scaler": scaler.state_dict()}),
             }, handle))
         if on_epoch is not None:
             on_epoch(epoch + 1)

@@ -19,7 +19,7 @@ whose cartesian product is swept), ``seeds`` is a list or a count::
           - {methods: [erm], datasets: [clean_digits]}
 
 Run settings (``epochs``, ``batch_size``, ``eval_batch_size``, ``optimizer``, ``schedule``,
-``evaluation``) given in a study or a grid win over the profile's. Every run config is
+``evaluation``, ``precision``) given in a study or a grid win over the profile's. Every run config is
 resolved and validated here, before anything runs: a typo fails at once, naming its place
 (``expand(..., problems=[])`` collects every problem instead, for ``sweep --dry-run``). A
 profile's device is checked for validity here; whether this machine has it is the caller's
@@ -36,11 +36,12 @@ from ..config import dataset_variant, load_params, params_path
 from ..contracts import ContractError, RunConfig
 from ..records.identity import run_id
 from ..registry import METHODS, did_you_mean
+from ..runs.precision import check_precision
 from ..runs.run import resolve_config
 from ..runs.training import DeviceUnavailable, check_device, check_training
 
 DEFAULT_PROFILE = "quick"
-RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation")
+RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation", "precision")
 TRAINING_SETTINGS = ("epochs", "batch_size", "optimizer", "schedule")  # required: RunConfig has no defaults for them
 PROFILE_KEYS = frozenset(RUN_SETTINGS) | {"description", "device", "checkpoint", "threads", "slurm", "ray"}
 AXES = ("methods", "archs", "datasets", "seeds")
@@ -213,6 +214,11 @@ def _settings(where: str, settings: dict[str, Any]) -> dict[str, Any]:
     for key in ("optimizer", "schedule"):
         if key in out and not isinstance(out[key], Mapping):
             raise ContractError(f"{where}: '{key}' must be a mapping with a 'name', got {out[key]!r}")
+    if "precision" in out:
+        try:
+            check_precision(out["precision"])
+        except ContractError as exc:
+            raise ContractError(f"{where}: {exc}") from exc
     try:
         check_training(out.get("optimizer", {"name": "adam"}), out.get("schedule", {"name": "constant"}), out.get("epochs", 1))
     except ContractError as exc:
