@@ -64,7 +64,7 @@ def test_editing_maps_stales_every_run_and_the_methods_that_import_it(copy):
 
 @pytest.mark.parametrize("relative", ["benchmark/reports/summary.py", "benchmark/cli/run_cmd.py",
                                       "benchmark/sweeps/runner.py", "benchmark/records/table.py",
-                                      "benchmark/statistics/__init__.py", "benchmark/profiling.py"])
+                                      "benchmark/statistics/__init__.py", "benchmark/profiling/runner.py"])
 def test_editing_code_no_run_imports_stales_nothing(copy, relative):
     before = fingerprints()
     copy(relative)
@@ -119,6 +119,16 @@ def test_dvc_deps_cover_the_code_closures():
         deps = [d.replace("${item.family}", entry["family"]) for d in stages["data"]["do"]["deps"]]
         missing = [p for p in module_closure([DATASETS.get(entry["family"]).__module__]) if not _covered(p, deps)]
         assert not missing, f"data stage of {variant} misses {missing}"
+
+
+@pytest.mark.parametrize("stage", ["profile", "profile-resnet18"])
+def test_dvc_profile_deps_cover_the_commands_closure(stage):
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]["deps"]
+    modules = ["benchmark.__main__", "benchmark.cli.profile_cmd", "benchmark.profiling.runner", "benchmark.profiling.outputs"]
+    modules += [registry.get(name).__module__ for registry in (METHODS, ARCHS) for name in registry.names()
+                if registry.get(name).__module__.startswith(("benchmark.", "salbench_plugins."))]
+    uncovered = [p for p in module_closure(modules) if not _covered(p, deps)]
+    assert not uncovered, f"{stage} stage deps miss {uncovered}"
 
 
 LAYERS = ("base", "data", "models", "saliency", "runs", "records", "statistics", "reports", "sweeps", "profiling", "cli")

@@ -1,17 +1,21 @@
 """Step time of every registered method beside its theoretical cost (``make benchmark``).
 
-One training step (loss + backward + Adam step) per method on simple_cnn (batch 64 x 1x28x28),
-gap_cnn and resnet18 (batch 64 x 3x32x32), timed by pytest-benchmark. ERM's forward, backward and
-input-only backward are measured on the same machine (``benchmark.profiling``), and the end of
-the session prints, per case, the measured ratio to ERM, the ratio the declared ``Cost``
-predicts from those units, and their quotient (target <= 1.2 on CPU). Times are the fastest
-round (least disturbed on a shared machine).
+One training step (``train_step``: loss, backward, the quick profile's Adam step) per method on
+simple_cnn (batch 64 x 1x28x28), gap_cnn and resnet18 (batch 64 x 3x32x32), on the seeded
+synthetic batch of ``python -m benchmark profile`` (``benchmark.profiling.case``), timed by
+pytest-benchmark (the regression gate: ``--benchmark-compare``). The unit times a ``Cost``
+counts are measured on ERM's network (``benchmark.profiling.units``), and the end of the session
+prints, per case, the measured ratio of median steps to ERM's, the ratio the declared cost
+predicts, and their quotient (target <= 1.2). pytest-benchmark times one method after another;
+the profile command interleaves them in rounds and gives the ratios a CI.
 """
 from __future__ import annotations
 
 import pytest
+from quick import QUICK_TRAINING
 
-from benchmark.profiling import make_setup, make_step, measure_units
+from benchmark.profiling.case import make_case, make_step
+from benchmark.profiling.units import measure_units
 from benchmark.registry import METHODS
 
 CASES = {  # case -> (arch, channels, side, rounds)
@@ -19,23 +23,22 @@ CASES = {  # case -> (arch, channels, side, rounds)
     "gap_cnn, batch 64x3x32x32": ("gap_cnn", 3, 32, 10),
     "resnet18, batch 64x3x32x32": ("resnet18", 3, 32, 3),
 }
-_SETUPS: dict = {}
+_CASES: dict = {}
 
 
-def setup_for(case: str, step_times: dict):
-    """The case's network and batch, with ERM's unit costs measured once per session."""
-    if case not in _SETUPS:
-        arch, channels, side, rounds = CASES[case]
-        _SETUPS[case] = make_setup(arch, 64, channels, side)
-        step_times[case] = {"units": measure_units(_SETUPS[case], repeats=max(rounds, 5)), "seconds": {}}
-    return _SETUPS[case]
+def case_for(name: str, step_times: dict):
+    """The case's network and batch, with ERM's unit times measured once per session."""
+    if name not in _CASES:
+        arch, channels, side, rounds = CASES[name]
+        _CASES[name] = make_case(arch, 64, channels, side, QUICK_TRAINING["optimizer"])
+        step_times[name] = {"units": measure_units(_CASES[name], rounds=max(rounds, 5)), "seconds": {}}
+    return _CASES[name]
 
 
 @pytest.mark.parametrize("method_name", [name for name in METHODS.names() if not name.startswith("_")])
 @pytest.mark.parametrize("case", CASES)
 def test_step_time(benchmark, step_times, case, method_name):
-    setup = setup_for(case, step_times)
-    step = make_step(METHODS.get(method_name)(), setup)
+    step = make_step(METHODS.get(method_name)(), case_for(case, step_times))
     benchmark.group = case
     benchmark.pedantic(step, rounds=CASES[case][3], warmup_rounds=1, iterations=1)
-    step_times[case]["seconds"][method_name] = benchmark.stats.stats.min
+    step_times[case]["seconds"][method_name] = benchmark.stats.stats.median
