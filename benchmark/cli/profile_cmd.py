@@ -23,6 +23,7 @@ from pathlib import Path
 from .run_cmd import DEFAULT_PROFILE, check_out_folder, checked_device, checked_precision
 
 DEFAULT_ARCHS = ("simple_cnn", "gap_cnn")
+DEFAULT_OUT = "results/profiles"  # under the project root
 DEFAULTS = {"rounds": 10, "min_run_time": 0.05, "warmup": 2, "unit_rounds": 10, "phase_steps": 2,
             "bootstrap_reps": 10_000}  # = benchmark.profiling.runner.Settings (tested equal; read here without torch)
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -100,8 +101,9 @@ def command_line(args: argparse.Namespace, methods: list[str], archs: list[tuple
     if args.image_size:
         parts += ["--image-size", str(args.image_size)]
     parts += ["--device", device, "--precision", precision, "--threads", str(threads), "--rounds", str(args.rounds),
-              "--min-run-time", f"{args.min_run_time:g}", "--warmup", str(args.warmup), "--seed", str(args.seed),
-              "--label", args.label, "--out", str(args.out)]
+              "--min-run-time", f"{args.min_run_time:g}", "--warmup", str(args.warmup), "--unit-rounds",
+              str(args.unit_rounds), "--phase-steps", str(args.phase_steps), "--bootstrap-reps", str(args.bootstrap_reps),
+              "--seed", str(args.seed), "--label", args.label, "--out", args.out or DEFAULT_OUT]
     return shlex.join(parts)
 
 
@@ -116,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile, load_params())
     args.label = args.label if args.label is not None else profile.name
-    args.out = Path(args.out) if args.out else project_root() / "results" / "profiles"
+    out = Path(args.out) if args.out else project_root() / DEFAULT_OUT
     check_settings(args)
-    check_out_folder(args.out)
+    check_out_folder(out)
     device = checked_device(args, profile)
     precision = checked_precision(args, profile, device)
     optimizer = dict(profile.settings.get("optimizer") or {"name": "adam"})
@@ -137,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     doc = runner.run_profile(args.label, command, archs, methods, batch_size, optimizer, select_device(device),
                              precision, threads, settings, progress=not args.quiet,
                              extra_settings={"training_profile": profile.name, "optimizer": optimizer})
-    written = outputs.write(args.out, doc)
+    written = outputs.write(out, doc)
     for case in doc["cases"]:
         worst = max(case["methods"], key=lambda r: r["measured_over_theoretical"])
         print(f"{case['arch']}: {len(case['methods'])} methods, ERM step {1e3 * case['methods'][0]['step_median_s']:.2f} ms; "

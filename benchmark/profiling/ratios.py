@@ -4,7 +4,8 @@ seeded bootstrap confidence interval.
 The ratio is the median over rounds of the per-round ratio (a round times ERM and the method
 side by side, so the machine's drift between rounds cancels); its 95% CI is
 ``scipy.stats.bootstrap`` over rounds (BCa, the project's default; the percentile interval when
-BCa is undefined, e.g. identical values), seeded.
+BCa is undefined, e.g. identical values, or leaves out the estimate, as its bias correction can
+with a few rounds), seeded.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def ratio_to_baseline(times: Sequence[float], baseline: Sequence[float], reps: i
             warnings.simplefilter("ignore")  # a degenerate BCa warns and returns nan: the fallback takes over
             ci = stats.bootstrap((ratios,), np.median, n_resamples=reps, confidence_level=CONFIDENCE,
                                  method=method, rng=np.random.default_rng(seed)).confidence_interval
-        if np.isfinite(ci.low) and np.isfinite(ci.high):
+        if np.isfinite(ci.low) and np.isfinite(ci.high) and ci.low <= value <= ci.high:
             return Ratio(value, float(ci.low), float(ci.high))
     return Ratio(value, float(ratios.min()), float(ratios.max()))
 

@@ -102,7 +102,7 @@ def profile_document(label: str, command: str, cases: list[dict[str, Any]], devi
     """The whole profile (schema 1): provenance, settings (with how each number is made) and the cases."""
     described = {**settings.to_dict(), "timer": "torch.utils.benchmark.Timer.blocked_autorange, per round and method",
                  "ratio": "median over rounds of the per-round ratio to ERM", "confidence": CONFIDENCE,
-                 "bootstrap_method": "BCa (percentile when BCa is undefined)", **(extra_settings or {})}
+                 "bootstrap_method": "BCa (percentile when BCa is undefined or leaves out the estimate)", **(extra_settings or {})}
     return {"schema": SCHEMA, "label": label, "command": command, "machine": machine(), "threads": num_threads,
             "device": str(device), "precision": precision, "torch": torch.__version__, "commit": commit(),
             "target": TARGET, "settings": described, "cases": cases}
