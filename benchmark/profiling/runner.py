@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..registry import METHODS
-from ..seeding import derive_seed
+from ..seeding import derive_seed, seed_global
 from .breakdown import breakdown, scaled
 from .case import make_case, make_step
 from .environment import commit, machine
@@ -50,6 +50,7 @@ def profile_case(arch: str, methods: Sequence[str], batch_size: int, channels: i
                  settings: Settings, progress: bool = True) -> dict[str, Any]:
     """The ``cases[]`` entry of one architecture (schema in ``benchmark.profiling``)."""
     names = method_order(methods)
+    seed_global(derive_seed(settings.seed, "profile-global", arch))  # dropout and any library stream: reproducible
     case = make_case(arch, batch_size, channels, image_size, optimizer, device, precision, settings.seed)
     instances = {name: METHODS.get(name)() for name in names}
     bar = tqdm(total=1 + settings.rounds + len(names), desc=f"profile {arch}", unit="part", disable=not progress,
