@@ -88,3 +88,66 @@ def test_random_fill_stays_within_each_images_range():
     fill = F.substrate(x, "random", make_generator(1))
     low, high = x.amin(dim=(1, 2, 3)), x.amax(dim=(1, 2, 3))
     assert (fill.amin(dim=(1, 2, 3)) >= low).all() and (fill.amax(dim=(1, 2, 3)) <= high).all()
+
+
+class TinyConv(Network):
+    """conv -> ReLU -> max-pool -> linear, random weights: a network whose every pixel matters."""
+
+    exact_cam = False
+    num_classes = 3
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(2, 4, 3)
+        self.fc = nn.Linear(4 * 3 * 3, 3)
+
+    def forward(self, x):
+        fmap = torch.nn.functional.max_pool2d(self.conv(x).relu(), 2)
+        logits = self.fc(fmap.flatten(1))
+        return NetOutput(logits=logits, embedding=logits, feature_map=fmap)
+
+
+def unbatched_curves(net, x, y, target, importance, levels, fill, generator):
+    """The definition, one image and one fraction at a time (the module docstring's recipe)."""
+    ranks = {name: F.pixel_ranks(imp, generator) for name, imp in importance.items()}
+    ranks[F.RANDOM] = F.pixel_ranks(torch.zeros_like(x[:, 0]), generator)  # same stream order as the module
+    fill_values, start = F.substrate(x, fill, generator), F.blurred(x)
+    pixels = x.shape[-2] * x.shape[-1]
+    out = {"deletion": {}, "insertion": {}, "accuracy": {}}
+    with torch.no_grad():
+        def score(image, i):
+            logits = net(image[None]).logits[0]
+            return float(logits.softmax(0)[target[i]]), float(logits.argmax() == y[i])
+
+        for name, r in ranks.items():
+            deletion, insertion, accuracy = [], [], []
+            for j in range(levels + 1):
+                count = round(j / levels * pixels)
+                d = [score(F.replace_top(x[i:i + 1], r[i:i + 1], count, fill_values[i:i + 1])[0], i) for i in range(len(y))]
+                ins = [score(F.replace_top(start[i:i + 1], r[i:i + 1], count, x[i:i + 1])[0], i) for i in range(len(y))]
+                deletion.append(np.mean([p for p, _ in d]))
+                insertion.append(np.mean([p for p, _ in ins]))
+                if j < levels:
+                    accuracy.append(np.mean([c for _, c in d]))
+            out["deletion"][name], out["insertion"][name], out["accuracy"][name] = deletion, insertion, accuracy
+    return out
+
+
+@pytest.mark.parametrize("fill, levels, batch_size", [("mean", 4, 5), ("random", 3, 64), ("mean", 1, 2)])
+def test_batched_curves_equal_the_unbatched_definition(fill, levels, batch_size):
+    net = TinyConv()  # in training mode (no dropout or batch norm: the same outputs as in eval mode)
+    x = torch.rand(7, 2, 8, 8, generator=make_generator(5))
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    target = torch.tensor([0, 1, 1, 2, 1, 0, 0])  # explained class != label for some images
+    importance = {"a": torch.rand(7, 8, 8, generator=make_generator(6)), "flat": torch.ones(7, 8, 8)}
+    curves = F.perturbation_curves(net, x, y, target, importance, levels, fill, batch_size, make_generator(7))
+    reference = unbatched_curves(net, x, y, target, importance, levels, fill, make_generator(7))
+    assert curves.fractions == [j / levels for j in range(levels + 1)]
+    for kind in ("deletion", "insertion", "accuracy"):
+        assert set(getattr(curves, kind)) == {"a", "flat", F.RANDOM}
+        for name, values in reference[kind].items():
+            # one image per forward vs chunks of images, and a float32 mean vs numpy's float64 mean:
+            # the summation order differs, so probabilities agree to float32 rounding (~1e-7), not bitwise
+            assert getattr(curves, kind)[name] == pytest.approx(values, rel=0, abs=1e-6), (kind, name)
+    assert net.training, "the network's mode is restored"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
-from captum.attr import InputXGradient, IntegratedGradients, Saliency
+from captum.attr import IntegratedGradients
 from torch import Tensor, nn
 
 from ..contracts import Network
@@ -79,25 +79,48 @@ def cam(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
         return net.cam(net(x), target).relu()
 
 
-def grad_cam(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
-    with torch.enable_grad():
-        out = net(x)
-        score = out.logits.gather(1, target[:, None]).sum()
-        grads = torch.autograd.grad(score, out.feature_map)[0]
-    weights = grads.mean(dim=(2, 3))
-    return torch.einsum("bkhw,bk->bhw", out.feature_map.detach(), weights).relu()
-
-
 def _leaf(x: Tensor) -> Tensor:
     return x.detach().clone().requires_grad_(True)
 
 
+GRADIENT_MAPS = ("gradcam", "gradient", "input_x_gradient")
+
+
+def gradient_maps(net: Network, x: Tensor, target: Tensor, names: list[str] | tuple[str, ...]) -> dict[str, Tensor]:
+    """The maps of ``names`` (a subset of ``GRADIENT_MAPS``) from one forward and one backward pass:
+    Grad-CAM needs dy_c/dA (the feature map), gradient and input x gradient dy_c/dx, and both lie
+    on the same backward pass. The values are those of separate passes (Captum ``Saliency`` and
+    ``InputXGradient`` take the same gradient of the same gathered logit; tested bitwise)."""
+    leaf = _leaf(x)
+    with torch.enable_grad():
+        out = net(leaf)
+        score = out.logits.gather(1, target[:, None]).sum()
+        wanted = ([leaf] if {"gradient", "input_x_gradient"} & set(names) else []) + \
+                 ([out.feature_map] if "gradcam" in names else [])
+        grads = list(torch.autograd.grad(score, wanted))
+    maps = {}
+    if "gradcam" in names:
+        weights = grads.pop().mean(dim=(2, 3))
+        maps["gradcam"] = torch.einsum("bkhw,bk->bhw", out.feature_map.detach(), weights).relu()
+    if grads:
+        grad = grads[0]
+        if "gradient" in names:
+            maps["gradient"] = grad.abs().mean(dim=1)
+        if "input_x_gradient" in names:
+            maps["input_x_gradient"] = (x * grad).abs().mean(dim=1)
+    return maps
+
+
+def grad_cam(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
+    return gradient_maps(net, x, target, ["gradcam"])["gradcam"]
+
+
 def gradient(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
-    return Saliency(Logits(net)).attribute(_leaf(x), target=target, abs=True).detach().mean(dim=1)
+    return gradient_maps(net, x, target, ["gradient"])["gradient"]
 
 
 def input_x_gradient(net: Network, x: Tensor, target: Tensor, **_: object) -> Tensor:
-    return InputXGradient(Logits(net)).attribute(_leaf(x), target=target).detach().abs().mean(dim=1)
+    return gradient_maps(net, x, target, ["input_x_gradient"])["input_x_gradient"]
 
 
 def ig_baseline(x: Tensor, kind: str) -> Tensor:
@@ -146,6 +169,7 @@ def attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_s
     try:
         for start in range(0, x.shape[0], batch_size):
             xb, tb = x[start:start + batch_size], target[start:start + batch_size]
+            computed = gradient_maps(net, xb, tb, [n for n in names if n in GRADIENT_MAPS])
             for name in names:
                 if name == "integrated_gradients":
                     m, delta, total = integrated_gradients(net, xb, tb, steps=ig_steps, baseline=ig_baseline,
@@ -153,7 +177,7 @@ def attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_s
                     deltas.append(delta)
                     sums.append(total)
                 else:
-                    m = SIMPLE[name](net, xb, tb)
+                    m = computed[name] if name in computed else SIMPLE[name](net, xb, tb)
                 chunks[name].append(m.float())
     finally:
         net.train(was_training)
