@@ -20,6 +20,22 @@ indices of the channel-averaged saliency land in the first channel only (the CIF
 helpers ``get_SingleMask``/``fill_SingleMask`` mask whole pixels, which is what we do); fill
 values come from NumPy's global generator, one image at a time (ours: the run's seeded
 method stream, one tensor operation per batch).
+
+Speed (``tests/benchmarks/test_sgt_official.py`` times our step against a reimplementation of
+the official MNIST step; ``tests/test_sgt_official_semantics.py`` checks that both compute the
+same saliency, masks, fill law and loss). The step is the official one pass for pass; what
+differs is how it runs:
+
+- on the CPU, the three network passes (saliency, clean, masked) take their inputs in
+  channels-last strides (``fast_layout``): torch's CPU convolutions and max-pooling are much
+  faster in NHWC, and the activations follow the input's layout. The values are the same up to
+  float rounding (the saliency to ~1e-6 relative, so a mask can differ where two saliency values
+  are within rounding of each other), and dropout draws its Bernoulli masks in the tensor's memory
+  order, so a run draws other (equally distributed) dropout masks than with NCHW inputs: runs are
+  deterministic per seed as before, but not bit-identical to runs of the NCHW version;
+- the bottom-k selection is a ``kthvalue`` threshold with a running count for the ties at the
+  boundary, not a stable sort: the same mask bit for bit (tested against the sort);
+- the random fill is scaled in place (the same values bit for bit).
 """
 from __future__ import annotations
 
@@ -58,12 +74,23 @@ def input_saliency(net: Network, x: Tensor, y: Tensor, output: str = "log_softma
 def bottom_k_mask(score: Tensor, k: int) -> Tensor:
     """(B,H,W) scores -> (B,1,H,W) bool, True at each sample's k lowest scores.
 
-    A stable sort breaks ties by position (lowest flat index first), identically on every
-    device; torch.topk leaves the order of ties unspecified.
+    Ties are broken by position (lowest flat index first), as a stable sort would, identically
+    on every device (torch.topk leaves the order of ties unspecified). Computed without a sort:
+    the k-th lowest value per row (``kthvalue``, linear time), every value below it, and of the
+    values equal to it the first ``k - #below`` by position (a running count); no host sync.
+    A NaN score counts as +inf (a stable sort puts NaN after +inf: the two differ only for a row
+    holding both at its k-th position, i.e. a diverged network).
     """
     flat = score.flatten(1)
-    lowest = flat.argsort(dim=1, stable=True)[:, :k]
-    mask = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, lowest, True)
+    if k <= 0 or k >= flat.shape[1] or flat.device.type not in ("cpu", "cuda"):
+        lowest = flat.argsort(dim=1, stable=True)[:, :k]
+        mask = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, lowest, True)
+        return mask.view(score.shape[0], 1, *score.shape[1:])
+    flat = flat.nan_to_num(nan=float("inf"), posinf=float("inf"), neginf=float("-inf"))
+    kth = flat.kthvalue(k, dim=1, keepdim=True).values
+    below = flat < kth
+    tied = flat == kth
+    mask = below | (tied & (tied.cumsum(1) <= k - below.sum(1, keepdim=True)))
     return mask.view(score.shape[0], 1, *score.shape[1:])
 
 
@@ -78,12 +105,31 @@ def fill_values(x: Tensor, fill: str, generator: torch.Generator | None = None, 
         low = x.amin(dim=(2, 3), keepdim=True)
         high = x.amax(dim=(2, 3), keepdim=True)
         noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return low + (high - low) * noise
+        return noise.mul_(high - low).add_(low)  # = low + (high - low) * noise, bit for bit, in place
     if fill == "mean":
         return x.mean(dim=(2, 3), keepdim=True).expand_as(x)
     if fill == "constant":
         return torch.full_like(x, constant)
     raise ContractError(f"SGT fill '{fill}' unknown; known: {list(FILLS)}")
+
+
+def fast_layout(x: Tensor) -> Tensor:
+    """``x`` (B,C,H,W) with channels-last strides on the CPU (the same values), else ``x`` itself.
+
+    torch's CPU convolutions and max-pooling run markedly faster in NHWC than in NCHW; a
+    network's activations follow its input's layout. For one channel the memory order of the
+    two layouts is the same, so this is a free view (only the size-1 channel stride changes);
+    for RGB a copy. Not applied on other devices (not measured there).
+    """
+    if x.dim() != 4 or x.device.type != "cpu":
+        return x
+    b, c, h, w = x.shape
+    strides = (h * w * c, 1, w * c, c)
+    if x.stride() == strides:
+        return x
+    if c == 1 and x.is_contiguous():
+        return x.as_strided(x.shape, strides)
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 @register_method
@@ -132,26 +178,31 @@ class SGT(Method):
 
     def masked_input(self, net: Network, batch: Batch, generator: torch.Generator | None) -> Tensor:
         """x~: the batch with its k lowest-saliency positions (channel-averaged saliency) filled, detached."""
-        x = batch.x
+        return self._masked(net, batch.x, batch.y, generator)
+
+    def _masked(self, net: Network, x: Tensor, y: Tensor, generator: torch.Generator | None) -> Tensor:
         with phase("saliency"):
-            score = input_saliency(net, x, batch.y, self.saliency_of).mean(dim=1)
+            score = input_saliency(net, x, y, self.saliency_of).mean(dim=1)
         with phase("masking"):
             if self.saliency_sign == "absolute":
                 score = score.abs()
             k = int(self.fraction * score[0].numel())
             mask = bottom_k_mask(score, k)
-            return torch.where(mask, fill_values(x, self.fill, generator, self.fill_value), x).detach()
+            fill = fill_values(x, self.fill, generator, self.fill_value)
+            return torch.where(mask, fill, x).detach()
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
-        x_masked = self.masked_input(net, batch, state.generator)
-        clean = net(batch.x).logits
+        x = fast_layout(batch.x)
+        x_masked = fast_layout(self._masked(net, x, batch.y, state.generator))
+        clean = net(x).logits
         masked = net(x_masked).logits
         ce = F.cross_entropy(clean, batch.y)
-        kl = F.kl_div(F.log_softmax(masked, dim=1), F.log_softmax(clean, dim=1), reduction="batchmean", log_target=True)
+        log_q = F.log_softmax(masked, dim=1)
+        kl = F.kl_div(log_q, F.log_softmax(clean, dim=1), reduction="batchmean", log_target=True)
         scalars = {
             "ce": ce.detach(),
             "kl": kl.detach(),
-            "masked_ce": F.cross_entropy(masked.detach(), batch.y),
+            "masked_ce": F.nll_loss(log_q.detach(), batch.y),  # = cross_entropy(masked, y), bit for bit
             "train_accuracy": (clean.detach().argmax(1) == batch.y).float().mean(),
             "masked_accuracy": (masked.detach().argmax(1) == batch.y).float().mean(),
         }
