@@ -30,27 +30,55 @@ class Batch:
     saliency: human / ground-truth saliency (B,1,H,W) in [0,1], or None when the dataset
     has none; annotated: (B,) bool, which samples carry a real annotation (annotation may
     cover only part of a training set; unannotated rows of ``saliency`` are zeros).
+    annotated_index: (n,) int64 on the device, the positions of the annotated rows in order,
+    and n_annotated: their count n as a Python int, so that a method selects the annotated
+    rows (``index_select``) and branches on their count without a host-device sync
+    (a boolean mask ``x[annotated]`` is a ``nonzero``, which waits for the device).
+    ``DeviceSplit.batches`` computes both on the host from the split's CPU flags; given
+    neither, they are derived here (from ``annotated`` with one ``nonzero``: a sync when the
+    batch is built, outside the training step; none when ``annotated`` is not given either).
     """
 
     x: Tensor
     y: Tensor
     saliency: Tensor | None = None
     annotated: Tensor | None = None
+    annotated_index: Tensor | None = None
+    n_annotated: int | None = None
 
     def __post_init__(self) -> None:
+        n, device = int(self.y.shape[0]), self.y.device
         if self.annotated is None:
             flag = self.saliency is not None
-            object.__setattr__(
-                self, "annotated", torch.full((self.y.shape[0],), flag, dtype=torch.bool, device=self.y.device)
-            )
+            object.__setattr__(self, "annotated", torch.full((n,), flag, dtype=torch.bool, device=device))
+            if self.annotated_index is None and self.n_annotated is None:
+                object.__setattr__(self, "annotated_index", torch.arange(n if flag else 0, device=device))
+        if self.annotated_index is None:
+            object.__setattr__(self, "annotated_index", self.annotated.nonzero().flatten())
+        if self.n_annotated is None:
+            object.__setattr__(self, "n_annotated", int(self.annotated_index.shape[0]))
+        if self.n_annotated != self.annotated_index.shape[0]:
+            raise ContractError(f"Batch: n_annotated {self.n_annotated} != {self.annotated_index.shape[0]} "
+                                f"annotated positions")
 
     @property
     def size(self) -> int:
         return int(self.y.shape[0])
 
     @property
+    def all_annotated(self) -> bool:
+        """Every row is annotated (known on the host: no sync)."""
+        return self.n_annotated == self.size
+
+    @property
     def any_annotated(self) -> bool:
-        return self.saliency is not None and bool(self.annotated.any())
+        """Some row is annotated and the batch has saliency (known on the host: no sync)."""
+        return self.saliency is not None and self.n_annotated > 0
+
+    def annotated_rows(self, tensor: Tensor) -> Tensor:
+        """The rows of ``tensor`` (B,...) that are annotated, in order (``tensor`` itself when all are);
+        without a sync, unlike ``tensor[annotated]``."""
+        return tensor if self.all_annotated else tensor.index_select(0, self.annotated_index)
 
 
 # --------------------------------------------------------------------------- networks

@@ -1,6 +1,9 @@
 """Small tensor operations on saliency maps shared by methods and metrics (batched, any device)."""
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -50,3 +53,33 @@ def batch_minmax(maps: Tensor, rows: Tensor, eps: float = EPS) -> Tensor:
     high = torch.where(pick, maps, maps.detach().amin()).amax()
     span = high - low
     return torch.where(span > eps, (maps - low) / span.clamp_min(eps), torch.zeros_like(maps))
+
+
+@functools.lru_cache(maxsize=64)
+def gaussian_kernel(size: tuple[int, int], sigma: tuple[float, float], dtype: torch.dtype,
+                    device: torch.device) -> Tensor:
+    """The (ky, kx) Gaussian kernel of torchvision's ``gaussian_blur`` (the same operations, so the same
+    bits), built once per size, sigma, dtype and device and reused: not rebuilt on every call."""
+    # A plain float tensor whatever the caller's context: usable by autograd after an inference-mode
+    # first call, and in ``dtype`` even when first built inside an autocast region.
+    no_autocast = (torch.autocast(device.type, enabled=False) if torch.amp.is_autocast_available(device.type)
+                   else contextlib.nullcontext())
+    with torch.inference_mode(False), torch.no_grad(), no_autocast:
+        axes = []
+        for k, s in zip(size, sigma):
+            half = (k - 1) * 0.5
+            grid = torch.linspace(-half, half, steps=k, dtype=dtype, device=device)
+            pdf = torch.exp(-0.5 * (grid / s).pow(2))
+            axes.append(pdf / pdf.sum())
+        return torch.mm(axes[1][:, None], axes[0][None, :])
+
+
+def gaussian_blur(images: Tensor, kernel_size: tuple[int, int] | list[int], sigma: tuple[float, float] | list[float]) -> Tensor:
+    """``torchvision.transforms.functional.gaussian_blur`` of float images (B,C,H,W), bit for bit
+    (reflect padding, one depthwise convolution), with the kernel cached (``gaussian_kernel``).
+    ``kernel_size`` and ``sigma`` are (x, y), as torchvision's."""
+    kx, ky = (int(k) for k in kernel_size)
+    kernel = gaussian_kernel((kx, ky), (float(sigma[0]), float(sigma[1])), images.dtype, images.device)
+    channels = images.shape[-3]
+    padded = F.pad(images, [kx // 2, kx // 2, ky // 2, ky // 2], mode="reflect")
+    return F.conv2d(padded, kernel.expand(channels, 1, ky, kx), groups=channels)

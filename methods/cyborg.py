@@ -49,7 +49,6 @@ Ambiguities, each a hyperparameter (paper / official code / our default and why)
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -112,4 +111,6 @@ class CYBORG(Method):
         mse = masked_mean(((cam - human) ** 2).mean(dim=(1, 2)), batch.annotated)
         alpha = self.alpha if self.alpha_mode == "fixed" else (ce / (ce + mse).clamp_min(EPS)).detach()
         loss = alpha * ce + (1 - alpha) * mse
-        return loss, {"ce": ce.detach(), "cam_mse": mse.detach(), "alpha": torch.as_tensor(alpha).detach()}
+        # A fixed alpha is logged as the Python number it is: a tensor made from it every step
+        # would be a host tensor copied to the device (a sync) by the training loop.
+        return loss, {"ce": ce.detach(), "cam_mse": mse.detach(), "alpha": alpha}

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from benchmark.contracts import Batch, Cost, HParam, Method, Network, NetOutput, TrainState
-from benchmark.maps import EPS, masked_mean, minmax, resize_maps
+from benchmark.maps import EPS, gaussian_blur, masked_mean, minmax, resize_maps
 from benchmark.phases import phase
 from benchmark.registry import register_method
 
@@ -73,9 +73,7 @@ def grad_cam(net: Network, out: NetOutput, target: Tensor, create_graph: bool) -
 def attention_label(saliency: Tensor, size: tuple[int, int], blur: bool) -> Tensor:
     """The human map at the Grad-CAM's h x w: area resize, optional 3x3 Gaussian blur, divided by its max."""
     human = resize_maps(saliency, size)
-    if blur:
-        from torchvision.transforms.functional import gaussian_blur  # here: torchvision takes seconds to import
-
+    if blur:  # torchvision's gaussian_blur, bit for bit, its kernel cached
         human = gaussian_blur(human[:, None], kernel_size=[3, 3], sigma=[OPENCV_SIGMA_3X3] * 2)[:, 0]
     return human / human.amax(dim=(1, 2), keepdim=True).clamp_min(EPS)
 

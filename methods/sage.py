@@ -50,6 +50,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, NetOutput, TrainState
+from benchmark.maps import gaussian_blur
 from benchmark.phases import phase
 from benchmark.registry import register_method
 
@@ -57,16 +58,15 @@ DEGRADATIONS = ("blur", "noise", "mean")
 
 
 def blur(x: Tensor, sigma_fraction: float) -> Tensor:
-    """Gaussian blur with sigma = fraction x side, as two separable 1-D passes (torchvision)."""
-    from torchvision.transforms.functional import gaussian_blur  # here: torchvision takes seconds to import
-
+    """Gaussian blur with sigma = fraction x side, as two separable 1-D passes (torchvision's
+    ``gaussian_blur``, bit for bit, with its kernels cached: ``benchmark.maps.gaussian_blur``)."""
     out = x
     for axis, side in ((0, x.shape[-1]), (1, x.shape[-2])):
         sigma = max(sigma_fraction * side, 1e-3)
         size = min(2 * math.ceil(3 * sigma) + 1, 2 * side - 1)  # reflect padding needs size // 2 < side
         kernel = [size, 1] if axis == 0 else [1, size]
         out = gaussian_blur(out, kernel_size=kernel, sigma=[sigma, sigma])
-    return out
+    return out.to(x.dtype)  # under autocast the convolution gives bf16/fp16; the views blend in x's dtype
 
 
 def degrade(x: Tensor, how: str, generator: torch.Generator, blur_sigma: float, noise_std: float) -> Tensor:
@@ -131,23 +131,24 @@ class SAGE(Method):
         return tuple(NetOutput(*(p[i] for p in parts)) for i in range(3))  # type: ignore[return-value]
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
-        rows = batch.annotated
-        x = batch.x[rows]  # the anchors: views exist for annotated samples only
-        if x.shape[0] == 0:
+        # The annotated rows are chosen by the batch's device index and host count (no host-device sync).
+        rows = batch.annotated_rows
+        if batch.n_annotated == 0:
             ce = F.cross_entropy(net(batch.x).logits, batch.y)
             return ce, {"ce": ce.detach(), "triplet": torch.zeros_like(ce), "js": torch.zeros_like(ce)}
+        x = rows(batch.x)  # the anchors: views exist for annotated samples only
         with phase("masking"):
-            keep = 1 - batch.saliency[rows] if self.invert_saliency else batch.saliency[rows]
+            keep = 1 - rows(batch.saliency) if self.invert_saliency else rows(batch.saliency)
             pos, neg = saliency_views(x, keep, degrade(x, self.degradation, state.generator, self.blur_sigma, self.noise_std))
         out, out_pos, out_neg = self.forward_views(net, batch.x, pos, neg)
         ce = F.cross_entropy(out.logits, batch.y)
-        emb = [out.embedding[rows], out_pos.embedding, out_neg.embedding]
+        emb = [rows(out.embedding), out_pos.embedding, out_neg.embedding]
         if self.normalize_embedding:
             emb = [F.normalize(e, dim=1) for e in emb]
         triplet = F.triplet_margin_loss(*emb, margin=self.margin, p=2.0)
-        js = js_divergence(out.logits[rows], out_pos.logits, self.temperature).mean()
+        js = js_divergence(rows(out.logits), out_pos.logits, self.temperature).mean()
         js = js * self.temperature ** 2 if self.js_t2 else js
         loss = ce + self.triplet_weight * triplet + self.js_weight * js
         if self.ce_on_positive:
-            loss = loss + F.cross_entropy(out_pos.logits, batch.y[rows])
+            loss = loss + F.cross_entropy(out_pos.logits, rows(batch.y))
         return loss, {"ce": ce.detach(), "triplet": triplet.detach(), "js": js.detach()}

@@ -29,7 +29,7 @@ def step_batch(n: int = 16) -> Batch:
     return Batch(x=torch.rand(n, 1, 28, 28, generator=gen), y=torch.arange(n) % 10, saliency=saliency)
 
 
-@pytest.mark.parametrize("method", ["erm", "cyborg"])
+@pytest.mark.parametrize("method", [name for name in METHODS.names() if not name.startswith("_")])
 def test_bf16_autocast_trains_a_step_on_cpu(method):
     torch.manual_seed(0)
     net = build_network("simple_cnn", 1, 10, 28)

@@ -1,13 +1,14 @@
 """Splits resident on the run's device, cut into ``Batch`` es by index (no DataLoader).
 
 Images stay uint8 on the device (4x less memory than float) and become float in [0,1]
-one batch at a time.
+one batch at a time. Cutting batches never waits for the device (``DeviceSplit.batches``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -20,6 +21,11 @@ class DeviceSplit:
     y: Tensor  # int64 (N,)
     saliency: Tensor | None  # float16 (N,1,H,W)
     annotated: Tensor | None  # bool (N,)
+    annotated_host: np.ndarray | None = None  # bool (N,): the same flags on the host (default: copied once)
+
+    def __post_init__(self) -> None:
+        if self.annotated is not None and self.annotated_host is None:
+            self.annotated_host = self.annotated.cpu().numpy().astype(bool)
 
     @classmethod
     def from_split(cls, split: Split, device: torch.device) -> "DeviceSplit":
@@ -30,17 +36,22 @@ class DeviceSplit:
             y=torch.from_numpy(split.y).to(device, torch.int64),
             saliency=sal,
             annotated=ann,
+            annotated_host=None if split.annotated is None else np.array(split.annotated, dtype=bool),
         )
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
-    def batch(self, index: Tensor) -> Batch:
+    def batch(self, index: Tensor, annotated_index: Tensor | None = None, n_annotated: int | None = None) -> Batch:
+        """The rows ``index`` (on the device) as a ``Batch``; ``annotated_index``/``n_annotated``: the
+        positions of the annotated rows within it and their count (else ``Batch`` derives them)."""
         return Batch(
             x=self.x[index].float().div_(255.0),
             y=self.y[index],
             saliency=None if self.saliency is None else self.saliency[index].float(),
             annotated=None if self.annotated is None else self.annotated[index],
+            annotated_index=annotated_index,
+            n_annotated=n_annotated,
         )
 
     def steps_per_epoch(self, batch_size: int) -> int:
@@ -49,10 +60,26 @@ class DeviceSplit:
         return n // batch_size if n > batch_size else 1
 
     def batches(self, batch_size: int, order: Tensor | None = None, drop_last: bool = False) -> Iterator[Batch]:
-        """Batches in ``order`` (a permutation on the CPU) or in storage order."""
+        """Batches in ``order`` (a permutation on the CPU) or in storage order.
+
+        No host-device synchronization per batch: here, before the first batch, the positions of
+        each batch's annotated rows are computed on the host from the CPU order and the split's
+        host flags, and go to the device with the order in one copy; the batches are then cut
+        from device tensors by host offsets (``Batch.annotated_index``, ``Batch.n_annotated``).
+        """
         n = len(self)
-        order = torch.arange(n) if order is None else order
+        host_order = np.arange(n) if order is None else order.cpu().numpy()
         stop = n - n % batch_size if drop_last and n > batch_size else n
-        device = self.y.device
-        for start in range(0, stop, batch_size):
-            yield self.batch(order[start:start + batch_size].to(device))
+        starts = range(0, stop, batch_size)
+        flags = np.zeros(n, dtype=bool) if self.annotated_host is None else self.annotated_host[host_order]
+        positions = [np.flatnonzero(flags[start:start + batch_size]) for start in starts]
+        both = torch.from_numpy(np.concatenate([host_order[:stop], *positions]).astype(np.int64))
+        both = both.to(self.y.device)  # the one copy to the device
+        return self._cut(both[:stop], both[stop:], batch_size, starts, [len(p) for p in positions])
+
+    def _cut(self, order: Tensor, positions: Tensor, batch_size: int, starts: range, counts: list[int]) -> Iterator[Batch]:
+        offset = 0
+        for start, count in zip(starts, counts):
+            yield self.batch(order[start:start + batch_size], annotated_index=positions[offset:offset + count],
+                             n_annotated=count)
+            offset += count

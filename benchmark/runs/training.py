@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 from torch import Tensor
@@ -226,8 +226,29 @@ def resume(checkpoint: Path, net: Network, opt: torch.optim.Optimizer, sched: An
     return epoch
 
 
-def _to_float(value: Tensor | float) -> Tensor:
-    return value.detach().float() if isinstance(value, Tensor) else torch.tensor(float(value))
+def accumulate(sums: dict[str, Tensor], key: str, value: Tensor | float) -> None:
+    """Add one step's logged value to its running sum on the device (a float32 tensor, created on
+    first use): a tensor is added as it is, a Python number as a scalar operand, so no host tensor
+    is made and copied to the device (a copy from the host waits for the device)."""
+    sums[key] += value.detach().float() if isinstance(value, Tensor) else float(value)
+
+
+def train_epoch(net: Network, method: Method, batches: Iterable[Batch], state: TrainState,
+                opt: torch.optim.Optimizer, precision: str = "fp32", scaler: "torch.amp.GradScaler | None" = None,
+                ) -> tuple[dict[str, Tensor], int]:
+    """The steps of one epoch: ``train_step`` on each batch, the loss and the method's scalars summed
+    on the device (``accumulate``); returns (sums, number of batches). Nothing here waits for the
+    device (tests/test_host_sync.py): the sums are read once, by the caller, at the epoch's end."""
+    sums: dict[str, Tensor] = defaultdict(lambda: torch.zeros((), device=state.device))
+    count = 0
+    for batch in batches:
+        loss, scalars = train_step(net, method, batch, state, opt, precision=precision, scaler=scaler)
+        accumulate(sums, "train_loss", loss)
+        for key, value in scalars.items():
+            accumulate(sums, key, value)
+        count += 1
+        state.step += 1
+    return sums, count
 
 
 def train(
@@ -259,16 +280,9 @@ def train(
             generator=make_generator(derive_seed(config.seed, "method", config.method, epoch), device),
         )
         order = torch.randperm(len(train_split), generator=make_generator(derive_seed(config.seed, "order", config.dataset, epoch)))
-        sums: dict[str, Tensor] = defaultdict(lambda: torch.zeros((), device=device))
-        batches = 0
         net.train()
-        for batch in train_split.batches(config.batch_size, order, drop_last=True):
-            loss, scalars = train_step(net, method, batch, state, opt, precision=config.precision, scaler=scaler)
-            sums["train_loss"] += loss.detach().float()
-            for key, value in scalars.items():
-                sums[key] += _to_float(value).to(device)
-            batches += 1
-            state.step += 1
+        sums, batches = train_epoch(net, method, train_split.batches(config.batch_size, order, drop_last=True),
+                                    state, opt, precision=config.precision, scaler=scaler)
         step = state.step
         row = {key: float(total) / max(batches, 1) for key, total in sums.items()}
         if not all(math.isfinite(value) for value in row.values()):
