@@ -33,11 +33,17 @@ differs is how it runs:
   are within rounding of each other), and dropout draws its Bernoulli masks in the tensor's memory
   order, so a run draws other (equally distributed) dropout masks than with NCHW inputs: runs are
   deterministic per seed as before, but not bit-identical to runs of the NCHW version;
+- during those passes, the gradient of each channels-last activation that enters a submodule is
+  kept channels-last (``channels_last_grads``): a flatten's or dropout's backward hands back
+  NCHW, which sends max-pool's backward down a slow mixed-layout path (a copy; the same values);
 - the bottom-k selection is a ``kthvalue`` threshold with a running count for the ties at the
   boundary, not a stable sort: the same mask bit for bit (tested against the sort);
 - the random fill is scaled in place (the same values bit for bit).
 """
 from __future__ import annotations
+
+import contextlib
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -132,6 +138,35 @@ def fast_layout(x: Tensor) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
+def _grad_to_channels_last(grad: Tensor) -> Tensor:
+    return grad.contiguous(memory_format=torch.channels_last)
+
+
+def _channels_last_grad_hook(module: torch.nn.Module, args: tuple) -> None:
+    """Forward pre-hook: a channels-last 4-D input that requires grad gets its gradient in channels-last."""
+    for t in args:
+        if isinstance(t, Tensor) and t.dim() == 4 and t.requires_grad and t.shape[1] > 1 and t.stride(1) == 1:
+            t.register_hook(_grad_to_channels_last)
+
+
+@contextlib.contextmanager
+def channels_last_grads(net: torch.nn.Module) -> Iterator[None]:
+    """While open, the gradient of every channels-last 4-D input of ``net``'s submodules is made
+    channels-last before it flows on (a copy: the same values).
+
+    A flatten's or a dropout's backward returns an NCHW gradient for a channels-last activation,
+    which sends the next kernel (max-pool backward, ReLU backward) down torch's slow mixed-layout
+    path; converting it once costs a copy of the activation. The tensor hooks stay with the
+    graph (they run in the backward, after the context has closed); the module hooks are removed.
+    """
+    handles = [m.register_forward_pre_hook(_channels_last_grad_hook) for m in net.modules() if m is not net]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 @register_method
 class SGT(Method):
     """Ismail et al., NeurIPS 2021: CE(f(x),y) + lambda*KL(p(x) || p(x~)), x~ = x with its lowest-saliency features masked."""
@@ -193,9 +228,10 @@ class SGT(Method):
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
         x = fast_layout(batch.x)
-        x_masked = fast_layout(self._masked(net, x, batch.y, state.generator))
-        clean = net(x).logits
-        masked = net(x_masked).logits
+        with channels_last_grads(net) if x.device.type == "cpu" else contextlib.nullcontext():
+            x_masked = fast_layout(self._masked(net, x, batch.y, state.generator))
+            clean = net(x).logits
+            masked = net(x_masked).logits
         ce = F.cross_entropy(clean, batch.y)
         log_q = F.log_softmax(masked, dim=1)
         kl = F.kl_div(log_q, F.log_softmax(clean, dim=1), reduction="batchmean", log_target=True)
