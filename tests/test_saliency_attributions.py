@@ -47,6 +47,17 @@ def test_gradient_is_the_absolute_input_gradient(resnet):
     torch.testing.assert_close(A.input_x_gradient(net, x, target), (x * grad).abs().mean(dim=1))
 
 
+def test_one_shared_pass_gives_captums_maps_bitwise(resnet):
+    from captum.attr import InputXGradient, Saliency
+
+    net, x, target = resnet
+    maps = A.gradient_maps(net, x, target, A.GRADIENT_MAPS)
+    saliency = Saliency(A.Logits(net)).attribute(x.clone().requires_grad_(True), target=target, abs=True).mean(dim=1)
+    ixg = InputXGradient(A.Logits(net)).attribute(x.clone().requires_grad_(True), target=target).abs().mean(dim=1)
+    assert torch.equal(maps["gradient"], saliency.detach()) and torch.equal(maps["input_x_gradient"], ixg.detach())
+    assert torch.equal(maps["gradcam"], A.gradient_maps(net, x, target, ["gradcam"])["gradcam"])
+
+
 class TinyGap(Network):
     """conv -> ReLU -> conv -> ReLU -> global average pool -> linear: an exact CAM, cheap to run."""
 
@@ -137,6 +148,9 @@ def test_sanity_flags_a_model_independent_map_and_passes_the_gradient():
     assert abs(result.final()["gradient"]) < 0.3
     assert result.flags(0.5) == {"gradient": False, "edge": True}
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items()), "the trained net is untouched"
+    # the trained maps, when the caller has them, are not recomputed and give the same result
+    given = S.cascading_randomization(net, x, target, maps, max_stages=8, seed=5, reference=maps(net, x, target))
+    assert given.similarity == result.similarity
 
 
 def test_spearman_rows_and_constant_maps():

@@ -151,3 +151,28 @@ def test_batched_curves_equal_the_unbatched_definition(fill, levels, batch_size)
             # the summation order differs, so probabilities agree to float32 rounding (~1e-7), not bitwise
             assert getattr(curves, kind)[name] == pytest.approx(values, rel=0, abs=1e-6), (kind, name)
     assert net.training, "the network's mode is restored"
+    assert all(p.is_contiguous() for p in net.parameters()), "the CPU's channels-last scoring network is a copy"
+
+
+def test_mask_fractions_span_sgts_masking_range_with_short_steps_first():
+    assert F.mask_fractions(10, 1.0) == pytest.approx([j / 10 for j in range(11)], abs=1e-15)  # the earlier default
+    default = F.mask_fractions(7, 1.5)
+    assert default == pytest.approx([0.0, 0.0612, 0.1732, 0.3182, 0.4899, 0.6847, 0.9, 1.0], abs=1e-4)
+    assert F.mask_fractions(2, 1.5) == [0.0, 0.9, 1.0] and F.mask_fractions(1, 1.5) == [0.0, 1.0]
+    steps = np.diff(default[:-1])
+    assert (np.diff(steps) > 0).all(), "short steps at small fractions, where the curves of a faithful map move"
+    with pytest.raises(ValueError, match="increase from 0 to 1"):
+        F.perturbation_curves(OnePixel(), *images(), torch.tensor([1, 0] * 3), {}, [0.0, 0.5], "mean", 8, make_generator(0))
+
+
+def test_curves_at_given_fractions_equal_the_same_fractions_of_a_finer_even_grid():
+    """Uneven fractions change where the curves are sampled, not what a sample is."""
+    net, (x, y) = TinyConv(), (torch.rand(5, 2, 8, 8, generator=make_generator(8)), torch.tensor([0, 1, 2, 0, 1]))
+    importance = {"a": torch.rand(5, 8, 8, generator=make_generator(9))}
+    fine = F.perturbation_curves(net, x, y, y, importance, 8, "mean", 64, make_generator(3))
+    uneven = F.perturbation_curves(net, x, y, y, importance, [0.0, 0.125, 0.5, 1.0], "mean", 64, make_generator(3))
+    for kind in ("deletion", "insertion"):
+        for name in ("a", F.RANDOM):
+            # the same images in chunks of another composition: equal to float32 rounding
+            assert getattr(uneven, kind)[name] == pytest.approx([getattr(fine, kind)[name][j] for j in (0, 1, 4, 8)], abs=1e-6)
+    assert uneven.accuracy["a"] == [fine.accuracy["a"][j] for j in (0, 1, 4)]

@@ -46,7 +46,11 @@ def test_record_points_to_every_artifact_and_each_matches_its_digest(runs):
     assert maps.dtype == np.float16 and maps.shape == (12, 28, 28) and maps.max() == 1.0
     assert load_array(result.path, record.artifacts["saliency/test/gradcam"]).shape == (12, 12, 12)
     table = json.loads((result.path.parent / record.artifacts["saliency/test/masking"]).read_text())
-    assert [row["masked_fraction"] for row in table] == [0.0, 0.25, 0.5, 0.75] and "random" in table[0]
+    # masked fractions 0.9 (j/3)^1.5, j = 0..3 (mask_levels 4, the default mask_power); deletion and insertion end at 1
+    assert [row["masked_fraction"] for row in table] == pytest.approx([0.0, 0.9 / 3 ** 1.5, 0.9 * (2 / 3) ** 1.5, 0.9])
+    assert "random" in table[0]
+    deletion = json.loads((result.path.parent / record.artifacts["saliency/test/deletion"]).read_text())
+    assert [row["fraction"] for row in deletion][-1] == 1.0 and len(deletion) == 5
     assert info["sanity"]["blocks"] == ["fc2", "fc1", "conv2", "conv1"]  # seed 0 is the sanity seed
     assert "sanity" not in read_record(runs[1].path).extra["saliency"]
 

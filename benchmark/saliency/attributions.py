@@ -20,7 +20,8 @@ saved probe arrays use:
 
 Pixel methods are reduced over channels by the mean of absolute values (SGT's evaluation
 ranks pixels by |channel-mean|; for one channel the two agree). All work is batched on the
-network's device.
+network's device; Grad-CAM, gradient and input x gradient share one forward and one backward
+pass (``gradient_maps``), bitwise the maps of three separate passes.
 """
 from __future__ import annotations
 

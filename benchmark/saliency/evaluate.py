@@ -33,7 +33,7 @@ from ..seeding import derive_seed, make_generator
 from . import probe
 from .alignment import alignment_scores
 from .attributions import Maps, applicable, attribute, at_size, quantize
-from .faithfulness import Curves, perturbation_curves
+from .faithfulness import Curves, mask_fractions, perturbation_curves
 from .metrics import describe, key
 from .sanity import cascading_randomization
 from .settings import evaluated_splits
@@ -187,8 +187,9 @@ def evaluate_split(trained: Trained, split: str, names: list[str], settings: Map
 
     clock = time.perf_counter()
     generator = make_generator(derive_seed("saliency-perturbation", config["dataset"], split), x.device)
-    curves = perturbation_curves(net, x, y, target, full, settings["mask_levels"], settings["mask_fill"],
-                                 config["eval_batch_size"], generator)
+    fractions = mask_fractions(settings["mask_levels"], settings["mask_power"])
+    curves = perturbation_curves(net, x, y, target, full, fractions, settings["mask_fill"], config["eval_batch_size"],
+                                 generator)
     for row, values in curves.summary().items():
         for name, value in values.items():
             metrics.put(row, name, value)
@@ -230,8 +231,11 @@ def run_sanity(trained: Trained, first: SplitResult, names: list[str], settings:
                              ig_baseline=settings["ig_baseline"], batch_size=config["batch_size"])
         return {name: at_size(quantize(m), size) for name, m in computed.native.items()}
 
+    # the trained network's maps are the stored ones of these probe images (computed once, with the split's)
+    reference = {name: at_size(torch.from_numpy(first.arrays[name][:count]).to(x.device), size) for name in names}
     outcome = cascading_randomization(trained.network, x, target, maps_of, settings["sanity_max_stages"],
-                                      seed=derive_seed("saliency-sanity", config["dataset"], config["arch"]))
+                                      seed=derive_seed("saliency-sanity", config["dataset"], config["arch"]),
+                                      reference=reference)
     return {"images": int(len(x)), "blocks": outcome.blocks, "similarity": outcome.similarity,
             "final": outcome.final(), "flagged": outcome.flags(settings["sanity_threshold"]),
             "threshold": settings["sanity_threshold"]}

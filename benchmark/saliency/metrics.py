@@ -48,7 +48,7 @@ SPECS = (
     MetricSpec("wrong_reason_share", "alignment", "lower", "fraction of saliency mass",
                "share of the positive saliency on the decoy / distractor mask", 0.02),
     MetricSpec("masking_gap", "faithfulness", "higher", "accuracy",
-               "mean accuracy gap between masking random and the most salient pixels, d = 0..(L-1)/L (SGT)", 0.02),
+               "mean accuracy gap between masking random and the most salient pixels, d = 0..90% (SGT)", 0.02),
     MetricSpec("deletion_auc", "faithfulness", "lower", "probability",
                "area under the class probability as the most salient pixels are deleted (RISE)", 0.02),
     MetricSpec("insertion_auc", "faithfulness", "higher", "probability",

@@ -13,6 +13,9 @@ too many) while the count stays within ``max_stages`` (simple_cnn: conv1, conv2,
 ResNet-18: stem conv, stem BN, layer1-3, the two blocks of layer4, fc). Re-initialization calls each layer's own ``reset_parameters`` under
 a fixed seed, as Quantus' ``MPRT`` does; tensors without an initializer (a ViT's class token
 and position embedding) keep their trained values. The trained network is never modified.
+The trained network's maps are passed in when the caller already has them (the run's
+evaluation uses the maps it stores for the same probe images), so only the randomized
+stages are computed here.
 """
 from __future__ import annotations
 
@@ -108,9 +111,10 @@ class SanityResult:
 
 
 def cascading_randomization(net: nn.Module, x: Tensor, target: Tensor, maps: MapFn, max_stages: int,
-                            seed: int) -> SanityResult:
-    """Similarity of every method's maps before and after each cascade stage, on images ``x``."""
-    trained = {k: v.float().cpu().numpy() for k, v in maps(net, x, target).items()}
+                            seed: int, reference: dict[str, Tensor] | None = None) -> SanityResult:
+    """Similarity of every method's maps before and after each cascade stage, on images ``x``;
+    ``reference``: the trained network's maps of ``x`` when already computed (else ``maps`` computes them)."""
+    trained = {k: v.float().cpu().numpy() for k, v in (maps(net, x, target) if reference is None else reference).items()}
     model = copy.deepcopy(net)
     blocks = cascade_blocks(model, max_stages)
     result = SanityResult(blocks=[name for name, _ in blocks], similarity={k: [] for k in trained})

@@ -22,7 +22,11 @@ EVALUATION_PARAMS: dict[str, HParam] = {
     "target": HParam("label", "class explained: the true label or the model's prediction", ("label", "predicted")),
     "ig_steps": HParam(16, "integrated-gradients steps (Gauss-Legendre); the convergence delta is recorded", low=1),
     "ig_baseline": HParam("zeros", "IG baseline: a black image, or each image's per-channel mean", ("zeros", "mean")),
-    "mask_levels": HParam(10, "masking / deletion / insertion steps: fractions 0, 1/L, ..., 1 of the pixels", low=1),
+    "mask_levels": HParam(7, "masking / deletion / insertion steps L: the masked fractions 0.9 (j/(L-1))^p, "
+                             "j = 0..L-1 (SGT's 0-90%), then 1 (saliency/faithfulness.py)", low=1),
+    "mask_power": HParam(1.5, "exponent p of the masked fractions: 1 = even steps (L = 10, p = 1: the earlier grid "
+                              "0, 0.1, ..., 1); above 1, short steps at small fractions, where the curves move",
+                         low=1.0, high=4.0),
     "mask_fill": HParam("mean", "value of masked pixels: the image's channel mean, or uniform noise in its range (SGT)",
                         ("mean", "random")),
     "annotation_threshold": HParam(0.5, "a human-map pixel at or above this value is inside the annotation; in (0, 1]",

@@ -6,10 +6,14 @@ the trained network, sanity check included (it runs on one seed per cell) and re
 separately. The quick profile trains 10 epochs; resnet18 trains 2 here and its 10-epoch
 training time is extrapolated from the measured epochs (the evaluation's cost does not
 depend on how long the network trained). CPU time is reported beside wall time because
-the machine may be shared. Target: evaluation under 25% of the quick run's total time.
+the machine may be shared, with the load average at the start. Target (issue 13): the
+evaluation at most 15% of the quick simple_cnn run's total time, wall or CPU (it was 27%
+before the perturbation curves were batched into cache-sized channels-last chunks and
+moved to 7 unevenly spaced fractions, saliency/faithfulness.py).
 """
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -23,12 +27,13 @@ from benchmark.saliency.evaluate import Trained, evaluate_saliency
 from benchmark.saliency.settings import resolve_evaluation
 
 QUICK_EPOCHS = 10
-TARGET_SHARE = 0.25
+TARGET_SHARE = 0.15
 
 
 @pytest.mark.parametrize("arch, epochs", [("simple_cnn", QUICK_EPOCHS), ("resnet18", 2)])
 def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_path):
     torch.set_num_threads(2)
+    load = os.getloadavg()[0]
     config = RunConfig(method="erm", dataset="decoy_digits", arch=arch, seed=0, **{**QUICK_TRAINING, "epochs": epochs},
                        evaluation={"enabled": False})
     cpu = time.process_time()
@@ -55,10 +60,12 @@ def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_p
     share_without_sanity = (saliency - sanity) / (rest + saliency - sanity)
     cpu_share = cpu_seconds[0] / (train_cpu * QUICK_EPOCHS / epochs + cpu_seconds[0])
     info = {
-        "arch": arch, "quick_run_seconds_without_saliency": round(rest, 2), "saliency_seconds": round(saliency, 2),
+        "arch": arch, "load_average_at_start": round(load, 2),
+        "quick_run_seconds_without_saliency": round(rest, 2), "saliency_seconds": round(saliency, 2),
         "phases": {k: round(v, 2) for k, v in evaluated["saliency_phase_seconds"].items()},
         "share_of_run": round(share, 3), "share_without_sanity": round(share_without_sanity, 3),
-        "cpu_share_of_run": round(cpu_share, 3), "settings": {k: settings[k] for k in ("probe_size", "ig_steps", "mask_levels", "sanity_images")},
+        "cpu_share_of_run": round(cpu_share, 3),
+        "settings": {k: settings[k] for k in ("probe_size", "ig_steps", "mask_levels", "mask_power", "sanity_images")},
     }
     benchmark.extra_info.update(info)
     print(info)
