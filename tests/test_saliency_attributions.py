@@ -159,3 +159,23 @@ def test_spearman_rows_and_constant_maps():
     assert S.spearman_rows(a, b).tolist() == [1.0, -1.0]
     # a randomized map that became constant shares nothing: counted as 0, not dropped
     assert S.similarity(a, np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])) == 0.5
+
+
+def test_attribute_on_the_cpu_uses_a_channels_last_copy_with_the_same_maps_to_rounding():
+    torch.manual_seed(0)
+    net = build_network("simple_cnn", 1, 3, 16).train()
+    x = torch.rand(6, 1, 16, 16, generator=make_generator(3))
+    target = torch.tensor([0, 1, 2, 0, 1, 2])
+    names = ["gradcam", "gradient", "input_x_gradient", "integrated_gradients"]
+    maps = A.attribute(net, x, target, names, ig_steps=4, ig_baseline="zeros", batch_size=8)
+    assert net.training and all(p.is_contiguous() for p in net.parameters()), "the network is untouched"
+    net.eval()
+    plain = {"integrated_gradients": A.integrated_gradients(net, x, target, steps=4, baseline="zeros", batch_size=8)[0],
+             **A.gradient_maps(net, x, target, A.GRADIENT_MAPS)}
+    for name in names:
+        # another summation order inside oneDNN's convolutions: equal to float32 rounding relative to the map's scale
+        scale = plain[name].abs().max()
+        torch.testing.assert_close(maps.native[name] / scale, plain[name] / scale, rtol=0, atol=1e-5)
+        assert maps.native[name].is_contiguous()
+    again = A.attribute(net, x, target, names, ig_steps=4, ig_baseline="zeros", batch_size=8)
+    assert all(torch.equal(maps.native[n], again.native[n]) for n in names), "bitwise reproducible"
