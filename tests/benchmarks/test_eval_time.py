@@ -7,9 +7,10 @@ separately. The quick profile trains 10 epochs; resnet18 trains 2 here and its 1
 training time is extrapolated from the measured epochs (the evaluation's cost does not
 depend on how long the network trained). CPU time is reported beside wall time because
 the machine may be shared, with the load average at the start. Target (issue 13): the
-evaluation at most 15% of the quick simple_cnn run's total time, wall or CPU (it was 27%
-before the perturbation curves were batched into cache-sized channels-last chunks and
-moved to 7 unevenly spaced fractions, saliency/faithfulness.py).
+evaluation at most 15% of the quick simple_cnn run's total time, wall or CPU. It was 23-27%
+before issue 13; the perturbation curves are now scored in cache-sized chunks by a
+channels-last copy of the network at 7 unevenly spaced fractions instead of 11 even ones
+(saliency/faithfulness.py), and the attributions run channels-last (saliency/attributions.py).
 """
 from __future__ import annotations
 
