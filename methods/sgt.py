@@ -26,25 +26,19 @@ the official MNIST step; ``tests/test_sgt_official_semantics.py`` checks that bo
 same saliency, masks, fill law and loss). The step is the official one pass for pass; what
 differs is how it runs:
 
-- on the CPU, the three network passes (saliency, clean, masked) take their inputs in
-  channels-last strides (``fast_layout``): torch's CPU convolutions and max-pooling are much
-  faster in NHWC, and the activations follow the input's layout. The values are the same up to
-  float rounding (the saliency within ~1e-6 of its largest magnitude, so a mask can differ only
-  where two saliency values are within rounding of each other; none of 50,176 positions did on
-  the semantics test's batch), and dropout draws its Bernoulli masks in the tensor's memory
-  order, so a run draws other (equally distributed) dropout masks than with NCHW inputs: runs are
-  deterministic per seed as before, but not bit-identical to runs of the NCHW version;
-- during those passes, the gradient of each channels-last activation that enters a submodule is
-  kept channels-last (``channels_last_grads``): a flatten's or dropout's backward hands back
-  NCHW, which sends max-pool's backward down a slow mixed-layout path (a copy; the same values);
+- on the CPU, ``train_step`` runs every forward of every method's loss channels-last
+  (``benchmark.models.layout``; the three passes here: saliency, clean, masked), with
+  channels-last activation gradients. The values are the same up to float rounding (the
+  saliency within ~1e-6 of its largest magnitude, so a mask can differ only where two saliency
+  values are within rounding of each other; none of 50,176 positions did on the semantics
+  test's batch), and dropout draws other, equally distributed masks: runs are deterministic per
+  seed, not bit-identical to runs of the NCHW version. ERM runs the same way, so ratios to ERM
+  stay fair;
 - the bottom-k selection is a ``kthvalue`` threshold with a running count for the ties at the
   boundary, not a stable sort: the same mask bit for bit (tested against the sort);
 - the random fill is scaled in place (the same values bit for bit).
 """
 from __future__ import annotations
-
-import contextlib
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -120,54 +114,6 @@ def fill_values(x: Tensor, fill: str, generator: torch.Generator | None = None, 
     raise ContractError(f"SGT fill '{fill}' unknown; known: {list(FILLS)}")
 
 
-def fast_layout(x: Tensor) -> Tensor:
-    """``x`` (B,C,H,W) with channels-last strides on the CPU (the same values), else ``x`` itself.
-
-    torch's CPU convolutions and max-pooling run markedly faster in NHWC than in NCHW; a
-    network's activations follow its input's layout. For one channel the memory order of the
-    two layouts is the same, so this is a free view (only the size-1 channel stride changes);
-    for RGB a copy. Not applied on other devices (not measured there).
-    """
-    if x.dim() != 4 or x.device.type != "cpu":
-        return x
-    b, c, h, w = x.shape
-    strides = (h * w * c, 1, w * c, c)
-    if x.stride() == strides:
-        return x
-    if c == 1 and x.is_contiguous():
-        return x.as_strided(x.shape, strides)
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-def _grad_to_channels_last(grad: Tensor) -> Tensor:
-    return grad.contiguous(memory_format=torch.channels_last)
-
-
-def _channels_last_grad_hook(module: torch.nn.Module, args: tuple) -> None:
-    """Forward pre-hook: a channels-last 4-D input that requires grad gets its gradient in channels-last."""
-    for t in args:
-        if isinstance(t, Tensor) and t.dim() == 4 and t.requires_grad and t.shape[1] > 1 and t.stride(1) == 1:
-            t.register_hook(_grad_to_channels_last)
-
-
-@contextlib.contextmanager
-def channels_last_grads(net: torch.nn.Module) -> Iterator[None]:
-    """While open, the gradient of every channels-last 4-D input of ``net``'s submodules is made
-    channels-last before it flows on (a copy: the same values).
-
-    A flatten's or a dropout's backward returns an NCHW gradient for a channels-last activation,
-    which sends the next kernel (max-pool backward, ReLU backward) down torch's slow mixed-layout
-    path; converting it once costs a copy of the activation. The tensor hooks stay with the
-    graph (they run in the backward, after the context has closed); the module hooks are removed.
-    """
-    handles = [m.register_forward_pre_hook(_channels_last_grad_hook) for m in net.modules() if m is not net]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 @register_method
 class SGT(Method):
     """Ismail et al., NeurIPS 2021: CE(f(x),y) + lambda*KL(p(x) || p(x~)), x~ = x with its lowest-saliency features masked."""
@@ -228,11 +174,10 @@ class SGT(Method):
             return torch.where(mask, fill, x).detach()
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
-        x = fast_layout(batch.x)
-        with channels_last_grads(net) if x.device.type == "cpu" else contextlib.nullcontext():
-            x_masked = fast_layout(self._masked(net, x, batch.y, state.generator))
-            clean = net(x).logits
-            masked = net(x_masked).logits
+        x = batch.x
+        x_masked = self._masked(net, x, batch.y, state.generator)
+        clean = net(x).logits
+        masked = net(x_masked).logits
         ce = F.cross_entropy(clean, batch.y)
         log_q = F.log_softmax(masked, dim=1)
         kl = F.kl_div(log_q, F.log_softmax(clean, dim=1), reduction="batchmean", log_target=True)

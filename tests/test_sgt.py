@@ -192,30 +192,3 @@ def test_bottom_k_mask_equals_a_stable_sort_with_ties_signed_zeros_and_nans():
         for k in range(21):
             expected = torch.zeros(3, 20, dtype=torch.bool).scatter_(1, stable[:, :k], True).view(3, 1, 4, 5)
             assert torch.equal(sgt_module.bottom_k_mask(score, k), expected), (score, k)
-
-
-@pytest.mark.parametrize("channels", [1, 3])
-def test_fast_layout_same_values_channels_last_strides(channels):
-    x = torch.rand(2, channels, 5, 4)
-    fast = sgt_module.fast_layout(x)
-    assert torch.equal(fast, x) and fast.stride() == (20 * channels, 1, 4 * channels, channels)
-    assert sgt_module.fast_layout(fast) is fast
-
-
-def test_channels_last_grads_change_the_layout_not_the_values(monkeypatch):
-    converted = []
-    convert = sgt_module._grad_to_channels_last
-    monkeypatch.setattr(sgt_module, "_grad_to_channels_last", lambda g: converted.append(g.stride()) or convert(g))
-    torch.manual_seed(0)
-    net = build_network("simple_cnn", 1, 10, 28).eval()  # flatten of a channels-last map: the case it is for
-    x, y = sgt_module.fast_layout(torch.rand(4, 1, 28, 28)), torch.tensor([3, 1, 4, 1])
-    grads = []
-    for hooked in (False, True):
-        net.zero_grad()
-        with sgt_module.channels_last_grads(net) if hooked else contextlib.nullcontext():
-            loss = F.cross_entropy(net(x).logits, y)
-        loss.backward()
-        grads.append([p.grad.clone() for p in net.parameters()])
-    assert all(torch.equal(a, b) for a, b in zip(*grads))
-    assert (64 * 12 * 12, 144, 12, 1) in converted  # the NCHW gradient of the pooled map, from the flatten
-    assert not any(m._forward_pre_hooks for m in net.modules())

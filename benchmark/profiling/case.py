@@ -3,14 +3,16 @@ training step of a method on a private copy of the network (``benchmark.runs.tra
 the step the training loop runs, with the training profile's optimizer)."""
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import torch
 
 from ..contracts import Batch, Method, Network, TrainState
 from ..models.build import build_network
+from ..models.layout import cpu_channels_last
 from ..runs.precision import autocast, make_scaler
 from ..runs.training import make_optimizer, train_step
 from ..seeding import derive_seed, make_generator
@@ -57,9 +59,13 @@ class Case:
     def batch_size(self) -> int:
         return self.batch.size
 
-    def autocast(self):
-        """The autocast region of the case's precision (``benchmark.runs.precision``)."""
-        return autocast(self.precision, self.device)
+    @contextlib.contextmanager
+    def autocast(self, net: Network) -> Iterator[None]:
+        """What ``train_step`` puts around a method's loss: the autocast region of the case's precision
+        (``benchmark.runs.precision``) and, on the CPU, channels-last execution of ``net``
+        (``benchmark.models.layout``), so the unit costs are measured as the steps run."""
+        with autocast(self.precision, self.device), cpu_channels_last(net, self.device):
+            yield
 
     def fresh_net(self) -> Network:
         """A private copy of the template, in train mode."""

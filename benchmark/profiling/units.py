@@ -44,11 +44,11 @@ def _regions(case: Case) -> dict[str, tuple[Callable[[], Any], Callable[[Any], A
 
     def forward_out(x: torch.Tensor):
         net.zero_grad(set_to_none=True)
-        with case.autocast():
+        with case.autocast(net):
             return net(x)
 
     def forward(_: object) -> None:
-        with case.autocast():
+        with case.autocast(net):
             net(batch.x)
 
     def ce_graph() -> torch.Tensor:

@@ -22,6 +22,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_save
+from ..models.layout import cpu_channels_last
 from ..phases import phase
 from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
 from .device_data import DeviceSplit
@@ -172,9 +173,12 @@ def train_step(net: Network, method: Method, batch: Batch, state: TrainState, op
     """One training step: the method's loss (under autocast at ``precision``, ``benchmark.runs.precision``),
     backward, optimizer step; through ``scaler`` (``make_scaler``: fp16 on CUDA) when there is one.
     No host-device synchronization without a scaler (tests/test_host_sync.py); a scaler checks
-    its gradients for inf/NaN on the host at each step (torch's design). The training loop and
-    the step-time profiler (``benchmark.profiling``) both run exactly this."""
-    with phase("forward"), autocast(precision, batch.x.device):
+    its gradients for inf/NaN on the host at each step (torch's design). On the CPU every forward
+    of the loss runs channels-last (``benchmark.models.layout``: the same values to float
+    rounding, much faster convolutions and pooling), for every method alike. The training loop
+    and the step-time profiler (``benchmark.profiling``) both run exactly this."""
+    device = batch.x.device
+    with phase("forward"), autocast(precision, device), cpu_channels_last(net, device):
         loss, scalars = method.loss(net, batch, state)
     with phase("backward"):
         opt.zero_grad(set_to_none=True)

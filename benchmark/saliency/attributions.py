@@ -38,6 +38,7 @@ from torch import Tensor, nn
 
 from ..contracts import Network
 from ..maps import resize_maps
+from ..models.layout import channels_last_gradients, channels_last_images
 
 
 class Logits(nn.Module):
@@ -161,27 +162,6 @@ def applicable(net: Network, names: list[str]) -> tuple[list[str], dict[str, str
     return [n for n in names if n not in skipped], skipped
 
 
-def channels_last_images(x: Tensor) -> Tensor:
-    """``x`` (N,C,H,W) with channels-last strides, the same values. For one channel the memory
-    order is the same, so this is a view with the channel stride set to 1 (torch reads a
-    (N,1,H,W) tensor with the default strides as NCHW and would keep its activations NCHW)."""
-    n, c, h, w = x.shape
-    strides = (h * w * c, 1, w * c, c)
-    if c == 1 and x.is_contiguous():
-        return x.as_strided(x.shape, strides)
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-def _channels_last_gradient(grad: Tensor) -> Tensor:
-    return grad.contiguous(memory_format=torch.channels_last)
-
-
-def _keep_gradient_channels_last(module: nn.Module, args: tuple) -> None:
-    for t in args:
-        if isinstance(t, Tensor) and t.dim() == 4 and t.requires_grad and t.shape[1] > 1 and t.stride(1) == 1:
-            t.register_hook(_channels_last_gradient)
-
-
 @contextlib.contextmanager
 def cpu_channels_last(net: Network) -> Iterator[Network]:
     """The network to explain with: on the CPU a channels-last copy in eval mode (``net`` itself
@@ -202,12 +182,8 @@ def cpu_channels_last(net: Network) -> Iterator[Network]:
         yield net
         return
     fast = copy.deepcopy(net).eval().to(memory_format=torch.channels_last)
-    handles = [m.register_forward_pre_hook(_keep_gradient_channels_last) for m in fast.modules() if m is not fast]
-    try:
+    with channels_last_gradients(fast):
         yield fast
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_steps: int, ig_baseline: str,

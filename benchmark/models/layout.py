@@ -1,0 +1,80 @@
+"""Channels-last (NHWC) execution of a network on the CPU: the same values up to float rounding.
+
+oneDNN's CPU convolutions and max-pooling are markedly faster on channels-last tensors than on
+NCHW ones (simple_cnn at batch 64: max-pool 12 ms -> 1 ms, the second convolution 20 ms -> 9 ms),
+and a network's activations follow its input's layout. Two pieces:
+
+- ``channels_last_images``: a batch with channels-last strides (a free view for one channel);
+- ``channels_last_gradients``: while open, every channels-last 4-D input of a submodule that
+  requires grad gets its gradient made channels-last (a flatten's or dropout's backward hands
+  back NCHW, which sends max-pool's and ReLU's backward down torch's slow mixed-layout path).
+
+``cpu_channels_last(net)`` combines them for a training step: inputs of ``net`` are converted by
+a forward pre-hook (so every forward a method makes, of the clean batch, a masked copy or
+augmented views, runs channels-last) and activation gradients are kept channels-last. The
+summation order inside the kernels differs from NCHW, so values move by float rounding, and
+dropout draws its Bernoulli masks in memory order (other, equally distributed masks): runs stay
+bitwise reproducible for the same seed. Nothing changes on other devices (not measured there).
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+from torch import Tensor, nn
+
+
+def channels_last_images(x: Tensor) -> Tensor:
+    """``x`` (N,C,H,W) with channels-last strides, the same values; ``x`` itself when it has them."""
+    n, c, h, w = x.shape
+    strides = (h * w * c, 1, w * c, c)
+    if x.stride() == strides:
+        return x
+    if c == 1 and x.is_contiguous():  # same memory order: only the channel stride changes
+        return x.as_strided(x.shape, strides)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _channels_last_gradient(grad: Tensor) -> Tensor:
+    return grad.contiguous(memory_format=torch.channels_last)
+
+
+def _keep_gradient_channels_last(module: nn.Module, args: tuple) -> None:
+    for t in args:
+        if isinstance(t, Tensor) and t.dim() == 4 and t.requires_grad and t.shape[1] > 1 and t.stride(1) == 1:
+            t.register_hook(_channels_last_gradient)
+
+
+def _channels_last_input(module: nn.Module, args: tuple) -> tuple:
+    return tuple(channels_last_images(t) if isinstance(t, Tensor) and t.dim() == 4 and t.device.type == "cpu"
+                 else t for t in args)
+
+
+@contextlib.contextmanager
+def channels_last_gradients(net: nn.Module) -> Iterator[None]:
+    """While open, channels-last activations of ``net``'s submodules get channels-last gradients.
+    The tensor hooks stay with the graph (they run in the backward, after the context has closed);
+    the module hooks are removed on exit."""
+    handles = [m.register_forward_pre_hook(_keep_gradient_channels_last) for m in net.modules() if m is not net]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextlib.contextmanager
+def cpu_channels_last(net: nn.Module, device: torch.device) -> Iterator[None]:
+    """On the CPU: ``net``'s 4-D inputs converted to channels-last and its activation gradients kept
+    channels-last while open; elsewhere nothing. Parameters keep their layout (the weights and the
+    optimizer state are untouched)."""
+    if device.type != "cpu":
+        yield
+        return
+    handle = net.register_forward_pre_hook(_channels_last_input)
+    try:
+        with channels_last_gradients(net):
+            yield
+    finally:
+        handle.remove()

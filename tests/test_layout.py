@@ -1,0 +1,92 @@
+"""Channels-last execution on the CPU (``benchmark.models.layout``): same values, other strides, hooks removed."""
+from __future__ import annotations
+
+import contextlib
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from benchmark.contracts import Batch, TrainState
+from benchmark.models import layout
+from benchmark.models.build import build_network
+from benchmark.registry import METHODS
+from benchmark.runs.training import train_step
+from benchmark.seeding import make_generator
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_channels_last_images_same_values_channels_last_strides(channels):
+    x = torch.rand(2, channels, 5, 4)
+    fast = layout.channels_last_images(x)
+    assert torch.equal(fast, x) and fast.stride() == (20 * channels, 1, 4 * channels, channels)
+    assert layout.channels_last_images(fast) is fast
+
+
+def test_channels_last_gradients_change_the_layout_not_the_values(monkeypatch):
+    converted = []
+    convert = layout._channels_last_gradient
+    monkeypatch.setattr(layout, "_channels_last_gradient", lambda g: converted.append(g.stride()) or convert(g))
+    torch.manual_seed(0)
+    net = build_network("simple_cnn", 1, 10, 28).eval()  # flatten of a channels-last map: the case it is for
+    x, y = layout.channels_last_images(torch.rand(4, 1, 28, 28)), torch.tensor([3, 1, 4, 1])
+    grads = []
+    for hooked in (False, True):
+        net.zero_grad()
+        with layout.channels_last_gradients(net) if hooked else contextlib.nullcontext():
+            loss = F.cross_entropy(net(x).logits, y)
+        loss.backward()
+        grads.append([p.grad.clone() for p in net.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))
+    assert (64 * 12 * 12, 144, 12, 1) in converted  # the NCHW gradient of the pooled map, from the flatten
+    assert not any(m._forward_pre_hooks for m in net.modules())
+
+
+@pytest.mark.parametrize("arch, channels", [("simple_cnn", 1), ("gap_cnn", 3)])
+def test_the_cpu_step_runs_channels_last_for_every_method_with_the_same_values_to_rounding(arch, channels):
+    """Every forward inside ``train_step`` sees channels-last inputs; the loss and the updated weights
+    equal an NCHW step to float rounding (dropout off, so both draw nothing)."""
+    torch.manual_seed(0)
+    template = build_network(arch, channels, 10, 28, {"dropout": False} if arch == "simple_cnn" else None)
+    g = torch.Generator().manual_seed(0)
+    saliency = torch.zeros(8, 1, 28, 28)
+    saliency[..., 7:21, 7:21] = 1
+    batch = Batch(x=torch.rand(8, channels, 28, 28, generator=g), y=torch.randint(0, 10, (8,), generator=g),
+                  saliency=saliency)
+    seen = []
+    for name in METHODS.names():
+        results = []
+        for fast in (True, False):
+            net = copy.deepcopy(template).train()
+            first_conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+            hook = first_conv.register_forward_pre_hook(lambda m, args, fast=fast: seen.append((fast, args[0].stride(1) == 1)))
+            state = TrainState(epoch=0, step=0, epochs=1, device=torch.device("cpu"), generator=make_generator(0))
+            opt = torch.optim.SGD(net.parameters(), lr=0.1)
+            if fast:
+                loss, _ = train_step(net, METHODS.get(name)(), batch, state, opt)
+            else:
+                with unittest_mock_layout():
+                    loss, _ = train_step(net, METHODS.get(name)(), batch, state, opt)
+            hook.remove()
+            results.append((loss.detach(), [p.detach().clone() for p in net.parameters()]))
+            assert not any(m._forward_pre_hooks for m in net.modules()), "the step leaves no hook behind"
+        (l1, w1), (l2, w2) = results
+        assert torch.allclose(l1, l2, rtol=1e-4, atol=1e-5), name
+        w0 = [p.detach() for p in template.parameters()]
+        update = torch.cat([(a - o).flatten() for a, o in zip(w1, w0)])
+        other = torch.cat([(b - o).flatten() for b, o in zip(w2, w0)])
+        # batch norm and min-max normalized maps (CYBORG on gap_cnn: 2.4e-3) amplify rounding: compare the whole update
+        assert (update - other).norm() <= 1e-2 * update.norm(), (name, float((update - other).norm() / update.norm()))
+    assert {flag for fast, flag in seen if fast} == {True} and {flag for fast, flag in seen if not fast} == {False}
+
+
+@contextlib.contextmanager
+def unittest_mock_layout():
+    """The NCHW reference: the step's layout context replaced by nothing."""
+    from unittest import mock
+
+    from benchmark.runs import training
+
+    with mock.patch.object(training, "cpu_channels_last", lambda net, device: contextlib.nullcontext()):
+        yield
