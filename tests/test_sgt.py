@@ -1,7 +1,6 @@
 """SGT (methods/sgt.py): the mask, the fills, the loss and its gradients, against hand-built cases."""
 from __future__ import annotations
 
-import contextlib
 import sys
 
 import numpy as np
