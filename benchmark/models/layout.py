@@ -19,6 +19,7 @@ bitwise reproducible for the same seed. Nothing changes on other devices (not me
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Iterator
 
 import torch
@@ -49,6 +50,15 @@ def _keep_gradient_channels_last(module: nn.Module, args: tuple) -> None:
 def _channels_last_input(module: nn.Module, args: tuple) -> tuple:
     return tuple(channels_last_images(t) if isinstance(t, Tensor) and t.dim() == 4 and t.device.type == "cpu"
                  else t for t in args)
+
+
+def cpu_channels_last_copy(net: nn.Module) -> nn.Module:
+    """On the CPU a channels-last copy of ``net`` in eval mode (``net`` itself is untouched), for
+    evaluation passes; elsewhere (or without parameters) ``net`` itself."""
+    first = next(net.parameters(), None)
+    if first is None or first.device.type != "cpu":
+        return net
+    return copy.deepcopy(net).eval().to(memory_format=torch.channels_last)
 
 
 @contextlib.contextmanager

@@ -64,7 +64,6 @@ The values equal a one-image-at-a-time evaluation of the definition (tested to 1
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -74,6 +73,7 @@ import torchvision.transforms.functional as TF
 from torch import Tensor
 
 from ..contracts import Network
+from ..models.layout import cpu_channels_last_copy
 
 RANDOM = "random"
 CPU_CHUNK = 64  # images per forward on the CPU (module doc)
@@ -125,10 +125,7 @@ def replace_top(base: Tensor, ranks: Tensor, count: int, source: Tensor) -> Tens
 def scoring_network(net: Network) -> Network:
     """The network that scores the perturbed images: on the CPU a channels-last copy in eval mode
     (module doc; ``net`` itself is left as it is), elsewhere ``net``."""
-    first = next(net.parameters(), None)
-    if first is None or first.device.type != "cpu":
-        return net
-    return copy.deepcopy(net).eval().to(memory_format=torch.channels_last)
+    return cpu_channels_last_copy(net)
 
 
 def forward_chunk(batch_size: int, device: torch.device) -> int:
