@@ -37,6 +37,10 @@ class Batch:
     ``DeviceSplit.batches`` computes both on the host from the split's CPU flags; given
     neither, they are derived here (from ``annotated`` with one ``nonzero``: a sync when the
     batch is built, outside the training step; none when ``annotated`` is not given either).
+    wrong_reason: (B,1,H,W) float 0/1, the dataset's wrong-reason mask (the pixels that must
+    not matter: decoy digits' ``extra.decoy``, toy faces' ``extra.cue_mask``), or None. It
+    is there only for a method whose ``needs_wrong_reason`` is True (``runs.run`` loads it
+    for no other), so that no other method can read it.
     """
 
     x: Tensor
@@ -45,9 +49,13 @@ class Batch:
     annotated: Tensor | None = None
     annotated_index: Tensor | None = None
     n_annotated: int | None = None
+    wrong_reason: Tensor | None = None
 
     def __post_init__(self) -> None:
         n, device = int(self.y.shape[0]), self.y.device
+        if self.wrong_reason is not None and (self.wrong_reason.dim() != 4 or self.wrong_reason.shape[0] != n
+                                              or self.wrong_reason.shape[1] != 1):
+            raise ContractError(f"Batch: wrong_reason must be (B,1,H,W) with B={n}, got {tuple(self.wrong_reason.shape)}")
         if self.annotated is None:
             flag = self.saliency is not None
             object.__setattr__(self, "annotated", torch.full((n,), flag, dtype=torch.bool, device=device))
@@ -255,6 +263,13 @@ class Method:
         self.config = resolve_hparams(self.hparams, overrides, owner=f"method '{self.name}'")
         for key, value in self.config.items():
             setattr(self, key, value)
+
+    @property
+    def needs_wrong_reason(self) -> bool:
+        """True when ``loss`` reads ``Batch.wrong_reason`` (the dataset's wrong-reason mask); an instance
+        property, since it may depend on a hyperparameter (RRR's ``annotation``). Only then does a run
+        load the mask (``runs.run.wrong_reason_source``; a dataset without one is refused before training)."""
+        return False
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor | float]]:
         raise NotImplementedError

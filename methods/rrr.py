@@ -2,11 +2,25 @@
 
     L = CE(f(x), y) + lambda_1 * sum_d ( A_d * d/dx_d sum_k log p_k(x) )^2  (+ lambda_2 ||theta||^2)
 
-A marks the input features that must NOT matter. Human saliency H marks what should
-matter, so A = 1 - H on annotated samples (soft maps give soft weights; A is the same for
-every channel) and A = 0 on unannotated ones. (The paper's Decoy-MNIST annotation is the
-patch alone; given human saliency, everything outside it is penalized, the patch included.)
-The input gradient is built with
+A marks the input features that must NOT matter. Which map gives A is the hyperparameter
+``annotation``:
+
+- ``human`` (default): human saliency H marks what should matter, so A = 1 - H on annotated
+  samples (soft maps give soft weights). On decoy digits that penalizes everything outside
+  the strokes (88.7% of the pixels), the patch included: another experiment than the paper's.
+- ``wrong_reason``: A = the dataset's wrong-reason mask, the paper's Decoy-MNIST experiment.
+  The official code (dtak/rrr ``rrr/decoy_mnist.py``, ``augment``) returns with each image
+  ``expl``, 1 on the 4x4 decoy patch and 0 elsewhere, and trains with A = expl: the patch
+  alone is penalized, the digit's other background pixels are not. The mask is the one the
+  saliency evaluation reads for its wrong-reason metric (setting ``wrong_reason_keys``:
+  decoy digits' ``extra.decoy``, toy faces' ``extra.cue_mask``); the run loads it for this
+  method only (``needs_wrong_reason``) and refuses, before training, a dataset without one
+  (``runs.run.wrong_reason_source``). The other methods, the saliency evaluation and its
+  alignment metrics keep the human map. A is still 0 on samples without a human annotation,
+  so an annotation coverage (``annotated``) means the same for both options; on decoy digits
+  every training image is annotated, as in the paper.
+
+A is the same for every channel and 0 on unannotated samples. The input gradient is built with
 ``create_graph=True`` and the loss back-propagates through it (double back-propagation).
 Official code: github dtak/rrr (``rrr/multilayer_perceptron.py``, autograd).
 
@@ -63,7 +77,8 @@ def right_reasons(log_probs: Tensor, x: Tensor, irrelevant: Tensor, pixel_scale:
 
 @register_method
 class RRR(Method):
-    """Ross et al., IJCAI 2017: CE + lambda * ||(1 - H) * d/dx sum_k log p_k||^2 (double backprop)."""
+    """Ross et al., IJCAI 2017: CE + lambda * ||A * d/dx sum_k log p_k||^2 (double backprop), A = 1 - H
+    (``annotation=human``) or the dataset's wrong-reason mask (``annotation=wrong_reason``)."""
 
     name = "rrr"
     citation = ("Ross, Hughes, Doshi-Velez. Right for the Right Reasons: Training Differentiable Models by "
@@ -76,6 +91,9 @@ class RRR(Method):
                               "raw pixels (lambda_1 keeps its meaning); 1 = per unit of our [0,1] inputs; > 0", low=0),
         "reduction": HParam("batch", "penalty averaged over all samples (official), over annotated samples, or "
                             "divided by sum(A) (official normalize=True)", choices=("batch", "annotated", "entries")),
+        "annotation": HParam("human", "A, the pixels whose input gradient is penalized: the complement of the human "
+                             "map (human) or the dataset's wrong-reason mask, e.g. the decoy patch as in the paper's "
+                             "Decoy-MNIST (wrong_reason)", choices=("human", "wrong_reason")),
     }
 
     def __init__(self, **overrides) -> None:
@@ -83,13 +101,26 @@ class RRR(Method):
         if self.pixel_scale <= 0:  # the declared range is inclusive; the gradient is divided by it
             raise ContractError(f"method '{self.name}': hyperparameter 'pixel_scale' must be > 0, got {self.pixel_scale!r}")
 
+    @property
+    def needs_wrong_reason(self) -> bool:
+        return self.annotation == "wrong_reason"
+
+    def irrelevant(self, batch: Batch, x: Tensor) -> Tensor:
+        """A, shaped like ``x``: where the input must not matter (0 on unannotated samples)."""
+        annotated = batch.annotated.to(x.dtype).view(-1, 1, 1, 1)
+        if self.annotation == "human":
+            return (annotated * (1 - batch.saliency)).expand_as(x)
+        if batch.wrong_reason is None:
+            raise ContractError(f"method '{self.name}' with annotation=wrong_reason: the batch carries no "
+                                f"wrong-reason mask (a run loads it from the dataset; Batch.wrong_reason)")
+        return (annotated * batch.wrong_reason.to(x.dtype)).expand_as(x)
+
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
         x = batch.x.detach().requires_grad_(True)
         with sdpa_kernel(SDPBackend.MATH):  # the fused attention kernels have no double backward
             log_probs = F.log_softmax(net(x).logits, dim=1)
         ce = F.nll_loss(log_probs, batch.y)
-        annotated = batch.annotated.to(x.dtype).view(-1, 1, 1, 1)
-        irrelevant = (annotated * (1 - batch.saliency)).expand_as(x)  # A: where the input must not matter
+        irrelevant = self.irrelevant(batch, x)  # A: where the input must not matter
         with phase("saliency"):  # the input gradient, built with a graph (its backward is in "backward")
             penalty = right_reasons(log_probs, x, irrelevant, self.pixel_scale)
         if self.reduction == "batch":

@@ -20,7 +20,8 @@ Guarded: the whole of ``train_epoch`` (the batches cut from a ``DeviceSplit`` on
 ``DeviceSplit.batches`` has sent the epoch's order to the device in one copy, every method's
 loss under ``train_step``, backward, the optimizer step and the loop's per-step sums), after
 one warm-up step, over batches that are fully annotated, partly annotated and not annotated
-at all, for every registered method (several hyperparameter settings each) on a Grad-CAM
+at all, for every registered method (several hyperparameter settings each; RRR's
+``annotation=wrong_reason`` with the batches' wrong-reason mask cut from the split) on a Grad-CAM
 network (``simple_cnn``: MLP head) and an exact-CAM one (``gap_cnn``).
 
 The optimizer step is inside the guarded region. torch's Adam and AdamW without
@@ -62,7 +63,8 @@ VARIANTS = {  # hyperparameter settings whose code paths differ
     "cyborg": [{}, {"normalization": "batch", "alpha_mode": "adaptive", "cam_class": "predicted",
                     "human_resize": "bilinear_antialias"}],
     "gradia": [{}, {"relu": True, "weight_gradient": "second_order", "blur_human": False}],
-    "rrr": [{}, {"reduction": "annotated"}, {"reduction": "entries"}],
+    "rrr": [{}, {"reduction": "annotated"}, {"reduction": "entries"}, {"annotation": "wrong_reason"},
+            {"annotation": "wrong_reason", "reduction": "entries"}],
     "sage": [{}, {"view_forward": "separate", "ce_on_positive": True, "invert_saliency": True,
                   "normalize_embedding": True, "js_t2": True}, {"degradation": "noise"}, {"degradation": "mean"}],
 }
@@ -116,13 +118,19 @@ class SyncGuard(TorchDispatchMode):
         return func(*args, **kwargs)
 
 
-def make_split(n: int, side: int, annotated: torch.Tensor) -> DeviceSplit:
+def make_split(n: int, side: int, annotated: torch.Tensor, wrong_reason: bool = False) -> DeviceSplit:
+    """With ``wrong_reason``: a wrong-reason mask too (a corner patch per sample, as the decoy digits')."""
     g = torch.Generator().manual_seed(1)
     saliency = torch.zeros(n, 1, side, side, dtype=torch.float16)
     saliency[:, :, side // 4:3 * side // 4, side // 4:3 * side // 4] = 1.0
     saliency[~annotated] = 0.0  # contract: unannotated rows are zeros
+    mask = None
+    if wrong_reason:
+        mask = torch.zeros(n, 1, side, side, dtype=torch.bool)
+        mask[0::2, :, :4, :4] = True
+        mask[1::2, :, -4:, -4:] = True
     return DeviceSplit(x=torch.randint(0, 256, (n, 1, side, side), dtype=torch.uint8, generator=g),
-                       y=torch.arange(n) % 3, saliency=saliency, annotated=annotated)
+                       y=torch.arange(n) % 3, saliency=saliency, annotated=annotated, wrong_reason=mask)
 
 
 PATTERNS = {  # 4 batches of 6: which samples are annotated
@@ -140,7 +148,7 @@ def guarded_epoch(name: str, params: dict, arch: str, pattern: str, optimizer: d
     net.train()
     method = METHODS.get(name)(**params)
     opt = make_optimizer(net.parameters(), optimizer)
-    split = make_split(24, side, PATTERNS[pattern])
+    split = make_split(24, side, PATTERNS[pattern], wrong_reason=method.needs_wrong_reason)
     state = TrainState(epoch=0, step=0, epochs=1, device=torch.device("cpu"), generator=make_generator(0))
     train_step(net, method, next(split.batches(6)), state, opt, precision=precision)  # creates the optimizer state
     order = None if pattern == "none in a batch" else torch.randperm(24, generator=torch.Generator().manual_seed(2))

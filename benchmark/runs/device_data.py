@@ -2,17 +2,34 @@
 
 Images stay uint8 on the device (4x less memory than float) and become float in [0,1]
 one batch at a time. Cutting batches never waits for the device (``DeviceSplit.batches``).
+A split's wrong-reason mask (``wrong_reason_key``) is on the device only when asked for
+(``from_split(..., wrong_reason=KEY)``: a method that declares ``needs_wrong_reason``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..contracts import Batch, Split
+from ..contracts import Batch, ContractError, Split
+
+
+def wrong_reason_key(split: Split, keys: Sequence[str]) -> str | None:
+    """The first of ``keys`` that ``split`` carries as an extra, or None: the saliency evaluation's rule
+    (its setting ``wrong_reason_keys``, default decoy digits' ``decoy`` then toy faces' ``cue_mask``)."""
+    return next((key for key in keys if key in split.extras), None)
+
+
+def wrong_reason_mask(split: Split, key: str) -> np.ndarray:
+    """The extra ``key`` of ``split`` as a bool pixel mask (N,1,H,W) (nonzero = must not matter), or a
+    ``ContractError`` when it is not one (the saliency evaluation reads it the same way)."""
+    arr, (n, _, h, w) = np.asarray(split.extras[key]), split.x.shape
+    if arr.size != n * h * w:
+        raise ContractError(f"extra '{key}' has shape {arr.shape}, not a pixel mask (N,1,{h},{w})")
+    return arr.reshape(n, 1, h, w) != 0
 
 
 @dataclass
@@ -22,21 +39,25 @@ class DeviceSplit:
     saliency: Tensor | None  # float16 (N,1,H,W)
     annotated: Tensor | None  # bool (N,)
     annotated_host: np.ndarray | None = None  # bool (N,): the same flags on the host (default: copied once)
+    wrong_reason: Tensor | None = None  # bool (N,1,H,W): the wrong-reason mask, only when a method needs it
 
     def __post_init__(self) -> None:
         if self.annotated is not None and self.annotated_host is None:
             self.annotated_host = self.annotated.cpu().numpy().astype(bool)
 
     @classmethod
-    def from_split(cls, split: Split, device: torch.device) -> "DeviceSplit":
+    def from_split(cls, split: Split, device: torch.device, wrong_reason: str | None = None) -> "DeviceSplit":
+        """``split`` on ``device``; with ``wrong_reason`` (an extra's key), its wrong-reason mask too."""
         sal = None if split.saliency is None else torch.from_numpy(split.saliency).to(device, torch.float16)
         ann = None if split.annotated is None else torch.from_numpy(split.annotated).to(device)
+        wrong = None if wrong_reason is None else torch.from_numpy(wrong_reason_mask(split, wrong_reason)).to(device)
         return cls(
             x=torch.from_numpy(split.x).to(device),
             y=torch.from_numpy(split.y).to(device, torch.int64),
             saliency=sal,
             annotated=ann,
             annotated_host=None if split.annotated is None else np.array(split.annotated, dtype=bool),
+            wrong_reason=wrong,
         )
 
     def __len__(self) -> int:
@@ -52,6 +73,7 @@ class DeviceSplit:
             annotated=None if self.annotated is None else self.annotated[index],
             annotated_index=annotated_index,
             n_annotated=n_annotated,
+            wrong_reason=None if self.wrong_reason is None else self.wrong_reason[index].float(),
         )
 
     def steps_per_epoch(self, batch_size: int) -> int:

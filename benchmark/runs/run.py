@@ -21,9 +21,9 @@ from ..data import store as data_store
 from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
 from ..saliency.evaluate import SaliencyOutput, Trained, check_splits, evaluate_saliency
-from ..saliency.settings import resolve_evaluation
+from ..saliency.settings import EVALUATION_PARAMS, resolve_evaluation
 from ..seeding import derive_seed, enable_determinism, seed_global
-from .device_data import DeviceSplit
+from .device_data import DeviceSplit, wrong_reason_key, wrong_reason_mask
 from .evaluation import UNDEFINED, evaluate
 from .precision import check_precision, check_precision_device
 from .training import NonFiniteLoss, check_device, train
@@ -71,6 +71,38 @@ def check_compatible(method: Method, bundle: DatasetBundle, config: RunConfig) -
             f"method '{config.method}' needs human/ground-truth saliency annotations, and dataset "
             f"'{config.dataset}' has none in its train split"
         )
+    wrong_reason_source(method, bundle, config)
+
+
+def _described(name: str, params: dict[str, Any], declared: dict[str, Any]) -> str:
+    """``'rrr' (annotation=wrong_reason)``: a name and its values that differ from their defaults."""
+    changed = [f"{key}={value}" for key, value in params.items() if key not in declared or value != declared[key].default]
+    return f"'{name}'" + (f" ({', '.join(changed)})" if changed else "")
+
+
+def wrong_reason_source(method: Method, bundle: DatasetBundle, config: RunConfig) -> str | None:
+    """The train split's extra holding the dataset's wrong-reason mask when ``method`` declares that it
+    needs one (``Method.needs_wrong_reason``), else None: no other method is handed the mask. The
+    extras looked for are the saliency evaluation's ``wrong_reason_keys`` (the same notion: decoy
+    digits' ``decoy``, toy faces' ``cue_mask``). A dataset without one, or whose mask is not a
+    pixel mask or marks no pixel of the train split, is refused with one ``ContractError``."""
+    if not method.needs_wrong_reason:
+        return None
+    keys = config.evaluation.get("wrong_reason_keys", EVALUATION_PARAMS["wrong_reason_keys"].default)
+    who = (f"method {_described(config.method, config.method_params, type(method).hparams)} penalizes the dataset's "
+           f"wrong-reason mask, and dataset {_described(config.dataset, config.dataset_params, DATASETS.get(config.dataset).params)}")
+    train = bundle.splits["train"]
+    key = wrong_reason_key(train, keys)
+    if key is None:
+        raise ContractError(f"{who} has none in its train split (no extra among {list(keys)}, the evaluation's "
+                            f"wrong_reason_keys; its extras: {sorted(train.extras)})")
+    try:
+        mask = wrong_reason_mask(train, key)
+    except ContractError as exc:
+        raise ContractError(f"{who}: {exc}") from None
+    if not mask.any():
+        raise ContractError(f"{who} has an empty one: extra '{key}' marks no pixel of its train split")
+    return key
 
 
 def peak_memory(device: torch.device) -> dict[str, Any]:
@@ -148,7 +180,9 @@ def execute(
     enable_determinism()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    splits = {name: DeviceSplit.from_split(split, device) for name, split in bundle.splits.items()}
+    wrong_key = wrong_reason_source(method, bundle, config)  # None unless the method declares it needs the mask
+    splits = {name: DeviceSplit.from_split(split, device, wrong_reason=wrong_key if name == "train" else None)
+              for name, split in bundle.splits.items()}
     loaded = time.perf_counter()
     seed_global(derive_seed(config.seed, "init", config.dataset, config.arch))
     channels, side = bundle.input_shape[0], bundle.input_shape[1]
