@@ -1,0 +1,144 @@
+"""``python -m benchmark claims`` on a tiny real study (erm, rrr and an rrr variant, 3 paired seeds)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats
+from statsmodels.stats.weightstats import ttost_paired
+from sweep_helpers import sweep, tiny_params, write_params
+
+from benchmark.cli import main
+
+EVALUATION = {"probe_size": 8, "ig_steps": 2, "mask_levels": 2, "sanity": False,
+              "attributions": ["gradcam", "gradient"]}
+CELL = {"dataset": "tiny_digits", "arch": "simple_cnn[hidden=16]"}
+CLAIMS = {
+    "paper": "Tiny", "title": "A tiny paper", "citation": "Nobody. Nowhere 2026", "url": "https://example.org",
+    "claims": [
+        {"id": "T-1", "claim": "rrr beats erm", "published": "0.9 vs 0.5", "study": "tiny", "metric": "test/accuracy",
+         "test": "superiority", "method": ["rrr", "rrr[lam=10.0]"], "reference": "erm", **CELL},
+        {"id": "T-2", "claim": "rrr keeps the in-distribution accuracy", "study": "tiny", "metric": "test_iid/accuracy",
+         "test": "equivalence", "rope": 0.05, "method": "rrr", "reference": "erm", **CELL},
+        {"id": "T-3", "claim": "lam matters", "study": "tiny", "metric": "test/loss", "test": "difference",
+         "method": "rrr[lam=10.0]", "reference": "rrr", **CELL},
+        {"id": "T-4", "claim": "rrr's saliency is more consistent", "study": "tiny",
+         "metric": "consistency/test/gradient", "test": "superiority", "method": "rrr", "reference": "erm", **CELL},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """(params file, runs folder, claims folder, dest of a first run)."""
+    folder = tmp_path_factory.mktemp("claims")
+    params = tiny_params(methods=["erm", "rrr", {"name": "rrr", "params": {"lam": 10.0}}], seeds=3)
+    params["profiles"]["quick"]["evaluation"] = dict(EVALUATION)
+    sweep(params, folder / "runs")
+    path = write_params(folder / "params.yaml", params)
+    (folder / "claims").mkdir()
+    (folder / "claims" / "tiny.yaml").write_text(yaml.safe_dump(CLAIMS, sort_keys=False))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SALBENCH_PARAMS", str(path))
+        assert claims(folder / "runs", folder / "claims", folder / "first") == 0
+    return path, folder / "runs", folder / "claims", folder / "first"
+
+
+def claims(runs: Path, claims_dir: Path, dest: Path, paper: str = "tiny") -> int:
+    return main(["claims", paper, "--out", str(runs), "--claims-dir", str(claims_dir), "--dest", str(dest)])
+
+
+@pytest.fixture
+def env(swept, monkeypatch):
+    monkeypatch.setenv("SALBENCH_PARAMS", str(swept[0]))
+    return swept
+
+
+def snapshot(dest: Path) -> dict[str, bytes]:
+    return {p.relative_to(dest).as_posix(): p.read_bytes() for p in sorted(dest.rglob("*")) if p.is_file()}
+
+
+def values(runs: Path, method: str, params: dict, split: str, metric: str) -> np.ndarray:
+    out = {}
+    for path in runs.glob("*.json"):
+        record = json.loads(path.read_text())
+        config = record["config"]
+        if config["method"] == method and all(config["method_params"].get(k) == v for k, v in params.items()) \
+                and (params or config["method_params"].get("lam", 1000.0) == 1000.0):
+            out[config["seed"]] = record["metrics"][split][metric]
+    return np.array([out[s] for s in sorted(out)])
+
+
+def test_claims_table_rows_verdicts_and_a_byte_identical_rerun(env):
+    _, runs, claims_dir, dest = env
+    files = snapshot(dest)
+    assert {"tiny.md", "tiny.json", "tiny/claims.png"} <= set(files)
+    table = json.loads(files["tiny.json"])
+    ids = [r["id"] for r in table["claims"]]
+    assert ids == ["T-1 · rrr", "T-1 · rrr[lam=10.0]", "T-2", "T-3", "T-4"], "a list expands into one row each"
+    assert all(r["verdict"] in ("reproduced", "not reproduced", "inconclusive", "changes the result",
+                                "no practical difference") for r in table["claims"])
+    assert sum(table["counts"].values()) == 5
+    text = files["tiny.md"].decode()
+    assert "| T-1 · rrr " in text and "0.9 vs 0.5" in text and "What varies inside the intervals" in text
+    assert claims(runs, claims_dir, dest) == 0
+    assert snapshot(dest) == files
+
+
+def test_numbers_are_recomputed_from_the_record_files(env):
+    _, runs, _, dest = env
+    rows = {r["id"]: r for r in json.loads((dest / "tiny.json").read_text())["claims"]}
+    rrr, erm = values(runs, "rrr", {}, "test", "accuracy"), values(runs, "erm", {}, "test", "accuracy")
+    assert rows["T-1 · rrr"]["p"] == pytest.approx(stats.ttest_rel(rrr, erm, alternative="greater").pvalue, rel=1e-5)
+    assert rows["T-1 · rrr"]["gain"] == pytest.approx(np.mean(rrr - erm), rel=1e-5)
+    raw = np.array([rows[i]["p"] for i in rows])
+    assert rows["T-1 · rrr"]["p_holm"] >= rows["T-1 · rrr"]["p"]
+    assert max(r["p_holm"] for r in rows.values()) <= 1 and np.isfinite(raw).all()
+    rrr_iid, erm_iid = values(runs, "rrr", {}, "test_iid", "accuracy"), values(runs, "erm", {}, "test_iid", "accuracy")
+    if np.std(rrr_iid - erm_iid) > 0:
+        assert rows["T-2"]["p"] == pytest.approx(ttost_paired(rrr_iid, erm_iid, -0.05, 0.05)[0], rel=1e-5)
+    assert rows["T-4"]["n"] == 8, "consistency pairs the 8 probe images"
+
+
+def test_a_deleted_record_is_named_and_its_seed_left_out(env, tmp_path, capsys):
+    _, runs, claims_dir, _ = env
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    gone = next(p for p in sorted(copy.glob("*.json")) if json.loads(p.read_text())["config"]["method"] == "erm")
+    gone.unlink()
+    assert claims(copy, claims_dir, tmp_path / "out") == 0
+    table = json.loads((tmp_path / "out" / "tiny.json").read_text())
+    assert any("erm" in line and "missing" in line for line in table["incomplete"])
+    row = next(r for r in table["claims"] if r["id"] == "T-1 · rrr")
+    assert row["n"] == 2 and "reference: 1 of 3 runs not done (1 missing)" in row["notes"]
+    assert "not done:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["claims"][0].update(metric="test/nonsense"), "has no declared direction"),
+    (lambda c: c["claims"][0].update(method="sgt"), "has no run in study 'tiny'"),
+    (lambda c: c["claims"][0].update(test="bigger"), "unknown test 'bigger'"),
+    (lambda c: c["claims"][0].update(study="nowhere"), "nowhere"),
+    (lambda c: c["claims"][1].update(id="T-1 · rrr"), "duplicate claim id"),
+    (lambda c: c["claims"][0].pop("reference"), "missing 'reference'"),
+])
+def test_a_bad_claims_file_exits_2_names_the_problem_and_writes_nothing(env, tmp_path, capsys, change, message):
+    _, runs, _, _ = env
+    bad = json.loads(json.dumps(CLAIMS))
+    change(bad)
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "tiny.yaml").write_text(yaml.safe_dump(bad, sort_keys=False))
+    assert claims(runs, tmp_path / "claims", tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_paper_lists_the_known_ones(env, tmp_path, capsys):
+    _, runs, claims_dir, _ = env
+    assert claims(runs, claims_dir, tmp_path / "out", paper="nope") == 2
+    assert "known papers: ['tiny']" in capsys.readouterr().err
