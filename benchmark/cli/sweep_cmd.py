@@ -6,7 +6,11 @@ naming its place), the records folder is checked (not a file), the executor's re
 this machine, the profile's device (CUDA asked for and absent refuses). ``--dry-run`` lists
 the runs with every problem found: exit 2 for a value no machine could run, a warning and
 exit 0 for what only this machine lacks (CUDA), so a GPU profile's expansion can be checked
-on a laptop.
+on a laptop. Datasets and pretrained weights the runs need and this machine lacks
+(``sweeps.prerequisites``: torchvision data not downloaded, an ``annotated_folder`` root unset or
+missing, weights not in the torch hub cache) get one line each: warnings in a dry run, a refusal
+(exit 2, every line, nothing written) in a sweep. The dry run also prints the expansion per cell
+(seeds, epochs, batch size, optimizer, schedule, image size) and the profile's device.
 """
 from __future__ import annotations
 
@@ -67,12 +71,52 @@ def machine_problems(study, args: argparse.Namespace) -> list[str]:
     return problems
 
 
+def _settings_text(settings: dict) -> str:
+    settings = dict(settings or {})
+    name = settings.pop("name", "")
+    return " ".join([str(name), *(f"{k}={v}" for k, v in settings.items())])
+
+
+def cell_rows(study) -> list[list]:
+    """One row per method/arch/dataset cell of the study: its seeds and run settings."""
+    cells: dict[tuple[str, str, str], list] = {}
+    for spec in study.runs:
+        cells.setdefault((spec.method, spec.arch, spec.dataset), []).append(spec)
+    rows = []
+    for (method, arch, dataset), specs in cells.items():
+        seeds = sorted({s.seed for s in specs})
+        seeds_text = f"{len(seeds)} ({seeds[0]}-{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2 \
+            else f"{len(seeds)} ({', '.join(map(str, seeds))})"
+        config = specs[0].config
+        settings = {(c.config.epochs, c.config.batch_size, repr(c.config.optimizer), repr(c.config.schedule)) for c in specs}
+        size = config.dataset_params.get("image_size", "")
+        rows.append([method, arch, dataset, size if size else "native", seeds_text, len(specs),
+                     config.epochs if len(settings) == 1 else "varies", config.batch_size if len(settings) == 1 else "varies",
+                     _settings_text(config.optimizer), _settings_text(config.schedule), config.precision])
+    return rows
+
+
+def print_expansion(study) -> None:
+    from tabulate import tabulate
+
+    profile = study.profile
+    print(f"study {study.name} at profile {profile.name}: device {profile.device}, "
+          f"{'checkpoint every epoch' if profile.checkpoint else 'no checkpoints'}, "
+          f"{profile.threads if profile.threads is not None else 'shared'} CPU thread(s) per run")
+    if study.description:
+        print(study.description)
+    print(tabulate(cell_rows(study), headers=["method", "arch", "dataset", "image size", "seeds", "runs", "epochs",
+                                              "batch", "optimizer", "schedule", "precision"], tablefmt="github"))
+    print()
+
+
 def dry_run(study, folder: Path, retry_failed: bool, problems: list[str], machine: list[str]) -> int:
     from tabulate import tabulate
 
     from ..sweeps.runner import leftover_lines, report_problems
     from ..sweeps.status import study_status
 
+    print_expansion(study)
     status = study_status(study, folder)
     todo = {run.spec.run_id for run in status.todo(retry_failed)}
     rows = [["run" if run.spec.run_id in todo else "skip", run.state, run.spec.label, run.spec.run_id,
@@ -90,22 +134,30 @@ def dry_run(study, folder: Path, retry_failed: bool, problems: list[str], machin
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..config import load_params
     from ..contracts import ContractError
     from ..paths import project_root
+    from ..sweeps.prerequisites import absent_lines
     from ..sweeps.study import expand
     from .run_cmd import check_out_folder
 
     folder_arg = args.out
+    params = load_params()
     if args.dry_run:
         problems: list[str] = []
-        study = expand(args.study, args.profile, problems=problems)
+        study = expand(args.study, args.profile, params=params, problems=problems)
         return dry_run(study, study_folder(study.name, folder_arg), args.retry_failed, problems,
-                       machine_problems(study, args))
-    study = expand(args.study, args.profile)
+                       machine_problems(study, args) + absent_lines(study, params))
+    study = expand(args.study, args.profile, params=params)
     folder = study_folder(study.name, folder_arg)
     refusals = machine_problems(study, args)
     if refusals:
         raise ContractError(refusals[0])
+    absent = absent_lines(study, params)
+    if absent:  # every line, before anything is computed or written
+        for line in absent:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
     log_dir = Path(args.log_dir) if args.log_dir else project_root() / "results" / "logs" / study.name
     if args.executor == "slurm":
         check_out_folder(log_dir, "--log-dir")

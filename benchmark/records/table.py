@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..config import load_params
 from ..contracts import ContractError, RunConfig
+from ..data.paper_variants import all_variants
 from ..registry import DATASETS
 from .artifacts import load_array, load_json
 from .identity import canonical_json, identity, run_id
@@ -45,7 +46,9 @@ def tag(name: str, params: Mapping[str, Any]) -> str:
 
 def dataset_label(family: str, params: Mapping[str, Any], variants: Mapping[str, Any]) -> str:
     """The params.yaml variant of ``family`` whose parameters the run has (the most specific one),
-    tagged with the run's remaining non-default parameters; else the family's tag."""
+    tagged with the run's remaining non-default parameters; else the family's tag. ``variants``: the
+    ``datasets:`` and ``paper_datasets:`` sections (``data.paper_variants.all_variants``), so a
+    paper-scale run is labelled with its variant too."""
     declared = DATASETS.get(family).params if family in DATASETS.names() else {}
 
     def value(key: str) -> Any:
@@ -112,8 +115,8 @@ class RecordSet:
 def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
                  variants: Mapping[str, Any] | None = None) -> RecordSet:
     """Classify ``expected`` runs (resolved configs, e.g. a study's; default: every record in
-    ``folder``) and build the frames. ``variants`` default to params.yaml's ``datasets:``."""
-    variants = (load_params().get("datasets") or {}) if variants is None else variants
+    ``folder``) and build the frames. ``variants`` default to params.yaml's ``datasets:`` and ``paper_datasets:``."""
+    variants = all_variants(load_params()) if variants is None else variants
     wanted: dict[str, dict[str, Any]] = {}
     for config in expected or []:
         ident = identity(config)

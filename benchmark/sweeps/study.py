@@ -18,6 +18,11 @@ whose cartesian product is swept), ``seeds`` is a list or a count::
           - {methods: [erm, {name: sgt, grid: {mask_fraction: [0.3, 0.5]}}], datasets: [decoy_digits]}
           - {methods: [erm], datasets: [clean_digits]}
 
+A study may hold ``at_profile: {PROFILE: {study keys}}``: at that profile those keys replace the
+study's (and its grids'), e.g. the papers' data, architectures and seeds at ``paper``
+(``benchmark.sweeps.at_profile``). A dataset name is a ``datasets:`` or a ``paper_datasets:``
+variant (``benchmark.data.paper_variants``) or a family.
+
 Run settings (``epochs``, ``batch_size``, ``eval_batch_size``, ``optimizer``, ``schedule``,
 ``evaluation``, ``precision``) given in a study or a grid win over the profile's. Every run config is
 resolved and validated here, before anything runs: a typo fails at once, naming its place
@@ -32,13 +37,16 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..config import dataset_variant, load_params, params_path
+from ..config import load_params, params_path
 from ..contracts import ContractError, RunConfig
+from ..data.paper_variants import resolve_variant
 from ..records.identity import run_id
 from ..registry import METHODS, did_you_mean
 from ..runs.precision import check_precision
 from ..runs.run import resolve_config
 from ..runs.training import DeviceUnavailable, check_device, check_training
+from .at_profile import KEY as AT_PROFILE
+from .at_profile import apply_block
 
 DEFAULT_PROFILE = "quick"
 RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation", "precision")
@@ -254,15 +262,17 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
     if name not in studies:
         raise _unknown("study", "studies", name, studies)
     where = f"{params_path().name}: studies.{name}"
-    entry = _mapping(where, studies[name] or {}, STUDY_KEYS)
+    entry = _mapping(where, studies[name] or {}, STUDY_KEYS | {AT_PROFILE})
     chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
+    entry, where, grids_where = apply_block(where, entry, chosen.name, _section(params, "profiles"),
+                                            GRID_KEYS | {"description", "grids"})
     base = {k: v for k, v in entry.items() if k in GRID_KEYS}
     grids = entry.get("grids", [{}])
     if not isinstance(grids, list) or not grids:
-        raise ContractError(f"{where}.grids: expected a non-empty list of grids, got {grids!r}")
+        raise ContractError(f"{grids_where}: expected a non-empty list of grids, got {grids!r}")
     specs: dict[str, RunSpec] = {}
     for i, grid in enumerate(grids):
-        gwhere = f"{where}.grids[{i}]" if "grids" in entry else where
+        gwhere = f"{grids_where}[{i}]" if "grids" in entry else where
         cell = {**base, **_mapping(gwhere, grid or {}, GRID_KEYS)}
         missing = [axis for axis in AXES if axis not in cell]
         if missing:
@@ -272,7 +282,7 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
         if lacking:
             raise ContractError(f"{gwhere}: no {lacking} in the study or in profile '{chosen.name}' "
                                 f"(a profile holds the training settings: {list(TRAINING_SETTINGS)})")
-        datasets = [(variant, *dataset_variant(variant, params), extra) for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])]
+        datasets = [(variant, *resolve_variant(variant, params), extra) for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])]
         archs = _items(f"{gwhere}.archs", cell["archs"])
         methods = _items(f"{gwhere}.methods", cell["methods"])
         for seed in _seeds(gwhere, cell["seeds"]):

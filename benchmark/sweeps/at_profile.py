@@ -1,0 +1,161 @@
+"""A study's per-profile override block: ``studies.NAME.at_profile.PROFILE``.
+
+One study, two scales: the default (``quick``, CPU) grid, and at ``--profile paper`` the papers'
+data, architectures, image sizes, epochs and seeds::
+
+    studies:
+      sgt:
+        methods: [erm, sgt]
+        archs: [simple_cnn, gap_cnn]
+        datasets: [clean_digits]
+        seeds: 3
+        at_profile:
+          paper:                         # merged when the study expands at profile `paper`
+            archs: [simple_cnn]
+            datasets: [mnist]            # a `paper_datasets:` variant
+            seeds: 5
+            epochs: 100
+
+A block holds study keys: the four axes (``methods``, ``archs``, ``datasets``, ``seeds``), the run
+settings (``epochs``, ``batch_size``, ``optimizer``, ...), ``description`` and ``grids``, plus
+``replace``. At that profile:
+
+- each study key of the block replaces the study's **and the same key in each of the study's
+  grids** (a study's own run settings win over its profile's, so a block restates those the
+  paper changes, e.g. ``epochs: 50`` when the study says ``epochs: 15``);
+- ``grids`` in the block replaces the study's grids (the block's other keys are their base, as a
+  study's are): for a paper version whose cells differ from the default's;
+- ``replace: {AXIS: {NAME: ITEM or [ITEMS]}}`` (AXIS: methods, archs, datasets) replaces every
+  item named NAME, in the study and in each of its grids, by the given item(s), whole (the old
+  item's params do not carry over), e.g. ``{datasets: {toy_faces_small: cyborg_faces},
+  archs: {gap_cnn: [resnet50, densenet121]}}``: the default's grid structure, the paper's data and
+  networks, without restating the grids. A NAME that names no item is refused (a stale
+  replacement would silently leave the default's item at paper scale).
+
+Other profiles ignore the block, but every block is checked at every expansion (a typo in the
+paper block fails the quick sweep too): its profile must be under ``profiles:`` and its keys
+known, else one line naming params.yaml and the key.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..config import params_path
+from ..contracts import ContractError
+from ..registry import did_you_mean
+
+KEY = "at_profile"
+REPLACE = "replace"
+REPLACEABLE = ("methods", "archs", "datasets")
+
+
+def check_blocks(where: str, entry: Mapping[str, Any], profiles: Mapping[str, Any],
+                 block_keys: frozenset[str]) -> dict[str, Mapping[str, Any]]:
+    """The study's ``at_profile`` blocks, checked: a mapping PROFILE -> block, each profile under
+    ``profiles:``, each block a mapping of ``block_keys``."""
+    blocks = entry.get(KEY)
+    if blocks is None:
+        return {}
+    here = f"{where}.{KEY}"
+    if not isinstance(blocks, Mapping):
+        raise ContractError(f"{here}: must be a mapping PROFILE -> {{study keys}}, got {type(blocks).__name__} {blocks!r}")
+    names = sorted(map(str, profiles))
+    for profile, block in blocks.items():
+        if profile not in profiles:
+            raise ContractError(f"{here}: unknown profile {profile!r}{did_you_mean(str(profile), names)}; "
+                                f"profiles in {params_path().name}: {names}")
+        if not isinstance(block, Mapping):
+            raise ContractError(f"{here}.{profile}: must be a mapping of study keys, got {type(block).__name__} {block!r}")
+        known = block_keys | {REPLACE}
+        unknown = sorted(map(str, set(block) - known))
+        if unknown:
+            raise ContractError(f"{here}.{profile}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], known)}; "
+                                f"known: {sorted(known)}")
+        check_replace(f"{here}.{profile}.{REPLACE}", block.get(REPLACE))
+    return dict(blocks)
+
+
+def check_replace(where: str, replace: Any) -> None:
+    """``replace``: a mapping AXIS -> {NAME: ITEM or non-empty [ITEMS]} (the items are checked where used)."""
+    if replace is None:
+        return
+    if not isinstance(replace, Mapping):
+        raise ContractError(f"{where}: must be a mapping AXIS -> {{NAME: ITEM or [ITEMS]}}, got {type(replace).__name__} {replace!r}")
+    for axis, mapping in replace.items():
+        if axis not in REPLACEABLE:
+            raise ContractError(f"{where}: unknown axis {axis!r}{did_you_mean(str(axis), REPLACEABLE)}; known: {list(REPLACEABLE)}")
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise ContractError(f"{where}.{axis}: must be a non-empty mapping NAME -> ITEM or [ITEMS], got {mapping!r}")
+        for name, new in mapping.items():
+            if not isinstance(name, str):
+                raise ContractError(f"{where}.{axis}: the name {name!r} must be a string")
+            if not isinstance(new, (str, Mapping, list)) or (isinstance(new, list) and not new):
+                raise ContractError(f"{where}.{axis}.{name}: must be an item (a name or {{name, params, grid}}) or a "
+                                    f"non-empty list of items, got {new!r}")
+
+
+def _name(item: Any) -> Any:
+    return item.get("name") if isinstance(item, Mapping) else item
+
+
+def _replaced(items: Any, mapping: Mapping[str, Any], used: set[str]) -> Any:
+    if not isinstance(items, list):
+        return items  # refused where the axis is read
+    out = []
+    for item in items:
+        name = _name(item)
+        if isinstance(name, str) and name in mapping:
+            used.add(name)
+            new = mapping[name]
+            out.extend(new if isinstance(new, list) else [new])
+        else:
+            out.append(item)
+    return out
+
+
+def apply_replace(where: str, study: dict[str, Any], replace: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The study with every item ``replace`` names replaced (in the study and in each grid)."""
+    if not replace:
+        return study
+    out = dict(study)
+    grids = out.get("grids")
+    if isinstance(grids, list):
+        grids = [dict(g) if isinstance(g, Mapping) else g for g in grids]
+        out["grids"] = grids
+    for axis, mapping in replace.items():
+        used: set[str] = set()
+        if axis in out:
+            out[axis] = _replaced(out[axis], mapping, used)
+        for grid in grids if isinstance(grids, list) else []:
+            if isinstance(grid, dict) and axis in grid:
+                grid[axis] = _replaced(grid[axis], mapping, used)
+        stale = [name for name in mapping if name not in used]
+        if stale:
+            present = sorted({str(_name(i)) for holder in [out, *(grids if isinstance(grids, list) else [])]
+                              if isinstance(holder, Mapping) and isinstance(holder.get(axis), list) for i in holder[axis]})
+            raise ContractError(f"{where}.{axis}: {stale[0]!r} names no item of the study's {axis}"
+                                f"{did_you_mean(stale[0], present)}; its {axis}: {present}")
+    return out
+
+
+def apply_block(where: str, entry: Mapping[str, Any], profile: str, profiles: Mapping[str, Any],
+                block_keys: frozenset[str]) -> tuple[dict[str, Any], str, str]:
+    """(the study entry at ``profile``, where its errors point, where its grids' errors point).
+
+    Without a block for ``profile``: the entry as it is (less ``at_profile``). With one: the block's
+    keys replace the study's; without ``grids`` in the block they also replace the same keys in each
+    of the study's grids; with ``grids`` the block's grids replace the study's; then ``replace``
+    swaps the items it names, in the study and its grids."""
+    blocks = check_blocks(where, entry, profiles, block_keys)
+    study = {k: v for k, v in entry.items() if k != KEY}
+    block = blocks.get(profile)
+    if block is None:
+        return study, where, f"{where}.grids"
+    here = f"{where}.{KEY}.{profile}"
+    keys = {k: v for k, v in block.items() if k != REPLACE}
+    merged = {**study, **keys}
+    if "grids" not in keys and isinstance(study.get("grids"), list):
+        merged["grids"] = [{k: v for k, v in grid.items() if k not in keys} if isinstance(grid, Mapping) else grid
+                           for grid in study["grids"]]
+    merged = apply_replace(f"{here}.{REPLACE}", merged, block.get(REPLACE))
+    return merged, f"{where} (with {KEY}.{profile})", f"{here}.grids" if "grids" in keys else f"{where}.grids"

@@ -1,0 +1,113 @@
+"""params.yaml's paper-table studies at ``--profile paper`` (issue 14, "Budgets").
+
+- Every study of params.yaml that has an ``at_profile: {paper: ...}`` block expands at paper and
+  its ``sweep --dry-run`` exits 0 with no error, offline, whatever data this machine lacks (each
+  absent dataset is a warning line) and writing nothing.
+- The blocks of ``optional/paper_studies.snippet.yaml`` (until they are pasted into params.yaml),
+  merged into params.yaml's studies: each of the paper-table studies (``sgt``, ``faces``,
+  ``decoy``) that params.yaml has expands with the papers' architectures, image sizes, epochs and
+  seeds. A study params.yaml does not have (yet) is skipped.
+- The default ``dvc repro`` stays offline: no ``datasets:`` variant needs internet or a user's folder.
+"""
+from __future__ import annotations
+
+import copy
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from benchmark.cli import main
+from benchmark.config import load_params
+from benchmark.data.paper_variants import paper_variants
+from benchmark.data.real_families import TorchvisionFamily
+from benchmark.registry import DATASETS
+from benchmark.sweeps.study import expand
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPET = ROOT / "optional" / "paper_studies.snippet.yaml"
+PARAMS = load_params()  # params.yaml (or SALBENCH_PARAMS)
+WITH_BLOCK = sorted(name for name, entry in (PARAMS.get("studies") or {}).items()
+                    if isinstance(entry, dict) and "paper" in (entry.get("at_profile") or {}))
+
+
+def merged_with_snippet() -> dict:
+    """params.yaml with the snippet's paper_datasets and its studies' at_profile blocks."""
+    params = copy.deepcopy(PARAMS)
+    snippet = yaml.safe_load(SNIPPET.read_text())
+    params["paper_datasets"] = {**snippet["paper_datasets"], **(params.get("paper_datasets") or {})}
+    for name, entry in snippet["studies"].items():
+        if name in params.get("studies", {}):
+            params["studies"][name]["at_profile"] = entry["at_profile"]
+    return params
+
+
+@pytest.fixture
+def offline_place(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("no network in tests")
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setenv("SALBENCH_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
+    return tmp_path
+
+
+def test_the_default_pipeline_builds_no_variant_that_needs_internet_or_a_users_folder():
+    for name, entry in (PARAMS.get("datasets") or {}).items():
+        cls = DATASETS.get(entry["family"])
+        assert not issubclass(cls, TorchvisionFamily), f"datasets.{name} needs internet: put it under paper_datasets"
+        assert entry["family"] != "annotated_folder", f"datasets.{name} needs a user's folder: put it under paper_datasets"
+    paper_variants(PARAMS)  # a paper_datasets section, when there is one, is well formed
+
+
+@pytest.mark.parametrize("name", WITH_BLOCK or [pytest.param("-", marks=pytest.mark.skip(reason="no study of params.yaml has an at_profile.paper block yet"))])
+def test_each_paper_block_of_params_yaml_expands_and_its_dry_run_passes_offline(name, offline_place, capsys):
+    study = expand(name, "paper", params=PARAMS)
+    assert study.runs and study.profile.name == "paper"
+    out = offline_place / "out"
+    assert main(["sweep", name, "--profile", "paper", "--dry-run", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert f"study {name} at profile paper: device {study.profile.device}" in captured.out
+    assert "error:" not in captured.err
+    assert all(line.startswith("WARNING: ") for line in captured.err.splitlines())
+    assert not out.exists() and not (offline_place / "data").exists()
+
+
+# The papers' protocols (shared/specs/METHODS.md; ayaabdelsalam91/saliency_guided_training
+# train_MNIST.py; CVRL/CYBORG; dtak/rrr multilayer_perceptron.py): arch, dataset, epochs, batch, seeds.
+PAPER_TABLES = {
+    "sgt": {"archs": {"simple_cnn", "gap_cnn"}, "datasets": {"mnist"}, "epochs": 100, "batch_size": 512, "seeds": 5},
+    "faces": {"archs": {"resnet50[weights=IMAGENET1K_V1]", "densenet121[weights=IMAGENET1K_V1]", "vit_tiny"},
+              "datasets": {"cyborg_faces", "cyborg_faces_7x"}, "epochs": 50, "batch_size": 20, "seeds": 10},
+    "decoy": {"archs": {"simple_cnn"}, "datasets": {"decoy_mnist", "decoy_fashion_mnist", "color_mnist", "color_fashion_mnist",
+                                                     "mnist", "fashion_mnist"}, "epochs": 64, "batch_size": 256, "seeds": 5},
+}
+
+
+@pytest.mark.skipif(not SNIPPET.exists(), reason="optional/paper_studies.snippet.yaml is gone (pasted into params.yaml)")
+@pytest.mark.parametrize("name", sorted(PAPER_TABLES))
+def test_the_snippet_gives_each_paper_table_study_the_papers_protocol(name, offline_place):
+    params = merged_with_snippet()
+    if name not in params.get("studies", {}):
+        pytest.skip(f"params.yaml has no study '{name}' yet")
+    want = PAPER_TABLES[name]
+    quick = expand(name, params=params)
+    study = expand(name, "paper", params=params)
+    assert {s.arch for s in study.runs} == want["archs"]
+    assert {s.dataset for s in study.runs} == want["datasets"]
+    assert {s.config.epochs for s in study.runs} == {want["epochs"]}
+    assert {s.config.batch_size for s in study.runs} == {want["batch_size"]}
+    assert {s.seed for s in study.runs} == set(range(want["seeds"]))
+    assert study.profile.device == "cuda"
+    # the same comparisons as the default study: every quick method is there at paper
+    assert {s.method for s in quick.runs} == {s.method for s in study.runs}
+    for spec in study.runs:
+        if spec.config.dataset == "annotated_folder":
+            assert spec.config.dataset_params["image_size"] == 224
+    if name == "faces":  # CYBORG's protocol (the paper profile's): SGD 0.005, StepLR(12, 0.1)
+        assert {(s.config.optimizer["name"], s.config.optimizer["lr"]) for s in study.runs} == {("sgd", 0.005)}
+        assert {s.config.schedule["step_size"] for s in study.runs} == {12}
+        assert {s.method for s in study.runs if s.dataset == "cyborg_faces_7x"} == {"erm"}
