@@ -168,10 +168,11 @@ def test_the_cli_refuses_a_malformed_block_in_one_line_and_writes_nothing(place,
     before = listing(place)
     for argv in (["sweep", "tiny", "--dry-run"], ["sweep", "tiny", "--profile", "paper"]):
         code, _, err = call(argv, capsys)
-        assert code == 2 and err.strip().splitlines() == [
-            "error: params.yaml: studies.tiny.at_profile.paper: unknown key 'archz'; did you mean 'archs'?; known: "
-            "['archs', 'batch_size', 'datasets', 'description', 'epochs', 'eval_batch_size', 'evaluation', 'grids', "
-            "'methods', 'optimizer', 'precision', 'replace', 'schedule', 'seeds']"]
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, err
+        assert lines[0].startswith("error: params.yaml: studies.tiny.at_profile.paper: unknown key 'archz'; did you mean "
+                                   "'archs'?; known: ['archs', 'batch_size', 'datasets', 'description', ")
+        assert "'grids'" in lines[0] and "'replace'" in lines[0]
     assert listing(place) == before
 
 
