@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install reproduce test benchmark benchmark-compare benchmark-reference clean
+.PHONY: install reproduce test search benchmark benchmark-compare benchmark-reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Hyperparameter searches (optional/dvc.yaml, outside `make reproduce`): every `searches:` entry of
+# params.yaml; publishes results/search/NAME.json, which the studies' tuned items read (commit it).
+search: $(STAMP)
+	$(BIN)/dvc repro optional/dvc.yaml:search
 
 # Benchmarks (skipped by `make test`): every run is autosaved in .benchmarks/ (git-ignored).
 # benchmark-compare fails when a median is over 10% slower than the committed reference, which

@@ -4,7 +4,8 @@
 failed, stale, missing, corrupt) and returns a ``RecordSet``:
 
 - ``runs``: one row per run: ``run_id``, ``method`` (the method's name with its non-default
-  hyperparameters, e.g. ``cyborg[alpha=0.1]``), ``method_name``, ``arch``, ``dataset`` (the
+  hyperparameters, e.g. ``cyborg[alpha=0.1]``, or the label ``method_labels`` gives the run: a
+  study's tuned item is ``sgt[tuned]``), ``method_name``, ``arch``, ``dataset`` (the
   params.yaml variant when the parameters match one), ``seed``, ``state``, ``current``
   (the code fingerprint matches today's code), ``problem``, ``path``;
 - ``scores``: one row per run x split x metric of every record that holds metrics (done or
@@ -113,7 +114,7 @@ class RecordSet:
 
 
 def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
-                 variants: Mapping[str, Any] | None = None) -> RecordSet:
+                 variants: Mapping[str, Any] | None = None, method_labels: Mapping[str, str] | None = None) -> RecordSet:
     """Classify ``expected`` runs (resolved configs, e.g. a study's; default: every record in
     ``folder``) and build the frames. ``variants`` default to params.yaml's ``datasets:`` and ``paper_datasets:``."""
     variants = all_variants(load_params()) if variants is None else variants
@@ -139,7 +140,16 @@ def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
         for where, reason in run.record.extra.get("undefined_metrics", {}).items():
             split, _, metric = where.partition("/")
             undefined_rows.append({"run_id": rid, "split": split, "metric": metric, "reason": reason})
-    runs = pd.DataFrame(run_rows, columns=RUN_COLUMNS)
-    scores = pd.DataFrame(score_rows, columns=SCORE_COLUMNS)
+    runs = relabel(pd.DataFrame(run_rows, columns=RUN_COLUMNS), method_labels)
+    scores = relabel(pd.DataFrame(score_rows, columns=SCORE_COLUMNS), method_labels)
     undefined = pd.DataFrame(undefined_rows, columns=["run_id", "split", "metric", "reason"])
     return RecordSet(status=status, runs=runs, scores=scores, undefined=undefined)
+
+
+def relabel(frame: pd.DataFrame, method_labels: Mapping[str, str] | None) -> pd.DataFrame:
+    """``frame`` with the ``method`` of the runs in ``method_labels`` (run id -> label) replaced: a
+    study's tuned item shows as ``sgt[tuned]`` (``sweeps.study.Study.method_labels``), a label that
+    stays when the selected values in the run's identity change."""
+    if not method_labels or frame.empty:
+        return frame
+    return frame.assign(method=[method_labels.get(rid, label) for rid, label in zip(frame["run_id"], frame["method"])])

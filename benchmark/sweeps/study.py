@@ -18,6 +18,10 @@ whose cartesian product is swept), ``seeds`` is a list or a count::
           - {methods: [erm, {name: sgt, grid: {mask_fraction: [0.3, 0.5]}}], datasets: [decoy_digits]}
           - {methods: [erm], datasets: [clean_digits]}
 
+A method item ``{name: sgt, tuned: SEARCH}`` trains the draw that search SEARCH selected on its
+validation split (``benchmark.sweeps.search``; published in ``results/search/SEARCH.json``),
+labelled ``sgt[tuned]`` in reports while its run identity holds the selected values.
+
 A study may hold ``at_profile: {PROFILE: {study keys}}``: at that profile those keys replace the
 study's (and its grids'), e.g. the papers' data, architectures and seeds at ``paper``
 (``benchmark.sweeps.at_profile``). A dataset name is a ``datasets:`` or a ``paper_datasets:``
@@ -41,6 +45,7 @@ from ..config import load_params, params_path
 from ..contracts import ContractError, RunConfig
 from ..data.paper_variants import resolve_variant
 from ..records.identity import run_id
+from ..records.selections import Tuned, apply_settings, tuned_draw
 from ..registry import METHODS, did_you_mean
 from ..runs.precision import check_precision
 from ..runs.run import resolve_config
@@ -79,9 +84,10 @@ class RunSpec:
 
     config: RunConfig
     run_id: str
-    method: str  # tags: name[k=v,...] with the parameters the study set
+    method: str  # tags: name[k=v,...] with the parameters the study set; name[tuned] for a tuned item
     arch: str
     dataset: str
+    tuned: str | None = None  # the search whose published selection this run trains
 
     @property
     def seed(self) -> int:
@@ -98,6 +104,12 @@ class Study:
     description: str
     profile: Profile
     runs: tuple[RunSpec, ...]
+
+    def method_labels(self) -> dict[str, str]:
+        """Run id -> the method label reports show, for the runs of tuned items: ``sgt[tuned]`` stays
+        when the selection changes, while the run's identity holds the selected values
+        (``records.table.load_records(..., method_labels=)``)."""
+        return {spec.run_id: spec.method for spec in self.runs if spec.tuned}
 
 
 def _mapping(where: str, entry: Any, allowed: frozenset[str] | set[str]) -> Mapping[str, Any]:
@@ -173,22 +185,43 @@ def _items(where: str, items: Any) -> list[tuple[str, dict[str, Any]]]:
     """``['erm', {name: sgt, params: {...}, grid: {k: [...]}}]`` -> [(name, params), ...] with grids expanded."""
     if not isinstance(items, list) or not items:
         raise ContractError(f"{where}: expected a non-empty list, got {items!r}")
-    out = []
+    return [pair for i, item in enumerate(items) for pair in _item(f"{where}[{i}]", item)]
+
+
+def _item(where: str, item: Any) -> list[tuple[str, dict[str, Any]]]:
+    if isinstance(item, str):
+        return [(item, {})]
+    entry = _mapping(where, item, {"name", "params", "grid"})
+    if not isinstance(entry.get("name"), str):
+        raise ContractError(f"{where}: 'name' must be a string, got {entry.get('name')!r}")
+    fixed = dict(_mapping(f"{where}.params", entry.get("params") or {}, set(entry.get("params") or {})))
+    grid = _mapping(f"{where}.grid", entry.get("grid") or {}, set(entry.get("grid") or {}))
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ContractError(f"{where}.grid.{key}: expected a non-empty list of values, got {values!r}")
+    keys = sorted(grid)
+    return [(entry["name"], {**fixed, **dict(zip(keys, combo))}) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def _method_items(where: str, items: Any, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], Tuned | None]]:
+    """The methods axis: ``_items``, and ``{name: M, tuned: SEARCH}``: method M's draw selected on validation
+    by search SEARCH, as published in results/search/SEARCH.json (``records.selections.tuned_draw``: a
+    missing or stale file is refused); its searched run settings (e.g. the lr) apply to this item only."""
+    if not isinstance(items, list) or not items:
+        return [(*pair, None) for pair in _items(where, items)]  # refused there
+    out: list[tuple[str, dict[str, Any], Tuned | None]] = []
     for i, item in enumerate(items):
-        if isinstance(item, str):
-            out.append((item, {}))
+        if not (isinstance(item, Mapping) and "tuned" in item):
+            out.extend((*pair, None) for pair in _item(f"{where}[{i}]", item))
             continue
-        entry = _mapping(f"{where}[{i}]", item, {"name", "params", "grid"})
-        if not isinstance(entry.get("name"), str):
-            raise ContractError(f"{where}[{i}]: 'name' must be a string, got {entry.get('name')!r}")
-        fixed = dict(_mapping(f"{where}[{i}].params", entry.get("params") or {}, set(entry.get("params") or {})))
-        grid = _mapping(f"{where}[{i}].grid", entry.get("grid") or {}, set(entry.get("grid") or {}))
-        for key, values in grid.items():
-            if not isinstance(values, list) or not values:
-                raise ContractError(f"{where}[{i}].grid.{key}: expected a non-empty list of values, got {values!r}")
-        keys = sorted(grid)
-        for combo in itertools.product(*(grid[k] for k in keys)):
-            out.append((entry["name"], {**fixed, **dict(zip(keys, combo))}))
+        entry = _mapping(f"{where}[{i}]", item, {"name", "tuned"})
+        if not isinstance(entry.get("name"), str) or not isinstance(entry["tuned"], str):
+            raise ContractError(f"{where}[{i}]: a tuned item is {{name: METHOD, tuned: SEARCH}}, got {dict(item)!r}")
+        try:
+            chosen = tuned_draw(entry["tuned"], entry["name"], params)
+        except ContractError as exc:
+            raise ContractError(f"{where}[{i}]: {exc}") from exc
+        out.append((chosen.method, chosen.params, chosen))
     return out
 
 
@@ -284,13 +317,13 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
                                 f"(a profile holds the training settings: {list(TRAINING_SETTINGS)})")
         datasets = [(variant, *resolve_variant(variant, params), extra) for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])]
         archs = _items(f"{gwhere}.archs", cell["archs"])
-        methods = _items(f"{gwhere}.methods", cell["methods"])
+        methods = _method_items(f"{gwhere}.methods", cell["methods"], params)
         for seed in _seeds(gwhere, cell["seeds"]):
-            for (variant, family, variant_params, extra), (arch, arch_params), (method, method_params) in itertools.product(datasets, archs, methods):
+            for (variant, family, variant_params, extra), (arch, arch_params), (method, method_params, tuned) in itertools.product(datasets, archs, methods):
                 config = RunConfig(
                     method=method, dataset=family, arch=arch, seed=seed,
                     method_params=method_params, dataset_params={**variant_params, **extra},
-                    arch_params=arch_params, **settings,
+                    arch_params=arch_params, **(settings if tuned is None else apply_settings(settings, tuned.settings)),
                 )
                 try:
                     config = _resolve(gwhere, config)
@@ -300,7 +333,8 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
                     if str(exc) not in problems:
                         problems.append(str(exc))
                     continue
-                spec = RunSpec(config=config, run_id=run_id(config), method=_tag(method, method_params),
-                               arch=_tag(arch, arch_params), dataset=_tag(variant, extra))
+                spec = RunSpec(config=config, run_id=run_id(config), arch=_tag(arch, arch_params), dataset=_tag(variant, extra),
+                               method=f"{method}[tuned]" if tuned else _tag(method, method_params),
+                               tuned=tuned.search if tuned else None)
                 specs.setdefault(spec.run_id, spec)
     return Study(name=name, description=str(entry.get("description", "")), profile=chosen, runs=tuple(specs.values()))

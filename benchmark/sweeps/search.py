@@ -1,0 +1,271 @@
+"""Hyperparameter random search, DomainBed's protocol (Gulrajani & Lopez-Paz, ICLR 2021, Sec. 3-4).
+
+Every method is tuned under the same budget: the same number of seeded random draws over its
+declared hyperparameters (and the run settings searched for every method, so ERM is tuned too),
+each draw trained on the search's seeds, one draw selected per method on a validation split of
+the training distribution. A search in params.yaml::
+
+    searches:
+      decoy:
+        methods: [erm, sgt]                 # every method gets `draws` draws
+        archs: [simple_cnn]
+        datasets: [decoy_digits]
+        seeds: [0]                          # the search's own seeds
+        draws: 5
+        epochs: 5                           # run settings win over the profile's, as in studies
+        shared: {optimizer.lr: {log_uniform: [0.0003, 0.003]}}
+        space: {sgt: {fraction: {uniform: [0.1, 0.9]}, kl_weight: {log_uniform: [0.1, 10.0]}}}
+        select: {split: val, metric: accuracy}    # never a test split
+        oracle: {split: test, metric: accuracy}   # reported apart, labelled oracle
+
+Distributions: ``log_uniform: [lo, hi]`` and ``uniform: [lo, hi]`` (floats, kept to 4 significant
+digits), ``int_uniform: [lo, hi]`` (inclusive), ``choice: [...]``. Every searched name, bound and
+choice is checked against the method's declared ``HParam`` (type and range) before anything runs.
+
+Draws. Draw ``i`` of method ``m`` is a pure function of (search, m, i): each searched value comes
+from its own numpy Generator seeded by the sha256 of (search, m, i, the value's name), so adding a
+hyperparameter to a space leaves the other values' draws as they were (DomainBed seeds each
+hyperparameter apart, ``hparams_registry.py``). Draw 0 is the defaults: the method's declared
+defaults (the papers') and the profile's run settings (DomainBed's ``hparams_seed`` 0).
+
+Selection. Per method, the draw with the best mean selection score over its runs (seeds, archs,
+datasets); ties go to the lower draw (the defaults first). A draw with a run that is not done
+(e.g. failed on a NaN loss) has no score and is never selected. The oracle, the best mean on the
+shifted split, is chosen the same way and reported apart: it peeks at the test split, so it is
+not a model selection (DomainBed's "test-domain validation" row).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..config import params_path
+from ..contracts import ContractError, HParam
+from ..records.identity import canonical_json
+from ..records.selections import DEFAULT_PROFILE, search_entry
+from ..registry import METHODS, did_you_mean
+from ..runs.training import check_optimizer
+from .study import RUN_SETTINGS, load_profile
+
+DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
+AXES = ("methods", "archs", "datasets", "seeds")
+SEARCH_KEYS = frozenset(AXES) | frozenset(RUN_SETTINGS) | {"description", "profile", "draws", "space", "shared",
+                                                            "select", "oracle"}
+METRICS = {"accuracy": True, "auc": True, "loss": False}  # metric -> higher is better
+SIGNIFICANT = 4  # significant digits kept of a drawn float
+MAX_DRAWS = 1000
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One searched value's distribution (``values``: the bounds, or the choices)."""
+
+    kind: str
+    values: tuple
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        if self.kind == "choice":
+            return self.values[int(rng.integers(len(self.values)))]
+        low, high = self.values
+        if self.kind == "int_uniform":
+            return int(rng.integers(low, high + 1))
+        x = math.exp(rng.uniform(math.log(low), math.log(high))) if self.kind == "log_uniform" else rng.uniform(low, high)
+        return min(max(float(f"{x:.{SIGNIFICANT}g}"), low), high)
+
+    def text(self) -> str:
+        return f"{self.kind}{list(self.values)}"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A split and a metric: what selects (or, for the oracle, what peeks)."""
+
+    split: str
+    metric: str
+
+    @property
+    def higher_is_better(self) -> bool:
+        return METRICS[self.metric]
+
+    @property
+    def column(self) -> str:
+        return f"{self.split}/{self.metric}"
+
+
+@dataclass(frozen=True)
+class Draw:
+    method: str
+    index: int
+    params: dict[str, Any]  # searched hyperparameter -> value (draw 0: the declared defaults)
+    settings: dict[str, Any]  # searched run setting (``optimizer.lr``) -> value (draw 0: the profile's)
+
+
+@dataclass(frozen=True)
+class Search:
+    name: str
+    description: str
+    profile: str
+    methods: tuple[str, ...]
+    draws: int
+    space: dict[str, dict[str, Distribution]]
+    shared: dict[str, Distribution]
+    baseline: dict[str, Any]  # the shared settings' values at draw 0
+    select: Criterion
+    oracle: Criterion
+    study: dict[str, Any]  # axes and run settings: a study entry without its methods
+
+
+def _where(name: str, *keys: str) -> str:
+    return f"{params_path().name}: " + ".".join(("searches", name, *keys))
+
+
+def _distribution(where: str, spec: Any, hp: HParam | None) -> Distribution:
+    """``{kind: values}`` checked: one known kind; bounds and choices valid for ``hp``'s type and range."""
+    if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in DISTRIBUTIONS:
+        raise ContractError(f"{where}: expected one of {{{', '.join(f'{k}: ...' for k in DISTRIBUTIONS)}}}, got {spec!r}")
+    kind, values = next(iter(spec.items()))
+    check = (lambda v: hp.validate(where.rpartition(".")[2], v, where)) if hp is not None else (lambda v: v)
+    if kind == "choice":
+        if not isinstance(values, list) or not values:
+            raise ContractError(f"{where}.choice: expected a non-empty list of values, got {values!r}")
+        return Distribution(kind, tuple(dict.fromkeys(check(v) for v in values)))
+    numbers = isinstance(values, list) and len(values) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    if not numbers or not values[0] < values[1]:
+        raise ContractError(f"{where}.{kind}: expected [low, high] with low < high, got {values!r}")
+    if kind == "int_uniform" and not all(isinstance(v, int) for v in values):
+        raise ContractError(f"{where}.int_uniform: bounds must be integers, got {values!r}")
+    if kind != "int_uniform" and hp is not None and not isinstance(hp.default, float):
+        raise ContractError(f"{where}: {kind} draws floats; the hyperparameter is {type(hp.default).__name__} "
+                            f"(use int_uniform or choice)")
+    if kind == "log_uniform" and values[0] <= 0:
+        raise ContractError(f"{where}.log_uniform: bounds must be > 0, got {values!r}")
+    return Distribution(kind, tuple(check(v) for v in values))
+
+
+def _space(name: str, methods: tuple[str, ...], space: Any) -> dict[str, dict[str, Distribution]]:
+    if not isinstance(space, Mapping):
+        raise ContractError(f"{_where(name, 'space')}: expected a mapping METHOD -> {{hyperparameter: distribution}}")
+    out = {}
+    for method, entries in space.items():
+        if method not in methods:
+            raise ContractError(f"{_where(name, 'space', str(method))}: not one of the search's methods "
+                                f"{list(methods)}{did_you_mean(str(method), methods)}")
+        declared = METHODS.get(method).hparams
+        if not isinstance(entries, Mapping):
+            raise ContractError(f"{_where(name, 'space', method)}: expected a mapping hyperparameter -> distribution")
+        for key in entries:
+            if key not in declared:
+                raise ContractError(f"{_where(name, 'space', method, str(key))}: method '{method}' declares no "
+                                    f"hyperparameter '{key}'{did_you_mean(str(key), declared)}; known: {sorted(declared)}")
+        out[method] = {key: _distribution(_where(name, "space", method, key), spec, declared[key])
+                       for key, spec in sorted(entries.items())}
+    return out
+
+
+def _shared(name: str, shared: Any, settings: Mapping[str, Any]) -> tuple[dict[str, Distribution], dict[str, Any]]:
+    """The run settings searched for every method (``optimizer.KEY``, ``batch_size``), each bound checked
+    as the setting it becomes, and their draw-0 values (the profile's, or the search's)."""
+    if not isinstance(shared, Mapping):
+        raise ContractError(f"{_where(name, 'shared')}: expected a mapping SETTING -> distribution")
+    dists, baseline = {}, {}
+    for key, spec in sorted(shared.items()):
+        where = _where(name, "shared", str(key))
+        head, _, tail = str(key).partition(".")
+        if not (head == "optimizer" and tail) and key != "batch_size":
+            raise ContractError(f"{where}: a searched run setting is optimizer.KEY (e.g. optimizer.lr) or batch_size")
+        current = (settings.get("optimizer") or {}).get(tail) if tail else settings.get(key)
+        if current is None:
+            raise ContractError(f"{where}: the search's settings set no {key} (its draw 0 keeps the profile's value: set it "
+                                f"in the profile or the search)")
+        dist = _distribution(where, spec, HParam(1, "batch size", low=1) if key == "batch_size" else None)
+        for value in dist.values:
+            try:
+                if tail:
+                    check_optimizer({**settings["optimizer"], tail: value})
+            except ContractError as exc:
+                raise ContractError(f"{where}: {exc}") from exc
+        dists[key], baseline[key] = dist, current
+    return dists, baseline
+
+
+def _criterion(name: str, key: str, spec: Any) -> Criterion:
+    where = _where(name, key)
+    if not isinstance(spec, Mapping) or set(spec) != {"split", "metric"}:
+        raise ContractError(f"{where}: expected {{split: SPLIT, metric: METRIC}}, got {spec!r}")
+    if spec["metric"] not in METRICS:
+        raise ContractError(f"{where}.metric: expected one of {list(METRICS)}, got {spec['metric']!r}")
+    if not isinstance(spec["split"], str) or not spec["split"]:
+        raise ContractError(f"{where}.split: expected a split name, got {spec['split']!r}")
+    if key == "select" and spec["split"].startswith("test"):
+        raise ContractError(f"{where}.split: model selection never reads a test split ('{spec['split']}'); select on "
+                            f"a validation split of the training distribution (val), report the test split as the oracle")
+    return Criterion(spec["split"], spec["metric"])
+
+
+def load_search(name: str, params: Mapping[str, Any]) -> Search:
+    """Search ``name`` of ``params`` (params.yaml), every field checked (one line naming it)."""
+    entry = search_entry(name, params)
+    unknown = sorted(set(entry) - SEARCH_KEYS)
+    if unknown:
+        raise ContractError(f"{_where(name)}: unknown key(s) {unknown}{did_you_mean(unknown[0], SEARCH_KEYS)}; "
+                            f"known: {sorted(SEARCH_KEYS)}")
+    missing = [key for key in (*AXES, "draws", "select", "oracle") if key not in entry]
+    if missing:
+        raise ContractError(f"{_where(name)}: missing {missing}")
+    methods = entry["methods"]
+    if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
+        raise ContractError(f"{_where(name, 'methods')}: expected a non-empty list of method names "
+                            f"(their hyperparameters are drawn: see space), got {methods!r}")
+    if len(set(methods)) != len(methods):
+        raise ContractError(f"{_where(name, 'methods')}: a method is listed twice: {methods}")
+    for method in methods:
+        if method not in METHODS.names():
+            raise ContractError(f"{_where(name, 'methods')}: unknown method '{method}'"
+                                f"{did_you_mean(method, METHODS.names())}; known: {METHODS.names()}")
+    draws = entry["draws"]
+    if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= MAX_DRAWS:
+        raise ContractError(f"{_where(name, 'draws')}: expected the number of draws per method, 1..{MAX_DRAWS}, got {draws!r}")
+    profile = load_profile(entry.get("profile") or DEFAULT_PROFILE, params)
+    study = {key: entry[key] for key in (*AXES[1:], *RUN_SETTINGS) if key in entry}
+    settings = {**profile.settings, **{k: entry[k] for k in RUN_SETTINGS if k in entry}}
+    shared, baseline = _shared(name, entry.get("shared") or {}, settings)
+    return Search(name=name, description=str(entry.get("description", "")), profile=profile.name,
+                  methods=tuple(methods), draws=draws, space=_space(name, tuple(methods), entry.get("space") or {}),
+                  shared=shared, baseline=baseline, select=_criterion(name, "select", entry["select"]),
+                  oracle=_criterion(name, "oracle", entry["oracle"]), study={**study, "profile": profile.name})
+
+
+def value_rng(search: str, method: str, index: int, key: str) -> np.random.Generator:
+    """The Generator of one searched value of one draw: seeded by the sha256 of its coordinates."""
+    digest = hashlib.sha256(canonical_json([search, method, index, key]).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def draw(search: Search, method: str, index: int) -> Draw:
+    """Draw ``index`` of ``method``: 0 is the defaults; otherwise every value from its own Generator."""
+    space = search.space.get(method, {})
+    if index == 0:
+        declared = METHODS.get(method).hparams
+        return Draw(method, 0, {key: declared[key].default for key in space}, dict(search.baseline))
+    params = {key: dist.sample(value_rng(search.name, method, index, key)) for key, dist in space.items()}
+    settings = {key: dist.sample(value_rng(search.name, method, index, f"setting:{key}"))
+                for key, dist in search.shared.items()}
+    return Draw(method, index, params, settings)
+
+
+def draws(search: Search) -> list[Draw]:
+    """Every draw of every method: the same number per method (DomainBed's equal budget)."""
+    return [draw(search, method, i) for method in search.methods for i in range(search.draws)]
+
+
+def select(scores: Mapping[int, float | None], higher_is_better: bool) -> int | None:
+    """The draw index with the best score (None: no score); ties go to the lower index."""
+    scored = [(index, value) for index, value in scores.items() if value is not None and math.isfinite(value)]
+    if not scored:
+        return None
+    return min(scored, key=lambda item: ((-item[1] if higher_is_better else item[1]), item[0]))[0]
