@@ -10,8 +10,9 @@ A marks the input features that must NOT matter. Which map gives A is the hyperp
   the strokes (88.7% of the pixels), the patch included: another experiment than the paper's.
 - ``wrong_reason``: A = the dataset's wrong-reason mask, the paper's Decoy-MNIST experiment.
   The official code (dtak/rrr ``rrr/decoy_mnist.py``, ``augment``) returns with each image
-  ``expl``, 1 on the 4x4 decoy patch and 0 elsewhere, and trains with A = expl: the patch
-  alone is penalized, the digit's other background pixels are not. The mask is the one the
+  ``expl``, 1 on the 4x4 decoy patch and 0 elsewhere, and its notebook (``experiments/Decoy
+  MNIST.ipynb``) trains with A = expl (``mlp_annotated.fit(X, y, E)``): the patch alone is
+  penalized, the digit's other background pixels are not. The mask is the one the
   saliency evaluation reads for its wrong-reason metric (setting ``wrong_reason_keys``:
   decoy digits' ``extra.decoy``, toy faces' ``extra.cue_mask``); the run loads it for this
   method only (``needs_wrong_reason``) and refuses, before training, a dataset without one
