@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -239,3 +240,10 @@ def test_a_tiny_search_runs_publishes_and_republishes_byte_identically(tmp_path,
     assert pub["methods"]["erm"]["selected"]["draw"] in (0, 1)
     page = first[1].decode()
     assert "What varies inside intervals" in page and "## Oracle: selected on test/accuracy" in page
+
+    monkeypatch.setattr(selections, "search_folder", lambda: out)  # a study trains the selection
+    params["studies"]["tiny"].update(methods=[{"name": "erm", "tuned": "tiny"}], seeds=[0])
+    write_params(tmp_path / "params.yaml", params)
+    assert main(["sweep", "tiny", "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    assert main(["summary", "tiny", "--out", str(tmp_path / "runs")]) == 0
+    assert re.search(r"^\| erm\[tuned\] +\| simple_cnn", capsys.readouterr().out, re.M), "the stable label in the report"

@@ -158,7 +158,7 @@ def figures(rep: StudyReport, consistency, completeness: Completeness, seeds: pd
 def run(args: argparse.Namespace) -> int:
     study = expand(args.study, args.profile)
     args.folder = study_folder(study.name, args.out)
-    records = load_records(args.folder, [spec_.config for spec_ in study.runs])
+    records = load_records(args.folder, [spec_.config for spec_ in study.runs], method_labels=study.method_labels())
     completeness = Completeness(records.runs)
     done = records.done()
     keys = validate(args, completeness, done)

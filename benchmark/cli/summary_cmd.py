@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from ..sweeps.study import expand
 
     study = expand(args.study, args.profile)
-    records = load_records(study_folder(study.name, args.out), [spec.config for spec in study.runs])
+    records = load_records(study_folder(study.name, args.out), [spec.config for spec in study.runs],
+                           method_labels=study.method_labels())
     frame = wide_frame(records.done())
     if frame.empty:
         raise ContractError(f"summary: study '{study.name}' has no done runs in {records.status.folder} "
