@@ -3,22 +3,18 @@
 - Every study of params.yaml that has an ``at_profile: {paper: ...}`` block expands at paper and
   its ``sweep --dry-run`` exits 0 with no error, offline, whatever data this machine lacks (each
   absent dataset is a warning line) and writing nothing.
-- The blocks of ``optional/paper_studies.snippet.yaml`` (until they are pasted into params.yaml),
-  merged into params.yaml's studies: each of the paper-table studies (``sgt``, ``faces``,
-  ``decoy``) that params.yaml has expands with the papers' architectures, image sizes, epochs and
-  seeds. A study params.yaml does not have (yet) is skipped.
+- Each of the paper-table studies (``sgt``, ``faces``, ``decoy``) of params.yaml expands at paper with
+  the papers' architectures, image sizes, epochs and seeds.
 - The default ``dvc repro`` stays offline: no ``datasets:`` variant needs internet or a user's folder.
 """
 from __future__ import annotations
 
-import copy
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from benchmark.cli import main
 from benchmark.config import load_params
@@ -28,21 +24,9 @@ from benchmark.registry import DATASETS
 from benchmark.sweeps.study import expand
 
 ROOT = Path(__file__).resolve().parent.parent
-SNIPPET = ROOT / "optional" / "paper_studies.snippet.yaml"
 PARAMS = load_params()  # params.yaml (or SALBENCH_PARAMS)
 WITH_BLOCK = sorted(name for name, entry in (PARAMS.get("studies") or {}).items()
                     if isinstance(entry, dict) and "paper" in (entry.get("at_profile") or {}))
-
-
-def merged_with_snippet() -> dict:
-    """params.yaml with the snippet's paper_datasets and its studies' at_profile blocks."""
-    params = copy.deepcopy(PARAMS)
-    snippet = yaml.safe_load(SNIPPET.read_text())
-    params["paper_datasets"] = {**snippet["paper_datasets"], **(params.get("paper_datasets") or {})}
-    for name, entry in snippet["studies"].items():
-        if name in params.get("studies", {}):
-            params["studies"][name]["at_profile"] = entry["at_profile"]
-    return params
 
 
 @pytest.fixture
@@ -87,12 +71,9 @@ PAPER_TABLES = {
 }
 
 
-@pytest.mark.skipif(not SNIPPET.exists(), reason="optional/paper_studies.snippet.yaml is gone (pasted into params.yaml)")
 @pytest.mark.parametrize("name", sorted(PAPER_TABLES))
-def test_the_snippet_gives_each_paper_table_study_the_papers_protocol(name, offline_place):
-    params = merged_with_snippet()
-    if name not in params.get("studies", {}):
-        pytest.skip(f"params.yaml has no study '{name}' yet")
+def test_each_paper_table_study_gets_the_papers_protocol(name, offline_place):
+    params = PARAMS
     want = PAPER_TABLES[name]
     quick = expand(name, params=params)
     study = expand(name, "paper", params=params)

@@ -6,7 +6,7 @@ every claim among the study's expected runs): a problem is one line naming the f
 field, exit 2, nothing written. Runs that are not done are listed and left out of every test.
 
 Writes, atomically and byte-identical on rerun, into ``--dest`` (default ``results/claims``):
-``PAPER.md`` (the section that ``results/README.md`` embeds), ``PAPER.json`` (every number of
+``--all`` does every claims file. ``PAPER.md`` (the section that ``results/README.md`` embeds), ``PAPER.json`` (every number of
 every row) and ``PAPER/`` (the claims forest plot and the paper's curve figures).
 """
 from __future__ import annotations
@@ -34,12 +34,13 @@ def paper_path(name: str, folder: Path) -> Path:
     return path
 
 
-def load_studies(paper, profile: str | None, out: str | None) -> dict:
-    """The records of every study the paper names, classified against the study's expected runs."""
+def load_studies(papers: list, profile: str | None, out: str | None) -> dict:
+    """The records of every study the papers name, classified against the study's expected runs."""
     from ..records.table import load_records
     from ..sweeps.study import expand
 
-    studies = list(dict.fromkeys([c.study for c in paper.claims] + [f.study for f in paper.figures] + paper.studies))
+    studies = list(dict.fromkeys(s for paper in papers for s in
+                                 [c.study for c in paper.claims] + [f.study for f in paper.figures] + paper.studies))
     expanded = {name: expand(name, profile) for name in studies}  # every study checked before any record is read
     return {name: load_records(study_folder(name, out if len(studies) == 1 else None),
                                [spec.config for spec in study.runs]) for name, study in expanded.items()}
@@ -56,42 +57,63 @@ def incomplete_lines(records: dict) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace) -> int:
+def incomplete_of(paper, records: dict) -> list[str]:
+    studies = list(dict.fromkeys([c.study for c in paper.claims] + paper.studies))
+    return incomplete_lines({s: records[s] for s in studies})
+
+
+def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
+    """Evaluate one paper's claims and write its Markdown, JSON and figures; a one-line tally."""
     from ..atomic import atomic_folder, atomic_write_text
     from ..reports import claims_plots
-    from ..reports.claims_eval import check_sides, evaluate
+    from ..reports.claims_eval import evaluate
     from ..reports.claims_report import as_json, markdown
-    from ..reports.claims_spec import load_paper
     from ..reports.leaderboard_tables import clean
 
-    paper = load_paper(paper_path(args.paper, Path(args.claims_dir) if args.claims_dir else claims_folder()))
-    records = load_studies(paper, args.profile, args.out)
-    check_sides(paper, records)
-    table = evaluate(paper, records, alpha=args.alpha)
-    incomplete = incomplete_lines(records)
-    dest = Path(args.dest) if args.dest else claims_folder().parent / "results" / "claims"
+    table = evaluate(paper, records, alpha=alpha)
+    incomplete = incomplete_of(paper, records)
     with atomic_folder(dest / paper.name) as folder:
         figures = {f"{paper.paper}: every claim's gain in ROPE units, 95% interval, colour = verdict":
-                   f"{paper.name}/" + claims_plots.claims_forest(table, folder, "claims.png",
-                                                                 f"{paper.paper} claims")}
+                   f"{paper.name}/" + claims_plots.claims_forest(table, folder, "claims.png", f"{paper.paper} claims")}
         for i, figure in enumerate(paper.figures):
             name = claims_plots.curve(records[figure.study], figure, folder, f"curve_{i}_{figure.curve}.png")
             figures[figure.title] = f"{paper.name}/{name}"
-    atomic_write_text(dest / f"{paper.name}.md", markdown(paper, table, figures, incomplete, args.alpha) + "\n")
-    atomic_write_text(dest / f"{paper.name}.json", json.dumps(clean(as_json(paper, table, figures, incomplete,
-                                                                            args.alpha)),
+    atomic_write_text(dest / f"{paper.name}.md", markdown(paper, table, figures, incomplete, alpha) + "\n")
+    atomic_write_text(dest / f"{paper.name}.json", json.dumps(clean(as_json(paper, table, figures, incomplete, alpha)),
                                                               indent=1, ensure_ascii=False, allow_nan=False) + "\n")
-    for line in incomplete:
-        print(f"not done: {line}")
     tally = ", ".join(f"{n} {k}" for k, n in table["verdict"].value_counts().sort_index().items())
-    print(f"{paper.paper}: {len(table)} claims ({tally}); wrote {dest / paper.name}.md, .json and {len(figures)} "
-          f"figures in {dest / paper.name}/")
+    return f"{paper.paper}: {len(table)} claims ({tally}); wrote {dest / paper.name}.md, .json and {len(figures)} figures"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..contracts import ContractError
+    from ..reports.claims_eval import check_sides
+    from ..reports.claims_spec import load_paper
+
+    if not 0 < args.alpha < 1:
+        raise ContractError(f"claims: --alpha must be in (0, 1), got {args.alpha}")
+    if bool(args.paper) == bool(args.all):
+        raise ContractError("claims: name one PAPER (a file claims/PAPER.yaml) or give --all")
+    folder = Path(args.claims_dir) if args.claims_dir else claims_folder()
+    paths = sorted(folder.glob("*.yaml")) if args.all else [paper_path(args.paper, folder)]
+    if not paths:
+        raise ContractError(f"claims: no claims file in {folder}")
+    papers = [load_paper(p) for p in paths]
+    records = load_studies(papers, args.profile, args.out)
+    for paper in papers:
+        check_sides(paper, records)
+    dest = Path(args.dest) if args.dest else claims_folder().parent / "results" / "claims"
+    for line in incomplete_lines(records):
+        print(f"not done: {line}")
+    for paper in papers:
+        print(write_paper(paper, records, dest, args.alpha))
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("claims", help="a paper's claims table with a verdict per claim (claims/PAPER.yaml)")
-    p.add_argument("paper", help="a claims file claims/PAPER.yaml (e.g. sgt, cyborg)")
+    p.add_argument("paper", nargs="?", help="a claims file claims/PAPER.yaml (e.g. sgt, cyborg)")
+    p.add_argument("--all", action="store_true", help="every claims file in the claims folder")
     p.add_argument("--profile", help="the profile of the runs (default: each study's, else quick)")
     p.add_argument("--out", help="folder of the records when the paper names one study (default: results/runs/STUDY)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
