@@ -76,8 +76,8 @@ def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
         figures = {f"{paper.paper}: every claim's gain in ROPE units, 95% interval, colour = verdict":
                    f"{paper.name}/" + claims_plots.claims_forest(table, folder, "claims.png", f"{paper.paper} claims")}
         for i, figure in enumerate(paper.figures):
-            name = claims_plots.curve(records[figure.study], figure, folder, f"curve_{i}_{figure.curve}.png")
-            figures[figure.title] = f"{paper.name}/{name}"
+            name, said = claims_plots.curve(records[figure.study], figure, folder, f"curve_{i}_{figure.curve}.png")
+            figures[f"{figure.title}. {said}" if said else figure.title] = f"{paper.name}/{name}"
     atomic_write_text(dest / f"{paper.name}.md", markdown(paper, table, figures, incomplete, alpha) + "\n")
     atomic_write_text(dest / f"{paper.name}.json", json.dumps(clean(as_json(paper, table, figures, incomplete, alpha)),
                                                               indent=1, ensure_ascii=False, allow_nan=False) + "\n")

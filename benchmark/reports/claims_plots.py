@@ -47,14 +47,16 @@ def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> s
     fig.savefig(Path(folder) / name, format="png", dpi=DPI)
     return name
 
-
-def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> str:
+def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> tuple[str, str]:
+    """Draw the figure; returns its file name and the per-method mean path in words (the caption says what
+    the figure shows, e.g. that a controller only ever lowered the fraction)."""
     from matplotlib.figure import Figure
 
     runs = records.runs
     fig = Figure(figsize=(6.0, 3.4), layout="constrained")
     ax = fig.subplots()
     colours = [f"C{i}" for i in range(10)]
+    said = []
     for i, method in enumerate(figure.methods):
         mine = runs[(runs["method"] == method) & (runs["state"] == "done") & (runs["dataset"] == figure.dataset)
                     & (runs["arch"] == figure.arch)].sort_values("seed", kind="stable")
@@ -69,10 +71,13 @@ def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> s
         mean = np.mean([s[:length] for s in series], axis=0)
         ax.plot(np.arange(1, length + 1), mean, color=colour, lw=2, marker="o", markersize=3,
                 label=f"{method} (mean of {len(series)} seeds)")
+        finals = sorted({round(float(s[-1]), 3) for s in series})
+        said.append(f"{method}: mean per epoch {' → '.join(f'{v:.2f}' for v in mean)}; final value per seed "
+                    f"{', '.join(f'{v:g}' for v in finals)} ({len(series)} seeds)")
     ax.set_xlabel("epoch")
     ax.set_ylabel(figure.ylabel)
     ax.set_title(f"{figure.title} ({figure.dataset} / {figure.arch}; thin lines: seeds)", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.savefig(Path(folder) / name, format="png", dpi=DPI)
-    return name
+    return name, "; ".join(said)

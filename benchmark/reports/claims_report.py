@@ -94,6 +94,6 @@ def markdown(paper: Paper, table: pd.DataFrame, figures: dict[str, str], incompl
 def as_json(paper: Paper, table: pd.DataFrame, figures: dict[str, str], incomplete: list[str],
             alpha: float) -> dict[str, Any]:
     rows = table.astype(object).where(pd.notna(table), None).to_dict(orient="records")
-    return {"paper": paper.paper, "name": paper.name, "title": paper.title, "citation": paper.citation,
+    return {"paper": paper.paper, "name": paper.name, "order": paper.order, "title": paper.title, "citation": paper.citation,
             "url": paper.url, "studies": paper.studies, "notes": paper.notes, "alpha": alpha,
             "counts": counts(table), "incomplete": incomplete, "figures": figures, "claims": rows}

@@ -4,6 +4,7 @@ Each claim names the study cell (study, method and reference runs, dataset, arch
 metric, the test and optionally the ROPE; the verdict comes from ``statistics.verdicts``. File::
 
     paper: SGT                      # short name shown as the section title
+    order: 1                        # the section's place in results/README.md (optional)
     title: ...                      # the paper's title
     citation: ...                   # authors, venue, year
     url: https://...                # the paper (arXiv / DOI)
@@ -41,7 +42,7 @@ from ..contracts import ContractError
 from ..saliency.metrics import spec
 from ..statistics.verdicts import TESTS
 
-PAPER_KEYS = {"paper", "title", "citation", "url", "studies", "notes", "claims", "figures"}
+PAPER_KEYS = {"paper", "title", "citation", "url", "studies", "notes", "claims", "figures", "order"}
 CLAIM_KEYS = {"id", "claim", "published", "study", "metric", "test", "rope", "method", "reference", "dataset", "arch"}
 SIDE_KEYS = {"method", "dataset", "arch"}
 FIGURE_KEYS = {"study", "curve", "methods", "dataset", "arch", "title", "ylabel"}
@@ -104,6 +105,7 @@ class Paper:
     claims: list[Claim]
     figures: list[CurveFigure] = field(default_factory=list)
     path: str = ""
+    order: int = 1000
 
 
 def _fail(path: Path, where: str, message: str) -> ContractError:
@@ -228,6 +230,9 @@ def load_paper(path: Path) -> Paper:
         dict.fromkeys(c.study for c in claims))
     notes = [_text(path, "notes", n) for n in _listed(data.get("notes") or [])]
     figures = [_figure(path, i, f) for i, f in enumerate(_listed(data.get("figures") or []))]
+    order = data.get("order", 1000)
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise _fail(path, "order", f"expected an integer, got {order!r}")
     return Paper(path.stem, _text(path, "paper", data.get("paper")), _text(path, "title", data.get("title")),
                  _text(path, "citation", data.get("citation")), _text(path, "url", data.get("url")),
-                 studies, notes, claims, figures, str(path))
+                 studies, notes, claims, figures, str(path), order)

@@ -284,6 +284,19 @@ def _resolve(gwhere: str, config: RunConfig) -> RunConfig:
     return config
 
 
+OPTIONAL_STUDIES = "optional_studies"  # studies outside the default `dvc repro` (optional/dvc.yaml runs them by name)
+
+
+def study_section(params: Mapping[str, Any], name: str) -> tuple[str, Mapping[str, Any]]:
+    """The section holding study ``name``: ``studies`` (the default pipeline's) or ``optional_studies``."""
+    studies = _section(params, "studies")
+    optional = _section(params, OPTIONAL_STUDIES) if params.get(OPTIONAL_STUDIES) is not None else {}
+    for section, entries in (("studies", studies), (OPTIONAL_STUDIES, optional)):
+        if name in entries:
+            return section, entries
+    raise _unknown("study", f"studies (+ {OPTIONAL_STUDIES})" if optional else "studies", name, {**studies, **optional})
+
+
 def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | None = None,
            problems: list[str] | None = None) -> Study:
     """Study ``name`` of ``params`` (default: params.yaml) at ``profile`` (default: the study's, else quick).
@@ -291,10 +304,8 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
     A run whose config is invalid raises naming its place; with ``problems`` (a list), its message
     is appended there instead (once) and the run left out, so every problem is found in one pass."""
     params = load_params() if params is None else params
-    studies = _section(params, "studies")
-    if name not in studies:
-        raise _unknown("study", "studies", name, studies)
-    where = f"{params_path().name}: studies.{name}"
+    section, studies = study_section(params, name)
+    where = f"{params_path().name}: {section}.{name}"
     entry = _mapping(where, studies[name] or {}, STUDY_KEYS | {AT_PROFILE})
     chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
     entry, where, grids_where = apply_block(where, entry, chosen.name, _section(params, "profiles"),

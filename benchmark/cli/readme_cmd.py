@@ -1,0 +1,33 @@
+"""``readme``: write ``results/README.md`` from the claims tables, the leaderboards and the published searches.
+
+The last stage of ``dvc repro`` (``reports.results_readme``): one section per seed paper with its
+claims table (a verdict per claim), figures and the leaderboard of each study it reads. Reads only
+files the pipeline wrote; byte-identical on rerun.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..atomic import atomic_write_text
+    from ..contracts import ContractError
+    from ..paths import project_root
+    from ..reports.results_readme import results_readme
+
+    results = Path(args.results) if args.results else project_root() / "results"
+    claims = results / "claims"
+    if not sorted(claims.glob("*.json")):
+        raise ContractError(f"readme: no claims table in {claims} (run `python -m benchmark claims --all`)")
+    text = results_readme(claims, results / "leaderboards", results / "search", args.profile)
+    atomic_write_text(results / "README.md", text)
+    print(f"wrote {results / 'README.md'}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("readme", help="write results/README.md (claims tables, leaderboards, searches)")
+    p.add_argument("--results", help="the results folder (default: results/ of the project)")
+    p.add_argument("--profile", default="quick", help="the profile the records were trained at (default: quick)")
+    p.set_defaults(func=run)
