@@ -1,0 +1,74 @@
+"""results/README.md from hand-made claims tables and leaderboards; the DVC stages read what the claims name."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from benchmark.cli import main
+from benchmark.reports.claims_spec import load_paper
+from benchmark.reports.results_readme import results_readme
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def claims_table(name: str, order: int, study: str, verdict: str) -> dict:
+    row = {"id": f"{name.upper()}-1", "claim": "a beats b", "published": "0.6 vs 0.5", "study": study,
+           "metric": "test/accuracy", "direction": "higher", "test": "superiority", "test_name": "t", "rope": 0.01,
+           "method": "a · d · n", "reference": "b · d · n", "varies": "seeds only", "n": 5, "mean": 0.6,
+           "mean_ref": 0.5, "gain": 0.1, "gain_low": 0.05, "gain_high": 0.15, "sd_diff": 0.01, "d_z": 10.0,
+           "p": 0.001, "p_tost": None, "runs": None, "notes": "", "p_holm": 0.002, "p_tost_holm": None,
+           "verdict": verdict, "seeds_needed": None}
+    return {"paper": name.upper(), "name": name, "order": order, "title": f"The {name} paper", "citation": "X. Y 2020",
+            "url": "https://example.org", "studies": [study], "notes": [], "alpha": 0.05, "counts": {verdict: 1},
+            "incomplete": [], "figures": {"forest": f"{name}/claims.png"}, "claims": [row]}
+
+
+def write(results: Path) -> None:
+    (results / "claims").mkdir(parents=True)
+    (results / "leaderboards" / "s1").mkdir(parents=True)
+    (results / "search").mkdir()
+    for name, order, verdict in (("zeta", 1, "reproduced"), ("alpha", 2, "not reproduced")):
+        (results / "claims" / f"{name}.json").write_text(json.dumps(claims_table(name, order, "s1", verdict)))
+    (results / "leaderboards" / "s1.csv").write_text(
+        "family,metric,dataset,arch,method,baseline,runs_expected,runs_done,mean,sd,gain,marker\n"
+        "test/accuracy,accuracy,d,n,erm,erm,5,5,0.5,0.01,,\n"
+        "test/accuracy,accuracy,d,n,a,erm,5,4,0.6,0.02,0.1,**\n"
+        "test/loss,loss,d,n,a,erm,5,4,0.6,0.02,0.1,**\n")
+    (results / "leaderboards" / "s1" / "cell_means.png").write_bytes(b"\x89PNG")
+    (results / "search" / "dec.json").write_text(json.dumps({"description": "every method tuned"}))
+
+
+def test_sections_follow_the_claims_order_with_tables_leaderboards_and_search(tmp_path):
+    write(tmp_path)
+    text = results_readme(tmp_path / "claims", tmp_path / "leaderboards", tmp_path / "search", "quick")
+    assert text.index("## ZETA: The zeta paper") < text.index("## ALPHA: The alpha paper"), "claims files' order"
+    assert "[ZETA](#zeta-the-zeta-paper)" in text and "![forest](claims/zeta/claims.png)" in text
+    assert "**reproduced**" in text and "**not reproduced**" in text
+    assert text.count("### Leaderboard of study `s1`") == 1 and "Leaderboard of study `s1`: above." in text
+    assert "0.600 ± 0.020 (+0.100**) [4/5 runs]" in text, "cell mean, paired gain, marker, runs"
+    assert "test/loss" not in text, "only the primary families; the full board is linked"
+    assert "![s1: cell means with 95% CIs, seeds as dots](leaderboards/s1/cell_means.png)" in text
+    assert "`dec`: every method tuned — [dec.md](search/dec.md)" in text
+
+
+def test_readme_command_writes_the_file_and_a_rerun_is_identical(tmp_path):
+    write(tmp_path)
+    assert main(["readme", "--results", str(tmp_path)]) == 0
+    first = (tmp_path / "README.md").read_bytes()
+    assert main(["readme", "--results", str(tmp_path)]) == 0
+    assert (tmp_path / "README.md").read_bytes() == first
+
+
+def test_without_claims_tables_readme_exits_2(tmp_path, capsys):
+    assert main(["readme", "--results", str(tmp_path)]) == 2
+    assert "no claims table" in capsys.readouterr().err and not (tmp_path / "README.md").exists()
+
+
+def test_the_claims_and_readme_stages_depend_on_every_study_the_claims_read():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    studies = {s for p in sorted((ROOT / "claims").glob("*.yaml")) for s in
+               [c.study for c in load_paper(p).claims] + load_paper(p).studies}
+    assert {f"results/runs/{s}" for s in studies} <= set(stages["claims"]["deps"])
+    assert {f"results/leaderboards/{s}.csv" for s in studies} <= set(stages["readme"]["deps"])
