@@ -18,6 +18,7 @@ from benchmark.records import selections
 from benchmark.records.identity import run_id
 from benchmark.records.table import relabel
 from benchmark.registry import METHODS
+from benchmark.reports.summary import wide_frame
 from benchmark.sweeps.search import draw, draws, load_search, select
 from benchmark.sweeps.search_runs import Cell, draw_rows, publication
 from benchmark.sweeps.study import expand
@@ -195,7 +196,7 @@ def test_a_tuned_item_trains_the_published_selection_under_a_stable_label(tmp_pa
     explicit["studies"]["tiny"]["optimizer"] = {"name": "adam", "lr": 0.002}
     assert tuned.run_id == expand("tiny", params=explicit).runs[0].run_id == run_id(tuned.config), \
         "the run's identity holds the real values"
-    assert study.method_labels() == {spec.run_id: "sgt[tuned]" for spec in study.runs if spec.tuned}
+    assert study.method_labels() == {spec.run_id: ("sgt[tuned]",) for spec in study.runs if spec.tuned}
 
     publish(tmp_path, params, chosen={"draw": 3, "params": {"fraction": 0.7, "kl_weight": 1.0}, "settings": {"optimizer.lr": 0.001}})
     moved = expand("tiny", params=params)
@@ -203,6 +204,24 @@ def test_a_tuned_item_trains_the_published_selection_under_a_stable_label(tmp_pa
 
     frame = pd.DataFrame({"run_id": [default.run_id, tuned.run_id], "method": ["sgt", "sgt[fraction=0.3,kl_weight=2.0]"]})
     assert list(relabel(frame, study.method_labels())["method"]) == ["sgt", "sgt[tuned]"]
+
+
+def test_a_selection_equal_to_the_defaults_is_one_run_shown_under_both_labels(tmp_path, monkeypatch):
+    monkeypatch.setattr(selections, "search_folder", lambda: tmp_path)
+    params = tuned_params()
+    publish(tmp_path, params, chosen={"draw": 0, "params": {"fraction": 0.5, "kl_weight": 1.0},
+                                      "settings": {"optimizer.lr": 0.001}})
+    study = expand("tiny", params=params)
+    assert [spec.method for spec in study.runs] == ["sgt", "sgt"], "one run per seed: nothing is trained twice"
+    assert [spec.method for spec in study.aliases] == ["sgt[tuned]", "sgt[tuned]"]
+    labels = study.method_labels()
+    assert labels == {spec.run_id: (None, "sgt[tuned]") for spec in study.runs}
+    scores = pd.DataFrame({"run_id": [s.run_id for s in study.runs], "method": "sgt", "arch": "simple_cnn",
+                           "dataset": "tiny_digits", "seed": [0, 1], "split": "test", "metric": "accuracy",
+                           "value": [0.5, 0.7]})
+    shown = wide_frame(relabel(scores, labels))
+    assert list(zip(shown["method"], shown["seed"], shown["test/accuracy"])) == \
+        [("sgt", 0, 0.5), ("sgt[tuned]", 0, 0.5), ("sgt", 1, 0.7), ("sgt[tuned]", 1, 0.7)]
 
 
 def test_a_missing_or_stale_selection_is_one_line_naming_the_file_and_the_command(tmp_path, monkeypatch, capsys):

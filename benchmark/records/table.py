@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -114,7 +114,8 @@ class RecordSet:
 
 
 def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
-                 variants: Mapping[str, Any] | None = None, method_labels: Mapping[str, str] | None = None) -> RecordSet:
+                 variants: Mapping[str, Any] | None = None,
+                 method_labels: Mapping[str, Sequence[str | None]] | None = None) -> RecordSet:
     """Classify ``expected`` runs (resolved configs, e.g. a study's; default: every record in
     ``folder``) and build the frames. ``variants`` default to params.yaml's ``datasets:`` and ``paper_datasets:``."""
     variants = all_variants(load_params()) if variants is None else variants
@@ -146,10 +147,13 @@ def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
     return RecordSet(status=status, runs=runs, scores=scores, undefined=undefined)
 
 
-def relabel(frame: pd.DataFrame, method_labels: Mapping[str, str] | None) -> pd.DataFrame:
-    """``frame`` with the ``method`` of the runs in ``method_labels`` (run id -> label) replaced: a
-    study's tuned item shows as ``sgt[tuned]`` (``sweeps.study.Study.method_labels``), a label that
-    stays when the selected values in the run's identity change."""
+def relabel(frame: pd.DataFrame, method_labels: Mapping[str, Sequence[str | None]] | None) -> pd.DataFrame:
+    """``frame`` with the rows of each run in ``method_labels`` (run id -> labels) repeated under each
+    of its labels (None keeps the row's own): a study's tuned item shows as ``sgt[tuned]``
+    (``sweeps.study.Study.method_labels``), a label that stays when the selected values in the run's
+    identity change, and a run two items name (a selection equal to the defaults) shows under both."""
     if not method_labels or frame.empty:
         return frame
-    return frame.assign(method=[method_labels.get(rid, label) for rid, label in zip(frame["run_id"], frame["method"])])
+    rows = [row if label is None else {**row, "method": label} for row in frame.to_dict("records")
+            for label in method_labels.get(row["run_id"], (None,))]
+    return pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())

@@ -23,13 +23,14 @@ def run_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def wide_frame(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per run (in the order of ``scores``): its cell, seed, run id and a ``split/metric``
+    """One row per run and method label (in the order of ``scores``; a run two study items name, a tuned
+    selection equal to the defaults, has a row per label): its cell, seed, run id and a ``split/metric``
     column per metric (NaN where the record stores null). ``scores`` is ``RecordSet.done()``."""
     if scores.empty:
         return pd.DataFrame(columns=CELL + ["seed", "run_id"])
     keyed = scores.assign(column=scores["split"] + "/" + scores["metric"])
     wide = keyed.pivot_table(index="run_id", columns="column", values="value", aggfunc="first", dropna=False, sort=False)
-    runs = keyed.drop_duplicates("run_id").set_index("run_id")[CELL + ["seed"]]
+    runs = keyed.drop_duplicates(["run_id", "method"]).set_index("run_id")[CELL + ["seed"]]
     return runs.join(wide).reset_index()[CELL + ["seed", "run_id", *wide.columns]]
 
 

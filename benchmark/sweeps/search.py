@@ -123,12 +123,13 @@ def _where(name: str, *keys: str) -> str:
     return f"{params_path().name}: " + ".".join(("searches", name, *keys))
 
 
-def _distribution(where: str, spec: Any, hp: HParam | None) -> Distribution:
-    """``{kind: values}`` checked: one known kind; bounds and choices valid for ``hp``'s type and range."""
+def _distribution(where: str, spec: Any, name: str, hp: HParam | None) -> Distribution:
+    """``{kind: values}`` checked: one known kind; bounds and choices valid for ``hp``'s type and range
+    (``hp`` None: numbers, checked by the caller)."""
     if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in DISTRIBUTIONS:
         raise ContractError(f"{where}: expected one of {{{', '.join(f'{k}: ...' for k in DISTRIBUTIONS)}}}, got {spec!r}")
     kind, values = next(iter(spec.items()))
-    check = (lambda v: hp.validate(where.rpartition(".")[2], v, where)) if hp is not None else (lambda v: v)
+    check = (lambda v: hp.validate(name, v, where)) if hp is not None else (lambda v: v)
     if kind == "choice":
         if not isinstance(values, list) or not values:
             raise ContractError(f"{where}.choice: expected a non-empty list of values, got {values!r}")
@@ -162,7 +163,7 @@ def _space(name: str, methods: tuple[str, ...], space: Any) -> dict[str, dict[st
             if key not in declared:
                 raise ContractError(f"{_where(name, 'space', method, str(key))}: method '{method}' declares no "
                                     f"hyperparameter '{key}'{did_you_mean(str(key), declared)}; known: {sorted(declared)}")
-        out[method] = {key: _distribution(_where(name, "space", method, key), spec, declared[key])
+        out[method] = {key: _distribution(_where(name, "space", method, key), spec, key, declared[key])
                        for key, spec in sorted(entries.items())}
     return out
 
@@ -182,7 +183,7 @@ def _shared(name: str, shared: Any, settings: Mapping[str, Any]) -> tuple[dict[s
         if current is None:
             raise ContractError(f"{where}: the search's settings set no {key} (its draw 0 keeps the profile's value: set it "
                                 f"in the profile or the search)")
-        dist = _distribution(where, spec, HParam(1, "batch size", low=1) if key == "batch_size" else None)
+        dist = _distribution(where, spec, key, HParam(1, "batch size", low=1) if key == "batch_size" else None)
         for value in dist.values:
             try:
                 if tail:

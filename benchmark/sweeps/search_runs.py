@@ -171,7 +171,9 @@ def markdown(pub: Mapping[str, Any]) -> str:
         f"batch size {settings['batch_size']}, optimizer {settings['optimizer']}. Definition `{pub['definition']}`.", "",
         f"What varies inside intervals: {pub['varies']}", "",
         f"## Selected on {select_col} (the training distribution's validation split)", "",
-        "A study item `{name: METHOD, tuned: " + pub["search"] + "}` trains these values (label `METHOD[tuned]`).", "",
+        "A study item `{name: METHOD, tuned: " + pub["search"] + "}` trains these values (label `METHOD[tuned]`) with "
+        "the study's other run settings (e.g. its epochs). The best mean wins; ties go to the lower draw (draw 0: "
+        "the defaults).", "",
         table("selected"), "",
         f"## Oracle: selected on {oracle_col}", "", f"{pub['oracle']['label'][0].upper()}{pub['oracle']['label'][1:]}.", "",
         table("oracle_selected"), "",

@@ -103,13 +103,18 @@ class Study:
     name: str
     description: str
     profile: Profile
-    runs: tuple[RunSpec, ...]
+    runs: tuple[RunSpec, ...]  # one per run id: what a sweep runs
+    aliases: tuple[RunSpec, ...] = ()  # a tuned item's run that another item also names (same values)
 
-    def method_labels(self) -> dict[str, str]:
-        """Run id -> the method label reports show, for the runs of tuned items: ``sgt[tuned]`` stays
-        when the selection changes, while the run's identity holds the selected values
-        (``records.table.load_records(..., method_labels=)``)."""
-        return {spec.run_id: spec.method for spec in self.runs if spec.tuned}
+    def method_labels(self) -> dict[str, tuple[str | None, ...]]:
+        """Run id -> the method labels reports show the run under (None: its identity's label), for
+        the runs of tuned items: ``sgt[tuned]`` stays when the selection changes, while the run's
+        identity holds the selected values. A selection equal to another item's values (e.g. draw 0,
+        the defaults) is one run shown under both labels (``records.table.load_records(method_labels=)``)."""
+        out: dict[str, tuple[str | None, ...]] = {}
+        for spec in (*self.runs, *self.aliases):
+            out[spec.run_id] = (*out.get(spec.run_id, ()), spec.method if spec.tuned else None)
+        return {rid: labels for rid, labels in out.items() if any(labels)}
 
 
 def _mapping(where: str, entry: Any, allowed: frozenset[str] | set[str]) -> Mapping[str, Any]:
@@ -315,6 +320,7 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
     if not isinstance(grids, list) or not grids:
         raise ContractError(f"{grids_where}: expected a non-empty list of grids, got {grids!r}")
     specs: dict[str, RunSpec] = {}
+    aliases: list[RunSpec] = []
     for i, grid in enumerate(grids):
         gwhere = f"{grids_where}[{i}]" if "grids" in entry else where
         cell = {**base, **_mapping(gwhere, grid or {}, GRID_KEYS)}
@@ -347,5 +353,8 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
                 spec = RunSpec(config=config, run_id=run_id(config), arch=_tag(arch, arch_params), dataset=_tag(variant, extra),
                                method=f"{method}[tuned]" if tuned else _tag(method, method_params),
                                tuned=tuned.search if tuned else None)
-                specs.setdefault(spec.run_id, spec)
-    return Study(name=name, description=str(entry.get("description", "")), profile=chosen, runs=tuple(specs.values()))
+                kept = specs.setdefault(spec.run_id, spec)
+                if kept is not spec and (spec.tuned or kept.tuned) and spec.method != kept.method:
+                    aliases.append(spec)
+    return Study(name=name, description=str(entry.get("description", "")), profile=chosen, runs=tuple(specs.values()),
+                 aliases=tuple(aliases))
