@@ -83,3 +83,13 @@ def test_tost_power_is_close_to_a_seeded_simulation_and_conservative():
     simulated = float((tost_p(d, np.zeros_like(d), 0.01) < 0.05).mean())
     approx = tost_power(0.01, 0.01, 12)
     assert approx <= simulated + 0.01 and simulated - approx < 0.03
+
+
+def test_zero_spread_pairs_take_the_t_tests_limits():
+    same = row(BASE, BASE, "difference")
+    (judged,) = judge([same], ["difference"], [0.01])
+    assert judged["verdict"] == "no practical difference", "an option that never took effect changes nothing"
+    (judged,) = judge([row(BASE + 0.05, BASE, "superiority")], ["superiority"], [0.01])
+    assert judged["verdict"] == REPRODUCED and judged["gain_low"] == pytest.approx(0.05)
+    (judged,) = judge([row(BASE, BASE, "superiority")], ["superiority"], [0.01])
+    assert judged["verdict"] == NOT_REPRODUCED

@@ -23,9 +23,13 @@ An inconclusive verdict carries the paired seeds a power analysis says would set
 power, for an effect of one ROPE standardized by the observed SD of the differences (never the
 observed effect: Colas et al. 2018, Card et al. 2020): the paired t-test's n
 (``power.seeds_needed``) for superiority and difference, and the TOST's n (:func:`tost_seeds_needed`)
-for equivalence. Fewer than two shared seeds: "untestable".
+for equivalence. Fewer than two shared seeds: "untestable". Pairs that all differ by the same amount
+(zero spread, e.g. an ablation whose option never took effect) get the t-tests' limits: p = 0 when the
+constant difference points the claimed way (or lies inside the ROPE, for TOST), else 1.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -70,7 +74,8 @@ def one_sided_p(y: np.ndarray, y_ref: np.ndarray, direction: str) -> float:
     if y.size < 2:
         return float("nan")
     sign = 1.0 if direction == "higher" else -1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # near-constant differences: scipy's precision warning
         return float(stats.ttest_rel(sign * y, sign * y_ref, alternative="greater").pvalue)
 
 
@@ -97,6 +102,10 @@ def claim_test(y: np.ndarray, y_ref: np.ndarray, *, test: str, direction: str, r
         out["p"] = out["p_tost"]
     else:
         out["p"] = float(s["p_t"])
+    if out["sd_diff"] == 0:  # every pair differs by the same amount: the t statistics' limits (a zero-width interval)
+        out["p_tost"] = 0.0 if abs(out["gain"]) < rope else 1.0
+        out["p"] = {"superiority": 0.0 if out["gain"] > 0 else 1.0, "equivalence": out["p_tost"],
+                    "difference": 0.0 if out["gain"] != 0 else 1.0}[test]
     return out
 
 
