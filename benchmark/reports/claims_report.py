@@ -43,10 +43,11 @@ def measured_text(row: pd.Series) -> str:
 
 def display(table: pd.DataFrame) -> pd.DataFrame:
     """The claims table as printed."""
+    repeated = (table["claim"] == table["claim"].shift()) & (table["published"] == table["published"].shift())
     return pd.DataFrame({
         "id": table["id"],
-        "claim": table["claim"],
-        "paper": [p or DASH for p in table["published"]],
+        "claim": ["〃" if r else c for c, r in zip(table["claim"], repeated)],  # a row expanded from the one above
+        "paper": ["〃" if r else (p or DASH) for p, r in zip(table["published"], repeated)],
         "method vs reference": [f"{m} vs {r.split(' · ')[0]}" if m.split(' · ')[1:] == r.split(' · ')[1:]
                                 else f"{m} vs {r}" for m, r in zip(table["method"], table["reference"])],
         "metric": table["metric"],
