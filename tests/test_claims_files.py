@@ -22,7 +22,9 @@ def test_every_seed_paper_and_study_has_a_claims_file():
 def test_claims_file_names_existing_runs(path, tmp_path):
     paper = load_paper(path)
     studies = {c.study for c in paper.claims} | {f.study for f in paper.figures} | set(paper.studies)
-    records = {name: load_records(tmp_path / name, [s.config for s in expand(name).runs]) for name in studies}
+    expanded = {name: expand(name) for name in studies}
+    records = {name: load_records(tmp_path / name, [s.config for s in study.runs], method_labels=study.method_labels())
+               for name, study in expanded.items()}
     check_sides(paper, records)  # raises naming the claim whose side the study does not train
     for figure in paper.figures:
         runs = records[figure.study].runs

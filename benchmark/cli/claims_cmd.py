@@ -43,7 +43,8 @@ def load_studies(papers: list, profile: str | None, out: str | None) -> dict:
                                  [c.study for c in paper.claims] + [f.study for f in paper.figures] + paper.studies))
     expanded = {name: expand(name, profile) for name in studies}  # every study checked before any record is read
     return {name: load_records(study_folder(name, out if len(studies) == 1 else None),
-                               [spec.config for spec in study.runs]) for name, study in expanded.items()}
+                               [spec.config for spec in study.runs], method_labels=study.method_labels())
+            for name, study in expanded.items()}
 
 
 def incomplete_lines(records: dict) -> list[str]:
