@@ -94,3 +94,12 @@ def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads(Path(json.loads(result.stdout)["record"]).read_text())
     assert record["config"]["method_params"] == {"eps": 0.2}
+
+
+def test_list_methods_shows_boolean_defaults_as_declared(capsys):
+    """tabulate's column wrapping once turned the text 'False' into True (a bool cast of a string)."""
+    from benchmark.cli import main as cli_main
+
+    assert cli_main(["list", "methods"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| relu ", "| invert_saliency "))]
+    assert rows and all(line.split("|")[2].strip() == "False" for line in rows)

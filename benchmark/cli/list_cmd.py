@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         rows = parameter_rows(args.kind, cls)
         if rows:
             parts.append(f"{cls.name} {word}:\n" + tabulate(rows, headers=["name", "default", "allowed", "help"],
-                                                           tablefmt="github", maxcolwidths=[None, 24, 24, 90]))
+                                                           tablefmt="github", maxcolwidths=[None, None, 24, 90],
+                                                           disable_numparse=True))
     print("\n\n".join(parts))
     for source, error in sorted(registry.load_errors().items()):
         print(f"warning: plug-in {source} not loaded ({error}); its {args.kind} are not listed", file=sys.stderr)
