@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from sweep_helpers import NO_SALIENCY_EVALUATION, TINY_ARCH, tiny_params, write_params
+from sweep_helpers import NO_SALIENCY_EVALUATION, tiny_params, write_params
 from test_annotated_folder import make_folder
 
 from benchmark.cli import main
