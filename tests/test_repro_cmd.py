@@ -12,3 +12,22 @@ def test_stage_times_split_the_run_at_each_running_stage_line():
     assert stage_times(events, 12.5) == [("sweep@sgt", 9.0), ("claims", 2.5)]
     text = table(stage_times(events, 12.5), 12.5, ["dvc", "repro"], 2, 0.5)
     assert "| sweep@sgt | 9 | 72.0% |" in text and "| claims | 2 | 20.0% |" in text and "2 cores" in text
+
+
+def test_repro_runs_dvc_and_writes_the_stage_times_without_dvc_on_the_path(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from benchmark.cli import main
+
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "dvc.yaml").write_text("stages:\n  hello:\n    cmd: echo hi > hi.txt\n    outs: [hi.txt]\n")
+    monkeypatch.setenv("SALBENCH_ROOT", str(tmp_path))
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no venv on the PATH: dvc runs through this interpreter
+    out = tmp_path / "times.md"
+    assert main(["repro", "--out", str(out)]) == 0
+    assert (tmp_path / "hi.txt").read_text() == "hi\n"
+    assert "| hello |" in out.read_text() and "Running stage 'hello'" in capsys.readouterr().out
+    out.unlink()
+    assert main(["repro", "--out", str(out)]) == 0 and not out.exists(), "a no-op rerun keeps the last table"

@@ -39,11 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write_text
     from ..paths import project_root
 
-    command = ["dvc", "repro", *args.dvc_args]
+    command = ["dvc", "repro", *args.dvc_args]  # as shown; run with this interpreter's dvc (no PATH needed)
     load = os.getloadavg()[0]
     started = time.perf_counter()
     events: list[tuple[float, str]] = []
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+    with subprocess.Popen([sys.executable, "-m", *command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
                           cwd=project_root()) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
