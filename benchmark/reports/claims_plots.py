@@ -37,7 +37,7 @@ def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> s
             ax.errorbar(gain[rows], y[rows], xerr=[gain[rows] - low[rows], high[rows] - gain[rows]], fmt="o",
                         color=colour, capsize=2, markersize=4, label=verdict)
     ax.set_yticks(y, table["id"], fontsize=7)
-    ax.set_xlabel("gain of the method over the reference, in ROPEs (positive = better), 95% t-interval")
+    ax.set_xlabel("gain over the reference in ROPEs (> 0: better), 95% t-interval")
     finite = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)], [-1.5, 1.5]])
     span = np.nanpercentile(np.abs(finite), 95) * 1.15
     ax.set_xlim(-span, span)
@@ -51,6 +51,7 @@ def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> t
     """Draw the figure; returns its file name and the per-method mean path in words (the caption says what
     the figure shows, e.g. that a controller only ever lowered the fraction)."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     runs = records.runs
     fig = Figure(figsize=(6.0, 3.4), layout="constrained")
@@ -75,8 +76,9 @@ def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> t
         said.append(f"{method}: mean per epoch {' → '.join(f'{v:.2f}' for v in mean)}; final value per seed "
                     f"{', '.join(f'{v:g}' for v in finals)} ({len(series)} seeds)")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(figure.ylabel)
-    ax.set_title(f"{figure.title} ({figure.dataset} / {figure.arch}; thin lines: seeds)", fontsize=9)
+    ax.set_title(f"{figure.title}\n{figure.dataset} / {figure.arch}; thin lines: seeds", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.savefig(Path(folder) / name, format="png", dpi=DPI)
