@@ -178,3 +178,20 @@ def test_overhead_cells_match_bare_names_only_and_list_each_arch():
                      "rrr": "simple_cnn 1.50× [1.40, 1.60]; gap_cnn not profiled",
                      "sgt[fraction=0.1]": "n.a. (variant; profile times defaults)", "gradia": "not profiled"}
     assert overhead_texts(["sgt"], ["simple_cnn"], found, "erm") == {"sgt": "2.50× [2.40, 2.60]"}
+
+
+def test_cd_crossbars_do_not_depend_on_the_order_scikit_posthocs_finds_them():
+    """scikit-posthocs builds the crossbars from sets of names, so their order followed PYTHONHASHSEED: the same
+    figure, other PNG bytes between two runs of the same command (measured: three hash seeds gave one PNG after
+    the restacking). Any order of the same bars must draw the same lines."""
+    from benchmark.reports.leaderboard_plots import _stack_crossbars
+    from matplotlib.figure import Figure
+
+    def drawn(order: list[list[float]]) -> list[tuple[list[float], list[float]]]:
+        ax = Figure().subplots()
+        lines = [ax.plot(xs, [-1] * len(xs))[0] for xs in order]
+        _stack_crossbars(lines)
+        return sorted((list(map(float, ln.get_xdata())), list(map(float, ln.get_ydata()))) for ln in lines)
+
+    assert drawn([[3.0, 1.0, 2.0], [2.5, 4.0]]) == drawn([[4.0, 2.5], [2.0, 3.0, 1.0]])
+    assert drawn([[1.0, 3.0], [2.0, 4.0]]) == [([1.0, 3.0], [-1.0, -1.0]), ([2.0, 4.0], [-2.0, -2.0])]

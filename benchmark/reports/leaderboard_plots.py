@@ -105,6 +105,28 @@ def _where(details: dict[str, pd.DataFrame]) -> str:
     return (" on " + " / ".join(shared)) if shared else ""
 
 
+def _stack_crossbars(lines: list) -> None:
+    """Redraw the CD diagram's crossbars in an order that does not depend on Python's string hashing.
+
+    scikit-posthocs finds the bars as sets of method names (Bron–Kerbosch over sets), so the points of a
+    bar and the level of two bars starting at the same rank follow the process's hash seed: the same
+    figure, different PNG bytes. Here each bar's points are sorted and the bars restacked by (start,
+    end), with scikit-posthocs' own rule (the first level where a bar overlaps no other)."""
+    bars = sorted(((sorted(float(x) for x in line.get_xdata()), line) for line in lines), key=lambda b: (b[0][0], b[0][-1]))
+    levels: list[list[tuple[float, float]]] = []
+    for xs, line in bars:
+        low, high = xs[0], xs[-1]
+        for level, intervals in enumerate(levels):
+            if not any(low <= other_high and other_low <= high for other_low, other_high in intervals):
+                intervals.append((low, high))
+                y = -level - 1
+                break
+        else:
+            levels.append([(low, high)])
+            y = -len(levels)
+        line.set_data(xs, [y] * len(xs))
+
+
 def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagram.png") -> str:
     from scikit_posthocs import critical_difference_diagram
 
@@ -136,9 +158,10 @@ def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagr
             continue
         sig = r.significance.loc[ranks.index, ranks.index]
         colours = {m: "tab:orange" if m == r.baseline else "tab:blue" for m in ranks.index}
-        critical_difference_diagram(ranks, sig, ax=ax, alpha=r.alpha, label_fmt_left="{label} ({rank:.2f})",
-                                    label_fmt_right="({rank:.2f}) {label}", label_props={"fontsize": 8},
-                                    color_palette=colours, text_h_margin=0.02)
+        drawn = critical_difference_diagram(ranks, sig, ax=ax, alpha=r.alpha, label_fmt_left="{label} ({rank:.2f})",
+                                            label_fmt_right="({rank:.2f}) {label}", label_props={"fontsize": 8},
+                                            color_palette=colours, text_h_margin=0.02)
+        _stack_crossbars([line for group in drawn["crossbars"] for line in group])
         ax.set_xlim(1 - 0.35 * (len(ranks) - 1), len(ranks) + 0.35 * (len(ranks) - 1))
         ax.set_xticks(np.arange(1, len(ranks) + 1))
         ax.tick_params(labelsize=8)
