@@ -130,13 +130,19 @@ def _group_stopped(pgid: int) -> bool:
     return bool(states) and all(state in "TtZX" for state in states)
 
 
+STOP_WAIT = 5.0  # seconds a SIGSTOPped process group gets to reach state T
+
+
 def freeze_when(proc: subprocess.Popen, condition, deadline: float) -> bool:
     """SIGSTOP the process group once ``condition()`` holds, re-checked while every process is
     stopped (a run may finish between a check and a signal); True when frozen in that state."""
     while proc.poll() is None and time.monotonic() < deadline:
         if condition():
             os.killpg(proc.pid, signal.SIGSTOP)
-            while not _group_stopped(proc.pid) and time.monotonic() < deadline:
+            # A worker in uninterruptible I/O (state D) can take minutes to reach T (seen once in six runs under
+            # load): wait a bounded time, then judge by the files; SIGKILL follows either way.
+            stop_by = min(deadline, time.monotonic() + STOP_WAIT)
+            while not _group_stopped(proc.pid) and time.monotonic() < stop_by:
                 time.sleep(0.001)
             if condition():
                 return True
