@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
@@ -245,16 +246,31 @@ class TrainState:
     history: list[dict[str, float]] = field(default_factory=list)  # per-epoch curves so far
 
 
+DOI_PATTERN = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s/]+(?:/\S*)?$")
+
+
+def paper_link(url: str) -> str | None:
+    """The web address of a method's paper: ``url`` itself when it is an http(s) address, a DOI
+    (``10.1145/3555590``, ``doi:10.1145/...``) as ``https://doi.org/10...``; None when it is neither."""
+    text = str(url or "").strip()
+    doi = DOI_PATTERN.match(text)
+    if doi:
+        return f"https://doi.org/{doi.group(1)}"
+    return text if URL_PATTERN.match(text) else None
+
+
 class Method:
     """Base class of a training method (a loss over a batch).
 
-    Subclasses declare ``name``, ``citation``, ``hparams``, ``cost`` and
-    ``needs_annotations`` on the class and implement ``loss``. The training loop owns
+    Subclasses declare ``name``, ``citation``, ``url`` (the paper: an http(s) address or a DOI,
+    ``paper_link``), ``hparams``, ``cost`` and ``needs_annotations`` on the class and implement ``loss``. The training loop owns
     ``backward`` and the optimizer step. Hyperparameters become attributes.
     """
 
     name: ClassVar[str] = ""
     citation: ClassVar[str] = ""
+    url: ClassVar[str] = ""
     needs_annotations: ClassVar[bool] = False
     cost: ClassVar[Cost] = Cost(forward=1, backward=1)
     hparams: ClassVar[dict[str, HParam]] = {}

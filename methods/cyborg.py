@@ -81,6 +81,7 @@ class CYBORG(Method):
     name = "cyborg"
     citation = ("Boyd, Tinsley, Bowyer, Czajka. CYBORG: Blending Human Saliency Into the Loss Improves "
                 "Deep Learning-Based Synthetic Face Detection. WACV 2023")
+    url = "https://arxiv.org/abs/2112.00686"
     needs_annotations = True
     cost = Cost(forward=1, backward=1, grad_cam=1)  # the CAM reuses the training forward; Grad-CAM on a non-GAP head
     hparams = {

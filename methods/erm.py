@@ -13,6 +13,7 @@ class ERM(Method):
 
     name = "erm"
     citation = "Vapnik. Principles of Risk Minimization for Learning Theory. NeurIPS 1992"
+    url = "https://proceedings.neurips.cc/paper/1991/hash/ff4d5fbbafdf976cfdc032e3bde78de5-Abstract.html"
     cost = Cost(forward=1, backward=1)
     hparams = {}
 

@@ -85,6 +85,7 @@ class GRADIA(Method):
     name = "gradia"
     citation = ("Gao, Sun, Zhao, Hong. Aligning Eyes between Humans and Deep Neural Network through "
                 "Interactive Attention Alignment. Proc. ACM HCI (CSCW) 2022")
+    url = "https://doi.org/10.1145/3555590"
     needs_annotations = True
     cost = Cost(forward=1, backward=1, grad_cam=1)  # + a backward through the head when it is not GAP -> linear
     hparams = {

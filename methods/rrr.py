@@ -84,6 +84,7 @@ class RRR(Method):
     name = "rrr"
     citation = ("Ross, Hughes, Doshi-Velez. Right for the Right Reasons: Training Differentiable Models by "
                 "Constraining their Explanations. IJCAI 2017")
+    url = "https://arxiv.org/abs/1703.03717"
     needs_annotations = True
     cost = Cost(forward=1, backward=0, double_backward=1)  # input gradient with graph, then one backward through both
     hparams = {

@@ -99,6 +99,7 @@ class SAGE(Method):
     name = "sage"
     citation = ("Crum, Sweet, Czajka. SAGE: Saliency-Guided Contrastive Embeddings. arXiv 2511.12744 (2025); "
                 "reconstruction, no public code")
+    url = "https://arxiv.org/abs/2511.12744"
     needs_annotations = True
     cost = Cost(forward=3, backward=3)  # x, x+ and x- through forward and backward
     hparams = {

@@ -121,6 +121,7 @@ class SGT(Method):
     name = "sgt"
     citation = ("Ismail, Corrada Bravo, Feizi. Improving Deep Learning Interpretability by Saliency "
                 "Guided Training. NeurIPS 2021 (arXiv 2111.14338)")
+    url = "https://arxiv.org/abs/2111.14338"
     needs_annotations = False
     # eval forward + input-only backward (saliency), clean and masked forwards, backward through both.
     cost = Cost(forward=3, backward=2, input_backward=1)

@@ -63,6 +63,7 @@ class SMOOT(SGT):
     name = "smoot"
     citation = ("Karkehabadi, Homayoun, Sasan. SMOOT: Saliency Guided Mask Optimized Online Training. "
                 "arXiv 2310.00772 (2023); reconstruction, no public code")
+    url = "https://arxiv.org/abs/2310.00772"
     cost = SGT.cost  # the controller reads statistics the SGT step already computes
     hparams = {
         **SGT.hparams,

@@ -1,7 +1,7 @@
 """Hyperparameter declarations, run records and the registry fail clearly on bad input."""
 import pytest
 
-from benchmark.contracts import ContractError, Cost, HParam, RunConfig, resolve_hparams
+from benchmark.contracts import ContractError, Cost, HParam, RunConfig, paper_link, resolve_hparams
 from benchmark.registry import ARCHS, DATASETS, METHODS, UnknownName
 
 
@@ -54,3 +54,20 @@ def test_run_config_rejects_unknown_fields():
     with pytest.raises(ContractError, match="field 'epochs' must be int, got '3'"):
         RunConfig.from_dict({"method": "erm", "dataset": "d", "arch": "a", "epochs": "3", "batch_size": 2,
                              "optimizer": {}, "schedule": {}})
+
+
+@pytest.mark.parametrize("text, link", [
+    ("10.1145/3555590", "https://doi.org/10.1145/3555590"),
+    ("doi:10.24963/ijcai.2017/371", "https://doi.org/10.24963/ijcai.2017/371"),
+    ("https://doi.org/10.1145/3555590", "https://doi.org/10.1145/3555590"),
+    ("https://arxiv.org/abs/2111.14338", "https://arxiv.org/abs/2111.14338"),
+    ("arXiv 2111.14338", None), ("", None), ("ftp://example.org/paper", None), ("https://nodot", None),
+])
+def test_paper_link_accepts_web_addresses_and_dois_only(text, link):
+    assert paper_link(text) == link
+
+
+def test_every_registered_method_links_its_paper():
+    for name in METHODS.names():
+        cls = METHODS.get(name)
+        assert paper_link(cls.url), f"method {name}: url {cls.url!r} is not an http(s) address or a DOI"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..contracts import paper_link
+
 KINDS = ("methods", "datasets", "archs")
 
 
@@ -35,7 +37,8 @@ def declared(kind: str, cls: type) -> dict:
 def _row(kind: str, cls: type) -> list[str]:
     params = ", ".join(f"{k}={v.default!r}" for k, v in declared(kind, cls).items()) or "-"
     if kind == "methods":
-        about = f"{cls.citation}" + (" [needs annotations]" if cls.needs_annotations else "")
+        link = paper_link(cls.url)
+        about = f"{cls.citation}" + (f" <{link}>" if link else "") + (" [needs annotations]" if cls.needs_annotations else "")
         cost = f"{cls.cost.in_forward_units():g}F"
         return [cls.name, about, cost, params]
     return [cls.name, describe(cls), params]
