@@ -147,6 +147,28 @@ def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
     return RecordSet(status=status, runs=runs, scores=scores, undefined=undefined)
 
 
+def combine(first: RecordSet, *others: RecordSet) -> RecordSet:
+    """One view of several folders' record sets (a study's records and a submission's): their runs,
+    scores and undefined metrics stacked; a run id present in two sets is refused. Artifacts stay
+    readable, as each run keeps its own path; ``status.folder`` is the first set's."""
+    sets = (first, *others)
+    runs: dict = {}
+    for item in sets:
+        clash = sorted(set(runs) & set(item.status.runs))
+        if clash:
+            raise ContractError(f"run {clash[0]} is in both {first.status.folder} and {item.status.folder}")
+        runs.update(item.status.runs)
+    status = FolderStatus(folder=first.status.folder, runs=runs,
+                          unreadable=[u for item in sets for u in item.status.unreadable],
+                          orphans=[o for item in sets for o in item.status.orphans])
+
+    def stacked(name: str) -> pd.DataFrame:
+        frames = [getattr(item, name) for item in sets]
+        kept = [f for f in frames if not f.empty]
+        return pd.concat(kept, ignore_index=True) if kept else frames[0]
+    return RecordSet(status=status, runs=stacked("runs"), scores=stacked("scores"), undefined=stacked("undefined"))
+
+
 def relabel(frame: pd.DataFrame, method_labels: Mapping[str, Sequence[str | None]] | None) -> pd.DataFrame:
     """``frame`` with the rows of each run in ``method_labels`` (run id -> labels) repeated under each
     of its labels (None keeps the row's own): a study's tuned item shows as ``sgt[tuned]``
