@@ -142,18 +142,37 @@ class Written:
     folder: Path
 
 
-def write_statistics(study: Any, records: RecordSet, args: argparse.Namespace, dest: Path) -> Written:
-    """Every table and figure of ``study``'s ``records`` (a ``sweeps.study.Study``: its name, profile and
-    description head the report; options: ``register``'s flags; ``args.folder`` and
-    ``args.study`` name the records in messages) into ``dest``; validated before anything is computed."""
+@dataclass
+class Tables:
+    """The statistics of a study's records before anything is drawn or written."""
+
+    completeness: Completeness
+    done: pd.DataFrame
+    keys: list[str]
+    results: list
+    details: dict[str, pd.DataFrame]
+    boards: dict[str, pd.DataFrame]
+
+
+def study_tables(records: RecordSet, args: argparse.Namespace) -> Tables:
+    """Validate (``validate``), then ``statistics.analyze`` per family, the detail rows and the boards."""
     completeness = Completeness(records.runs)
     done = records.done()
     keys = validate(args, completeness, done)
-
     results = [analyze(done, key, args.baseline, alpha=args.alpha, reps=args.reps, seed=args.seed, scale=args.scale,
                        bayes_samples=args.bayes_samples) for key in keys]
     details = {r.family.key: detail_rows(r, completeness) for r in results}
     boards = {r.family.key: board_rows(r, completeness, details[r.family.key]) for r in results}
+    return Tables(completeness, done, keys, results, details, boards)
+
+
+def write_statistics(study: Any, records: RecordSet, args: argparse.Namespace, dest: Path) -> Written:
+    """Every table and figure of ``study``'s ``records`` (a ``sweeps.study.Study``: its name, profile and
+    description head the report; options: ``register``'s flags; ``args.folder`` and
+    ``args.study`` name the records in messages) into ``dest``; validated before anything is computed."""
+    tables = study_tables(records, args)
+    completeness, done, keys, results, details, boards = (tables.completeness, tables.done, tables.keys,
+                                                          tables.results, tables.details, tables.boards)
     consistency = study_consistency(records, completeness, reps=args.reps, seed=args.seed)
     seeds = seeds_frame(done, keys)
     rep = StudyReport(study.name, study.profile.name, study.description or "", args.baseline, args.alpha, args.reps,

@@ -1,0 +1,135 @@
+"""``submit METHOD [--profile P]``: validate a new method, then rank it on the leaderboard protocol.
+
+Before any compute: the method loads (``methods/FILE.py`` or an installed entry point) and meets
+the contract; the profile, the ``leaderboard:`` studies and their data exist here; the bundle
+folder is this program's to write. Then, in order (CONTRIBUTING.md):
+
+1. contract, 2. a one-step smoke run on every architecture x dataset of the protocol,
+3. determinism, 4. honesty (train split only, annotations only when declared, declared vs
+   measured cost: a mismatch above 1.2x is a warning) — ``benchmark.submission.checks``;
+5. the leaderboard protocol at the profile, the statistics against every method of each study and
+   a printed summary (``submission.protocol``, ``submission.summary``).
+
+A failed check prints one line per failure (check, architecture / dataset, what to change), exits 2
+and writes nothing. On success the bundle ``results/submissions/METHOD/`` is written in one rename
+(``submission.bundle``). ``--verify`` re-derives a bundle's claim from its records instead (exit 1
+on a mismatch).
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+
+def destinations(args: argparse.Namespace) -> tuple[Path, Path, Path]:
+    """(bundle root, the study records' root, the work folder) inside the project."""
+    from ..paths import project_root
+    from ..submission.protocol import work_folder
+
+    root = project_root()
+    bundles = Path(args.submissions) if args.submissions else root / "results" / "submissions"
+    runs = Path(args.runs) if args.runs else root / "results" / "runs"
+    return bundles, runs, work_folder(bundles, args.method)
+
+
+def options(args: argparse.Namespace):
+    from ..submission.protocol import ProtocolOptions
+
+    return ProtocolOptions(jobs=args.jobs, reps=args.reps, progress=not args.quiet)
+
+
+def refuse(lines: list[str]) -> int:
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    return 2
+
+
+def verify_cmd(args: argparse.Namespace) -> int:
+    from ..config import load_params
+    from ..submission.bundle import verify
+    from ..submission.protocol import rederiver
+
+    bundles, runs, work = destinations(args)
+    folder = bundles / args.method
+    if not (folder / "claim.json").is_file():
+        return refuse([f"submit --verify: no bundle {folder}/claim.json (run `python -m benchmark submit {args.method}`)"])
+    problems, notes = verify(folder, rederiver(args.method, load_params(), runs, work, options(args)))
+    for line in notes:
+        print(line)
+    for line in problems:
+        print(f"mismatch: {line}", file=sys.stderr)
+    print(f"bundle {folder}: {'verified' if not problems else f'{len(problems)} mismatch(es)'}")
+    return 1 if problems else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verify:
+        return verify_cmd(args)
+    from ..config import load_params
+    from ..submission.bundle import check_destination, claim, write_bundle
+    from ..submission.checks import run_checks
+    from ..submission.contract import contract_failures
+    from ..submission.protocol import describe_pairs, protocol_configs, run_protocol
+    from ..submission.summary import summary_text
+    from ..sweeps.prerequisites import absent_lines
+    from ..sweeps.study import device_problem
+    from ..sweeps.submission_study import leaderboard_protocol
+
+    bundles, runs, work = destinations(args)
+    cls, source, failures = contract_failures(args.method)
+    if [f for f in failures if not f.warning]:
+        return refuse([f.line() for f in failures])
+    params = load_params()
+    pairs = leaderboard_protocol(args.method, args.profile, params)
+    problems = [line for reference, _ in pairs for line in absent_lines(reference, params)]
+    device = device_problem(pairs[0][0].profile.device)
+    if device:
+        problems.append(f"profile '{pairs[0][0].profile.name}': {device}")
+    check_destination(bundles / args.method)
+    if problems:
+        return refuse(problems)
+    print(f"submit {args.method} ({source}) at profile {pairs[0][0].profile.name}:")
+    for line in describe_pairs(pairs):
+        print(f"  {line}")
+    report = run_checks(args.method, protocol_configs(pairs))
+    for line in report.lines():
+        print(line)
+    if not report.passed:
+        return refuse([f.line() for f in report.failures if not f.warning])
+    if args.checks_only:
+        print("checks passed; the protocol was not run (--checks-only); nothing written")
+        return 0
+    outcomes = run_protocol(pairs, runs, work, options(args))
+    profile = pairs[0][0].profile.name
+    content = claim(args.method, profile, outcomes, report.cost_rows)
+    text = summary_text(content, report.cost_rows, report.lines())
+    command = " ".join(["python -m benchmark submit", shlex.quote(args.method), "--profile", profile])
+    submission = {"method": args.method, "source": source, "profile": profile, "command": command,
+                  "studies": [o.reference.name for o in outcomes], "checks": report.lines(),
+                  "warnings": [f.line() for f in report.failures if f.warning], "cost": report.cost_rows}
+    folder = write_bundle(bundles, args.method, profile, outcomes, submission, text, report.cost_rows)
+    print(text)
+    print(f"wrote {folder}/ (commit it with {content['method_file']}); the statistics with every method are in "
+          f"{work / 'leaderboards'}/; check it with `python -m benchmark submit {args.method} --verify`")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from .sweep_cmd import parse_jobs
+
+    p = subparsers.add_parser("submit", help="validate a new method and rank it on the leaderboard protocol "
+                              "(CONTRIBUTING.md)")
+    p.add_argument("method", help="a method in methods/ or from an installed entry point")
+    p.add_argument("--profile", help="training profile of the protocol (default: each study's, else quick; "
+                   "tiny: the flow in about a minute, ranks nothing)")
+    p.add_argument("--jobs", type=parse_jobs, default=1, help="parallel runs (as `sweep --jobs`)")
+    p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions of the statistics (default 10000)")
+    p.add_argument("--checks-only", action="store_true", help="run checks 1-4 only; write nothing")
+    p.add_argument("--verify", action="store_true", help="re-derive results/submissions/METHOD/claim.json from its "
+                   "records (and the ranking from the studies' records when they are done); exit 1 on a mismatch")
+    p.add_argument("--submissions", help="bundle root (default: results/submissions)")
+    p.add_argument("--runs", help="root of the studies' records (default: results/runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-run lines")
+    p.set_defaults(func=run)

@@ -1,0 +1,251 @@
+"""The submission bundle ``results/submissions/METHOD/``, committed with the pull request, and its check.
+
+Written in one atomic rename once every check and the protocol passed (RobustBench's model: a
+claim, re-checked from its evidence before it is accepted):
+
+- ``submission.json``: the method (name, citation, paper link, where it loads from), the sha256 of
+  its file and its code fingerprint, the profile, the command, the check lines and cost rows;
+- ``records/STUDY/RUN_ID.json``: the submission's run records, byte for byte (their probe-map
+  artifacts are left out, so a bundle stays small);
+- ``fingerprints.json``: per record, the sha256 of its bytes and its code fingerprint;
+- ``claim.json``: what the submission reports: per study and metric family, the per-cell mean,
+  SD and seed count of the method (re-derivable from the records alone), its place, mean rank and
+  gain over ERM, and its paired comparison with every method (re-derivable with the study's records);
+- ``summary.md``: the printed summary.
+
+``verify`` re-derives the claim from the bundle and names every mismatch: a method file changed
+since, a record edited or stale, a number that the records no longer give.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_folder
+from ..contracts import ContractError, paper_link
+from ..paths import project_root
+from ..records.table import RecordSet, load_records
+from ..registry import METHODS
+from ..statistics import FamilyResult
+from ..statistics.descriptive import describe_cells
+from ..statistics.orient import family
+from .protocol import StudyOutcome, submission_rows
+
+RankingInputs = tuple  # (results, boards, versus_results): the arguments of ``ranking`` but the method
+MARK = "python -m benchmark submit"  # submission.json's "created_by": what this program may overwrite
+TEST_TEXT = ("paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg over "
+             "the family's comparisons")
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def method_file(name: str) -> tuple[Path, str]:
+    """The file that defines method ``name`` and how it is shown: relative to the project when inside it."""
+    import sys
+
+    path = Path(sys.modules[METHODS.get(name).__module__].__file__ or "").resolve()
+    try:
+        return path, str(path.relative_to(project_root()))
+    except ValueError:
+        return path, str(path)
+
+
+def check_destination(folder: Path) -> None:
+    """Refuse to replace a folder this program did not write (no submission.json naming ``submit``)."""
+    if not folder.exists():
+        return
+    marker = folder / "submission.json"
+    try:
+        ours = json.loads(marker.read_text()).get("created_by") == MARK
+    except (OSError, ValueError, AttributeError):
+        ours = False
+    if not folder.is_dir() or not ours:
+        raise ContractError(f"submit: {folder} exists and was not written by `{MARK}`; move it away first")
+
+
+def _num(x: Any) -> Any:
+    """JSON leaf: floats to 10 significant digits (stable across reruns), NaN -> None."""
+    if x is None or x is pd.NA:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return x
+    return None if not math.isfinite(value) else float(f"{value:.10g}")
+
+
+def cell_numbers(scores: pd.DataFrame, keys: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """family -> "DATASET/ARCH" -> {mean, sd, n}: the method's own numbers, from its records alone."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for key in keys:
+        cells = describe_cells(scores, family(key))
+        out[key] = {f"{r.dataset}/{r.arch}": {"mean": _num(r.mean), "sd": _num(r.sd), "n": int(r.n)}
+                    for r in cells.itertuples()}
+    return out
+
+
+def ranking(results: list[FamilyResult], boards: Mapping[str, pd.DataFrame], versus_results: list[FamilyResult],
+            method: str) -> dict[str, dict[str, Any]]:
+    """family -> the method's place, mean rank, gain over ERM (``results``/``boards``: the study's statistics
+    with ERM as the baseline) and its comparison with every other method (``versus_results``: the same
+    families with the submission as the baseline)."""
+    out: dict[str, dict[str, Any]] = {}
+    versus = {r.family.key: r for r in versus_results}
+    for r in results:
+        key = r.family.key
+        board = boards[key]
+        row = board[board["method"] == method]
+        ranked = board[board["mean_rank"].notna()] if "mean_rank" in board else board
+        entry: dict[str, Any] = {"direction": r.family.direction, "rope": _num(r.family.rope), "of": int(len(ranked))}
+        if not row.empty:
+            first = row.iloc[0]
+            entry.update({"place": _num(first.get("place")), "mean_rank": _num(first.get("mean_rank")),
+                          "gain": _num(first.get("delta")), "gain_low": _num(first.get("delta_low")),
+                          "gain_high": _num(first.get("delta_high"))})
+        entry["versus"] = comparisons(versus[key].paired) if key in versus else {}
+        out[key] = entry
+    return out
+
+
+def comparisons(paired: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """other method -> per cell: the submission's oriented gain over it, CI, BH-adjusted p and the verdict
+    (``paired`` has every other method against the submission, so its gains are negated here)."""
+    out: dict[str, dict[str, Any]] = {}
+    flip = {"win": "loss", "loss": "win"}
+    for other, rows in (paired.groupby("method", sort=True) if not paired.empty else []):
+        cells = {}
+        for r in rows.itertuples():
+            cells[f"{r.dataset}/{r.arch}"] = {
+                "gain": _num(-r.gain), "gain_low": _num(-r.gain_high), "gain_high": _num(-r.gain_low), "n": int(r.n),
+                "p_adjusted": _num(r.p_bh), "verdict": flip.get(r.verdict, r.verdict)}
+        verdicts = [c["verdict"] for c in cells.values()]
+        out[other] = {"test": TEST_TEXT, "cells": cells, "wins": verdicts.count("win"),
+                      "ties": verdicts.count("tie"), "losses": verdicts.count("loss")}
+    return out
+
+
+def claim(method: str, profile: str, outcomes: list[StudyOutcome], cost_rows: list[Mapping[str, Any]]) -> dict:
+    """The claim file's content (see the module docstring)."""
+    cls = METHODS.get(method)
+    path, shown = method_file(method)
+    studies = {}
+    for outcome in outcomes:
+        mine = submission_rows(outcome)
+        studies[outcome.reference.name] = {
+            "runs": len(outcome.submission.runs),
+            "cells": cell_numbers(mine, outcome.written.keys),
+            "ranking": ranking(outcome.written.results, outcome.written.boards, outcome.versus, method),
+        }
+    return {"method": method, "citation": cls.citation, "url": paper_link(cls.url) or cls.url, "profile": profile,
+            "method_file": shown, "method_sha256": sha256_file(path), "studies": studies,
+            "overhead": {str(row["arch"]): {k: _num(v) for k, v in row.items() if k != "arch"} for row in cost_rows}}
+
+
+def record_files(outcome: StudyOutcome) -> list[Path]:
+    """The submission's record files in the work folder, in run order."""
+    status = outcome.records.status.runs
+    return [status[spec.run_id].path for spec in outcome.submission.runs]
+
+
+def write_bundle(root: Path, method: str, profile: str, outcomes: list[StudyOutcome], submission: dict,
+                 summary_text: str, cost_rows: list[Mapping[str, Any]]) -> Path:
+    """Write ``root/METHOD/`` in one rename (see the module docstring); returns the folder."""
+    final = root / method
+    check_destination(final)
+    content = claim(method, profile, outcomes, cost_rows)
+    with atomic_folder(final) as folder:
+        prints = {}
+        for outcome in outcomes:
+            target = folder / "records" / outcome.reference.name
+            target.mkdir(parents=True, exist_ok=True)
+            for path in record_files(outcome):
+                shutil.copyfile(path, target / path.name)
+                record = outcome.records.status.runs[path.stem].record
+                prints[f"{outcome.reference.name}/{path.stem}"] = {"sha256": sha256_file(path),
+                                                                    "fingerprint": dict(record.fingerprint)}
+        files = {"submission.json": {"created_by": MARK, **submission, "method_sha256": content["method_sha256"]},
+                 "claim.json": content, "fingerprints.json": prints}
+        for name, data in files.items():
+            (folder / name).write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False,
+                                                  allow_nan=False) + "\n")
+        (folder / "summary.md").write_text(summary_text)
+    return final
+
+
+def bundle_records(folder: Path, study: str) -> RecordSet:
+    """Every record of the bundle's ``records/STUDY`` classified against today's code."""
+    return load_records(folder / "records" / study)
+
+
+def _compare(where: str, claimed: Any, derived: Any, problems: list[str]) -> None:
+    if isinstance(claimed, dict) and isinstance(derived, dict):
+        for key in sorted(set(claimed) | set(derived)):
+            _compare(f"{where}.{key}", claimed.get(key), derived.get(key), problems)
+        return
+    if isinstance(claimed, float) and isinstance(derived, float):
+        if not math.isclose(claimed, derived, rel_tol=1e-9, abs_tol=1e-12):
+            problems.append(f"{where}: claimed {claimed!r}, the records give {derived!r}")
+        return
+    if claimed != derived:
+        problems.append(f"{where}: claimed {claimed!r}, the records give {derived!r}")
+
+
+def verify(folder: Path, rederive: Callable[[str, str, Path], RankingInputs | str] | None = None) -> tuple[list[str], list[str]]:
+    """(every mismatch between the bundle in ``folder`` and what its records give today, notes).
+
+    Checks the method file's sha256, each record's bytes against ``fingerprints.json`` and its code
+    fingerprint against today's code (a stale record cannot back a claim), then re-derives the
+    per-cell numbers of ``claim.json`` from the records alone; with ``rederive(study, profile, folder)``
+    (the statistics of the study's records with the bundle's, or a note saying why they cannot be
+    had), the ranking too."""
+    try:
+        content = json.loads((folder / "claim.json").read_text())
+        prints = json.loads((folder / "fingerprints.json").read_text())
+    except (OSError, ValueError) as exc:
+        return [f"{folder}: unreadable bundle ({exc})"], []
+    problems: list[str] = []
+    notes: list[str] = []
+    path = project_root() / content["method_file"]
+    if not path.is_file():
+        problems.append(f"method file {content['method_file']} is absent")
+    elif sha256_file(path) != content["method_sha256"]:
+        problems.append(f"method file {content['method_file']} changed since the bundle was made (sha256): resubmit")
+    for study, entry in content["studies"].items():
+        records = bundle_records(folder, study)
+        for rid, run in records.status.runs.items():
+            key = f"{study}/{rid}"
+            if key not in prints:
+                problems.append(f"records/{study}/{rid}.json is not in fingerprints.json")
+            elif sha256_file(run.path) != prints[key]["sha256"]:
+                problems.append(f"records/{study}/{rid}.json was edited (sha256 differs from fingerprints.json)")
+            if run.state != "done":
+                problems.append(f"records/{study}/{rid}.json is {run.state}: {run.problem}")
+        missing = sorted(k for k in prints if k.startswith(f"{study}/") and k.split("/", 1)[1] not in records.status.runs)
+        problems += [f"records/{k}.json is missing" for k in missing]
+        if len(records.status.runs) != entry["runs"]:
+            problems.append(f"study {study}: claim says {entry['runs']} runs, the bundle holds {len(records.status.runs)}")
+        _compare(f"claim.studies.{study}.cells", entry["cells"],
+                 cell_numbers(records.done(), list(entry["cells"])), problems)
+        if rederive is None:
+            continue
+        inputs = rederive(study, content["profile"], folder / "records" / study)
+        if isinstance(inputs, str):
+            notes.append(f"study {study}: ranking not re-derived: {inputs}")
+            continue
+        _compare(f"claim.studies.{study}.ranking", entry["ranking"],
+                 json.loads(json.dumps(ranking(*inputs, content["method"]))), problems)
+        notes.append(f"study {study}: ranking re-derived from the study's records and the bundle's")
+    return problems, notes

@@ -1,0 +1,79 @@
+"""The summary ``submit`` prints (and bundles as ``summary.md``): where the method ranks, the significance of
+each comparison, and its measured overhead. Reads only the claim (``bundle.claim``) and the cost rows."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from tabulate import tabulate
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def _interval(entry: Mapping[str, Any], key: str = "gain") -> str:
+    if entry.get(key) is None:
+        return "-"
+    low, high = entry.get(f"{key}_low"), entry.get(f"{key}_high")
+    bounds = f" [{_f(low)}, {_f(high)}]" if low is not None and high is not None else ""
+    return f"{entry[key]:+.3f}{bounds}"
+
+
+def ranking_rows(content: Mapping[str, Any]) -> list[list[str]]:
+    """One row per study x family: the method's mean over cells, place of N, mean rank, gain over ERM."""
+    rows = []
+    for study, entry in content["studies"].items():
+        for key, rank in entry["ranking"].items():
+            cells = entry["cells"].get(key, {})
+            means = [c["mean"] for c in cells.values() if c["mean"] is not None]
+            mean = sum(means) / len(means) if means else None
+            place = f"{rank['place']} of {rank['of']}" if rank.get("place") is not None else f"unranked ({rank['of']})"
+            rows.append([study, key, rank["direction"], _f(mean), place, _f(rank.get("mean_rank"), 2),
+                         _interval(rank)])
+    return rows
+
+
+def comparison_rows(content: Mapping[str, Any]) -> list[list[str]]:
+    """One row per study x family x other method x cell: the submission's gain, adjusted p and verdict."""
+    rows = []
+    for study, entry in content["studies"].items():
+        for key, rank in entry["ranking"].items():
+            for other, comp in rank["versus"].items():
+                for cell, c in comp["cells"].items():
+                    rows.append([study, key, other, cell, c["n"], _interval(c), _f(c["p_adjusted"], 4), c["verdict"]])
+    return rows
+
+
+def overhead_rows(cost_rows: list[Mapping[str, Any]]) -> list[list[str]]:
+    return [[r["arch"], _f(r.get("declared"), 2), _f(r.get("measured"), 2), _f(r.get("ratio"), 2)] for r in cost_rows]
+
+
+def summary_text(content: Mapping[str, Any], cost_rows: list[Mapping[str, Any]], check_lines: list[str]) -> str:
+    """Markdown: the checks, the ranking, every comparison, the overhead."""
+    method, profile = content["method"], content["profile"]
+    parts = [f"# Submission: {method} (profile {profile})", "",
+             f"{content['citation']} <{content['url']}>", "", "## Checks", "",
+             *[f"- {line}" for line in check_lines], "",
+             "## Where it ranks", "",
+             "Mean over the cells of the method's seed means; place by mean rank over cells among every method of "
+             "the study (Friedman/Nemenyi ranks of `stats`); gain: the paired difference to ERM, oriented so "
+             "that positive is better, with its bootstrap 95% CI.", "",
+             tabulate(ranking_rows(content), headers=["study", "family", "better", "mean", "place", "mean rank",
+                                                      "gain over erm [95% CI]"], tablefmt="github"), "",
+             "## Every comparison", "",
+             f"{method} against each method, per cell: {next(iter(_tests(content)), 'no comparison')}; "
+             "verdict win/loss when the adjusted p < 0.05, else tie.", "",
+             tabulate(comparison_rows(content), headers=["study", "family", "versus", "cell", "seeds",
+                                                         f"gain of {method} [95% CI]", "p (BH)", "verdict"],
+                      tablefmt="github"), "",
+             "## Overhead", "",
+             "Training-step time in ERM steps on this machine: declared (the method's `cost`, from measured unit "
+             "times) and measured (fastest of several repeats); a ratio above 1.2 is a warning.", "",
+             tabulate(overhead_rows(cost_rows), headers=["arch", "declared", "measured", "measured/declared"],
+                      tablefmt="github"), ""]
+    return "\n".join(parts)
+
+
+def _tests(content: Mapping[str, Any]) -> list[str]:
+    return list(dict.fromkeys(comp["test"] for entry in content["studies"].values()
+                              for rank in entry["ranking"].values() for comp in rank["versus"].values()))
