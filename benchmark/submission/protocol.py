@@ -140,7 +140,7 @@ def run_study(reference: Study, submission: Study, runs_folder: Path, work: Path
                s.run_id not in done_in(runs_folder, list(reference.runs))]
     if missing:
         print(f"{len(missing)} of {len(reference.runs)} runs of study {reference.name} at profile "
-              f"{reference.profile.name} are not done in {runs_folder}: training them in {folder} "
+              f"{reference.profile.name} are not done in {runs_folder}: they train in {folder} (done ones are reused) "
               f"(`dvc repro` or `python -m benchmark sweep {reference.name} --profile {reference.profile.name}` "
               f"trains them once for every submission)", file=stream)
     to_train = Study(name=reference.name, description=reference.description, profile=reference.profile,
