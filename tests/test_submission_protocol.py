@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,12 +78,12 @@ def bundle(tmp_path_factory):
     pairs = leaderboard_protocol(METHOD, None, params)
     assert pairs[0][0].runs == reference.runs
     options = ProtocolOptions(reps=200, bayes_samples=2000, progress=False)
-    bundles, runs = root / "submissions", root / "runs"
-    outcomes = run_protocol(pairs, runs, work_folder(bundles, METHOD), options)
+    bundles, runs, work = root / "submissions", root / "runs", work_folder(root / "work", METHOD)
+    outcomes = run_protocol(pairs, runs, work, options)
     content = claim(METHOD, "quick", outcomes, COST)
     text = summary_text(content, COST, ["check 1/4 contract: ok"])
     folder = write_bundle(bundles, METHOD, "quick", outcomes, {"method": METHOD}, text, COST)
-    return folder, params, runs, bundles, options, outcomes
+    return folder, params, runs, work, options, outcomes
 
 
 def test_the_bundle_holds_the_submissions_records_only_without_probe_maps(bundle):
@@ -117,8 +116,8 @@ def test_the_claimed_cell_numbers_are_the_records_mean_sd_and_count(bundle):
 
 
 def test_verify_rederives_the_claim_and_the_ranking(bundle):
-    folder, params, runs, bundles, options, _ = bundle
-    problems, notes = verify(folder, rederiver(METHOD, params, runs, work_folder(bundles, METHOD), options))
+    folder, params, runs, work, options, _ = bundle
+    problems, notes = verify(folder, rederiver(METHOD, params, runs, work, options))
     assert problems == []
     assert notes == ["study tiny: ranking re-derived from the study's records and the bundle's"]
 
@@ -126,7 +125,7 @@ def test_verify_rederives_the_claim_and_the_ranking(bundle):
 def test_verify_names_an_edited_record_and_an_edited_claim(bundle, tmp_path):
     import shutil
 
-    folder, params, runs, bundles, options, _ = bundle
+    folder, params, runs, work, options, _ = bundle
     copy = tmp_path / METHOD
     shutil.copytree(folder, copy)
     record = sorted((copy / "records" / "tiny").glob("*.json"))[0]
@@ -136,7 +135,7 @@ def test_verify_names_an_edited_record_and_an_edited_claim(bundle, tmp_path):
     content = json.loads((copy / "claim.json").read_text())
     content["studies"]["tiny"]["ranking"]["test/accuracy"]["place"] = 1 + content["studies"]["tiny"]["ranking"]["test/accuracy"].get("place", 0)
     (copy / "claim.json").write_text(json.dumps(content))
-    problems, _ = verify(copy, rederiver(METHOD, params, runs, work_folder(bundles, METHOD), options))
+    problems, _ = verify(copy, rederiver(METHOD, params, runs, work, options))
     text = "\n".join(problems)
     assert f"records/tiny/{record.stem}.json was edited" in text
     assert "claim.studies.tiny.cells.test/accuracy" in text and "the records give" in text
@@ -152,7 +151,7 @@ def test_verify_without_the_studys_records_checks_the_cells_and_says_why_not_the
 
 
 def test_rerunning_the_protocol_reuses_every_run_and_gives_the_same_claim(bundle):
-    folder, params, runs, bundles, options, _ = bundle
-    outcomes = run_protocol(leaderboard_protocol(METHOD, None, params), runs, work_folder(bundles, METHOD), options)
+    folder, params, runs, work, options, _ = bundle
+    outcomes = run_protocol(leaderboard_protocol(METHOD, None, params), runs, work, options)
     content = claim(METHOD, "quick", outcomes, COST)
     assert json.loads(json.dumps(content, sort_keys=True)) == json.loads((folder / "claim.json").read_text())

@@ -31,7 +31,8 @@ def destinations(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     root = project_root()
     bundles = Path(args.submissions) if args.submissions else root / "results" / "submissions"
     runs = Path(args.runs) if args.runs else root / "results" / "runs"
-    return bundles, runs, work_folder(bundles, args.method)
+    work = Path(args.work) if args.work else root / "results" / "submission-work"
+    return bundles, runs, work_folder(work, args.method)
 
 
 def options(args: argparse.Namespace):
@@ -131,5 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "records (and the ranking from the studies' records when they are done); exit 1 on a mismatch")
     p.add_argument("--submissions", help="bundle root (default: results/submissions)")
     p.add_argument("--runs", help="root of the studies' records (default: results/runs)")
+    p.add_argument("--work", help="root of the submissions' own runs and statistics (default: results/submission-work; "
+                   "git-ignored)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-run lines")
     p.set_defaults(func=run)

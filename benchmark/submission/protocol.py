@@ -3,12 +3,12 @@
 For each study of ``leaderboard:`` (``sweeps.submission_study``) at the chosen profile:
 
 1. the submission's runs (its comparison cells x seeds) train into the submission's own work folder,
-   ``results/submissions/.work/METHOD/runs/STUDY`` (git-ignored), never into a study's records;
+   ``results/submission-work/METHOD/runs/STUDY`` (git-ignored), never into a study's records;
 2. the study's own runs are read from ``results/runs/STUDY`` (what ``dvc repro`` / ``sweep STUDY
    --profile P`` wrote); those not done and current there train into the work folder as well, with
    a line saying so (``dvc repro`` trains them once for every later submission);
 3. the statistics of ``stats`` (``reports.study_statistics.write_statistics``) run on the study's and the
-   submission's records together, with ERM as the baseline, into ``.work/METHOD/leaderboards``; and the same
+   submission's records together, with ERM as the baseline, into ``results/submission-work/METHOD/leaderboards``; and the same
    families once more with the submission as the baseline (``statistics.analyze``), which gives the
    paired test of the submission against every other method in every cell (paired t-test over
    seeds, Benjamini-Hochberg over the family's comparisons; STATISTICS.md 1.9-1.13).
@@ -63,10 +63,11 @@ class ProtocolOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def work_folder(bundle_root: Path, method: str) -> Path:
-    """The submission's scratch space, ``BUNDLES/.work/METHOD`` (records with their probe maps, the
-    statistics): git-ignored, outside the bundle, kept between submissions so finished runs are reused."""
-    return bundle_root / ".work" / method
+def work_folder(work_root: Path, method: str) -> Path:
+    """The submission's scratch space, ``results/submission-work/METHOD`` by default (records with their
+    probe maps, the statistics): git-ignored, outside the bundles (which the leaderboard stage reads), kept
+    between submissions so that finished runs are reused."""
+    return work_root / method
 
 
 def done_in(folder: Path, specs: list) -> set[str]:
