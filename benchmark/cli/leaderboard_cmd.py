@@ -1,0 +1,69 @@
+"""``leaderboard``: the leaderboard page, from the statistics files only (nothing trained or tested).
+
+Reads, for each study of ``leaderboard:`` in params.yaml, ``--leaderboards/STUDY.tables.json`` and the
+figures in ``--leaderboards/STUDY/`` (what ``python -m benchmark stats STUDY`` wrote), and the accepted
+submissions' ``--submissions/METHOD/claim.json``; writes into ``--dest`` (default ``results/``):
+
+- ``leaderboard.html``: one self-contained page (inline CSS/JS, embedded figures): the overall
+  table with sortable columns, significance markers with their tests as tooltips, paper links and
+  the measured overhead, the CD diagrams and consistency figures, a legend naming every test;
+- ``leaderboard/STUDY.html``: one self-contained page per study: every family's board, the figures,
+  the statistics' Methods section;
+- ``leaderboard.md``: the Markdown twin for GitHub.
+
+A study without its tables file stops the command with one line saying how to make it, before
+anything is written. Files are written atomically and byte-identically on rerun.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def shown(path: Path, root: Path) -> str:
+    """``path`` relative to the project when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..atomic import atomic_folder, atomic_write_text
+    from ..config import load_params
+    from ..paths import project_root
+    from ..reports.leaderboard_html import index_html, study_html
+    from ..reports.leaderboard_markdown import markdown_page
+    from ..reports.leaderboard_page import figures, gather, leaderboard_studies, load_tables, tables_path
+
+    root = project_root()
+    dest = Path(args.dest) if args.dest else root / "results"
+    boards = Path(args.leaderboards) if args.leaderboards else root / "results" / "leaderboards"
+    claims = Path(args.submissions) if args.submissions else root / "results" / "submissions"
+    studies = leaderboard_studies(load_params())
+    tables = {s: load_tables(boards, s, shown(tables_path(boards, s), root)) for s in studies}
+    page = gather(tables, claims, root)
+    shown_figs = {s: figures(boards / s, ("cd_diagram", "consistency")) for s in studies}
+    written = {dest / "leaderboard.html": index_html(page, shown_figs),
+               dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards)}
+    pages = {f"{s}.html": study_html(tables[s], figures(boards / s)) for s in studies}
+    with atomic_folder(dest / "leaderboard") as folder:
+        for name, text in pages.items():
+            atomic_write_text(folder / name, text)
+    for path, text in written.items():
+        atomic_write_text(path, text)
+    ranked = sum(r.kind == "submission" for r in page.rows)
+    print(f"leaderboard: {len(page.rows)} methods ({ranked} submissions) over {', '.join(studies)}; "
+          f"{len(page.stale)} stale and {len(page.apart)} other-profile submissions not ranked")
+    print(f"wrote {shown(dest / 'leaderboard.html', root)}, {shown(dest / 'leaderboard.md', root)} and "
+          f"{len(pages)} study pages in {shown(dest / 'leaderboard', root)}/")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("leaderboard", help="the leaderboard page (HTML, one page per study, Markdown twin) "
+                              "from the statistics files")
+    p.add_argument("--dest", help="output folder (default: results/)")
+    p.add_argument("--leaderboards", help="the statistics folder of `stats` (default: results/leaderboards)")
+    p.add_argument("--submissions", help="accepted submissions, METHOD/claim.json (default: results/submissions)")
+    p.set_defaults(func=run)
