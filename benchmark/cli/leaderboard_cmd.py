@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from ..paths import project_root
     from ..reports.leaderboard_html import index_html, study_html
     from ..reports.leaderboard_markdown import markdown_page
-    from ..reports.leaderboard_page import figures, gather, leaderboard_studies, load_tables, tables_path
+    from ..reports.leaderboard_page import gather, leaderboard_studies, load_tables, tables_path
+    from ..reports.leaderboard_study import figures
 
     root = project_root()
     dest = Path(args.dest) if args.dest else root / "results"

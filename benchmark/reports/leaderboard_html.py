@@ -19,8 +19,9 @@ from typing import Any, Iterable
 import pandas as pd
 
 from .leaderboard import DASH, footer, num
-from .leaderboard_page import (DOWN, MIXED, SAME, UP, Figure, Page, Row, columns, consistency_frame, family_sections,
-                               legend, study_report)
+from .leaderboard_page import columns, legend
+from .leaderboard_rows import DOWN, MIXED, SAME, UP, Page, Row
+from .leaderboard_study import Figure, consistency_frame, family_sections, study_report
 
 SIG_CLASS = {UP: "up", DOWN: "down", MIXED: "mixed", SAME: "same"}
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from .leaderboard import DASH, markdown_table, num
-from .leaderboard_page import Figure, Marker, Page, Row, columns, legend
+from .leaderboard_page import columns, legend
+from .leaderboard_rows import Marker, Page, Row
+from .leaderboard_study import Figure
 
 
 def relative(path: Path, start: Path) -> str:

@@ -3,7 +3,8 @@
 DomainBed style: nothing is trained or tested here. The inputs are what ``python -m benchmark stats``
 wrote for each study of ``leaderboard:`` in params.yaml (``results/leaderboards/STUDY.tables.json``
 and the figures in ``results/leaderboards/STUDY/``) and the accepted submissions'
-``results/submissions/METHOD/claim.json``. Every function here is pure: dicts in, rows out.
+``results/submissions/METHOD/claim.json`` (``leaderboard_claims``). Dicts in, rows out
+(``leaderboard_rows``); the paper links come from the method registry (``Method.url``).
 
 Per study, the overall table shows the study's *headline family* (its first test accuracy/AUC
 family): the mean over the cells every method has (the cells the ranks use), the mean rank and
@@ -14,32 +15,19 @@ another profile than a study's statistics is listed apart.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
-
-import pandas as pd
+from typing import Any, Mapping
 
 from ..contracts import ContractError
-from ..records.profiles import Overhead, Overheads
-from ..statistics.family import FamilyResult
-from ..statistics.orient import Family
-from .leaderboard import DASH, StudyReport, board_display, detail_display, family_notes, family_title, interval, num, pval
-from .leaderboard_tables import Completeness
-from .overhead import overhead_note, overhead_texts
+from ..records.profiles import Overhead
+from .leaderboard import num, pval
+from .leaderboard_claims import submissions
+from .leaderboard_rows import (DOWN, MIXED, SAME, UP, Cost, Link, Marker, Page, Row, Score, StudyInfo, cell_marker,
+                               link_of, method_name, number, verdict_word)
 
 KEY = "leaderboard"
 HEADLINE = ("accuracy", "auc")
-UP, DOWN, MIXED, SAME = "▲", "▼", "▲▼", "≈"
-FIGURE_ORDER = ("cd_diagram", "forest", "cell_means")
-CAPTIONS = {"cd_diagram": "Critical-difference diagrams: mean ranks per family; a bar joins methods that "
-                          "Wilcoxon–Holm over cells does not separate",
-            "forest": "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
-            "cell_means": "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed"}
-Link = Callable[[str], "str | None"]
 
 
 def leaderboard_studies(params: Mapping[str, Any]) -> list[str]:
@@ -76,100 +64,6 @@ def load_tables(folder: Path, study: str, shown: str | None = None) -> dict[str,
     return tables
 
 
-def number(value: Any) -> float | None:
-    """A finite number, else None (claims are read tolerantly)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def method_name(label: str) -> str:
-    """``cyborg[tuned]`` -> ``cyborg``."""
-    return label.split("[", 1)[0]
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A significance marker (▲ better, ▼ worse, ▲▼ both in different cells, ≈ equivalent, "" not
-    separated) and its tooltip: the test, the correction, alpha and the p-values."""
-
-    symbol: str = ""
-    title: str = ""
-
-
-@dataclass(frozen=True)
-class Score:
-    """One method in one study: the headline family's numbers."""
-
-    mean: float | None = None
-    mean_rank: float | None = None
-    place: int | None = None
-    of: int | None = None
-    delta: float | None = None
-    low: float | None = None
-    high: float | None = None
-    marker: Marker = Marker()
-    baseline: bool = False
-
-    def rank_text(self) -> str:
-        where = f" ({self.place}/{self.of})" if self.place is not None and self.of else ""
-        return num(self.mean_rank, 2) + where
-
-    def delta_text(self) -> str:
-        return "(baseline)" if self.baseline else interval(self.delta, self.low, self.high)
-
-
-@dataclass(frozen=True)
-class Cost:
-    """The overhead cell of one architecture: text, the number it sorts by, and where it comes from."""
-
-    text: str
-    value: float | None = None
-    title: str = ""
-
-
-@dataclass
-class Row:
-    """A method of the overall table: a study method (label as in the stats) or a submission."""
-
-    label: str
-    link: str | None
-    scores: dict[str, Score]
-    overhead: dict[str, Cost]
-    kind: str = "study"  # "study" or "submission"
-    profile: str = ""
-    note: str = ""  # why a submission is stale or listed apart
-
-
-@dataclass
-class StudyInfo:
-    """A leaderboard study as the overall table names it."""
-
-    name: str
-    profile: str
-    description: str
-    baseline: str
-    alpha: float
-    family: str  # the headline family
-    direction: str
-    rope: float
-    cells: list[tuple[str, str]]  # the cells every method has (the mean and the ranks use them)
-
-
-@dataclass
-class Page:
-    """Everything the index page and its Markdown twin show."""
-
-    studies: list[StudyInfo]
-    archs: list[str]  # architectures of the overhead columns
-    rows: list[Row]  # ranked: study methods and current submissions at the studies' profile
-    stale: list[Row] = field(default_factory=list)  # shown greyed, never ranked
-    apart: list[Row] = field(default_factory=list)  # claims at another profile
-    problems: list[str] = field(default_factory=list)  # unreadable claims
-    overhead_files: list[str] = field(default_factory=list)
-    tests: dict[str, Any] = field(default_factory=dict)  # per study: reps, seed, scale (the legend)
-
-
 # --- one study --------------------------------------------------------------------------------------------
 
 
@@ -192,19 +86,6 @@ def study_info(tables: Mapping[str, Any]) -> StudyInfo:
     fam = tables["families"][key]
     return StudyInfo(tables["study"], tables.get("profile", ""), tables.get("description", ""), tables["baseline"],
                      float(tables["alpha"]), key, fam["direction"], float(fam["rope"]), complete_cells(fam))
-
-
-def _verdict(d: Mapping[str, Any]) -> str:
-    return {"win": "better", "loss": "worse"}.get(d.get("verdict") or "", "not separated")
-
-
-def cell_marker(rows: list[Mapping[str, Any]]) -> str:
-    """The per-cell rule: ▲ wins and no loss, ▼ losses and no win, ▲▼ both, ≈ every tested cell equivalent."""
-    wins = sum(d.get("verdict") == "win" for d in rows)
-    losses = sum(d.get("verdict") == "loss" for d in rows)
-    if wins or losses:
-        return MIXED if wins and losses else (UP if wins else DOWN)
-    return SAME if rows and all(d.get("equivalent") for d in rows) else ""
 
 
 def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
@@ -234,7 +115,7 @@ def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
                  f"±{float(fam['rope']):g} (BH).")
     for d in mine:
         lines.append(f"{d['dataset']} / {d['arch']}: Δ = {num(d.get('gain'))}, p = {pval(d.get('p_t'))}, "
-                     f"p_BH = {pval(d.get('p_bh'))}: {_verdict(d)}; TOST p_BH = {pval(d.get('p_tost_bh'))}"
+                     f"p_BH = {pval(d.get('p_bh'))}: {verdict_word(d)}; TOST p_BH = {pval(d.get('p_tost_bh'))}"
                      + (" (equivalent)" if d.get("equivalent") else "") + ".")
     if not mine:
         lines.append("No paired test (no cell shares seeds with the baseline).")
@@ -287,148 +168,7 @@ def study_cost(label: str, arch: str, found: Mapping[tuple[str, str], Overhead])
                                    f"{o.precision}, results/profiles/{o.source}")
 
 
-# --- submissions ------------------------------------------------------------------------------------------
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def staleness(claim: Mapping[str, Any], root: Path) -> str:
-    """Why a claim no longer describes the method file ("" when current)."""
-    file, digest = claim.get("method_file"), claim.get("method_sha256")
-    if not isinstance(file, str) or not file or not isinstance(digest, str) or not digest:
-        return "stale: the claim names no method file and hash"
-    path = Path(root) / file
-    if not path.is_file():
-        return f"stale: {file} is absent"
-    actual = sha256(path)
-    if actual != digest.lower():
-        return f"stale: {file} changed since the claim (sha256 {actual[:12]}…, claimed {digest[:12]}…); resubmit"
-    return ""
-
-
-def claim_marker(versus: Any, alpha: float) -> Marker:
-    """A submission's marker from its claim's comparison with the baseline, under the claim's own test: per cell
-    verdicts (``cells: {CELL: {gain, p_adjusted, verdict}}``, the per-cell rule) or one test (``p_holm``,
-    ``significant``, ``better``)."""
-    if not isinstance(versus, Mapping):
-        return Marker("", "the claim reports no comparison with the baseline")
-    test = str(versus.get("test") or "test not named")
-    cells = versus.get("cells")
-    if isinstance(cells, Mapping):
-        rows = [c for c in cells.values() if isinstance(c, Mapping)]
-        lines = [f"{cell}: Δ = {num(number(c.get('gain')))}, p_adjusted = {pval(number(c.get('p_adjusted')))}: "
-                 f"{_verdict(c)}." for cell, c in sorted(cells.items()) if isinstance(c, Mapping)]
-        return Marker(cell_marker(rows), "\n".join([f"From the claim: {test}, α = {alpha:g}.", *lines]))
-    symbol = ""
-    if versus.get("significant") is True:
-        symbol = UP if versus.get("better") is True else DOWN
-    elif versus.get("equivalent") is True:
-        symbol = SAME
-    return Marker(symbol, f"From the claim: {test}, α = {alpha:g}: p_Holm = {pval(number(versus.get('p_holm')))}"
-                  + (": better" if symbol == UP else ": worse" if symbol == DOWN else ": not separated") + ".")
-
-
-def count(value: Any) -> int | None:
-    """A whole number (claims write places as floats), else None."""
-    x = number(value)
-    return int(x) if x is not None and x.is_integer() else None
-
-
-def claim_mean(study: Mapping[str, Any], fam: Mapping[str, Any], info: StudyInfo) -> float | None:
-    """The claim's ``mean``, else the mean of its per-cell means (``cells: {FAMILY: {"DATASET/ARCH": {mean}}}``)
-    over the cells every method of the study has, as for the study's methods."""
-    if number(fam.get("mean")) is not None:
-        return number(fam.get("mean"))
-    cells = (study.get("cells") or {}).get(info.family) or {}
-    means = [number((cells.get(f"{d}/{a}") or {}).get("mean")) for d, a in info.cells]
-    means = [m for m in means if m is not None]
-    return sum(means) / len(means) if means else None
-
-
-def claim_scores(claim: Mapping[str, Any], infos: list[StudyInfo]) -> dict[str, Score]:
-    """Study -> the headline numbers of a claim: its ``ranking`` (or ``families``) entry of the headline family."""
-    out = {}
-    for info in infos:
-        study = (claim.get("studies") or {}).get(info.name)
-        if not isinstance(study, Mapping):
-            continue
-        fam = next((f for f in ((study.get(k) or {}).get(info.family) for k in ("ranking", "families"))
-                    if isinstance(f, Mapping)), None)
-        if fam is None:
-            continue
-        out[info.name] = Score(
-            mean=claim_mean(study, fam, info), mean_rank=number(fam.get("mean_rank")), place=count(fam.get("place")),
-            of=count(fam.get("of")), delta=number(fam.get("gain")), low=number(fam.get("gain_low")),
-            high=number(fam.get("gain_high")),
-            marker=claim_marker((fam.get("versus") or {}).get(info.baseline), info.alpha))
-    return out
-
-
-def claim_costs(claim: Mapping[str, Any], archs: list[str]) -> dict[str, Cost]:
-    out = {}
-    for arch in archs:
-        entry = (claim.get("overhead") or {}).get(arch)
-        measured = number(entry.get("measured")) if isinstance(entry, Mapping) else None
-        declared = number(entry.get("declared")) if isinstance(entry, Mapping) else None
-        out[arch] = Cost(f"{measured:.2f}×", measured, f"measured by submit on {arch} (fastest of its repeats)"
-                         + (f"; declared {declared:.2f}×" if declared is not None else "")) \
-            if measured is not None else Cost("not profiled", None, f"the claim has no overhead on {arch}")
-    return out
-
-
-def read_claim(folder: Path) -> dict[str, Any]:
-    """``folder/claim.json`` as a dict; ValueError saying why not."""
-    try:
-        claim = json.loads((folder / "claim.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{folder.name}/claim.json: unreadable ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(claim, dict):
-        raise ValueError(f"{folder.name}/claim.json: not a JSON object")
-    return claim
-
-
-def submission_row(claim: Mapping[str, Any], folder: Path, infos: list[StudyInfo], archs: list[str], root: Path,
-                   link: Link) -> Row:
-    method = str(claim.get("method") or folder.name)
-    profile = str(claim.get("profile") or "unknown")
-    url = claim.get("url")
-    row = Row(method, (link_of(url) if isinstance(url, str) else None) or link(method), claim_scores(claim, infos),
-              claim_costs(claim, archs), kind="submission", profile=profile)
-    other = [i.name for i in infos if i.profile != profile]
-    row.note = staleness(claim, root) or (
-        f"profile {profile}, statistics of {', '.join(other)} at profile "
-        f"{', '.join(sorted({i.profile for i in infos if i.name in other}))}: not comparable, not ranked"
-        if other else "")
-    return row
-
-
-def submissions(folder: Path, infos: list[StudyInfo], archs: list[str], root: Path,
-                link: Link) -> tuple[list[Row], list[Row], list[Row], list[str]]:
-    """(current rows, stale rows, rows at another profile, problems) of ``folder/METHOD/claim.json``."""
-    current, stale, apart, problems = [], [], [], []
-    folders = sorted(p for p in Path(folder).iterdir() if p.is_dir()) if Path(folder).is_dir() else []
-    for sub in folders:
-        if not (sub / "claim.json").exists():
-            continue
-        try:
-            claim = read_claim(sub)
-        except ValueError as exc:
-            problems.append(str(exc))
-            continue
-        row = submission_row(claim, sub, infos, archs, root, link)
-        (stale if row.note.startswith("stale") else apart if row.note else current).append(row)
-    return current, stale, apart, problems
-
-
 # --- the page ---------------------------------------------------------------------------------------------
-
-
-def link_of(url: str | None) -> str | None:
-    from ..contracts import paper_link
-
-    return paper_link(url) if url else None
 
 
 def registry_link(label: str) -> str | None:
@@ -520,110 +260,3 @@ def legend(page: Page) -> list[str]:
     ]
 
 
-# --- one study's page -------------------------------------------------------------------------------------
-
-
-COUNTS = ("place", "wins", "ties", "losses", "untested", "n_cells", "n_pairs", "runs_done", "runs_expected",
-          "underpowered_cells", "n", "n_undefined", "seeds_needed")
-
-
-def frame(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """Rows of a tables file as a frame whose count columns stay integers (JSON nulls make them float)."""
-    out = pd.DataFrame(rows)
-    for col in COUNTS:
-        if col in out and out[col].dropna().map(lambda v: float(v).is_integer()).all():
-            out[col] = out[col].astype("Int64")
-    return out
-
-
-def family_result(tables: Mapping[str, Any], key: str) -> FamilyResult:
-    """The stored tables of one family as the ``FamilyResult`` the Markdown renderers read (the frames the
-    tables file does not keep are empty)."""
-    fam, empty = tables["families"][key], pd.DataFrame()
-    split, metric = key.split("/", 1)
-    return FamilyResult(
-        family=Family(split, metric, fam["direction"], float(fam["rope"])), baseline=tables["baseline"],
-        alpha=float(tables["alpha"]), reps=tables.get("bootstrap_reps", 0), seed=tables.get("seed", 0),
-        scale=tables.get("scale", ""), cells=empty, paired=empty, matrix=empty,
-        dropped_cells=[tuple(c) for c in fam.get("dropped_cells") or []],
-        mean_ranks=pd.DataFrame(fam.get("mean_ranks") or []), friedman=fam["friedman"],
-        pairwise=pd.DataFrame(fam.get("pairwise_holm") or []),
-        versus_baseline=pd.DataFrame(fam.get("versus_baseline_holm") or []), significance=empty,
-        gains=pd.DataFrame(fam.get("gains") or []), bayes=pd.DataFrame(fam.get("bayes_signed_rank") or []),
-        wtl=pd.DataFrame(fam.get("win_tie_loss") or []), leaderboard=frame(fam["leaderboard"]))
-
-
-def study_report(tables: Mapping[str, Any]) -> StudyReport:
-    """The ``StudyReport`` fields the stats' footer reads, from the tables file."""
-    results = [family_result(tables, k) for k in tables["families"]]
-    over = tables.get("overhead") or {}
-    rep = StudyReport(tables["study"], tables.get("profile", ""), tables.get("description", ""), tables["baseline"],
-                      float(tables["alpha"]), tables.get("bootstrap_reps", 0), tables.get("seed", 0),
-                      tables.get("bayes_samples", 0), tables.get("scale", ""),
-                      Completeness(pd.DataFrame(tables["runs"])), results, {}, {}, dict(tables.get("versions") or {}))
-    rep.overhead_note = overhead_note(Overheads({}, list(over.get("files") or []), list(over.get("problems") or [])),
-                                      rep.profile, "results/profiles")
-    return rep
-
-
-@dataclass
-class FamilySection:
-    """One family on a study's page: the stats' board, notes and per-cell detail, as strings."""
-
-    key: str
-    title: str
-    board: pd.DataFrame
-    notes: list[str]
-    detail: pd.DataFrame
-
-
-def family_sections(tables: Mapping[str, Any]) -> list[FamilySection]:
-    """Every family of the study, rendered by the stats' own Markdown renderers (``reports.leaderboard``)."""
-    archs = list(dict.fromkeys(r["arch"] for r in tables["runs"]))
-    over = Overheads(overheads([tables]), [], [])
-    out = []
-    for key, fam in tables["families"].items():
-        r = family_result(tables, key)
-        costs = overhead_texts(list(r.leaderboard["method"]), archs, over, r.baseline)
-        out.append(FamilySection(key, family_title(r), board_display(r.leaderboard, r, costs), family_notes(r),
-                                 detail_display(frame(fam["detail"]), r)))
-    return out
-
-
-def consistency_frame(tables: Mapping[str, Any]) -> pd.DataFrame:
-    """The saliency consistency summary as strings (one row per cell x split x attribution x method)."""
-    rows = [{"cell": f"{r['dataset']} / {r['arch']}", "split": r["split"], "attribution": r["attribution"],
-             "method": r["method"], "runs used": f"{r.get('runs_used', DASH)}/{r.get('runs_expected', DASH)}",
-             "images": str(r.get("n_images", DASH)),
-             "Spearman ρ [95% CI] ↑": interval(r.get("spearman"), r.get("spearman_low"), r.get("spearman_high"), 2),
-             "Pearson [95% CI] ↑": interval(r.get("pearson"), r.get("pearson_low"), r.get("pearson_high"), 2),
-             "top-10% IoU [95% CI] ↑": interval(r.get("topk_iou"), r.get("topk_iou_low"), r.get("topk_iou_high"), 2),
-             "flags": r.get("flags") or ""}
-            for r in (tables.get("consistency") or {}).get("summary") or []]
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class Figure:
-    caption: str
-    path: Path
-
-
-def caption(stem: str) -> str:
-    if stem in CAPTIONS:
-        return CAPTIONS[stem]
-    parts = stem.split("_")
-    if parts[0] == "consistency" and len(parts) == 5:
-        _, dataset, arch, split, attribution = parts
-        return f"Saliency consistency: the probe-set-mean {attribution} map of every run, {dataset} / {arch}, " \
-               f"split {split}"
-    return stem
-
-
-def figures(folder: Path, kinds: tuple[str, ...] | None = None) -> list[Figure]:
-    """The PNGs of a study's figure folder in a fixed order (CD diagram, forest, cell means, consistency);
-    ``kinds``: only the figures whose name starts with one of these."""
-    files = sorted(Path(folder).glob("*.png")) if Path(folder).is_dir() else []
-    order = {name: i for i, name in enumerate(FIGURE_ORDER)}
-    files.sort(key=lambda p: (order.get(p.stem, len(order)), p.name))
-    return [Figure(caption(p.stem), p) for p in files if kinds is None or p.stem.startswith(kinds)]

@@ -1,0 +1,145 @@
+"""The accepted submissions' rows of the leaderboard page, from ``results/submissions/METHOD/claim.json``.
+
+A claim (``python -m benchmark submit``; ``submission.bundle``) is read tolerantly: its headline
+family's entry under ``ranking`` (or ``families``), its mean (or the mean of its per-cell means over
+the cells every method of the study has), its comparison with the baseline (per-cell verdicts, or one
+test) and its measured overhead. A claim whose method file is absent or has changed since (sha256)
+is *stale*: shown greyed, never ranked; a claim at another profile than a study's statistics is
+listed apart; an unreadable claim is named.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from .leaderboard import num, pval
+from .leaderboard_rows import (DOWN, SAME, UP, Cost, Link, Marker, Row, Score, StudyInfo, cell_marker, count, link_of,
+                               number, verdict_word)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def staleness(claim: Mapping[str, Any], root: Path) -> str:
+    """Why a claim no longer describes the method file ("" when current)."""
+    file, digest = claim.get("method_file"), claim.get("method_sha256")
+    if not isinstance(file, str) or not file or not isinstance(digest, str) or not digest:
+        return "stale: the claim names no method file and hash"
+    path = Path(root) / file
+    if not path.is_file():
+        return f"stale: {file} is absent"
+    actual = sha256(path)
+    if actual != digest.lower():
+        return f"stale: {file} changed since the claim (sha256 {actual[:12]}…, claimed {digest[:12]}…); resubmit"
+    return ""
+
+
+def claim_marker(versus: Any, alpha: float) -> Marker:
+    """A submission's marker from its claim's comparison with the baseline, under the claim's own test: per cell
+    verdicts (``cells: {CELL: {gain, p_adjusted, verdict}}``, the per-cell rule) or one test (``p_holm``,
+    ``significant``, ``better``)."""
+    if not isinstance(versus, Mapping):
+        return Marker("", "the claim reports no comparison with the baseline")
+    test = str(versus.get("test") or "test not named")
+    cells = versus.get("cells")
+    if isinstance(cells, Mapping):
+        rows = [c for c in cells.values() if isinstance(c, Mapping)]
+        lines = [f"{cell}: Δ = {num(number(c.get('gain')))}, p_adjusted = {pval(number(c.get('p_adjusted')))}: "
+                 f"{verdict_word(c)}." for cell, c in sorted(cells.items()) if isinstance(c, Mapping)]
+        return Marker(cell_marker(rows), "\n".join([f"From the claim: {test}, α = {alpha:g}.", *lines]))
+    symbol = ""
+    if versus.get("significant") is True:
+        symbol = UP if versus.get("better") is True else DOWN
+    elif versus.get("equivalent") is True:
+        symbol = SAME
+    return Marker(symbol, f"From the claim: {test}, α = {alpha:g}: p_Holm = {pval(number(versus.get('p_holm')))}"
+                  + (": better" if symbol == UP else ": worse" if symbol == DOWN else ": not separated") + ".")
+
+
+def claim_mean(study: Mapping[str, Any], fam: Mapping[str, Any], info: StudyInfo) -> float | None:
+    """The claim's ``mean``, else the mean of its per-cell means (``cells: {FAMILY: {"DATASET/ARCH": {mean}}}``)
+    over the cells every method of the study has, as for the study's methods."""
+    if number(fam.get("mean")) is not None:
+        return number(fam.get("mean"))
+    cells = (study.get("cells") or {}).get(info.family) or {}
+    means = [number((cells.get(f"{d}/{a}") or {}).get("mean")) for d, a in info.cells]
+    means = [m for m in means if m is not None]
+    return sum(means) / len(means) if means else None
+
+
+def claim_scores(claim: Mapping[str, Any], infos: list[StudyInfo]) -> dict[str, Score]:
+    """Study -> the headline numbers of a claim: its ``ranking`` (or ``families``) entry of the headline family."""
+    out = {}
+    for info in infos:
+        study = (claim.get("studies") or {}).get(info.name)
+        if not isinstance(study, Mapping):
+            continue
+        fam = next((f for f in ((study.get(k) or {}).get(info.family) for k in ("ranking", "families"))
+                    if isinstance(f, Mapping)), None)
+        if fam is None:
+            continue
+        out[info.name] = Score(
+            mean=claim_mean(study, fam, info), mean_rank=number(fam.get("mean_rank")), place=count(fam.get("place")),
+            of=count(fam.get("of")), delta=number(fam.get("gain")), low=number(fam.get("gain_low")),
+            high=number(fam.get("gain_high")),
+            marker=claim_marker((fam.get("versus") or {}).get(info.baseline), info.alpha))
+    return out
+
+
+def claim_costs(claim: Mapping[str, Any], archs: list[str]) -> dict[str, Cost]:
+    out = {}
+    for arch in archs:
+        entry = (claim.get("overhead") or {}).get(arch)
+        measured = number(entry.get("measured")) if isinstance(entry, Mapping) else None
+        declared = number(entry.get("declared")) if isinstance(entry, Mapping) else None
+        out[arch] = Cost(f"{measured:.2f}×", measured, f"measured by submit on {arch} (fastest of its repeats)"
+                         + (f"; declared {declared:.2f}×" if declared is not None else "")) \
+            if measured is not None else Cost("not profiled", None, f"the claim has no overhead on {arch}")
+    return out
+
+
+def read_claim(folder: Path) -> dict[str, Any]:
+    """``folder/claim.json`` as a dict; ValueError saying why not."""
+    try:
+        claim = json.loads((folder / "claim.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{folder.name}/claim.json: unreadable ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(claim, dict):
+        raise ValueError(f"{folder.name}/claim.json: not a JSON object")
+    return claim
+
+
+def submission_row(claim: Mapping[str, Any], folder: Path, infos: list[StudyInfo], archs: list[str], root: Path,
+                   link: Link) -> Row:
+    method = str(claim.get("method") or folder.name)
+    profile = str(claim.get("profile") or "unknown")
+    url = claim.get("url")
+    row = Row(method, (link_of(url) if isinstance(url, str) else None) or link(method), claim_scores(claim, infos),
+              claim_costs(claim, archs), kind="submission", profile=profile)
+    other = [i.name for i in infos if i.profile != profile]
+    row.note = staleness(claim, root) or (
+        f"profile {profile}, statistics of {', '.join(other)} at profile "
+        f"{', '.join(sorted({i.profile for i in infos if i.name in other}))}: not comparable, not ranked"
+        if other else "")
+    return row
+
+
+def submissions(folder: Path, infos: list[StudyInfo], archs: list[str], root: Path,
+                link: Link) -> tuple[list[Row], list[Row], list[Row], list[str]]:
+    """(current rows, stale rows, rows at another profile, problems) of ``folder/METHOD/claim.json``."""
+    current, stale, apart, problems = [], [], [], []
+    folders = sorted(p for p in Path(folder).iterdir() if p.is_dir()) if Path(folder).is_dir() else []
+    for sub in folders:
+        if not (sub / "claim.json").exists():
+            continue
+        try:
+            claim = read_claim(sub)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        row = submission_row(claim, sub, infos, archs, root, link)
+        (stale if row.note.startswith("stale") else apart if row.note else current).append(row)
+    return current, stale, apart, problems
