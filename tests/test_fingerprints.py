@@ -131,7 +131,8 @@ def test_dvc_profile_deps_cover_the_commands_closure():
     assert not uncovered, f"{stage} stage deps miss {uncovered}"
 
 
-LAYERS = ("base", "data", "models", "saliency", "runs", "records", "statistics", "reports", "sweeps", "profiling", "cli")
+LAYERS = ("base", "data", "models", "saliency", "runs", "records", "statistics", "reports", "sweeps", "profiling",
+          "submission", "cli")
 
 
 def _layer(module: str) -> str:

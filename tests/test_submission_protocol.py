@@ -24,8 +24,8 @@ COST = [{"arch": "simple_cnn", "declared": 3.0, "measured": 3.3, "ratio": 1.1}]
 def test_leaderboard_key_is_checked_by_name():
     params = load_params()
     assert leaderboard_studies(params) == ["decoy", "faces"]
-    for bad, fragment in [(None, "expected a non-empty list"), ("decoy", "expected a non-empty list"),
-                          (["decoy", "nope"], "unknown study 'nope'"), (["decoy", "decoy"], "listed twice")]:
+    for bad, fragment in [(None, "expected a list of study names"), ("decoy", "expected a list of study names"),
+                          (["decoy", "nope"], "'nope' is not a study"), (["decoy", "decoy"], "listed twice")]:
         with pytest.raises(ContractError, match=fragment) as info:
             leaderboard_studies({**params, "leaderboard": bad})
         assert "params.yaml: leaderboard" in str(info.value)

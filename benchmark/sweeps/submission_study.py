@@ -16,25 +16,8 @@ from typing import Any, Mapping
 from ..config import params_path
 from ..contracts import ContractError
 from ..records.identity import run_id
-from .study import RunSpec, Study, _resolve, expand, study_section
-
-KEY = "leaderboard"
-
-
-def leaderboard_studies(params: Mapping[str, Any]) -> list[str]:
-    """The study names of ``leaderboard:``; a missing key, a non-list or an unknown study is refused by name."""
-    where = f"{params_path().name}: {KEY}"
-    names = params.get(KEY)
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ContractError(f"{where}: expected a non-empty list of study names, got {names!r}")
-    for name in names:
-        try:
-            study_section(params, name)
-        except ContractError as exc:
-            raise ContractError(f"{where}: {exc}") from exc
-    if len(set(names)) != len(names):
-        raise ContractError(f"{where}: a study is listed twice: {names}")
-    return list(names)
+from ..reports.leaderboard_page import KEY, leaderboard_studies
+from .study import RunSpec, Study, _resolve, expand
 
 
 def is_default_arm(spec: RunSpec) -> bool:
