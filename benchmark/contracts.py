@@ -29,7 +29,8 @@ class Batch:
 
     x: images (B,C,H,W) float in [0,1]; y: labels (B,) int64;
     saliency: human / ground-truth saliency (B,1,H,W) in [0,1], or None when the dataset
-    has none; annotated: (B,) bool, which samples carry a real annotation (annotation may
+    has none or the method does not declare ``needs_annotations`` (the training loop hands
+    annotations to no other method: ``runs.run.training_split``); annotated: (B,) bool, which samples carry a real annotation (annotation may
     cover only part of a training set; unannotated rows of ``saliency`` are zeros).
     annotated_index: (n,) int64 on the device, the positions of the annotated rows in order,
     and n_annotated: their count n as a Python int, so that a method selects the annotated

@@ -4,9 +4,13 @@ Images stay uint8 on the device (4x less memory than float) and become float in 
 one batch at a time. Cutting batches never waits for the device (``DeviceSplit.batches``).
 A split's wrong-reason mask (``wrong_reason_key``) is on the device only when asked for
 (``from_split(..., wrong_reason=KEY)``: a method that declares ``needs_wrong_reason``).
+``DeviceSplit.for_training`` is the train split as the training loop hands it to a method: its
+annotations only for a method that declares ``needs_annotations``, its wrong-reason mask only for
+one that declares ``needs_wrong_reason``.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -59,6 +63,17 @@ class DeviceSplit:
             annotated_host=None if split.annotated is None else np.array(split.annotated, dtype=bool),
             wrong_reason=wrong,
         )
+
+    def for_training(self, source: Split, annotations: bool, wrong_reason: str | None = None) -> "DeviceSplit":
+        """This split as the training loop hands it to a method: the same images and labels (shared, not
+        copied); its annotations (``saliency``, ``annotated``) only with ``annotations`` (the method
+        declares ``needs_annotations``), else none, so its batches carry no ``saliency``; the wrong-reason
+        mask of ``source`` (this split on the host) only with ``wrong_reason`` (its key), else none."""
+        device = self.y.device
+        wrong = None if wrong_reason is None else torch.from_numpy(wrong_reason_mask(source, wrong_reason)).to(device)
+        if annotations:
+            return dataclasses.replace(self, wrong_reason=wrong)
+        return dataclasses.replace(self, saliency=None, annotated=None, annotated_host=None, wrong_reason=wrong)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])

@@ -105,6 +105,15 @@ def wrong_reason_source(method: Method, bundle: DatasetBundle, config: RunConfig
     return key
 
 
+def training_split(method: Method, bundle: DatasetBundle, train: DeviceSplit, config: RunConfig) -> DeviceSplit:
+    """The train split ``train`` (on the device) as the training loop hands it to ``method``
+    (``DeviceSplit.for_training``): annotations only when the method declares ``needs_annotations``,
+    the wrong-reason mask only when it declares ``needs_wrong_reason`` (``wrong_reason_source``).
+    The training loop receives no other split but val (its accuracy curve): no test split."""
+    wrong_key = wrong_reason_source(method, bundle, config)  # None unless the method declares it needs the mask
+    return train.for_training(bundle.splits["train"], annotations=method.needs_annotations, wrong_reason=wrong_key)
+
+
 def peak_memory(device: torch.device) -> dict[str, Any]:
     if device.type == "cuda":
         return {"peak_bytes": int(torch.cuda.max_memory_allocated(device)), "kind": "cuda_max_memory_allocated"}
@@ -155,6 +164,41 @@ class RunOutput:
     bundle: DatasetBundle
 
 
+@dataclasses.dataclass
+class Prepared:
+    """A run ready to train: what ``execute`` builds before its training loop (``prepare``)."""
+
+    config: RunConfig  # resolved
+    method: Method
+    bundle: DatasetBundle
+    splits: dict[str, DeviceSplit]  # every split on the device, annotations included: what is evaluated
+    train_split: DeviceSplit  # the train split as the training loop hands it to the method (``training_split``)
+    network: Network  # on the device, initial weights from (seed, dataset, arch)
+    device: torch.device
+
+
+def prepare(config: RunConfig, device: torch.device, data_root: Path | None = None) -> Prepared:
+    """Resolve ``config``, build its method and load its dataset to ``device`` (refused before anything
+    else when they are incompatible, or when an evaluation split is missing), and build the network from
+    the run's initial-weights seed: everything ``execute`` needs to call ``train``."""
+    config = resolve_config(config)
+    check_precision_device(config.precision, device)
+    method = METHODS.get(config.method)(**config.method_params)
+    bundle = data_store.get(config.dataset, config.dataset_params, data_root)
+    check_compatible(method, bundle, config)
+    check_splits(config.evaluation, list(bundle.splits))
+    enable_determinism()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    splits = {name: DeviceSplit.from_split(split, device) for name, split in bundle.splits.items()}
+    train_split = training_split(method, bundle, splits["train"], config)
+    seed_global(derive_seed(config.seed, "init", config.dataset, config.arch))
+    channels, side = bundle.input_shape[0], bundle.input_shape[1]
+    net = build_network(config.arch, channels, bundle.num_classes, side, config.arch_params).to(device)
+    return Prepared(config=config, method=method, bundle=bundle, splits=splits, train_split=train_split, network=net,
+                    device=device)
+
+
 def execute(
     config: RunConfig,
     device: str | torch.device = "auto",
@@ -170,24 +214,11 @@ def execute(
     method and dataset or an evaluation split the dataset lacks.
     """
     started = time.perf_counter()
-    device = select_device(device) if isinstance(device, str) else device
-    config = resolve_config(config)
-    check_precision_device(config.precision, device)
-    method = METHODS.get(config.method)(**config.method_params)
-    bundle = data_store.get(config.dataset, config.dataset_params, data_root)
-    check_compatible(method, bundle, config)
-    check_splits(config.evaluation, list(bundle.splits))
-    enable_determinism()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    wrong_key = wrong_reason_source(method, bundle, config)  # None unless the method declares it needs the mask
-    splits = {name: DeviceSplit.from_split(split, device, wrong_reason=wrong_key if name == "train" else None)
-              for name, split in bundle.splits.items()}
+    ready = prepare(config, select_device(device) if isinstance(device, str) else device, data_root)
+    config, bundle, splits, net, device = ready.config, ready.bundle, ready.splits, ready.network, ready.device
     loaded = time.perf_counter()
-    seed_global(derive_seed(config.seed, "init", config.dataset, config.arch))
-    channels, side = bundle.input_shape[0], bundle.input_shape[1]
-    net = build_network(config.arch, channels, bundle.num_classes, side, config.arch_params).to(device)
-    trained = train(net, method, splits, config, device, progress=progress, checkpoint=checkpoint, on_epoch=on_epoch)
+    trained = train(net, ready.method, ready.train_split, splits["val"], config, device, progress=progress,
+                    checkpoint=checkpoint, on_epoch=on_epoch)
     finished_training = time.perf_counter()
     metrics = {name: evaluate(net, split, config.eval_batch_size) for name, split in splits.items()}
     undefined = split_metrics(metrics)

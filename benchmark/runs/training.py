@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 from torch import Tensor
@@ -255,38 +255,48 @@ def train_epoch(net: Network, method: Method, batches: Iterable[Batch], state: T
     return sums, count
 
 
+def start_epoch(train_split: DeviceSplit, config: RunConfig, device: torch.device, epoch: int, step: int = 0,
+                history: list[dict[str, float]] | None = None) -> tuple[TrainState, Iterator[Batch]]:
+    """What epoch ``epoch`` of the loop hands the method: the global streams (dropout) seeded from
+    (seed, method, epoch), the ``TrainState`` with the method's generator from (seed, method, epoch),
+    and the epoch's batches of ``train_split`` in the order drawn from (seed, dataset, epoch)."""
+    seed_global(derive_seed(config.seed, "stochastic", config.method, epoch))
+    state = TrainState(
+        epoch=epoch, step=step, epochs=config.epochs, device=device, history=[] if history is None else history,
+        generator=make_generator(derive_seed(config.seed, "method", config.method, epoch), device),
+    )
+    order = torch.randperm(len(train_split), generator=make_generator(derive_seed(config.seed, "order", config.dataset, epoch)))
+    return state, train_split.batches(config.batch_size, order, drop_last=True)
+
+
 def train(
     net: Network,
     method: Method,
-    splits: dict[str, DeviceSplit],
+    train_split: DeviceSplit,
+    val_split: DeviceSplit,
     config: RunConfig,
     device: torch.device,
     progress: bool = True,
     checkpoint: Path | None = None,
     on_epoch: Callable[[int], None] | None = None,
 ) -> TrainResult:
-    """Train ``net`` in place for ``config.epochs``; resume from ``checkpoint`` when it exists."""
+    """Train ``net`` in place for ``config.epochs`` on ``train_split``; resume from ``checkpoint`` when it
+    exists. ``val_split`` only gives the per-epoch validation accuracy (never a batch to the method);
+    no other split reaches the loop, so no test split can be trained on (tests/test_submission_checks.py)."""
     opt = make_optimizer(net.parameters(), config.optimizer)
     sched = make_scheduler(opt, config.schedule, config.epochs)
     scaler = make_scaler(config.precision, device)
     result = TrainResult()
     start = resume(checkpoint, net, opt, sched, method, result, device, scaler) if checkpoint is not None else 0
-    train_split, val_split = splits["train"], splits["val"]
     history = [dict(zip(result.curves, values)) for values in zip(*result.curves.values())]
     step = start * train_split.steps_per_epoch(config.batch_size)
     bar = tqdm(range(start, config.epochs), desc=f"{config.method}/{config.arch}", disable=not progress,
                initial=start, total=config.epochs, unit="epoch", leave=False)
     for epoch in bar:
         began = time.perf_counter()
-        seed_global(derive_seed(config.seed, "stochastic", config.method, epoch))
-        state = TrainState(
-            epoch=epoch, step=step, epochs=config.epochs, device=device, history=history,
-            generator=make_generator(derive_seed(config.seed, "method", config.method, epoch), device),
-        )
-        order = torch.randperm(len(train_split), generator=make_generator(derive_seed(config.seed, "order", config.dataset, epoch)))
+        state, epoch_batches = start_epoch(train_split, config, device, epoch, step, history)
         net.train()
-        sums, batches = train_epoch(net, method, train_split.batches(config.batch_size, order, drop_last=True),
-                                    state, opt, precision=config.precision, scaler=scaler)
+        sums, batches = train_epoch(net, method, epoch_batches, state, opt, precision=config.precision, scaler=scaler)
         step = state.step
         row = {key: float(total) / max(batches, 1) for key, total in sums.items()}
         if not all(math.isfinite(value) for value in row.values()):
