@@ -3,6 +3,10 @@
 ``execute`` returns what the run computed (``RunOutput``); the record that stores it is
 assembled and written by ``benchmark.records.recorder``, so this module (the run core, whose
 import closure is the ``core`` code fingerprint) does not depend on how records are kept.
+``prepare`` is what ``execute`` builds before its training loop (the submission checks,
+``benchmark.submission``, train a method's first steps from it). The training loop is handed
+the train split (annotations only for a method that declares them: ``training_split``) and the
+val split for its accuracy curve; no test split.
 """
 from __future__ import annotations
 
