@@ -13,12 +13,12 @@ is True when no failure but warnings was found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
 from ..contracts import RunConfig
-from .cost import CostRow, CostSettings, cost_report
+from .cost import CostSettings, cost_report, row_line
 from .contract import contract_failures
 from .determinism import determinism_failures
 from .failures import CheckFailure
@@ -57,7 +57,7 @@ class ChecksReport:
 
     source: str
     results: list[CheckResult]
-    cost_rows: list[CostRow] = field(default_factory=list)
+    cost_rows: list[dict[str, Any]] = field(default_factory=list)  # cost.cost_row: arch, declared, measured, ratio, ...
 
     @property
     def failures(self) -> list[CheckFailure]:
@@ -79,7 +79,7 @@ class ChecksReport:
             out.append(result.head())
             out += [f"  {f.line()}" for f in result.failures]
             if result.title == "honesty":
-                out += [f"  cost {row.line()}" for row in self.cost_rows]
+                out += [f"  cost {row_line(row)}" for row in self.cost_rows]
         return out
 
 
