@@ -40,6 +40,8 @@ differs is how it runs:
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -139,8 +141,10 @@ class SGT(Method):
             "--RandomMasking), mean (per-channel image mean, official CIFAR/BIRD default), constant "
             "(fill_value). Default random (the README's command)", choices=FILLS),
         "fill_value": HParam(
-            0.0, "value of the constant fill, in input units [0,1]. Official MNIST code: the batch's first "
-            "pixel (the background); default 0.0 (black, the digit datasets' background)"),
+            0.0, "value of the constant fill, in input units (images are in [0,1]; any finite value is "
+            "accepted, e.g. 9 to mark masked pixels in a test). Official MNIST code: the batch's first "
+            "pixel (the background); default 0.0 (black, the digit datasets' background)",
+            low=-math.inf, high=math.inf),
         "kl_weight": HParam(
             1.0, "lambda, weight of KL(clean || masked). Paper Eq. 3 has lambda; official code fixes it to 1 "
             "(not exposed). Default 1", low=0),

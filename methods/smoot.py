@@ -76,7 +76,8 @@ class SMOOT(SGT):
                                low=0, high=1),
         "max_accuracy_drop": HParam(0.05, "clean minus masked training accuracy above which the fraction "
                                     "decreases; at or below it the masked prediction counts as close", low=0, high=1),
-        "max_loss_gap": HParam(0.1, "masked minus clean cross-entropy (nats) up to which the fraction may grow"),
+        "max_loss_gap": HParam(0.1, "masked minus clean cross-entropy (nats) up to which the fraction may grow",
+                               low=0),
     }
 
     def __init__(self, **overrides: Any) -> None:

@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"submit {args.method} ({source}) at profile {pairs[0][0].profile.name}:")
     for line in describe_pairs(pairs):
         print(f"  {line}")
-    report = run_checks(args.method, protocol_configs(pairs))
+    report = run_checks(args.method, protocol_configs(pairs), progress=None if args.quiet else
+                        (lambda line: print(f"... {line}", file=sys.stderr)))
     for line in report.lines():
         print(line)
     if not report.passed:
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     command = " ".join(["python -m benchmark submit", shlex.quote(args.method), "--profile", profile])
     submission = {"method": args.method, "source": source, "profile": profile, "command": command,
                   "studies": [o.reference.name for o in outcomes], "checks": report.lines(),
-                  "warnings": [f.line() for f in report.failures if f.warning], "cost": report.cost_rows}
+                  "warnings": [f.line() for f in report.warnings], "cost": report.cost_rows}
     folder = write_bundle(bundles, args.method, profile, outcomes, submission, text, report.cost_rows)
     print(text)
     print(f"wrote {folder}/ (commit it with {content['method_file']}); the statistics with every method are in "

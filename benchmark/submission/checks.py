@@ -7,8 +7,9 @@
    before any training: a config that fails it is left out of 2-4), train rows only and annotations as
    declared on every config; the cost (``cost``) on the first config of each architecture, a warning at most.
 
-Every failure is collected (a failing smoke step does not stop the other checks); ``ChecksReport.passed``
-is True when no failure but warnings was found.
+A failed contract stops there (no compute for a method that cannot load), a failed smoke step there too (a
+step that breaks would fail determinism and honesty for the same reason); otherwise every failure is
+collected. ``ChecksReport.passed`` is True when no failure but warnings was found.
 """
 from __future__ import annotations
 
@@ -109,7 +110,13 @@ def run_checks(name: str, configs: list[RunConfig], device: str | torch.device =
         return ChecksReport(source, results)
 
     say(f"check 2/4 smoke: one training step on each of {len(runnable)} config(s)")
-    results.append(CheckResult(2, "smoke", smoke_failures(name, runnable, device), detail=_cells(runnable)))
+    smoke = smoke_failures(name, runnable, device)
+    results.append(CheckResult(2, "smoke", smoke, detail=_cells(runnable)))
+    if any(not f.warning for f in smoke):  # a step that breaks would fail 3 and 4 for the same reason
+        results += [CheckResult(3, "determinism", skipped="the smoke run failed"),
+                    CheckResult(4, "honesty", [f for f in refused.values() if f is not None],
+                                skipped="" if any(refused.values()) else "the smoke run failed")]
+        return ChecksReport(source, results)
 
     say(f"check 3/4 determinism: two trainings of {STEPS} steps on {_cells(runnable[:1])}")
     results.append(CheckResult(3, "determinism", determinism_failures(name, runnable[0], device),
