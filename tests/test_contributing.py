@@ -326,6 +326,7 @@ def test_the_profile_compares_declared_and_measured_cost(guide):
 
 def test_submit_at_the_tiny_profile_writes_the_bundle_and_verify_passes(guide):
     out = guide.find("python -m benchmark submit hint --profile tiny").output
+    assert re.search(r"check 1/4 contract: ok .*check 4/4 honesty: ok", out, re.DOTALL), out
     bundle = guide.copy / "results" / "submissions" / "hint"
     for name in ("submission.json", "claim.json", "fingerprints.json", "summary.md"):
         assert (bundle / name).is_file(), f"no {name} in the bundle; submit printed:\n{out}"
