@@ -200,8 +200,8 @@ def board_rows(result: FamilyResult, completeness: Completeness, detail: pd.Data
     return board
 
 
-def _number(x: Any) -> Any:
-    """JSON leaf: ints stay, floats to 6 significant digits (a rerun is byte-identical), NaN/NA -> None."""
+def json_number(x: Any, digits: int = 6) -> Any:
+    """JSON leaf: ints stay, floats to ``digits`` significant digits (a rerun is byte-identical), NaN/NA -> None."""
     if x is None or x is pd.NA:
         return None
     if isinstance(x, (bool, np.bool_)):
@@ -209,8 +209,11 @@ def _number(x: Any) -> Any:
     if isinstance(x, (int, np.integer)):
         return int(x)
     if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(x) else float(f"{float(x):.6g}")
+        return None if not math.isfinite(x) else float(f"{float(x):.{digits}g}")
     return x
+
+
+_number = json_number
 
 
 def clean(obj: Any) -> Any:

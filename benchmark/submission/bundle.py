@@ -25,7 +25,6 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_folder
@@ -33,6 +32,7 @@ from ..contracts import ContractError, paper_link
 from ..paths import project_root
 from ..records.table import RecordSet, load_records
 from ..registry import METHODS
+from ..reports.leaderboard_tables import json_number
 from ..statistics import FamilyResult
 from ..statistics.descriptive import describe_cells
 from ..statistics.orient import family
@@ -73,18 +73,8 @@ def check_destination(folder: Path) -> None:
 
 
 def _num(x: Any) -> Any:
-    """JSON leaf: floats to 10 significant digits (stable across reruns), NaN -> None."""
-    if x is None or x is pd.NA:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return x
-    return None if not math.isfinite(value) else float(f"{value:.10g}")
+    """A claim's JSON leaf: floats to 10 significant digits (stable across reruns), NaN -> None."""
+    return json_number(x, digits=10)
 
 
 def cell_numbers(scores: pd.DataFrame, keys: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
