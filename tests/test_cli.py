@@ -63,10 +63,11 @@ def project_with_method(tmp_path, file_name, source):
 def test_readme_method_snippet_runs_as_printed(tmp_path):
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Adding a method"):]
-    code = section[section.index("```python\n") + len("```python\n"):section.index("\n```", section.index("```python"))]
-    env = project_with_method(tmp_path, "my_method.py", code + "\n")
-    assert "my_method" in cli("list", "methods", env=env).stdout
-    result = cli("run", "--method", "my_method", "--dataset", "decoy_digits", "--data", "image_size=12",
+    start = section.index("\n", section.index("```python")) + 1  # the fence may carry file=PATH
+    code = section[start:section.index("\n```", start)]
+    env = project_with_method(tmp_path, "label_smoothing.py", code + "\n")
+    assert "label_smoothing" in cli("list", "methods", env=env).stdout
+    result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--data", "image_size=12",
                  "--data", "digit_size=8", "--data", "patch_size=3", "--epochs", "1", "--out", str(tmp_path / "runs"),
                  "--quiet", "--no-saliency", env=env)
     assert result.returncode == 0, result.stderr
