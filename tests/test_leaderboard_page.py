@@ -206,3 +206,19 @@ def test_the_committed_statistics_render():
     page = gather(loaded, link=link)
     assert {r.label for r in page.rows} >= {"erm", "sgt", "cyborg"}
     assert "<table" in index_html(page, {}) and all("<h2>Methods</h2>" in study_html(t, []) for t in loaded.values())
+
+
+def test_embedded_figures_are_palette_pngs_of_the_same_size_and_committed_pages_stay_small():
+    """Pages embed their figures as 256-colour PNGs; a committed page over 2 MiB would not belong in git."""
+    import io
+
+    from PIL import Image
+
+    from benchmark.reports.leaderboard_html import embedded_png
+
+    source = sorted((ROOT / "results" / "leaderboards" / "decoy").glob("*.png"))[0]
+    with Image.open(io.BytesIO(embedded_png(source))) as small, Image.open(source) as original:
+        assert small.mode == "P" and small.size == original.size
+    assert len(embedded_png(source)) < source.stat().st_size
+    for page in [ROOT / "results" / "leaderboard.html", *sorted((ROOT / "results" / "leaderboard").glob("*.html"))]:
+        assert page.stat().st_size < 2 * 1024 * 1024, page
