@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
@@ -46,7 +46,6 @@ class StudyOutcome:
     records: RecordSet
     written: Written
     versus: list[FamilyResult]
-    trained_references: int
 
 
 @dataclass
@@ -60,7 +59,6 @@ class ProtocolOptions:
     bayes_samples: int = 50_000
     progress: bool = True
     profiles: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def work_folder(work_root: Path, method: str) -> Path:
@@ -158,7 +156,7 @@ def run_study(reference: Study, submission: Study, runs_folder: Path, work: Path
     both = together(reference, submission)
     written = write_statistics(both, records, stats_arguments(both, folder, options), work / "leaderboards")
     versus = versus_submission(records.done(), written.keys, submission.runs[0].method, options)
-    return StudyOutcome(reference, submission, records, written, versus, len(missing))
+    return StudyOutcome(reference, submission, records, written, versus)
 
 
 def submission_rows(outcome: StudyOutcome) -> pd.DataFrame:
