@@ -1,2 +1,3 @@
 """Saliency-guided training benchmark: data -> runs -> records -> statistics -> reports."""
+
 __version__ = "0.1.0"

@@ -9,14 +9,16 @@ only such dot-named temporaries, which ``benchmark.records.leftovers`` recognise
 Files and folders get the permissions of any the user creates (0666 / 0777 minus the umask),
 not ``mkstemp``'s / ``mkdtemp``'s private 0600 / 0700.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 TMP_SUFFIX = ".tmp"
 OLD_SUFFIX = ".old"

@@ -13,14 +13,15 @@ closure: their versions are in the record's environment. The parent packages'
 ``closure_digest`` hashes the closure's files (path and bytes), so editing any file a run
 imports makes its records stale, and editing one it does not import leaves them current.
 """
+
 from __future__ import annotations
 
 import ast
 import hashlib
 import sys
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Iterable
 
 from .paths import project_root
 
@@ -44,7 +45,7 @@ def _file_of(name: str, known: dict[str, Path]) -> Path | None:
             continue
         if place.is_file():  # a single-file module
             return place if name == prefix else None
-        parts = name[len(prefix):].lstrip(".").split(".") if name != prefix else []
+        parts = name[len(prefix) :].lstrip(".").split(".") if name != prefix else []
         base = place.joinpath(*parts)
         for candidate in ([base.with_suffix(".py")] if parts else []) + [base / "__init__.py"]:
             if candidate.is_file():
@@ -55,7 +56,8 @@ def _file_of(name: str, known: dict[str, Path]) -> Path | None:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
@@ -70,7 +72,7 @@ def _import_nodes(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
         stack.extend(children)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _imported_names(path: Path, stamp: tuple[int, int], package: str) -> tuple[str, ...]:
     """Absolute names of every module ``path`` may import (``from X import y`` gives X and X.y)."""
     tree = ast.parse(path.read_bytes(), filename=str(path))

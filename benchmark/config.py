@@ -5,12 +5,14 @@ invalid YAML (with its line), a key given twice in one mapping (with both lines)
 level that is not a mapping, and a malformed ``datasets:`` section (a variant name that is
 not an identifier, an entry that is not ``{family: NAME, params: {...}}``).
 """
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -62,8 +64,9 @@ def parse_yaml(path: Path) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ContractError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                            f"is it a binary file?") from None
+        raise ContractError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r}); is it a binary file?"
+        ) from None
     if "\x00" in text:
         raise ContractError(f"{path}: contains a NUL byte at character {text.index(chr(0))}; is it a binary file?")
     try:
@@ -101,8 +104,9 @@ def check_variants(variants: Any, where: str) -> dict[str, Any]:
     if variants is None:
         return {}
     if not isinstance(variants, Mapping):
-        raise ContractError(f"{where}: must be a mapping NAME -> {{family: ..., params: {{...}}}}, "
-                            f"got {type(variants).__name__}")
+        raise ContractError(
+            f"{where}: must be a mapping NAME -> {{family: ..., params: {{...}}}}, got {type(variants).__name__}"
+        )
     for name, entry in variants.items():
         check_variant(name, entry, where)
     return dict(variants)
@@ -111,25 +115,32 @@ def check_variants(variants: Any, where: str) -> dict[str, Any]:
 def check_variant(name: Any, entry: Any, where: str) -> tuple[str, dict[str, Any]]:
     """(family, params) of one ``datasets:`` entry, or one line naming the key."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ContractError(f"{where}: variant name {name!r} is not a valid name ({NAME_RULE}); "
-                            f"it names the folder under the data root")
+        raise ContractError(
+            f"{where}: variant name {name!r} is not a valid name ({NAME_RULE}); it names the folder under the data root"
+        )
     key = f"{where}.{name}"
     if not isinstance(entry, Mapping):
-        raise ContractError(f"{key}: must be a mapping {{family: FAMILY, params: {{...}}}}, "
-                            f"got {type(entry).__name__} {entry!r}")
+        raise ContractError(
+            f"{key}: must be a mapping {{family: FAMILY, params: {{...}}}}, got {type(entry).__name__} {entry!r}"
+        )
     unknown = [k for k in entry if k not in VARIANT_KEYS]
     if unknown:
-        raise ContractError(f"{key}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], VARIANT_KEYS)} "
-                            f"(expected {list(VARIANT_KEYS)})")
+        raise ContractError(
+            f"{key}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], VARIANT_KEYS)} (expected {list(VARIANT_KEYS)})"
+        )
     family = entry.get("family")
     if not isinstance(family, str) or not family:
-        raise ContractError(f"{key}.family: missing or not a name (got {family!r}); "
-                            f"set it to a dataset family, e.g. family: annotated_folder")
+        raise ContractError(
+            f"{key}.family: missing or not a name (got {family!r}); "
+            f"set it to a dataset family, e.g. family: annotated_folder"
+        )
     params = entry.get("params")
     if params is None:
         params = {}
     if not isinstance(params, Mapping):
-        raise ContractError(f"{key}.params: must be a mapping of dataset parameters, got {type(params).__name__} {params!r}")
+        raise ContractError(
+            f"{key}.params: must be a mapping of dataset parameters, got {type(params).__name__} {params!r}"
+        )
     for pname in params:
         if not isinstance(pname, str):
             raise ContractError(f"{key}.params: parameter name {pname!r} must be a string")
@@ -145,8 +156,10 @@ def dataset_variant(name: str, params: dict[str, Any] | None = None) -> tuple[st
     if name in variants:
         family, variant_params = check_variant(name, variants[name], where)
         if family not in DATASETS.names():
-            raise ContractError(f"{where}.{name}.family: unknown dataset family '{family}'"
-                                f"{did_you_mean(family, DATASETS.names())}; families: {DATASETS.names()}")
+            raise ContractError(
+                f"{where}.{name}.family: unknown dataset family '{family}'"
+                f"{did_you_mean(family, DATASETS.names())}; families: {DATASETS.names()}"
+            )
         return family, variant_params
     if name in DATASETS.names():
         return name, {}

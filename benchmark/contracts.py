@@ -5,13 +5,15 @@ into ``Batch`` es; a ``Network`` maps a batch to ``NetOutput``; a ``Method`` map
 (network, batch, state) to (loss, scalars); a ``RunConfig`` names one run and a run
 record (``benchmark.records.schema``) stores what it produced.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -55,9 +57,12 @@ class Batch:
 
     def __post_init__(self) -> None:
         n, device = int(self.y.shape[0]), self.y.device
-        if self.wrong_reason is not None and (self.wrong_reason.dim() != 4 or self.wrong_reason.shape[0] != n
-                                              or self.wrong_reason.shape[1] != 1):
-            raise ContractError(f"Batch: wrong_reason must be (B,1,H,W) with B={n}, got {tuple(self.wrong_reason.shape)}")
+        if self.wrong_reason is not None and (
+            self.wrong_reason.dim() != 4 or self.wrong_reason.shape[0] != n or self.wrong_reason.shape[1] != 1
+        ):
+            raise ContractError(
+                f"Batch: wrong_reason must be (B,1,H,W) with B={n}, got {tuple(self.wrong_reason.shape)}"
+            )
         if self.annotated is None:
             flag = self.saliency is not None
             object.__setattr__(self, "annotated", torch.full((n,), flag, dtype=torch.bool, device=device))
@@ -68,8 +73,9 @@ class Batch:
         if self.n_annotated is None:
             object.__setattr__(self, "n_annotated", int(self.annotated_index.shape[0]))
         if self.n_annotated != self.annotated_index.shape[0]:
-            raise ContractError(f"Batch: n_annotated {self.n_annotated} != {self.annotated_index.shape[0]} "
-                                f"annotated positions")
+            raise ContractError(
+                f"Batch: n_annotated {self.n_annotated} != {self.annotated_index.shape[0]} annotated positions"
+            )
 
     @property
     def size(self) -> int:
@@ -164,14 +170,13 @@ class HParam:
             )
         if kind is float and not math.isfinite(value):
             raise ContractError(f"{owner}: hyperparameter '{name}' must be finite, got {value!r}")
-        if kind in (int, float) and ((self.low is not None and value < self.low)
-                                     or (self.high is not None and value > self.high)):
+        if kind in (int, float) and (
+            (self.low is not None and value < self.low) or (self.high is not None and value > self.high)
+        ):
             bounds = f"[{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
             raise ContractError(f"{owner}: hyperparameter '{name}' must be in {bounds}, got {value!r}")
         if self.choices is not None and value not in self.choices:
-            raise ContractError(
-                f"{owner}: hyperparameter '{name}' must be one of {list(self.choices)}, got {value!r}"
-            )
+            raise ContractError(f"{owner}: hyperparameter '{name}' must be one of {list(self.choices)}, got {value!r}")
         return value
 
 
@@ -179,9 +184,7 @@ def resolve_hparams(declared: Mapping[str, HParam], overrides: Mapping[str, Any]
     """Defaults updated by ``overrides``; unknown names fail with the list of known ones."""
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
-        raise ContractError(
-            f"{owner}: unknown hyperparameter(s) {unknown}; known: {sorted(declared)}"
-        )
+        raise ContractError(f"{owner}: unknown hyperparameter(s) {unknown}; known: {sorted(declared)}")
     return {name: hp.validate(name, overrides.get(name, hp.default), owner) for name, hp in declared.items()}
 
 
@@ -344,11 +347,14 @@ class Split:
         return out
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "Split":
-        extras = {k[len("extra."):]: v for k, v in arrays.items() if k.startswith("extra.")}
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Split:
+        extras = {k[len("extra.") :]: v for k, v in arrays.items() if k.startswith("extra.")}
         return cls(
-            x=arrays["x"], y=arrays["y"], saliency=arrays.get("saliency"),
-            annotated=arrays.get("annotated"), extras=extras,
+            x=arrays["x"],
+            y=arrays["y"],
+            saliency=arrays.get("saliency"),
+            annotated=arrays.get("annotated"),
+            extras=extras,
         )
 
 
@@ -416,14 +422,16 @@ class RunConfig:
     optimizer: dict[str, Any]
     schedule: dict[str, Any]
     eval_batch_size: int = 512
-    evaluation: dict[str, Any] = field(default_factory=dict)  # saliency evaluation settings (benchmark.saliency.settings)
+    evaluation: dict[str, Any] = field(
+        default_factory=dict
+    )  # saliency evaluation settings (benchmark.saliency.settings)
     precision: str = "fp32"  # training-step autocast: fp32 | bf16 | fp16 (benchmark.runs.precision)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
         """A config from its JSON form; unknown, missing or mistyped fields raise naming them."""
         if not isinstance(data, Mapping):
             raise ContractError(f"run config: expected a mapping, got {type(data).__name__}")
@@ -431,8 +439,11 @@ class RunConfig:
         unknown = sorted(set(data) - set(fields))
         if unknown:
             raise ContractError(f"run config: unknown field(s) {unknown}; known: {sorted(fields)}")
-        missing = sorted(name for name, f in fields.items() if name not in data
-                         and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        missing = sorted(
+            name
+            for name, f in fields.items()
+            if name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
         if missing:
             raise ContractError(f"run config: missing field(s) {missing}")
         for name, value in data.items():
@@ -443,7 +454,18 @@ class RunConfig:
 
 
 CONFIG_TYPES: dict[str, type] = {
-    "method": str, "dataset": str, "arch": str, "seed": int, "epochs": int, "batch_size": int,
-    "method_params": dict, "dataset_params": dict, "arch_params": dict, "optimizer": dict, "schedule": dict,
-    "eval_batch_size": int, "evaluation": dict, "precision": str,
+    "method": str,
+    "dataset": str,
+    "arch": str,
+    "seed": int,
+    "epochs": int,
+    "batch_size": int,
+    "method_params": dict,
+    "dataset_params": dict,
+    "arch_params": dict,
+    "optimizer": dict,
+    "schedule": dict,
+    "eval_batch_size": int,
+    "evaluation": dict,
+    "precision": str,
 }

@@ -1,4 +1,5 @@
 """Small tensor operations on saliency maps shared by methods and metrics (batched, any device)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -56,14 +57,18 @@ def batch_minmax(maps: Tensor, rows: Tensor, eps: float = EPS) -> Tensor:
 
 
 @functools.lru_cache(maxsize=64)
-def gaussian_kernel(size: tuple[int, int], sigma: tuple[float, float], dtype: torch.dtype,
-                    device: torch.device) -> Tensor:
+def gaussian_kernel(
+    size: tuple[int, int], sigma: tuple[float, float], dtype: torch.dtype, device: torch.device
+) -> Tensor:
     """The (ky, kx) Gaussian kernel of torchvision's ``gaussian_blur`` (the same operations, so the same
     bits), built once per size, sigma, dtype and device and reused: not rebuilt on every call."""
     # A plain float tensor whatever the caller's context: usable by autograd after an inference-mode
     # first call, and in ``dtype`` even when first built inside an autocast region.
-    no_autocast = (torch.autocast(device.type, enabled=False) if torch.amp.is_autocast_available(device.type)
-                   else contextlib.nullcontext())
+    no_autocast = (
+        torch.autocast(device.type, enabled=False)
+        if torch.amp.is_autocast_available(device.type)
+        else contextlib.nullcontext()
+    )
     with torch.inference_mode(False), torch.no_grad(), no_autocast:
         axes = []
         for k, s in zip(size, sigma):
@@ -74,7 +79,9 @@ def gaussian_kernel(size: tuple[int, int], sigma: tuple[float, float], dtype: to
         return torch.mm(axes[1][:, None], axes[0][None, :])
 
 
-def gaussian_blur(images: Tensor, kernel_size: tuple[int, int] | list[int], sigma: tuple[float, float] | list[float]) -> Tensor:
+def gaussian_blur(
+    images: Tensor, kernel_size: tuple[int, int] | list[int], sigma: tuple[float, float] | list[float]
+) -> Tensor:
     """``torchvision.transforms.functional.gaussian_blur`` of float images (B,C,H,W), bit for bit
     (reflect padding, one depthwise convolution), with the kernel cached (``gaussian_kernel``).
     ``kernel_size`` and ``sigma`` are (x, y), as torchvision's."""

@@ -1,4 +1,5 @@
 """Where the project's own files are: the folder holding ``methods/``, ``datasets/`` and ``params.yaml``."""
+
 from __future__ import annotations
 
 import os

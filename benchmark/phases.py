@@ -7,6 +7,7 @@ a method marks, inside its loss, the time it spends computing saliency (input gr
 CAMs) and masking or building augmented views. Nested ranges are subtracted from their
 parent, so each phase is exclusive and the phases plus "other" make up the step.
 """
+
 from __future__ import annotations
 
 from torch.profiler import record_function

@@ -14,6 +14,7 @@ entry point (``load_errors``), the classes it registered before failing are drop
 only asking for it (``get`` of its file stem, entry-point name or a class it had
 registered) fails, naming the file and the error. ``KeyboardInterrupt`` is not caught.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -21,13 +22,14 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Generic, TypeVar
 
 from .code_closure import PLUGIN_NAMESPACE, closure_digest
-from .paths import project_root
 from .contracts import ContractError
+from .paths import project_root
 
 T = TypeVar("T")
 ENTRY_POINT_PREFIX = "saliency_benchmark."
@@ -82,9 +84,7 @@ class Registry(Generic[T]):
             raise ContractError(f"{self.kind} class {cls.__qualname__} has no 'name'")
         known = self._items.get(name)
         if known is not None and _source_of(known) != _source_of(cls):
-            raise ContractError(
-                f"{self.kind} '{name}' registered twice: {_source_of(known)} and {_source_of(cls)}"
-            )
+            raise ContractError(f"{self.kind} '{name}' registered twice: {_source_of(known)} and {_source_of(cls)}")
         self._items[name] = cls
         return cls
 
@@ -101,7 +101,7 @@ class Registry(Generic[T]):
         if self.folder:
             folder = project_root() / self.folder
             for path, module in plugin_modules(folder, namespace=f"{PLUGIN_NAMESPACE}.{self.folder}"):
-                self._guarded(str(path), path.stem, lambda: importlib.import_module(module))
+                self._guarded(str(path), path.stem, lambda: importlib.import_module(module))  # noqa: B023 (called at once)
         for ep in entry_points(group=ENTRY_POINT_PREFIX + self.kind + "s"):
             self._guarded(f"entry point '{ep.name}' ({ep.value})", ep.name, ep.load)
 

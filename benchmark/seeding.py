@@ -4,6 +4,7 @@ The initial weights depend on (seed, dataset, arch) and the data order on (seed,
 epoch) but not on the method, so every method with the same seed starts from the same
 weights and sees the same batches: comparisons between methods are paired.
 """
+
 from __future__ import annotations
 
 import hashlib

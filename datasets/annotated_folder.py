@@ -19,24 +19,35 @@ Source checksum: ``source_checksum`` hashes the CSV's bytes and the bytes of eve
 references; the manifest records it, and a build is served (``benchmark.data.store.find``)
 only while the folder still has it, so an edited or deleted image makes the next run rebuild.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmark.contracts import ContractError, DatasetBundle, Dataset, HParam, Split
-from benchmark.data.folder_validation import MIN_SIDE, Loaded, check_classes, check_splits, folder_checksum, validate_and_load
+from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam, Split
+from benchmark.data.folder_validation import (
+    MIN_SIDE,
+    Loaded,
+    check_classes,
+    check_splits,
+    folder_checksum,
+    validate_and_load,
+)
 from benchmark.registry import register_dataset
 
 
 def resize(arrays: np.ndarray, size: int, antialias: bool = True) -> np.ndarray:
     """Bilinear resize of (N,C,H,W) float arrays to size x size (torch, antialiased when shrinking)."""
-    out = F.interpolate(torch.from_numpy(arrays), size=(size, size), mode="bilinear", align_corners=False, antialias=antialias)
+    out = F.interpolate(
+        torch.from_numpy(arrays), size=(size, size), mode="bilinear", align_corners=False, antialias=antialias
+    )
     return out.numpy()
 
 
@@ -48,11 +59,22 @@ class AnnotatedFolder(Dataset):
         "root": HParam("", "folder holding the CSV; the CSV's paths are relative to it (required)"),
         "csv": HParam("labels.csv", "CSV file name inside root"),
         "classes": HParam("", "comma-separated class names in label order ('' : the CSV's labels, sorted)"),
-        "splits": HParam("", "comma-separated allowed split names ('' : train, val, test and test_<name>); must include train and val"),
-        "image_size": HParam(0, f"0: every image must be square and of one size; N >= {MIN_SIDE}: resize images and maps to N x N (bilinear)",
-                             low=0, high=2048),
-        "colour": HParam("auto", "auto (RGB if any image is colour, else grey) | rgb | grey", choices=("auto", "rgb", "grey")),
-        "allow_zero_maps": HParam(False, "accept all-zero heat maps (default: an error; leave the cell empty for an unannotated image)"),
+        "splits": HParam(
+            "",
+            "comma-separated allowed split names ('' : train, val, test and test_<name>); must include train and val",
+        ),
+        "image_size": HParam(
+            0,
+            f"0: every image must be square and of one size; N >= {MIN_SIDE}: resize images and maps to N x N (bilinear)",
+            low=0,
+            high=2048,
+        ),
+        "colour": HParam(
+            "auto", "auto (RGB if any image is colour, else grey) | rgb | grey", choices=("auto", "rgb", "grey")
+        ),
+        "allow_zero_maps": HParam(
+            False, "accept all-zero heat maps (default: an error; leave the cell empty for an unannotated image)"
+        ),
     }
 
     def resolve(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,14 +88,18 @@ class AnnotatedFolder(Dataset):
                 raise ContractError(f"annotated_folder: the dataset parameter '{key}' {p[key]!r} contains a NUL byte")
         csv_name = Path(p["csv"])
         if not p["csv"].strip() or csv_name.is_absolute() or ".." in csv_name.parts:
-            raise ContractError(f"annotated_folder: the dataset parameter 'csv' {p['csv']!r} must be a file name inside "
-                                f"root (a relative path without '..')")
+            raise ContractError(
+                f"annotated_folder: the dataset parameter 'csv' {p['csv']!r} must be a file name inside "
+                f"root (a relative path without '..')"
+            )
         if p["classes"].strip():
             check_classes(self.names(p["classes"]))
         if p["splits"].strip():
             check_splits(self.names(p["splits"]))
         if 0 < p["image_size"] < MIN_SIDE:
-            raise ContractError(f"annotated_folder: image_size must be 0 (no resizing) or >= {MIN_SIDE}, got {p['image_size']}")
+            raise ContractError(
+                f"annotated_folder: image_size must be 0 (no resizing) or >= {MIN_SIDE}, got {p['image_size']}"
+            )
         return p
 
     @staticmethod
@@ -92,20 +118,31 @@ class AnnotatedFolder(Dataset):
         root = Path(p["root"]).expanduser()
         classes = self.names(p["classes"]) if p["classes"].strip() else []
         splits = self.names(p["splits"]) if p["splits"].strip() else None
-        loaded = validate_and_load(root, p["csv"], classes, same_size=p["image_size"] == 0, splits=splits,
-                                   allow_zero_maps=p["allow_zero_maps"])
+        loaded = validate_and_load(
+            root, p["csv"], classes, same_size=p["image_size"] == 0, splits=splits, allow_zero_maps=p["allow_zero_maps"]
+        )
         rgb = p["colour"] == "rgb" or (p["colour"] == "auto" and any(im.shape[-1] == 3 for im in loaded.images))
-        index = {name: [i for i, r in enumerate(loaded.rows) if r.split == name] for name in sorted({r.split for r in loaded.rows})}
+        index = {
+            name: [i for i, r in enumerate(loaded.rows) if r.split == name]
+            for name in sorted({r.split for r in loaded.rows})
+        }
         splits = {name: self.make_split(loaded, rows, rgb, p["image_size"]) for name, rows in index.items()}
         csv_bytes = (root / p["csv"]).read_bytes()
         checksum = self.source_checksum(p)
         if checksum is None:
-            raise ContractError(f"annotated_folder {root / p['csv']}: a file changed or vanished while it was read; rerun")
-        return DatasetBundle(splits=splits, classes=loaded.classes, manifest={
-            "source": str(root / p["csv"]), "source_sha256": {p["csv"]: hashlib.sha256(csv_bytes).hexdigest()},
-            "source_checksum": checksum,
-            "split_notes": {name: "rows of the CSV with this split, in CSV order" for name in splits},
-        })
+            raise ContractError(
+                f"annotated_folder {root / p['csv']}: a file changed or vanished while it was read; rerun"
+            )
+        return DatasetBundle(
+            splits=splits,
+            classes=loaded.classes,
+            manifest={
+                "source": str(root / p["csv"]),
+                "source_sha256": {p["csv"]: hashlib.sha256(csv_bytes).hexdigest()},
+                "source_checksum": checksum,
+                "split_notes": {name: "rows of the CSV with this split, in CSV order" for name in splits},
+            },
+        )
 
     @staticmethod
     def make_split(loaded: Loaded, rows: list[int], rgb: bool, size: int) -> Split:

@@ -3,6 +3,7 @@
 Needs internet once (or the archive placed by hand: ``data build cifar10`` says where).
 Splits and parameters: ``benchmark/data/real_families.py`` (``ColourFamily``).
 """
+
 from benchmark.data.real_families import ColourFamily
 from benchmark.registry import register_dataset
 

@@ -12,13 +12,15 @@ Saliency. ``saliency`` is the ground truth of what should matter: the digit's st
 (upsampled intensity above ``stroke_threshold``). The colour lives on the same pixels, so
 this shortcut is not separable in space: spatial guidance can only prefer the shape.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from benchmark.contracts import DatasetBundle, Dataset, HParam
+from benchmark.contracts import Dataset, DatasetBundle, HParam
 from benchmark.data.constructions import cdep_colours, color_splits
 from benchmark.data.digits import MAX_SIDE, MIN_SIDE, SPLIT_PARAMS, check_digit_params, split_digits
 from benchmark.registry import register_dataset
@@ -30,7 +32,12 @@ class ColorDigits(Dataset):
     description = "CDEP ColorMNIST construction on scikit-learn's handwritten digits (3x28x28, 10 classes)"
     params = {
         "image_size": HParam(28, "canvas side in pixels", low=MIN_SIDE, high=MAX_SIDE),
-        "digit_size": HParam(20, "side of the upsampled digit, centred on the canvas (MNIST: 20 in 28); at most image_size", low=4, high=MAX_SIDE),
+        "digit_size": HParam(
+            20,
+            "side of the upsampled digit, centred on the canvas (MNIST: 20 in 28); at most image_size",
+            low=4,
+            high=MAX_SIDE,
+        ),
         **SPLIT_PARAMS,
         "seed": HParam(0, "construction seed (the split)", low=0),
     }

@@ -16,13 +16,15 @@ Saliency. ``saliency`` is the ground truth of what should matter: the digit's st
 must not matter (RRR's annotation A is its complement's complement: everything outside
 the strokes is penalized).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from benchmark.contracts import DatasetBundle, Dataset, HParam
+from benchmark.contracts import Dataset, DatasetBundle, HParam
 from benchmark.data.constructions import check_patch, decoy_splits
 from benchmark.data.digits import MAX_SIDE, MIN_SIDE, SPLIT_PARAMS, check_digit_params, split_digits
 from benchmark.registry import register_dataset
@@ -35,10 +37,24 @@ class DecoyDigits(Dataset):
     params = {
         "decoy": HParam(True, "add the label-coded corner patch (False: clean digits)"),
         "image_size": HParam(28, "canvas side in pixels", low=MIN_SIDE, high=MAX_SIDE),
-        "digit_size": HParam(14, "side of the upsampled digit, centred on the canvas (smaller = harder); at most image_size", low=4, high=MAX_SIDE),
-        "noise": HParam(0.2, "std of Gaussian pixel noise added to the canvas (not the patch), intensities in [0,1]", low=0.0, high=1.0),
-        "patch_size": HParam(6, "side of the decoy patch in pixels (RRR: 4 on 28x28 MNIST; 6 makes the shortcut bite on these easier digits); at most image_size",
-                             low=1, high=MAX_SIDE),
+        "digit_size": HParam(
+            14,
+            "side of the upsampled digit, centred on the canvas (smaller = harder); at most image_size",
+            low=4,
+            high=MAX_SIDE,
+        ),
+        "noise": HParam(
+            0.2,
+            "std of Gaussian pixel noise added to the canvas (not the patch), intensities in [0,1]",
+            low=0.0,
+            high=1.0,
+        ),
+        "patch_size": HParam(
+            6,
+            "side of the decoy patch in pixels (RRR: 4 on 28x28 MNIST; 6 makes the shortcut bite on these easier digits); at most image_size",
+            low=1,
+            high=MAX_SIDE,
+        ),
         **SPLIT_PARAMS,
         "seed": HParam(0, "construction seed (split, corners, noise, test patch codes)", low=0),
     }
@@ -53,8 +69,16 @@ class DecoyDigits(Dataset):
         p = dict(params)
         rng = np.random.default_rng(p["seed"])
         canvas, labels, index = split_digits(p, rng)
-        splits, notes = decoy_splits(canvas, labels, index, rng, decoy=p["decoy"], noise=p["noise"],
-                                     patch_size=p["patch_size"], stroke_threshold=p["stroke_threshold"])
+        splits, notes = decoy_splits(
+            canvas,
+            labels,
+            index,
+            rng,
+            decoy=p["decoy"],
+            noise=p["noise"],
+            patch_size=p["patch_size"],
+            stroke_threshold=p["stroke_threshold"],
+        )
         return DatasetBundle(
             splits=splits,
             classes=[str(d) for d in range(10)],

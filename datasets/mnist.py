@@ -3,6 +3,7 @@
 Needs internet once (or the four archives placed by hand: ``data build mnist`` says where).
 Splits and parameters: ``benchmark/data/real_families.py`` (``GreyFamily``).
 """
+
 from benchmark.data.real_families import GreyFamily
 from benchmark.registry import register_dataset
 

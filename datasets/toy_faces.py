@@ -27,15 +27,17 @@ Extras: ``generator`` (index into the manifest's ``generators``; -1 real), ``cue
 ``cue_value`` (-1 none, else the coded label), ``cue_mask`` and ``artifact`` (pixel masks),
 ``annotator`` (-1: unannotated).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from benchmark.contracts import ContractError, DatasetBundle, Dataset, HParam, Split
+from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam, Split
 from benchmark.data import faces_drawing as fd
 from benchmark.data.annotators import annotate, sample_styles
 from benchmark.data.constructions import patch_masks
@@ -74,16 +76,35 @@ class ToyFaces(Dataset):
     name = "toy_faces"
     description = "procedural real-vs-synthetic faces: generator artifacts, held-out generators, spurious cue, emulated annotators"
     params = {
-        "image_size": HParam(32, "side in pixels (32 CPU; 64; 224 for paper-scale ResNet-50/DenseNet-121)", low=16, high=1024),
+        "image_size": HParam(
+            32, "side in pixels (32 CPU; 64; 224 for paper-scale ResNet-50/DenseNet-121)", low=16, high=1024
+        ),
         "train_size": HParam(2000, "images in train (half real, half synthetic)", low=2, high=MAX_SPLIT),
         "val_size": HParam(500, "images in val", low=2, high=MAX_SPLIT),
         "test_size": HParam(1000, "images in each of test_closed and test_open", low=2, high=MAX_SPLIT),
-        "train_generators": HParam("checker_cheeks,pupil_large,lip_bleed", f"comma-separated generators of train/val/test_closed, from {NAMES}"),
-        "open_generators": HParam("stripes_cheeks,iris_dark,lip_shift", "comma-separated held-out generators of test_open"),
-        "artifact_strength": HParam(1.5, "scales every artifact's amplitude (1.5: the calibrated default, learnable by ERM on every seed at 32 px)",
-                                    low=0.0, high=10.0),
-        "cue": HParam("tint", "spurious cue: tint (diffuse background tint), corner (corner square), none", choices=("tint", "corner", "none")),
-        "cue_strength": HParam(0.6, "share of train/val images carrying the label-coded cue (test: same share, random value)", low=0.0, high=1.0),
+        "train_generators": HParam(
+            "checker_cheeks,pupil_large,lip_bleed", f"comma-separated generators of train/val/test_closed, from {NAMES}"
+        ),
+        "open_generators": HParam(
+            "stripes_cheeks,iris_dark,lip_shift", "comma-separated held-out generators of test_open"
+        ),
+        "artifact_strength": HParam(
+            1.5,
+            "scales every artifact's amplitude (1.5: the calibrated default, learnable by ERM on every seed at 32 px)",
+            low=0.0,
+            high=10.0,
+        ),
+        "cue": HParam(
+            "tint",
+            "spurious cue: tint (diffuse background tint), corner (corner square), none",
+            choices=("tint", "corner", "none"),
+        ),
+        "cue_strength": HParam(
+            0.6,
+            "share of train/val images carrying the label-coded cue (test: same share, random value)",
+            low=0.0,
+            high=1.0,
+        ),
         "cue_amplitude": HParam(0.12, "tint: shift of the background's red and blue channels", low=0.0, high=1.0),
         "cue_size": HParam(0.125, "corner: side of the square as a fraction of the image side", low=0.0, high=0.5),
         "noise": HParam(0.03, "std of Gaussian sensor noise on every pixel (intensities in [0,1])", low=0.0, high=1.0),
@@ -98,7 +119,9 @@ class ToyFaces(Dataset):
         train_gens = generator_list(p["train_generators"], "train_generators")
         open_gens = generator_list(p["open_generators"], "open_generators")
         if set(train_gens) & set(open_gens):
-            raise ContractError(f"dataset 'toy_faces': held-out generators {sorted(set(train_gens) & set(open_gens))} are also train generators")
+            raise ContractError(
+                f"dataset 'toy_faces': held-out generators {sorted(set(train_gens) & set(open_gens))} are also train generators"
+            )
         return p
 
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
@@ -106,19 +129,32 @@ class ToyFaces(Dataset):
         train_gens = generator_list(p["train_generators"], "train_generators")
         open_gens = generator_list(p["open_generators"], "open_generators")
         styles = sample_styles(np.random.default_rng([p["seed"], len(SPLITS)]), p["annotators"])
-        plan = {"train": (p["train_size"], train_gens, True, p["annotated_fraction"]),
-                "val": (p["val_size"], train_gens, True, 1.0),
-                "test_closed": (p["test_size"], train_gens, False, 1.0),
-                "test_open": (p["test_size"], open_gens, False, 1.0)}
+        plan = {
+            "train": (p["train_size"], train_gens, True, p["annotated_fraction"]),
+            "val": (p["val_size"], train_gens, True, 1.0),
+            "test_closed": (p["test_size"], train_gens, False, 1.0),
+            "test_open": (p["test_size"], open_gens, False, 1.0),
+        }
         splits = {}
         for k, name in enumerate(SPLITS):
             size, gens, informative, annotated = plan[name]
-            splits[name] = make_split(np.random.default_rng([p["seed"], k]), size, gens, informative, annotated, styles, p)
-        return DatasetBundle(splits=splits, classes=["real", "synthetic"], manifest=manifest_notes(train_gens, open_gens, p))
+            splits[name] = make_split(
+                np.random.default_rng([p["seed"], k]), size, gens, informative, annotated, styles, p
+            )
+        return DatasetBundle(
+            splits=splits, classes=["real", "synthetic"], manifest=manifest_notes(train_gens, open_gens, p)
+        )
 
 
-def make_split(rng: np.random.Generator, n: int, gens: list[str], informative: bool, annotated_fraction: float,
-               styles: dict[str, np.ndarray], p: Mapping[str, Any]) -> Split:
+def make_split(
+    rng: np.random.Generator,
+    n: int,
+    gens: list[str],
+    informative: bool,
+    annotated_fraction: float,
+    styles: dict[str, np.ndarray],
+    p: Mapping[str, Any],
+) -> Split:
     """One split. Draws, in order: labels and generators, cue, annotated subset, annotators,
     geometry, then per chunk of ``CHUNK`` images: sensor noise (the cue goes on top, noise-free)
     and annotation marks."""
@@ -152,14 +188,20 @@ def make_split(rng: np.random.Generator, n: int, gens: list[str], informative: b
         stray = fd.stack_regions(fd.spurious_regions(g, px))
         saliency[part] = annotate(regions, valid, annotator[part], styles, stray, rng, size)
     saliency[~annotated] = 0.0
-    extras = {"generator": generator, "cue": carries.astype(np.int8),
-              "cue_value": np.where(carries, value, -1).astype(np.int8), "cue_mask": cue_mask,
-              "artifact": artifact, "annotator": np.where(annotated, annotator, -1).astype(np.int64)}
+    extras = {
+        "generator": generator,
+        "cue": carries.astype(np.int8),
+        "cue_value": np.where(carries, value, -1).astype(np.int8),
+        "cue_mask": cue_mask,
+        "artifact": artifact,
+        "annotator": np.where(annotated, annotator, -1).astype(np.int64),
+    }
     return Split(x=x, y=y, saliency=saliency, annotated=annotated, extras=extras)
 
 
-def apply_cue(image: np.ndarray, g: fd.Geometry, carries: np.ndarray, value: np.ndarray, corner: np.ndarray,
-              p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def apply_cue(
+    image: np.ndarray, g: fd.Geometry, carries: np.ndarray, value: np.ndarray, corner: np.ndarray, p: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     """The cue on the images that carry it, and its pixel mask (n,1,S,S) uint8."""
     n, size = len(carries), image.shape[-1]
     if p["cue"] == "tint":
@@ -176,11 +218,19 @@ def apply_cue(image: np.ndarray, g: fd.Geometry, carries: np.ndarray, value: np.
 def manifest_notes(train_gens: list[str], open_gens: list[str], p: Mapping[str, Any]) -> dict[str, Any]:
     role = {name: "train" if name in train_gens else "open" if name in open_gens else "unused" for name in NAMES}
     return {
-        "generators": [{"id": i, "name": name, "family": fd.GENERATORS[name].family, "where": fd.GENERATORS[name].where,
-                        "role": role[name]} for i, name in enumerate(NAMES)],
+        "generators": [
+            {
+                "id": i,
+                "name": name,
+                "family": fd.GENERATORS[name].family,
+                "where": fd.GENERATORS[name].where,
+                "role": role[name],
+            }
+            for i, name in enumerate(NAMES)
+        ],
         "split_notes": {
             "train": f"train generators; cue ({p['cue']}) on {p['cue_strength']:.0%} codes the label; "
-                     f"{p['annotated_fraction']:.0%} annotated",
+            f"{p['annotated_fraction']:.0%} annotated",
             "val": "as train, fully annotated",
             "test_closed": "train generators on new faces; cue value random (shortcut broken)",
             "test_open": "held-out generators only; cue value random",

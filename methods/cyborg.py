@@ -47,6 +47,7 @@ Ambiguities, each a hyperparameter (paper / official code / our default and why)
   CE alone would double the step of unannotated batches); with adaptive alpha, MSE = 0
   gives alpha = 1, i.e. CE.
 """
+
 from __future__ import annotations
 
 import torch.nn.functional as F
@@ -57,7 +58,6 @@ from benchmark.maps import EPS, batch_minmax, masked_mean, minmax, resize_maps
 from benchmark.phases import phase
 from benchmark.registry import register_method
 
-
 HUMAN_RESIZES = ("area", "bilinear_antialias")
 
 
@@ -66,8 +66,9 @@ def resize_human(saliency: Tensor, size: tuple[int, int], mode: str) -> Tensor:
     if mode == "area":
         return resize_maps(saliency, size)
     if mode != "bilinear_antialias":
-        raise ContractError(f"method 'cyborg': hyperparameter 'human_resize' must be one of {list(HUMAN_RESIZES)}, "
-                            f"got {mode!r}")
+        raise ContractError(
+            f"method 'cyborg': hyperparameter 'human_resize' must be one of {list(HUMAN_RESIZES)}, got {mode!r}"
+        )
     maps = saliency[:, None] if saliency.ndim == 3 else saliency
     if tuple(maps.shape[-2:]) == tuple(size):
         return maps[:, 0]
@@ -79,23 +80,39 @@ class CYBORG(Method):
     """Boyd et al., WACV 2023: alpha*CE + (1-alpha)*MSE(CAM, human map), at CAM resolution."""
 
     name = "cyborg"
-    citation = ("Boyd, Tinsley, Bowyer, Czajka. CYBORG: Blending Human Saliency Into the Loss Improves "
-                "Deep Learning-Based Synthetic Face Detection. WACV 2023")
+    citation = (
+        "Boyd, Tinsley, Bowyer, Czajka. CYBORG: Blending Human Saliency Into the Loss Improves "
+        "Deep Learning-Based Synthetic Face Detection. WACV 2023"
+    )
     url = "https://arxiv.org/abs/2112.00686"
     needs_annotations = True
     cost = Cost(forward=1, backward=1, grad_cam=1)  # the CAM reuses the training forward; Grad-CAM on a non-GAP head
     hparams = {
-        "alpha": HParam(0.5, "weight of cross-entropy; 1 - alpha weighs the CAM-vs-human MSE (paper: 0.5)",
-                        low=0, high=1),
-        "alpha_mode": HParam("fixed", "fixed: alpha as set (paper); adaptive: alpha = CE/(CE+MSE) per batch, "
-                             "detached (the lab's later work)", choices=("fixed", "adaptive")),
-        "cam_class": HParam("true", "class whose CAM is guided: true label (lab's later code) or predicted "
-                            "(original train_cam.py)", choices=("true", "predicted")),
-        "normalization": HParam("per_sample", "CAM min-max range: per sample (official) or one range over the "
-                                "batch's annotated samples", choices=("per_sample", "batch")),
-        "human_resize": HParam("area", "human map to CAM size: area averaging (our default, as before and as "
-                               "the other methods) or antialiased bilinear (official code: PIL bilinear via "
-                               "torchvision Resize; the paper does not say)", choices=HUMAN_RESIZES),
+        "alpha": HParam(
+            0.5, "weight of cross-entropy; 1 - alpha weighs the CAM-vs-human MSE (paper: 0.5)", low=0, high=1
+        ),
+        "alpha_mode": HParam(
+            "fixed",
+            "fixed: alpha as set (paper); adaptive: alpha = CE/(CE+MSE) per batch, detached (the lab's later work)",
+            choices=("fixed", "adaptive"),
+        ),
+        "cam_class": HParam(
+            "true",
+            "class whose CAM is guided: true label (lab's later code) or predicted (original train_cam.py)",
+            choices=("true", "predicted"),
+        ),
+        "normalization": HParam(
+            "per_sample",
+            "CAM min-max range: per sample (official) or one range over the batch's annotated samples",
+            choices=("per_sample", "batch"),
+        ),
+        "human_resize": HParam(
+            "area",
+            "human map to CAM size: area averaging (our default, as before and as "
+            "the other methods) or antialiased bilinear (official code: PIL bilinear via "
+            "torchvision Resize; the paper does not say)",
+            choices=HUMAN_RESIZES,
+        ),
     }
 
     def target_class(self, logits: Tensor, y: Tensor) -> Tensor:

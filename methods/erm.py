@@ -1,4 +1,5 @@
 """ERM: plain cross-entropy on the clean batch, the baseline every method is compared to."""
+
 from __future__ import annotations
 
 import torch.nn.functional as F

@@ -36,13 +36,14 @@ Ambiguities, each a hyperparameter (paper / official code / our default and why)
 - ``lam``: the paper writes a plain sum; the official ``--attention_weight`` defaults to 1
   and the loss line uses weight 1. Default 1.
 """
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmark.contracts import Batch, Cost, HParam, Method, Network, NetOutput, TrainState
+from benchmark.contracts import Batch, Cost, HParam, Method, NetOutput, Network, TrainState
 from benchmark.maps import EPS, gaussian_blur, masked_mean, minmax, resize_maps
 from benchmark.phases import phase
 from benchmark.registry import register_method
@@ -83,16 +84,21 @@ class GRADIA(Method):
     """Gao et al., CSCW 2022: CE + lambda * L1(min-max Grad-CAM of the true class, human map)."""
 
     name = "gradia"
-    citation = ("Gao, Sun, Zhao, Hong. Aligning Eyes between Humans and Deep Neural Network through "
-                "Interactive Attention Alignment. Proc. ACM HCI (CSCW) 2022")
+    citation = (
+        "Gao, Sun, Zhao, Hong. Aligning Eyes between Humans and Deep Neural Network through "
+        "Interactive Attention Alignment. Proc. ACM HCI (CSCW) 2022"
+    )
     url = "https://doi.org/10.1145/3555590"
     needs_annotations = True
     cost = Cost(forward=1, backward=1, grad_cam=1)  # + a backward through the head when it is not GAP -> linear
     hparams = {
         "lam": HParam(1.0, "weight of the L1 attention term (official --attention_weight: 1)", low=0),
         "relu": HParam(False, "rectify Grad-CAM before min-max (Grad-CAM's definition); official training code: no"),
-        "weight_gradient": HParam("detached", "Grad-CAM weights as constants (official hook) or differentiated "
-                                  "too (create_graph)", choices=("detached", "second_order")),
+        "weight_gradient": HParam(
+            "detached",
+            "Grad-CAM weights as constants (official hook) or differentiated too (create_graph)",
+            choices=("detached", "second_order"),
+        ),
         "blur_human": HParam(True, "3x3 Gaussian blur of the resized human map (official GRADIA code)"),
     }
 

@@ -54,6 +54,7 @@ Ambiguities, each a hyperparameter or stated here (paper / official code / our c
   other samples' outputs; the official MLP has no BatchNorm, and a PyTorch port (Stammer and
   Schramowski's ``rrr_loss_function``) does the same as we do.
 """
+
 from __future__ import annotations
 
 import torch
@@ -82,26 +83,42 @@ class RRR(Method):
     (``annotation=human``) or the dataset's wrong-reason mask (``annotation=wrong_reason``)."""
 
     name = "rrr"
-    citation = ("Ross, Hughes, Doshi-Velez. Right for the Right Reasons: Training Differentiable Models by "
-                "Constraining their Explanations. IJCAI 2017")
+    citation = (
+        "Ross, Hughes, Doshi-Velez. Right for the Right Reasons: Training Differentiable Models by "
+        "Constraining their Explanations. IJCAI 2017"
+    )
     url = "https://arxiv.org/abs/1703.03717"
     needs_annotations = True
     cost = Cost(forward=1, backward=0, double_backward=1)  # input gradient with graph, then one backward through both
     hparams = {
         "lam": HParam(1000.0, "lambda_1, weight of the input-gradient penalty (paper's Decoy-MNIST: 1000)", low=0),
-        "pixel_scale": HParam(255.0, "gradient per 1/pixel_scale of intensity: 255 = per grey level as the paper's "
-                              "raw pixels (lambda_1 keeps its meaning); 1 = per unit of our [0,1] inputs; > 0", low=0),
-        "reduction": HParam("batch", "penalty averaged over all samples (official), over annotated samples, or "
-                            "divided by sum(A) (official normalize=True)", choices=("batch", "annotated", "entries")),
-        "annotation": HParam("human", "A, the pixels whose input gradient is penalized: the complement of the human "
-                             "map (human) or the dataset's wrong-reason mask, e.g. the decoy patch as in the paper's "
-                             "Decoy-MNIST (wrong_reason)", choices=("human", "wrong_reason")),
+        "pixel_scale": HParam(
+            255.0,
+            "gradient per 1/pixel_scale of intensity: 255 = per grey level as the paper's "
+            "raw pixels (lambda_1 keeps its meaning); 1 = per unit of our [0,1] inputs; > 0",
+            low=0,
+        ),
+        "reduction": HParam(
+            "batch",
+            "penalty averaged over all samples (official), over annotated samples, or "
+            "divided by sum(A) (official normalize=True)",
+            choices=("batch", "annotated", "entries"),
+        ),
+        "annotation": HParam(
+            "human",
+            "A, the pixels whose input gradient is penalized: the complement of the human "
+            "map (human) or the dataset's wrong-reason mask, e.g. the decoy patch as in the paper's "
+            "Decoy-MNIST (wrong_reason)",
+            choices=("human", "wrong_reason"),
+        ),
     }
 
     def __init__(self, **overrides) -> None:
         super().__init__(**overrides)
         if self.pixel_scale <= 0:  # the declared range is inclusive; the gradient is divided by it
-            raise ContractError(f"method '{self.name}': hyperparameter 'pixel_scale' must be > 0, got {self.pixel_scale!r}")
+            raise ContractError(
+                f"method '{self.name}': hyperparameter 'pixel_scale' must be > 0, got {self.pixel_scale!r}"
+            )
 
     @property
     def needs_wrong_reason(self) -> bool:
@@ -113,8 +130,10 @@ class RRR(Method):
         if self.annotation == "human":
             return (annotated * (1 - batch.saliency)).expand_as(x)
         if batch.wrong_reason is None:
-            raise ContractError(f"method '{self.name}' with annotation=wrong_reason: the batch carries no "
-                                f"wrong-reason mask (a run loads it from the dataset; Batch.wrong_reason)")
+            raise ContractError(
+                f"method '{self.name}' with annotation=wrong_reason: the batch carries no "
+                f"wrong-reason mask (a run loads it from the dataset; Batch.wrong_reason)"
+            )
         return (annotated * batch.wrong_reason.to(x.dtype)).expand_as(x)
 
     def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:

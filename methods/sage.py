@@ -41,6 +41,7 @@ Our choices where nothing is known (each a hyperparameter unless stated):
   and forwarded for the annotated samples only (cost ~3x ERM when all are annotated).
 - ``invert_saliency``: H -> 1 - H, the paper's sanity check (guidance by inverted maps).
 """
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, NetOutput, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, NetOutput, Network, TrainState
 from benchmark.maps import gaussian_blur
 from benchmark.phases import phase
 from benchmark.registry import register_method
@@ -97,8 +98,10 @@ class SAGE(Method):
     """Crum et al., arXiv 2511.12744 (reconstruction): CE + triplet(e(x), e(x+), e(x-)) + JS(p(x), p(x+))."""
 
     name = "sage"
-    citation = ("Crum, Sweet, Czajka. SAGE: Saliency-Guided Contrastive Embeddings. arXiv 2511.12744 (2025); "
-                "reconstruction, no public code")
+    citation = (
+        "Crum, Sweet, Czajka. SAGE: Saliency-Guided Contrastive Embeddings. arXiv 2511.12744 (2025); "
+        "reconstruction, no public code"
+    )
     url = "https://arxiv.org/abs/2511.12744"
     needs_annotations = True
     cost = Cost(forward=3, backward=3)  # x, x+ and x- through forward and backward
@@ -112,8 +115,11 @@ class SAGE(Method):
         "blur_sigma": HParam(0.1, "blur sigma as a fraction of the image side", low=0, high=1),
         "noise_std": HParam(0.3, "std of the additive noise (intensities in [0,1])", low=0),
         "invert_saliency": HParam(False, "use 1 - H (the paper's sanity check)"),
-        "view_forward": HParam("joint", "one forward of x, x+, x- concatenated (BatchNorm sees all views) or "
-                               "three forwards", choices=("joint", "separate")),
+        "view_forward": HParam(
+            "joint",
+            "one forward of x, x+, x- concatenated (BatchNorm sees all views) or three forwards",
+            choices=("joint", "separate"),
+        ),
         "ce_on_positive": HParam(False, "add CE on the salient-preserving view x+"),
         "normalize_embedding": HParam(False, "L2-normalize embeddings before the triplet distances (FaceNet)"),
     }
@@ -121,9 +127,13 @@ class SAGE(Method):
     def __init__(self, **overrides) -> None:
         super().__init__(**overrides)
         if self.temperature <= 0:  # the declared range is inclusive; the logits are divided by T
-            raise ContractError(f"method '{self.name}': hyperparameter 'temperature' must be > 0, got {self.temperature!r}")
+            raise ContractError(
+                f"method '{self.name}': hyperparameter 'temperature' must be > 0, got {self.temperature!r}"
+            )
 
-    def forward_views(self, net: Network, x: Tensor, pos: Tensor, neg: Tensor) -> tuple[NetOutput, NetOutput, NetOutput]:
+    def forward_views(
+        self, net: Network, x: Tensor, pos: Tensor, neg: Tensor
+    ) -> tuple[NetOutput, NetOutput, NetOutput]:
         if self.view_forward == "separate":
             return net(x), net(pos), net(neg)
         out = net(torch.cat([x, pos, neg]))
@@ -140,7 +150,9 @@ class SAGE(Method):
         x = rows(batch.x)  # the anchors: views exist for annotated samples only
         with phase("masking"):
             keep = 1 - rows(batch.saliency) if self.invert_saliency else rows(batch.saliency)
-            pos, neg = saliency_views(x, keep, degrade(x, self.degradation, state.generator, self.blur_sigma, self.noise_std))
+            pos, neg = saliency_views(
+                x, keep, degrade(x, self.degradation, state.generator, self.blur_sigma, self.noise_std)
+            )
         out, out_pos, out_neg = self.forward_views(net, batch.x, pos, neg)
         ce = F.cross_entropy(out.logits, batch.y)
         emb = [rows(out.embedding), out_pos.embedding, out_neg.embedding]
@@ -148,7 +160,7 @@ class SAGE(Method):
             emb = [F.normalize(e, dim=1) for e in emb]
         triplet = F.triplet_margin_loss(*emb, margin=self.margin, p=2.0)
         js = js_divergence(rows(out.logits), out_pos.logits, self.temperature).mean()
-        js = js * self.temperature ** 2 if self.js_t2 else js
+        js = js * self.temperature**2 if self.js_t2 else js
         loss = ce + self.triplet_weight * triplet + self.js_weight * js
         if self.ce_on_positive:
             loss = loss + F.cross_entropy(out_pos.logits, rows(batch.y))

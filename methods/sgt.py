@@ -38,6 +38,7 @@ differs is how it runs:
   boundary, not a stable sort: the same mask bit for bit (tested against the sort);
 - the random fill is scaled in place (the same values bit for bit).
 """
+
 from __future__ import annotations
 
 import math
@@ -121,37 +122,57 @@ class SGT(Method):
     """Ismail et al., NeurIPS 2021: CE(f(x),y) + lambda*KL(p(x) || p(x~)), x~ = x with its lowest-saliency features masked."""
 
     name = "sgt"
-    citation = ("Ismail, Corrada Bravo, Feizi. Improving Deep Learning Interpretability by Saliency "
-                "Guided Training. NeurIPS 2021 (arXiv 2111.14338)")
+    citation = (
+        "Ismail, Corrada Bravo, Feizi. Improving Deep Learning Interpretability by Saliency "
+        "Guided Training. NeurIPS 2021 (arXiv 2111.14338)"
+    )
     url = "https://arxiv.org/abs/2111.14338"
     needs_annotations = False
     # eval forward + input-only backward (saliency), clean and masked forwards, backward through both.
     cost = Cost(forward=3, backward=2, input_backward=1)
     hparams = {
         "fraction": HParam(
-            0.5, "share of features masked, k = floor(fraction*H*W). Paper: a per-dataset hyperparameter; "
+            0.5,
+            "share of features masked, k = floor(fraction*H*W). Paper: a per-dataset hyperparameter; "
             "official README's MNIST command: 0.5, the script's default: 0.1. Default 0.5 (the README's command)",
-            low=0, high=1),
+            low=0,
+            high=1,
+        ),
         "saliency_sign": HParam(
-            "absolute", "sort by |grad| or signed grad. Paper text: 'features with small and potentially noisy "
+            "absolute",
+            "sort by |grad| or signed grad. Paper text: 'features with small and potentially noisy "
             "gradients' (magnitude); official MNIST command omits --abs (signed: bottom = most negative). "
-            "Default absolute (the paper's text)", choices=("absolute", "signed")),
+            "Default absolute (the paper's text)",
+            choices=("absolute", "signed"),
+        ),
         "fill": HParam(
-            "random", "replacement of masked features: random U(min,max) per image and channel (README's "
+            "random",
+            "replacement of masked features: random U(min,max) per image and channel (README's "
             "--RandomMasking), mean (per-channel image mean, official CIFAR/BIRD default), constant "
-            "(fill_value). Default random (the README's command)", choices=FILLS),
+            "(fill_value). Default random (the README's command)",
+            choices=FILLS,
+        ),
         "fill_value": HParam(
-            0.0, "value of the constant fill, in input units (images are in [0,1]; any finite value is "
+            0.0,
+            "value of the constant fill, in input units (images are in [0,1]; any finite value is "
             "accepted, e.g. 9 to mark masked pixels in a test). Official MNIST code: the batch's first "
             "pixel (the background); default 0.0 (black, the digit datasets' background)",
-            low=-math.inf, high=math.inf),
+            low=-math.inf,
+            high=math.inf,
+        ),
         "kl_weight": HParam(
-            1.0, "lambda, weight of KL(clean || masked). Paper Eq. 3 has lambda; official code fixes it to 1 "
-            "(not exposed). Default 1", low=0),
+            1.0,
+            "lambda, weight of KL(clean || masked). Paper Eq. 3 has lambda; official code fixes it to 1 "
+            "(not exposed). Default 1",
+            low=0,
+        ),
         "saliency_of": HParam(
-            "log_softmax", "output differentiated for the saliency: log_softmax of the true class (official "
+            "log_softmax",
+            "output differentiated for the saliency: log_softmax of the true class (official "
             "MNIST network, METHODS.md) or its logit (official CIFAR/BIRD ResNets return logits). "
-            "Default log_softmax", choices=("log_softmax", "logit")),
+            "Default log_softmax",
+            choices=("log_softmax", "logit"),
+        ),
     }
 
     def __init__(self, **overrides) -> None:

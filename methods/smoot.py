@@ -19,10 +19,12 @@ The fraction used in each epoch and the one chosen for the next are logged per e
 (``mask_fraction``, ``mask_fraction_next`` in the run record's curves); the controller's
 state is checkpointed, so a resumed run continues with the fraction it had reached.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from torch import Tensor
 
@@ -61,23 +63,34 @@ class SMOOT(SGT):
     """Karkehabadi et al. 2023 (reconstruction): SGT whose masked fraction is chosen online each epoch."""
 
     name = "smoot"
-    citation = ("Karkehabadi, Homayoun, Sasan. SMOOT: Saliency Guided Mask Optimized Online Training. "
-                "arXiv 2310.00772 (2023); reconstruction, no public code")
+    citation = (
+        "Karkehabadi, Homayoun, Sasan. SMOOT: Saliency Guided Mask Optimized Online Training. "
+        "arXiv 2310.00772 (2023); reconstruction, no public code"
+    )
     url = "https://arxiv.org/abs/2310.00772"
     cost = SGT.cost  # the controller reads statistics the SGT step already computes
     hparams = {
         **SGT.hparams,
-        "fraction": HParam(0.5, "initial masked fraction (then chosen online); default SGT's 0.5, so "
-                           "SMOOT vs SGT isolates the controller", low=0, high=1),
+        "fraction": HParam(
+            0.5,
+            "initial masked fraction (then chosen online); default SGT's 0.5, so SMOOT vs SGT isolates the controller",
+            low=0,
+            high=1,
+        ),
         "min_fraction": HParam(0.1, "lower bound of the masked fraction", low=0, high=1),
         "max_fraction": HParam(0.9, "upper bound of the masked fraction", low=0, high=1),
         "step": HParam(0.1, "change of the fraction per epoch-end update", low=0, high=1),
-        "min_accuracy": HParam(0.9, "clean training accuracy at which the model counts as confident (mask more)",
-                               low=0, high=1),
-        "max_accuracy_drop": HParam(0.05, "clean minus masked training accuracy above which the fraction "
-                                    "decreases; at or below it the masked prediction counts as close", low=0, high=1),
-        "max_loss_gap": HParam(0.1, "masked minus clean cross-entropy (nats) up to which the fraction may grow",
-                               low=0),
+        "min_accuracy": HParam(
+            0.9, "clean training accuracy at which the model counts as confident (mask more)", low=0, high=1
+        ),
+        "max_accuracy_drop": HParam(
+            0.05,
+            "clean minus masked training accuracy above which the fraction "
+            "decreases; at or below it the masked prediction counts as close",
+            low=0,
+            high=1,
+        ),
+        "max_loss_gap": HParam(0.1, "masked minus clean cross-entropy (nats) up to which the fraction may grow", low=0),
     }
 
     def __init__(self, **overrides: Any) -> None:
@@ -87,10 +100,16 @@ class SMOOT(SGT):
         if not self.min_fraction <= self.fraction <= self.max_fraction:
             raise ContractError(
                 f"method 'smoot': need min_fraction <= fraction <= max_fraction, got "
-                f"{self.min_fraction} <= {self.fraction} <= {self.max_fraction}")
+                f"{self.min_fraction} <= {self.fraction} <= {self.max_fraction}"
+            )
         self.controller = FractionController(
-            self.min_fraction, self.max_fraction, self.step, self.min_accuracy, self.max_accuracy_drop,
-            self.max_loss_gap)
+            self.min_fraction,
+            self.max_fraction,
+            self.step,
+            self.min_accuracy,
+            self.max_accuracy_drop,
+            self.max_loss_gap,
+        )
         self._sums: dict[str, Tensor] = {}
         self._batches = 0
 
@@ -118,5 +137,6 @@ class SMOOT(SGT):
         fraction = float(state["fraction"])
         if not self.min_fraction <= fraction <= self.max_fraction:
             raise ContractError(
-                f"method 'smoot': checkpointed fraction {fraction} outside [{self.min_fraction}, {self.max_fraction}]")
+                f"method 'smoot': checkpointed fraction {fraction} outside [{self.min_fraction}, {self.max_fraction}]"
+            )
         self.fraction = fraction

@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny run config and a temporary results folder."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ def tiny_config():
     from benchmark.contracts import RunConfig
 
     def make(**overrides):
-        base = dict(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, **{**QUICK_TRAINING, "epochs": 2},
-                    evaluation={"enabled": False})
+        base = dict(
+            method="erm",
+            dataset="decoy_digits",
+            arch="simple_cnn",
+            seed=0,
+            **{**QUICK_TRAINING, "epochs": 2},
+            evaluation={"enabled": False},
+        )
         base.update(overrides)
         return RunConfig(**base)
 

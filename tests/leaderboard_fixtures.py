@@ -1,6 +1,7 @@
 """Hand-made statistics files for the leaderboard page tests: two studies (``alpha``, ``beta``) of three
 methods each, in the shape ``python -m benchmark stats`` writes (``STUDY.tables.json`` and ``STUDY/*.png``),
 and submission bundles (``results/submissions/METHOD/claim.json`` and a method file)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,19 +14,33 @@ from benchmark.reports.leaderboard_tables import DETAIL_COLUMNS
 CELL = ("d1", "cnn")
 # study -> family -> method -> (mean, mean_rank, place, delta, verdict, p_bh, equivalent)
 NUMBERS = {
-    "alpha": {"test/accuracy": {"sgt": (0.80, 1.0, 1, 0.05, "win", 0.0123, False),
-                                "cyborg": (0.76, 2.0, 2, 0.004, "tie", 0.61, True),
-                                "erm": (0.75, 3.0, 3, None, None, None, None)}},
-    "beta": {"test_closed/auc": {"cyborg": (0.91, 1.0, 1, 0.03, "win", 0.002, False),
-                                 "erm": (0.88, 2.0, 2, None, None, None, None),
-                                 "sgt": (0.85, 3.0, 3, -0.03, "loss", 0.004, False)},
-             "test_closed/saliency/cam/auroc": {"cyborg": (0.70, 1.0, 1, 0.1, "win", 0.001, False),
-                                                "sgt": (0.62, 2.0, 2, 0.02, "tie", 0.2, False),
-                                                "erm": (0.60, 3.0, 3, None, None, None, None)}},
+    "alpha": {
+        "test/accuracy": {
+            "sgt": (0.80, 1.0, 1, 0.05, "win", 0.0123, False),
+            "cyborg": (0.76, 2.0, 2, 0.004, "tie", 0.61, True),
+            "erm": (0.75, 3.0, 3, None, None, None, None),
+        }
+    },
+    "beta": {
+        "test_closed/auc": {
+            "cyborg": (0.91, 1.0, 1, 0.03, "win", 0.002, False),
+            "erm": (0.88, 2.0, 2, None, None, None, None),
+            "sgt": (0.85, 3.0, 3, -0.03, "loss", 0.004, False),
+        },
+        "test_closed/saliency/cam/auroc": {
+            "cyborg": (0.70, 1.0, 1, 0.1, "win", 0.001, False),
+            "sgt": (0.62, 2.0, 2, 0.02, "tie", 0.2, False),
+            "erm": (0.60, 3.0, 3, None, None, None, None),
+        },
+    },
 }
-PAPERS = {"erm": "https://paper.example/erm", "sgt": "https://paper.example/sgt",
-          "cyborg": "https://paper.example/cyborg", "focus": "https://paper.example/focus",
-          "edited": "https://paper.example/edited"}
+PAPERS = {
+    "erm": "https://paper.example/erm",
+    "sgt": "https://paper.example/sgt",
+    "cyborg": "https://paper.example/cyborg",
+    "focus": "https://paper.example/focus",
+    "edited": "https://paper.example/edited",
+}
 
 
 def link(label: str) -> str | None:
@@ -36,75 +51,244 @@ def link(label: str) -> str | None:
 def board_row(method: str, mean_rank: float, place: int, delta: float | None) -> dict[str, Any]:
     base = delta is None
     gain = None if base else delta * 100
-    return {"place": place, "method": method, "direction": "higher", "rope": 0.01, "mean_rank": mean_rank,
-            "rank_low": mean_rank, "rank_high": mean_rank, "n_pairs": None if base else 3, "scale": "rope",
-            "gain_mean": gain, "gain_mean_low": None if base else gain - 3, "gain_mean_high": None if base else gain + 3,
-            "gain_iqm": gain, "gain_iqm_low": None if base else gain - 3, "gain_iqm_high": None if base else gain + 3,
-            "delta": delta, "delta_low": None if base else delta - 0.03, "delta_high": None if base else delta + 0.03,
-            "poi": None if base else 0.7, "poi_low": None if base else 0.5, "poi_high": None if base else 0.9,
-            "poi_unpaired": None if base else 0.6, "wins": None, "ties": None, "losses": None, "untested": None,
-            "p_cells": None, "p_cells_holm": None, "cells_status": None if base else "insufficient",
-            "cells_reason": None if base else "N=1 cells < 6: smallest exact Wilcoxon p 2/2^N = 1 > 0.05",
-            "p_better": None if base else 0.6, "p_rope": None if base else 0.3, "p_worse": None if base else 0.1,
-            "median_d_z": None if base else 1.2, "underpowered_cells": None, "n_cells": 1, "flags": "", "group": "a",
-            "runs_expected": 3, "runs_done": 3}
+    return {
+        "place": place,
+        "method": method,
+        "direction": "higher",
+        "rope": 0.01,
+        "mean_rank": mean_rank,
+        "rank_low": mean_rank,
+        "rank_high": mean_rank,
+        "n_pairs": None if base else 3,
+        "scale": "rope",
+        "gain_mean": gain,
+        "gain_mean_low": None if base else gain - 3,
+        "gain_mean_high": None if base else gain + 3,
+        "gain_iqm": gain,
+        "gain_iqm_low": None if base else gain - 3,
+        "gain_iqm_high": None if base else gain + 3,
+        "delta": delta,
+        "delta_low": None if base else delta - 0.03,
+        "delta_high": None if base else delta + 0.03,
+        "poi": None if base else 0.7,
+        "poi_low": None if base else 0.5,
+        "poi_high": None if base else 0.9,
+        "poi_unpaired": None if base else 0.6,
+        "wins": None,
+        "ties": None,
+        "losses": None,
+        "untested": None,
+        "p_cells": None,
+        "p_cells_holm": None,
+        "cells_status": None if base else "insufficient",
+        "cells_reason": None if base else "N=1 cells < 6: smallest exact Wilcoxon p 2/2^N = 1 > 0.05",
+        "p_better": None if base else 0.6,
+        "p_rope": None if base else 0.3,
+        "p_worse": None if base else 0.1,
+        "median_d_z": None if base else 1.2,
+        "underpowered_cells": None,
+        "n_cells": 1,
+        "flags": "",
+        "group": "a",
+        "runs_expected": 3,
+        "runs_done": 3,
+    }
 
 
-def detail_row(key: str, method: str, mean: float, delta: float | None, verdict: str | None, p_bh: float | None,
-               equivalent: bool | None) -> dict[str, Any]:
+def detail_row(
+    key: str,
+    method: str,
+    mean: float,
+    delta: float | None,
+    verdict: str | None,
+    p_bh: float | None,
+    equivalent: bool | None,
+) -> dict[str, Any]:
     split, metric = key.split("/", 1)
     row = dict.fromkeys(DETAIL_COLUMNS)
-    row.update({"family": key, "split": split, "metric": metric, "direction": "higher", "rope": 0.01,
-                "dataset": CELL[0], "arch": CELL[1], "method": method, "baseline": "erm", "runs_expected": 3,
-                "runs_done": 3, "n": 3, "n_undefined": 0, "mean": mean, "sd": 0.01, "ci_low": mean - 0.02,
-                "ci_high": mean + 0.02, "flags": ""})
+    row.update(
+        {
+            "family": key,
+            "split": split,
+            "metric": metric,
+            "direction": "higher",
+            "rope": 0.01,
+            "dataset": CELL[0],
+            "arch": CELL[1],
+            "method": method,
+            "baseline": "erm",
+            "runs_expected": 3,
+            "runs_done": 3,
+            "n": 3,
+            "n_undefined": 0,
+            "mean": mean,
+            "sd": 0.01,
+            "ci_low": mean - 0.02,
+            "ci_high": mean + 0.02,
+            "flags": "",
+        }
+    )
     if delta is not None:
-        row.update({"n_pairs": 3.0, "gain": delta, "gain_low": delta - 0.03, "gain_high": delta + 0.03,
-                    "p_t": p_bh / 2, "p_bh": p_bh, "marker": "*" if p_bh < 0.05 else "", "p_wilcoxon": None,
-                    "wilcoxon_method": "n.a. (n<6)", "d_z": 1.2, "rho": 0.5, "seeds_needed": 12.0,
-                    "underpowered": True, "p_tost": 0.01 if equivalent else 0.9,
-                    "p_tost_bh": 0.02 if equivalent else 0.95, "equivalent": equivalent, "verdict": verdict})
+        row.update(
+            {
+                "n_pairs": 3.0,
+                "gain": delta,
+                "gain_low": delta - 0.03,
+                "gain_high": delta + 0.03,
+                "p_t": p_bh / 2,
+                "p_bh": p_bh,
+                "marker": "*" if p_bh < 0.05 else "",
+                "p_wilcoxon": None,
+                "wilcoxon_method": "n.a. (n<6)",
+                "d_z": 1.2,
+                "rho": 0.5,
+                "seeds_needed": 12.0,
+                "underpowered": True,
+                "p_tost": 0.01 if equivalent else 0.9,
+                "p_tost_bh": 0.02 if equivalent else 0.95,
+                "equivalent": equivalent,
+                "verdict": verdict,
+            }
+        )
     return row
 
 
 def family(key: str, numbers: dict[str, tuple]) -> dict[str, Any]:
     board = [board_row(m, n[1], n[2], n[3]) for m, n in numbers.items()]
     detail = [detail_row(key, m, n[0], n[3], n[4], n[5], n[6]) for m, n in numbers.items()]
-    versus = [{"method": m, "other": "erm", "n_cells": 1, "wins": 0, "ties": 0, "losses": 0, "median_gain": n[3],
-               "p": None, "wilcoxon_method": "n.a. (n<6)", "p_holm": None, "status": "insufficient",
-               "reason": "N=1 cells < 6: smallest exact Wilcoxon p 2/2^N = 1 > 0.05"}
-              for m, n in numbers.items() if m != "erm"]
-    return {"direction": "higher", "rope": 0.01, "leaderboard": board, "detail": detail,
-            "friedman": {"k": 3, "n_cells": 1, "dropped_cells": 0, "chi2": None, "p_chi2": None, "f": None,
-                         "p_f": None, "status": "insufficient",
-                         "reason": "N=1 complete cells: smallest exact Friedman p (k!)^(1-N) = 1 > 0.05"},
-            "mean_ranks": [{"method": m, "mean_rank": n[1], "rank_low": n[1], "rank_high": n[1], "n_cells": 1}
-                           for m, n in numbers.items()],
-            "pairwise_holm": versus, "versus_baseline_holm": versus, "gains": [], "bayes_signed_rank": [],
-            "win_tie_loss": [], "dropped_cells": []}
+    versus = [
+        {
+            "method": m,
+            "other": "erm",
+            "n_cells": 1,
+            "wins": 0,
+            "ties": 0,
+            "losses": 0,
+            "median_gain": n[3],
+            "p": None,
+            "wilcoxon_method": "n.a. (n<6)",
+            "p_holm": None,
+            "status": "insufficient",
+            "reason": "N=1 cells < 6: smallest exact Wilcoxon p 2/2^N = 1 > 0.05",
+        }
+        for m, n in numbers.items()
+        if m != "erm"
+    ]
+    return {
+        "direction": "higher",
+        "rope": 0.01,
+        "leaderboard": board,
+        "detail": detail,
+        "friedman": {
+            "k": 3,
+            "n_cells": 1,
+            "dropped_cells": 0,
+            "chi2": None,
+            "p_chi2": None,
+            "f": None,
+            "p_f": None,
+            "status": "insufficient",
+            "reason": "N=1 complete cells: smallest exact Friedman p (k!)^(1-N) = 1 > 0.05",
+        },
+        "mean_ranks": [
+            {"method": m, "mean_rank": n[1], "rank_low": n[1], "rank_high": n[1], "n_cells": 1}
+            for m, n in numbers.items()
+        ],
+        "pairwise_holm": versus,
+        "versus_baseline_holm": versus,
+        "gains": [],
+        "bayes_signed_rank": [],
+        "win_tie_loss": [],
+        "dropped_cells": [],
+    }
 
 
 def tables(study: str, profile: str = "quick") -> dict[str, Any]:
     """A ``STUDY.tables.json``-like dict."""
     methods = list(next(iter(NUMBERS[study].values())))
     return {
-        "study": study, "profile": profile, "description": f"the hand-made study {study}", "baseline": "erm",
-        "alpha": 0.05, "bootstrap_reps": 100, "seed": 0, "bayes_samples": 1000, "scale": "rope",
+        "study": study,
+        "profile": profile,
+        "description": f"the hand-made study {study}",
+        "baseline": "erm",
+        "alpha": 0.05,
+        "bootstrap_reps": 100,
+        "seed": 0,
+        "bayes_samples": 1000,
+        "scale": "rope",
         "versions": {"numpy": "1", "scipy": "1"},
-        "runs": [{"run_id": f"{m}-{s}", "method": m, "method_name": m, "arch": CELL[1], "dataset": CELL[0], "seed": s,
-                  "state": "done", "problem": ""} for m in methods for s in range(3)],
+        "runs": [
+            {
+                "run_id": f"{m}-{s}",
+                "method": m,
+                "method_name": m,
+                "arch": CELL[1],
+                "dataset": CELL[0],
+                "seed": s,
+                "state": "done",
+                "problem": "",
+            }
+            for m in methods
+            for s in range(3)
+        ],
         "families": {key: family(key, numbers) for key, numbers in NUMBERS[study].items()},
-        "consistency": {"summary": [{"dataset": CELL[0], "arch": CELL[1], "split": "test", "attribution": "cam",
-                                     "method": m, "runs_expected": 3, "runs_done": 3, "runs_used": 3, "n_images": 8,
-                                     "n_pairs": 3, "spearman": 0.5, "spearman_low": 0.4, "spearman_high": 0.6,
-                                     "pearson": 0.5, "pearson_low": 0.4, "pearson_high": 0.6, "topk_iou": 0.3,
-                                     "topk_iou_low": 0.2, "topk_iou_high": 0.4, "flags": ""} for m in methods],
-                        "comparisons": [], "problems": []},
-        "overhead": {"files": ["quick.json"], "problems": [], "rows": [
-            {"method": "erm", "arch": CELL[1], "ratio": 1.0, "ratio_low": 1.0, "ratio_high": 1.0,
-             "theoretical_ratio": 1.0, "step_ms": 80.0, "precision": "fp32", "source": "quick.json"},
-            {"method": "sgt", "arch": CELL[1], "ratio": 2.65, "ratio_low": 2.44, "ratio_high": 2.87,
-             "theoretical_ratio": 2.8, "step_ms": 212.0, "precision": "fp32", "source": "quick.json"}]},
+        "consistency": {
+            "summary": [
+                {
+                    "dataset": CELL[0],
+                    "arch": CELL[1],
+                    "split": "test",
+                    "attribution": "cam",
+                    "method": m,
+                    "runs_expected": 3,
+                    "runs_done": 3,
+                    "runs_used": 3,
+                    "n_images": 8,
+                    "n_pairs": 3,
+                    "spearman": 0.5,
+                    "spearman_low": 0.4,
+                    "spearman_high": 0.6,
+                    "pearson": 0.5,
+                    "pearson_low": 0.4,
+                    "pearson_high": 0.6,
+                    "topk_iou": 0.3,
+                    "topk_iou_low": 0.2,
+                    "topk_iou_high": 0.4,
+                    "flags": "",
+                }
+                for m in methods
+            ],
+            "comparisons": [],
+            "problems": [],
+        },
+        "overhead": {
+            "files": ["quick.json"],
+            "problems": [],
+            "rows": [
+                {
+                    "method": "erm",
+                    "arch": CELL[1],
+                    "ratio": 1.0,
+                    "ratio_low": 1.0,
+                    "ratio_high": 1.0,
+                    "theoretical_ratio": 1.0,
+                    "step_ms": 80.0,
+                    "precision": "fp32",
+                    "source": "quick.json",
+                },
+                {
+                    "method": "sgt",
+                    "arch": CELL[1],
+                    "ratio": 2.65,
+                    "ratio_low": 2.44,
+                    "ratio_high": 2.87,
+                    "theoretical_ratio": 2.8,
+                    "step_ms": 212.0,
+                    "precision": "fp32",
+                    "source": "quick.json",
+                },
+            ],
+        },
     }
 
 
@@ -129,8 +313,11 @@ def write_statistics(folder: Path, studies: tuple[str, ...] = ("alpha", "beta"))
         out[study] = tables(study)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{study}.tables.json").write_text(json.dumps(out[study], indent=1))
-        for name, color in (("cd_diagram", "tab:blue"), ("forest", "tab:orange"),
-                            ("consistency_d1_cnn_test_cam", "tab:green")):
+        for name, color in (
+            ("cd_diagram", "tab:blue"),
+            ("forest", "tab:orange"),
+            ("consistency_d1_cnn_test_cam", "tab:green"),
+        ):
             png(folder / study / f"{name}.png", color)
     return out
 
@@ -146,32 +333,86 @@ def write_params(path: Path, leaderboard: Any = ("alpha", "beta")) -> Path:
 TEST = "paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg"
 
 
-def claim(method: str, method_file: str, digest: str, profile: str = "quick", mean_rank: float = 1.5,
-          shape: str = "bundle") -> dict:
+def claim(
+    method: str, method_file: str, digest: str, profile: str = "quick", mean_rank: float = 1.5, shape: str = "bundle"
+) -> dict:
     """A ``claim.json`` for study alpha: as ``submission.bundle.claim`` writes it (``ranking`` and per-cell
     ``cells``), or ``shape="brief"``: the shape first announced (``families`` with a mean and one test)."""
-    ranking = {"direction": "higher", "rope": 0.01, "of": 4, "place": 2.0, "mean_rank": mean_rank, "gain": 0.03,
-               "gain_low": 0.01, "gain_high": 0.05}
+    ranking = {
+        "direction": "higher",
+        "rope": 0.01,
+        "of": 4,
+        "place": 2.0,
+        "mean_rank": mean_rank,
+        "gain": 0.03,
+        "gain_low": 0.01,
+        "gain_high": 0.05,
+    }
     if shape == "brief":
-        study = {"families": {"test/accuracy": {**ranking, "mean": 0.78, "versus": {"erm": {
-            "p_holm": 0.01, "significant": True, "better": True,
-            "test": "paired t-test over seeds per cell, Holm over the comparisons"}}}}}
+        study = {
+            "families": {
+                "test/accuracy": {
+                    **ranking,
+                    "mean": 0.78,
+                    "versus": {
+                        "erm": {
+                            "p_holm": 0.01,
+                            "significant": True,
+                            "better": True,
+                            "test": "paired t-test over seeds per cell, Holm over the comparisons",
+                        }
+                    },
+                }
+            }
+        }
     else:
-        versus = {other: {"test": TEST, "cells": {"d1/cnn": {"gain": gain, "gain_low": gain - 0.02,
-                                                             "gain_high": gain + 0.02, "n": 3, "p_adjusted": p,
-                                                             "verdict": verdict}},
-                          "wins": int(verdict == "win"), "ties": int(verdict == "tie"), "losses": int(verdict == "loss")}
-                  for other, gain, p, verdict in (("erm", 0.03, 0.01, "win"), ("sgt", -0.02, 0.2, "tie"))}
-        study = {"runs": 3, "cells": {"test/accuracy": {"d1/cnn": {"mean": 0.78, "sd": 0.01, "n": 3}}},
-                 "ranking": {"test/accuracy": {**ranking, "versus": versus}}}
-    return {"method": method, "citation": "Someone et al. 2026", "url": PAPERS.get(method, ""), "profile": profile,
-            "method_file": method_file, "method_sha256": digest, "studies": {"alpha": study},
-            "overhead": {CELL[1]: {"declared": 2.0, "measured": 1.9, "ratio": 0.95}}}
+        versus = {
+            other: {
+                "test": TEST,
+                "cells": {
+                    "d1/cnn": {
+                        "gain": gain,
+                        "gain_low": gain - 0.02,
+                        "gain_high": gain + 0.02,
+                        "n": 3,
+                        "p_adjusted": p,
+                        "verdict": verdict,
+                    }
+                },
+                "wins": int(verdict == "win"),
+                "ties": int(verdict == "tie"),
+                "losses": int(verdict == "loss"),
+            }
+            for other, gain, p, verdict in (("erm", 0.03, 0.01, "win"), ("sgt", -0.02, 0.2, "tie"))
+        }
+        study = {
+            "runs": 3,
+            "cells": {"test/accuracy": {"d1/cnn": {"mean": 0.78, "sd": 0.01, "n": 3}}},
+            "ranking": {"test/accuracy": {**ranking, "versus": versus}},
+        }
+    return {
+        "method": method,
+        "citation": "Someone et al. 2026",
+        "url": PAPERS.get(method, ""),
+        "profile": profile,
+        "method_file": method_file,
+        "method_sha256": digest,
+        "studies": {"alpha": study},
+        "overhead": {CELL[1]: {"declared": 2.0, "measured": 1.9, "ratio": 0.95}},
+    }
 
 
-def write_submission(root: Path, submissions: Path, method: str, *, change_file: bool = False,
-                     remove_file: bool = False, profile: str = "quick", mean_rank: float = 1.5,
-                     shape: str = "bundle") -> Path:
+def write_submission(
+    root: Path,
+    submissions: Path,
+    method: str,
+    *,
+    change_file: bool = False,
+    remove_file: bool = False,
+    profile: str = "quick",
+    mean_rank: float = 1.5,
+    shape: str = "bundle",
+) -> Path:
     """A method file under ``root/methods`` and its bundle ``submissions/METHOD/claim.json``; the file is then
     changed or removed to make the claim stale."""
     source = root / "methods" / f"{method}.py"
@@ -180,7 +421,9 @@ def write_submission(root: Path, submissions: Path, method: str, *, change_file:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     folder = submissions / method
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "claim.json").write_text(json.dumps(claim(method, f"methods/{method}.py", digest, profile, mean_rank, shape)))
+    (folder / "claim.json").write_text(
+        json.dumps(claim(method, f"methods/{method}.py", digest, profile, mean_rank, shape))
+    )
     if change_file:
         source.write_text(f"# the {method} method, edited after the claim\n")
     if remove_file:

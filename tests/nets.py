@@ -1,4 +1,5 @@
 """Small networks shared by the tests: closed-form gradients, cheap to run."""
+
 from __future__ import annotations
 
 import torch
@@ -19,7 +20,7 @@ class LinearNet(Network):
         self.fc = nn.Linear(pixels, classes)
 
     @classmethod
-    def from_weight(cls, weight: torch.Tensor, bias: torch.Tensor | None = None) -> "LinearNet":
+    def from_weight(cls, weight: torch.Tensor, bias: torch.Tensor | None = None) -> LinearNet:
         """A net with the given weight (K, pixels) and bias (default zeros)."""
         net = cls(weight.shape[1], weight.shape[0])
         with torch.no_grad():

@@ -1,4 +1,5 @@
 """Shared by the sweep tests: a tiny study (seconds per run on a CPU) and record comparison."""
+
 from __future__ import annotations
 
 import json
@@ -20,16 +21,33 @@ TINY_ARCH = {"name": "simple_cnn", "params": {"hidden": 16}}
 NO_SALIENCY_EVALUATION = {"evaluation": {"enabled": False}} if HAS_EVALUATION else {}  # seconds per run saved
 
 
-def tiny_params(methods: list | None = None, seeds: Any = 2, epochs: int = 1, checkpoint: bool = False,
-                **study: Any) -> dict[str, Any]:
+def tiny_params(
+    methods: list | None = None, seeds: Any = 2, epochs: int = 1, checkpoint: bool = False, **study: Any
+) -> dict[str, Any]:
     """A params.yaml document with the variant ``tiny_digits``, profile ``quick`` and study ``tiny``."""
     return {
         "datasets": {"tiny_digits": {"family": "decoy_digits", "params": dict(TINY_DATA)}},
-        "profiles": {"quick": {"epochs": epochs, "batch_size": 64, "optimizer": {"name": "adam", "lr": 0.001},
-                               "schedule": {"name": "constant"}, "device": "cpu", "threads": 1,
-                               "checkpoint": checkpoint, **NO_SALIENCY_EVALUATION}},
-        "studies": {"tiny": {"methods": methods or ["erm"], "archs": [TINY_ARCH], "datasets": ["tiny_digits"],
-                             "seeds": seeds, **study}},
+        "profiles": {
+            "quick": {
+                "epochs": epochs,
+                "batch_size": 64,
+                "optimizer": {"name": "adam", "lr": 0.001},
+                "schedule": {"name": "constant"},
+                "device": "cpu",
+                "threads": 1,
+                "checkpoint": checkpoint,
+                **NO_SALIENCY_EVALUATION,
+            }
+        },
+        "studies": {
+            "tiny": {
+                "methods": methods or ["erm"],
+                "archs": [TINY_ARCH],
+                "datasets": ["tiny_digits"],
+                "seeds": seeds,
+                **study,
+            }
+        },
     }
 
 
@@ -59,8 +77,10 @@ class Flaky(Method):
 
     name = "_sweep_test_flaky"
     citation = "test"
-    hparams = {"mode": HParam("ok", "ok | raise | nan", ("ok", "raise", "nan")),
-               "scale": HParam(1.0, "multiplies the loss")}
+    hparams = {
+        "mode": HParam("ok", "ok | raise | nan", ("ok", "raise", "nan")),
+        "scale": HParam(1.0, "multiplies the loss"),
+    }
 
     def loss(self, net, batch, state):
         if self.mode == "raise":

@@ -1,5 +1,6 @@
 """The annotated-folder format: a clean folder loads exactly; every malformed case is reported
 (all at once), the CLI exits non-zero and writes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,7 @@ def make_folder(root, rows_extra=(), classes=("fake", "real")):
         row = {"image": f"images/{i}.png", "label": classes[i % 2], "split": split, "annotation": ""}
         if i < 5:
             heat = np.zeros((SIZE, SIZE), np.uint8)
-            heat[i:i + 3, 2:5] = 255
+            heat[i : i + 3, 2:5] = 255
             heat[0, 0] = 51
             write_png(root / "annotations" / f"{i}.png", heat)
             row["annotation"] = f"annotations/{i}.png"
@@ -41,7 +42,9 @@ def make_folder(root, rows_extra=(), classes=("fake", "real")):
 
 
 def write_csv(root, rows):
-    lines = ["image,label,split,annotation"] + [f"{r['image']},{r['label']},{r['split']},{r['annotation']}" for r in rows]
+    lines = ["image,label,split,annotation"] + [
+        f"{r['image']},{r['label']},{r['split']},{r['annotation']}" for r in rows
+    ]
     (root / "labels.csv").write_text("\n".join(lines) + "\n")
 
 
@@ -88,14 +91,22 @@ def bad_map(root, name, array):
 # case -> (row overrides given the folder root, the message expected for that row)
 MALFORMED = {
     "missing file": (lambda root: {"image": "images/none.png"}, "image images/none.png not found"),
-    "unreadable image": (lambda root: (root / "images" / "bad.png").write_bytes(b"not a png") and {"image": "images/bad.png"},
-                         "image images/bad.png unreadable"),
-    "size mismatch": (lambda root: {"annotation": bad_map(root, "small.png", np.zeros((4, 4), np.uint8))},
-                      "annotation annotations/small.png is 4x4 but image"),
-    "nan map": (lambda root: {"annotation": bad_map(root, "nan.npy", np.full((SIZE, SIZE), np.nan, np.float32))},
-                "annotation annotations/nan.npy has NaN or infinite values"),
-    "out of range map": (lambda root: {"annotation": bad_map(root, "big.npy", np.full((SIZE, SIZE), 1.5, np.float32))},
-                         "outside [0, 1]"),
+    "unreadable image": (
+        lambda root: (root / "images" / "bad.png").write_bytes(b"not a png") and {"image": "images/bad.png"},
+        "image images/bad.png unreadable",
+    ),
+    "size mismatch": (
+        lambda root: {"annotation": bad_map(root, "small.png", np.zeros((4, 4), np.uint8))},
+        "annotation annotations/small.png is 4x4 but image",
+    ),
+    "nan map": (
+        lambda root: {"annotation": bad_map(root, "nan.npy", np.full((SIZE, SIZE), np.nan, np.float32))},
+        "annotation annotations/nan.npy has NaN or infinite values",
+    ),
+    "out of range map": (
+        lambda root: {"annotation": bad_map(root, "big.npy", np.full((SIZE, SIZE), 1.5, np.float32))},
+        "outside [0, 1]",
+    ),
     "unknown label": (lambda root: {"label": "cat"}, "label 'cat' not in the class list ['fake', 'real']"),
     "duplicate": (lambda root: {"image": "images/0.png"}, "duplicate of line 2"),
     "escaping path": (lambda root: {"image": "../outside.png"}, "escapes the root"),
@@ -105,15 +116,27 @@ MALFORMED = {
 def malformed_row(root, case):
     """A row that is valid except for ``case`` (its own fresh image, so cases do not collide)."""
     change, message = MALFORMED[case]
-    row = {"image": fresh_image(root, f"{case.replace(' ', '_')}.png"), "label": "real", "split": "train", "annotation": ""}
+    row = {
+        "image": fresh_image(root, f"{case.replace(' ', '_')}.png"),
+        "label": "real",
+        "split": "train",
+        "annotation": "",
+    }
     row.update(change(root))
     return row, message
 
 
 def run_cli(tmp_path, monkeypatch, root):
     params = tmp_path / "params.yaml"
-    params.write_text(json.dumps({"datasets": {"mine": {"family": "annotated_folder",
-                                                        "params": {"root": str(root), "classes": "fake,real"}}}}))
+    params.write_text(
+        json.dumps(
+            {
+                "datasets": {
+                    "mine": {"family": "annotated_folder", "params": {"root": str(root), "classes": "fake,real"}}
+                }
+            }
+        )
+    )
     monkeypatch.setenv("SALBENCH_PARAMS", str(params))
     return main(["data", "build", "mine", "--root", str(tmp_path / "out")])
 

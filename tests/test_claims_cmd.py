@@ -1,4 +1,5 @@
 """``python -m benchmark claims`` on a tiny real study (erm, rrr and an rrr variant, 3 paired seeds)."""
+
 from __future__ import annotations
 
 import json
@@ -14,20 +15,62 @@ from sweep_helpers import sweep, tiny_params, write_params
 
 from benchmark.cli import main
 
-EVALUATION = {"probe_size": 8, "ig_steps": 2, "mask_levels": 2, "sanity": False,
-              "attributions": ["gradcam", "gradient"]}
+EVALUATION = {
+    "probe_size": 8,
+    "ig_steps": 2,
+    "mask_levels": 2,
+    "sanity": False,
+    "attributions": ["gradcam", "gradient"],
+}
 CELL = {"dataset": "tiny_digits", "arch": "simple_cnn[hidden=16]"}
 CLAIMS = {
-    "paper": "Tiny", "title": "A tiny paper", "citation": "Nobody. Nowhere 2026", "url": "https://example.org",
+    "paper": "Tiny",
+    "title": "A tiny paper",
+    "citation": "Nobody. Nowhere 2026",
+    "url": "https://example.org",
     "claims": [
-        {"id": "T-1", "claim": "rrr beats erm", "published": "0.9 vs 0.5", "study": "tiny", "metric": "test/accuracy",
-         "test": "superiority", "method": ["rrr", "rrr[lam=10.0]"], "reference": "erm", **CELL},
-        {"id": "T-2", "claim": "rrr keeps the in-distribution accuracy", "study": "tiny", "metric": "test_iid/accuracy",
-         "test": "equivalence", "rope": 0.05, "method": "rrr", "reference": "erm", **CELL},
-        {"id": "T-3", "claim": "lam matters", "study": "tiny", "metric": "test/loss", "test": "difference",
-         "method": "rrr[lam=10.0]", "reference": "rrr", **CELL},
-        {"id": "T-4", "claim": "rrr's saliency is more consistent", "study": "tiny",
-         "metric": "consistency/test/gradient", "test": "superiority", "method": "rrr", "reference": "erm", **CELL},
+        {
+            "id": "T-1",
+            "claim": "rrr beats erm",
+            "published": "0.9 vs 0.5",
+            "study": "tiny",
+            "metric": "test/accuracy",
+            "test": "superiority",
+            "method": ["rrr", "rrr[lam=10.0]"],
+            "reference": "erm",
+            **CELL,
+        },
+        {
+            "id": "T-2",
+            "claim": "rrr keeps the in-distribution accuracy",
+            "study": "tiny",
+            "metric": "test_iid/accuracy",
+            "test": "equivalence",
+            "rope": 0.05,
+            "method": "rrr",
+            "reference": "erm",
+            **CELL,
+        },
+        {
+            "id": "T-3",
+            "claim": "lam matters",
+            "study": "tiny",
+            "metric": "test/loss",
+            "test": "difference",
+            "method": "rrr[lam=10.0]",
+            "reference": "rrr",
+            **CELL,
+        },
+        {
+            "id": "T-4",
+            "claim": "rrr's saliency is more consistent",
+            "study": "tiny",
+            "metric": "consistency/test/gradient",
+            "test": "superiority",
+            "method": "rrr",
+            "reference": "erm",
+            **CELL,
+        },
     ],
 }
 
@@ -67,8 +110,11 @@ def values(runs: Path, method: str, params: dict, split: str, metric: str) -> np
     for path in runs.glob("*.json"):
         record = json.loads(path.read_text())
         config = record["config"]
-        if config["method"] == method and all(config["method_params"].get(k) == v for k, v in params.items()) \
-                and (params or config["method_params"].get("lam", 1000.0) == 1000.0):
+        if (
+            config["method"] == method
+            and all(config["method_params"].get(k) == v for k, v in params.items())
+            and (params or config["method_params"].get("lam", 1000.0) == 1000.0)
+        ):
             out[config["seed"]] = record["metrics"][split][metric]
     return np.array([out[s] for s in sorted(out)])
 
@@ -80,8 +126,11 @@ def test_claims_table_rows_verdicts_and_a_byte_identical_rerun(env):
     table = json.loads(files["tiny.json"])
     ids = [r["id"] for r in table["claims"]]
     assert ids == ["T-1 · rrr", "T-1 · rrr[lam=10.0]", "T-2", "T-3", "T-4"], "a list expands into one row each"
-    assert all(r["verdict"] in ("reproduced", "not reproduced", "inconclusive", "changes the result",
-                                "no practical difference") for r in table["claims"])
+    assert all(
+        r["verdict"]
+        in ("reproduced", "not reproduced", "inconclusive", "changes the result", "no practical difference")
+        for r in table["claims"]
+    )
     assert sum(table["counts"].values()) == 5
     text = files["tiny.md"].decode()
     assert "| T-1 · rrr " in text and "0.9 vs 0.5" in text and "What varies inside the intervals" in text
@@ -118,14 +167,17 @@ def test_a_deleted_record_is_named_and_its_seed_left_out(env, tmp_path, capsys):
     assert "not done:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c["claims"][0].update(metric="test/nonsense"), "has no declared direction"),
-    (lambda c: c["claims"][0].update(method="sgt"), "has no run in study 'tiny'"),
-    (lambda c: c["claims"][0].update(test="bigger"), "unknown test 'bigger'"),
-    (lambda c: c["claims"][0].update(study="nowhere"), "nowhere"),
-    (lambda c: c["claims"][1].update(id="T-1 · rrr"), "duplicate claim id"),
-    (lambda c: c["claims"][0].pop("reference"), "missing 'reference'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c["claims"][0].update(metric="test/nonsense"), "has no declared direction"),
+        (lambda c: c["claims"][0].update(method="sgt"), "has no run in study 'tiny'"),
+        (lambda c: c["claims"][0].update(test="bigger"), "unknown test 'bigger'"),
+        (lambda c: c["claims"][0].update(study="nowhere"), "nowhere"),
+        (lambda c: c["claims"][1].update(id="T-1 · rrr"), "duplicate claim id"),
+        (lambda c: c["claims"][0].pop("reference"), "missing 'reference'"),
+    ],
+)
 def test_a_bad_claims_file_exits_2_names_the_problem_and_writes_nothing(env, tmp_path, capsys, change, message):
     _, runs, _, _ = env
     bad = json.loads(json.dumps(CLAIMS))

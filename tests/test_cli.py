@@ -1,4 +1,5 @@
 """The command line: listing, a real run, clean failures, and a dropped-in method file."""
+
 import json
 import os
 import shutil
@@ -12,8 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args, env=None, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 def test_list_shows_every_kind():
@@ -23,14 +30,17 @@ def test_list_shows_every_kind():
     assert all(name in out for name in ("simple_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--method", "nope"], "unknown method 'nope'; known: "),
-    (["--method", "erm", "--dataset", "nope"], "unknown dataset 'nope'"),
-    (["--method", "erm", "--arch", "nope"], "unknown arch 'nope'; known: densenet121, gap_cnn, resnet18"),
-    (["--method", "erm", "--set", "lam=1"], "method 'erm': unknown hyperparameter(s) ['lam']"),
-    (["--method", "erm", "--data", "noise=loud"], "hyperparameter 'noise' expects float, got 'loud'"),
-    (["--method", "erm", "--epochs", "0"], "'epochs' must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--method", "nope"], "unknown method 'nope'; known: "),
+        (["--method", "erm", "--dataset", "nope"], "unknown dataset 'nope'"),
+        (["--method", "erm", "--arch", "nope"], "unknown arch 'nope'; known: densenet121, gap_cnn, resnet18"),
+        (["--method", "erm", "--set", "lam=1"], "method 'erm': unknown hyperparameter(s) ['lam']"),
+        (["--method", "erm", "--data", "noise=loud"], "hyperparameter 'noise' expects float, got 'loud'"),
+        (["--method", "erm", "--epochs", "0"], "'epochs' must be a positive integer"),
+    ],
+)
 def test_bad_input_fails_with_one_clear_line_and_no_record(tmp_path, args, message):
     base = {"--dataset": "decoy_digits", "--arch": "simple_cnn"}
     for i in range(0, len(args), 2):
@@ -43,7 +53,19 @@ def test_bad_input_fails_with_one_clear_line_and_no_record(tmp_path, args, messa
 
 
 def test_run_writes_record_and_variant_resolves(tmp_path):
-    result = cli("run", "--method", "erm", "--dataset", "clean_digits", "--epochs", "1", "--out", str(tmp_path), "--quiet", "--no-saliency")
+    result = cli(
+        "run",
+        "--method",
+        "erm",
+        "--dataset",
+        "clean_digits",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--no-saliency",
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     record = json.loads(Path(summary["record"]).read_text())
@@ -62,19 +84,38 @@ def project_with_method(tmp_path, file_name, source):
 
 def test_readme_method_snippet_runs_as_printed(tmp_path):
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Adding a method"):]
+    section = readme[readme.index("## Adding a method") :]
     start = section.index("\n", section.index("```python")) + 1  # the fence may carry file=PATH
-    code = section[start:section.index("\n```", start)]
+    code = section[start : section.index("\n```", start)]
     env = project_with_method(tmp_path, "label_smoothing.py", code + "\n")
     assert "label_smoothing" in cli("list", "methods", env=env).stdout
-    result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--data", "image_size=12",
-                 "--data", "digit_size=8", "--data", "patch_size=3", "--epochs", "1", "--out", str(tmp_path / "runs"),
-                 "--quiet", "--no-saliency", env=env)
+    result = cli(
+        "run",
+        "--method",
+        "label_smoothing",
+        "--dataset",
+        "decoy_digits",
+        "--data",
+        "image_size=12",
+        "--data",
+        "digit_size=8",
+        "--data",
+        "patch_size=3",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "runs"),
+        "--quiet",
+        "--no-saliency",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
-    env = project_with_method(tmp_path, "label_smoothing.py",
+    env = project_with_method(
+        tmp_path,
+        "label_smoothing.py",
         '"""Label smoothing (Szegedy et al. 2016): a method that touches no other file."""\n'
         "import torch.nn.functional as F\n"
         "from benchmark.contracts import Cost, HParam, Method\n"
@@ -87,11 +128,25 @@ def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
         "    hparams = {'eps': HParam(0.1, 'smoothing')}\n\n"
         "    def loss(self, net, batch, state):\n"
         "        loss = F.cross_entropy(net(batch.x).logits, batch.y, label_smoothing=self.eps)\n"
-        "        return loss, {}\n"
+        "        return loss, {}\n",
     )
     assert "label_smoothing" in cli("list", "methods", env=env).stdout
-    result = cli("run", "--method", "label_smoothing", "--dataset", "decoy_digits", "--set", "eps=0.2",
-                 "--epochs", "1", "--out", str(tmp_path / "runs"), "--quiet", "--no-saliency", env=env)
+    result = cli(
+        "run",
+        "--method",
+        "label_smoothing",
+        "--dataset",
+        "decoy_digits",
+        "--set",
+        "eps=0.2",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "runs"),
+        "--quiet",
+        "--no-saliency",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     record = json.loads(Path(json.loads(result.stdout)["record"]).read_text())
     assert record["config"]["method_params"] == {"eps": 0.2}

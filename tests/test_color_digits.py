@@ -1,4 +1,5 @@
 """The CDEP ColorMNIST construction holds exactly: colour[label] in train, colour[9 - label] at test."""
+
 import colorsys
 
 import numpy as np
@@ -44,7 +45,9 @@ def test_exact_pixels_red_and_purple(colour):
     zeros = train.x[train.y == 0]
     assert zeros[:, 0].max() == 255 and not zeros[:, 1:].any(), "label 0 in train: pure red"
     purple = test.x[test.y == 0]
-    assert not purple[:, 1].any() and np.array_equal(purple[:, 0], purple[:, 2]), "label 0 at test: purple (R = B, no G)"
+    assert not purple[:, 1].any() and np.array_equal(purple[:, 0], purple[:, 2]), (
+        "label 0 at test: purple (R = B, no G)"
+    )
     # the same grey digit under both colours: test_iid (colour[y]) vs test (colour[9 - y]) scale one intensity
     iid = colour.splits["test_iid"].x[test.y == 0].astype(int)
     assert np.all(np.abs(np.round(iid[:, 0] * 128 / 255) - purple[:, 0]) <= 1)
@@ -64,7 +67,9 @@ def test_splits_disjoint_and_byte_identical(tmp_path, colour):
     sizes = {name: len(s) for name, s in colour.splits.items()}
     assert sizes["train"] + sizes["val"] + sizes["test"] == 1797
     keys = {n: {m.tobytes() for m in colour.splits[n].saliency} for n in ("train", "val", "test")}
-    assert len(keys["train"] & keys["test"]) + len(keys["train"] & keys["val"]) <= 5  # a few sklearn digits are duplicates
+    assert (
+        len(keys["train"] & keys["test"]) + len(keys["train"] & keys["val"]) <= 5
+    )  # a few sklearn digits are duplicates
     a = store.save(colour, tmp_path / "a")
     b = store.save(store.build("color_digits", {}), tmp_path / "b")
     files = sorted(p.relative_to(a) for p in a.rglob("*.npy"))

@@ -18,6 +18,7 @@ is reported with its file, line and output. Beyond "it ran", the tests read what
 the method listed with its link, its own tests passing, the record, the profile line, the bundle
 of ``submit --profile tiny`` and ``submit --verify``.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,7 +85,12 @@ def fenced_blocks(text: str, source: str, first_line: int = 1) -> list[Block]:
         body, j = [], i + 1
         while j < len(lines):
             close = FENCE.match(lines[j])
-            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence) and not close.group(2).strip():
+            if (
+                close
+                and close.group(1)[0] == fence[0]
+                and len(close.group(1)) >= len(fence)
+                and not close.group(2).strip()
+            ):
                 break
             body.append(lines[j])
             j += 1
@@ -102,8 +108,10 @@ def section(text: str, heading: str) -> tuple[str, int]:
     level = heading.split()[0]
     start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
     assert start is not None, f"README.md has no section {heading!r}"
-    end = next((i for i in range(start + 1, len(lines))
-                if lines[i].startswith("#") and lines[i].split()[0] == level), len(lines))
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].startswith("#") and lines[i].split()[0] == level),
+        len(lines),
+    )
     return "\n".join(lines[start:end]), start + 1
 
 
@@ -116,8 +124,17 @@ def copy_project(dest: Path) -> Path:
             target = dest / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, target)
-    git = ["git", "-c", "user.name=contributor", "-c", "user.email=contributor@example.org",
-           "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
+    git = [
+        "git",
+        "-c",
+        "user.name=contributor",
+        "-c",
+        "user.email=contributor@example.org",
+        "-c",
+        "commit.gpgsign=false",
+        "-c",
+        "init.defaultBranch=main",
+    ]
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "the project as cloned"]):
         subprocess.run(git + args, cwd=dest, capture_output=True, check=True)
     return dest
@@ -134,9 +151,15 @@ def environment(copy: Path, tmp: Path) -> dict[str, str]:
         (shim / "python").chmod(0o755)
         paths.insert(0, str(shim))
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
-    env.update(PATH=os.pathsep.join(paths + [os.environ.get("PATH", "")]), SALBENCH_ROOT=str(copy),
-               DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="contributor", GIT_AUTHOR_EMAIL="contributor@example.org",
-               GIT_COMMITTER_NAME="contributor", GIT_COMMITTER_EMAIL="contributor@example.org")
+    env.update(
+        PATH=os.pathsep.join(paths + [os.environ.get("PATH", "")]),
+        SALBENCH_ROOT=str(copy),
+        DVC_NO_ANALYTICS="1",
+        GIT_AUTHOR_NAME="contributor",
+        GIT_AUTHOR_EMAIL="contributor@example.org",
+        GIT_COMMITTER_NAME="contributor",
+        GIT_COMMITTER_EMAIL="contributor@example.org",
+    )
     return env
 
 
@@ -170,8 +193,10 @@ class Step:
 
     def report(self) -> str:
         tail = self.output[-6000:]
-        return (f"{self.block.where(self.offset)}: `{self.command}` exited {self.returncode} after "
-                f"{self.seconds:.1f} s; output:\n{tail}")
+        return (
+            f"{self.block.where(self.offset)}: `{self.command}` exited {self.returncode} after "
+            f"{self.seconds:.1f} s; output:\n{tail}"
+        )
 
 
 @dataclass
@@ -212,11 +237,20 @@ def run_blocks(blocks: list[Block], copy: Path, env: dict[str, str], slow: bool)
 
 def run_block(block: Block, copy: Path, env: dict[str, str]):
     kind = (block.lang, *sorted(block.flags - {"slow"}))
-    if kind not in KNOWN or (block.slow and block.lang != "bash") or (block.attrs and block.lang != "python") \
-            or set(block.attrs) - {"file"}:
-        yield Step(block, 0, f"```{block.lang} {' '.join(sorted(block.flags))} {block.attrs}", 1,
-                   "unknown kind of block: use python file=PATH, python, bash, bash slow or toml "
-                   "(tests/test_contributing.py)", 0.0)
+    if (
+        kind not in KNOWN
+        or (block.slow and block.lang != "bash")
+        or (block.attrs and block.lang != "python")
+        or set(block.attrs) - {"file"}
+    ):
+        yield Step(
+            block,
+            0,
+            f"```{block.lang} {' '.join(sorted(block.flags))} {block.attrs}",
+            1,
+            "unknown kind of block: use python file=PATH, python, bash, bash slow or toml (tests/test_contributing.py)",
+            0.0,
+        )
         return
     began = time.perf_counter()
     if block.lang == "toml":
@@ -236,16 +270,31 @@ def run_block(block: Block, copy: Path, env: dict[str, str]):
         yield Step(block, 0, f"write {block.attrs['file']}", 0, "", time.perf_counter() - began)
         return
     if block.lang == "python":
-        done = subprocess.run([sys.executable, "-c", block.text], cwd=copy, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=LINE_TIMEOUT)
-        yield Step(block, 0, "python (the block as a script)", done.returncode, done.stdout, time.perf_counter() - began)
+        done = subprocess.run(
+            [sys.executable, "-c", block.text],
+            cwd=copy,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=LINE_TIMEOUT,
+        )
+        yield Step(
+            block, 0, "python (the block as a script)", done.returncode, done.stdout, time.perf_counter() - began
+        )
         return
     for offset, line in command_lines(block):
         began = time.perf_counter()
         try:
-            done = subprocess.run(["bash", "-euo", "pipefail", "-c", line], cwd=copy, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=SLOW_TIMEOUT if block.slow else LINE_TIMEOUT)
+            done = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", line],
+                cwd=copy,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=SLOW_TIMEOUT if block.slow else LINE_TIMEOUT,
+            )
             code, output = done.returncode, done.stdout
         except subprocess.TimeoutExpired as exc:
             code, output = 124, f"timed out: {exc}"
@@ -287,7 +336,9 @@ def test_the_fence_parser_on_a_tricky_document():
     text = "x\n````bash slow\n```\ninner\n```\n````\n~~~python file=a/b.py\nprint(1)\n~~~\n"
     blocks = fenced_blocks(text, "doc.md")
     assert [(b.line, b.lang, b.flags, b.attrs) for b in blocks] == [
-        (2, "bash", frozenset({"slow"}), {}), (7, "python", frozenset(), {"file": "a/b.py"})]
+        (2, "bash", frozenset({"slow"}), {}),
+        (7, "python", frozenset(), {"file": "a/b.py"}),
+    ]
     assert blocks[0].text == "```\ninner\n```\n"
     lines = command_lines(Block("doc.md", 1, "bash", text="# a comment\n\npython -m x \\\n    --y 1\necho ok\n"))
     assert lines == [(3, "python -m x      --y 1"), (5, "echo ok")]
@@ -365,16 +416,20 @@ def test_the_full_guide_with_the_real_submission_runs(tmp_path):
 # ----------------------------------------------------------------------------- README: Adding a method
 def test_the_readme_method_pastes_and_passes_the_contract(tmp_path):
     blocks = readme_blocks()
-    assert [b for b in blocks if b.attrs.get("file", "").startswith("methods/")], \
+    assert [b for b in blocks if b.attrs.get("file", "").startswith("methods/")], (
         "the README's 'Adding a method' shows a method file (```python file=methods/NAME.py)"
+    )
     copy = copy_project(tmp_path / "project")
     run = run_blocks(blocks, copy, environment(copy, tmp_path), slow=False)
     run.check()
     out = run.find("python -m benchmark list methods").output
     assert re.search(r"^\| label_smoothing\s", out, re.MULTILINE), out
     # submit's first check, the contract (url, ranges, help texts, cost), on the pasted file
-    check = ("from benchmark.submission.contract import contract_failures\n"
-             "print([f.line() for f in contract_failures('label_smoothing')[2]])\n")
-    done = subprocess.run([sys.executable, "-c", check], cwd=copy, env=environment(copy, tmp_path),
-                          capture_output=True, text=True)
+    check = (
+        "from benchmark.submission.contract import contract_failures\n"
+        "print([f.line() for f in contract_failures('label_smoothing')[2]])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=copy, env=environment(copy, tmp_path), capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr

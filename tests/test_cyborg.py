@@ -1,4 +1,5 @@
 """CYBORG's loss on hand-built cases: alpha*CE + (1-alpha)*MSE(min-max CAM, min-max human map)."""
+
 from __future__ import annotations
 
 import pytest
@@ -166,10 +167,9 @@ def test_default_human_resize_is_area_and_gives_the_reference_loss():
 # PIL's bilinear 4 -> 2: a triangle filter of half-width 2 input pixels around output centres
 # 1.0 and 3.0, taps at input centres 0.5..3.5, weights (1 - d/2) normalized: [3,3,1,0]/7, [0,1,3,3]/7.
 PIL_4_TO_2 = torch.tensor([[3.0, 3.0, 1.0, 0.0], [0.0, 1.0, 3.0, 3.0]]) / 7
-H_ODD = torch.tensor([[7.0, 0.0, 14.0, 0.0],
-                      [0.0, 7.0, 0.0, 0.0],
-                      [0.0, 0.0, 0.0, 7.0],
-                      [21.0, 0.0, 0.0, 0.0]])[None, None]  # area: [[14,14],[21,7]]/4, min-max [[.5,.5],[1,0]]
+H_ODD = torch.tensor([[7.0, 0.0, 14.0, 0.0], [0.0, 7.0, 0.0, 0.0], [0.0, 0.0, 0.0, 7.0], [21.0, 0.0, 0.0, 0.0]])[
+    None, None
+]  # area: [[14,14],[21,7]]/4, min-max [[.5,.5],[1,0]]
 
 
 def test_bilinear_antialias_is_the_pil_style_interpolate_on_a_hand_made_map():

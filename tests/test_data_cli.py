@@ -1,4 +1,5 @@
 """``data build`` / ``data show``: manifest printed, one PNG grid per split, clear errors."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ def test_pick_examples_alternates_classes_and_captions_name_generators():
     assert split.y[index].tolist() == [0, 1, 0, 1, 0, 1] and len(set(index.tolist())) == 6
     synthetic = index[1]
     name = bundle.manifest["generators"][int(split.extras["generator"][synthetic])]["name"]
-    assert f"generator={name}" in caption(split, synthetic, bundle) and caption(split, synthetic, bundle).startswith("synthetic")
+    assert f"generator={name}" in caption(split, synthetic, bundle) and caption(split, synthetic, bundle).startswith(
+        "synthetic"
+    )
 
 
 def test_show_unbuilt_dataset_fails_with_the_build_command(tmp_path, capsys):

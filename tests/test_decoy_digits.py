@@ -1,4 +1,5 @@
 """The Decoy-MNIST construction rules hold exactly on the built arrays."""
+
 import numpy as np
 import pytest
 
@@ -56,8 +57,10 @@ def test_splits_are_disjoint_and_stratified(decoy):
         counts = np.bincount(decoy.splits[name].y, minlength=10)
         assert counts.min() > 0.8 * counts.mean()
     # the same image never appears in two of train/val/test (compare saliency = strokes, noise-free)
-    keys = {name: {s.tobytes() + bytes([int(y)]) for s, y in zip(decoy.splits[name].saliency, decoy.splits[name].y)}
-            for name in ("train", "val", "test")}
+    keys = {
+        name: {s.tobytes() + bytes([int(y)]) for s, y in zip(decoy.splits[name].saliency, decoy.splits[name].y)}
+        for name in ("train", "val", "test")
+    }
     overlap = len(keys["train"] & keys["test"]) + len(keys["train"] & keys["val"])
     assert overlap <= 5  # a handful of sklearn digits are exact duplicates of each other
 

@@ -1,4 +1,5 @@
 """Every executor gives the records of the in-process sweep, byte for byte apart from timing."""
+
 from __future__ import annotations
 
 import sys
@@ -27,12 +28,16 @@ def test_local_process_pool_gives_the_in_process_records(reference, tmp_path):
 
 def test_slurm_job_array_via_submitit_local_gives_the_same_records(reference, tmp_path):
     pytest.importorskip("submitit")
-    executor = SlurmExecutor(tmp_path / "logs", {"time_min": 5, "poll_seconds": 0.2, "partition": "gpu", "gres": "gpu:1"},
-                             cluster="local")
+    executor = SlurmExecutor(
+        tmp_path / "logs", {"time_min": 5, "poll_seconds": 0.2, "partition": "gpu", "gres": "gpu:1"}, cluster="local"
+    )
     summary = sweep(PARAMS, tmp_path / "runs", executor)
     assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
     assert records(tmp_path / "runs") == reference
-    assert len(list((tmp_path / "logs").glob("*_submission.sh"))) + len(list((tmp_path / "logs").glob("*_result.pkl"))) >= 2
+    assert (
+        len(list((tmp_path / "logs").glob("*_submission.sh"))) + len(list((tmp_path / "logs").glob("*_result.pkl")))
+        >= 2
+    )
 
 
 def test_ray_local_instance_gives_the_same_records(reference, tmp_path):

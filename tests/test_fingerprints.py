@@ -4,6 +4,7 @@ Each test edits files in a copy of the project (the package, the plug-in folders
 the fingerprints computed from the copy before and after the edit. The DVC stages' deps and the
 package's layering are checked against the same import graph.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,13 +59,26 @@ def test_editing_maps_stales_every_run_and_the_methods_that_import_it(copy):
     copy("benchmark/maps.py")
     diff = changed(before, fingerprints())
     assert set(diff) == set(CELLS), "the saliency evaluation of every run imports maps.py"
-    assert {cell[0] for cell, parts in diff.items() if "method" in parts} == {"cyborg", "gradia", "rrr", "sage"}  # sage: its cached blur
+    assert {cell[0] for cell, parts in diff.items() if "method" in parts} == {
+        "cyborg",
+        "gradia",
+        "rrr",
+        "sage",
+    }  # sage: its cached blur
     assert all("core" in parts and "dataset" not in parts and "arch" not in parts for parts in diff.values())
 
 
-@pytest.mark.parametrize("relative", ["benchmark/reports/summary.py", "benchmark/cli/run_cmd.py",
-                                      "benchmark/sweeps/runner.py", "benchmark/records/table.py",
-                                      "benchmark/statistics/__init__.py", "benchmark/profiling/runner.py"])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "benchmark/reports/summary.py",
+        "benchmark/cli/run_cmd.py",
+        "benchmark/sweeps/runner.py",
+        "benchmark/records/table.py",
+        "benchmark/statistics/__init__.py",
+        "benchmark/profiling/runner.py",
+    ],
+)
 def test_editing_code_no_run_imports_stales_nothing(copy, relative):
     before = fingerprints()
     copy(relative)
@@ -83,8 +97,9 @@ def test_editing_face_drawing_stales_toy_faces_builds_and_runs_not_digits(copy, 
     params = DATASETS.get("toy_faces")().resolve({})
     built = tmp_path / "data" / "toy_faces"
     built.mkdir(parents=True)
-    (built / store.MANIFEST).write_text(json.dumps({"family": "toy_faces", "params": params,
-                                                    "code_sha256": DATASETS.fingerprint("toy_faces")}))
+    (built / store.MANIFEST).write_text(
+        json.dumps({"family": "toy_faces", "params": params, "code_sha256": DATASETS.fingerprint("toy_faces")})
+    )
     assert store.find("toy_faces", params, tmp_path / "data") == built
     before, digits = fingerprints(), DATASETS.fingerprint("decoy_digits")
     copy("benchmark/data/faces_drawing.py")
@@ -95,8 +110,10 @@ def test_editing_face_drawing_stales_toy_faces_builds_and_runs_not_digits(copy, 
 
 def test_imports_inside_functions_count_and_type_checking_imports_do_not(tmp_path):
     path = tmp_path / "mod.py"
-    path.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from benchmark import cli\n"
-                    "def f():\n    from .sibling import thing\n    import benchmark.maps\n")
+    path.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from benchmark import cli\n"
+        "def f():\n    from .sibling import thing\n    import benchmark.maps\n"
+    )
     names = _imported_names(path, (0, 1), "benchmark.runs")
     assert "benchmark.runs.sibling" in names and "benchmark.maps" in names and "benchmark.cli" not in names
 
@@ -110,8 +127,12 @@ def test_dvc_deps_cover_the_code_closures():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     sweep_deps = stages["sweep"]["do"]["deps"]
     modules = ["benchmark.runs.run", "benchmark.sweeps.worker", "benchmark.sweeps.executors"]
-    modules += [registry.get(name).__module__ for registry in (METHODS, DATASETS, ARCHS) for name in registry.names()
-                if registry.get(name).__module__.startswith(("benchmark.", "salbench_plugins."))]  # not test-only plug-ins
+    modules += [
+        registry.get(name).__module__
+        for registry in (METHODS, DATASETS, ARCHS)
+        for name in registry.names()
+        if registry.get(name).__module__.startswith(("benchmark.", "salbench_plugins."))
+    ]  # not test-only plug-ins
     uncovered = [p for p in module_closure(modules) if not _covered(p, sweep_deps)]
     assert not uncovered, f"sweep stage deps miss {uncovered}"
     variants = yaml.safe_load((ROOT / "params.yaml").read_text())["datasets"]
@@ -124,15 +145,36 @@ def test_dvc_deps_cover_the_code_closures():
 def test_dvc_profile_deps_cover_the_commands_closure():
     stage = "profile"
     deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]["do"]["deps"]
-    modules = ["benchmark.__main__", "benchmark.cli.profile_cmd", "benchmark.profiling.runner", "benchmark.profiling.outputs"]
-    modules += [registry.get(name).__module__ for registry in (METHODS, ARCHS) for name in registry.names()
-                if registry.get(name).__module__.startswith(("benchmark.", "salbench_plugins."))]
+    modules = [
+        "benchmark.__main__",
+        "benchmark.cli.profile_cmd",
+        "benchmark.profiling.runner",
+        "benchmark.profiling.outputs",
+    ]
+    modules += [
+        registry.get(name).__module__
+        for registry in (METHODS, ARCHS)
+        for name in registry.names()
+        if registry.get(name).__module__.startswith(("benchmark.", "salbench_plugins."))
+    ]
     uncovered = [p for p in module_closure(modules) if not _covered(p, deps)]
     assert not uncovered, f"{stage} stage deps miss {uncovered}"
 
 
-LAYERS = ("base", "data", "models", "saliency", "runs", "records", "statistics", "reports", "sweeps", "profiling",
-          "submission", "cli")
+LAYERS = (
+    "base",
+    "data",
+    "models",
+    "saliency",
+    "runs",
+    "records",
+    "statistics",
+    "reports",
+    "sweeps",
+    "profiling",
+    "submission",
+    "cli",
+)
 
 
 def _layer(module: str) -> str:
@@ -149,11 +191,20 @@ def test_each_layer_imports_only_the_layers_before_it_and_no_module_cycle():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         stat = path.stat()
         parents = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}  # `from . import x`
-        imported = {n for n in _imported_names(path, (stat.st_mtime_ns, stat.st_size), package)
-                    if n.startswith("benchmark") and n not in parents}
-        graph[name] = {n for n in imported if n in graph or (PACKAGE_DIR.parent / n.replace(".", "/")).with_suffix(".py").exists()}
-    upward = [(m, n) for m, deps in graph.items() for n in deps
-              if m != "benchmark.__main__" and LAYERS.index(_layer(n)) > LAYERS.index(_layer(m))]
+        imported = {
+            n
+            for n in _imported_names(path, (stat.st_mtime_ns, stat.st_size), package)
+            if n.startswith("benchmark") and n not in parents
+        }
+        graph[name] = {
+            n for n in imported if n in graph or (PACKAGE_DIR.parent / n.replace(".", "/")).with_suffix(".py").exists()
+        }
+    upward = [
+        (m, n)
+        for m, deps in graph.items()
+        for n in deps
+        if m != "benchmark.__main__" and LAYERS.index(_layer(n)) > LAYERS.index(_layer(m))
+    ]
     assert not upward, upward
     state: dict[str, int] = {}
 

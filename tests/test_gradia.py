@@ -1,4 +1,5 @@
 """GRADIA: real Grad-CAM (against Captum and autograd), the L1 term by hand, the official-code options."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +8,11 @@ import torch
 import torch.nn.functional as F
 from captum.attr import LayerGradCam
 from scipy.ndimage import gaussian_filter
+from test_cyborg import H, PooledNet, X, Y, state, upsample
 
 from benchmark.contracts import Batch
 from benchmark.models import build_network
 from benchmark.registry import METHODS
-from test_cyborg import H, X, Y, PooledNet, state, upsample
 
 gradia_module = __import__("sys").modules[METHODS.get("gradia").__module__]
 

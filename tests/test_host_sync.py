@@ -36,6 +36,7 @@ the counters, on the CPU) at its first step. SGD has no step counter. A ``GradSc
 on CUDA) does synchronize once a step by design (it reads whether the gradients were finite):
 it is not used here.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -60,13 +61,35 @@ FROM_HOST_DATA = {A.lift_fresh.default, A.lift_fresh_copy.default}
 COPIES = {A._to_copy.default, A.copy_.default}
 PROJECT_METHODS = [name for name in METHODS.names() if not name.startswith("_")]  # "_..." are test plug-ins
 VARIANTS = {  # hyperparameter settings whose code paths differ
-    "cyborg": [{}, {"normalization": "batch", "alpha_mode": "adaptive", "cam_class": "predicted",
-                    "human_resize": "bilinear_antialias"}],
+    "cyborg": [
+        {},
+        {
+            "normalization": "batch",
+            "alpha_mode": "adaptive",
+            "cam_class": "predicted",
+            "human_resize": "bilinear_antialias",
+        },
+    ],
     "gradia": [{}, {"relu": True, "weight_gradient": "second_order", "blur_human": False}],
-    "rrr": [{}, {"reduction": "annotated"}, {"reduction": "entries"}, {"annotation": "wrong_reason"},
-            {"annotation": "wrong_reason", "reduction": "entries"}],
-    "sage": [{}, {"view_forward": "separate", "ce_on_positive": True, "invert_saliency": True,
-                  "normalize_embedding": True, "js_t2": True}, {"degradation": "noise"}, {"degradation": "mean"}],
+    "rrr": [
+        {},
+        {"reduction": "annotated"},
+        {"reduction": "entries"},
+        {"annotation": "wrong_reason"},
+        {"annotation": "wrong_reason", "reduction": "entries"},
+    ],
+    "sage": [
+        {},
+        {
+            "view_forward": "separate",
+            "ce_on_positive": True,
+            "invert_saliency": True,
+            "normalize_embedding": True,
+            "js_t2": True,
+        },
+        {"degradation": "noise"},
+        {"degradation": "mean"},
+    ],
 }
 CASES = [(name, params) for name in PROJECT_METHODS for params in VARIANTS.get(name, [{}])]
 
@@ -85,8 +108,11 @@ class SyncGuard(TorchDispatchMode):
         super().__init__()
         self.allowed = set()  # data pointers of the optimizer's host-side step counters
         if optimizer is not None:
-            self.allowed = {state["step"].data_ptr() for state in optimizer.state.values()
-                            if isinstance(state.get("step"), torch.Tensor) and state["step"].device.type == "cpu"}
+            self.allowed = {
+                state["step"].data_ptr()
+                for state in optimizer.state.values()
+                if isinstance(state.get("step"), torch.Tensor) and state["step"].device.type == "cpu"
+            }
         self.found: list[str] = []
 
     def why(self, func, args, kwargs) -> str | None:
@@ -94,8 +120,11 @@ class SyncGuard(TorchDispatchMode):
             return None if args[0].device.type == "cpu" and args[0].data_ptr() in self.allowed else "reads a scalar"
         if func in INDEXING:
             indices = args[1] if len(args) > 1 else kwargs.get("indices", [])
-            return "boolean-mask indexing" if any(
-                i is not None and i.dtype in (torch.bool, torch.uint8) for i in indices) else None
+            return (
+                "boolean-mask indexing"
+                if any(i is not None and i.dtype in (torch.bool, torch.uint8) for i in indices)
+                else None
+            )
         if torch.Tag.data_dependent_output in func.tags:
             return "data-dependent output"
         if torch.Tag.dynamic_output_shape in func.tags:
@@ -103,7 +132,9 @@ class SyncGuard(TorchDispatchMode):
         if func in FROM_HOST_DATA:
             return "a tensor from host data"
         if func in COPIES:
-            devices = {t.device for t in _tensors(args, kwargs)} | ({torch.device(kwargs["device"])} if kwargs.get("device") else set())
+            devices = {t.device for t in _tensors(args, kwargs)} | (
+                {torch.device(kwargs["device"])} if kwargs.get("device") else set()
+            )
             return "a copy between devices" if len(devices) > 1 else None
         return None
 
@@ -111,8 +142,11 @@ class SyncGuard(TorchDispatchMode):
         kwargs = kwargs or {}
         reason = self.why(func, args, kwargs)
         if reason is not None:
-            frames = [f for f in traceback.extract_stack()[:-1] if f.filename.startswith(str(ROOT))
-                      and ".venv" not in f.filename and "test_host_sync" not in f.filename]
+            frames = [
+                f
+                for f in traceback.extract_stack()[:-1]
+                if f.filename.startswith(str(ROOT)) and ".venv" not in f.filename and "test_host_sync" not in f.filename
+            ]
             where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames[-3:]))
             self.found.append(f"{func} ({reason}) at {where or 'torch internals'}")
         return func(*args, **kwargs)
@@ -122,15 +156,20 @@ def make_split(n: int, side: int, annotated: torch.Tensor, wrong_reason: bool = 
     """With ``wrong_reason``: a wrong-reason mask too (a corner patch per sample, as the decoy digits')."""
     g = torch.Generator().manual_seed(1)
     saliency = torch.zeros(n, 1, side, side, dtype=torch.float16)
-    saliency[:, :, side // 4:3 * side // 4, side // 4:3 * side // 4] = 1.0
+    saliency[:, :, side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 1.0
     saliency[~annotated] = 0.0  # contract: unannotated rows are zeros
     mask = None
     if wrong_reason:
         mask = torch.zeros(n, 1, side, side, dtype=torch.bool)
         mask[0::2, :, :4, :4] = True
         mask[1::2, :, -4:, -4:] = True
-    return DeviceSplit(x=torch.randint(0, 256, (n, 1, side, side), dtype=torch.uint8, generator=g),
-                       y=torch.arange(n) % 3, saliency=saliency, annotated=annotated, wrong_reason=mask)
+    return DeviceSplit(
+        x=torch.randint(0, 256, (n, 1, side, side), dtype=torch.uint8, generator=g),
+        y=torch.arange(n) % 3,
+        saliency=saliency,
+        annotated=annotated,
+        wrong_reason=mask,
+    )
 
 
 PATTERNS = {  # 4 batches of 6: which samples are annotated
@@ -140,8 +179,9 @@ PATTERNS = {  # 4 batches of 6: which samples are annotated
 }
 
 
-def guarded_epoch(name: str, params: dict, arch: str, pattern: str, optimizer: dict,
-                  precision: str = "fp32") -> list[str]:
+def guarded_epoch(
+    name: str, params: dict, arch: str, pattern: str, optimizer: dict, precision: str = "fp32"
+) -> list[str]:
     torch.manual_seed(0)
     side = 16
     net = build_network(arch, 1, 3, side)
@@ -167,8 +207,13 @@ def test_no_host_sync_in_a_training_epoch(name, params, arch, pattern):
     assert not found, "\n".join(dict.fromkeys(found))
 
 
-@pytest.mark.parametrize("optimizer", [{"name": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4},
-                                       {"name": "adamw", "lr": 1e-3, "weight_decay": 0.01}])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        {"name": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4},
+        {"name": "adamw", "lr": 1e-3, "weight_decay": 0.01},
+    ],
+)
 def test_no_host_sync_with_the_other_optimizers(optimizer):
     assert not guarded_epoch("erm", {}, "simple_cnn", "partly", optimizer)
 
@@ -181,9 +226,15 @@ def test_no_host_sync_under_bf16_autocast(name):
 def test_the_guard_catches_what_it_is_for():
     x, mask = torch.rand(6), torch.tensor([True, False] * 3)
     cases = {
-        "item": lambda: x.sum().item(), "float": lambda: float(x.sum()), "bool": lambda: bool(x.sum() > 0),
-        "int": lambda: int(x.argmax()), "mask": lambda: x[mask], "masked_select": lambda: x.masked_select(mask),
-        "nonzero": lambda: mask.nonzero(), "host data": lambda: torch.as_tensor(0.5), "equal": lambda: torch.equal(x, x),
+        "item": lambda: x.sum().item(),
+        "float": lambda: float(x.sum()),
+        "bool": lambda: bool(x.sum() > 0),
+        "int": lambda: int(x.argmax()),
+        "mask": lambda: x[mask],
+        "masked_select": lambda: x.masked_select(mask),
+        "nonzero": lambda: mask.nonzero(),
+        "host data": lambda: torch.as_tensor(0.5),
+        "equal": lambda: torch.equal(x, x),
     }
     for label, run in cases.items():
         with SyncGuard() as guard:
@@ -206,8 +257,12 @@ def test_batch_positions_of_annotated_rows_match_the_mask():
         assert torch.equal(batch.annotated_index, batch.annotated.nonzero().flatten())
         assert batch.n_annotated == int(batch.annotated.sum())
         assert batch.any_annotated == bool(batch.annotated.any())
-    hand = Batch(x=torch.rand(3, 1, 4, 4), y=torch.zeros(3, dtype=torch.int64), saliency=torch.rand(3, 1, 4, 4),
-                 annotated=torch.tensor([False, True, True]))
+    hand = Batch(
+        x=torch.rand(3, 1, 4, 4),
+        y=torch.zeros(3, dtype=torch.int64),
+        saliency=torch.rand(3, 1, 4, 4),
+        annotated=torch.tensor([False, True, True]),
+    )
     assert hand.annotated_index.tolist() == [1, 2] and hand.n_annotated == 2
     full = Batch(x=torch.rand(3, 1, 4, 4), y=torch.zeros(3, dtype=torch.int64), saliency=torch.rand(3, 1, 4, 4))
     assert full.annotated_index.tolist() == [0, 1, 2] and full.all_annotated

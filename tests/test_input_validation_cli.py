@@ -6,6 +6,7 @@ tiny params.yaml (``sweep_helpers.tiny_params`` + one edit); a few run ``python 
 a subprocess, for the real exit path. Plug-in cases point ``SALBENCH_ROOT`` at a copy of
 ``methods/`` and ``datasets/`` with one broken file, and give the method registry a fresh state.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch
@@ -28,16 +30,23 @@ from benchmark.registry import METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_CUDA = not torch.cuda.is_available()
-PAPER = {"epochs": 1, "batch_size": 20, "optimizer": {"name": "sgd", "lr": 0.005, "momentum": 0.9},
-         "schedule": {"name": "step", "step_size": 12, "gamma": 0.1}, "device": "cuda",
-         "evaluation": {"enabled": False}}
+PAPER = {
+    "epochs": 1,
+    "batch_size": 20,
+    "optimizer": {"name": "sgd", "lr": 0.005, "momentum": 0.9},
+    "schedule": {"name": "step", "step_size": 12, "gamma": 0.1},
+    "device": "cuda",
+    "evaluation": {"enabled": False},
+}
 TINY_RUN = ["--dataset", "tiny_digits", "--arch-param", "hidden=16", "--epochs", "1", "--no-saliency", "--quiet"]
 
 
 def listing(root: Path) -> list[tuple[str, int, int]]:
     """Every file and folder under ``root``: (relative path, size, mtime in ns) - 'nothing written'."""
-    return sorted((str(p.relative_to(root)), p.stat().st_size if p.is_file() else -1, p.stat().st_mtime_ns)
-                  for p in root.rglob("*"))
+    return sorted(
+        (str(p.relative_to(root)), p.stat().st_size if p.is_file() else -1, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+    )
 
 
 def base_params() -> dict[str, Any]:
@@ -80,18 +89,21 @@ def assert_refused(code: int, err: str, fragments: tuple[str, ...], before, afte
 # --------------------------------------------------------------------------- the table
 def edit(path: str, value: Any) -> Callable[[dict], None]:
     """An edit of params.yaml: ``path`` a dotted key (created as needed), ``value`` its new value."""
+
     def apply(params: dict) -> None:
         *parents, last = path.split(".")
         node = params
         for key in parents:
             node = node.setdefault(key, {})
         node[last] = value
+
     return apply
 
 
 def replace(key: str, value: Any) -> Callable[[dict], None]:
     def apply(params: dict) -> None:
         params[key] = value(params) if callable(value) else value
+
     return apply
 
 
@@ -112,56 +124,149 @@ CASES: list[tuple[str, Callable[[dict], None] | None, list[str], tuple[str, ...]
     ("out-under-a-file", None, [*RUN, "--out", "a_file/runs"], ("--out", "a_file", "file")),
     ("epochs-zero", None, [*RUN, "--epochs", "0"], ("'epochs'",)),
     ("batch-size-zero", None, [*RUN, "--batch-size", "0"], ("'batch_size'",)),
-    ("method-typo", None, ["run", "--method", "sgtt", *TINY_RUN, "--out", "out"], ("unknown method 'sgtt'", "did you mean 'sgt'")),
+    (
+        "method-typo",
+        None,
+        ["run", "--method", "sgtt", *TINY_RUN, "--out", "out"],
+        ("unknown method 'sgtt'", "did you mean 'sgt'"),
+    ),
     ("arch-typo", None, [*RUN, "--arch", "resnt18"], ("unknown arch 'resnt18'", "did you mean 'resnet18'")),
-    ("sgt-fraction-7.5", None, ["run", "--method", "sgt", "--set", "fraction=7.5", *TINY_RUN, "--out", "out"],
-     ("method 'sgt'", "'fraction'", "[0, 1]", "7.5")),
-    ("sgt-kl-weight-negative", None, ["run", "--method", "sgt", "--set", "kl_weight=-1", *TINY_RUN, "--out", "out"],
-     ("'kl_weight'",)),
-    ("smoot-bounds", None, ["run", "--method", "smoot", "--set", "min_fraction=0.7", *TINY_RUN, "--out", "out"],
-     ("method 'smoot'", "min_fraction")),
-    ("sage-temperature-zero", None, ["run", "--method", "sage", "--set", "temperature=0", *TINY_RUN, "--out", "out"],
-     ("method 'sage'", "'temperature'")),
-    ("sage-blur-sigma", None, ["run", "--method", "sage", "--set", "blur_sigma=3", *TINY_RUN, "--out", "out"],
-     ("'blur_sigma'",)),
-    ("rrr-lam-negative", None, ["run", "--method", "rrr", "--set", "lam=-5", *TINY_RUN, "--out", "out"], ("method 'rrr'", "'lam'")),
-    ("cyborg-alpha", None, ["run", "--method", "cyborg", "--set", "alpha=1.5", *TINY_RUN, "--out", "out"], ("'alpha'",)),
+    (
+        "sgt-fraction-7.5",
+        None,
+        ["run", "--method", "sgt", "--set", "fraction=7.5", *TINY_RUN, "--out", "out"],
+        ("method 'sgt'", "'fraction'", "[0, 1]", "7.5"),
+    ),
+    (
+        "sgt-kl-weight-negative",
+        None,
+        ["run", "--method", "sgt", "--set", "kl_weight=-1", *TINY_RUN, "--out", "out"],
+        ("'kl_weight'",),
+    ),
+    (
+        "smoot-bounds",
+        None,
+        ["run", "--method", "smoot", "--set", "min_fraction=0.7", *TINY_RUN, "--out", "out"],
+        ("method 'smoot'", "min_fraction"),
+    ),
+    (
+        "sage-temperature-zero",
+        None,
+        ["run", "--method", "sage", "--set", "temperature=0", *TINY_RUN, "--out", "out"],
+        ("method 'sage'", "'temperature'"),
+    ),
+    (
+        "sage-blur-sigma",
+        None,
+        ["run", "--method", "sage", "--set", "blur_sigma=3", *TINY_RUN, "--out", "out"],
+        ("'blur_sigma'",),
+    ),
+    (
+        "rrr-lam-negative",
+        None,
+        ["run", "--method", "rrr", "--set", "lam=-5", *TINY_RUN, "--out", "out"],
+        ("method 'rrr'", "'lam'"),
+    ),
+    (
+        "cyborg-alpha",
+        None,
+        ["run", "--method", "cyborg", "--set", "alpha=1.5", *TINY_RUN, "--out", "out"],
+        ("'alpha'",),
+    ),
     ("set-without-value", None, [*RUN, "--set", "fraction"], ("--set expects key=value", "'fraction'")),
-    ("arch-width-zero", None, ["run", "--method", "erm", "--dataset", "tiny_digits", "--arch-param", "hidden=0", "--out", "out"],
-     ("arch 'simple_cnn'", "'hidden'")),
+    (
+        "arch-width-zero",
+        None,
+        ["run", "--method", "erm", "--dataset", "tiny_digits", "--arch-param", "hidden=0", "--out", "out"],
+        ("arch 'simple_cnn'", "'hidden'"),
+    ),
     ("arch-param-twice", None, [*RUN, "--arch-param", "hidden=8"], ("--arch-param", "'hidden'", "twice")),
-    ("vit-heads", None, ["run", "--method", "erm", "--dataset", "tiny_digits", "--arch", "vit_tiny", "--arch-param", "heads=3",
-                         "--out", "out", "--quiet"], ("arch 'vit_tiny'", "heads")),
+    (
+        "vit-heads",
+        None,
+        [
+            "run",
+            "--method",
+            "erm",
+            "--dataset",
+            "tiny_digits",
+            "--arch",
+            "vit_tiny",
+            "--arch-param",
+            "heads=3",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+        ("arch 'vit_tiny'", "heads"),
+    ),
     ("eval-probe-size-zero", None, [*RUN, "--eval", "probe_size=0"], ("'probe_size'",)),
     ("eval-threshold-zero", None, [*RUN, "--eval", "annotation_threshold=0"], ("'annotation_threshold'",)),
     ("profile-typo", None, [*RUN, "--profile", "papr"], ("unknown profile 'papr'", "did you mean 'paper'")),
     # profile values
     ("profile-lr-nan", edit("profiles.quick.optimizer.lr", float("nan")), RUN, ("profiles.quick", "optimizer.lr")),
-    ("profile-lr-string", edit("profiles.quick.optimizer.lr", "1e-3"), RUN, ("profiles.quick", "optimizer.lr", "'1e-3'")),
-    ("profile-weight-decay", edit("profiles.quick.optimizer.weight_decay", -1.0), SWEEP,
-     ("profiles.quick", "optimizer.weight_decay")),
-    ("profile-momentum-nan", edit("profiles.quick.optimizer", {"name": "sgd", "lr": 0.1, "momentum": float("nan")}), RUN,
-     ("profiles.quick", "optimizer.momentum")),
-    ("profile-step-size", edit("profiles.paper.schedule.step_size", -3), [*SWEEP, "--profile", "paper", "--dry-run"],
-     ("profiles.paper", "schedule.step_size")),
-    ("profile-gamma", edit("profiles.paper.schedule.gamma", -0.1), [*RUN, "--profile", "paper", "--device", "cpu"],
-     ("profiles.paper", "schedule.gamma")),
-    ("profile-schedule-typo", edit("profiles.quick.schedule", {"name": "constant", "step_size": 3}), RUN,
-     ("profiles.quick", "schedule 'constant'", "step_size")),
+    (
+        "profile-lr-string",
+        edit("profiles.quick.optimizer.lr", "1e-3"),
+        RUN,
+        ("profiles.quick", "optimizer.lr", "'1e-3'"),
+    ),
+    (
+        "profile-weight-decay",
+        edit("profiles.quick.optimizer.weight_decay", -1.0),
+        SWEEP,
+        ("profiles.quick", "optimizer.weight_decay"),
+    ),
+    (
+        "profile-momentum-nan",
+        edit("profiles.quick.optimizer", {"name": "sgd", "lr": 0.1, "momentum": float("nan")}),
+        RUN,
+        ("profiles.quick", "optimizer.momentum"),
+    ),
+    (
+        "profile-step-size",
+        edit("profiles.paper.schedule.step_size", -3),
+        [*SWEEP, "--profile", "paper", "--dry-run"],
+        ("profiles.paper", "schedule.step_size"),
+    ),
+    (
+        "profile-gamma",
+        edit("profiles.paper.schedule.gamma", -0.1),
+        [*RUN, "--profile", "paper", "--device", "cpu"],
+        ("profiles.paper", "schedule.gamma"),
+    ),
+    (
+        "profile-schedule-typo",
+        edit("profiles.quick.schedule", {"name": "constant", "step_size": 3}),
+        RUN,
+        ("profiles.quick", "schedule 'constant'", "step_size"),
+    ),
     ("profile-device-tpu", edit("profiles.quick.device", "tpu"), SWEEP, ("profiles.quick", "'tpu'", "auto, cpu, cuda")),
     ("profiles-as-list", replace("profiles", lambda p: [p["profiles"]]), RUN, ("'profiles' must be a mapping",)),
     # studies
     ("studies-as-list", replace("studies", lambda p: [p["studies"]]), SWEEP, ("'studies' must be a mapping",)),
     ("study-entry-a-list", edit("studies.tiny", ["erm"]), SWEEP, ("studies.tiny", "expected a mapping")),
     ("study-typo", None, ["sweep", "tinyy", "--out", "out"], ("unknown study 'tinyy'", "did you mean 'tiny'")),
-    ("study-sgt-fraction", edit("studies.tiny.methods", [{"name": "sgt", "params": {"fraction": 7.5}}]), SWEEP,
-     ("studies.tiny", "'fraction'", "7.5")),
-    ("study-smoot-bounds", edit("studies.tiny.methods", [{"name": "smoot", "params": {"max_fraction": 0.2}}]), SWEEP,
-     ("studies.tiny", "max_fraction")),
+    (
+        "study-sgt-fraction",
+        edit("studies.tiny.methods", [{"name": "sgt", "params": {"fraction": 7.5}}]),
+        SWEEP,
+        ("studies.tiny", "'fraction'", "7.5"),
+    ),
+    (
+        "study-smoot-bounds",
+        edit("studies.tiny.methods", [{"name": "smoot", "params": {"max_fraction": 0.2}}]),
+        SWEEP,
+        ("studies.tiny", "max_fraction"),
+    ),
     ("sweep-out-is-a-file", None, ["sweep", "tiny", "--out", "a_file"], ("--out", "a_file")),
     ("sweep-jobs-zero", None, [*SWEEP, "--jobs", "0"], ("--jobs", "'0'")),
-    ("sweep-log-dir-is-a-file", None, [*SWEEP, "--executor", "slurm", "--cluster", "debug", "--log-dir", "a_file/logs"],
-     ("--log-dir", "a_file")),
+    (
+        "sweep-log-dir-is-a-file",
+        None,
+        [*SWEEP, "--executor", "slurm", "--cluster", "debug", "--log-dir", "a_file/logs"],
+        ("--log-dir", "a_file"),
+    ),
     ("seed-negative", None, [*RUN, "--seed", "-1"], ("'seed'", "-1")),
     ("eval-unknown-attribution", None, [*RUN, "--eval", "attributions=saliency"], ("'attributions'", "'saliency'")),
     ("runs-study-typo", None, ["runs", "tinyy", "--out", "out"], ("unknown study 'tinyy'", "did you mean 'tiny'")),
@@ -171,7 +276,12 @@ CASES: list[tuple[str, Callable[[dict], None] | None, list[str], tuple[str, ...]
 if NO_CUDA:
     CASES += [
         ("device-cuda-absent", None, [*RUN, "--device", "cuda"], ("CUDA is not available", "--device cpu")),
-        ("profile-cuda-absent", None, [*RUN, "--profile", "paper"], ("CUDA is not available", "--device cpu", "profile 'paper'")),
+        (
+            "profile-cuda-absent",
+            None,
+            [*RUN, "--profile", "paper"],
+            ("CUDA is not available", "--device cpu", "profile 'paper'"),
+        ),
         ("sweep-cuda-absent", None, [*SWEEP, "--profile", "paper"], ("profile 'paper'", "CUDA is not available")),
     ]
 
@@ -190,8 +300,11 @@ def test_malformed_input_is_refused_in_one_line_writing_nothing(place, capsys, n
 
 def test_dry_run_lists_every_invalid_value_and_exits_2(place, capsys):
     params = base_params()
-    params["studies"]["tiny"]["methods"] = ["erm", {"name": "sgt", "grid": {"fraction": [0.5, 7.5]}},
-                                            {"name": "sage", "params": {"temperature": 0.0}}]
+    params["studies"]["tiny"]["methods"] = [
+        "erm",
+        {"name": "sgt", "grid": {"fraction": [0.5, 7.5]}},
+        {"name": "sage", "params": {"temperature": 0.0}},
+    ]
     write_params(place / "params.yaml", params)
     before = listing(place)
     code, out, err = call([*SWEEP, "--dry-run"], capsys)
@@ -214,23 +327,32 @@ def test_slurm_without_sbatch_refuses_unless_local_mode_is_named(place, capsys, 
     code, _, err = call([*SWEEP, "--executor", "slurm", "--log-dir", "logs"], capsys)
     assert_refused(code, err, ("--executor slurm", "sbatch", "--cluster local"), before, listing(place))
     pytest.importorskip("submitit")
-    write_params(place / "params.yaml", {**base_params(), "profiles": {"quick": {
-        **base_params()["profiles"]["quick"], "slurm": {"runs_per_job": "many"}}}})
+    write_params(
+        place / "params.yaml",
+        {
+            **base_params(),
+            "profiles": {"quick": {**base_params()["profiles"]["quick"], "slurm": {"runs_per_job": "many"}}},
+        },
+    )
     before = listing(place)
     code, _, err = call([*SWEEP, "--executor", "slurm", "--cluster", "local", "--log-dir", "logs"], capsys)
     assert_refused(code, err, ("profile slurm", "'runs_per_job'", "'many'"), before, listing(place))
 
 
 # --------------------------------------------------------------------------- show
-@pytest.mark.parametrize("name, content, fragment", [
-    ("list.json", "[1, 2]\n", "not a JSON object"),
-    ("binary.json", b"\xc0\xff\x00\x17" * 16, "not a readable JSON record"),
-    ("fields.json", json.dumps({"run_id": "x"}), "fields.json"),
-    ("notes.txt", "hello\n", "not a run record"),
-    ("a_folder", None, "a folder, not a run record"),
-    ("no_such_run", "missing", "no record 'no_such_run'"),
-    ("../elsewhere.json", "missing", "no such record file"),
-], ids=["json-list", "binary", "missing-fields", "not-json", "folder", "unknown-id", "missing-path"])
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("list.json", "[1, 2]\n", "not a JSON object"),
+        ("binary.json", b"\xc0\xff\x00\x17" * 16, "not a readable JSON record"),
+        ("fields.json", json.dumps({"run_id": "x"}), "fields.json"),
+        ("notes.txt", "hello\n", "not a run record"),
+        ("a_folder", None, "a folder, not a run record"),
+        ("no_such_run", "missing", "no record 'no_such_run'"),
+        ("../elsewhere.json", "missing", "no such record file"),
+    ],
+    ids=["json-list", "binary", "missing-fields", "not-json", "folder", "unknown-id", "missing-path"],
+)
 def test_show_of_something_that_is_not_a_record(place, capsys, name, content, fragment):
     path = place / "out" / name
     if content is None:
@@ -300,12 +422,16 @@ def test_run_erm_works_while_a_method_file_is_broken(place, capsys, monkeypatch,
 def test_a_broken_entry_point_plugin_is_named_and_skipped(place, capsys, monkeypatch, fresh_methods):
     group = "saliency_benchmark.methods"
     broken = importlib.metadata.EntryPoint("brokenep", "nonexistent_plugin_for_the_test", group)
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: [broken] if group == "saliency_benchmark.methods" else [])
+    monkeypatch.setattr(
+        registry_module, "entry_points", lambda group: [broken] if group == "saliency_benchmark.methods" else []
+    )
     code, out, err = call(["list", "methods"], capsys)
     assert code == 0 and "| erm " in out and "entry point 'brokenep'" in err and "Traceback" not in err
     before = listing(place)
     code, _, err = call(["run", "--method", "brokenep", *TINY_RUN, "--out", "out"], capsys)
-    assert_refused(code, err, ("method 'brokenep'", "entry point 'brokenep'", "ModuleNotFoundError"), before, listing(place))
+    assert_refused(
+        code, err, ("method 'brokenep'", "entry point 'brokenep'", "ModuleNotFoundError"), before, listing(place)
+    )
     code, _, err = call(["run", "--method", "ermm", *TINY_RUN, "--out", "out"], capsys)
     assert_refused(code, err, ("did you mean 'erm'", "not loaded: entry point 'brokenep'"), before, listing(place))
 
@@ -321,12 +447,16 @@ def swept(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("argv, fragments", [
-    (["stats", "tinyy"], ("unknown study 'tinyy'", "did you mean 'tiny'")),
-    (["stats", "tiny", "--baseline", "ermm"], ("unknown baseline 'ermm'",)),
-    (["stats", "tiny", "--metric", "test/accuracyy"], ("unknown metric(s)", "test/accuracyy")),
-    (["stats", "tiny", "--alpha", "2"], ("--alpha", "2")),
-], ids=["unknown-study", "unknown-baseline", "unknown-metric", "alpha"])
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["stats", "tinyy"], ("unknown study 'tinyy'", "did you mean 'tiny'")),
+        (["stats", "tiny", "--baseline", "ermm"], ("unknown baseline 'ermm'",)),
+        (["stats", "tiny", "--metric", "test/accuracyy"], ("unknown metric(s)", "test/accuracyy")),
+        (["stats", "tiny", "--alpha", "2"], ("--alpha", "2")),
+    ],
+    ids=["unknown-study", "unknown-baseline", "unknown-metric", "alpha"],
+)
 def test_stats_refuses_unknown_names(place, capsys, swept, argv, fragments):
     if not (ROOT / "benchmark" / "cli" / "stats_cmd.py").is_file():
         pytest.skip("no stats command")
@@ -338,23 +468,37 @@ def test_stats_refuses_unknown_names(place, capsys, swept, argv, fragments):
 
 # --------------------------------------------------------------------------- the real exit path
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True, cwd=env["HOME_DIR"],
-                          env={**os.environ, **env}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark", *args],
+        capture_output=True,
+        text=True,
+        cwd=env["HOME_DIR"],
+        env={**os.environ, **env},
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("argv, fragments", [
-    (["run", "--method", "sgt", "--set", "fraction=7.5", *TINY_RUN, "--out", "out"], ("'fraction'", "7.5")),
-    (["run", "--method", "erm", *TINY_RUN, "--lr", "nan", "--out", "out"], ("--lr", "nan")),
-    (["sweep", "tiny", "--out", "a_file"], ("--out", "a_file")),
-    (["run", "--method", "broken", *TINY_RUN, "--out", "out"], ("broken.py", "SystemExit(0)")),
-], ids=["sgt-fraction", "lr-nan", "sweep-out-file", "plugin-system-exit"])
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["run", "--method", "sgt", "--set", "fraction=7.5", *TINY_RUN, "--out", "out"], ("'fraction'", "7.5")),
+        (["run", "--method", "erm", *TINY_RUN, "--lr", "nan", "--out", "out"], ("--lr", "nan")),
+        (["sweep", "tiny", "--out", "a_file"], ("--out", "a_file")),
+        (["run", "--method", "broken", *TINY_RUN, "--out", "out"], ("broken.py", "SystemExit(0)")),
+    ],
+    ids=["sgt-fraction", "lr-nan", "sweep-out-file", "plugin-system-exit"],
+)
 def test_subprocess_exit_path(tmp_path, argv, fragments):
     write_params(tmp_path / "params.yaml", base_params())
     (tmp_path / "out").mkdir()
     (tmp_path / "a_file").write_text("x\n")
-    env = {"SALBENCH_PARAMS": str(tmp_path / "params.yaml"), "SALBENCH_DATA": str(tmp_path / "data"),
-           "SALBENCH_ROOT": str(project_with(tmp_path, BROKEN["system-exit"][0])), "HOME_DIR": str(tmp_path),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "SALBENCH_PARAMS": str(tmp_path / "params.yaml"),
+        "SALBENCH_DATA": str(tmp_path / "data"),
+        "SALBENCH_ROOT": str(project_with(tmp_path, BROKEN["system-exit"][0])),
+        "HOME_DIR": str(tmp_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     before = listing(tmp_path)
     result = cli(*argv, env=env)
     assert_refused(result.returncode, result.stderr, fragments, before, listing(tmp_path))
@@ -373,7 +517,17 @@ def test_list_prints_help_texts_ranges_and_the_params_variants(place, capsys):
 
 
 def test_help_starts_without_torch():
-    result = subprocess.run([sys.executable, "-c", "import sys; from benchmark.cli import main\n"
-                             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-                             "print('torch' in sys.modules)"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from benchmark.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.stdout.strip().endswith("False") and "run " in result.stdout and "stats" in result.stdout

@@ -3,15 +3,16 @@ parameters, ``data build`` / ``data show`` names and folders. Each must exit 2 w
 message naming the culprit, no traceback, nothing on stdout, and leave every file under the
 test's folder (data root, annotated folder, the folder outside the data root) unchanged.
 Most run in-process through ``benchmark.cli.main``; a few as ``python -m benchmark``."""
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -38,8 +39,12 @@ def tree(root: Path) -> dict[str, tuple]:
             path = Path(folder) / name
             st = path.lstat()
             kind = "link" if path.is_symlink() else "dir" if path.is_dir() else "file"
-            listing[str(path.relative_to(root))] = (kind, st.st_size if kind == "file" else 0, st.st_mtime_ns,
-                                                    os.readlink(path) if kind == "link" else None)
+            listing[str(path.relative_to(root))] = (
+                kind,
+                st.st_size if kind == "file" else 0,
+                st.st_mtime_ns,
+                os.readlink(path) if kind == "link" else None,
+            )
     return listing
 
 
@@ -156,8 +161,9 @@ def _show_bad_manifest(e: Env, text: str) -> list[str]:
 
 def _pixel_limit(e: Env, monkeypatch) -> list[str]:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    return e.annotated(extra_rows=[(e.image("big.png", np.zeros((40, 40, 3), np.uint8)), "real", "train", "")],
-                       image_size=16)
+    return e.annotated(
+        extra_rows=[(e.image("big.png", np.zeros((40, 40, 3), np.uint8)), "real", "train", "")], image_size=16
+    )
 
 
 def _truncated(e: Env) -> list[str]:
@@ -198,108 +204,224 @@ MAP_OK = "maps/0.png"
 CASES: dict[str, Case] = {
     # ---- names and folders: the destructive escape and friends
     "variant named ../outside": (lambda e, m: _escape_variant(e, "../outside"), ("'../outside'", "not a valid name")),
-    "variant named as an absolute path": (lambda e, m: _escape_variant(e, str(e.outside)), ("/outside'", "not a valid name")),
+    "variant named as an absolute path": (
+        lambda e, m: _escape_variant(e, str(e.outside)),
+        ("/outside'", "not a valid name"),
+    ),
     "hidden variant name": (lambda e, m: ["data", "build", ".mine"], ("'.mine'",)),
     "name with a slash": (lambda e, m: ["data", "build", "a/b"], ("'a/b'",)),
     "show ../outside": (_manifest_in_outside, ("'../outside'",)),
     "params.yaml key ../x, other name built": (
-        lambda e, m: (e.params({"datasets": {"../x": {"family": "decoy_digits"}}}), ["data", "build", "decoy_digits"])[1],
-        ("params.yaml", "'../x'")),
-    "folder not built by this program": (lambda e, m: _foreign_folder(e), (f"mine", "holds no manifest.json")),
+        lambda e, m: (e.params({"datasets": {"../x": {"family": "decoy_digits"}}}), ["data", "build", "decoy_digits"])[
+            1
+        ],
+        ("params.yaml", "'../x'"),
+    ),
+    "folder not built by this program": (lambda e, m: _foreign_folder(e), ("mine", "holds no manifest.json")),
     "own build with a file added": (lambda e, m: _build_plus_extra_file(e), ("train/mine.txt", "did not write")),
     "data/NAME is a link outside": (lambda e, m: _link_to_outside(e), ("data/mine resolves to", "outside")),
     "data/NAME is a file": (lambda e, m: ((e.data / "mine").write_text("x"), e.annotated())[1], ("mine", "a file")),
-    "--root is a file": (lambda e, m: ((e.tmp / "f").write_text("x"), ["data", "build", "decoy_digits", "--root", str(e.tmp / "f")])[1],
-                         ("data root", "not a folder")),
+    "--root is a file": (
+        lambda e, m: ((e.tmp / "f").write_text("x"), ["data", "build", "decoy_digits", "--root", str(e.tmp / "f")])[1],
+        ("data root", "not a folder"),
+    ),
     # ---- params.yaml
-    "binary params.yaml": (lambda e, m: (e.params(bytes(range(128, 256)) * 4), ["data", "build", "decoy_digits"])[1],
-                           ("params.yaml", "not UTF-8")),
-    "NUL byte in params.yaml": (lambda e, m: (e.params("datasets:\n  a\x00: {}\n"), ["data", "build", "decoy_digits"])[1],
-                                ("params.yaml", "NUL")),
-    "duplicate variant key": (lambda e, m: (e.params("datasets:\n  mine: {family: decoy_digits}\n  mine: {family: toy_faces}\n"),
-                                            ["data", "build", "mine"])[1], ("params.yaml", "duplicate key 'mine'", "line 3")),
-    "duplicate top-level key": (lambda e, m: (e.params("datasets: {}\ndatasets: {}\n"), ["data", "build", "decoy_digits"])[1],
-                                ("duplicate key 'datasets'",)),
-    "variant written as a string": (lambda e, m: (e.params("datasets:\n  mine: decoy_digits\n"), ["data", "build", "mine"])[1],
-                                    ("params.yaml", "datasets.mine", "must be a mapping")),
-    "variant without family": (lambda e, m: (e.params({"datasets": {"mine": {"params": {}}}}), ["data", "build", "mine"])[1],
-                               ("datasets.mine.family",)),
-    "variant with unknown family": (lambda e, m: (e.params({"datasets": {"mine": {"family": "decoy_digit"}}}), ["data", "build", "mine"])[1],
-                                    ("datasets.mine.family", "did you mean 'decoy_digits'")),
-    "variant key misspelt": (lambda e, m: (e.params({"datasets": {"mine": {"famliy": "decoy_digits"}}}), ["data", "build", "mine"])[1],
-                             ("datasets.mine", "'famliy'", "did you mean 'family'")),
-    "variant params a list": (lambda e, m: (e.params({"datasets": {"mine": {"family": "decoy_digits", "params": [1]}}}),
-                                            ["data", "build", "mine"])[1], ("datasets.mine.params",)),
-    "datasets a list": (lambda e, m: (e.params({"datasets": ["decoy_digits"]}), ["data", "build", "decoy_digits"])[1],
-                        ("params.yaml: datasets", "must be a mapping")),
-    "invalid YAML": (lambda e, m: (e.params("datasets: {mine: [\n"), ["data", "build", "mine"])[1], ("params.yaml", "invalid YAML", "line")),
-    "top level a list": (lambda e, m: (e.params("- a\n- b\n"), ["data", "build", "decoy_digits"])[1], ("top level must be a mapping",)),
+    "binary params.yaml": (
+        lambda e, m: (e.params(bytes(range(128, 256)) * 4), ["data", "build", "decoy_digits"])[1],
+        ("params.yaml", "not UTF-8"),
+    ),
+    "NUL byte in params.yaml": (
+        lambda e, m: (e.params("datasets:\n  a\x00: {}\n"), ["data", "build", "decoy_digits"])[1],
+        ("params.yaml", "NUL"),
+    ),
+    "duplicate variant key": (
+        lambda e, m: (
+            e.params("datasets:\n  mine: {family: decoy_digits}\n  mine: {family: toy_faces}\n"),
+            ["data", "build", "mine"],
+        )[1],
+        ("params.yaml", "duplicate key 'mine'", "line 3"),
+    ),
+    "duplicate top-level key": (
+        lambda e, m: (e.params("datasets: {}\ndatasets: {}\n"), ["data", "build", "decoy_digits"])[1],
+        ("duplicate key 'datasets'",),
+    ),
+    "variant written as a string": (
+        lambda e, m: (e.params("datasets:\n  mine: decoy_digits\n"), ["data", "build", "mine"])[1],
+        ("params.yaml", "datasets.mine", "must be a mapping"),
+    ),
+    "variant without family": (
+        lambda e, m: (e.params({"datasets": {"mine": {"params": {}}}}), ["data", "build", "mine"])[1],
+        ("datasets.mine.family",),
+    ),
+    "variant with unknown family": (
+        lambda e, m: (e.params({"datasets": {"mine": {"family": "decoy_digit"}}}), ["data", "build", "mine"])[1],
+        ("datasets.mine.family", "did you mean 'decoy_digits'"),
+    ),
+    "variant key misspelt": (
+        lambda e, m: (e.params({"datasets": {"mine": {"famliy": "decoy_digits"}}}), ["data", "build", "mine"])[1],
+        ("datasets.mine", "'famliy'", "did you mean 'family'"),
+    ),
+    "variant params a list": (
+        lambda e, m: (
+            e.params({"datasets": {"mine": {"family": "decoy_digits", "params": [1]}}}),
+            ["data", "build", "mine"],
+        )[1],
+        ("datasets.mine.params",),
+    ),
+    "datasets a list": (
+        lambda e, m: (e.params({"datasets": ["decoy_digits"]}), ["data", "build", "decoy_digits"])[1],
+        ("params.yaml: datasets", "must be a mapping"),
+    ),
+    "invalid YAML": (
+        lambda e, m: (e.params("datasets: {mine: [\n"), ["data", "build", "mine"])[1],
+        ("params.yaml", "invalid YAML", "line"),
+    ),
+    "top level a list": (
+        lambda e, m: (e.params("- a\n- b\n"), ["data", "build", "decoy_digits"])[1],
+        ("top level must be a mapping",),
+    ),
     # ---- dataset parameter ranges and cross-checks (refused before any work)
     "decoy noise -5": (lambda e, m: e.variant("decoy_digits", noise=-5), ("'noise'", "-5")),
-    "decoy patch larger than the image": (lambda e, m: e.variant("decoy_digits", patch_size=500), ("patch_size 500", "28x28")),
-    "decoy digit larger than the canvas": (lambda e, m: e.variant("decoy_digits", digit_size=40), ("digit_size 40", "image_size 28")),
-    "decoy fractions leave no train": (lambda e, m: e.variant("decoy_digits", val_fraction=0.5, test_fraction=0.5), ("val_fraction + test_fraction",)),
+    "decoy patch larger than the image": (
+        lambda e, m: e.variant("decoy_digits", patch_size=500),
+        ("patch_size 500", "28x28"),
+    ),
+    "decoy digit larger than the canvas": (
+        lambda e, m: e.variant("decoy_digits", digit_size=40),
+        ("digit_size 40", "image_size 28"),
+    ),
+    "decoy fractions leave no train": (
+        lambda e, m: e.variant("decoy_digits", val_fraction=0.5, test_fraction=0.5),
+        ("val_fraction + test_fraction",),
+    ),
     "decoy image_size 4": (lambda e, m: e.variant("decoy_digits", image_size=4), ("'image_size'",)),
     "toy_faces cue_strength 7.5": (lambda e, m: e.variant("toy_faces", cue_strength=7.5), ("'cue_strength'", "7.5")),
     "toy_faces seed -1": (lambda e, m: e.variant("toy_faces", seed=-1), ("'seed'",)),
     "toy_faces train_size 0": (lambda e, m: e.variant("toy_faces", train_size=0), ("'train_size'",)),
-    "toy_faces noise nan": (lambda e, m: (e.params("datasets:\n  mine: {family: toy_faces, params: {noise: .nan}}\n"),
-                                          ["data", "build", "mine"])[1], ("'noise'", "finite")),
+    "toy_faces noise nan": (
+        lambda e, m: (
+            e.params("datasets:\n  mine: {family: toy_faces, params: {noise: .nan}}\n"),
+            ["data", "build", "mine"],
+        )[1],
+        ("'noise'", "finite"),
+    ),
     "toy_faces image_size a string": (lambda e, m: e.variant("toy_faces", image_size="big"), ("'image_size'", "'big'")),
     "mnist patch larger than the image (no download)": (
         lambda e, m: e.variant("mnist", construction="decoy", patch_size=30, download=False, root=str(e.tmp / "none")),
-        ("patch_size 30", "28x28")),
+        ("patch_size 30", "28x28"),
+    ),
     "color_digits val_fraction 0": (lambda e, m: e.variant("color_digits", val_fraction=0.0), ("'val_fraction'",)),
     # ---- annotated folders: parameters
-    "csv outside root": (lambda e, m: ((e.tmp / "secret.csv").write_text("image,label,split\n"), e.annotated(csv="../secret.csv"))[1],
-                         ("'csv'", "../secret.csv")),
+    "csv outside root": (
+        lambda e, m: ((e.tmp / "secret.csv").write_text("image,label,split\n"), e.annotated(csv="../secret.csv"))[1],
+        ("'csv'", "../secret.csv"),
+    ),
     "csv an absolute system file": (lambda e, m: e.annotated(csv="/etc/passwd"), ("'csv'", "/etc/passwd")),
     "csv a link leading out": (lambda e, m: _csv_link_outside(e), ("'csv'", "linked.csv", "inside root")),
-    "classes real,fake,real": (lambda e, m: e.annotated(classes="real,fake,real"), ("'classes'", "['real']", "more than once")),
+    "classes real,fake,real": (
+        lambda e, m: e.annotated(classes="real,fake,real"),
+        ("'classes'", "['real']", "more than once"),
+    ),
     "one declared class": (lambda e, m: e.annotated(classes="real"), ("'classes'", "at least two")),
     "image_size 4": (lambda e, m: e.annotated(image_size=4), ("image_size", ">= 8", "got 4")),
     "splits without val": (lambda e, m: e.annotated(splits="train,test"), ("'splits'", "['val']")),
     # ---- annotated folders: rows
-    "label outside declared classes": (lambda e, m: e.annotated(classes="real,fake", extra_rows=[(e.image("c.png"), "cat", "train", "")]),
-                                       ("line 6", "label 'cat'")),
-    "single class, none declared": (lambda e, m: e.annotated(rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "real", "val", "")]),
-                                    ("only the class ['real']",)),
-    "train with one class": (lambda e, m: e.annotated(rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "fake", "val", "")]),
-                             ("split 'train' has only the class ['real']",)),
-    "split tset": (lambda e, m: e.annotated(extra_rows=[(e.image("t.png"), "real", "tset", "")]), ("line 6", "'tset'", "did you mean 'test'")),
-    "split outside declared splits": (lambda e, m: e.annotated(splits="train,val", extra_rows=[(e.image("t.png"), "real", "test", "")]),
-                                      ("line 6", "'test'", "declared splits")),
-    "same image as ./images/0.png": (lambda e, m: e.annotated(extra_rows=[("./images/0.png", "real", "val", "")]),
-                                     ("line 6", "duplicate of line 2")),
-    "all-zero map": (lambda e, m: e.annotated(extra_rows=[(e.image("z.png"), "real", "train", e.npy("z.npy", np.zeros((SIZE, SIZE), np.float32)))]),
-                     ("line 6", "maps/z.npy is all zero", "allow_zero_maps")),
-    "complex map": (lambda e, m: e.annotated(extra_rows=[(e.image("c.png"), "real", "train", e.npy("c.npy", np.full((SIZE, SIZE), 0.5 + 1j)))]),
-                    ("line 6", "maps/c.npy", "complex")),
-    "infinite map": (lambda e, m: e.annotated(extra_rows=[(e.image("i.png"), "real", "train", e.npy("i.npy", np.full((SIZE, SIZE), np.inf)))]),
-                     ("line 6", "maps/i.npy", "infinite")),
-    "string map": (lambda e, m: e.annotated(extra_rows=[(e.image("s.png"), "real", "train", e.npy("s.npy", np.full((SIZE, SIZE), "a")))]),
-                   ("line 6", "maps/s.npy", "not a real number type")),
+    "label outside declared classes": (
+        lambda e, m: e.annotated(classes="real,fake", extra_rows=[(e.image("c.png"), "cat", "train", "")]),
+        ("line 6", "label 'cat'"),
+    ),
+    "single class, none declared": (
+        lambda e, m: e.annotated(rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "real", "val", "")]),
+        ("only the class ['real']",),
+    ),
+    "train with one class": (
+        lambda e, m: e.annotated(rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "fake", "val", "")]),
+        ("split 'train' has only the class ['real']",),
+    ),
+    "split tset": (
+        lambda e, m: e.annotated(extra_rows=[(e.image("t.png"), "real", "tset", "")]),
+        ("line 6", "'tset'", "did you mean 'test'"),
+    ),
+    "split outside declared splits": (
+        lambda e, m: e.annotated(splits="train,val", extra_rows=[(e.image("t.png"), "real", "test", "")]),
+        ("line 6", "'test'", "declared splits"),
+    ),
+    "same image as ./images/0.png": (
+        lambda e, m: e.annotated(extra_rows=[("./images/0.png", "real", "val", "")]),
+        ("line 6", "duplicate of line 2"),
+    ),
+    "all-zero map": (
+        lambda e, m: e.annotated(
+            extra_rows=[(e.image("z.png"), "real", "train", e.npy("z.npy", np.zeros((SIZE, SIZE), np.float32)))]
+        ),
+        ("line 6", "maps/z.npy is all zero", "allow_zero_maps"),
+    ),
+    "complex map": (
+        lambda e, m: e.annotated(
+            extra_rows=[(e.image("c.png"), "real", "train", e.npy("c.npy", np.full((SIZE, SIZE), 0.5 + 1j)))]
+        ),
+        ("line 6", "maps/c.npy", "complex"),
+    ),
+    "infinite map": (
+        lambda e, m: e.annotated(
+            extra_rows=[(e.image("i.png"), "real", "train", e.npy("i.npy", np.full((SIZE, SIZE), np.inf)))]
+        ),
+        ("line 6", "maps/i.npy", "infinite"),
+    ),
+    "string map": (
+        lambda e, m: e.annotated(
+            extra_rows=[(e.image("s.png"), "real", "train", e.npy("s.npy", np.full((SIZE, SIZE), "a")))]
+        ),
+        ("line 6", "maps/s.npy", "not a real number type"),
+    ),
     "image over Pillow's pixel limit": (_pixel_limit, ("line 6", "images/big.png", "Pillow's limit")),
     "truncated image": (lambda e, m: _truncated(e), ("line 6", "images/cut.png", "unreadable")),
     "NUL byte in a path": (lambda e, m: _nul_in_path(e), ("line 6", "NUL byte")),
-    "1x1 image": (lambda e, m: e.annotated(extra_rows=[(e.image("dot.png", np.zeros((1, 1, 3), np.uint8)), "real", "train", "")]),
-                  ("line 6", "images/dot.png is 1x1", "smaller than 8")),
+    "1x1 image": (
+        lambda e, m: e.annotated(extra_rows=[(e.image("dot.png", np.zeros((1, 1, 3), np.uint8)), "real", "train", "")]),
+        ("line 6", "images/dot.png is 1x1", "smaller than 8"),
+    ),
     "non-square image without resizing": (
-        lambda e, m: e.annotated(extra_rows=[(e.image("wide.png", np.zeros((SIZE, 2 * SIZE, 3), np.uint8)), "real", "train", "")]),
-        ("line 6", "images/wide.png is 16x8", "not square")),
+        lambda e, m: e.annotated(
+            extra_rows=[(e.image("wide.png", np.zeros((SIZE, 2 * SIZE, 3), np.uint8)), "real", "train", "")]
+        ),
+        ("line 6", "images/wide.png is 16x8", "not square"),
+    ),
     "image link leading out": (lambda e, m: _image_link_outside(e), ("line 6", "images/link.png", "escapes the root")),
     "binary CSV": (lambda e, m: _binary_csv(e), ("labels.csv", "not UTF-8")),
-    "map path escaping": (lambda e, m: e.annotated(extra_rows=[(e.image("e.png"), "real", "train", "../outside/sentinel.txt")]),
-                          ("line 6", "'../outside/sentinel.txt' escapes the root")),
+    "map path escaping": (
+        lambda e, m: e.annotated(extra_rows=[(e.image("e.png"), "real", "train", "../outside/sentinel.txt")]),
+        ("line 6", "'../outside/sentinel.txt' escapes the root"),
+    ),
     # ---- data show
-    "show a manifest that is not JSON": (lambda e, m: _show_bad_manifest(e, "{not json"), ("manifest.json", "unreadable manifest")),
+    "show a manifest that is not JSON": (
+        lambda e, m: _show_bad_manifest(e, "{not json"),
+        ("manifest.json", "unreadable manifest"),
+    ),
     "show a manifest with an escaping split": (
-        lambda e, m: _show_bad_manifest(e, json.dumps({"family": "x", "params": {}, "code_sha256": "0", "classes": ["a", "b"],
-                                                        "splits": {"../../outside": {"sha256": {"x": "0" * 64, "y": "0" * 64}}}})),
-        ("manifest.json", "invalid split name '../../outside'")),
+        lambda e, m: _show_bad_manifest(
+            e,
+            json.dumps(
+                {
+                    "family": "x",
+                    "params": {},
+                    "code_sha256": "0",
+                    "classes": ["a", "b"],
+                    "splits": {"../../outside": {"sha256": {"x": "0" * 64, "y": "0" * 64}}},
+                }
+            ),
+        ),
+        ("manifest.json", "invalid split name '../../outside'"),
+    ),
     "show --count 0": (lambda e, m: (e.own_build(), ["data", "show", "mine", "--count", "0"])[1], ("--count",)),
-    "show --out a file": (lambda e, m: (e.own_build(), (e.tmp / "f.png").write_text("x"), ["data", "show", "mine", "--out", str(e.tmp / "f.png")])[2],
-                          ("--out", "f.png", "is a file")),
+    "show --out a file": (
+        lambda e, m: (
+            e.own_build(),
+            (e.tmp / "f.png").write_text("x"),
+            ["data", "show", "mine", "--out", str(e.tmp / "f.png")],
+        )[2],
+        ("--out", "f.png", "is a file"),
+    ),
 }
 
 
@@ -330,10 +452,20 @@ def test_at_least_thirty_cases_and_one_name_rule():
 
 # --------------------------------------------------------------------------- the real exit path
 def cli(env: Env, *args: str) -> subprocess.CompletedProcess:
-    variables = {**os.environ, "SALBENCH_PARAMS": str(env.params_file), "SALBENCH_DATA": str(env.data),
-                 "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "benchmark", *args], capture_output=True, text=True, cwd=env.tmp,
-                          env=variables, timeout=300)
+    variables = {
+        **os.environ,
+        "SALBENCH_PARAMS": str(env.params_file),
+        "SALBENCH_DATA": str(env.data),
+        "PYTHONPATH": str(REPO),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark", *args],
+        capture_output=True,
+        text=True,
+        cwd=env.tmp,
+        env=variables,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("case", ["absolute", "dotdot", "binary params", "split tset"])
@@ -373,6 +505,7 @@ def test_changed_source_folder_is_never_served_stale(env, capsys):
     built = env.own_build()
     params = {"root": str(env.folder)}
     from benchmark.registry import DATASETS
+
     resolved = DATASETS.get("annotated_folder")().resolve(params)
     assert store.find("annotated_folder", resolved, env.data) == built
     manifest = json.loads((built / "manifest.json").read_text())
@@ -392,8 +525,18 @@ def test_changed_source_folder_is_never_served_stale(env, capsys):
 
 
 def test_declared_splits_and_test_names_are_accepted(env, capsys):
-    rows = [(env.image(f"{i}.png"), label, split, "") for i, (label, split) in
-            enumerate([("real", "train"), ("fake", "train"), ("real", "val"), ("fake", "val"), ("real", "test_open"),
-                       ("fake", "holdout")])]
+    rows = [
+        (env.image(f"{i}.png"), label, split, "")
+        for i, (label, split) in enumerate(
+            [
+                ("real", "train"),
+                ("fake", "train"),
+                ("real", "val"),
+                ("fake", "val"),
+                ("real", "test_open"),
+                ("fake", "holdout"),
+            ]
+        )
+    ]
     assert main(env.annotated(rows=rows, splits="train,val,test_open,holdout")) == 0
     assert sorted(store.load(env.data / "mine").splits) == ["holdout", "test_open", "train", "val"]

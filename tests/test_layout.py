@@ -1,4 +1,5 @@
 """Channels-last execution on the CPU (``benchmark.models.layout``): same values, other strides, hooks removed."""
+
 from __future__ import annotations
 
 import contextlib
@@ -52,15 +53,18 @@ def test_the_cpu_step_runs_channels_last_for_every_method_with_the_same_values_t
     g = torch.Generator().manual_seed(0)
     saliency = torch.zeros(8, 1, 28, 28)
     saliency[..., 7:21, 7:21] = 1
-    batch = Batch(x=torch.rand(8, channels, 28, 28, generator=g), y=torch.randint(0, 10, (8,), generator=g),
-                  saliency=saliency)
+    batch = Batch(
+        x=torch.rand(8, channels, 28, 28, generator=g), y=torch.randint(0, 10, (8,), generator=g), saliency=saliency
+    )
     seen = []
     for name in METHODS.names():
         results = []
         for fast in (True, False):
             net = copy.deepcopy(template).train()
             first_conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
-            hook = first_conv.register_forward_pre_hook(lambda m, args, fast=fast: seen.append((fast, args[0].stride(1) == 1)))
+            hook = first_conv.register_forward_pre_hook(
+                lambda m, args, fast=fast: seen.append((fast, args[0].stride(1) == 1))
+            )
             state = TrainState(epoch=0, step=0, epochs=1, device=torch.device("cpu"), generator=make_generator(0))
             opt = torch.optim.SGD(net.parameters(), lr=0.1)
             if fast:

@@ -8,6 +8,7 @@ click reversing), the significance markers with their tests as tooltips, the emb
 displayed, the paper links, the stale submission greyed below the ranked rows, a study's page. Saves
 a screenshot as ``tests/artifacts/leaderboard.png`` (git-ignored).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -23,11 +24,18 @@ from benchmark.reports.leaderboard_study import figures
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-HOW = ("install it with `apt-get install chromium chromium-driver` (Debian) and `pip install -e '.[test]'` "
-       "(selenium)")
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--window-size=1400,1000")
+HOW = "install it with `apt-get install chromium chromium-driver` (Debian) and `pip install -e '.[test]'` (selenium)"
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1000",
+)
 
 
 def browser(profile: Path):
@@ -56,8 +64,10 @@ def site(tmp_path) -> Path:
     write_submission(tmp_path, subs, "focus", mean_rank=1.5)
     write_submission(tmp_path, subs, "edited", change_file=True)
     page = gather(tables, subs, tmp_path, link=link)
-    atomic_write_text(out / "leaderboard.html",
-                      index_html(page, {s: figures(stats / s, ("cd_diagram", "consistency")) for s in tables}))
+    atomic_write_text(
+        out / "leaderboard.html",
+        index_html(page, {s: figures(stats / s, ("cd_diagram", "consistency")) for s in tables}),
+    )
     for study, t in tables.items():
         atomic_write_text(out / "leaderboard" / f"{study}.html", study_html(t, figures(stats / study)))
     return out
@@ -93,8 +103,10 @@ def test_a_person_sees_sorted_rows_markers_images_and_links(site, tmp_path):
 
         stale = driver.find_element(By.CSS_SELECTOR, "#overall tbody.unranked tr")
         assert "STALE" in stale.text and "changed since the claim" in stale.text
-        assert driver.execute_script("return getComputedStyle(arguments[0]).color",
-                                     stale.find_element(By.TAG_NAME, "td")) == "rgb(140, 149, 159)"
+        assert (
+            driver.execute_script("return getComputedStyle(arguments[0]).color", stale.find_element(By.TAG_NAME, "td"))
+            == "rgb(140, 149, 159)"
+        )
 
         markers = driver.find_elements(By.CSS_SELECTOR, "#overall .sig")
         assert sorted(m.text for m in markers) == sorted(["▲", "▼", "≈", "▲", "▲", "▲"])  # stale focus-like row too
@@ -103,12 +115,16 @@ def test_a_person_sees_sorted_rows_markers_images_and_links(site, tmp_path):
         assert "p_BH = " in up.get_attribute("title") and up.is_displayed()
 
         links = {a.text: a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#overall td a")}
-        assert {k: links[k] for k in ("sgt", "erm", "cyborg", "focus")} == {k: PAPERS[k] for k in
-                                                                             ("sgt", "erm", "cyborg", "focus")}
+        assert {k: links[k] for k in ("sgt", "erm", "cyborg", "focus")} == {
+            k: PAPERS[k] for k in ("sgt", "erm", "cyborg", "focus")
+        }
         images = driver.find_elements(By.TAG_NAME, "img")
         assert len(images) == 4
-        assert all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0
-                   and i.is_displayed() for i in images)
+        assert all(
+            driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i) > 0
+            and i.is_displayed()
+            for i in images
+        )
         legend = driver.find_element(By.TAG_NAME, "footer").text
         assert "Benjamini–Hochberg" in legend and "Wilcoxon signed-rank" in legend and "TOST" in legend
 
@@ -125,8 +141,10 @@ def test_a_person_sees_sorted_rows_markers_images_and_links(site, tmp_path):
         place.click()
         place.click()  # ascending (as shown), then descending
         assert [r.text.split()[1] for r in board.find_elements(By.CSS_SELECTOR, "tbody tr")] == ["sgt", "erm", "cyborg"]
-        assert all(driver.execute_script("return arguments[0].naturalWidth", i) > 0
-                   for i in driver.find_elements(By.TAG_NAME, "img"))
+        assert all(
+            driver.execute_script("return arguments[0].naturalWidth", i) > 0
+            for i in driver.find_elements(By.TAG_NAME, "img")
+        )
     finally:
         driver.quit()
 
@@ -136,5 +154,7 @@ def test_without_chromium_the_browser_test_skips_saying_how_to_install(tmp_path,
 
     monkeypatch.setattr(this, "CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(pytest.skip.Exception, match=r"apt-get install chromium chromium-driver.*pip install -e '\.\[test\]'"):
+    with pytest.raises(
+        pytest.skip.Exception, match=r"apt-get install chromium chromium-driver.*pip install -e '\.\[test\]'"
+    ):
         browser(tmp_path / "profile")

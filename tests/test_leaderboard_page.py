@@ -1,6 +1,7 @@
 """The leaderboard page (``python -m benchmark leaderboard``) without a browser: rows gathered from hand-made
 statistics files, markers and their tests, submissions (current, stale, another profile), the HTML and
 Markdown renderings, the command's refusal of a missing tables file and its byte-identical rerun."""
+
 from __future__ import annotations
 
 import copy
@@ -26,8 +27,10 @@ def both() -> dict:
 
 
 def view(row) -> dict:
-    return {s: (round(v.mean, 3) if v.mean is not None else None, v.rank_text(), v.delta_text(), v.marker.symbol)
-            for s, v in row.scores.items()}
+    return {
+        s: (round(v.mean, 3) if v.mean is not None else None, v.rank_text(), v.delta_text(), v.marker.symbol)
+        for s, v in row.scores.items()
+    }
 
 
 def test_rows_are_the_stats_numbers_in_the_first_studys_rank_order():
@@ -36,11 +39,18 @@ def test_rows_are_the_stats_numbers_in_the_first_studys_rank_order():
     assert page.archs == ["cnn"]
     assert [r.label for r in page.rows] == ["sgt", "cyborg", "erm"]
     sgt, cyborg, erm = page.rows
-    assert view(sgt) == {"alpha": (0.8, "1.00 (1/3)", "0.050 [0.020, 0.080]", "▲"),
-                         "beta": (0.85, "3.00 (3/3)", "-0.030 [-0.060, 0.000]", "▼")}
-    assert view(cyborg) == {"alpha": (0.76, "2.00 (2/3)", "0.004 [-0.026, 0.034]", "≈"),
-                            "beta": (0.91, "1.00 (1/3)", "0.030 [0.000, 0.060]", "▲")}
-    assert view(erm) == {"alpha": (0.75, "3.00 (3/3)", "(baseline)", ""), "beta": (0.88, "2.00 (2/3)", "(baseline)", "")}
+    assert view(sgt) == {
+        "alpha": (0.8, "1.00 (1/3)", "0.050 [0.020, 0.080]", "▲"),
+        "beta": (0.85, "3.00 (3/3)", "-0.030 [-0.060, 0.000]", "▼"),
+    }
+    assert view(cyborg) == {
+        "alpha": (0.76, "2.00 (2/3)", "0.004 [-0.026, 0.034]", "≈"),
+        "beta": (0.91, "1.00 (1/3)", "0.030 [0.000, 0.060]", "▲"),
+    }
+    assert view(erm) == {
+        "alpha": (0.75, "3.00 (3/3)", "(baseline)", ""),
+        "beta": (0.88, "2.00 (2/3)", "(baseline)", ""),
+    }
     assert sgt.link == PAPERS["sgt"] and sgt.kind == "study"
     assert sgt.overhead["cnn"].text == "2.65× [2.44, 2.87]" and sgt.overhead["cnn"].value == 2.65
     assert cyborg.overhead["cnn"].text == "not profiled"
@@ -75,16 +85,22 @@ def test_variants_have_no_overhead_and_labels_link_to_the_registered_methods_pap
     assert registry_link("no_such_method") is None
 
 
-@pytest.mark.parametrize("value, message", [
-    (None, "expected a list of study names, got None"),
-    ("alpha", "expected a list of study names, got 'alpha'"),
-    (["alpha", "gamma"], "'gamma' is not a study (known: ['alpha', 'beta']); got ['alpha', 'gamma']"),
-    (["alpha", "alpha"], "a study is listed twice: ['alpha', 'alpha']"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (None, "expected a list of study names, got None"),
+        ("alpha", "expected a list of study names, got 'alpha'"),
+        (["alpha", "gamma"], "'gamma' is not a study (known: ['alpha', 'beta']); got ['alpha', 'gamma']"),
+        (["alpha", "alpha"], "a study is listed twice: ['alpha', 'alpha']"),
+    ],
+)
 def test_a_bad_leaderboard_key_is_refused_naming_params_yaml_and_the_value(value, message):
     with pytest.raises(ContractError, match=re.escape(f"params.yaml: leaderboard: {message}")):
         leaderboard_studies({"leaderboard": value, "studies": {"alpha": {}, "beta": {}}})
-    assert leaderboard_studies({"leaderboard": ["beta", "alpha"], "studies": {"alpha": {}, "beta": {}}}) == ["beta", "alpha"]
+    assert leaderboard_studies({"leaderboard": ["beta", "alpha"], "studies": {"alpha": {}, "beta": {}}}) == [
+        "beta",
+        "alpha",
+    ]
 
 
 def test_submissions_current_ranked_stale_greyed_other_profile_apart(tmp_path):
@@ -103,7 +119,8 @@ def test_submissions_current_ranked_stale_greyed_other_profile_apart(tmp_path):
     assert view(focus) == {"alpha": (0.78, "1.50 (2/4)", "0.030 [0.010, 0.050]", "▲")}
     assert focus.scores["alpha"].marker.title == (
         "From the claim: paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg, "
-        "α = 0.05.\nd1/cnn: Δ = 0.030, p_adjusted = 0.010: better.")
+        "α = 0.05.\nd1/cnn: Δ = 0.030, p_adjusted = 0.010: better."
+    )
     assert focus.overhead["cnn"].text == "1.90×" and "declared 2.00×" in focus.overhead["cnn"].title
     assert [r.label for r in page.stale] == ["edited", "gone"]
     assert page.stale[0].note.startswith("stale: methods/edited.py changed since the claim (sha256 ")
@@ -112,8 +129,10 @@ def test_submissions_current_ranked_stale_greyed_other_profile_apart(tmp_path):
     assert "profile tiny, statistics of alpha, beta at profile quick" in page.apart[0].note
     assert len(page.problems) == 1 and page.problems[0].startswith("broken/claim.json: unreadable")
     html = index_html(page, {})
-    ranked, unranked = html.split('<tbody class="ranked">')[1].split("</tbody>")[0], \
-        html.split('<tbody class="unranked">')[1].split("</tbody>")[0]
+    ranked, unranked = (
+        html.split('<tbody class="ranked">')[1].split("</tbody>")[0],
+        html.split('<tbody class="unranked">')[1].split("</tbody>")[0],
+    )
     assert "focus" in ranked and "edited" not in ranked and "gone" not in ranked
     assert unranked.count('class="stale"') == 2 and "(not ranked)" in unranked and "STALE submission" in unranked
 
@@ -123,8 +142,10 @@ def test_a_claim_in_the_first_announced_shape_is_read_too(tmp_path):
     write_submission(tmp_path, subs, "focus", shape="brief")
     focus = next(r for r in gather(both(), subs, tmp_path, link=link).rows if r.label == "focus")
     assert view(focus) == {"alpha": (0.78, "1.50 (2/4)", "0.030 [0.010, 0.050]", "▲")}
-    assert focus.scores["alpha"].marker.title == ("From the claim: paired t-test over seeds per cell, Holm over the "
-                                                  "comparisons, α = 0.05: p_Holm = 0.010: better.")
+    assert focus.scores["alpha"].marker.title == (
+        "From the claim: paired t-test over seeds per cell, Holm over the "
+        "comparisons, α = 0.05: p_Holm = 0.010: better."
+    )
 
 
 def test_the_html_page_is_self_contained_with_markers_tooltips_links_and_figures(tmp_path):
@@ -142,8 +163,13 @@ def test_the_html_page_is_self_contained_with_markers_tooltips_links_and_figures
     assert "Benjamini–Hochberg" in html.split("<footer>")[1] and "Wilcoxon signed-rank" in html.split("<footer>")[1]
     study = study_html(tables("beta"), figures(stats / "beta"))
     assert study.count('src="data:image/png;base64,') == 3
-    for title in ("test_closed/auc: ↑ higher is better", "test_closed/saliency/cam/auroc: ↑ higher is better",
-                  "Saliency consistency across seeds", "<h2>Methods</h2>", '<a href="../leaderboard.html">'):
+    for title in (
+        "test_closed/auc: ↑ higher is better",
+        "test_closed/saliency/cam/auroc: ↑ higher is better",
+        "Saliency consistency across seeds",
+        "<h2>Methods</h2>",
+        '<a href="../leaderboard.html">',
+    ):
         assert title in study
 
 
@@ -155,11 +181,26 @@ def test_the_markdown_twin_has_the_same_table_footnoted_markers_and_relative_ima
     text = markdown_page(page, {s: figures(stats / s, ("cd_diagram",)) for s in ("alpha", "beta")}, dest, stats)
     rows = [line for line in text.splitlines() if line.startswith("|")]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in rows]
-    assert cells[0] == ["method", "alpha: mean test/accuracy ↑", "alpha: mean rank ↓ (place)",
-                        "alpha: Δ vs erm [95% CI] ↑", "beta: mean test_closed/auc ↑", "beta: mean rank ↓ (place)",
-                        "beta: Δ vs erm [95% CI] ↑", "step time ÷ ERM, cnn"]
-    assert cells[2] == ["[`sgt`](https://paper.example/sgt)", "0.800", "1.00 (1/3)", "0.050 [0.020, 0.080] ▲[^1]",
-                        "0.850", "3.00 (3/3)", "-0.030 [-0.060, 0.000] ▼[^2]", "2.65× [2.44, 2.87]"]
+    assert cells[0] == [
+        "method",
+        "alpha: mean test/accuracy ↑",
+        "alpha: mean rank ↓ (place)",
+        "alpha: Δ vs erm [95% CI] ↑",
+        "beta: mean test_closed/auc ↑",
+        "beta: mean rank ↓ (place)",
+        "beta: Δ vs erm [95% CI] ↑",
+        "step time ÷ ERM, cnn",
+    ]
+    assert cells[2] == [
+        "[`sgt`](https://paper.example/sgt)",
+        "0.800",
+        "1.00 (1/3)",
+        "0.050 [0.020, 0.080] ▲[^1]",
+        "0.850",
+        "3.00 (3/3)",
+        "-0.030 [-0.060, 0.000] ▼[^2]",
+        "2.65× [2.44, 2.87]",
+    ]
     assert cells[4][0] == "[`erm`](https://paper.example/erm)" and cells[4][3] == "(baseline)"
     assert re.search(r"^\[\^1\]: .*paired t-test.*p_BH = 0\.012", text, re.M)
     assert "![Critical-difference diagrams" in text and "(leaderboards/alpha/cd_diagram.png)" in text
@@ -169,8 +210,17 @@ def test_the_markdown_twin_has_the_same_table_footnoted_markers_and_relative_ima
 def run_command(tmp_path, monkeypatch, leaderboard=("alpha", "beta")) -> tuple[int, Path]:
     monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", leaderboard)))
     dest = tmp_path / "out"
-    code = main(["leaderboard", "--dest", str(dest), "--leaderboards", str(tmp_path / "leaderboards"),
-                 "--submissions", str(tmp_path / "submissions")])
+    code = main(
+        [
+            "leaderboard",
+            "--dest",
+            str(dest),
+            "--leaderboards",
+            str(tmp_path / "leaderboards"),
+            "--submissions",
+            str(tmp_path / "submissions"),
+        ]
+    )
     return code, dest
 
 
@@ -179,8 +229,10 @@ def test_a_missing_tables_file_is_one_line_exit_2_and_nothing_written(tmp_path, 
     code, dest = run_command(tmp_path, monkeypatch)
     err = capsys.readouterr().err
     assert code == 2 and not dest.exists()
-    assert err == (f"error: leaderboard: no statistics for study 'beta' ({tmp_path / 'leaderboards' / 'beta.tables.json'})"
-                   "; run python -m benchmark stats beta\n")
+    assert err == (
+        f"error: leaderboard: no statistics for study 'beta' ({tmp_path / 'leaderboards' / 'beta.tables.json'})"
+        "; run python -m benchmark stats beta\n"
+    )
     code, _ = run_command(tmp_path, monkeypatch, leaderboard=["alpha", "nope"])
     assert code == 2 and "params.yaml: leaderboard: 'nope' is not a study" in capsys.readouterr().err
 
@@ -189,7 +241,12 @@ def test_the_command_writes_every_page_and_a_rerun_is_byte_identical(tmp_path, m
     write_statistics(tmp_path / "leaderboards")
     code, dest = run_command(tmp_path, monkeypatch)
     files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
-    assert code == 0 and files == ["leaderboard.html", "leaderboard.md", "leaderboard/alpha.html", "leaderboard/beta.html"]
+    assert code == 0 and files == [
+        "leaderboard.html",
+        "leaderboard.md",
+        "leaderboard/alpha.html",
+        "leaderboard/beta.html",
+    ]
     first = {f: (dest / f).read_bytes() for f in files}
     assert run_command(tmp_path, monkeypatch)[0] == 0
     assert {f: (dest / f).read_bytes() for f in files} == first

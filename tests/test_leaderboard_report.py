@@ -1,5 +1,6 @@
 """The leaderboard and consistency reports on hand-made inputs: flags, letters, escaping, consistency of
 identical maps, figures."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -11,8 +12,8 @@ import pytest
 from benchmark.reports import consistency_plot, leaderboard_plots
 from benchmark.reports.consistency_report import consistency_markdown, study_consistency
 from benchmark.reports.leaderboard import board_display, detail_display, family_notes
-from benchmark.reports.leaderboard_tex import tex_escape
 from benchmark.reports.leaderboard_tables import Completeness, board_rows, detail_rows, letters, seeds_frame
+from benchmark.reports.leaderboard_tex import tex_escape
 from benchmark.statistics import analyze
 
 METHODS = ["erm", "good", "absent"]
@@ -28,12 +29,35 @@ def study(missing: tuple = (), cells: int = 2, seeds: int = 3, absent_done: bool
             for s in range(seeds):
                 done = (m, c, s) not in missing and (m != "absent" or absent_done)
                 rid = f"{m}-{c}-{s}"
-                runs.append({"run_id": rid, "method": m, "method_name": m, "arch": "cnn", "dataset": f"d{c}", "seed": s,
-                             "state": "done" if done else "missing", "current": done, "problem": "", "path": ""})
+                runs.append(
+                    {
+                        "run_id": rid,
+                        "method": m,
+                        "method_name": m,
+                        "arch": "cnn",
+                        "dataset": f"d{c}",
+                        "seed": s,
+                        "state": "done" if done else "missing",
+                        "current": done,
+                        "problem": "",
+                        "path": "",
+                    }
+                )
                 if done:
-                    scores.append({"run_id": rid, "method": m, "arch": "cnn", "dataset": f"d{c}", "seed": s,
-                                   "state": "done", "split": "test", "metric": "accuracy", "path": "",
-                                   "value": 0.8 + 0.05 * (m == "good") + rng.normal(0, 0.01)})
+                    scores.append(
+                        {
+                            "run_id": rid,
+                            "method": m,
+                            "arch": "cnn",
+                            "dataset": f"d{c}",
+                            "seed": s,
+                            "state": "done",
+                            "split": "test",
+                            "metric": "accuracy",
+                            "path": "",
+                            "value": 0.8 + 0.05 * (m == "good") + rng.normal(0, 0.01),
+                        }
+                    )
     return Completeness(pd.DataFrame(runs)), pd.DataFrame(scores)
 
 
@@ -87,8 +111,10 @@ class Maps:
         self.arrays = arrays
 
     def record(self, rid):
-        return SimpleNamespace(extra={"saliency": {"splits": ["test"], "attributions": ["gradient"]}},
-                               artifacts={f"saliency/test/{k}": "" for k in self.arrays[rid]})
+        return SimpleNamespace(
+            extra={"saliency": {"splits": ["test"], "attributions": ["gradient"]}},
+            artifacts={f"saliency/test/{k}": "" for k in self.arrays[rid]},
+        )
 
     def artifact(self, rid, name):
         return self.arrays[rid][name.rsplit("/", 1)[1]]
@@ -124,6 +150,9 @@ def test_figures_are_written(tmp_path):
     details = {"test/accuracy": detail_rows(results[0], completeness)}
     seeds = seeds_frame(scores, ["test/accuracy"])
     assert list(seeds.columns[-1:]) == ["test/accuracy"] and len(seeds) == len(scores)
-    names = [leaderboard_plots.cd_diagram(results, tmp_path), leaderboard_plots.forest(results, details, tmp_path),
-             leaderboard_plots.cell_means(results, details, seeds, tmp_path)]
+    names = [
+        leaderboard_plots.cd_diagram(results, tmp_path),
+        leaderboard_plots.forest(results, details, tmp_path),
+        leaderboard_plots.cell_means(results, details, seeds, tmp_path),
+    ]
     assert all((tmp_path / n).read_bytes()[:4] == b"\x89PNG" for n in names)

@@ -1,4 +1,5 @@
 """benchmark.records.leftovers: exactly the writers' temporaries are found and removed."""
+
 from __future__ import annotations
 
 import os
@@ -43,12 +44,24 @@ def _leftovers(folder: Path) -> set[Path]:
 
 def _user_files(folder: Path) -> set[Path]:
     """Look-alikes that are not ours."""
-    kept = {_file(folder / name) for name in
-            ("notes.tmp", ".hidden", "abc.json", "abc.ckpt", "abc.ckpt.code", f"{RID}.json", f"{RID}.ckpt",
-             ".notes.tmp", "notes.ckpt.tmp", ".sweep.lock", f".{RID}.saliency.a1b2c3d4.old.bak",
-             f".{RID}.saliency.zz99.old")}  # a *file* named like an aside folder: not what we write
-    kept |= {_folder(folder / name) for name in ("abc.saliency", f"{RID}.saliency", ".hidden_dir",
-                                                 f"{RID}.ckpt.tmp.d")}
+    kept = {
+        _file(folder / name)
+        for name in (
+            "notes.tmp",
+            ".hidden",
+            "abc.json",
+            "abc.ckpt",
+            "abc.ckpt.code",
+            f"{RID}.json",
+            f"{RID}.ckpt",
+            ".notes.tmp",
+            "notes.ckpt.tmp",
+            ".sweep.lock",
+            f".{RID}.saliency.a1b2c3d4.old.bak",
+            f".{RID}.saliency.zz99.old",
+        )
+    }  # a *file* named like an aside folder: not what we write
+    kept |= {_folder(folder / name) for name in ("abc.saliency", f"{RID}.saliency", ".hidden_dir", f"{RID}.ckpt.tmp.d")}
     kept.add(_folder(folder / "sub"))
     _file(folder / "sub" / f".{RID}.json.k2j3.tmp")  # not a direct child
     (folder / "sub2").mkdir()

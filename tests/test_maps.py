@@ -1,4 +1,5 @@
 """Shared map operations on hand-built cases."""
+
 import pytest
 import torch
 
@@ -28,9 +29,16 @@ def test_masked_mean_ignores_unannotated_and_handles_none():
     assert masked_mean(values, torch.tensor([False, False, False])) == 0.0
 
 
-@pytest.mark.parametrize("shape,size,sigma", [((4, 1, 28, 28), [7, 1], 2.8), ((4, 1, 28, 28), [1, 7], 2.8),
-                                              ((3, 3, 32, 32), [9, 1], 3.2), ((5, 1, 7, 7), [3, 3], 0.8),
-                                              ((2, 3, 16, 16), [31, 1], 5.0)])
+@pytest.mark.parametrize(
+    "shape,size,sigma",
+    [
+        ((4, 1, 28, 28), [7, 1], 2.8),
+        ((4, 1, 28, 28), [1, 7], 2.8),
+        ((3, 3, 32, 32), [9, 1], 3.2),
+        ((5, 1, 7, 7), [3, 3], 0.8),
+        ((2, 3, 16, 16), [31, 1], 5.0),
+    ],
+)
 def test_gaussian_blur_is_torchvisions_bit_for_bit(shape, size, sigma):
     from torchvision.transforms.functional import gaussian_blur as torchvision_blur
 

@@ -5,6 +5,7 @@ it registers. The batch is tiny (4 grayscale images, two of them annotated): 28x
 digit datasets, 16x16 for the ImageNet-sized CNNs (their small-image stem keeps full
 resolution through the first stage, so 28 px costs several times more) to keep the grid fast.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,11 +26,15 @@ PROJECT_METHODS = [name for name in METHODS.names() if not name.startswith("_")]
 def partially_annotated_batch(side: int) -> Batch:
     g = torch.Generator().manual_seed(0)
     saliency = torch.zeros(4, 1, side, side)
-    saliency[:, :, side // 4:3 * side // 4, side // 4:3 * side // 4] = 1.0  # the central square
+    saliency[:, :, side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 1.0  # the central square
     annotated = torch.tensor([True, False, True, False])
     saliency[~annotated] = 0.0  # contract: unannotated rows are zeros
-    return Batch(x=torch.rand(4, 1, side, side, generator=g), y=torch.tensor([0, 1, 2, 1]),
-                 saliency=saliency, annotated=annotated)
+    return Batch(
+        x=torch.rand(4, 1, side, side, generator=g),
+        y=torch.tensor([0, 1, 2, 1]),
+        saliency=saliency,
+        annotated=annotated,
+    )
 
 
 @pytest.mark.parametrize("arch", ARCHS.names())

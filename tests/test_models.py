@@ -1,4 +1,5 @@
 """Every architecture returns the network-output contract and a differentiable CAM."""
+
 import pytest
 import torch
 

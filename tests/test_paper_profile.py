@@ -5,6 +5,7 @@
 All on test-local params (``sweep_helpers.tiny_params``), data roots in tmp folders and the
 network cut off: nothing here downloads. params.yaml's own studies: ``test_paper_profile_params.py``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,9 +26,16 @@ from benchmark.registry import DATASETS
 from benchmark.sweeps.prerequisites import absent_lines, weights_problem
 from benchmark.sweeps.study import expand
 
-PAPER_CPU = {"epochs": 2, "batch_size": 20, "optimizer": {"name": "sgd", "lr": 0.005, "momentum": 0.9},
-             "schedule": {"name": "step", "step_size": 12, "gamma": 0.1}, "device": "cpu", "threads": 1,
-             "checkpoint": True, **NO_SALIENCY_EVALUATION}
+PAPER_CPU = {
+    "epochs": 2,
+    "batch_size": 20,
+    "optimizer": {"name": "sgd", "lr": 0.005, "momentum": 0.9},
+    "schedule": {"name": "step", "step_size": 12, "gamma": 0.1},
+    "device": "cpu",
+    "threads": 1,
+    "checkpoint": True,
+    **NO_SALIENCY_EVALUATION,
+}
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
@@ -53,6 +61,7 @@ def cells(study) -> set[tuple]:
 def offline(monkeypatch):
     def refuse(*args, **kwargs):
         raise urllib.error.URLError("no network in tests")
+
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
@@ -68,8 +77,11 @@ def place(tmp_path, monkeypatch, offline):
 
 
 def listing(root: Path) -> list[tuple[str, int, int]]:
-    return sorted((str(p.relative_to(root)), p.stat().st_size if p.is_file() else -1, p.stat().st_mtime_ns)
-                  for p in root.rglob("*") if "__pycache__" not in p.parts)
+    return sorted(
+        (str(p.relative_to(root)), p.stat().st_size if p.is_file() else -1, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if "__pycache__" not in p.parts
+    )
 
 
 def call(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -85,10 +97,13 @@ def test_block_keys_replace_the_study_and_its_grids_at_that_profile_only():
     params["studies"]["tiny"]["grids"] = [{"methods": ["erm"], "epochs": 1}, {"methods": ["sgt"], "seeds": [0]}]
     quick = expand("tiny", params=params)
     assert cells(quick) == {("erm", "simple_cnn[hidden=16]", "tiny_digits", s, 1, 64) for s in (0, 1)} | {
-        ("sgt", "simple_cnn[hidden=16]", "tiny_digits", 0, 1, 64)}
+        ("sgt", "simple_cnn[hidden=16]", "tiny_digits", 0, 1, 64)
+    }
     paper = expand("tiny", "paper", params=params)
     assert paper.profile.name == "paper"
-    assert cells(paper) == {(m, "simple_cnn[hidden=16]", "mnist_paper", s, 4, 20) for m in ("erm", "sgt") for s in range(3)}
+    assert cells(paper) == {
+        (m, "simple_cnn[hidden=16]", "mnist_paper", s, 4, 20) for m in ("erm", "sgt") for s in range(3)
+    }
     config = paper.runs[0].config
     assert config.dataset == "mnist" and config.dataset_params["construction"] == "decoy"
     assert config.optimizer["name"] == "sgd" and config.schedule == {"name": "step", "step_size": 12, "gamma": 0.1}
@@ -101,49 +116,92 @@ def test_a_study_whose_profile_is_paper_takes_its_block_without_the_flag():
 
 
 def test_block_grids_replace_the_study_grids():
-    params = paper_params({"seeds": 1, "grids": [{"methods": ["erm"], "datasets": ["mnist_paper"]},
-                                                 {"methods": ["sgt"], "datasets": ["tiny_digits"], "epochs": 3}]})
+    params = paper_params(
+        {
+            "seeds": 1,
+            "grids": [
+                {"methods": ["erm"], "datasets": ["mnist_paper"]},
+                {"methods": ["sgt"], "datasets": ["tiny_digits"], "epochs": 3},
+            ],
+        }
+    )
     params["studies"]["tiny"]["grids"] = [{"methods": ["rrr"]}]
     params["studies"]["tiny"].pop("methods")
-    assert cells(expand("tiny", "paper", params=params)) == {("erm", "simple_cnn[hidden=16]", "mnist_paper", 0, 2, 20),
-                                                              ("sgt", "simple_cnn[hidden=16]", "tiny_digits", 0, 3, 20)}
+    assert cells(expand("tiny", "paper", params=params)) == {
+        ("erm", "simple_cnn[hidden=16]", "mnist_paper", 0, 2, 20),
+        ("sgt", "simple_cnn[hidden=16]", "tiny_digits", 0, 3, 20),
+    }
 
 
 def test_replace_swaps_every_named_item_in_the_study_and_its_grids():
-    block = {"seeds": 1, "replace": {
-        "archs": {"simple_cnn": [{"name": "resnet18"}, {"name": "gap_cnn", "params": {"width": 8}}]},
-        "datasets": {"tiny_digits": "mnist_paper"},
-        "methods": {"sgt": {"name": "sgt", "params": {"fraction": 0.3}}}}}
+    block = {
+        "seeds": 1,
+        "replace": {
+            "archs": {"simple_cnn": [{"name": "resnet18"}, {"name": "gap_cnn", "params": {"width": 8}}]},
+            "datasets": {"tiny_digits": "mnist_paper"},
+            "methods": {"sgt": {"name": "sgt", "params": {"fraction": 0.3}}},
+        },
+    }
     params = paper_params(block)
     study = params["studies"]["tiny"]
     study.pop("methods")
-    study["grids"] = [{"methods": ["erm", "sgt"]}, {"methods": ["erm"], "archs": [{"name": "gap_cnn", "params": {"width": 4}}]}]
+    study["grids"] = [
+        {"methods": ["erm", "sgt"]},
+        {"methods": ["erm"], "archs": [{"name": "gap_cnn", "params": {"width": 4}}]},
+    ]
     quick = {(s.method, s.arch, s.dataset) for s in expand("tiny", params=params).runs}
-    assert quick == {("erm", "simple_cnn[hidden=16]", "tiny_digits"), ("sgt", "simple_cnn[hidden=16]", "tiny_digits"),
-                     ("erm", "gap_cnn[width=4]", "tiny_digits")}
+    assert quick == {
+        ("erm", "simple_cnn[hidden=16]", "tiny_digits"),
+        ("sgt", "simple_cnn[hidden=16]", "tiny_digits"),
+        ("erm", "gap_cnn[width=4]", "tiny_digits"),
+    }
     paper = {(s.method, s.arch, s.dataset) for s in expand("tiny", "paper", params=params).runs}
-    assert paper == {(m, a, "mnist_paper") for m in ("erm", "sgt[fraction=0.3]") for a in ("resnet18", "gap_cnn[width=8]")} | {
-        ("erm", "gap_cnn[width=4]", "mnist_paper")}
+    assert paper == {
+        (m, a, "mnist_paper") for m in ("erm", "sgt[fraction=0.3]") for a in ("resnet18", "gap_cnn[width=8]")
+    } | {("erm", "gap_cnn[width=4]", "mnist_paper")}
 
 
 def test_a_replacement_that_names_no_item_is_refused():
     params = paper_params({"replace": {"datasets": {"tiny_digit": "mnist_paper"}}})
-    with pytest.raises(ContractError, match=r"studies\.tiny\.at_profile\.paper\.replace\.datasets: 'tiny_digit' names no "
-                                            r"item of the study's datasets; did you mean 'tiny_digits'\?"):
+    with pytest.raises(
+        ContractError,
+        match=r"studies\.tiny\.at_profile\.paper\.replace\.datasets: 'tiny_digit' names no "
+        r"item of the study's datasets; did you mean 'tiny_digits'\?",
+    ):
         expand("tiny", "paper", params=params)
 
 
-@pytest.mark.parametrize("blocks, fragment", [
-    ({"paper": {"archz": ["resnet50"]}}, "studies.tiny.at_profile.paper: unknown key 'archz'; did you mean 'archs'?"),
-    ({"papr": {"seeds": 10}}, "studies.tiny.at_profile: unknown profile 'papr'; did you mean 'paper'?"),
-    ({"paper": {"profile": "quick"}}, "studies.tiny.at_profile.paper: unknown key 'profile'"),
-    ({"paper": {"at_profile": {}}}, "studies.tiny.at_profile.paper: unknown key 'at_profile'"),
-    ({"paper": ["seeds"]}, "studies.tiny.at_profile.paper: must be a mapping of study keys"),
-    ([{"paper": {}}], "studies.tiny.at_profile: must be a mapping PROFILE -> {study keys}"),
-    ({"paper": {"replace": {"optimizer": {"adam": "sgd"}}}}, "at_profile.paper.replace: unknown axis 'optimizer'"),
-    ({"paper": {"replace": {"archs": {"simple_cnn": []}}}}, "at_profile.paper.replace.archs.simple_cnn: must be an item"),
-    ({"paper": {"replace": {"archs": []}}}, "at_profile.paper.replace.archs: must be a non-empty mapping"),
-], ids=["key", "profile", "profile-key", "nested", "block-list", "blocks-list", "replace-axis", "replace-empty", "replace-list"])
+@pytest.mark.parametrize(
+    "blocks, fragment",
+    [
+        (
+            {"paper": {"archz": ["resnet50"]}},
+            "studies.tiny.at_profile.paper: unknown key 'archz'; did you mean 'archs'?",
+        ),
+        ({"papr": {"seeds": 10}}, "studies.tiny.at_profile: unknown profile 'papr'; did you mean 'paper'?"),
+        ({"paper": {"profile": "quick"}}, "studies.tiny.at_profile.paper: unknown key 'profile'"),
+        ({"paper": {"at_profile": {}}}, "studies.tiny.at_profile.paper: unknown key 'at_profile'"),
+        ({"paper": ["seeds"]}, "studies.tiny.at_profile.paper: must be a mapping of study keys"),
+        ([{"paper": {}}], "studies.tiny.at_profile: must be a mapping PROFILE -> {study keys}"),
+        ({"paper": {"replace": {"optimizer": {"adam": "sgd"}}}}, "at_profile.paper.replace: unknown axis 'optimizer'"),
+        (
+            {"paper": {"replace": {"archs": {"simple_cnn": []}}}},
+            "at_profile.paper.replace.archs.simple_cnn: must be an item",
+        ),
+        ({"paper": {"replace": {"archs": []}}}, "at_profile.paper.replace.archs: must be a non-empty mapping"),
+    ],
+    ids=[
+        "key",
+        "profile",
+        "profile-key",
+        "nested",
+        "block-list",
+        "blocks-list",
+        "replace-axis",
+        "replace-empty",
+        "replace-list",
+    ],
+)
 def test_a_malformed_block_is_refused_at_every_profile(blocks, fragment):
     params = paper_params()
     params["studies"]["tiny"]["at_profile"] = blocks
@@ -170,8 +228,10 @@ def test_the_cli_refuses_a_malformed_block_in_one_line_and_writes_nothing(place,
         code, _, err = call(argv, capsys)
         lines = err.strip().splitlines()
         assert code == 2 and len(lines) == 1, err
-        assert lines[0].startswith("error: params.yaml: studies.tiny.at_profile.paper: unknown key 'archz'; did you mean "
-                                   "'archs'?; known: ['archs', 'batch_size', 'datasets', 'description', ")
+        assert lines[0].startswith(
+            "error: params.yaml: studies.tiny.at_profile.paper: unknown key 'archz'; did you mean "
+            "'archs'?; known: ['archs', 'batch_size', 'datasets', 'description', "
+        )
         assert "'grids'" in lines[0] and "'replace'" in lines[0]
     assert listing(place) == before
 
@@ -182,11 +242,17 @@ def test_paper_variants_resolve_like_variants_and_unknown_names_list_both_sectio
     assert resolve_variant("mnist_paper", params) == ("mnist", {"construction": "decoy"})
     assert resolve_variant("tiny_digits", params)[0] == "decoy_digits"
     assert resolve_variant("fashion_mnist", params) == ("fashion_mnist", {})
-    with pytest.raises(ContractError, match=r"unknown dataset 'mnist_papr'; did you mean 'mnist_paper'\?; variants in "
-                                            r"params.yaml: datasets \['tiny_digits'\], paper_datasets \['faces_paper', 'mnist_paper'\]"):
+    with pytest.raises(
+        ContractError,
+        match=r"unknown dataset 'mnist_papr'; did you mean 'mnist_paper'\?; variants in "
+        r"params.yaml: datasets \['tiny_digits'\], paper_datasets \['faces_paper', 'mnist_paper'\]",
+    ):
         resolve_variant("mnist_papr", params)
     params["paper_datasets"]["broken"] = {"family": "mnits"}
-    with pytest.raises(ContractError, match=r"params.yaml: paper_datasets.broken.family: unknown dataset family 'mnits'; did you mean 'mnist'"):
+    with pytest.raises(
+        ContractError,
+        match=r"params.yaml: paper_datasets.broken.family: unknown dataset family 'mnits'; did you mean 'mnist'",
+    ):
         resolve_variant("broken", params)
     params["paper_datasets"]["broken"] = {"family": "mnist", "parms": {}}
     with pytest.raises(ContractError, match=r"params.yaml: paper_datasets.broken: unknown key 'parms'"):
@@ -198,7 +264,9 @@ def test_a_name_in_both_sections_must_name_the_same_variant():
     params["datasets"]["mnist_paper"] = {"family": "mnist", "params": {"construction": "decoy"}}
     assert resolve_variant("mnist_paper", params) == ("mnist", {"construction": "decoy"})
     params["datasets"]["mnist_paper"] = {"family": "mnist", "params": {}}
-    with pytest.raises(ContractError, match=r"paper_datasets.mnist_paper: also under 'datasets:' in params.yaml with another"):
+    with pytest.raises(
+        ContractError, match=r"paper_datasets.mnist_paper: also under 'datasets:' in params.yaml with another"
+    ):
         resolve_variant("tiny_digits", params)
 
 
@@ -206,7 +274,9 @@ def test_records_of_paper_variants_are_labelled_with_them(place):
     from benchmark.records.identity import identity
     from benchmark.records.table import dataset_label, load_records
 
-    params = paper_params({"seeds": 1, "datasets": ["mnist_paper", {"name": "faces_paper", "params": {"csv": "other.csv"}}]})
+    params = paper_params(
+        {"seeds": 1, "datasets": ["mnist_paper", {"name": "faces_paper", "params": {"csv": "other.csv"}}]}
+    )
     write_params(place / "params.yaml", params)
     study = expand("tiny", "paper", params=params)
     assert sorted(s.dataset for s in study.runs) == ["faces_paper[csv=other.csv]", "mnist_paper"]
@@ -224,10 +294,14 @@ def resolved(family: str, **params) -> dict:
 def test_torchvision_data_is_absent_until_its_files_or_archives_are_there(place):
     raw = place / "data" / "downloads" / "MNIST" / "raw"
     line = source_problem("mnist_paper", "mnist", resolved("mnist", construction="decoy"), "paper_datasets.mnist_paper")
-    assert line.startswith("dataset 'mnist_paper' (mnist through torchvision) is absent: torchvision's MNIST files are "
-                           f"not under {raw}")
-    assert ("python -c \"import torchvision as tv; [tv.datasets.MNIST('" + str(place / "data" / "downloads")
-            + "', train=t, download=True) for t in (True, False)]\"") in line
+    assert line.startswith(
+        f"dataset 'mnist_paper' (mnist through torchvision) is absent: torchvision's MNIST files are not under {raw}"
+    )
+    assert (
+        "python -c \"import torchvision as tv; [tv.datasets.MNIST('"
+        + str(place / "data" / "downloads")
+        + "', train=t, download=True) for t in (True, False)]\""
+    ) in line
     assert "train-images-idx3-ubyte.gz" in line and "\n" not in line
     assert listing(place) == [("data", -1, (place / "data").stat().st_mtime_ns)]  # nothing created
     raw.mkdir(parents=True)
@@ -253,9 +327,11 @@ def test_an_annotated_folder_is_absent_until_its_root_holds_the_csv_and_its_file
     def line() -> str:
         return source_problem("faces", "annotated_folder", params, key)
 
-    assert line() == (f"dataset 'faces' (annotated_folder) is absent: its root {tmp_path / 'faces'} does not exist; put your "
-                      f"copy there (labels.csv beside images/ and annotations/, docs/datasets.md 'Paper-scale data') or "
-                      f"{where} to the folder that holds it")
+    assert line() == (
+        f"dataset 'faces' (annotated_folder) is absent: its root {tmp_path / 'faces'} does not exist; put your "
+        f"copy there (labels.csv beside images/ and annotations/, docs/datasets.md 'Paper-scale data') or "
+        f"{where} to the folder that holds it"
+    )
     (tmp_path / "faces").write_text("a file")
     assert "is not a folder" in line()
     (tmp_path / "faces").unlink()
@@ -265,23 +341,29 @@ def test_an_annotated_folder_is_absent_until_its_root_holds_the_csv_and_its_file
     assert line() is None
     (tmp_path / "faces" / rows[1]["annotation"]).unlink()
     (tmp_path / "faces" / rows[4]["image"]).unlink()
-    assert f"2 of the 11 files labels.csv names are missing under {tmp_path / 'faces'} (first: line 3, annotations/1.png)" in line()
+    assert (
+        f"2 of the 11 files labels.csv names are missing under {tmp_path / 'faces'} (first: line 3, annotations/1.png)"
+        in line()
+    )
     (tmp_path / "faces" / "labels.csv").unlink()
     assert f"{tmp_path / 'faces'} holds no labels.csv" in line()
     (tmp_path / "faces" / "labels.csv").write_text("picture,label\n")
     assert "missing column(s) ['image', 'split']" in line()
     assert "its root is not set" in source_problem("faces", "annotated_folder", {**params, "root": ""}, key)
-    assert all("\n" not in source_problem("faces", "annotated_folder", p, key)
-               for p in ({**params, "root": ""}, params))
+    assert all(
+        "\n" not in source_problem("faces", "annotated_folder", p, key) for p in ({**params, "root": ""}, params)
+    )
 
 
 def test_pretrained_weights_are_absent_until_in_the_torch_hub_cache(place):
     assert weights_problem("resnet50", {"weights": "none"}) is None
     line = weights_problem("resnet50", {"weights": "IMAGENET1K_V1", "stem": "auto"})
     checkpoint = place / "hub" / "checkpoints" / "resnet50-0676ba61.pth"
-    assert line == (f"arch 'resnet50' weights 'IMAGENET1K_V1' are absent: no {checkpoint}; download them once (internet) "
-                    f"with: python -c \"import torchvision; torchvision.models.resnet50(weights='IMAGENET1K_V1')\"  - or "
-                    f"offline, place https://download.pytorch.org/models/resnet50-0676ba61.pth there")
+    assert line == (
+        f"arch 'resnet50' weights 'IMAGENET1K_V1' are absent: no {checkpoint}; download them once (internet) "
+        f"with: python -c \"import torchvision; torchvision.models.resnet50(weights='IMAGENET1K_V1')\"  - or "
+        f"offline, place https://download.pytorch.org/models/resnet50-0676ba61.pth there"
+    )
     checkpoint.parent.mkdir(parents=True)
     checkpoint.write_bytes(b"")
     assert weights_problem("resnet50", {"weights": "IMAGENET1K_V1"}) is None
@@ -291,9 +373,14 @@ def test_pretrained_weights_are_absent_until_in_the_torch_hub_cache(place):
 
 # --------------------------------------------------------------------------- the command
 def absent_study_params(place: Path) -> dict:
-    params = paper_params({"seeds": 2, "datasets": ["mnist_paper", "faces_paper"],
-                           "archs": [{"name": "resnet18", "params": {"weights": "IMAGENET1K_V1"}}]},
-                          faces_root=str(place / "faces"))
+    params = paper_params(
+        {
+            "seeds": 2,
+            "datasets": ["mnist_paper", "faces_paper"],
+            "archs": [{"name": "resnet18", "params": {"weights": "IMAGENET1K_V1"}}],
+        },
+        faces_root=str(place / "faces"),
+    )
     write_params(place / "params.yaml", params)
     return params
 
@@ -307,13 +394,27 @@ def test_dry_run_prints_the_expansion_and_one_warning_per_absent_thing(place, ca
     assert len(lines) == 3 and all(line.startswith("WARNING: ") for line in lines), err
     assert lines[0].startswith("WARNING: dataset 'mnist_paper' (mnist through torchvision) is absent")
     assert lines[1].startswith("WARNING: arch 'resnet18' weights 'IMAGENET1K_V1' are absent")
-    assert lines[2].startswith(f"WARNING: dataset 'faces_paper' (annotated_folder) is absent: its root {place / 'faces'} "
-                               f"does not exist") and "paper_datasets.faces_paper.params.root" in lines[2]
+    assert (
+        lines[2].startswith(
+            f"WARNING: dataset 'faces_paper' (annotated_folder) is absent: its root {place / 'faces'} does not exist"
+        )
+        and "paper_datasets.faces_paper.params.root" in lines[2]
+    )
     assert out.startswith("study tiny at profile paper: device cpu, checkpoint every epoch, 1 CPU thread(s) per run\n")
     row = next(r for r in out.splitlines() if r.startswith("| erm ") and "faces_paper" in r)
     assert [c.strip() for c in row.strip("|").split("|")] == [
-        "erm", "resnet18[weights=IMAGENET1K_V1]", "faces_paper", "16", "2 (0, 1)", "2", "2", "20",
-        "sgd lr=0.005 momentum=0.9", "step step_size=12 gamma=0.1", "fp32"]
+        "erm",
+        "resnet18[weights=IMAGENET1K_V1]",
+        "faces_paper",
+        "16",
+        "2 (0, 1)",
+        "2",
+        "2",
+        "20",
+        "sgd lr=0.005 momentum=0.9",
+        "step step_size=12 gamma=0.1",
+        "fp32",
+    ]
     assert "erm/resnet18[weights=IMAGENET1K_V1]/mnist_paper/seed=1" in out and "4 valid runs, 4 would run" in out
     assert listing(place) == before
 

@@ -7,6 +7,7 @@
   the papers' architectures, image sizes, epochs and seeds.
 - The default ``dvc repro`` stays offline: no ``datasets:`` variant needs internet or a user's folder.
 """
+
 from __future__ import annotations
 
 import urllib.error
@@ -25,14 +26,18 @@ from benchmark.sweeps.study import expand
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = load_params()  # params.yaml (or SALBENCH_PARAMS)
-WITH_BLOCK = sorted(name for name, entry in (PARAMS.get("studies") or {}).items()
-                    if isinstance(entry, dict) and "paper" in (entry.get("at_profile") or {}))
+WITH_BLOCK = sorted(
+    name
+    for name, entry in (PARAMS.get("studies") or {}).items()
+    if isinstance(entry, dict) and "paper" in (entry.get("at_profile") or {})
+)
 
 
 @pytest.fixture
 def offline_place(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise urllib.error.URLError("no network in tests")
+
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     monkeypatch.setenv("SALBENCH_DATA", str(tmp_path / "data"))
     monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "hub"))
@@ -43,11 +48,17 @@ def test_the_default_pipeline_builds_no_variant_that_needs_internet_or_a_users_f
     for name, entry in (PARAMS.get("datasets") or {}).items():
         cls = DATASETS.get(entry["family"])
         assert not issubclass(cls, TorchvisionFamily), f"datasets.{name} needs internet: put it under paper_datasets"
-        assert entry["family"] != "annotated_folder", f"datasets.{name} needs a user's folder: put it under paper_datasets"
+        assert entry["family"] != "annotated_folder", (
+            f"datasets.{name} needs a user's folder: put it under paper_datasets"
+        )
     paper_variants(PARAMS)  # a paper_datasets section, when there is one, is well formed
 
 
-@pytest.mark.parametrize("name", WITH_BLOCK or [pytest.param("-", marks=pytest.mark.skip(reason="no study of params.yaml has an at_profile.paper block yet"))])
+@pytest.mark.parametrize(
+    "name",
+    WITH_BLOCK
+    or [pytest.param("-", marks=pytest.mark.skip(reason="no study of params.yaml has an at_profile.paper block yet"))],
+)
 def test_each_paper_block_of_params_yaml_expands_and_its_dry_run_passes_offline(name, offline_place, capsys):
     study = expand(name, "paper", params=PARAMS)
     assert study.runs and study.profile.name == "paper"
@@ -64,10 +75,27 @@ def test_each_paper_block_of_params_yaml_expands_and_its_dry_run_passes_offline(
 # train_MNIST.py; CVRL/CYBORG; dtak/rrr multilayer_perceptron.py): arch, dataset, epochs, batch, seeds.
 PAPER_TABLES = {
     "sgt": {"archs": {"simple_cnn", "gap_cnn"}, "datasets": {"mnist"}, "epochs": 100, "batch_size": 512, "seeds": 5},
-    "faces": {"archs": {"resnet50[weights=IMAGENET1K_V1]", "densenet121[weights=IMAGENET1K_V1]", "vit_tiny"},
-              "datasets": {"cyborg_faces", "cyborg_faces_7x"}, "epochs": 50, "batch_size": 20, "seeds": 10},
-    "decoy": {"archs": {"simple_cnn"}, "datasets": {"decoy_mnist", "decoy_fashion_mnist", "color_mnist", "color_fashion_mnist",
-                                                     "mnist", "fashion_mnist"}, "epochs": 64, "batch_size": 256, "seeds": 5},
+    "faces": {
+        "archs": {"resnet50[weights=IMAGENET1K_V1]", "densenet121[weights=IMAGENET1K_V1]", "vit_tiny"},
+        "datasets": {"cyborg_faces", "cyborg_faces_7x"},
+        "epochs": 50,
+        "batch_size": 20,
+        "seeds": 10,
+    },
+    "decoy": {
+        "archs": {"simple_cnn"},
+        "datasets": {
+            "decoy_mnist",
+            "decoy_fashion_mnist",
+            "color_mnist",
+            "color_fashion_mnist",
+            "mnist",
+            "fashion_mnist",
+        },
+        "epochs": 64,
+        "batch_size": 256,
+        "seeds": 5,
+    },
 }
 
 

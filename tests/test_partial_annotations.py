@@ -1,4 +1,5 @@
 """Guided methods on a training set where only half the samples carry an annotation, and on none."""
+
 from __future__ import annotations
 
 import json
@@ -64,6 +65,10 @@ def test_trains_with_annotations_on_half_the_training_set(method, tiny_config, t
 def test_fails_before_training_on_a_dataset_without_annotations(method, tiny_config, tmp_path, builder):
     builder(without_saliency)
     with pytest.raises(ContractError, match=f"method '{method}' needs human/ground-truth saliency"):
-        record_run(tiny_config(method=method, dataset_params=SMALL, evaluation=NO_EVALUATION), tmp_path, device="cpu",
-                progress=False)
+        record_run(
+            tiny_config(method=method, dataset_params=SMALL, evaluation=NO_EVALUATION),
+            tmp_path,
+            device="cpu",
+            progress=False,
+        )
     assert not list(tmp_path.glob("*"))

@@ -1,5 +1,6 @@
 """``--precision``: bf16 autocast trains a step on the CPU, a run records its precision, which is part
 of its identity (fp32, the default, keeps every existing run id), and a bad value is refused."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -86,7 +87,9 @@ def test_bf16_run_records_its_precision(tiny_config, tmp_path):
 
 def test_bad_precision_flag_exits_2_naming_it(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = main(["run", "--method", "erm", "--dataset", "decoy_digits", "--precision", "fp8", "--out", "out", "--quiet"])
+    code = main(
+        ["run", "--method", "erm", "--dataset", "decoy_digits", "--precision", "fp8", "--out", "out", "--quiet"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "--precision: precision 'fp8' unknown; valid precisions: fp32, bf16, fp16" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -3,6 +3,7 @@ file, every table cell and every JSON key; phases plus "other" make up the step 
 FLOPs of ERM on a linear network equal the hand count; a CPU step's peak memory is positive and
 grows with the batch; the ratio CI holds its point; seeds fix the batch; bad input exits 2 with
 one line before anything is measured or written."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,14 +28,60 @@ from benchmark.profiling.units import measure_units, theoretical_ratio
 from benchmark.registry import METHODS
 
 ADAM = {"name": "adam", "lr": 1e-3}
-TINY = ["--archs", "simple_cnn", "--image-size", "8", "--batch-size", "4", "--rounds", "3", "--min-run-time",
-        "0.001", "--warmup", "1", "--unit-rounds", "2", "--phase-steps", "1", "--bootstrap-reps", "200", "--quiet"]
-TOP_KEYS = {"schema", "label", "command", "machine", "threads", "device", "precision", "torch", "commit", "target",
-            "settings", "cases"}
+TINY = [
+    "--archs",
+    "simple_cnn",
+    "--image-size",
+    "8",
+    "--batch-size",
+    "4",
+    "--rounds",
+    "3",
+    "--min-run-time",
+    "0.001",
+    "--warmup",
+    "1",
+    "--unit-rounds",
+    "2",
+    "--phase-steps",
+    "1",
+    "--bootstrap-reps",
+    "200",
+    "--quiet",
+]
+TOP_KEYS = {
+    "schema",
+    "label",
+    "command",
+    "machine",
+    "threads",
+    "device",
+    "precision",
+    "torch",
+    "commit",
+    "target",
+    "settings",
+    "cases",
+}
 CASE_KEYS = {"arch", "channels", "image_size", "batch_size", "units_s", "timed_steps", "methods"}
-METHOD_KEYS = {"method", "cost", "step_median_s", "step_iqr_s", "images_per_s", "ratio_to_erm", "ratio_ci",
-               "theoretical_ratio", "measured_over_theoretical", "within_target", "phases_s", "peak_memory_bytes",
-               "memory_source", "flops", "flops_per_s", "rounds"}
+METHOD_KEYS = {
+    "method",
+    "cost",
+    "step_median_s",
+    "step_iqr_s",
+    "images_per_s",
+    "ratio_to_erm",
+    "ratio_ci",
+    "theoretical_ratio",
+    "measured_over_theoretical",
+    "within_target",
+    "phases_s",
+    "peak_memory_bytes",
+    "memory_source",
+    "flops",
+    "flops_per_s",
+    "rounds",
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +133,21 @@ def test_the_markdown_table_has_every_column_filled(tiny_profile):
     rows = [line for line in text.splitlines() if line.startswith("|")]
     header, body = rows[0], rows[2:]
     columns = [c.strip() for c in header.strip("|").split("|")]
-    for col in ("method", "cost", "step ms", "IQR ms", "images/s", "ratio to ERM [95% CI]", "theoretical",
-                "measured/theoretical", "within target", *(f"{p} ms" for p in PARTS), "peak MiB", "GFLOP", "GFLOP/s"):
+    for col in (
+        "method",
+        "cost",
+        "step ms",
+        "IQR ms",
+        "images/s",
+        "ratio to ERM [95% CI]",
+        "theoretical",
+        "measured/theoretical",
+        "within target",
+        *(f"{p} ms" for p in PARTS),
+        "peak MiB",
+        "GFLOP",
+        "GFLOP/s",
+    ):
         assert col in columns
     assert len(body) == 3
     for line in body:
@@ -97,12 +157,23 @@ def test_the_markdown_table_has_every_column_filled(tiny_profile):
 
 def test_exclusive_phases_plus_other_make_up_the_step():
     step = Interval("step", 0.0, 100.0)
-    ranges = [Interval("forward", 5.0, 60.0), Interval("saliency", 10.0, 30.0), Interval("masking", 30.0, 35.0),
-              Interval("backward", 60.0, 90.0), Interval("optimizer", 92.0, 120.0),  # runs past the step
-              Interval("forward", 150.0, 170.0)]  # another step's
+    ranges = [
+        Interval("forward", 5.0, 60.0),
+        Interval("saliency", 10.0, 30.0),
+        Interval("masking", 30.0, 35.0),
+        Interval("backward", 60.0, 90.0),
+        Interval("optimizer", 92.0, 120.0),  # runs past the step
+        Interval("forward", 150.0, 170.0),
+    ]  # another step's
     parts = exclusive_times(step, ranges)
-    assert parts == {"saliency": 20.0, "masking": 5.0, "forward": 30.0, "backward": 30.0, "optimizer": 8.0,
-                     "other": 7.0}
+    assert parts == {
+        "saliency": 20.0,
+        "masking": 5.0,
+        "forward": 30.0,
+        "backward": 30.0,
+        "optimizer": 8.0,
+        "other": 7.0,
+    }
     assert sum(parts.values()) == 100.0
     shares = scaled(parts, 0.5)
     assert math.isclose(sum(shares.values()), 0.5) and math.isclose(shares["forward"], 0.15)
@@ -122,9 +193,15 @@ def test_a_profiled_steps_phases_sum_to_the_profiled_step(monkeypatch):
 
 def test_erm_flops_on_a_linear_network_equal_the_hand_count():
     batch_size, pixels, classes = 8, 16, 3
-    case = Case(arch="linear", channels=1, image_size=4, net=LinearNet(pixels, classes),
-                batch=synthetic_batch(batch_size, 1, 4, num_classes=classes), device=torch.device("cpu"),
-                optimizer={"name": "sgd", "lr": 0.1})
+    case = Case(
+        arch="linear",
+        channels=1,
+        image_size=4,
+        net=LinearNet(pixels, classes),
+        batch=synthetic_batch(batch_size, 1, 4, num_classes=classes),
+        device=torch.device("cpu"),
+        optimizer={"name": "sgd", "lr": 0.1},
+    )
     # forward: the (B x P) @ (P x K) product, 2BPK; backward: the weight gradient (K x B) @ (B x P), 2BPK;
     # no input gradient (x does not require it); bias, softmax and the SGD update have no FLOP formula
     assert step_flops(make_step(METHODS.get("erm")(), case)) == 4 * batch_size * pixels * classes
@@ -186,18 +263,21 @@ def test_the_cli_defaults_are_the_settings_defaults():
     assert {k: defaults[k] for k in DEFAULTS} == DEFAULTS
 
 
-@pytest.mark.parametrize("argv, culprit", [
-    (["--methods", "sgtt"], "did you mean 'sgt'"),
-    (["--archs", "resnet81"], "resnet81"),
-    (["--batch-size", "0"], "--batch-size"),
-    (["--precision", "fp8"], "fp8"),
-    (["--device", "gpu0"], "gpu0"),
-    (["--rounds", "1"], "--rounds"),
-    (["--min-run-time", "nan"], "--min-run-time"),
-    (["--label", "../escape"], "--label"),
-    (["--image-size", "4"], "simple_cnn"),
-    (["--profile", "quik"], "did you mean 'quick'"),
-])
+@pytest.mark.parametrize(
+    "argv, culprit",
+    [
+        (["--methods", "sgtt"], "did you mean 'sgt'"),
+        (["--archs", "resnet81"], "resnet81"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--precision", "fp8"], "fp8"),
+        (["--device", "gpu0"], "gpu0"),
+        (["--rounds", "1"], "--rounds"),
+        (["--min-run-time", "nan"], "--min-run-time"),
+        (["--label", "../escape"], "--label"),
+        (["--image-size", "4"], "simple_cnn"),
+        (["--profile", "quik"], "did you mean 'quick'"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(argv, culprit, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(runner, "run_profile", lambda *a, **k: pytest.fail("measured despite bad input"))
     out = tmp_path / "out"
@@ -213,4 +293,3 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys, monkeypatch):
     assert main(["profile", "--out", str(tmp_path / "a_file" / "sub")]) == 2
     assert "is a file" in capsys.readouterr().err
     assert (tmp_path / "a_file").read_text() == "x"
-

@@ -1,5 +1,6 @@
 """Real-data families on small fake data in torchvision's on-disk formats (no network):
 MNIST / Fashion-MNIST idx files, CIFAR-10 pickled batches with their md5 patched in."""
+
 from __future__ import annotations
 
 import hashlib
@@ -72,8 +73,11 @@ def test_decoy_and_colour_constructions_on_mnist(mnist_root):
     test = colour.splits["test"]
     assert test.x.shape[1] == 3 and np.array_equal(test.extras["colour"], 9 - test.y)
     assert not test.x[:, :, :8].any(), "black background stays black"
-    assert np.allclose(test.x[:, :, 14, 14] / np.maximum(test.x[:, :, 14, 14].max(1, keepdims=True), 1),
-                       cdep_colours()[9 - test.y] / cdep_colours()[9 - test.y].max(1, keepdims=True), atol=0.02)
+    assert np.allclose(
+        test.x[:, :, 14, 14] / np.maximum(test.x[:, :, 14, 14].max(1, keepdims=True), 1),
+        cdep_colours()[9 - test.y] / cdep_colours()[9 - test.y].max(1, keepdims=True),
+        atol=0.02,
+    )
 
 
 def test_fashion_mnist_reads_its_own_folder(tmp_path):
@@ -95,7 +99,9 @@ def test_cifar10_batches(tmp_path, monkeypatch):
     cls = torchvision.datasets.CIFAR10
     monkeypatch.setattr(cls, "train_list", [[f"data_batch_{i}", sums[f"data_batch_{i}"]] for i in range(1, 6)])
     monkeypatch.setattr(cls, "test_list", [["test_batch", sums["test_batch"]]])
-    monkeypatch.setattr(cls, "meta", {**cls.meta, "md5": hashlib.md5((folder / "batches.meta").read_bytes()).hexdigest()})
+    monkeypatch.setattr(
+        cls, "meta", {**cls.meta, "md5": hashlib.md5((folder / "batches.meta").read_bytes()).hexdigest()}
+    )
     bundle = store.build("cifar10", {"root": str(tmp_path)})
     test = bundle.splits["test"]
     first = pickle.loads((folder / "test_batch").read_bytes())["data"][0].reshape(3, 32, 32)
@@ -112,11 +118,18 @@ def test_offline_fails_at_once_naming_files_and_writes_nothing(tmp_path, monkeyp
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     params = tmp_path / "params.yaml"
     root = tmp_path / "downloads"
-    params.write_text(f"datasets:\n  mnist_real:\n    family: mnist\n    params: {{root: '{root}', download: {str(download).lower()}}}\n")
+    params.write_text(
+        f"datasets:\n  mnist_real:\n    family: mnist\n    params: {{root: '{root}', download: {str(download).lower()}}}\n"
+    )
     monkeypatch.setenv("SALBENCH_PARAMS", str(params))
     assert main(["data", "build", "mnist_real", "--root", str(tmp_path / "data")]) == 2
     err = capsys.readouterr().err
-    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
         assert f"{root}/MNIST/raw/{name}" in err
     assert "f68b3c2dcbeaaa9fbdd348bbdeb94873" in err
     assert not root.exists() and not (tmp_path / "data").exists()

@@ -1,5 +1,6 @@
 """Records are valid and current or reported: schema checks, null metrics with reasons, stable
 run ids, the read API, corrupt checkpoints, the sweep's lock and leftover cleanup."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,12 @@ PARAMS = tiny_params(seeds=2)
 
 def make_record(**fields) -> RunRecord:
     config = resolve_config(RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING))
-    base = dict(run_id=run_id(config), identity=identity(config), config=config.to_dict(),
-                metrics={"test": {"accuracy": 0.5, "auc": None}})
+    base = dict(
+        run_id=run_id(config),
+        identity=identity(config),
+        config=config.to_dict(),
+        metrics={"test": {"accuracy": 0.5, "auc": None}},
+    )
     return RunRecord(**{**base, **fields})
 
 
@@ -54,18 +59,21 @@ def test_record_roundtrip_with_null_metrics_and_the_umask_mode(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o644, "records get the user's umask, not mkstemp's 0600"
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d.update(metrics="oops"), "field 'metrics' has type str"),
-    (lambda d: d["metrics"]["test"].update(accuracy="high"), "field 'metrics.test.accuracy' is 'high'"),
-    (lambda d: d["metrics"].update(test=[0.5]), "field 'metrics.test' is not a mapping"),
-    (lambda d: d.update(curves={"loss": 3}), "field 'curves.loss' is not a list"),
-    (lambda d: d["config"].update(epochs="ten"), "field 'config': run config: field 'epochs' must be int"),
-    (lambda d: d["config"].pop("optimizer"), "field 'config': run config: missing field(s) ['optimizer']"),
-    (lambda d: d.update(status="done"), "field 'status' is 'done'"),
-    (lambda d: d.update(extra=None), "field 'extra' has type NoneType"),
-    (lambda d: d.pop("identity"), "missing field 'identity'"),
-    (lambda d: d.update(bonus=1), "unknown field 'bonus'"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d.update(metrics="oops"), "field 'metrics' has type str"),
+        (lambda d: d["metrics"]["test"].update(accuracy="high"), "field 'metrics.test.accuracy' is 'high'"),
+        (lambda d: d["metrics"].update(test=[0.5]), "field 'metrics.test' is not a mapping"),
+        (lambda d: d.update(curves={"loss": 3}), "field 'curves.loss' is not a list"),
+        (lambda d: d["config"].update(epochs="ten"), "field 'config': run config: field 'epochs' must be int"),
+        (lambda d: d["config"].pop("optimizer"), "field 'config': run config: missing field(s) ['optimizer']"),
+        (lambda d: d.update(status="done"), "field 'status' is 'done'"),
+        (lambda d: d.update(extra=None), "field 'extra' has type NoneType"),
+        (lambda d: d.pop("identity"), "missing field 'identity'"),
+        (lambda d: d.update(bonus=1), "unknown field 'bonus'"),
+    ],
+)
 def test_a_record_that_breaks_the_schema_names_the_file_and_field(tmp_path, edit, field):
     path = write_record(make_record(), tmp_path)
     data = json.loads(path.read_text())
@@ -118,17 +126,24 @@ def test_non_finite_metrics_fail_on_train_and_become_null_with_a_reason_elsewher
 
 
 def test_run_ids_leave_defaults_out_so_an_added_hyperparameter_keeps_them(monkeypatch):
-    config = RunConfig(method="cyborg", dataset="toy_faces", arch="gap_cnn", **QUICK_TRAINING,
-                       method_params={"alpha": 0.1})
+    config = RunConfig(
+        method="cyborg", dataset="toy_faces", arch="gap_cnn", **QUICK_TRAINING, method_params={"alpha": 0.1}
+    )
     before = run_id(resolve_config(config))
     assert identity(resolve_config(config))["method_params"] == {"alpha": 0.1}
-    monkeypatch.setitem(METHODS.get("cyborg").hparams, "future_option", HParam(1.0, "added later, default = old behaviour"))
+    monkeypatch.setitem(
+        METHODS.get("cyborg").hparams, "future_option", HParam(1.0, "added later, default = old behaviour")
+    )
     resolved = resolve_config(config)
     assert resolved.method_params["future_option"] == 1.0
     assert run_id(resolved) == before
-    assert run_id(resolve_config(dataclasses.replace(config, method_params={"alpha": 0.1, "future_option": 2.0}))) != before
-    assert run_id(resolve_config(dataclasses.replace(config, method_params={"alpha": 0.5}))) == \
-        run_id(resolve_config(dataclasses.replace(config, method_params={}))), "a default set explicitly is the default"
+    assert (
+        run_id(resolve_config(dataclasses.replace(config, method_params={"alpha": 0.1, "future_option": 2.0})))
+        != before
+    )
+    assert run_id(resolve_config(dataclasses.replace(config, method_params={"alpha": 0.5}))) == run_id(
+        resolve_config(dataclasses.replace(config, method_params={}))
+    ), "a default set explicitly is the default"
 
 
 def test_the_read_api_gives_tidy_frames_with_states_and_labels(finished, tmp_path):
@@ -167,14 +182,18 @@ def test_a_second_sweep_on_a_locked_folder_refuses_naming_the_holder(finished, t
 def test_the_sweep_removes_what_killed_writers_left_and_runs_lists_it(finished, tmp_path, monkeypatch, capsys):
     import shutil
 
-    from benchmark.cli import main
     from sweep_helpers import write_params
+
+    from benchmark.cli import main
 
     folder = tmp_path / "tiny"
     shutil.copytree(finished, folder)
     rid = next(folder.glob("*.json")).stem
-    litter = [folder / f".{rid}.json.ab12cd34.tmp", folder / f".{rid}.ckpt.code.x9y8z7w6.tmp",
-              folder / f".{rid}.saliency.q1w2e3r4.tmp"]
+    litter = [
+        folder / f".{rid}.json.ab12cd34.tmp",
+        folder / f".{rid}.ckpt.code.x9y8z7w6.tmp",
+        folder / f".{rid}.saliency.q1w2e3r4.tmp",
+    ]
     litter[0].write_text("{")
     litter[1].write_text("")
     litter[2].mkdir()

@@ -1,4 +1,5 @@
 """results/README.md from hand-made claims tables and leaderboards; the DVC stages read what the claims name."""
+
 from __future__ import annotations
 
 import json
@@ -14,15 +15,51 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def claims_table(name: str, order: int, study: str, verdict: str) -> dict:
-    row = {"id": f"{name.upper()}-1", "claim": "a beats b", "published": "0.6 vs 0.5", "study": study,
-           "metric": "test/accuracy", "direction": "higher", "test": "superiority", "test_name": "t", "rope": 0.01,
-           "method": "a · d · n", "reference": "b · d · n", "varies": "seeds only", "n": 5, "mean": 0.6,
-           "mean_ref": 0.5, "gain": 0.1, "gain_low": 0.05, "gain_high": 0.15, "sd_diff": 0.01, "d_z": 10.0,
-           "p": 0.001, "p_tost": None, "runs": None, "notes": "", "p_holm": 0.002, "p_tost_holm": None,
-           "verdict": verdict, "seeds_needed": None}
-    return {"paper": name.upper(), "name": name, "order": order, "title": f"The {name} paper", "citation": "X. Y 2020",
-            "url": "https://example.org", "studies": [study], "notes": [], "alpha": 0.05, "counts": {verdict: 1},
-            "incomplete": [], "figures": {"forest": f"{name}/claims.png"}, "claims": [row]}
+    row = {
+        "id": f"{name.upper()}-1",
+        "claim": "a beats b",
+        "published": "0.6 vs 0.5",
+        "study": study,
+        "metric": "test/accuracy",
+        "direction": "higher",
+        "test": "superiority",
+        "test_name": "t",
+        "rope": 0.01,
+        "method": "a · d · n",
+        "reference": "b · d · n",
+        "varies": "seeds only",
+        "n": 5,
+        "mean": 0.6,
+        "mean_ref": 0.5,
+        "gain": 0.1,
+        "gain_low": 0.05,
+        "gain_high": 0.15,
+        "sd_diff": 0.01,
+        "d_z": 10.0,
+        "p": 0.001,
+        "p_tost": None,
+        "runs": None,
+        "notes": "",
+        "p_holm": 0.002,
+        "p_tost_holm": None,
+        "verdict": verdict,
+        "seeds_needed": None,
+    }
+    return {
+        "paper": name.upper(),
+        "name": name,
+        "order": order,
+        "title": f"The {name} paper",
+        "citation": "X. Y 2020",
+        "url": "https://example.org",
+        "studies": [study],
+        "notes": [],
+        "alpha": 0.05,
+        "counts": {verdict: 1},
+        "incomplete": [],
+        "figures": {"forest": f"{name}/claims.png"},
+        "claims": [row],
+    }
 
 
 def write(results: Path) -> None:
@@ -35,7 +72,8 @@ def write(results: Path) -> None:
         "family,metric,dataset,arch,method,baseline,runs_expected,runs_done,mean,sd,gain,marker\n"
         "test/accuracy,accuracy,d,n,erm,erm,5,5,0.5,0.01,,\n"
         "test/accuracy,accuracy,d,n,a,erm,5,4,0.6,0.02,0.1,**\n"
-        "test/loss,loss,d,n,a,erm,5,4,0.6,0.02,0.1,**\n")
+        "test/loss,loss,d,n,a,erm,5,4,0.6,0.02,0.1,**\n"
+    )
     (results / "leaderboards" / "s1" / "cell_means.png").write_bytes(b"\x89PNG")
     (results / "search" / "dec.json").write_text(json.dumps({"description": "every method tuned"}))
 
@@ -68,7 +106,10 @@ def test_without_claims_tables_readme_exits_2(tmp_path, capsys):
 
 def test_the_claims_and_readme_stages_depend_on_every_study_the_claims_read():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    studies = {s for p in sorted((ROOT / "claims").glob("*.yaml")) for s in
-               [c.study for c in load_paper(p).claims] + load_paper(p).studies}
+    studies = {
+        s
+        for p in sorted((ROOT / "claims").glob("*.yaml"))
+        for s in [c.study for c in load_paper(p).claims] + load_paper(p).studies
+    }
     assert {f"results/runs/{s}" for s in studies} <= set(stages["claims"]["deps"])
     assert {f"results/leaderboards/{s}.csv" for s in studies} <= set(stages["readme"]["deps"])

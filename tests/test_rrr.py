@@ -1,15 +1,15 @@
 """RRR: the input-gradient penalty outside the annotation, its double backprop, and its reductions."""
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-
 from nets import LinearNet
+from test_cyborg import state
 
 from benchmark.contracts import Batch
 from benchmark.models import build_network
 from benchmark.registry import METHODS
-from test_cyborg import state
 
 
 def rrr_loss(net, x, y, saliency, annotated=None, **hp):
@@ -47,7 +47,7 @@ def test_penalty_equals_each_samples_own_input_gradient_outside_the_mask():
     loss, scalars = rrr_loss(net, x, y, saliency, lam=1000.0, pixel_scale=1.0)
     penalties = []
     for i in range(3):  # one sample at a time, no batching trick
-        xi = x[i:i + 1].clone().requires_grad_(True)
+        xi = x[i : i + 1].clone().requires_grad_(True)
         (g,) = torch.autograd.grad(F.log_softmax(net(xi).logits, dim=1).sum(), xi)
         penalties.append((((1 - saliency[i]) * g[0]) ** 2).sum())
     penalty = torch.stack(penalties).mean()

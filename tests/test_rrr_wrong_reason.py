@@ -5,6 +5,7 @@ The loss against a hand-written double back-propagation; the mask reaching the t
 row by row, for this method only; the refusal of a dataset without a mask before training; one
 epoch on the decoy digits; the default RRR's run id unchanged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from test_cyborg import state
 from torch import nn
 
 from benchmark.contracts import Batch, ContractError, DatasetBundle, NetOutput, Network, Split
@@ -23,7 +25,6 @@ from benchmark.registry import METHODS
 from benchmark.runs import run as run_module
 from benchmark.runs.device_data import DeviceSplit
 from benchmark.runs.run import resolve_config, wrong_reason_source
-from test_cyborg import state
 
 WRONG = {"annotation": "wrong_reason"}
 SMALL = {"test_fraction": 0.8, "val_fraction": 0.1}  # ~180 training images
@@ -61,7 +62,7 @@ def hand_input_gradient(net: TanhNet, x: torch.Tensor) -> torch.Tensor:
     p = net.out(h).softmax(dim=1)
     dz = 1 - net.num_classes * p  # (B, K)
     dh = dz @ net.out.weight  # (B, hidden)
-    dpre = dh * (1 - h ** 2)
+    dpre = dh * (1 - h**2)
     return (dpre @ net.hidden.weight).view_as(x)
 
 
@@ -91,7 +92,9 @@ def test_loss_equals_a_hand_written_double_backprop_on_the_mask_pixels_only():
     torch.testing.assert_close(loss.detach(), expected.detach())
     for g, param in zip(got, net.parameters()):
         torch.testing.assert_close(g, param.grad)
-    human, _ = METHODS.get("rrr")(lam=lam, pixel_scale=scale).loss(net, Batch(x, y, saliency, wrong_reason=wrong), state())
+    human, _ = METHODS.get("rrr")(lam=lam, pixel_scale=scale).loss(
+        net, Batch(x, y, saliency, wrong_reason=wrong), state()
+    )
     assert not torch.isclose(human, loss.detach())  # the default still penalizes 1 - H
 
 
@@ -105,7 +108,8 @@ def test_unannotated_samples_and_the_reductions_use_the_mask():
     own = (hand_input_gradient(net, x)[0, 0, :2, :2] ** 2).sum().detach()
     for reduction, value in {"batch": own / 2, "annotated": own, "entries": own / 4}.items():
         _, scalars = METHODS.get("rrr")(reduction=reduction, pixel_scale=1.0, **WRONG).loss(
-            net, Batch(x, y, torch.zeros(2, 1, 4, 4), annotated, wrong_reason=wrong), state())
+            net, Batch(x, y, torch.zeros(2, 1, 4, 4), annotated, wrong_reason=wrong), state()
+        )
         torch.testing.assert_close(scalars["right_reasons"], value)
 
 
@@ -137,7 +141,7 @@ def test_batches_carry_the_mask_rows_of_the_split_in_the_batch_order():
     rows = order.numpy()
     start = 0
     for batch in split.batches(16, order, drop_last=True):
-        index = rows[start:start + batch.size]
+        index = rows[start : start + batch.size]
         assert batch.wrong_reason.dtype == torch.float32
         assert np.array_equal(batch.wrong_reason.numpy(), train.extras["decoy"][index].astype(np.float32))
         assert np.array_equal((batch.x * 255).round().to(torch.uint8).numpy(), train.x[index])
@@ -148,7 +152,9 @@ def test_batches_carry_the_mask_rows_of_the_split_in_the_batch_order():
 
 
 def config_for(tiny_config, method="rrr", params=None, **overrides):
-    base = dict(method=method, method_params=dict(params or {}), dataset_params=SMALL, evaluation=NO_EVALUATION, epochs=1)
+    base = dict(
+        method=method, method_params=dict(params or {}), dataset_params=SMALL, evaluation=NO_EVALUATION, epochs=1
+    )
     return resolve_config(tiny_config(**{**base, **overrides}))
 
 
@@ -182,8 +188,12 @@ def spy(monkeypatch):
 
 def test_a_run_trains_rrr_on_the_masks_of_its_batches_rows(tiny_config, tmp_path, spy):
     seen = spy("rrr")
-    result = record_run(tiny_config(method="rrr", method_params=WRONG, dataset_params=SMALL, evaluation=NO_EVALUATION,
-                                    epochs=1), tmp_path, device="cpu", progress=False)
+    result = record_run(
+        tiny_config(method="rrr", method_params=WRONG, dataset_params=SMALL, evaluation=NO_EVALUATION, epochs=1),
+        tmp_path,
+        device="cpu",
+        progress=False,
+    )
     train = result.output.bundle.splits["train"]
     where = {hashlib.sha1(image.tobytes()).hexdigest(): i for i, image in enumerate(train.x)}
     assert len(where) == len(train)  # the images are distinct: a batch row names its split row
@@ -199,8 +209,12 @@ def test_a_run_trains_rrr_on_the_masks_of_its_batches_rows(tiny_config, tmp_path
 @pytest.mark.parametrize("name,params", [("erm", {}), ("rrr", {})])
 def test_methods_that_do_not_declare_it_see_no_mask(name, params, tiny_config, tmp_path, spy):
     seen = spy(name)
-    result = record_run(tiny_config(method=name, method_params=params, dataset_params=SMALL, evaluation=NO_EVALUATION,
-                                    epochs=1), tmp_path, device="cpu", progress=False)
+    result = record_run(
+        tiny_config(method=name, method_params=params, dataset_params=SMALL, evaluation=NO_EVALUATION, epochs=1),
+        tmp_path,
+        device="cpu",
+        progress=False,
+    )
     assert seen and all(batch.wrong_reason is None for batch in seen)
     assert all(split.wrong_reason is None for split in result.output.splits.values())
 
@@ -211,8 +225,9 @@ def test_a_dataset_without_the_mask_is_refused_before_training(tiny_config, tmp_
         raise AssertionError("training started")
 
     monkeypatch.setattr(run_module, "train", no_training)
-    config = tiny_config(method="rrr", method_params=WRONG, dataset_params={**SMALL, "decoy": False},
-                         evaluation=NO_EVALUATION, epochs=1)
+    config = tiny_config(
+        method="rrr", method_params=WRONG, dataset_params={**SMALL, "decoy": False}, evaluation=NO_EVALUATION, epochs=1
+    )
     with pytest.raises(ContractError) as info:
         record_run(config, tmp_path, device="cpu", progress=False)
     message = str(info.value)
@@ -223,16 +238,23 @@ def test_a_dataset_without_the_mask_is_refused_before_training(tiny_config, tmp_
 
 def fake_bundle(extras):
     n = 4
-    train = Split(x=np.zeros((n, 1, 4, 4), np.uint8), y=np.arange(n) % 2, saliency=np.ones((n, 1, 4, 4), np.float32),
-                  extras=extras)
+    train = Split(
+        x=np.zeros((n, 1, 4, 4), np.uint8),
+        y=np.arange(n) % 2,
+        saliency=np.ones((n, 1, 4, 4), np.float32),
+        extras=extras,
+    )
     return DatasetBundle(splits={"train": train}, classes=["a", "b"], manifest={})
 
 
-@pytest.mark.parametrize("extras,match", [
-    ({"cue_mask": np.zeros((4, 1, 4, 4), np.uint8)}, "has an empty one: extra 'cue_mask' marks no pixel"),
-    ({"decoy": np.ones((4, 3), np.uint8)}, "extra 'decoy' has shape \\(4, 3\\), not a pixel mask"),
-    ({"generator": np.zeros(4, np.int64)}, "has none in its train split"),
-])
+@pytest.mark.parametrize(
+    "extras,match",
+    [
+        ({"cue_mask": np.zeros((4, 1, 4, 4), np.uint8)}, "has an empty one: extra 'cue_mask' marks no pixel"),
+        ({"decoy": np.ones((4, 3), np.uint8)}, "extra 'decoy' has shape \\(4, 3\\), not a pixel mask"),
+        ({"generator": np.zeros(4, np.int64)}, "has none in its train split"),
+    ],
+)
 def test_a_mask_that_is_empty_or_not_a_pixel_mask_is_refused(extras, match, tiny_config):
     config = config_for(tiny_config, params=WRONG)
     with pytest.raises(ContractError, match=match):
@@ -240,7 +262,9 @@ def test_a_mask_that_is_empty_or_not_a_pixel_mask_is_refused(extras, match, tiny
 
 
 def test_the_mask_is_the_evaluations_wrong_reason_keys(tiny_config):
-    bundle = fake_bundle({"cue_mask": np.ones((4, 1, 4, 4), np.uint8), "decoy": np.eye(4, dtype=np.uint8)[None, None].repeat(4, 0)})
+    bundle = fake_bundle(
+        {"cue_mask": np.ones((4, 1, 4, 4), np.uint8), "decoy": np.eye(4, dtype=np.uint8)[None, None].repeat(4, 0)}
+    )
     method = METHODS.get("rrr")(**WRONG)
     assert wrong_reason_source(method, bundle, config_for(tiny_config, params=WRONG, evaluation={})) == "decoy"
     config = config_for(tiny_config, params=WRONG, evaluation={"wrong_reason_keys": ["cue_mask"]})
@@ -249,12 +273,16 @@ def test_the_mask_is_the_evaluations_wrong_reason_keys(tiny_config):
 
 # ---------------------------------------------------------------- a run, and the default's identity
 def test_one_epoch_on_decoy_digits_penalizes_the_patch(tiny_config, tmp_path):
-    result = record_run(tiny_config(method="rrr", method_params=WRONG, epochs=1), tmp_path, device="cpu", progress=False)
+    result = record_run(
+        tiny_config(method="rrr", method_params=WRONG, epochs=1), tmp_path, device="cpu", progress=False
+    )
     record = result.record
     assert record.config["method_params"]["annotation"] == "wrong_reason"
     assert record.identity["method_params"] == WRONG
     curves = result.output.curves
-    assert len(curves["right_reasons"]) == 1 and np.isfinite(curves["right_reasons"][0]) and curves["right_reasons"][0] > 0
+    assert (
+        len(curves["right_reasons"]) == 1 and np.isfinite(curves["right_reasons"][0]) and curves["right_reasons"][0] > 0
+    )
     assert all(np.isfinite(m["loss"]) for m in record.metrics.values())
     assert record.run_id != run_id(resolve_config(tiny_config(method="rrr", epochs=1)))
 
@@ -262,4 +290,7 @@ def test_one_epoch_on_decoy_digits_penalizes_the_patch(tiny_config, tmp_path):
 def test_default_rrr_keeps_its_run_id(tiny_config):
     assert run_id(resolve_config(tiny_config(method="rrr"))) == DEFAULT_RRR_RUN_IDS["off"]
     assert run_id(resolve_config(tiny_config(method="rrr", evaluation={}))) == DEFAULT_RRR_RUN_IDS["default"]
-    assert run_id(resolve_config(tiny_config(method="rrr", method_params={"annotation": "human"}))) == DEFAULT_RRR_RUN_IDS["off"]
+    assert (
+        run_id(resolve_config(tiny_config(method="rrr", method_params={"annotation": "human"})))
+        == DEFAULT_RRR_RUN_IDS["off"]
+    )

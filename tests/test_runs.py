@@ -1,12 +1,13 @@
 """A run end to end: determinism, paired seeds, resume from a checkpoint, the shortcut is real."""
+
 import json
 
 import pytest
 import torch
 
 from benchmark.contracts import ContractError
-from benchmark.records.schema import TIMING_FIELDS
 from benchmark.records.recorder import record_run
+from benchmark.records.schema import TIMING_FIELDS
 
 
 def without_timing(record):
@@ -46,8 +47,14 @@ def test_killed_run_resumes_from_checkpoint_to_identical_weights(tiny_config, tm
             raise Killed
 
     with pytest.raises(Killed):
-        record_run(tiny_config(epochs=3), tmp_path / "resumed", device="cpu", progress=False, checkpoint=True,
-                on_epoch=kill_after_two)
+        record_run(
+            tiny_config(epochs=3),
+            tmp_path / "resumed",
+            device="cpu",
+            progress=False,
+            checkpoint=True,
+            on_epoch=kill_after_two,
+        )
     assert not list((tmp_path / "resumed").glob("*.json")), "no record for a killed run"
     assert len(list((tmp_path / "resumed").glob("*.ckpt"))) == 1
     resumed = record_run(tiny_config(epochs=3), tmp_path / "resumed", device="cpu", progress=False, checkpoint=True)
@@ -81,7 +88,9 @@ def test_method_needing_annotations_fails_before_training(tiny_config, tmp_path,
 def test_shortcut_is_real_and_clean_digits_generalize(tiny_config, tmp_path):
     """Issue 2's calibration: ERM + simple_cnn loses >= 15 points to the decoy; clean stays learnable."""
     decoy = record_run(tiny_config(epochs=10), tmp_path, device="cpu", progress=False).record.metrics
-    clean = record_run(tiny_config(epochs=10, dataset_params={"decoy": False}), tmp_path, device="cpu", progress=False).record.metrics
+    clean = record_run(
+        tiny_config(epochs=10, dataset_params={"decoy": False}), tmp_path, device="cpu", progress=False
+    ).record.metrics
     assert decoy["train"]["accuracy"] - decoy["test"]["accuracy"] >= 0.15
     assert decoy["test_iid"]["accuracy"] > 0.9
     assert clean["test"]["accuracy"] >= 0.85

@@ -1,4 +1,5 @@
 """SAGE (reconstruction): views, triplet and Jensen-Shannon terms on hand-built cases and against SciPy."""
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,6 @@ from torch import nn
 
 from benchmark.contracts import Batch, NetOutput, Network, TrainState
 from benchmark.registry import METHODS
-from test_cyborg import state
 
 sage_module = __import__("sys").modules[METHODS.get("sage").__module__]
 
@@ -48,8 +48,9 @@ class FlatNet(Network):
 
 
 def sage_loss(net, x, y, saliency, annotated=None, generator_seed=0, **hp):
-    st = TrainState(epoch=0, step=0, epochs=1, device=torch.device("cpu"),
-                    generator=torch.Generator().manual_seed(generator_seed))
+    st = TrainState(
+        epoch=0, step=0, epochs=1, device=torch.device("cpu"), generator=torch.Generator().manual_seed(generator_seed)
+    )
     return METHODS.get("sage")(**hp).loss(net, Batch(x, y, saliency, annotated), st)
 
 
@@ -77,8 +78,9 @@ def test_triplet_term_is_zero_when_the_margin_is_met_and_hand_computed_otherwise
 
 def test_loss_is_ce_plus_weighted_triplet_plus_js_against_scipy():
     net = FlatNet()
-    loss, scalars = sage_loss(net, X, Y, H, degradation="mean", margin=1.0, triplet_weight=0.5,
-                              js_weight=2.0, temperature=3.0)
+    loss, scalars = sage_loss(
+        net, X, Y, H, degradation="mean", margin=1.0, triplet_weight=0.5, js_weight=2.0, temperature=3.0
+    )
     js = scipy_js(net(X).logits[0].detach(), net(POS).logits[0].detach(), temperature=3.0)
     torch.testing.assert_close(scalars["js"].double(), torch.tensor(js, dtype=torch.float64), rtol=1e-5, atol=1e-7)
     ce = F.cross_entropy(net(X).logits, Y)
@@ -122,8 +124,9 @@ def test_blur_matches_scipy_gaussian_filter():
     sigma = 0.1 * 20
     ours = sage_module.blur(x, 0.1)
     radius = math.ceil(3 * sigma)  # torchvision's 'reflect' padding is scipy's 'mirror'
-    expected = np.stack([[gaussian_filter(c, sigma=sigma, mode="mirror", truncate=radius / sigma) for c in img]
-                         for img in x.numpy()])
+    expected = np.stack(
+        [[gaussian_filter(c, sigma=sigma, mode="mirror", truncate=radius / sigma) for c in img] for img in x.numpy()]
+    )
     torch.testing.assert_close(ours, torch.from_numpy(expected).float(), rtol=1e-5, atol=1e-6)
 
 

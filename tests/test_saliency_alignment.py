@@ -1,4 +1,5 @@
 """Alignment scores on hand-built maps with known answers (STATISTICS.md 2.4)."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -50,7 +51,11 @@ def test_top_k_precision_splits_ties_by_expectation():
 def test_pointing_game_hit_miss_and_an_empty_annotation_is_never_a_hit():
     saliency = np.zeros((3, 3, 3))
     saliency[:, 1, 1] = 1.0
-    hit, miss, empty = mask_of([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), mask_of([[1, 0, 0], [0, 0, 0], [0, 0, 0]]), mask_of([[0] * 3] * 3)
+    hit, miss, empty = (
+        mask_of([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+        mask_of([[1, 0, 0], [0, 0, 0], [0, 0, 0]]),
+        mask_of([[0] * 3] * 3),
+    )
     scores = A.pointing_game(saliency, np.concatenate([hit, miss, empty]))
     assert scores[0] == 1.0 and scores[1] == 0.0 and np.isnan(scores[2])
     # Quantus @85bc29d1 would count the empty annotation as a hit: mean over (miss, empty) would be 0.5

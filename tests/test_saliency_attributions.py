@@ -1,11 +1,11 @@
 """Attribution maps against Captum and autograd, and the sanity check's randomization."""
+
 import numpy as np
 import pytest
 import torch
 from captum.attr import IntegratedGradients, LayerGradCam
-from torch import nn
-
 from nets import LinearNet
+from torch import nn
 
 from benchmark.contracts import NetOutput, Network
 from benchmark.models import build_network
@@ -96,7 +96,8 @@ def test_integrated_gradients_via_captum_with_its_delta(tiny):
     net, x, target = tiny
     importance, delta, total = A.integrated_gradients(net, x, target, steps=8, baseline="zeros", batch_size=16)
     attr, reference_delta = IntegratedGradients(A.Logits(net)).attribute(
-        x, baselines=torch.zeros_like(x), target=target, n_steps=8, return_convergence_delta=True)
+        x, baselines=torch.zeros_like(x), target=target, n_steps=8, return_convergence_delta=True
+    )
     torch.testing.assert_close(importance, attr.abs().mean(dim=1))
     torch.testing.assert_close(delta, reference_delta.float())
     with torch.no_grad():  # completeness: sum IG = F(x) - F(0) + delta
@@ -110,8 +111,12 @@ def test_attribute_batches_and_skips_the_duplicate_class_activation_map(tiny):
     assert A.applicable(small, ["cam", "gradcam", "gradient"])[0] == ["gradcam", "gradient"]
     names, skipped = A.applicable(net, ["cam", "gradcam", "gradient"])  # Grad-CAM = CAM / hw here
     assert names == ["cam", "gradient"] and set(skipped) == {"gradcam"}
-    whole = A.attribute(net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=8)
-    chunked = A.attribute(net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=3)
+    whole = A.attribute(
+        net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=8
+    )
+    chunked = A.attribute(
+        net, x, target, ["gradient", "integrated_gradients"], ig_steps=4, ig_baseline="mean", batch_size=3
+    )
     for name in whole.native:
         torch.testing.assert_close(whole.native[name], chunked.native[name])
     assert whole.ig_delta.shape == (5,)
@@ -170,8 +175,10 @@ def test_attribute_on_the_cpu_uses_a_channels_last_copy_with_the_same_maps_to_ro
     maps = A.attribute(net, x, target, names, ig_steps=4, ig_baseline="zeros", batch_size=8)
     assert net.training and all(p.is_contiguous() for p in net.parameters()), "the network is untouched"
     net.eval()
-    plain = {"integrated_gradients": A.integrated_gradients(net, x, target, steps=4, baseline="zeros", batch_size=8)[0],
-             **A.gradient_maps(net, x, target, A.GRADIENT_MAPS)}
+    plain = {
+        "integrated_gradients": A.integrated_gradients(net, x, target, steps=4, baseline="zeros", batch_size=8)[0],
+        **A.gradient_maps(net, x, target, A.GRADIENT_MAPS),
+    }
     for name in names:
         # another summation order inside oneDNN's convolutions: equal to float32 rounding relative to the map's scale
         scale = plain[name].abs().max()

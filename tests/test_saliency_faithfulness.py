@@ -1,4 +1,5 @@
 """Perturbation curves: a model that ignores the masked pixels has a flat curve; values by hand."""
+
 import numpy as np
 import pytest
 import torch
@@ -43,8 +44,9 @@ def test_masking_curve_is_flat_when_the_model_ignores_the_masked_pixels():
     x, y = images()
     importance = torch.ones(len(y), 6, 6)
     importance[:, 0, 0] = 0.0  # the only pixel the model reads is ranked last
-    curves = F.perturbation_curves(OnePixel(), x, y, y, {"ignores": importance}, levels=10, fill="mean",
-                                   batch_size=4, generator=make_generator(0))
+    curves = F.perturbation_curves(
+        OnePixel(), x, y, y, {"ignores": importance}, levels=10, fill="mean", batch_size=4, generator=make_generator(0)
+    )
     assert curves.accuracy["ignores"] == [1.0] * 10
     assert len(set(curves.deletion["ignores"][:-1])) == 1  # until the last step deletes everything
     summary = curves.summary()
@@ -55,8 +57,9 @@ def test_masking_curve_drops_at_once_when_the_read_pixel_is_ranked_first():
     x, y = images()
     importance = torch.zeros(len(y), 6, 6)
     importance[:, 0, 0] = 1.0
-    curves = F.perturbation_curves(OnePixel(), x, y, y, {"reads": importance}, levels=4, fill="mean",
-                                   batch_size=64, generator=make_generator(0))
+    curves = F.perturbation_curves(
+        OnePixel(), x, y, y, {"reads": importance}, levels=4, fill="mean", batch_size=64, generator=make_generator(0)
+    )
     mean_fill_correct = ((x.mean(dim=(1, 2, 3)) > 0.5).long() == y).float().mean().item()
     assert curves.accuracy["reads"] == [1.0] + [pytest.approx(mean_fill_correct)] * 3
     assert curves.summary()["reads"]["masking_gap"] > 0
@@ -67,8 +70,9 @@ def test_deletion_and_insertion_curves_by_hand():
     importance = torch.zeros(2, 4, 4)
     importance[:, 0, 0] = 1.0
     net = OnePixel()
-    curves = F.perturbation_curves(net, x, y, y, {"reads": importance}, levels=2, fill="mean",
-                                   batch_size=8, generator=make_generator(0))
+    curves = F.perturbation_curves(
+        net, x, y, y, {"reads": importance}, levels=2, fill="mean", batch_size=8, generator=make_generator(0)
+    )
 
     def prob(top_left):  # probability of the labelled class when the read pixel has this value
         p1 = torch.sigmoid(10 * (top_left - 0.5))
@@ -116,6 +120,7 @@ def unbatched_curves(net, x, y, target, importance, levels, fill, generator):
     pixels = x.shape[-2] * x.shape[-1]
     out = {"deletion": {}, "insertion": {}, "accuracy": {}}
     with torch.no_grad():
+
         def score(image, i):
             logits = net(image[None]).logits[0]
             return float(logits.softmax(0)[target[i]]), float(logits.argmax() == y[i])
@@ -124,8 +129,14 @@ def unbatched_curves(net, x, y, target, importance, levels, fill, generator):
             deletion, insertion, accuracy = [], [], []
             for j in range(levels + 1):
                 count = round(j / levels * pixels)
-                d = [score(F.replace_top(x[i:i + 1], r[i:i + 1], count, fill_values[i:i + 1])[0], i) for i in range(len(y))]
-                ins = [score(F.replace_top(start[i:i + 1], r[i:i + 1], count, x[i:i + 1])[0], i) for i in range(len(y))]
+                d = [
+                    score(F.replace_top(x[i : i + 1], r[i : i + 1], count, fill_values[i : i + 1])[0], i)
+                    for i in range(len(y))
+                ]
+                ins = [
+                    score(F.replace_top(start[i : i + 1], r[i : i + 1], count, x[i : i + 1])[0], i)
+                    for i in range(len(y))
+                ]
                 deletion.append(np.mean([p for p, _ in d]))
                 insertion.append(np.mean([p for p, _ in ins]))
                 if j < levels:
@@ -162,7 +173,9 @@ def test_mask_fractions_span_sgts_masking_range_with_short_steps_first():
     steps = np.diff(default[:-1])
     assert (np.diff(steps) > 0).all(), "short steps at small fractions, where the curves of a faithful map move"
     with pytest.raises(ValueError, match="increase from 0 to 1"):
-        F.perturbation_curves(OnePixel(), *images(), torch.tensor([1, 0] * 3), {}, [0.0, 0.5], "mean", 8, make_generator(0))
+        F.perturbation_curves(
+            OnePixel(), *images(), torch.tensor([1, 0] * 3), {}, [0.0, 0.5], "mean", 8, make_generator(0)
+        )
 
 
 def test_curves_at_given_fractions_equal_the_same_fractions_of_a_finer_even_grid():
@@ -174,5 +187,7 @@ def test_curves_at_given_fractions_equal_the_same_fractions_of_a_finer_even_grid
     for kind in ("deletion", "insertion"):
         for name in ("a", F.RANDOM):
             # the same images in chunks of another composition: equal to float32 rounding
-            assert getattr(uneven, kind)[name] == pytest.approx([getattr(fine, kind)[name][j] for j in (0, 1, 4, 8)], abs=1e-6)
+            assert getattr(uneven, kind)[name] == pytest.approx(
+                [getattr(fine, kind)[name][j] for j in (0, 1, 4, 8)], abs=1e-6
+            )
     assert uneven.accuracy["a"] == [fine.accuracy["a"][j] for j in (0, 1, 4)]

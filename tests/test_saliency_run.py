@@ -1,21 +1,21 @@
 """A run with saliency evaluation: artifacts beside the record, determinism, the fixed probe, show."""
+
 import dataclasses
 import hashlib
 import json
 
 import numpy as np
 import pytest
-
 from quick import QUICK_TRAINING
 
 from benchmark.cli import show_cmd
 from benchmark.contracts import ContractError, RunConfig
+from benchmark.records.artifacts import folder_for, load_array, write_artifacts
 from benchmark.records.identity import run_id
-from benchmark.records.store import read_record
 from benchmark.records.recorder import record_run
+from benchmark.records.store import read_record
 from benchmark.runs.run import resolve_config
 from benchmark.saliency import metrics as registry
-from benchmark.records.artifacts import folder_for, load_array, write_artifacts
 from benchmark.saliency.evaluate import Trained, evaluate_saliency
 from benchmark.saliency.probe import balanced_order
 from benchmark.saliency.settings import resolve_evaluation
@@ -26,7 +26,14 @@ SMALL = {"probe_size": 12, "ig_steps": 4, "mask_levels": 4, "sanity_images": 4}
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs")
-    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", seed=0, **{**QUICK_TRAINING, "epochs": 1}, evaluation=SMALL)
+    config = RunConfig(
+        method="erm",
+        dataset="decoy_digits",
+        arch="simple_cnn",
+        seed=0,
+        **{**QUICK_TRAINING, "epochs": 1},
+        evaluation=SMALL,
+    )
     first = record_run(config, folder, device="cpu", progress=False)
     other_seed = record_run(dataclasses.replace(config, seed=1), folder, device="cpu", progress=False)
     return first, other_seed
@@ -47,7 +54,7 @@ def test_record_points_to_every_artifact_and_each_matches_its_digest(runs):
     assert load_array(result.path, record.artifacts["saliency/test/gradcam"]).shape == (12, 12, 12)
     table = json.loads((result.path.parent / record.artifacts["saliency/test/masking"]).read_text())
     # masked fractions 0.9 (j/3)^1.5, j = 0..3 (mask_levels 4, the default mask_power); deletion and insertion end at 1
-    assert [row["masked_fraction"] for row in table] == pytest.approx([0.0, 0.9 / 3 ** 1.5, 0.9 * (2 / 3) ** 1.5, 0.9])
+    assert [row["masked_fraction"] for row in table] == pytest.approx([0.0, 0.9 / 3**1.5, 0.9 * (2 / 3) ** 1.5, 0.9])
     assert "random" in table[0]
     deletion = json.loads((result.path.parent / record.artifacts["saliency/test/deletion"]).read_text())
     assert [row["fraction"] for row in deletion][-1] == 1.0 and len(deletion) == 5
@@ -58,25 +65,34 @@ def test_record_points_to_every_artifact_and_each_matches_its_digest(runs):
 def test_every_recorded_metric_declares_direction_and_unit(runs):
     metrics = runs[0].record.metrics
     keys = {k for split in metrics.values() for k in split}
-    assert {"saliency/gradient/auroc", "saliency/uniform/auroc", "saliency/human_prior/auroc",
-            "saliency/integrated_gradients/ig_delta", "saliency/random/deletion_auc",
-            "saliency/gradcam/wrong_reason_share", "saliency/gradcam/mprt_spearman"} <= keys
+    assert {
+        "saliency/gradient/auroc",
+        "saliency/uniform/auroc",
+        "saliency/human_prior/auroc",
+        "saliency/integrated_gradients/ig_delta",
+        "saliency/random/deletion_auc",
+        "saliency/gradcam/wrong_reason_share",
+        "saliency/gradcam/mprt_spearman",
+    } <= keys
     for key in keys:
         assert registry.spec(key).direction in ("higher", "lower") and registry.spec(key).unit
     assert metrics["test"]["saliency/uniform/auroc"] == 0.5
 
 
 def test_recorded_alignment_recomputes_from_the_saved_arrays(runs):
+    import torch
+
     from benchmark.saliency.alignment import wrong_reason_share
     from benchmark.saliency.attributions import at_size
-    import torch
 
     result = runs[0]
     record = read_record(result.path)
     arrays = {k.split("/")[-1]: load_array(result.path, v) for k, v in record.artifacts.items() if v.endswith(".npy")}
     cam = at_size(torch.from_numpy(arrays["gradcam"]), (28, 28)).numpy()
     share = wrong_reason_share(cam, arrays["wrong_reason"].astype(bool))
-    assert record.metrics["test"]["saliency/gradcam/wrong_reason_share"] == pytest.approx(float(np.nanmean(share)), abs=1e-12)
+    assert record.metrics["test"]["saliency/gradcam/wrong_reason_share"] == pytest.approx(
+        float(np.nanmean(share)), abs=1e-12
+    )
 
 
 def test_evaluation_is_deterministic(runs, tmp_path):
@@ -119,8 +135,15 @@ def test_settings_resolve_like_hyperparameters():
         resolve_evaluation({"attributions": ["smoothgrad"]})
     with pytest.raises(ContractError, match="'ig_steps' expects int"):
         resolve_evaluation({"ig_steps": "many"})
-    old = RunConfig.from_dict({k: v for k, v in RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING).to_dict().items()
-                               if k != "evaluation"})
+    old = RunConfig.from_dict(
+        {
+            k: v
+            for k, v in RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING)
+            .to_dict()
+            .items()
+            if k != "evaluation"
+        }
+    )
     assert old.evaluation == {}
     resolved = resolve_config(old)
     assert resolved.evaluation == defaults
@@ -142,7 +165,9 @@ def test_show_prints_tables_and_writes_a_png(runs, tmp_path, capsys):
 
 
 def test_an_unknown_evaluation_split_fails_before_training(tmp_path):
-    config = RunConfig(method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING, evaluation={"splits": ["nope"]})
+    config = RunConfig(
+        method="erm", dataset="decoy_digits", arch="simple_cnn", **QUICK_TRAINING, evaluation={"splits": ["nope"]}
+    )
     with pytest.raises(ContractError, match=r"split 'nope' not in the dataset's splits \[.*'test_iid'.*\]"):
         record_run(config, tmp_path, device="cpu", progress=False)
     assert not any(tmp_path.iterdir())

@@ -2,6 +2,7 @@
 
 Everything here is pure logic or hand-made records, except one tiny end-to-end search (2 runs of a
 12x12 digit task, seconds)."""
+
 from __future__ import annotations
 
 import copy
@@ -23,19 +24,29 @@ from benchmark.sweeps.search import draw, draws, load_search, select
 from benchmark.sweeps.search_runs import Cell, draw_rows, publication
 from benchmark.sweeps.study import expand
 
-SPACE = {"sgt": {"fraction": {"uniform": [0.1, 0.9]}, "kl_weight": {"log_uniform": [0.1, 10.0]}},
-         "cyborg": {"alpha": {"uniform": [0.05, 0.95]}, "cam_class": {"choice": ["true", "predicted"]}}}
+SPACE = {
+    "sgt": {"fraction": {"uniform": [0.1, 0.9]}, "kl_weight": {"log_uniform": [0.1, 10.0]}},
+    "cyborg": {"alpha": {"uniform": [0.05, 0.95]}, "cam_class": {"choice": ["true", "predicted"]}},
+}
 
 
 def search_params(methods=("erm", "sgt", "cyborg"), draws_=4, **entry) -> dict:
     """tiny_params (variant tiny_digits, profile quick, study tiny) plus the search ``tiny``."""
     params = tiny_params(epochs=1)
-    params["searches"] = {"tiny": {
-        "methods": list(methods), "archs": [{"name": "simple_cnn", "params": {"hidden": 16}}],
-        "datasets": ["tiny_digits"], "seeds": [0, 1], "draws": draws_,
-        "shared": {"optimizer.lr": {"log_uniform": [0.0003, 0.003]}},
-        "space": copy.deepcopy({m: s for m, s in SPACE.items() if m in methods}),
-        "select": {"split": "val", "metric": "accuracy"}, "oracle": {"split": "test", "metric": "accuracy"}, **entry}}
+    params["searches"] = {
+        "tiny": {
+            "methods": list(methods),
+            "archs": [{"name": "simple_cnn", "params": {"hidden": 16}}],
+            "datasets": ["tiny_digits"],
+            "seeds": [0, 1],
+            "draws": draws_,
+            "shared": {"optimizer.lr": {"log_uniform": [0.0003, 0.003]}},
+            "space": copy.deepcopy({m: s for m, s in SPACE.items() if m in methods}),
+            "select": {"split": "val", "metric": "accuracy"},
+            "oracle": {"split": "test", "metric": "accuracy"},
+            **entry,
+        }
+    }
     return params
 
 
@@ -66,27 +77,55 @@ def test_a_value_s_draws_do_not_move_when_another_hyperparameter_joins_the_space
     before = draws(load_search("tiny", params))
     params["searches"]["tiny"]["space"]["sgt"]["fill"] = {"choice": ["random", "mean"]}
     after = draws(load_search("tiny", params))
-    assert [(d.params["fraction"], d.params["kl_weight"], d.settings) for d in before] == \
-           [(d.params["fraction"], d.params["kl_weight"], d.settings) for d in after]
+    assert [(d.params["fraction"], d.params["kl_weight"], d.settings) for d in before] == [
+        (d.params["fraction"], d.params["kl_weight"], d.settings) for d in after
+    ]
     assert after[0].params["fill"] == "random" and {d.params["fill"] for d in after} <= {"random", "mean"}
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda s: s["space"]["sgt"].update(fractoin={"uniform": [0.1, 0.2]}), "space.sgt.fractoin: method 'sgt' declares no hyperparameter 'fractoin'; did you mean 'fraction'?"),
-    (lambda s: s["space"]["sgt"].update(fraction={"uniform": [0.1, 1.5]}), "space.sgt.fraction: hyperparameter 'fraction' must be in [0, 1], got 1.5"),
-    (lambda s: s["space"]["cyborg"].update(cam_class={"uniform": [0.0, 1.0]}), "space.cyborg.cam_class: uniform draws floats; the hyperparameter is str"),
-    (lambda s: s["space"]["cyborg"].update(cam_class={"choice": ["true", "guessed"]}), "must be one of ['true', 'predicted'], got 'guessed'"),
-    (lambda s: s["space"]["sgt"].update(kl_weight={"log_uniform": [0.0, 1.0]}), "space.sgt.kl_weight.log_uniform: bounds must be > 0"),
-    (lambda s: s["space"]["sgt"].update(kl_weight={"uniform": [2.0, 1.0]}), "expected [low, high] with low < high"),
-    (lambda s: s["space"].update(rrr={"lam": {"uniform": [1.0, 2.0]}}), "space.rrr: not one of the search's methods"),
-    (lambda s: s.update(methods=["erm", "sgtt"]), "unknown method 'sgtt'; did you mean 'sgt'?"),
-    (lambda s: s.update(draws=0), "searches.tiny.draws: expected the number of draws per method"),
-    (lambda s: s.update(select={"split": "test", "metric": "accuracy"}), "model selection never reads a test split ('test')"),
-    (lambda s: s.update(select={"split": "val", "metric": "f1"}), "select.metric: expected one of"),
-    (lambda s: s.update(shared={"lr": {"log_uniform": [0.001, 0.01]}}), "shared.lr: a searched run setting is optimizer.KEY"),
-    (lambda s: s.update(shared={"optimizer.lr": {"uniform": [-1.0, 0.01]}}), "shared.optimizer.lr: optimizer.lr"),
-    (lambda s: s.update(seed=[0]), "unknown key(s) ['seed']; did you mean 'seeds'?"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda s: s["space"]["sgt"].update(fractoin={"uniform": [0.1, 0.2]}),
+            "space.sgt.fractoin: method 'sgt' declares no hyperparameter 'fractoin'; did you mean 'fraction'?",
+        ),
+        (
+            lambda s: s["space"]["sgt"].update(fraction={"uniform": [0.1, 1.5]}),
+            "space.sgt.fraction: hyperparameter 'fraction' must be in [0, 1], got 1.5",
+        ),
+        (
+            lambda s: s["space"]["cyborg"].update(cam_class={"uniform": [0.0, 1.0]}),
+            "space.cyborg.cam_class: uniform draws floats; the hyperparameter is str",
+        ),
+        (
+            lambda s: s["space"]["cyborg"].update(cam_class={"choice": ["true", "guessed"]}),
+            "must be one of ['true', 'predicted'], got 'guessed'",
+        ),
+        (
+            lambda s: s["space"]["sgt"].update(kl_weight={"log_uniform": [0.0, 1.0]}),
+            "space.sgt.kl_weight.log_uniform: bounds must be > 0",
+        ),
+        (lambda s: s["space"]["sgt"].update(kl_weight={"uniform": [2.0, 1.0]}), "expected [low, high] with low < high"),
+        (
+            lambda s: s["space"].update(rrr={"lam": {"uniform": [1.0, 2.0]}}),
+            "space.rrr: not one of the search's methods",
+        ),
+        (lambda s: s.update(methods=["erm", "sgtt"]), "unknown method 'sgtt'; did you mean 'sgt'?"),
+        (lambda s: s.update(draws=0), "searches.tiny.draws: expected the number of draws per method"),
+        (
+            lambda s: s.update(select={"split": "test", "metric": "accuracy"}),
+            "model selection never reads a test split ('test')",
+        ),
+        (lambda s: s.update(select={"split": "val", "metric": "f1"}), "select.metric: expected one of"),
+        (
+            lambda s: s.update(shared={"lr": {"log_uniform": [0.001, 0.01]}}),
+            "shared.lr: a searched run setting is optimizer.KEY",
+        ),
+        (lambda s: s.update(shared={"optimizer.lr": {"uniform": [-1.0, 0.01]}}), "shared.optimizer.lr: optimizer.lr"),
+        (lambda s: s.update(seed=[0]), "unknown key(s) ['seed']; did you mean 'seeds'?"),
+    ],
+)
 def test_a_bad_search_is_refused_in_one_line_naming_the_field(edit, message):
     params = search_params()
     edit(params["searches"]["tiny"])
@@ -111,8 +150,11 @@ class Records:
     """Hand-made records: ``runs`` (run_id, state) and ``done()`` (run_id, split, metric, value)."""
 
     def __init__(self, values: dict[tuple[str, str], float], states: dict[str, str]):
-        rows = [{"run_id": rid, "split": col.split("/")[0], "metric": col.split("/")[1], "value": v}
-                for (rid, col), v in values.items() if states[rid] == "done"]
+        rows = [
+            {"run_id": rid, "split": col.split("/")[0], "metric": col.split("/")[1], "value": v}
+            for (rid, col), v in values.items()
+            if states[rid] == "done"
+        ]
         self._done = pd.DataFrame(rows, columns=["run_id", "split", "metric", "value"])
         self.runs = pd.DataFrame({"run_id": list(states), "state": list(states.values())})
 
@@ -169,8 +211,12 @@ def test_validation_never_reads_a_test_split():
 def publish(folder, params, name="tiny", method="sgt", chosen=None):
     """A publication of search ``name`` for today's definition, selecting ``chosen`` for ``method``."""
     chosen = chosen or {"draw": 2, "params": {"fraction": 0.3, "kl_weight": 2.0}, "settings": {"optimizer.lr": 0.002}}
-    data = {"schema": selections.SCHEMA, "search": name, "definition": selections.definition_hash(name, params),
-            "methods": {method: {"selected": {**chosen, "val": 0.9, "oracle": 0.5, "n": 2}, "oracle_selected": None}}}
+    data = {
+        "schema": selections.SCHEMA,
+        "search": name,
+        "definition": selections.definition_hash(name, params),
+        "methods": {method: {"selected": {**chosen, "val": 0.9, "oracle": 0.5, "n": 2}, "oracle_selected": None}},
+    }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(data))
 
@@ -194,41 +240,67 @@ def test_a_tuned_item_trains_the_published_selection_under_a_stable_label(tmp_pa
     explicit = copy.deepcopy(params)
     explicit["studies"]["tiny"]["methods"] = [{"name": "sgt", "params": {"fraction": 0.3, "kl_weight": 2.0}}]
     explicit["studies"]["tiny"]["optimizer"] = {"name": "adam", "lr": 0.002}
-    assert tuned.run_id == expand("tiny", params=explicit).runs[0].run_id == run_id(tuned.config), \
+    assert tuned.run_id == expand("tiny", params=explicit).runs[0].run_id == run_id(tuned.config), (
         "the run's identity holds the real values"
+    )
     assert study.method_labels() == {spec.run_id: ("sgt[tuned]",) for spec in study.runs if spec.tuned}
 
-    publish(tmp_path, params, chosen={"draw": 3, "params": {"fraction": 0.7, "kl_weight": 1.0}, "settings": {"optimizer.lr": 0.001}})
+    publish(
+        tmp_path,
+        params,
+        chosen={"draw": 3, "params": {"fraction": 0.7, "kl_weight": 1.0}, "settings": {"optimizer.lr": 0.001}},
+    )
     moved = expand("tiny", params=params)
     assert moved.runs[1].method == "sgt[tuned]" and moved.runs[1].run_id != tuned.run_id, "new selection, same label"
 
-    frame = pd.DataFrame({"run_id": [default.run_id, tuned.run_id], "method": ["sgt", "sgt[fraction=0.3,kl_weight=2.0]"]})
+    frame = pd.DataFrame(
+        {"run_id": [default.run_id, tuned.run_id], "method": ["sgt", "sgt[fraction=0.3,kl_weight=2.0]"]}
+    )
     assert list(relabel(frame, study.method_labels())["method"]) == ["sgt", "sgt[tuned]"]
 
 
 def test_a_selection_equal_to_the_defaults_is_one_run_shown_under_both_labels(tmp_path, monkeypatch):
     monkeypatch.setattr(selections, "search_folder", lambda: tmp_path)
     params = tuned_params()
-    publish(tmp_path, params, chosen={"draw": 0, "params": {"fraction": 0.5, "kl_weight": 1.0},
-                                      "settings": {"optimizer.lr": 0.001}})
+    publish(
+        tmp_path,
+        params,
+        chosen={"draw": 0, "params": {"fraction": 0.5, "kl_weight": 1.0}, "settings": {"optimizer.lr": 0.001}},
+    )
     study = expand("tiny", params=params)
     assert [spec.method for spec in study.runs] == ["sgt", "sgt"], "one run per seed: nothing is trained twice"
     assert [spec.method for spec in study.aliases] == ["sgt[tuned]", "sgt[tuned]"]
     labels = study.method_labels()
     assert labels == {spec.run_id: (None, "sgt[tuned]") for spec in study.runs}
-    scores = pd.DataFrame({"run_id": [s.run_id for s in study.runs], "method": "sgt", "arch": "simple_cnn",
-                           "dataset": "tiny_digits", "seed": [0, 1], "split": "test", "metric": "accuracy",
-                           "value": [0.5, 0.7]})
+    scores = pd.DataFrame(
+        {
+            "run_id": [s.run_id for s in study.runs],
+            "method": "sgt",
+            "arch": "simple_cnn",
+            "dataset": "tiny_digits",
+            "seed": [0, 1],
+            "split": "test",
+            "metric": "accuracy",
+            "value": [0.5, 0.7],
+        }
+    )
     shown = wide_frame(relabel(scores, labels))
-    assert list(zip(shown["method"], shown["seed"], shown["test/accuracy"])) == \
-        [("sgt", 0, 0.5), ("sgt[tuned]", 0, 0.5), ("sgt", 1, 0.7), ("sgt[tuned]", 1, 0.7)]
+    assert list(zip(shown["method"], shown["seed"], shown["test/accuracy"])) == [
+        ("sgt", 0, 0.5),
+        ("sgt[tuned]", 0, 0.5),
+        ("sgt", 1, 0.7),
+        ("sgt[tuned]", 1, 0.7),
+    ]
 
 
 def test_a_missing_or_stale_selection_is_one_line_naming_the_file_and_the_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(selections, "search_folder", lambda: tmp_path)
     params = tuned_params()
-    with pytest.raises(ContractError, match=r"studies.tiny.methods\[1\]: .*tiny.json: no published selection of search "
-                                            r"'tiny'; run `python -m benchmark search tiny`"):
+    with pytest.raises(
+        ContractError,
+        match=r"studies.tiny.methods\[1\]: .*tiny.json: no published selection of search "
+        r"'tiny'; run `python -m benchmark search tiny`",
+    ):
         expand("tiny", params=params)
     publish(tmp_path, params)
     params["searches"]["tiny"]["draws"] = 5  # the definition changed since it was published
@@ -265,4 +337,6 @@ def test_a_tiny_search_runs_publishes_and_republishes_byte_identically(tmp_path,
     write_params(tmp_path / "params.yaml", params)
     assert main(["sweep", "tiny", "--out", str(tmp_path / "runs"), "--quiet"]) == 0
     assert main(["summary", "tiny", "--out", str(tmp_path / "runs")]) == 0
-    assert re.search(r"^\| erm\[tuned\] +\| simple_cnn", capsys.readouterr().out, re.M), "the stable label in the report"
+    assert re.search(r"^\| erm\[tuned\] +\| simple_cnn", capsys.readouterr().out, re.M), (
+        "the stable label in the report"
+    )

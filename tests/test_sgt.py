@@ -1,4 +1,5 @@
 """SGT (methods/sgt.py): the mask, the fills, the loss and its gradients, against hand-built cases."""
+
 from __future__ import annotations
 
 import sys
@@ -8,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from captum.attr import Saliency
-
 from nets import LinearNet
 
 from benchmark.contracts import Batch, ContractError, TrainState
@@ -182,8 +182,11 @@ def test_fraction_outside_unit_interval_fails_naming_it():
 
 def test_bottom_k_mask_equals_a_stable_sort_with_ties_signed_zeros_and_nans():
     g = torch.Generator().manual_seed(7)
-    cases = [torch.randn(3, 4, 5, generator=g), torch.randint(-2, 3, (3, 4, 5), generator=g).float(),
-             torch.tensor([0.0, -0.0]).repeat(30)[torch.randperm(60, generator=g)].view(3, 4, 5)]
+    cases = [
+        torch.randn(3, 4, 5, generator=g),
+        torch.randint(-2, 3, (3, 4, 5), generator=g).float(),
+        torch.tensor([0.0, -0.0]).repeat(30)[torch.randperm(60, generator=g)].view(3, 4, 5),
+    ]
     with_nan = torch.randint(-1, 2, (3, 4, 5), generator=g).float()
     with_nan[torch.rand(3, 4, 5, generator=g) < 0.3] = float("nan")
     for score in cases + [with_nan]:

@@ -15,6 +15,7 @@ see its docstring for the lines). Here, on one batch and one set of weights:
 - the loss: with the same masked batch and dropout off, CE + KL of both agree to 1e-6, and
   so do the gradients of the weights.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -26,8 +27,8 @@ import pytest
 import torch
 from scipy.stats import kstest
 
-from benchmark.models.layout import channels_last_images
 from benchmark.contracts import Batch, TrainState
+from benchmark.models.layout import channels_last_images
 from benchmark.seeding import make_generator
 from methods import sgt
 

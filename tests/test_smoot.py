@@ -1,16 +1,15 @@
 """SMOOT (methods/smoot.py): the online fraction controller, its epoch statistics and its checkpointed state."""
-from __future__ import annotations
 
-import sys
+from __future__ import annotations
 
 import pytest
 import torch
+from test_sgt import two_class_net
 
 from benchmark.contracts import Batch, ContractError, TrainState
-from benchmark.registry import METHODS
 from benchmark.records.recorder import record_run
+from benchmark.registry import METHODS
 from benchmark.seeding import make_generator
-from test_sgt import two_class_net
 
 SMOOT = METHODS.get("smoot")
 controller = SMOOT().controller  # defaults: bounds [0.1, 0.9], step 0.1, acc >= 0.9, drop <= 0.05, gap <= 0.1
@@ -26,9 +25,15 @@ NOT_CONFIDENT = stats(0.60, 0.58, 1.20, 1.25)  # -> keep
 CONFIDENT_FAR = stats(0.95, 0.93, 0.20, 0.60)  # loss gap too large -> keep
 
 
-@pytest.mark.parametrize("epoch_stats,expected", [
-    (CONFIDENT_CLOSE, 0.6), (MASKED_DROPS, 0.4), (NOT_CONFIDENT, 0.5), (CONFIDENT_FAR, 0.5),
-])
+@pytest.mark.parametrize(
+    "epoch_stats,expected",
+    [
+        (CONFIDENT_CLOSE, 0.6),
+        (MASKED_DROPS, 0.4),
+        (NOT_CONFIDENT, 0.5),
+        (CONFIDENT_FAR, 0.5),
+    ],
+)
 def test_controller_moves_the_fraction_in_the_documented_direction(epoch_stats, expected):
     assert controller.next(0.5, epoch_stats) == expected
 

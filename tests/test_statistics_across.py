@@ -1,4 +1,5 @@
 """Across-cell statistics against direct scipy / statsmodels / baycomp computations."""
+
 from __future__ import annotations
 
 import itertools
@@ -18,18 +19,31 @@ from benchmark.statistics.orient import family
 
 matplotlib.use("Agg")
 
-MATRIX = pd.DataFrame({  # 7 cells x 4 methods, higher is better; c ties a in cell 3
-    "erm": [0.80, 0.70, 0.90, 0.60, 0.75, 0.85, 0.65],
-    "a": [0.83, 0.74, 0.91, 0.64, 0.79, 0.86, 0.69],
-    "b": [0.81, 0.69, 0.92, 0.61, 0.74, 0.88, 0.66],
-    "c": [0.79, 0.72, 0.89, 0.64, 0.77, 0.84, 0.63],
-}, index=pd.MultiIndex.from_tuples([(f"d{i}", "cnn") for i in range(7)], names=["dataset", "arch"]))
+MATRIX = pd.DataFrame(
+    {  # 7 cells x 4 methods, higher is better; c ties a in cell 3
+        "erm": [0.80, 0.70, 0.90, 0.60, 0.75, 0.85, 0.65],
+        "a": [0.83, 0.74, 0.91, 0.64, 0.79, 0.86, 0.69],
+        "b": [0.81, 0.69, 0.92, 0.61, 0.74, 0.88, 0.66],
+        "c": [0.79, 0.72, 0.89, 0.64, 0.77, 0.84, 0.63],
+    },
+    index=pd.MultiIndex.from_tuples([(f"d{i}", "cnn") for i in range(7)], names=["dataset", "arch"]),
+)
 
 
 def scores_from(values: np.ndarray, methods: list[str], metric: str = "accuracy") -> pd.DataFrame:
     """values[m, c, s] -> tidy scores."""
-    rows = [{"method": methods[m], "arch": "cnn", "dataset": f"d{c}", "seed": s, "split": "test", "metric": metric,
-             "value": values[m, c, s]} for m, c, s in itertools.product(*map(range, values.shape))]
+    rows = [
+        {
+            "method": methods[m],
+            "arch": "cnn",
+            "dataset": f"d{c}",
+            "seed": s,
+            "split": "test",
+            "metric": metric,
+            "value": values[m, c, s],
+        }
+        for m, c, s in itertools.product(*map(range, values.shape))
+    ]
     return pd.DataFrame(rows)
 
 
@@ -105,8 +119,9 @@ def test_bayesian_signed_rank_equals_baycomp():
         theirs = baycomp.SignedRankTest.probs(x, y, rope=rope, nsamples=20000, random_state=0)
         assert ours == pytest.approx(theirs, abs=1e-12)
     ours = bayes.signed_rank(x, y, 0.0, nsamples=5000, random_state=1)
-    assert (ours[0], ours[2]) == pytest.approx(baycomp.SignedRankTest.probs(x, y, rope=0, nsamples=5000,
-                                                                            random_state=1), abs=1e-12)
+    assert (ours[0], ours[2]) == pytest.approx(
+        baycomp.SignedRankTest.probs(x, y, rope=0, nsamples=5000, random_state=1), abs=1e-12
+    )
     fam = family("test/loss")  # lower is better: p_better is for the smaller values
     out = bayes.versus_baseline(MATRIX[["erm", "a"]], fam, "erm", nsamples=5000).iloc[0]
     probs = baycomp.SignedRankTest.probs(-x, -y, rope=fam.rope, nsamples=5000, random_state=0)
@@ -128,7 +143,7 @@ def test_stratified_bootstrap_of_gains_matches_a_direct_loop():
         counts = np.array([len(s) for s in shared])
         idx = stratified(counts, u)
 
-        def stats_of(pick):
+        def stats_of(pick, shared=shared, m=m):
             g, d, poi = [], [], []
             for c in range(4):
                 seeds = shared[c][pick[c]]
@@ -140,15 +155,21 @@ def test_stratified_bootstrap_of_gains_matches_a_direct_loop():
             return g.mean(), stats.trim_mean(g, 0.25), d.mean(), np.mean(poi)
 
         point = stats_of([np.arange(n) for n in counts])
-        boot = np.array([stats_of([idx[r, c, :counts[c]] for c in range(4)]) for r in range(300)])
+        boot = np.array([stats_of([idx[r, c, : counts[c]] for c in range(4)]) for r in range(300)])
         low, high = percentile_interval(boot)
         for i, key in enumerate(("gain_mean", "gain_iqm", "delta", "poi")):
             assert out.loc[name, key] == pytest.approx(point[i], rel=1e-10)
             assert out.loc[name, f"{key}_low"] == pytest.approx(low[i], rel=1e-10)
             assert out.loc[name, f"{key}_high"] == pytest.approx(high[i], rel=1e-10)
-        rliable = np.mean([stats.mannwhitneyu(values[m, c][np.isfinite(values[m, c])], values[0, c],
-                                              alternative="greater").statistic / (np.isfinite(values[m, c]).sum() * 6)
-                           for c in range(4)])
+        rliable = np.mean(
+            [
+                stats.mannwhitneyu(
+                    values[m, c][np.isfinite(values[m, c])], values[0, c], alternative="greater"
+                ).statistic
+                / (np.isfinite(values[m, c]).sum() * 6)
+                for c in range(4)
+            ]
+        )
         assert out.loc[name, "poi_unpaired"] == pytest.approx(rliable)
     assert out.loc["b", "n_pairs"] == 23
 
@@ -168,7 +189,8 @@ def test_gain_scales_and_orientation():
     rel = aggregate.gains(data, fam, "erm", scale="baseline_mean", reps=20).iloc[0]
     assert rel["gain_mean"] == pytest.approx((0.1 / 1.0 * 4 + 0.1 / 2.0 * 4) / 8)
     assert aggregate.a12(np.array([1.0, 2.0]), np.array([1.0, 0.0])) == pytest.approx(
-        stats.mannwhitneyu([1.0, 2.0], [1.0, 0.0]).statistic / 4)
+        stats.mannwhitneyu([1.0, 2.0], [1.0, 0.0]).statistic / 4
+    )
 
 
 def test_cell_means_ignore_undefined_runs():

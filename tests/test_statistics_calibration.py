@@ -1,11 +1,11 @@
 """End-to-end behaviour of one family: A/A calibration, a clear winner, directions, reruns, too few cells."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-
 from synthetic_scores import make_scores
 
 from benchmark.statistics import analyze
@@ -55,8 +55,9 @@ def test_aa_across_cells_is_not_significant_above_alpha():
 def test_aa_full_pipeline_declares_no_winner_too_often():
     studies, wins, cells_sig = 120, 0, 0
     for s in range(studies):
-        result = analyze(make_scores({"erm": 0.0, "twin": 0.0}, seed=100 + s), "test/accuracy", "erm", reps=200,
-                         bayes_samples=500)
+        result = analyze(
+            make_scores({"erm": 0.0, "twin": 0.0}, seed=100 + s), "test/accuracy", "erm", reps=200, bayes_samples=500
+        )
         board = result.leaderboard.set_index("method")
         wins += int(board.loc["twin", "wins"] + board.loc["twin", "losses"])
         cells_sig += int(board.loc["twin", "p_cells_holm"] < ALPHA)
@@ -65,8 +66,9 @@ def test_aa_full_pipeline_declares_no_winner_too_often():
 
 
 def test_a_large_margin_winner_is_declared_better_everywhere():
-    result = analyze(make_scores({"erm": 0.0, "good": 0.03, "same": 0.0}), "test/accuracy", "erm", reps=1000,
-                     bayes_samples=5000)
+    result = analyze(
+        make_scores({"erm": 0.0, "good": 0.03, "same": 0.0}), "test/accuracy", "erm", reps=1000, bayes_samples=5000
+    )
     good = result.paired[result.paired["method"] == "good"]
     assert (good["verdict"] == "win").all() and (good["p_bh"] < ALPHA).all() and (good["marker"] != "").all()
     board = result.leaderboard.set_index("method")
@@ -79,8 +81,13 @@ def test_a_large_margin_winner_is_declared_better_everywhere():
 
 
 def test_lower_is_better_ranks_the_lowest_first():
-    result = analyze(make_scores({"erm": 0.0, "best": -0.05, "worst": 0.05}, metric="loss"), "test/loss", "erm",
-                     reps=200, bayes_samples=1000)
+    result = analyze(
+        make_scores({"erm": 0.0, "best": -0.05, "worst": 0.05}, metric="loss"),
+        "test/loss",
+        "erm",
+        reps=200,
+        bayes_samples=1000,
+    )
     board = result.leaderboard
     assert list(board["method"]) == ["best", "erm", "worst"] and (board["direction"] == "lower").all()
     indexed = board.set_index("method")
@@ -92,8 +99,19 @@ def test_lower_is_better_ranks_the_lowest_first():
 def test_a_rerun_gives_identical_outputs():
     scores = make_scores({"erm": 0.0, "a": 0.004, "b": -0.002}, cells=6, seeds=5)
     first, again = (analyze(scores, "test/accuracy", "erm", reps=500, bayes_samples=2000) for _ in range(2))
-    for name in ("cells", "paired", "matrix", "mean_ranks", "pairwise", "versus_baseline", "significance", "gains",
-                 "bayes", "wtl", "leaderboard"):
+    for name in (
+        "cells",
+        "paired",
+        "matrix",
+        "mean_ranks",
+        "pairwise",
+        "versus_baseline",
+        "significance",
+        "gains",
+        "bayes",
+        "wtl",
+        "leaderboard",
+    ):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name), check_exact=True)
     assert first.friedman == again.friedman
     assert first.leaderboard.to_csv() == again.leaderboard.to_csv()
@@ -108,8 +126,13 @@ def test_too_few_cells_and_seeds_are_flagged():
     assert board["flags"].str.contains("N=4<6 cells: rank tests cannot reach alpha").all()
     assert board.loc["a", "flags"].count("n<5") == 0 and result.paired["p_wilcoxon"].isna().all()
     assert (result.paired["wilcoxon_method"] == "n.a. (n<6)").all()
-    few = analyze(make_scores({"erm": 0.0, "a": 0.01}, cells=3, seeds=3, noise=0.02), "test/accuracy", "erm",
-                  reps=100, bayes_samples=500)
+    few = analyze(
+        make_scores({"erm": 0.0, "a": 0.01}, cells=3, seeds=3, noise=0.02),
+        "test/accuracy",
+        "erm",
+        reps=100,
+        bayes_samples=500,
+    )
     assert few.friedman["status"] == "insufficient"
     assert few.paired["underpowered"].all() and (few.paired["seeds_needed"] > 3).all()
     assert few.leaderboard.set_index("method").loc["a", "flags"].startswith("N=3<6 cells")

@@ -1,4 +1,5 @@
 """Saliency consistency across runs against direct scipy / numpy computations."""
+
 from __future__ import annotations
 
 import itertools
@@ -70,7 +71,8 @@ def test_summary_ci_is_seeded_and_over_images():
     row = first.set_index("measure").loc["spearman"]
     idx = np.random.default_rng(3).integers(0, 40, size=(500, 40))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(
-        tuple(np.percentile(per_image["spearman"][idx].mean(axis=1), [2.5, 97.5])))
+        tuple(np.percentile(per_image["spearman"][idx].mean(axis=1), [2.5, 97.5]))
+    )
     assert row["mean"] == pytest.approx(per_image["spearman"].mean()) and row["n_images"] == 40
 
 

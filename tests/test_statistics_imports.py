@@ -1,4 +1,5 @@
 """The statistics layer stays pure: it never imports the layers that run, store or render studies."""
+
 from __future__ import annotations
 
 import ast

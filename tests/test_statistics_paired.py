@@ -1,4 +1,5 @@
 """Within-cell statistics against direct scipy / statsmodels computations on the same numbers."""
+
 from __future__ import annotations
 
 import math
@@ -7,12 +8,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import synthetic_scores
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import ttost_paired
-
-import synthetic_scores
 
 from benchmark.statistics import power
 from benchmark.statistics.descriptive import describe_cells, t_interval
@@ -43,8 +43,12 @@ def test_paired_test_matches_scipy_and_statsmodels():
     assert r["d_z"] == pytest.approx(d.mean() / d.std(ddof=1), rel=1e-12)
     assert r["rho"] == pytest.approx(stats.pearsonr(Y, B).statistic, rel=1e-10)
     assert r["p_tost"] == pytest.approx(ttost_paired(Y, B, -0.01, 0.01)[0], rel=1e-10)
-    expected = max(2, math.ceil(TTestPower().solve_power(effect_size=0.01 / d.std(ddof=1), alpha=0.05, power=0.8,
-                                                         alternative="two-sided")))
+    expected = max(
+        2,
+        math.ceil(
+            TTestPower().solve_power(effect_size=0.01 / d.std(ddof=1), alpha=0.05, power=0.8, alternative="two-sided")
+        ),
+    )
     assert r["seeds_needed"] == expected and r["underpowered"] == (n < expected)
 
 
@@ -69,7 +73,9 @@ def test_wilcoxon_is_not_available_below_six_pairs_and_labels_the_method():
     assert wilcoxon_p(np.array([0.1, 0.2, 0.3, 0.4, 0.5]))[1] == "n.a. (n<6)"
     assert np.isnan(wilcoxon_p(np.array([0.1, 0.2, 0.3, 0.4, 0.5]))[0])
     p, used = wilcoxon_p(np.array([0.1, -0.2, 0.3, 0.4, 0.5, 0.6]))
-    assert used == "exact" and p == pytest.approx(stats.wilcoxon([0.1, -0.2, 0.3, 0.4, 0.5, 0.6], method="exact").pvalue)
+    assert used == "exact" and p == pytest.approx(
+        stats.wilcoxon([0.1, -0.2, 0.3, 0.4, 0.5, 0.6], method="exact").pvalue
+    )
     tied = np.array([0.01, 0.01, 0.0, 0.02, -0.01, 0.03, 0.02])
     p, used = wilcoxon_p(tied)
     assert used == "permutation" and p == pytest.approx(stats.wilcoxon(tied, zero_method="zsplit").pvalue)
@@ -93,8 +99,15 @@ def test_seeds_needed_matches_solve_power_and_quadrature():
     got = power.seeds_needed(effects, 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        want = [max(2, math.ceil(TTestPower().solve_power(effect_size=e, alpha=0.05, power=0.8,
-                                                          alternative="two-sided") - 1e-9)) for e in effects]
+        want = [
+            max(
+                2,
+                math.ceil(
+                    TTestPower().solve_power(effect_size=e, alpha=0.05, power=0.8, alternative="two-sided") - 1e-9
+                ),
+            )
+            for e in effects
+        ]
     assert list(got) == want
     for e, n in [(0.5, 10), (2.0, 3), (4.56, 2)]:  # where statsmodels' non-central t is finite, they agree
         assert power.power_by_quadrature(e, n) == pytest.approx(power.paired_power(e, n), rel=1e-9)
@@ -143,7 +156,8 @@ def test_describe_cells_matches_t_interval():
     values = scores[(scores["dataset"] == "d0") & (scores["method"] == "erm")]["value"].dropna().to_numpy()
     assert row["n"] == 4 and row["n_nan"] == 1
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(
-        stats.t.interval(0.95, 3, loc=values.mean(), scale=stats.sem(values)), rel=1e-12)
+        stats.t.interval(0.95, 3, loc=values.mean(), scale=stats.sem(values)), rel=1e-12
+    )
     assert np.isnan(t_interval(np.array([1.0]))[0])
 
 
@@ -156,7 +170,8 @@ def test_frames_validate_and_orient():
     assert split_key("test/saliency/gradient/auroc") == ("test", "saliency/gradient/auroc")
     fam = family("test/saliency/gradient/wrong_reason_share")
     assert (fam.direction, fam.rope) == ("lower", 0.02)
-    loss = cell_means(make_scores({"erm": 0.0, "best": -0.05, "worst": 0.05}, metric="loss", cells=3),
-                      ["erm", "best", "worst"])
+    loss = cell_means(
+        make_scores({"erm": 0.0, "best": -0.05, "worst": 0.05}, metric="loss", cells=3), ["erm", "best", "worst"]
+    )
     assert (ranks(loss, family("test/loss").direction)["best"] == 1).all()
     assert (ranks(loss, "higher")["worst"] == 1).all()

@@ -1,4 +1,5 @@
 """Claim verdicts (statistics.verdicts) on tiny hand-made paired seeds, against scipy/statsmodels."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,16 @@ from statsmodels.stats.weightstats import ttost_paired
 
 from benchmark.statistics.paired import tost_p
 from benchmark.statistics.power import seeds_needed
-from benchmark.statistics.verdicts import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, UNTESTABLE, claim_test, judge,
-                                           tost_power, tost_seeds_needed)
+from benchmark.statistics.verdicts import (
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    UNTESTABLE,
+    claim_test,
+    judge,
+    tost_power,
+    tost_seeds_needed,
+)
 
 BASE = np.array([0.80, 0.82, 0.79, 0.81, 0.80])
 
@@ -33,18 +42,21 @@ def test_equivalence_p_is_statsmodels_ttost_paired():
     assert r["p"] == pytest.approx(ttost_paired(y, BASE, -0.01, 0.01)[0], rel=1e-9)
 
 
-@pytest.mark.parametrize("delta, test, expected", [
-    ([0.05, 0.06, 0.04, 0.05, 0.07], "superiority", REPRODUCED),          # a clear gain
-    ([-0.03, -0.02, -0.04, -0.03, -0.02], "superiority", NOT_REPRODUCED),  # a clear loss: CI below +ROPE
-    ([0.001, -0.001, 0.0005, 0.0, -0.0005], "superiority", NOT_REPRODUCED),  # a tiny effect: CI below +ROPE
-    ([0.06, -0.05, 0.08, -0.04, 0.03], "superiority", INCONCLUSIVE),       # noisy
-    ([0.001, -0.002, 0.0015, 0.0, -0.001], "equivalence", REPRODUCED),    # inside the ROPE
-    ([0.05, 0.06, 0.04, 0.05, 0.07], "equivalence", NOT_REPRODUCED),      # CI above +ROPE
-    ([0.06, -0.05, 0.08, -0.04, 0.03], "equivalence", INCONCLUSIVE),
-    ([0.05, 0.06, 0.04, 0.05, 0.07], "difference", "changes the result"),
-    ([0.001, -0.002, 0.0015, 0.0, -0.001], "difference", "no practical difference"),
-    ([0.06, -0.05, 0.08, -0.04, 0.03], "difference", INCONCLUSIVE),
-])
+@pytest.mark.parametrize(
+    "delta, test, expected",
+    [
+        ([0.05, 0.06, 0.04, 0.05, 0.07], "superiority", REPRODUCED),  # a clear gain
+        ([-0.03, -0.02, -0.04, -0.03, -0.02], "superiority", NOT_REPRODUCED),  # a clear loss: CI below +ROPE
+        ([0.001, -0.001, 0.0005, 0.0, -0.0005], "superiority", NOT_REPRODUCED),  # a tiny effect: CI below +ROPE
+        ([0.06, -0.05, 0.08, -0.04, 0.03], "superiority", INCONCLUSIVE),  # noisy
+        ([0.001, -0.002, 0.0015, 0.0, -0.001], "equivalence", REPRODUCED),  # inside the ROPE
+        ([0.05, 0.06, 0.04, 0.05, 0.07], "equivalence", NOT_REPRODUCED),  # CI above +ROPE
+        ([0.06, -0.05, 0.08, -0.04, 0.03], "equivalence", INCONCLUSIVE),
+        ([0.05, 0.06, 0.04, 0.05, 0.07], "difference", "changes the result"),
+        ([0.001, -0.002, 0.0015, 0.0, -0.001], "difference", "no practical difference"),
+        ([0.06, -0.05, 0.08, -0.04, 0.03], "difference", INCONCLUSIVE),
+    ],
+)
 def test_verdicts(delta, test, expected):
     (judged,) = judge([row(BASE + np.array(delta), BASE, test)], [test], [0.01])
     assert judged["verdict"] == expected
@@ -55,8 +67,10 @@ def test_verdicts(delta, test, expected):
 
 
 def test_holm_runs_over_the_papers_claims():
-    rows = [row(BASE + np.array(d), BASE, "superiority") for d in
-            ([0.05, 0.06, 0.04, 0.05, 0.07], [0.02, 0.0, 0.03, 0.01, 0.02], [0.06, -0.05, 0.08, -0.04, 0.03])]
+    rows = [
+        row(BASE + np.array(d), BASE, "superiority")
+        for d in ([0.05, 0.06, 0.04, 0.05, 0.07], [0.02, 0.0, 0.03, 0.01, 0.02], [0.06, -0.05, 0.08, -0.04, 0.03])
+    ]
     judged = judge(rows, ["superiority"] * 3, [0.01] * 3)
     raw = np.array([r["p"] for r in rows])
     order = np.argsort(raw)

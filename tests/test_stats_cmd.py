@@ -1,4 +1,5 @@
 """``python -m benchmark stats`` on a tiny real study (erm and rrr, 3 paired seeds, saliency evaluation on)."""
+
 from __future__ import annotations
 
 import csv
@@ -87,8 +88,11 @@ def test_a_deleted_record_is_listed_and_flagged_in_every_table(swept, stats_cmd,
     _, runs, _ = swept
     copy = tmp_path / "runs"
     shutil.copytree(runs, copy)
-    gone = next(p for p in copy.glob("*.json")
-                if (r := json.loads(p.read_text()))["config"]["method"] == "rrr" and r["config"]["seed"] == 2)
+    gone = next(
+        p
+        for p in copy.glob("*.json")
+        if (r := json.loads(p.read_text()))["config"]["method"] == "rrr" and r["config"]["seed"] == 2
+    )
     gone.unlink()
     assert stats_cmd(copy, tmp_path / "out") == 0
     assert f"seed 2 (run {gone.stem}): missing" in capsys.readouterr().out
@@ -96,8 +100,9 @@ def test_a_deleted_record_is_listed_and_flagged_in_every_table(swept, stats_cmd,
     text = (out / "tiny.md").read_text()
     assert "5 of 6 expected runs done, 1 missing" in text and gone.stem in text
     rows = [r for r in detail(out) if r["method"] == "rrr"]
-    assert rows and all(r["runs_done"] == "2" and r["runs_expected"] == "3" and "seed 2 missing" in r["flags"]
-                        for r in rows), "every family's rrr row"
+    assert rows and all(
+        r["runs_done"] == "2" and r["runs_expected"] == "3" and "seed 2 missing" in r["flags"] for r in rows
+    ), "every family's rrr row"
     assert all(r["flags"] == "" for r in detail(out) if r["method"] == "erm")
     tables = json.loads((out / "tiny.tables.json").read_text())
     for family in tables["families"].values():
@@ -125,11 +130,14 @@ TINY_ARCH = "simple_cnn[hidden=16]"  # the tiny study's arch label (a profile of
 def write_profile(folder: Path, name: str, rows: dict[str, tuple[float, float, float]], arch: str = TINY_ARCH) -> Path:
     """A stored profile (schema 1 of ``benchmark.profiling``) with hand-made ratios: method -> (ratio, low, high)."""
     folder.mkdir(parents=True, exist_ok=True)
-    methods = [{"method": m, "ratio_to_erm": r, "ratio_ci": [lo, hi], "theoretical_ratio": r, "step_median_s": 0.01 * r}
-               for m, (r, lo, hi) in rows.items()]
+    methods = [
+        {"method": m, "ratio_to_erm": r, "ratio_ci": [lo, hi], "theoretical_ratio": r, "step_median_s": 0.01 * r}
+        for m, (r, lo, hi) in rows.items()
+    ]
     path = folder / name
-    path.write_text(json.dumps({"schema": 1, "label": "quick", "precision": "fp32",
-                                "cases": [{"arch": arch, "methods": methods}]}))
+    path.write_text(
+        json.dumps({"schema": 1, "label": "quick", "precision": "fp32", "cases": [{"arch": arch, "methods": methods}]})
+    )
     return path
 
 
@@ -156,7 +164,9 @@ def test_a_broken_or_missing_profile_is_reported_and_never_stops_the_board(swept
     _, runs, _ = swept
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    (profiles / "quick.json").write_text('{"schema": 1, "cases": [{"arch": "simple_cnn", "methods": [{"method": "rrr"}]}]}')
+    (profiles / "quick.json").write_text(
+        '{"schema": 1, "cases": [{"arch": "simple_cnn", "methods": [{"method": "rrr"}]}]}'
+    )
     assert stats_cmd(runs, tmp_path / "out", "--profiles", str(profiles)) == 0
     text = (tmp_path / "out" / "tiny.md").read_text()
     assert "not profiled" in text and "Left out: quick.json: cases[0].methods[0] needs the fields" in text
@@ -171,12 +181,22 @@ def test_overhead_cells_match_bare_names_only_and_list_each_arch():
     def row(method, arch, ratio):
         return Overhead(method, arch, ratio, ratio - 0.1, ratio + 0.1, ratio, 10.0, "fp32", "quick.json")
 
-    found = Overheads({("sgt", "simple_cnn"): row("sgt", "simple_cnn", 2.5), ("sgt", "gap_cnn"): row("sgt", "gap_cnn", 3.0),
-                       ("rrr", "simple_cnn"): row("rrr", "simple_cnn", 1.5)}, ["quick.json"], [])
+    found = Overheads(
+        {
+            ("sgt", "simple_cnn"): row("sgt", "simple_cnn", 2.5),
+            ("sgt", "gap_cnn"): row("sgt", "gap_cnn", 3.0),
+            ("rrr", "simple_cnn"): row("rrr", "simple_cnn", 1.5),
+        },
+        ["quick.json"],
+        [],
+    )
     texts = overhead_texts(["sgt", "rrr", "sgt[fraction=0.1]", "gradia"], ["simple_cnn", "gap_cnn"], found, "erm")
-    assert texts == {"sgt": "simple_cnn 2.50× [2.40, 2.60]; gap_cnn 3.00× [2.90, 3.10]",
-                     "rrr": "simple_cnn 1.50× [1.40, 1.60]; gap_cnn not profiled",
-                     "sgt[fraction=0.1]": "n.a. (variant; profile times defaults)", "gradia": "not profiled"}
+    assert texts == {
+        "sgt": "simple_cnn 2.50× [2.40, 2.60]; gap_cnn 3.00× [2.90, 3.10]",
+        "rrr": "simple_cnn 1.50× [1.40, 1.60]; gap_cnn not profiled",
+        "sgt[fraction=0.1]": "n.a. (variant; profile times defaults)",
+        "gradia": "not profiled",
+    }
     assert overhead_texts(["sgt"], ["simple_cnn"], found, "erm") == {"sgt": "2.50× [2.40, 2.60]"}
 
 
@@ -184,8 +204,9 @@ def test_cd_crossbars_do_not_depend_on_the_order_scikit_posthocs_finds_them():
     """scikit-posthocs builds the crossbars from sets of names, so their order followed PYTHONHASHSEED: the same
     figure, other PNG bytes between two runs of the same command (measured: three hash seeds gave one PNG after
     the restacking). Any order of the same bars must draw the same lines."""
-    from benchmark.reports.leaderboard_plots import _stack_crossbars
     from matplotlib.figure import Figure
+
+    from benchmark.reports.leaderboard_plots import _stack_crossbars
 
     def drawn(order: list[list[float]]) -> list[tuple[list[float], list[float]]]:
         ax = Figure().subplots()

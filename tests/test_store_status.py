@@ -1,4 +1,5 @@
 """The results store seen by a study: done / failed / stale / missing / corrupt, and the runs command."""
+
 from __future__ import annotations
 
 import io
@@ -10,8 +11,8 @@ from sweep_helpers import records, sweep, tiny_params, write_params
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
-from benchmark.records.store import iter_records, read_record
 from benchmark.records.status import classify
+from benchmark.records.store import iter_records, read_record
 from benchmark.sweeps.status import study_status
 from benchmark.sweeps.study import expand
 
@@ -97,8 +98,17 @@ def test_runs_command_prints_the_table(store, tmp_path, monkeypatch, capsys):
     header, _, row = out.splitlines()[:3]
     cells = [c.strip() for c in row.split("|")[1:-1]]
     names = [c.strip() for c in header.split("|")[1:-1]]
-    assert dict(zip(names, cells)) == {"method": "erm", "arch": "simple_cnn[hidden=16]", "dataset": "tiny_digits",
-                                       "done": "1", "failed": "0", "stale": "1", "missing": "1", "corrupt": "1", "runs": "4"}
+    assert dict(zip(names, cells)) == {
+        "method": "erm",
+        "arch": "simple_cnn[hidden=16]",
+        "dataset": "tiny_digits",
+        "done": "1",
+        "failed": "0",
+        "stale": "1",
+        "missing": "1",
+        "corrupt": "1",
+        "runs": "4",
+    }
     assert "4 runs in" in out and "1 done, 0 failed, 1 stale, 1 missing, 1 corrupt" in out
     assert main(["runs", "tiny", "--out", str(store), "--detail"]) == 0
     detail = capsys.readouterr().out

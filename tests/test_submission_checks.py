@@ -7,6 +7,7 @@ own methods, datasets and params.yaml linked beside them) and an installed packa
 ``*.dist-info`` with ``entry_points.txt`` on ``PYTHONPATH``). The registry loads once per process, so
 every check runs in ONE subprocess (``SCRIPT``) whose JSON answer the tests read (module fixture).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,27 +20,41 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN = dict(epochs=1, batch_size=64, optimizer={"name": "adam", "lr": 0.001, "weight_decay": 0.0},
-             schedule={"name": "constant"}, evaluation={"enabled": False})
+TRAIN = dict(
+    epochs=1,
+    batch_size=64,
+    optimizer={"name": "adam", "lr": 0.001, "weight_decay": 0.0},
+    schedule={"name": "constant"},
+    evaluation={"enabled": False},
+)
 DIGITS = dict(dataset="decoy_digits", arch="simple_cnn", dataset_params={"test_fraction": 0.8, "val_fraction": 0.1})
 FACES = dict(dataset="toy_faces", arch="gap_cnn", dataset_params={"train_size": 96, "val_size": 64, "test_size": 96})
 UNANNOTATED = dict(FACES, dataset_params={**FACES["dataset_params"], "annotated_fraction": 0.0})
 
 
-def method_file(name: str, loss: str, *, url: str = "https://arxiv.org/abs/2401.00001", head: str = "",
-                hparams: str = '{"noise": HParam(0.1, "std of the input noise", low=0.0, high=1.0)}',
-                declare: str = "", cost: str = "Cost(forward=1, backward=1)") -> str:
+def method_file(
+    name: str,
+    loss: str,
+    *,
+    url: str = "https://arxiv.org/abs/2401.00001",
+    head: str = "",
+    hparams: str = '{"noise": HParam(0.1, "std of the input noise", low=0.0, high=1.0)}',
+    declare: str = "",
+    cost: str = "Cost(forward=1, backward=1)",
+) -> str:
     """A method file: a class ``name`` with the given url, hyperparameters, class body and loss body."""
     body = textwrap.indent(textwrap.dedent(loss), " " * 8)
-    return (f'"""A test method."""\n'
-            f"import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
-            f"from benchmark.contracts import Cost, HParam, Method\nfrom benchmark.registry import register_method\n"
-            f"{head}\n\n\n"
-            f"@register_method\nclass M(Method):\n"
-            f"    name = {name!r}\n    citation = 'Nobody. A method. Nowhere 2024'\n    url = {url!r}\n"
-            f"    cost = {cost}\n    hparams = {hparams}\n    {declare}\n\n"
-            f"    def loss(self, net, batch, state):\n{body}"
-            f"        return ce, {{'ce': ce.detach()}}\n")
+    return (
+        f'"""A test method."""\n'
+        f"import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
+        f"from benchmark.contracts import Cost, HParam, Method\nfrom benchmark.registry import register_method\n"
+        f"{head}\n\n\n"
+        f"@register_method\nclass M(Method):\n"
+        f"    name = {name!r}\n    citation = 'Nobody. A method. Nowhere 2024'\n    url = {url!r}\n"
+        f"    cost = {cost}\n    hparams = {hparams}\n    {declare}\n\n"
+        f"    def loss(self, net, batch, state):\n{body}"
+        f"        return ce, {{'ce': ce.detach()}}\n"
+    )
 
 
 NOISY = """\
@@ -52,22 +67,36 @@ METHODS = {
     "nourl": method_file("nourl", PLAIN, url=""),
     "norange": method_file("norange", PLAIN, hparams='{"weight": HParam(0.5, "weight of the term")}'),
     "nanloss": method_file("nanloss", "ce = F.cross_entropy(net(batch.x).logits, batch.y) * float('nan')\n"),
-    "detached": method_file("detached", "logits = net(batch.x).logits.detach().requires_grad_()\n"
-                                        "ce = F.cross_entropy(logits, batch.y)\n"),
-    "raises": method_file("raises", "ce = F.cross_entropy(net(batch.x).logits, batch.y) * self.weights[0]\n",
-                          declare="weights = []"),
-    "globalrand": method_file("globalrand", "x = batch.x + 0.1 * torch.rand(batch.x.shape)\n"
-                                            "ce = F.cross_entropy(net(x).logits, batch.y)\n"),
-    "unseeded": method_file("unseeded", "noise = np.random.default_rng().random(batch.x.shape, dtype=np.float32)\n"
-                                        "x = batch.x + 0.1 * torch.from_numpy(noise)\n"
-                                        "ce = F.cross_entropy(net(x).logits, batch.y)\n"),
-    "needsann": method_file("needsann", "ce = F.cross_entropy(net(batch.x).logits, batch.y) + 0 * batch.saliency.sum()\n",
-                            declare="needs_annotations = True"),
-    "underdeclared": method_file("underdeclared", "ce = sum(F.cross_entropy(net(batch.x).logits, batch.y) for _ in range(4))\n"),
+    "detached": method_file(
+        "detached", "logits = net(batch.x).logits.detach().requires_grad_()\nce = F.cross_entropy(logits, batch.y)\n"
+    ),
+    "raises": method_file(
+        "raises", "ce = F.cross_entropy(net(batch.x).logits, batch.y) * self.weights[0]\n", declare="weights = []"
+    ),
+    "globalrand": method_file(
+        "globalrand", "x = batch.x + 0.1 * torch.rand(batch.x.shape)\nce = F.cross_entropy(net(x).logits, batch.y)\n"
+    ),
+    "unseeded": method_file(
+        "unseeded",
+        "noise = np.random.default_rng().random(batch.x.shape, dtype=np.float32)\n"
+        "x = batch.x + 0.1 * torch.from_numpy(noise)\n"
+        "ce = F.cross_entropy(net(x).logits, batch.y)\n",
+    ),
+    "needsann": method_file(
+        "needsann",
+        "ce = F.cross_entropy(net(batch.x).logits, batch.y) + 0 * batch.saliency.sum()\n",
+        declare="needs_annotations = True",
+    ),
+    "underdeclared": method_file(
+        "underdeclared", "ce = sum(F.cross_entropy(net(batch.x).logits, batch.y) for _ in range(4))\n"
+    ),
     "importerror": method_file("importerror", PLAIN, head="import not_a_module_anywhere"),
 }
 ENTRY_POINTS = {  # module of package ep_methods -> file text; entry point name -> value
-    "modules": {"good_ep": method_file("epgood", NOISY), "broken_ep": method_file("epbroken", PLAIN, url="see the paper")},
+    "modules": {
+        "good_ep": method_file("epgood", NOISY),
+        "broken_ep": method_file("epbroken", PLAIN, url="see the paper"),
+    },
     "entry_points": {"epgood": "ep_methods.good_ep", "epbroken": "ep_methods.broken_ep:M"},
 }
 
@@ -128,8 +157,10 @@ def make_project(tmp: Path) -> tuple[Path, Path]:
     info = site / "salbench_test_methods-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: salbench-test-methods\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[saliency_benchmark.methods]\n" + "".join(
-        f"{name} = {value}\n" for name, value in ENTRY_POINTS["entry_points"].items()))
+    (info / "entry_points.txt").write_text(
+        "[saliency_benchmark.methods]\n"
+        + "".join(f"{name} = {value}\n" for name, value in ENTRY_POINTS["entry_points"].items())
+    )
     return project, site
 
 
@@ -140,8 +171,14 @@ def found(tmp_path_factory):
     spec = {"train": TRAIN, "cells": {"digits": DIGITS, "faces": FACES, "unannotated": UNANNOTATED}}
     env = {**os.environ, "SALBENCH_ROOT": str(project), "PYTHONPATH": str(site)}
     env.pop("SALBENCH_DATA", None)
-    done = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(spec)], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(spec)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1]), project
 
@@ -157,12 +194,16 @@ def test_a_good_method_passes_every_check(found):
     good = answer["good"]
     assert good["passed"] and not good["failures"], good["lines"]
     heads = [line for line in good["lines"] if line.startswith("check ")]
-    assert heads[:3] == ["check 1/4 contract: ok (methods/good.py)",
-                         "check 2/4 smoke: ok (simple_cnn x decoy_digits, gap_cnn x toy_faces)",
-                         "check 3/4 determinism: ok (simple_cnn x decoy_digits, 3 steps twice)"]
+    assert heads[:3] == [
+        "check 1/4 contract: ok (methods/good.py)",
+        "check 2/4 smoke: ok (simple_cnn x decoy_digits, gap_cnn x toy_faces)",
+        "check 3/4 determinism: ok (simple_cnn x decoy_digits, 3 steps twice)",
+    ]
     assert heads[3].startswith("check 4/4 honesty: ok")  # a cost warning, if timing says so, is no failure
-    assert [line.split(" (")[0] for line in good["lines"] if line.startswith("  cost ")] == ["  cost simple_cnn",
-                                                                                             "  cost gap_cnn"]
+    assert [line.split(" (")[0] for line in good["lines"] if line.startswith("  cost ")] == [
+        "  cost simple_cnn",
+        "  cost gap_cnn",
+    ]
     assert answer["determinism"]["good"] == []
     assert answer["compatibility"]["good"] == []
 
@@ -170,14 +211,16 @@ def test_a_good_method_passes_every_check(found):
 def test_contract_names_the_missing_url(found):
     assert found[0]["contract"]["nourl"]["lines"] == [
         "check 'contract' failed: `url` is missing: the leaderboard links each method to its paper; fix: add "
-        "`url = \"https://arxiv.org/abs/...\"` beside `citation` (or the paper's DOI, e.g. "
-        "`url = \"10.1109/WACV56688.2023.00123\"`)"]
+        '`url = "https://arxiv.org/abs/..."` beside `citation` (or the paper\'s DOI, e.g. '
+        '`url = "10.1109/WACV56688.2023.00123"`)'
+    ]
 
 
 def test_contract_wants_a_range_on_every_numeric_hyperparameter(found):
     assert found[0]["contract"]["norange"]["lines"] == [
         "check 'contract' failed: hyperparameter `weight` (float) declares no range; fix: give `weight` its valid "
-        "range, e.g. `HParam(0.5, \"...\", low=0, high=1)` (either bound may be left out), or `choices=(...)`"]
+        'range, e.g. `HParam(0.5, "...", low=0, high=1)` (either bound may be left out), or `choices=(...)`'
+    ]
 
 
 def test_contract_names_the_file_that_fails_to_import(found):
@@ -187,7 +230,8 @@ def test_contract_names_the_file_that_fails_to_import(found):
     assert entry["lines"] == [
         f"check 'contract' failed: method 'importerror': plug-in {project / 'methods' / 'importerror.py'} failed "
         f"to load: ModuleNotFoundError: No module named 'not_a_module_anywhere'; fix: make the file import: the "
-        f"error above is raised when it is imported"]
+        f"error above is raised when it is imported"
+    ]
 
 
 def test_contract_suggests_the_closest_name(found):
@@ -202,8 +246,9 @@ def test_methods_from_an_entry_point_pass_the_same_checks(found):
     assert contract["epbroken"]["source"] == "entry point 'epbroken' (ep_methods.broken_ep:M)"
     assert contract["epbroken"]["lines"] == [
         "check 'contract' failed: `url` 'see the paper' is neither an http(s) address nor a DOI; fix: add "
-        "`url = \"https://arxiv.org/abs/...\"` beside `citation` (or the paper's DOI, e.g. "
-        "`url = \"10.1109/WACV56688.2023.00123\"`)"]
+        '`url = "https://arxiv.org/abs/..."` beside `citation` (or the paper\'s DOI, e.g. '
+        '`url = "10.1109/WACV56688.2023.00123"`)'
+    ]
     assert found[0]["smoke"]["epgood"] == []
 
 
@@ -214,14 +259,16 @@ WHERE = "on arch simple_cnn, dataset decoy_digits"
 def test_smoke_catches_a_nan_loss(found):
     assert found[0]["smoke"]["nanloss"] == [
         f"check 'smoke' failed {WHERE}: the loss is nan after one step; fix: keep every term finite: clamp "
-        f"logarithms and divisions (e.g. x.clamp_min(1e-8)), and check the terms on a batch without annotated rows"]
+        f"logarithms and divisions (e.g. x.clamp_min(1e-8)), and check the terms on a batch without annotated rows"
+    ]
 
 
 def test_smoke_catches_a_loss_that_moves_no_parameter(found):
     assert found[0]["smoke"]["detached"] == [
         f"check 'smoke' failed {WHERE}: no parameter changed after one step: the loss does not depend on the "
         f"network's parameters (detached?); fix: compute the loss from net(batch.x) without .detach(), "
-        f"torch.no_grad() or .item() on the path to the parameters"]
+        f"torch.no_grad() or .item() on the path to the parameters"
+    ]
 
 
 def test_smoke_names_the_exception_and_its_line(found):
@@ -229,13 +276,16 @@ def test_smoke_names_the_exception_and_its_line(found):
     assert found[0]["smoke"]["raises"] == [
         f"check 'smoke' failed {WHERE}: the training step raised IndexError: list index out of range "
         f"(methods/raises.py:{line} in loss); fix: fix the loss at that line (run it on one batch: python -m "
-        f"benchmark run --method raises --dataset decoy_digits --arch simple_cnn --epochs 1)"]
+        f"benchmark run --method raises --dataset decoy_digits --arch simple_cnn --epochs 1)"
+    ]
 
 
 # ---------------------------------------------------------------- check 3: determinism
-DETERMINISM_FIX = ("fix: draw every random number from `state.generator` (e.g. torch.rand(shape, "
-                   "generator=state.generator, device=x.device)), never from torch's global stream, numpy's or "
-                   "Python's `random`, the clock or an unseeded generator")
+DETERMINISM_FIX = (
+    "fix: draw every random number from `state.generator` (e.g. torch.rand(shape, "
+    "generator=state.generator, device=x.device)), never from torch's global stream, numpy's or "
+    "Python's `random`, the clock or an unseeded generator"
+)
 
 
 def test_determinism_catches_the_global_random_stream(found):
@@ -243,13 +293,15 @@ def test_determinism_catches_the_global_random_stream(found):
     assert found[0]["determinism"]["globalrand"] == [
         f"check 'determinism' failed {WHERE}: the loss draws from torch's global random stream (torch.rand at "
         f"methods/globalrand.py:{line}, without generator=): its draws shift the dropout masks the loop draws for "
-        f"the network and depend on whatever else draws from that stream; {DETERMINISM_FIX}"]
+        f"the network and depend on whatever else draws from that stream; {DETERMINISM_FIX}"
+    ]
 
 
 def test_determinism_names_the_first_differing_parameter(found):
     assert found[0]["determinism"]["unseeded"] == [
         f"check 'determinism' failed {WHERE}: two identical trainings of 3 steps (same seed) end with different "
-        f"weights, first at parameter 'conv1.weight'; {DETERMINISM_FIX}"]
+        f"weights, first at parameter 'conv1.weight'; {DETERMINISM_FIX}"
+    ]
 
 
 # ---------------------------------------------------------------- check 4: honesty and cost
@@ -258,7 +310,8 @@ def test_a_method_that_needs_annotations_on_a_dataset_without_them(found):
         "check 'honesty' failed on arch gap_cnn, dataset toy_faces: method 'needsann' needs human/ground-truth "
         "saliency annotations, and dataset 'toy_faces' has none in its train split; fix: the protocol trains every "
         "method on 'toy_faces': make the method train without annotations (needs_annotations = False; use "
-        "batch.saliency only when it is not None)"]
+        "batch.saliency only when it is not None)"
+    ]
 
 
 def test_checks_run_on_the_configs_that_have_what_the_method_needs(found):
@@ -267,8 +320,10 @@ def test_checks_run_on_the_configs_that_have_what_the_method_needs(found):
     report = answer["needsann"]
     assert not report["passed"] and report["failures"] == answer["compatibility"]["needsann"]
     heads = [line for line in report["lines"] if line.startswith("check ")]
-    assert heads[1:3] == ["check 2/4 smoke: ok (simple_cnn x decoy_digits)",
-                          "check 3/4 determinism: ok (simple_cnn x decoy_digits, 3 steps twice)"]
+    assert heads[1:3] == [
+        "check 2/4 smoke: ok (simple_cnn x decoy_digits)",
+        "check 3/4 determinism: ok (simple_cnn x decoy_digits, 3 steps twice)",
+    ]
     assert heads[3].startswith("check 4/4 honesty: 1 failure")
     assert [line.split(" (")[0] for line in report["lines"] if line.startswith("  cost ")] == ["  cost simple_cnn"]
 
@@ -279,8 +334,10 @@ def test_a_method_that_fails_its_contract_gets_no_compute(found):
 
     report = run_checks("nosuchmethod", [], device="cpu")
     assert not report.passed and report.cost_rows == []
-    assert report.lines()[2:] == [f"check {n}/4 {title}: skipped (the contract failed)"
-                                  for n, title in ((2, "smoke"), (3, "determinism"), (4, "honesty"))]
+    assert report.lines()[2:] == [
+        f"check {n}/4 {title}: skipped (the contract failed)"
+        for n, title in ((2, "smoke"), (3, "determinism"), (4, "honesty"))
+    ]
 
 
 def test_an_underdeclared_cost_is_a_warning(found):
@@ -288,7 +345,12 @@ def test_an_underdeclared_cost_is_a_warning(found):
     (row,) = cost["rows"]
     assert row["ratio"] > 2, cost  # four forward and backward passes declared as one
     assert {key: row[key] for key in ("arch", "dataset", "image", "batch_size", "declared")} == {
-        "arch": "simple_cnn", "dataset": "decoy_digits", "image": "1x28x28", "batch_size": 16, "declared": 1.0}
+        "arch": "simple_cnn",
+        "dataset": "decoy_digits",
+        "image": "1x28x28",
+        "batch_size": 16,
+        "declared": 1.0,
+    }
     assert row["ratio"] == pytest.approx(row["measured"] / row["declared"])
     (warning,) = cost["warnings"]
     assert warning.startswith("check 'cost' warning on arch simple_cnn, dataset decoy_digits: one step takes "), warning
@@ -345,17 +407,24 @@ def test_the_honesty_check_catches_a_loop_that_leaks(monkeypatch):
     from benchmark.submission.honesty import split_failures
 
     config = RunConfig(method="erm", **FACES, **TRAIN)
-    monkeypatch.setattr(run_module, "training_split",
-                        lambda method, bundle, train, config: DeviceSplit.from_split(bundle.splits["test_open"], train.y.device)
-                        .for_training(bundle.splits["test_open"], annotations=False))
+    monkeypatch.setattr(
+        run_module,
+        "training_split",
+        lambda method, bundle, train, config: DeviceSplit.from_split(
+            bundle.splits["test_open"], train.y.device
+        ).for_training(bundle.splits["test_open"], annotations=False),
+    )
     (leak,) = split_failures("erm", config, device="cpu")
-    assert leak.line().startswith("check 'honesty' failed on arch gap_cnn, dataset toy_faces: the method was handed "
-                                  "24 row(s) that are not rows of the train split (rows of: test_open); fix: the "
-                                  "training loop must hand a method only"), leak.line()
+    assert leak.line().startswith(
+        "check 'honesty' failed on arch gap_cnn, dataset toy_faces: the method was handed "
+        "24 row(s) that are not rows of the train split (rows of: test_open); fix: the "
+        "training loop must hand a method only"
+    ), leak.line()
     monkeypatch.setattr(run_module, "training_split", lambda method, bundle, train, config: train)
     (annotations,) = split_failures("erm", config, device="cpu", steps=1)
-    assert annotations.problem == ("the method was handed annotations (batch.saliency) though it does not declare "
-                                   "needs_annotations")
+    assert annotations.problem == (
+        "the method was handed annotations (batch.saliency) though it does not declare needs_annotations"
+    )
 
 
 def test_existing_methods_without_annotations_do_not_read_them():

@@ -1,4 +1,5 @@
 """The leaderboard protocol of ``submit``: where a submission trains, its bundle, and the re-derivation of its claim."""
+
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from sweep_helpers import tiny_params
 
 from benchmark.config import load_params
 from benchmark.contracts import ContractError
@@ -15,8 +17,6 @@ from benchmark.submission.summary import summary_text
 from benchmark.sweeps.study import expand
 from benchmark.sweeps.submission_study import comparison_cells, leaderboard_protocol, leaderboard_studies
 
-from sweep_helpers import tiny_params
-
 METHOD = "gradia"
 COST = [{"arch": "simple_cnn", "declared": 3.0, "measured": 3.3, "ratio": 1.1}]
 
@@ -24,8 +24,12 @@ COST = [{"arch": "simple_cnn", "declared": 3.0, "measured": 3.3, "ratio": 1.1}]
 def test_leaderboard_key_is_checked_by_name():
     params = load_params()
     assert leaderboard_studies(params) == ["decoy", "faces"]
-    for bad, fragment in [(None, "expected a list of study names"), ("decoy", "expected a list of study names"),
-                          (["decoy", "nope"], "'nope' is not a study"), (["decoy", "decoy"], "listed twice")]:
+    for bad, fragment in [
+        (None, "expected a list of study names"),
+        ("decoy", "expected a list of study names"),
+        (["decoy", "nope"], "'nope' is not a study"),
+        (["decoy", "decoy"], "listed twice"),
+    ]:
         with pytest.raises(ContractError, match=fragment) as info:
             leaderboard_studies({**params, "leaderboard": bad})
         assert "params.yaml: leaderboard" in str(info.value)
@@ -35,17 +39,29 @@ def test_a_submission_trains_where_the_study_compares_methods_at_their_defaults(
     params = load_params()
     decoy, faces = leaderboard_protocol(METHOD, None, params)
     # decoy: both shortcut datasets, not ERM's clean-digits reference; faces: both networks, not the 7x cell
-    assert sorted({(s.dataset, s.arch) for s in decoy[1].runs}) == [("color_digits", "simple_cnn"),
-                                                                      ("decoy_digits", "simple_cnn")]
-    assert sorted({(s.dataset, s.arch) for s in faces[1].runs}) == [("toy_faces_small", "gap_cnn"),
-                                                                      ("toy_faces_small", "vit_tiny")]
+    assert sorted({(s.dataset, s.arch) for s in decoy[1].runs}) == [
+        ("color_digits", "simple_cnn"),
+        ("decoy_digits", "simple_cnn"),
+    ]
+    assert sorted({(s.dataset, s.arch) for s in faces[1].runs}) == [
+        ("toy_faces_small", "gap_cnn"),
+        ("toy_faces_small", "vit_tiny"),
+    ]
     for reference, submission in (decoy, faces):
         assert len(submission.runs) == 2 * 5  # two cells x the study's 5 seeds
         cells = comparison_cells(reference)
         for spec in submission.runs:
             template = cells[(spec.dataset, spec.arch)][0].config
             assert spec.method == spec.config.method == METHOD and spec.tuned is None
-            for field in ("epochs", "batch_size", "optimizer", "schedule", "evaluation", "dataset_params", "arch_params"):
+            for field in (
+                "epochs",
+                "batch_size",
+                "optimizer",
+                "schedule",
+                "evaluation",
+                "dataset_params",
+                "arch_params",
+            ):
                 assert getattr(spec.config, field) == getattr(template, field), field
 
 
@@ -90,8 +106,15 @@ def test_the_bundle_holds_the_submissions_records_only_without_probe_maps(bundle
     folder, *_, outcomes = bundle
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     ids = sorted(s.run_id for s in outcomes[0].submission.runs)
-    assert files == sorted(["claim.json", "fingerprints.json", "submission.json", "summary.md",
-                            *[f"records/tiny/{rid}.json" for rid in ids]])
+    assert files == sorted(
+        [
+            "claim.json",
+            "fingerprints.json",
+            "submission.json",
+            "summary.md",
+            *[f"records/tiny/{rid}.json" for rid in ids],
+        ]
+    )
     prints = json.loads((folder / "fingerprints.json").read_text())
     for rid in ids:
         path = folder / "records" / "tiny" / f"{rid}.json"
@@ -103,10 +126,15 @@ def test_the_bundle_holds_the_submissions_records_only_without_probe_maps(bundle
 def test_the_claimed_cell_numbers_are_the_records_mean_sd_and_count(bundle):
     folder, *_ = bundle
     content = json.loads((folder / "claim.json").read_text())
-    values = [json.loads(p.read_text())["metrics"]["test"]["accuracy"] for p in sorted((folder / "records" / "tiny").glob("*.json"))]
+    values = [
+        json.loads(p.read_text())["metrics"]["test"]["accuracy"]
+        for p in sorted((folder / "records" / "tiny").glob("*.json"))
+    ]
     cell = content["studies"]["tiny"]["cells"]["test/accuracy"]
-    (name, numbers), = cell.items()
-    assert name == "decoy_digits[digit_size=8,image_size=12,patch_size=3]/simple_cnn[hidden=16]"  # labels: params.yaml variants
+    ((name, numbers),) = cell.items()
+    assert (
+        name == "decoy_digits[digit_size=8,image_size=12,patch_size=3]/simple_cnn[hidden=16]"
+    )  # labels: params.yaml variants
     assert numbers["n"] == 2
     assert math.isclose(numbers["mean"], np.mean(values), rel_tol=1e-9)
     assert math.isclose(numbers["sd"], np.std(values, ddof=1), rel_tol=1e-9)
@@ -133,7 +161,9 @@ def test_verify_names_an_edited_record_and_an_edited_claim(bundle, tmp_path):
     data["metrics"]["test"]["accuracy"] = 0.999
     record.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     content = json.loads((copy / "claim.json").read_text())
-    content["studies"]["tiny"]["ranking"]["test/accuracy"]["place"] = 1 + content["studies"]["tiny"]["ranking"]["test/accuracy"].get("place", 0)
+    content["studies"]["tiny"]["ranking"]["test/accuracy"]["place"] = 1 + content["studies"]["tiny"]["ranking"][
+        "test/accuracy"
+    ].get("place", 0)
     (copy / "claim.json").write_text(json.dumps(content))
     problems, _ = verify(copy, rederiver(METHOD, params, runs, work, options))
     text = "\n".join(problems)
@@ -146,8 +176,10 @@ def test_verify_without_the_studys_records_checks_the_cells_and_says_why_not_the
     folder, params, _, _, options, _ = bundle
     problems, notes = verify(folder, rederiver(METHOD, params, tmp_path / "no-runs", tmp_path / "no-work", options))
     assert problems == []
-    assert notes == ["study tiny: ranking not re-derived: 4 of 4 runs of the study at profile quick are not done in "
-                     f"{tmp_path / 'no-runs' / 'tiny'} (`python -m benchmark sweep tiny --profile quick` trains them)"]
+    assert notes == [
+        "study tiny: ranking not re-derived: 4 of 4 runs of the study at profile quick are not done in "
+        f"{tmp_path / 'no-runs' / 'tiny'} (`python -m benchmark sweep tiny --profile quick` trains them)"
+    ]
 
 
 def test_rerunning_the_protocol_reuses_every_run_and_gives_the_same_claim(bundle):

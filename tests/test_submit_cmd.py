@@ -4,6 +4,7 @@ the guide's own example; the protocol's pieces in tests/test_submission_protocol
 
 Each case runs the command in a temporary project (``SALBENCH_ROOT``: the repository's methods, datasets,
 params.yaml and published searches linked, an empty ``results/``), so nothing is written into the checkout."""
+
 from __future__ import annotations
 
 import os
@@ -50,13 +51,22 @@ def project(tmp_path: Path) -> Path:
 
 def submit(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SALBENCH_ROOT": str(project), "PYTHONHASHSEED": "0"}
-    return subprocess.run([sys.executable, "-m", "benchmark", "submit", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark", "submit", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def written(project: Path, method: str) -> list[Path]:
-    return [p for p in (project / "results" / "submissions" / method, project / "results" / "submission-work" / method)
-            if p.exists()]
+    return [
+        p
+        for p in (project / "results" / "submissions" / method, project / "results" / "submission-work" / method)
+        if p.exists()
+    ]
 
 
 def test_an_unknown_method_is_one_line_naming_the_closest(project):
@@ -71,8 +81,10 @@ def test_a_failed_check_names_check_arch_dataset_and_fix_and_writes_nothing(proj
     out = submit(project, "nanloss", "--profile", "tiny")
     assert out.returncode == 2, out.stdout + out.stderr
     errors = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
-    assert any(line.startswith("error: check 'smoke' failed on arch simple_cnn, dataset decoy_digits: ")
-               and "; fix: " in line for line in errors), out.stderr
+    assert any(
+        line.startswith("error: check 'smoke' failed on arch simple_cnn, dataset decoy_digits: ") and "; fix: " in line
+        for line in errors
+    ), out.stderr
     assert any("check 'smoke' failed on arch gap_cnn, dataset toy_faces: " in line for line in errors), out.stderr
     assert len(errors) == 2, out.stderr  # determinism and honesty are skipped after a failed smoke run
     assert "check 3/4 determinism: skipped (the smoke run failed)" in out.stdout

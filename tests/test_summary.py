@@ -1,4 +1,5 @@
 """Reports: a study's summary is the mean and sd over seeds of its done runs' records."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from benchmark.records.store import read_record
 from benchmark.records.table import load_records
 from benchmark.reports.summary import format_cell, summarize, wide_frame
 from benchmark.sweeps.study import expand
-
 
 FLAKY_NAME = Flaky.name
 
@@ -34,7 +34,10 @@ def test_summary_is_mean_and_sd_over_the_done_runs_only(swept):
     assert list(summary["n"]) == [3, 3]
     runs = records.runs
     for _, row in summary.iterrows():
-        done = [read_record(path).metrics for path in runs[(runs["method"] == row["method"]) & (runs["state"] == "done")]["path"]]
+        done = [
+            read_record(path).metrics
+            for path in runs[(runs["method"] == row["method"]) & (runs["state"] == "done")]["path"]
+        ]
         for metric in ("test/accuracy", "test_iid/loss"):
             split, name = metric.split("/")
             values = [metrics[split][name] for metrics in done]
@@ -46,8 +49,25 @@ def test_summary_command_writes_markdown_and_json(swept, monkeypatch, tmp_path, 
     params, folder = swept
     monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", params)))
     md, js, png = tmp_path / "s.md", tmp_path / "s.json", tmp_path / "s.png"
-    assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/accuracy",
-                 "--markdown", str(md), "--json", str(js), "--plot", str(png)]) == 0
+    assert (
+        main(
+            [
+                "summary",
+                "tiny",
+                "--out",
+                str(folder / "runs"),
+                "--metric",
+                "test/accuracy",
+                "--markdown",
+                str(md),
+                "--json",
+                str(js),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "± " in out and "6 done runs of 9" in out
     cells = json.loads(js.read_text())["cells"]
@@ -60,8 +80,23 @@ def test_summary_of_an_unknown_metric_fails_and_writes_nothing(swept, monkeypatc
     params, folder = swept
     monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", params)))
     js, png = tmp_path / "s.json", tmp_path / "s.png"
-    assert main(["summary", "tiny", "--out", str(folder / "runs"), "--metric", "test/acuracy", "--json", str(js),
-                 "--plot", str(png)]) == 2
+    assert (
+        main(
+            [
+                "summary",
+                "tiny",
+                "--out",
+                str(folder / "runs"),
+                "--metric",
+                "test/acuracy",
+                "--json",
+                str(js),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 2
+    )
     assert "test/acuracy" in capsys.readouterr().err and not js.exists() and not png.exists()
 
 

@@ -4,6 +4,7 @@ The holder runs in a subprocess (flock conflicts between open files; the real ca
 processes). No fixed sleeps: the test polls for the holder's ready-file with a generous
 deadline, and waits for a killed holder to be reaped, after which the kernel has released its
 lock."""
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,9 @@ def _python(script: str, *args: str) -> list[str]:
 
 def _start_holder(folder: Path, tmp_path: Path) -> subprocess.Popen:
     ready = tmp_path / "holder.ready"
-    proc = subprocess.Popen(_python(HOLDER, str(folder), str(ready)), cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _python(HOLDER, str(folder), str(ready)), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + DEADLINE
     while not ready.exists():
         if proc.poll() is not None:
@@ -107,12 +109,12 @@ def test_second_sweep_fails_naming_the_holder_and_sigkill_releases(tmp_path):
 def test_subprocess_is_refused_while_this_process_holds(tmp_path):
     folder = tmp_path / "study"
     with study_lock(folder):
-        result = subprocess.run(_python(CONTENDER, str(folder)), cwd=REPO, capture_output=True, text=True,
-                                timeout=DEADLINE)
+        result = subprocess.run(
+            _python(CONTENDER, str(folder)), cwd=REPO, capture_output=True, text=True, timeout=DEADLINE
+        )
         assert result.returncode == 3, result.stderr
         assert f"pid {os.getpid()}" in result.stdout and str(folder) in result.stdout
-    result = subprocess.run(_python(CONTENDER, str(folder)), cwd=REPO, capture_output=True, text=True,
-                            timeout=DEADLINE)
+    result = subprocess.run(_python(CONTENDER, str(folder)), cwd=REPO, capture_output=True, text=True, timeout=DEADLINE)
     assert result.returncode == 0 and "ACQUIRED" in result.stdout, result.stderr
 
 

@@ -1,4 +1,5 @@
 """Sweeps: study expansion, a SIGKILLed sweep resumes to the same records, failures are recorded."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,10 @@ FLAKY = Flaky.name
 def test_study_expands_the_grid_with_profile_and_study_settings():
     params = tiny_params(
         methods=["erm", {"name": FLAKY, "params": {"scale": 2}, "grid": {"mode": ["ok", "nan"]}}],
-        seeds=2, epochs=1, batch_size=32, evaluation={"enabled": True, "probe_size": 32},
+        seeds=2,
+        epochs=1,
+        batch_size=32,
+        evaluation={"enabled": True, "probe_size": 32},
         datasets=["tiny_digits", {"name": "tiny_digits", "params": {"noise": 0.0}}],
     )
     params["profiles"]["quick"]["optimizer"] = {"name": "sgd", "lr": 0.1}
@@ -33,9 +37,11 @@ def test_study_expands_the_grid_with_profile_and_study_settings():
     assert len(study.runs) == 3 * 2 * 2  # (erm + flaky x 2 modes) x 2 dataset items x 2 seeds
     assert [run.seed for run in study.runs] == [0] * 6 + [1] * 6  # seed-major: a killed sweep has whole seeds
     labels = [run.label for run in study.runs[:6]]
-    assert labels[:3] == ["erm/simple_cnn[hidden=16]/tiny_digits/seed=0",
-                          f"{FLAKY}[mode=ok,scale=2]/simple_cnn[hidden=16]/tiny_digits/seed=0",
-                          f"{FLAKY}[mode=nan,scale=2]/simple_cnn[hidden=16]/tiny_digits/seed=0"]
+    assert labels[:3] == [
+        "erm/simple_cnn[hidden=16]/tiny_digits/seed=0",
+        f"{FLAKY}[mode=ok,scale=2]/simple_cnn[hidden=16]/tiny_digits/seed=0",
+        f"{FLAKY}[mode=nan,scale=2]/simple_cnn[hidden=16]/tiny_digits/seed=0",
+    ]
     assert labels[3] == "erm/simple_cnn[hidden=16]/tiny_digits[noise=0.0]/seed=0"
     flaky = study.runs[2].config
     assert flaky.method_params == {"mode": "nan", "scale": 2.0}  # resolved: int 2 -> float
@@ -60,22 +66,35 @@ def test_grids_form_a_union_without_duplicates_and_profiles_switch_settings():
     assert {r.run_id for r in long.runs}.isdisjoint(r.run_id for r in study.runs)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda p: p["studies"]["tiny"].update(metods=["erm"]), "studies.tiny: unknown key(s) ['metods']"),
-    (lambda p: p["studies"]["tiny"].update(methods=["nope"]), "studies.tiny: unknown method 'nope'"),
-    (lambda p: p["studies"]["tiny"].update(seeds=-1), "'seeds' must be a count"),
-    (lambda p: p["studies"]["tiny"].update(seeds=10**9), "'seeds' count 1000000000 exceeds 10000"),
-    (lambda p: p["studies"]["tiny"].update(datasets=["nope"]), "unknown dataset 'nope'"),
-    (lambda p: p["studies"]["tiny"].update(methods=[{"name": FLAKY, "grid": {"mode": "nan"}}]),
-     f"studies.tiny.methods[0].grid.mode: expected a non-empty list"),
-    (lambda p: p["studies"]["tiny"].update(methods=[{"name": FLAKY, "params": {"mode": "boom"}}]),
-     "hyperparameter 'mode' must be one of ['ok', 'raise', 'nan']"),
-    (lambda p: p["studies"]["tiny"].update(optimizer={"name": "rmsprop"}), "optimizer.name 'rmsprop' unknown"),
-    (lambda p: p["studies"]["tiny"].update(grids=[{"seeds": 1, "archs": []}]), "studies.tiny.grids[0].archs: expected a non-empty list"),
-    (lambda p: p["studies"]["tiny"].update(epochs="ten"), "studies.tiny: run config: 'epochs' must be a positive integer"),
-    (lambda p: p["studies"]["tiny"].update(profile="nope"), "unknown profile 'nope'"),
-    (lambda p: p["profiles"]["quick"].update(threads=0), "profiles.quick: 'threads' must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda p: p["studies"]["tiny"].update(metods=["erm"]), "studies.tiny: unknown key(s) ['metods']"),
+        (lambda p: p["studies"]["tiny"].update(methods=["nope"]), "studies.tiny: unknown method 'nope'"),
+        (lambda p: p["studies"]["tiny"].update(seeds=-1), "'seeds' must be a count"),
+        (lambda p: p["studies"]["tiny"].update(seeds=10**9), "'seeds' count 1000000000 exceeds 10000"),
+        (lambda p: p["studies"]["tiny"].update(datasets=["nope"]), "unknown dataset 'nope'"),
+        (
+            lambda p: p["studies"]["tiny"].update(methods=[{"name": FLAKY, "grid": {"mode": "nan"}}]),
+            "studies.tiny.methods[0].grid.mode: expected a non-empty list",
+        ),
+        (
+            lambda p: p["studies"]["tiny"].update(methods=[{"name": FLAKY, "params": {"mode": "boom"}}]),
+            "hyperparameter 'mode' must be one of ['ok', 'raise', 'nan']",
+        ),
+        (lambda p: p["studies"]["tiny"].update(optimizer={"name": "rmsprop"}), "optimizer.name 'rmsprop' unknown"),
+        (
+            lambda p: p["studies"]["tiny"].update(grids=[{"seeds": 1, "archs": []}]),
+            "studies.tiny.grids[0].archs: expected a non-empty list",
+        ),
+        (
+            lambda p: p["studies"]["tiny"].update(epochs="ten"),
+            "studies.tiny: run config: 'epochs' must be a positive integer",
+        ),
+        (lambda p: p["studies"]["tiny"].update(profile="nope"), "unknown profile 'nope'"),
+        (lambda p: p["profiles"]["quick"].update(threads=0), "profiles.quick: 'threads' must be a positive integer"),
+    ],
+)
 def test_study_errors_name_the_place(edit, message):
     params = tiny_params()
     edit(params)
@@ -97,7 +116,12 @@ def test_failed_runs_write_failure_records_and_the_sweep_goes_on(tmp_path):
     assert raised.error["type"] == "RuntimeError" and raised.error["message"] == "flaky method failed on purpose"
     assert 'raise RuntimeError("flaky method failed on purpose")' in raised.error["traceback"]
     assert nan.error["type"] == "NonFiniteLoss" and "non-finite training loss" in nan.error["message"]
-    assert nan.fingerprint == by_mode["ok"].fingerprint and set(nan.fingerprint) == {"method", "dataset", "arch", "core"}
+    assert nan.fingerprint == by_mode["ok"].fingerprint and set(nan.fingerprint) == {
+        "method",
+        "dataset",
+        "arch",
+        "core",
+    }
     assert not raised.metrics
     again = sweep(params, tmp_path)
     assert (again.ok, again.failed, again.skipped) == (0, 0, 3), "failures are results: not redone by default"
@@ -156,8 +180,14 @@ def test_sigkilled_sweep_resumes_to_the_records_of_an_uninterrupted_sweep(tmp_pa
     params = tiny_params(seeds=3, epochs=3, checkpoint=True)
     env = {**os.environ, "SALBENCH_PARAMS": str(write_params(tmp_path / "params.yaml", params))}
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "benchmark", "sweep", "tiny", "--out", str(killed), "--jobs", "2", "--quiet"],
-                            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmark", "sweep", "tiny", "--out", str(killed), "--jobs", "2", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
     def one_recorded_and_one_mid_way() -> bool:
         recorded = {p.stem for p in killed.glob("*.json")}

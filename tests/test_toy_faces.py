@@ -1,6 +1,7 @@
 """toy_faces construction rules: each generator's artifact lies inside its declared regions and its
 annotation; held-out generators never reach training; the cue codes the label in train only;
 splits are disjoint and builds byte-identical."""
+
 from __future__ import annotations
 
 import json
@@ -107,7 +108,9 @@ def test_tint_and_corner_pixels_exactly():
     cmask = corner.extras["cue_mask"][:, 0].astype(bool)
     carriers = corner.extras["cue"].astype(bool)
     assert (cmask.sum((1, 2)) == np.where(carriers, side * side, 0)).all()
-    patches = np.stack([cmask[:, :side, :side], cmask[:, :side, -side:], cmask[:, -side:, :side], cmask[:, -side:, -side:]], 1)
+    patches = np.stack(
+        [cmask[:, :side, :side], cmask[:, :side, -side:], cmask[:, -side:, :side], cmask[:, -side:, -side:]], 1
+    )
     assert (patches.all((2, 3)).sum(1) == carriers).all(), "one whole corner square per carrier"
     shade = np.where(corner.y == 1, 255, 0)
     for c in range(3):
@@ -115,7 +118,9 @@ def test_tint_and_corner_pixels_exactly():
 
 
 def test_annotated_fraction():
-    split = store.build("toy_faces", {"train_size": 100, "val_size": 8, "test_size": 8, "annotated_fraction": 0.3}).splits["train"]
+    split = store.build(
+        "toy_faces", {"train_size": 100, "val_size": 8, "test_size": 8, "annotated_fraction": 0.3}
+    ).splits["train"]
     assert split.annotated.sum() == 30
     assert not split.saliency[~split.annotated].any() and (split.extras["annotator"][~split.annotated] == -1).all()
     assert (split.saliency[split.annotated].max((1, 2, 3)) == 1.0).all()

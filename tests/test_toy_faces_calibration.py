@@ -1,5 +1,6 @@
 """The published toy_faces calibration (datasets/calibration/toy_faces.json, the summary of study
 ``toy_faces_calibration``) meets issue 4's criteria; ``-m slow`` re-measures its core on seed 0."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ import sys
 import pytest
 
 from benchmark.records.identity import non_default
+from benchmark.records.recorder import record_run
 from benchmark.registry import ARCHS, DATASETS, METHODS
 from benchmark.reports.summary import run_settings
-from benchmark.records.recorder import record_run
 from benchmark.sweeps.study import expand
 
 CALIBRATION_FILE = sys.modules[DATASETS.get("toy_faces").__module__].CALIBRATION_FILE
@@ -44,10 +45,14 @@ def test_strong_cue_costs_erm_much_and_a_guided_method_wins_a_real_part_back():
 @pytest.mark.slow
 def test_seed_0_reproduces_the_oracle_and_the_strong_cue_loss(tmp_path):
     study = {(spec.method, spec.dataset, spec.seed): spec for spec in expand("toy_faces_calibration").runs}
-    metrics = {name: record_run(study[("erm", name, 0)].config, tmp_path, device="cpu", progress=False).record.metrics
-               for name in ("toy_faces_nocue", "toy_faces_strong_cue")}
+    metrics = {
+        name: record_run(study[("erm", name, 0)].config, tmp_path, device="cpu", progress=False).record.metrics
+        for name in ("toy_faces_nocue", "toy_faces_strong_cue")
+    }
     assert metrics["toy_faces_nocue"]["test_closed"]["auc"] >= 0.95
-    assert metrics["toy_faces_nocue"]["test_closed"]["auc"] - metrics["toy_faces_strong_cue"]["test_closed"]["auc"] >= 0.2
+    assert (
+        metrics["toy_faces_nocue"]["test_closed"]["auc"] - metrics["toy_faces_strong_cue"]["test_closed"]["auc"] >= 0.2
+    )
 
 
 def test_published_calibration_is_of_the_current_study_and_dataset_defaults():
@@ -60,8 +65,11 @@ def test_published_calibration_is_of_the_current_study_and_dataset_defaults():
         # Compared as run identities (values that differ from today's declared defaults): a parameter
         # added since with a default that keeps the old behaviour does not invalidate the calibration,
         # a changed default or setting does.
-        declared = {"method_params": METHODS.get(config.method).hparams, "dataset_params": DATASETS.get(config.dataset).params,
-                    "arch_params": ARCHS.get(config.arch).params}
+        declared = {
+            "method_params": METHODS.get(config.method).hparams,
+            "dataset_params": DATASETS.get(config.dataset).params,
+            "arch_params": ARCHS.get(config.arch).params,
+        }
         now = json.loads(json.dumps(run_settings(config.to_dict())))
         then = dict(published[cell])
         for field, params in declared.items():

@@ -11,6 +11,7 @@ One exit path: every anticipated error (a ``ContractError`` naming its culprit, 
 any compute and without partial output; an unexpected error keeps its traceback (a bug
 must stay visible).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,10 +67,24 @@ def _command_of(path: Path) -> tuple[str, str] | None:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "register":
             for call in ast.walk(node):
-                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "add_parser"
-                        and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
-                    help_text = next((kw.value.value for kw in call.keywords if kw.arg == "help"
-                                      and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)), "")
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "add_parser"
+                    and call.args
+                    and isinstance(call.args[0], ast.Constant)
+                    and isinstance(call.args[0].value, str)
+                ):
+                    help_text = next(
+                        (
+                            kw.value.value
+                            for kw in call.keywords
+                            if kw.arg == "help"
+                            and isinstance(kw.value, ast.Constant)
+                            and isinstance(kw.value.value, str)
+                        ),
+                        "",
+                    )
                     return call.args[0].value, help_text
     return None
 

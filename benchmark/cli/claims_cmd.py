@@ -9,6 +9,7 @@ Writes, atomically and byte-identical on rerun, into ``--dest`` (default ``resul
 ``--all`` does every claims file. ``PAPER.md`` (the section that ``results/README.md`` embeds), ``PAPER.json`` (every number of
 every row) and ``PAPER/`` (the claims forest plot and the paper's curve figures).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,22 @@ def load_studies(papers: list, profile: str | None, out: str | None) -> dict:
     from ..records.table import load_records
     from ..sweeps.study import expand
 
-    studies = list(dict.fromkeys(s for paper in papers for s in
-                                 [c.study for c in paper.claims] + [f.study for f in paper.figures] + paper.studies))
+    studies = list(
+        dict.fromkeys(
+            s
+            for paper in papers
+            for s in [c.study for c in paper.claims] + [f.study for f in paper.figures] + paper.studies
+        )
+    )
     expanded = {name: expand(name, profile) for name in studies}  # every study checked before any record is read
-    return {name: load_records(study_folder(name, out if len(studies) == 1 else None),
-                               [spec.config for spec in study.runs], method_labels=study.method_labels())
-            for name, study in expanded.items()}
+    return {
+        name: load_records(
+            study_folder(name, out if len(studies) == 1 else None),
+            [spec.config for spec in study.runs],
+            method_labels=study.method_labels(),
+        )
+        for name, study in expanded.items()
+    }
 
 
 def incomplete_lines(records: dict) -> list[str]:
@@ -53,8 +64,10 @@ def incomplete_lines(records: dict) -> list[str]:
         bad = rs.runs[rs.runs["state"] != "done"]
         for _, row in bad.iterrows():
             problem = f": {row['problem']}" if row["problem"] else ""
-            lines.append(f"{study}: {row['method']} · {row['dataset']} · {row['arch']} · seed {row['seed']} "
-                         f"{row['state']}{problem}")
+            lines.append(
+                f"{study}: {row['method']} · {row['dataset']} · {row['arch']} · seed {row['seed']} "
+                f"{row['state']}{problem}"
+            )
     return lines
 
 
@@ -74,16 +87,25 @@ def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
     table = evaluate(paper, records, alpha=alpha)
     incomplete = incomplete_of(paper, records)
     with atomic_folder(dest / paper.name) as folder:
-        figures = {f"{paper.paper}: every claim's gain in ROPE units, 95% interval, colour = verdict":
-                   f"{paper.name}/" + claims_plots.claims_forest(table, folder, "claims.png", f"{paper.paper} claims")}
+        figures = {
+            f"{paper.paper}: every claim's gain in ROPE units, 95% interval, colour = verdict": f"{paper.name}/"
+            + claims_plots.claims_forest(table, folder, "claims.png", f"{paper.paper} claims")
+        }
         for i, figure in enumerate(paper.figures):
             name, said = claims_plots.curve(records[figure.study], figure, folder, f"curve_{i}_{figure.curve}.png")
             figures[f"{figure.title}. {said}" if said else figure.title] = f"{paper.name}/{name}"
     atomic_write_text(dest / f"{paper.name}.md", markdown(paper, table, figures, incomplete, alpha) + "\n")
-    atomic_write_text(dest / f"{paper.name}.json", json.dumps(clean(as_json(paper, table, figures, incomplete, alpha)),
-                                                              indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    atomic_write_text(
+        dest / f"{paper.name}.json",
+        json.dumps(
+            clean(as_json(paper, table, figures, incomplete, alpha)), indent=1, ensure_ascii=False, allow_nan=False
+        )
+        + "\n",
+    )
     tally = ", ".join(f"{n} {k}" for k, n in table["verdict"].value_counts().sort_index().items())
-    return f"{paper.paper}: {len(table)} claims ({tally}); wrote {dest / paper.name}.md, .json and {len(figures)} figures"
+    return (
+        f"{paper.paper}: {len(table)} claims ({tally}); wrote {dest / paper.name}.md, .json and {len(figures)} figures"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@
 NAME must be a valid name (letters, digits, ``_ . -``, no leading dot) and ``ROOT/NAME`` must
 resolve under ROOT; an existing ``ROOT/NAME`` is replaced only when it is one of this
 program's builds. Both are checked before anything is computed or written."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,11 @@ def build(args: argparse.Namespace) -> int:
     folder = store.dataset_folder(Path(args.root), args.name)
     store.check_replaceable(folder)
     existing = next(p for p in (folder.parent, *folder.parent.parents) if p.exists())
-    if (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)
-            or os.statvfs(existing).f_flag & os.ST_RDONLY):
+    if (
+        not existing.is_dir()
+        or not os.access(existing, os.W_OK | os.X_OK)
+        or os.statvfs(existing).f_flag & os.ST_RDONLY
+    ):
         raise ContractError(f"data root {args.root}: cannot write under {existing} (not a writable folder)")
     family, params = dataset_variant(args.name)
     bundle = store.build(family, params)

@@ -14,6 +14,7 @@ submissions' ``--submissions/METHOD/claim.json``; writes into ``--dest`` (defaul
 A study without its tables file stops the command with one line saying how to make it, before
 anything is written. Files are written atomically and byte-identically on rerun.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,10 @@ def run(args: argparse.Namespace) -> int:
     tables = {s: load_tables(boards, s, shown(tables_path(boards, s), root)) for s in studies}
     page = gather(tables, claims, root)
     shown_figs = {s: figures(boards / s, ("cd_diagram", "consistency")) for s in studies}
-    written = {dest / "leaderboard.html": index_html(page, shown_figs),
-               dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards)}
+    written = {
+        dest / "leaderboard.html": index_html(page, shown_figs),
+        dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards),
+    }
     pages = {f"{s}.html": study_html(tables[s], figures(boards / s)) for s in studies}
     with atomic_folder(dest / "leaderboard") as folder:
         for name, text in pages.items():
@@ -54,16 +57,21 @@ def run(args: argparse.Namespace) -> int:
     for path, text in written.items():
         atomic_write_text(path, text)
     ranked = sum(r.kind == "submission" for r in page.rows)
-    print(f"leaderboard: {len(page.rows)} methods ({ranked} submissions) over {', '.join(studies)}; "
-          f"{len(page.stale)} stale and {len(page.apart)} other-profile submissions not ranked")
-    print(f"wrote {shown(dest / 'leaderboard.html', root)}, {shown(dest / 'leaderboard.md', root)} and "
-          f"{len(pages)} study pages in {shown(dest / 'leaderboard', root)}/")
+    print(
+        f"leaderboard: {len(page.rows)} methods ({ranked} submissions) over {', '.join(studies)}; "
+        f"{len(page.stale)} stale and {len(page.apart)} other-profile submissions not ranked"
+    )
+    print(
+        f"wrote {shown(dest / 'leaderboard.html', root)}, {shown(dest / 'leaderboard.md', root)} and "
+        f"{len(pages)} study pages in {shown(dest / 'leaderboard', root)}/"
+    )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("leaderboard", help="the leaderboard page (HTML, one page per study, Markdown twin) "
-                              "from the statistics files")
+    p = subparsers.add_parser(
+        "leaderboard", help="the leaderboard page (HTML, one page per study, Markdown twin) from the statistics files"
+    )
     p.add_argument("--dest", help="output folder (default: results/)")
     p.add_argument("--leaderboards", help="the statistics folder of `stats` (default: results/leaderboards)")
     p.add_argument("--submissions", help="accepted submissions, METHOD/claim.json (default: results/submissions)")

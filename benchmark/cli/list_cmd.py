@@ -3,6 +3,7 @@ values and help text; ``list datasets`` also lists the variants of params.yaml.
 
 A plug-in that fails to import is left out with one warning line naming its file and error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,11 @@ def _row(kind: str, cls: type) -> list[str]:
     params = ", ".join(f"{k}={v.default!r}" for k, v in declared(kind, cls).items()) or "-"
     if kind == "methods":
         link = paper_link(cls.url)
-        about = f"{cls.citation}" + (f" <{link}>" if link else "") + (" [needs annotations]" if cls.needs_annotations else "")
+        about = (
+            f"{cls.citation}"
+            + (f" <{link}>" if link else "")
+            + (" [needs annotations]" if cls.needs_annotations else "")
+        )
         cost = f"{cls.cost.in_forward_units():g}F"
         return [cls.name, about, cost, params]
     return [cls.name, describe(cls), params]
@@ -73,19 +78,32 @@ def run(args: argparse.Namespace) -> int:
     registry = {"methods": METHODS, "datasets": DATASETS, "archs": ARCHS}[args.kind]
     classes = [registry.get(name) for name in registry.names()]
     variants = variant_rows() if args.kind == "datasets" else []
-    headers = ["name", "about", "cost/step", "hyperparameters"] if args.kind == "methods" else ["name", "about", "parameters"]
+    headers = (
+        ["name", "about", "cost/step", "hyperparameters"] if args.kind == "methods" else ["name", "about", "parameters"]
+    )
     widths = [None, 50, None, 70] if args.kind == "methods" else [None, 50, 70]
-    parts = [tabulate([_row(args.kind, cls) for cls in classes], headers=headers, tablefmt="github", maxcolwidths=widths)]
+    parts = [
+        tabulate([_row(args.kind, cls) for cls in classes], headers=headers, tablefmt="github", maxcolwidths=widths)
+    ]
     if variants:
-        parts.append("variants in params.yaml (`--dataset NAME`):\n"
-                     + tabulate(variants, headers=["variant", "family", "parameters"], tablefmt="github"))
+        parts.append(
+            "variants in params.yaml (`--dataset NAME`):\n"
+            + tabulate(variants, headers=["variant", "family", "parameters"], tablefmt="github")
+        )
     word = "hyperparameters" if args.kind == "methods" else "parameters"
     for cls in classes:
         rows = parameter_rows(args.kind, cls)
         if rows:
-            parts.append(f"{cls.name} {word}:\n" + tabulate(rows, headers=["name", "default", "allowed", "help"],
-                                                           tablefmt="github", maxcolwidths=[None, None, 24, 90],
-                                                           disable_numparse=True))
+            parts.append(
+                f"{cls.name} {word}:\n"
+                + tabulate(
+                    rows,
+                    headers=["name", "default", "allowed", "help"],
+                    tablefmt="github",
+                    maxcolwidths=[None, None, 24, 90],
+                    disable_numparse=True,
+                )
+            )
     print("\n\n".join(parts))
     for source, error in sorted(registry.load_errors().items()):
         print(f"warning: plug-in {source} not loaded ({error}); its {args.kind} are not listed", file=sys.stderr)

@@ -12,6 +12,7 @@ needs, batch size and settings, device, precision, the label (a plain file name)
 (not a file). Writes ``LABEL.json``, ``LABEL.md``, ``LABEL.overhead.png`` and ``LABEL.phases.png``
 into ``--out`` (default ``results/profiles``), each atomically, once everything is measured.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,14 @@ from .run_cmd import DEFAULT_PROFILE, check_out_folder, checked_device, checked_
 
 DEFAULT_ARCHS = ("simple_cnn", "gap_cnn")
 DEFAULT_OUT = "results/profiles"  # under the project root
-DEFAULTS = {"rounds": 10, "min_run_time": 0.05, "warmup": 2, "unit_rounds": 10, "phase_steps": 2,
-            "bootstrap_reps": 10_000}  # = benchmark.profiling.runner.Settings (tested equal; read here without torch)
+DEFAULTS = {
+    "rounds": 10,
+    "min_run_time": 0.05,
+    "warmup": 2,
+    "unit_rounds": 10,
+    "phase_steps": 2,
+    "bootstrap_reps": 10_000,
+}  # = benchmark.profiling.runner.Settings (tested equal; read here without torch)
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -43,8 +50,18 @@ def check_settings(args: argparse.Namespace) -> None:
     """The numeric flags, each in its range (named by its flag), and the label."""
     from ..contracts import ContractError
 
-    lows = {"batch_size": 1, "image_size": 1, "channels": 1, "threads": 1, "rounds": 2, "warmup": 0,
-            "unit_rounds": 1, "phase_steps": 1, "bootstrap_reps": 100, "seed": 0}
+    lows = {
+        "batch_size": 1,
+        "image_size": 1,
+        "channels": 1,
+        "threads": 1,
+        "rounds": 2,
+        "warmup": 0,
+        "unit_rounds": 1,
+        "phase_steps": 1,
+        "bootstrap_reps": 100,
+        "seed": 0,
+    }
     for name, low in lows.items():
         if getattr(args, name) is not None:
             _check(getattr(args, name), "--" + name.replace("_", "-"), low)
@@ -52,15 +69,17 @@ def check_settings(args: argparse.Namespace) -> None:
     if args.min_run_time == 0:
         raise ContractError("--min-run-time must be > 0 seconds, got 0")
     if not LABEL.fullmatch(args.label):
-        raise ContractError(f"--label {args.label!r} must be a plain file name (letters, digits, '.', '_', '-'; "
-                            f"starting with a letter or digit)")
+        raise ContractError(
+            f"--label {args.label!r} must be a plain file name (letters, digits, '.', '_', '-'; "
+            f"starting with a letter or digit)"
+        )
 
 
 def checked_methods(names: list[str] | None) -> list[str]:
     """The methods asked for (each must be registered and load), else every registered one except
     private names (``_...``, test-only registrations); ERM first."""
-    from ..registry import METHODS
     from ..profiling.ratios import method_order
+    from ..registry import METHODS
 
     if names:
         for name in names:
@@ -91,19 +110,60 @@ def checked_archs(args: argparse.Namespace) -> list[tuple[str, int, int]]:
     return out
 
 
-def command_line(args: argparse.Namespace, methods: list[str], archs: list[tuple[str, int, int]], batch_size: int,
-                 device: str, precision: str, threads: int) -> str:
+def command_line(
+    args: argparse.Namespace,
+    methods: list[str],
+    archs: list[tuple[str, int, int]],
+    batch_size: int,
+    device: str,
+    precision: str,
+    threads: int,
+) -> str:
     """The fully resolved command (every default written out), as stored in the profile."""
-    parts = ["python", "-m", "benchmark", "profile", "--profile", args.profile, "--methods", *methods,
-             "--archs", *[a for a, _, _ in archs], "--batch-size", str(batch_size)]
+    parts = [
+        "python",
+        "-m",
+        "benchmark",
+        "profile",
+        "--profile",
+        args.profile,
+        "--methods",
+        *methods,
+        "--archs",
+        *[a for a, _, _ in archs],
+        "--batch-size",
+        str(batch_size),
+    ]
     if args.channels:
         parts += ["--channels", str(args.channels)]
     if args.image_size:
         parts += ["--image-size", str(args.image_size)]
-    parts += ["--device", device, "--precision", precision, "--threads", str(threads), "--rounds", str(args.rounds),
-              "--min-run-time", f"{args.min_run_time:g}", "--warmup", str(args.warmup), "--unit-rounds",
-              str(args.unit_rounds), "--phase-steps", str(args.phase_steps), "--bootstrap-reps", str(args.bootstrap_reps),
-              "--seed", str(args.seed), "--label", args.label, "--out", args.out or DEFAULT_OUT]
+    parts += [
+        "--device",
+        device,
+        "--precision",
+        precision,
+        "--threads",
+        str(threads),
+        "--rounds",
+        str(args.rounds),
+        "--min-run-time",
+        f"{args.min_run_time:g}",
+        "--warmup",
+        str(args.warmup),
+        "--unit-rounds",
+        str(args.unit_rounds),
+        "--phase-steps",
+        str(args.phase_steps),
+        "--bootstrap-reps",
+        str(args.bootstrap_reps),
+        "--seed",
+        str(args.seed),
+        "--label",
+        args.label,
+        "--out",
+        args.out or DEFAULT_OUT,
+    ]
     return shlex.join(parts)
 
 
@@ -133,51 +193,102 @@ def run(args: argparse.Namespace) -> int:
 
     from ..profiling import outputs, runner  # every input is checked: now load the measuring machinery
 
-    settings = runner.Settings(rounds=args.rounds, min_run_time=args.min_run_time, warmup=args.warmup,
-                               unit_rounds=args.unit_rounds, phase_steps=args.phase_steps,
-                               bootstrap_reps=args.bootstrap_reps, seed=args.seed)
-    doc = runner.run_profile(args.label, command, archs, methods, batch_size, optimizer, select_device(device),
-                             precision, threads, settings, progress=not args.quiet,
-                             extra_settings={"training_profile": profile.name, "optimizer": optimizer})
+    settings = runner.Settings(
+        rounds=args.rounds,
+        min_run_time=args.min_run_time,
+        warmup=args.warmup,
+        unit_rounds=args.unit_rounds,
+        phase_steps=args.phase_steps,
+        bootstrap_reps=args.bootstrap_reps,
+        seed=args.seed,
+    )
+    doc = runner.run_profile(
+        args.label,
+        command,
+        archs,
+        methods,
+        batch_size,
+        optimizer,
+        select_device(device),
+        precision,
+        threads,
+        settings,
+        progress=not args.quiet,
+        extra_settings={"training_profile": profile.name, "optimizer": optimizer},
+    )
     written = outputs.write(out, doc)
     for case in doc["cases"]:
         worst = max(case["methods"], key=lambda r: r["measured_over_theoretical"])
-        print(f"{case['arch']}: {len(case['methods'])} methods, ERM step {1e3 * case['methods'][0]['step_median_s']:.2f} ms; "
-              f"highest measured/theoretical: {worst['method']} {worst['measured_over_theoretical']:.2f} "
-              f"({'within' if worst['within_target'] else 'above'} the target {doc['target']:g})")
+        print(
+            f"{case['arch']}: {len(case['methods'])} methods, ERM step {1e3 * case['methods'][0]['step_median_s']:.2f} ms; "
+            f"highest measured/theoretical: {worst['method']} {worst['measured_over_theoretical']:.2f} "
+            f"({'within' if worst['within_target'] else 'above'} the target {doc['target']:g})"
+        )
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("profile", help="time every method's training step against ERM's and its declared cost")
-    p.add_argument("--methods", nargs="+", metavar="METHOD", help="methods to profile (default: every registered "
-                   "one, plug-ins included); ERM is always included as the baseline")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="METHOD",
+        help="methods to profile (default: every registered "
+        "one, plug-ins included); ERM is always included as the baseline",
+    )
     p.add_argument("--archs", nargs="+", metavar="ARCH", help=f"architectures (default: {' '.join(DEFAULT_ARCHS)})")
     p.add_argument("--batch-size", type=int, help="default: the training profile's")
     p.add_argument("--image-size", type=int, help="image side (default: 28 for simple_cnn, 32 otherwise)")
     p.add_argument("--channels", type=int, help="image channels (default: 1 for simple_cnn, 3 otherwise)")
     p.add_argument("--device", help="auto (GPU when present), cpu, cuda, cuda:1, ... (default: the profile's)")
-    p.add_argument("--precision", metavar="fp32|bf16|fp16", help="training-step autocast (default: the profile's, "
-                   "else fp32)")
-    p.add_argument("--profile", default=DEFAULT_PROFILE, help="params.yaml training profile: batch size, optimizer, "
-                   "device, threads, precision (default: quick)")
+    p.add_argument(
+        "--precision", metavar="fp32|bf16|fp16", help="training-step autocast (default: the profile's, else fp32)"
+    )
+    p.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        help="params.yaml training profile: batch size, optimizer, device, threads, precision (default: quick)",
+    )
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the profile's threads, else all)")
     p.add_argument("--label", help="file name of the outputs (default: the training profile's name)")
     p.add_argument("--out", help="output folder (default: results/profiles)")
-    p.add_argument("--rounds", type=int, default=DEFAULTS["rounds"],
-                   help="interleaved timing rounds, at least 2 (default %(default)s)")
-    p.add_argument("--min-run-time", type=float, default=DEFAULTS["min_run_time"],
-                   help="seconds of timed steps per method per round, at least one step (default %(default)s)")
-    p.add_argument("--warmup", type=int, default=DEFAULTS["warmup"],
-                   help="warm-up steps per method before the rounds (default %(default)s)")
-    p.add_argument("--unit-rounds", type=int, default=DEFAULTS["unit_rounds"],
-                   help="interleaved rounds of the unit measurements (default %(default)s)")
-    p.add_argument("--phase-steps", type=int, default=DEFAULTS["phase_steps"],
-                   help="profiled (untimed) steps per method for the phase breakdown (default %(default)s)")
-    p.add_argument("--bootstrap-reps", type=int, default=DEFAULTS["bootstrap_reps"],
-                   help="bootstrap resamples of the ratio CI, at least 100 (default %(default)s)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULTS["rounds"],
+        help="interleaved timing rounds, at least 2 (default %(default)s)",
+    )
+    p.add_argument(
+        "--min-run-time",
+        type=float,
+        default=DEFAULTS["min_run_time"],
+        help="seconds of timed steps per method per round, at least one step (default %(default)s)",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=DEFAULTS["warmup"],
+        help="warm-up steps per method before the rounds (default %(default)s)",
+    )
+    p.add_argument(
+        "--unit-rounds",
+        type=int,
+        default=DEFAULTS["unit_rounds"],
+        help="interleaved rounds of the unit measurements (default %(default)s)",
+    )
+    p.add_argument(
+        "--phase-steps",
+        type=int,
+        default=DEFAULTS["phase_steps"],
+        help="profiled (untimed) steps per method for the phase breakdown (default %(default)s)",
+    )
+    p.add_argument(
+        "--bootstrap-reps",
+        type=int,
+        default=DEFAULTS["bootstrap_reps"],
+        help="bootstrap resamples of the ratio CI, at least 100 (default %(default)s)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the batch, the initial weights and the bootstraps")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-

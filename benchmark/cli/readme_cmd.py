@@ -4,6 +4,7 @@ The last stage of ``dvc repro`` (``reports.results_readme``): one section per se
 claims table (a verdict per claim), figures and the leaderboard of each study it reads. Reads only
 files the pipeline wrote; byte-identical on rerun.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -5,6 +5,7 @@ until the next one starts or DVC exits. Writes ``results/stage_times.md`` (stage
 the total; the machine's cores and load at the start) when DVC succeeded and ran at least one stage,
 so a no-op rerun keeps the last measured table. Exits with DVC's status.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,15 @@ def stage_times(events: list[tuple[float, str]], end: float) -> list[tuple[str, 
 
 
 def table(times: list[tuple[str, float]], total: float, command: list[str], cores: int, load: float) -> str:
-    lines = ["# Time per stage of the last `make reproduce`", "",
-             f"`{' '.join(command)}` on {cores} cores (1-minute load average {load:.2f} at the start); "
-             f"total {total / 60:.1f} min. Written by `python -m benchmark repro`.", "",
-             "| stage | seconds | share |", "|---|---:|---:|"]
+    lines = [
+        "# Time per stage of the last `make reproduce`",
+        "",
+        f"`{' '.join(command)}` on {cores} cores (1-minute load average {load:.2f} at the start); "
+        f"total {total / 60:.1f} min. Written by `python -m benchmark repro`.",
+        "",
+        "| stage | seconds | share |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {name} | {seconds:.0f} | {100 * seconds / total:.1f}% |" for name, seconds in times]
     return "\n".join(lines) + "\n"
 
@@ -43,8 +49,14 @@ def run(args: argparse.Namespace) -> int:
     load = os.getloadavg()[0]
     started = time.perf_counter()
     events: list[tuple[float, str]] = []
-    with subprocess.Popen([sys.executable, "-m", *command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                          cwd=project_root()) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        cwd=project_root(),
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             sys.stdout.write(line)

@@ -5,6 +5,7 @@ flags (optimizer values finite and in range), the device (valid, and present on 
 machine), the precision (valid, and one this device can autocast to), the output folder (not a file), the method, dataset, architecture and evaluation
 settings (``resolve_config``) and the method's own checks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,10 @@ def checked_device(args: argparse.Namespace, profile) -> str:
     try:
         check_device(device)
     except DeviceUnavailable as exc:
-        raise ContractError(f"{exc} (asked for by {source}); run with --device cpu (or auto), or change "
-                            f"the device of profile '{profile.name}' in params.yaml") from exc
+        raise ContractError(
+            f"{exc} (asked for by {source}); run with --device cpu (or auto), or change "
+            f"the device of profile '{profile.name}' in params.yaml"
+        ) from exc
     except ContractError as exc:
         raise ContractError(f"{source}: {exc}") from exc
     return device
@@ -108,7 +111,10 @@ def run(args: argparse.Namespace) -> int:
         raise ContractError(f"profile '{profile.name}' with the flags given: {exc}") from exc
     family, variant_params = dataset_variant(args.dataset)
     config = RunConfig(
-        method=args.method, dataset=family, arch=args.arch, seed=args.seed,
+        method=args.method,
+        dataset=family,
+        arch=args.arch,
+        seed=args.seed,
         epochs=settings.get("epochs") if args.epochs is None else args.epochs,
         batch_size=settings.get("batch_size") if args.batch_size is None else args.batch_size,
         method_params=parse_assignments(args.set, "--set"),
@@ -117,16 +123,21 @@ def run(args: argparse.Namespace) -> int:
         optimizer=optimizer,
         schedule=schedule,
         precision=precision,
-        evaluation={**(settings.get("evaluation") or {}), **parse_assignments(args.eval, "--eval"),
-                    **({"enabled": False} if args.no_saliency else {})},
+        evaluation={
+            **(settings.get("evaluation") or {}),
+            **parse_assignments(args.eval, "--eval"),
+            **({"enabled": False} if args.no_saliency else {}),
+        },
     )
     from ..registry import METHODS
 
     resolved = resolve_config(config)
     METHODS.get(resolved.method)(**resolved.method_params)  # the method's own checks (e.g. SMOOT's bounds)
     result = record_run(config, Path(args.out), device=device, progress=not args.quiet, checkpoint=args.checkpoint)
-    summary = {split: {k: round(v, 4) for k, v in m.items() if not k.startswith("saliency/")}
-               for split, m in result.record.metrics.items()}
+    summary = {
+        split: {k: round(v, 4) for k, v in m.items() if not k.startswith("saliency/")}
+        for split, m in result.record.metrics.items()
+    }
     print(json.dumps({"run_id": result.record.run_id, "record": str(result.path), "metrics": summary}, indent=1))
     return 0
 
@@ -137,8 +148,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="a dataset family or a variant from params.yaml")
     p.add_argument("--arch", default="simple_cnn")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--profile", default=DEFAULT_PROFILE,
-                   help="params.yaml profile whose settings are the defaults of the flags below (default: quick)")
+    p.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        help="params.yaml profile whose settings are the defaults of the flags below (default: quick)",
+    )
     p.add_argument("--epochs", type=int, help="default: the profile's")
     p.add_argument("--batch-size", type=int, help="default: the profile's")
     p.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], help="default: the profile's")
@@ -146,16 +160,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--momentum", type=float, help="default: the profile's (sgd)")
     p.add_argument("--weight-decay", type=float, help="default: the profile's")
     p.add_argument("--device", help="auto (GPU when present), cpu, cuda, cuda:1, ... (default: the profile's)")
-    p.add_argument("--precision", metavar="fp32|bf16|fp16",
-                   help="training-step autocast: fp32, bf16 or fp16 (loss scaling on CUDA); part of the run's "
-                        "identity (default: the profile's, else fp32)")
+    p.add_argument(
+        "--precision",
+        metavar="fp32|bf16|fp16",
+        help="training-step autocast: fp32, bf16 or fp16 (loss scaling on CUDA); part of the run's "
+        "identity (default: the profile's, else fp32)",
+    )
     p.add_argument("--out", default="results/runs", help="folder of run records")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="method hyperparameter (repeatable)")
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="dataset parameter, e.g. decoy=false")
     p.add_argument("--arch-param", action="append", metavar="KEY=VALUE", help="architecture parameter")
-    p.add_argument("--eval", action="append", metavar="KEY=VALUE",
-                   help="saliency-evaluation setting (repeatable), e.g. ig_steps=32, probe_size=128, sanity=false")
-    p.add_argument("--no-saliency", action="store_true", help="skip the saliency evaluation (probe maps, alignment, faithfulness, sanity)")
+    p.add_argument(
+        "--eval",
+        action="append",
+        metavar="KEY=VALUE",
+        help="saliency-evaluation setting (repeatable), e.g. ig_steps=32, probe_size=128, sanity=false",
+    )
+    p.add_argument(
+        "--no-saliency",
+        action="store_true",
+        help="skip the saliency evaluation (probe maps, alignment, faithfulness, sanity)",
+    )
     p.add_argument("--checkpoint", action="store_true", help="checkpoint every epoch and resume from it")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

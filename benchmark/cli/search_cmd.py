@@ -7,6 +7,7 @@ skipped, a killed search resumes); then ``results/search/NAME.json`` (the select
 table, read back by the studies' ``tuned`` items) and ``NAME.md`` are written, byte-identical
 on a rerun. ``--dry-run`` lists the runs and runs nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,11 @@ def _selection_lines(pub: dict) -> list[str]:
     lines = []
     for method, chosen in pub["methods"].items():
         best, oracle = chosen["selected"], chosen["oracle_selected"]
-        text = "no draw with all its runs done" if best is None else (
-            f"draw {best['draw']} {best['params'] | best['settings']} ({pub['select']['split']} {best['val']})")
+        text = (
+            "no draw with all its runs done"
+            if best is None
+            else (f"draw {best['draw']} {best['params'] | best['settings']} ({pub['select']['split']} {best['val']})")
+        )
         if oracle is not None:
             text += f"; oracle: draw {oracle['draw']} ({pub['oracle']['split']} {oracle['oracle']})"
         lines.append(f"  {method}: {text}")
@@ -49,13 +53,16 @@ def run(args: argparse.Namespace) -> int:
     check_out_folder(folder)
     problem = device_problem(planned.study.profile.device)
     if args.dry_run:
-        print(f"search {search.name}: {search.draws} draws x {len(search.methods)} methods, "
-              f"{len(planned.study.runs)} distinct runs")
+        print(
+            f"search {search.name}: {search.draws} draws x {len(search.methods)} methods, "
+            f"{len(planned.study.runs)} distinct runs"
+        )
         return dry_run(planned.study, folder, args.retry_failed, [], [problem] if problem else [])
     if problem:
         raise ContractError(f"profile '{planned.study.profile.name}': {problem}")
-    executor = make_executor("local", jobs=args.jobs, device=planned.study.profile.device,
-                             threads=planned.study.profile.threads)
+    executor = make_executor(
+        "local", jobs=args.jobs, device=planned.study.profile.device, threads=planned.study.profile.threads
+    )
     summary = run_sweep(planned.study, folder, executor, retry_failed=args.retry_failed, progress=not args.quiet)
     print(summary.line())
     if summary.lost:
@@ -66,19 +73,28 @@ def run(args: argparse.Namespace) -> int:
     json_path, md_path = out / f"{search.name}.json", out / f"{search.name}.md"
     atomic_write_text(json_path, json.dumps(pub, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
     atomic_write_text(md_path, markdown(pub))
-    print(f"selected on {pub['select']['split']}/{pub['select']['metric']} (oracle on "
-          f"{pub['oracle']['split']}/{pub['oracle']['metric']}, reported apart):")
+    print(
+        f"selected on {pub['select']['split']}/{pub['select']['metric']} (oracle on "
+        f"{pub['oracle']['split']}/{pub['oracle']['metric']}, reported apart):"
+    )
     print("\n".join(_selection_lines(pub)))
     print(f"wrote {shown(json_path)} and {shown(md_path)}")
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("search", help="hyperparameter random search of a params.yaml search (DomainBed's "
-                                             "protocol); publishes results/search/NAME.json")
+    p = subparsers.add_parser(
+        "search",
+        help="hyperparameter random search of a params.yaml search (DomainBed's "
+        "protocol); publishes results/search/NAME.json",
+    )
     p.add_argument("search", help="a search under 'searches:' in params.yaml")
-    p.add_argument("--jobs", type=parse_jobs, default=1,
-                   help="parallel runs (worker processes; 'auto' = CPU cores / the profile's threads per run; default 1)")
+    p.add_argument(
+        "--jobs",
+        type=parse_jobs,
+        default=1,
+        help="parallel runs (worker processes; 'auto' = CPU cores / the profile's threads per run; default 1)",
+    )
     p.add_argument("--dry-run", action="store_true", help="list the runs and every problem found, run nothing")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs whose record says 'failed'")
     p.add_argument("--out", help="folder of the publication (default: results/search; records in OUT/runs/NAME)")

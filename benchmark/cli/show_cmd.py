@@ -5,6 +5,7 @@ The PNG shows, for the first evaluated split, probe images (the decoy / distract
 outlined in red, the human annotation in cyan), the human map and every attribution's map,
 then the masking, deletion and insertion curves and, when present, the sanity curve.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,9 @@ def find_record(run: str, roots: list[Path]) -> Path:
             raise ContractError(f"{path}: not a run record (a record is a RUN_ID.json file)")
         return path
     if path.is_dir():
-        raise ContractError(f"{path}: a folder, not a run record; pass a RUN_ID.json file or a run id (with --runs FOLDER)")
+        raise ContractError(
+            f"{path}: a folder, not a run record; pass a RUN_ID.json file or a run id (with --runs FOLDER)"
+        )
     if path.suffix == ".json" or len(path.parts) > 1 or not re.fullmatch(r"[A-Za-z0-9_.-]+", run):
         raise ContractError(f"{path}: no such record file (a run id is letters, digits, '_', '.', '-')")
     hits = sorted({p.resolve() for root in roots if Path(root).is_dir() for p in Path(root).rglob(f"{run}.json")})
@@ -60,16 +63,22 @@ def summary_tables(record: RunRecord) -> str:
             columns = [s.name for s in registry.SPECS if s.family == family and any(s.name in cells[r] for r in order)]
             rows = [[r] + [cells[r].get(c) for c in columns] for r in order if any(c in cells[r] for c in columns)]
             if rows:
-                header = [family] + [f"{c} {'↑' if registry.METRICS[c].direction == 'higher' else '↓'}" for c in columns]
+                header = [family] + [
+                    f"{c} {'↑' if registry.METRICS[c].direction == 'higher' else '↓'}" for c in columns
+                ]
                 parts.append(tabulate(rows, header, floatfmt=".3f", missingval="-"))
     sanity = info.get("sanity")
     if sanity:
-        rows = [[stage + 1, block] + [sanity["similarity"][m][stage] for m in sanity["similarity"]]
-                for stage, block in enumerate(sanity["blocks"])]
+        rows = [
+            [stage + 1, block] + [sanity["similarity"][m][stage] for m in sanity["similarity"]]
+            for stage, block in enumerate(sanity["blocks"])
+        ]
         flags = ", ".join(m for m, bad in sanity["flagged"].items() if bad) or "none"
-        parts.append(f"== sanity on {sanity['images']} images: Spearman(trained, randomized) per cascade stage, "
-                     f"lower is better; flagged (final >= {sanity['threshold']}): {flags}\n"
-                     f"{tabulate(rows, ['stage', 'randomized down to'] + list(sanity['similarity']), floatfmt='.3f')}")
+        parts.append(
+            f"== sanity on {sanity['images']} images: Spearman(trained, randomized) per cascade stage, "
+            f"lower is better; flagged (final >= {sanity['threshold']}): {flags}\n"
+            f"{tabulate(rows, ['stage', 'randomized down to'] + list(sanity['similarity']), floatfmt='.3f')}"
+        )
     return "\n\n".join(parts)
 
 
@@ -119,14 +128,18 @@ def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
     threshold = record.config.get("evaluation", {}).get("annotation_threshold", 0.5)
     rows = min(rows, len(images))
     columns = ["image"] + (["human"] if human is not None else []) + methods
-    curves = [(name, _artifact(path, record, f"saliency/{split}/{name}", load_json)) for name in ("masking", "deletion", "insertion")]
+    curves = [
+        (name, _artifact(path, record, f"saliency/{split}/{name}", load_json))
+        for name in ("masking", "deletion", "insertion")
+    ]
     sanity = _artifact(path, record, "saliency/sanity", load_json)
     panels = [c for c in curves if c[1]] + ([("sanity", sanity)] if sanity else [])
     cell = 1.35
     fig = plt.figure(figsize=(max(len(columns), 2 * len(panels)) * cell + 0.6, rows * cell + 3.2))
     height = rows * cell + 3.2
-    grid = fig.add_gridspec(rows + 1, 1, height_ratios=[cell] * rows + [2.6], hspace=0.35,
-                            top=1 - 0.45 / height, bottom=0.5 / height)
+    grid = fig.add_gridspec(
+        rows + 1, 1, height_ratios=[cell] * rows + [2.6], hspace=0.35, top=1 - 0.45 / height, bottom=0.5 / height
+    )
     top = grid[:rows].subgridspec(rows, len(columns), wspace=0.05, hspace=0.08)
     for r in range(rows):
         annotation = None if human is None else human[r].astype(np.float32) >= threshold
@@ -144,15 +157,25 @@ def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
             if r == 0:
                 ax.set_title(column.replace("_", " "), fontsize=7)
     bottom = grid[rows].subgridspec(1, len(panels), wspace=0.35)
-    labels_of = {"masking": ("masked fraction (SGT)", "accuracy"), "deletion": ("deleted fraction (RISE)", "p(class)"),
-                 "insertion": ("inserted fraction (RISE)", "p(class)"), "sanity": ("cascade stage", "Spearman")}
+    labels_of = {
+        "masking": ("masked fraction (SGT)", "accuracy"),
+        "deletion": ("deleted fraction (RISE)", "p(class)"),
+        "insertion": ("inserted fraction (RISE)", "p(class)"),
+        "sanity": ("cascade stage", "Spearman"),
+    }
     for i, (name, table) in enumerate(panels):
         ax = fig.add_subplot(bottom[0, i])
         x_key = "stage" if name == "sanity" else next(iter(table[0]))
         for series in [k for k in table[0] if k not in (x_key, "block")]:
             ys = [np.nan if row[series] is None else row[series] for row in table]
-            ax.plot([row[x_key] for row in table], ys, label=series.replace("_", " "),
-                    linestyle="--" if series == "random" else "-", marker=".", markersize=3)
+            ax.plot(
+                [row[x_key] for row in table],
+                ys,
+                label=series.replace("_", " "),
+                linestyle="--" if series == "random" else "-",
+                marker=".",
+                markersize=3,
+            )
         ax.set_xlabel(labels_of[name][0], fontsize=7)
         ax.set_ylabel(labels_of[name][1], fontsize=7)
         ax.tick_params(labelsize=6)
@@ -160,11 +183,15 @@ def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
             ax.set_xticks(range(1, len(table) + 1), [row["block"] for row in table], rotation=60, fontsize=5)
     if panels:
         handles, names = fig.axes[-len(panels)].get_legend_handles_labels()
-        fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=7, frameon=False,
-                   bbox_to_anchor=(0.5, -0.01))
-    fig.suptitle(f"{record.config['method']} / {record.config['arch']} / {record.config['dataset']} seed "
-                 f"{record.config['seed']}: split {split}  (red: decoy / distractor mask, cyan: annotation)", fontsize=8,
-                 y=1 - 0.12 / height)
+        fig.legend(
+            handles, names, loc="lower center", ncol=len(names), fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.01)
+        )
+    fig.suptitle(
+        f"{record.config['method']} / {record.config['arch']} / {record.config['dataset']} seed "
+        f"{record.config['seed']}: split {split}  (red: decoy / distractor mask, cyan: annotation)",
+        fontsize=8,
+        y=1 - 0.12 / height,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=130, bbox_inches="tight")
     plt.close(fig)
@@ -192,7 +219,9 @@ def show(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("show", help="print a run's saliency summaries and write a PNG of its maps and curves")
     p.add_argument("run", help="a record path or a run id")
-    p.add_argument("--runs", action="append", default=None, help="folder searched for a run id (repeatable; default results/runs)")
+    p.add_argument(
+        "--runs", action="append", default=None, help="folder searched for a run id (repeatable; default results/runs)"
+    )
     p.add_argument("--png", help="where to write the figure (default: RUN_ID.saliency.png beside the record)")
     p.add_argument("--rows", type=int, default=8, help="probe images in the grid")
     p.set_defaults(func=show)

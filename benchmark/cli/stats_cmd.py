@@ -31,6 +31,7 @@ timestamps), into ``--dest`` (default ``results/leaderboards``):
 - ``STUDY.seeds.csv``: one row per done run with its value of every family (DVC plots);
 - ``STUDY/``: the figures (critical-difference diagram, forest plot, cell means, consistency maps).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
     for line in completeness.lines():
         print(f"not done: {line}")
     counts = completeness.counts()
-    print(f"study {study.name}: {counts['done']} of {counts['expected']} runs done; {len(keys)} metric families "
-          f"({', '.join(keys)}); baseline {args.baseline}")
+    print(
+        f"study {study.name}: {counts['done']} of {counts['expected']} runs done; {len(keys)} metric families "
+        f"({', '.join(keys)}); baseline {args.baseline}"
+    )
     print(f"wrote {', '.join(str(p) for p in out.files)} and {out.figures} figures in {base}/")
     return 0
 
@@ -64,14 +67,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("stats", help="significance-tested leaderboard and saliency consistency of a study")
     add_study_arguments(p)
     p.add_argument("--baseline", default="erm", help="method label every method is compared with (default: erm)")
-    p.add_argument("--metric", action="append", help="SPLIT/METRIC family, repeatable (default: accuracy and AUC of "
-                   "every test split, and AUROC / energy pointing of the CAM and the input gradient)")
+    p.add_argument(
+        "--metric",
+        action="append",
+        help="SPLIT/METRIC family, repeatable (default: accuracy and AUC of "
+        "every test split, and AUROC / energy pointing of the CAM and the input gradient)",
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed of every bootstrap and the Bayesian sampler (default 0)")
     p.add_argument("--bayes-samples", type=int, default=50_000, help="draws of the Bayesian signed-rank test")
     p.add_argument("--scale", choices=SCALES, default="rope", help="per-cell normalization of the aggregate gain")
     p.add_argument("--dest", help="output folder (default: results/leaderboards)")
-    p.add_argument("--profiles", help="folder of the stored step-time profiles whose ratios to ERM the board shows "
-                   "(default: results/profiles; reads PROFILE.json and PROFILE-*.json of the study's training profile)")
+    p.add_argument(
+        "--profiles",
+        help="folder of the stored step-time profiles whose ratios to ERM the board shows "
+        "(default: results/profiles; reads PROFILE.json and PROFILE-*.json of the study's training profile)",
+    )
     p.set_defaults(func=run)

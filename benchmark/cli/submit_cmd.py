@@ -15,6 +15,7 @@ and writes nothing. On success the bundle ``results/submissions/METHOD/`` is wri
 (``submission.bundle``). ``--verify`` re-derives a bundle's claim from its records instead (exit 1
 on a mismatch).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,9 @@ def verify_cmd(args: argparse.Namespace) -> int:
     bundles, runs, work = destinations(args)
     folder = bundles / args.method
     if not (folder / "claim.json").is_file():
-        return refuse([f"submit --verify: no bundle {folder}/claim.json (run `python -m benchmark submit {args.method}`)"])
+        return refuse(
+            [f"submit --verify: no bundle {folder}/claim.json (run `python -m benchmark submit {args.method}`)"]
+        )
     problems, notes = verify(folder, rederiver(args.method, load_params(), runs, work, options(args)))
     for line in notes:
         print(line)
@@ -94,8 +97,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"submit {args.method} ({source}) at profile {pairs[0][0].profile.name}:")
     for line in describe_pairs(pairs):
         print(f"  {line}")
-    report = run_checks(args.method, protocol_configs(pairs), progress=None if args.quiet else
-                        (lambda line: print(f"... {line}", file=sys.stderr)))
+    report = run_checks(
+        args.method,
+        protocol_configs(pairs),
+        progress=None if args.quiet else (lambda line: print(f"... {line}", file=sys.stderr)),
+    )
     for line in report.lines():
         print(line)
     if not report.passed:
@@ -108,32 +114,51 @@ def run(args: argparse.Namespace) -> int:
     content = claim(args.method, profile, outcomes, report.cost_rows)
     text = summary_text(content, report.cost_rows, report.lines())
     command = " ".join(["python -m benchmark submit", shlex.quote(args.method), "--profile", profile])
-    submission = {"method": args.method, "source": source, "profile": profile, "command": command,
-                  "studies": [o.reference.name for o in outcomes], "checks": report.lines(),
-                  "warnings": [f.line() for f in report.warnings], "cost": report.cost_rows}
+    submission = {
+        "method": args.method,
+        "source": source,
+        "profile": profile,
+        "command": command,
+        "studies": [o.reference.name for o in outcomes],
+        "checks": report.lines(),
+        "warnings": [f.line() for f in report.warnings],
+        "cost": report.cost_rows,
+    }
     folder = write_bundle(bundles, args.method, profile, outcomes, submission, text, report.cost_rows)
     print(text)
-    print(f"wrote {folder}/ (commit it with {content['method_file']}); the statistics with every method are in "
-          f"{work / 'leaderboards'}/; check it with `python -m benchmark submit {args.method} --verify`")
+    print(
+        f"wrote {folder}/ (commit it with {content['method_file']}); the statistics with every method are in "
+        f"{work / 'leaderboards'}/; check it with `python -m benchmark submit {args.method} --verify`"
+    )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from .sweep_cmd import parse_jobs
 
-    p = subparsers.add_parser("submit", help="validate a new method and rank it on the leaderboard protocol "
-                              "(CONTRIBUTING.md)")
+    p = subparsers.add_parser(
+        "submit", help="validate a new method and rank it on the leaderboard protocol (CONTRIBUTING.md)"
+    )
     p.add_argument("method", help="a method in methods/ or from an installed entry point")
-    p.add_argument("--profile", help="training profile of the protocol (default: each study's, else quick; "
-                   "tiny: the flow in about a minute, ranks nothing)")
+    p.add_argument(
+        "--profile",
+        help="training profile of the protocol (default: each study's, else quick; "
+        "tiny: the flow in about a minute, ranks nothing)",
+    )
     p.add_argument("--jobs", type=parse_jobs, default=1, help="parallel runs (as `sweep --jobs`)")
     p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions of the statistics (default 10000)")
     p.add_argument("--checks-only", action="store_true", help="run checks 1-4 only; write nothing")
-    p.add_argument("--verify", action="store_true", help="re-derive results/submissions/METHOD/claim.json from its "
-                   "records (and the ranking from the studies' records when they are done); exit 1 on a mismatch")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-derive results/submissions/METHOD/claim.json from its "
+        "records (and the ranking from the studies' records when they are done); exit 1 on a mismatch",
+    )
     p.add_argument("--submissions", help="bundle root (default: results/submissions)")
     p.add_argument("--runs", help="root of the studies' records (default: results/runs)")
-    p.add_argument("--work", help="root of the submissions' own runs and statistics (default: results/submission-work; "
-                   "git-ignored)")
+    p.add_argument(
+        "--work",
+        help="root of the submissions' own runs and statistics (default: results/submission-work; git-ignored)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-run lines")
     p.set_defaults(func=run)

@@ -1,4 +1,5 @@
 """``summary STUDY``: mean ± sd over seeds of chosen metrics, per method/arch/dataset cell."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,9 @@ def cell_config(records, frame, cell: dict) -> dict:
     """What a cell's runs were trained with (shared by its seeds)."""
     from ..reports.summary import run_settings
 
-    match = frame[(frame["method"] == cell["method"]) & (frame["arch"] == cell["arch"]) & (frame["dataset"] == cell["dataset"])]
+    match = frame[
+        (frame["method"] == cell["method"]) & (frame["arch"] == cell["arch"]) & (frame["dataset"] == cell["dataset"])
+    ]
     return run_settings(records.record(match["run_id"].iloc[0]).config)
 
 
@@ -28,20 +31,25 @@ def run(args: argparse.Namespace) -> int:
     from ..sweeps.study import expand
 
     study = expand(args.study, args.profile)
-    records = load_records(study_folder(study.name, args.out), [spec.config for spec in study.runs],
-                           method_labels=study.method_labels())
+    records = load_records(
+        study_folder(study.name, args.out), [spec.config for spec in study.runs], method_labels=study.method_labels()
+    )
     frame = wide_frame(records.done())
     if frame.empty:
-        raise ContractError(f"summary: study '{study.name}' has no done runs in {records.status.folder} "
-                            f"(run `python -m benchmark sweep {study.name}`)")
+        raise ContractError(
+            f"summary: study '{study.name}' has no done runs in {records.status.folder} "
+            f"(run `python -m benchmark sweep {study.name}`)"
+        )
     metrics = args.metric or default_metrics(frame)
     summary = summarize(frame, metrics)
     counts = records.status.counts()
     text = tabulate(display_table(summary, metrics), headers="keys", tablefmt="github", showindex=False)
     left_out = {state: n for state, n in counts.items() if state != "done" and n}
-    note = (f"study {study.name} (profile {study.profile.name}): mean ± sd over seeds of "
-            f"{counts['done']} done runs of {len(study.runs)}"
-            + (f"; not included: {', '.join(f'{n} {state}' for state, n in left_out.items())}" if left_out else ""))
+    note = (
+        f"study {study.name} (profile {study.profile.name}): mean ± sd over seeds of "
+        f"{counts['done']} done runs of {len(study.runs)}"
+        + (f"; not included: {', '.join(f'{n} {state}' for state, n in left_out.items())}" if left_out else "")
+    )
     print(text + "\n\n" + note)
     if args.plot:
         plot_summary(frame, summary, metrics, f"study {study.name}", Path(args.plot))
@@ -52,16 +60,31 @@ def run(args: argparse.Namespace) -> int:
         rows = json.loads(summary.to_json(orient="records"))
         for row in rows:
             row["config"] = cell_config(records, frame, row)
-        atomic_write_text(Path(args.json), json.dumps({"study": study.name, "profile": study.profile.name,
-                                                       "description": study.description, "metrics": metrics,
-                                                       "cells": rows}, indent=1) + "\n")
+        atomic_write_text(
+            Path(args.json),
+            json.dumps(
+                {
+                    "study": study.name,
+                    "profile": study.profile.name,
+                    "description": study.description,
+                    "metrics": metrics,
+                    "cells": rows,
+                },
+                indent=1,
+            )
+            + "\n",
+        )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("summary", help="mean ± sd over seeds of a study's metrics, per cell")
     add_study_arguments(p)
-    p.add_argument("--metric", action="append", help="SPLIT/METRIC column, repeatable (default: accuracy and AUC of every test split)")
+    p.add_argument(
+        "--metric",
+        action="append",
+        help="SPLIT/METRIC column, repeatable (default: accuracy and AUC of every test split)",
+    )
     p.add_argument("--markdown", help="also write the table to this Markdown file")
     p.add_argument("--plot", help="also draw the cells (bars: mean; dots: seeds) to this PNG file")
     p.add_argument("--json", help="also write the numbers (mean, sd, n per cell) to this JSON file")

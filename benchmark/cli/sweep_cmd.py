@@ -12,6 +12,7 @@ missing, weights not in the torch hub cache) get one line each: warnings in a dr
 (exit 2, every line, nothing written) in a sweep. The dry run also prints the expansion per cell
 (seeds, epochs, batch size, optimizer, schedule, image size) and the profile's device.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,11 +64,17 @@ def machine_problems(study, args: argparse.Namespace) -> list[str]:
             check_slurm_cluster(args.cluster)
         except ContractError as exc:
             problems.append(str(exc))
-    here = args.executor == "local" or (args.executor == "ray" and not args.address) or (args.executor == "slurm" and slurm_here)
+    here = (
+        args.executor == "local"
+        or (args.executor == "ray" and not args.address)
+        or (args.executor == "slurm" and slurm_here)
+    )
     problem = device_problem(study.profile.device) if here else None
     if problem:
-        problems.append(f"profile '{study.profile.name}': {problem}; the runs would fail here: use a profile with "
-                        f"device cpu or auto (e.g. --profile quick), or run on a machine (or a SLURM cluster) with CUDA")
+        problems.append(
+            f"profile '{study.profile.name}': {problem}; the runs would fail here: use a profile with "
+            f"device cpu or auto (e.g. --profile quick), or run on a machine (or a SLURM cluster) with CUDA"
+        )
     return problems
 
 
@@ -85,14 +92,31 @@ def cell_rows(study) -> list[list]:
     rows = []
     for (method, arch, dataset), specs in cells.items():
         seeds = sorted({s.seed for s in specs})
-        seeds_text = f"{len(seeds)} ({seeds[0]}-{seeds[-1]})" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2 \
+        seeds_text = (
+            f"{len(seeds)} ({seeds[0]}-{seeds[-1]})"
+            if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2
             else f"{len(seeds)} ({', '.join(map(str, seeds))})"
+        )
         config = specs[0].config
-        settings = {(c.config.epochs, c.config.batch_size, repr(c.config.optimizer), repr(c.config.schedule)) for c in specs}
+        settings = {
+            (c.config.epochs, c.config.batch_size, repr(c.config.optimizer), repr(c.config.schedule)) for c in specs
+        }
         size = config.dataset_params.get("image_size", "")
-        rows.append([method, arch, dataset, size if size else "native", seeds_text, len(specs),
-                     config.epochs if len(settings) == 1 else "varies", config.batch_size if len(settings) == 1 else "varies",
-                     _settings_text(config.optimizer), _settings_text(config.schedule), config.precision])
+        rows.append(
+            [
+                method,
+                arch,
+                dataset,
+                size if size else "native",
+                seeds_text,
+                len(specs),
+                config.epochs if len(settings) == 1 else "varies",
+                config.batch_size if len(settings) == 1 else "varies",
+                _settings_text(config.optimizer),
+                _settings_text(config.schedule),
+                config.precision,
+            ]
+        )
     return rows
 
 
@@ -100,13 +124,32 @@ def print_expansion(study) -> None:
     from tabulate import tabulate
 
     profile = study.profile
-    print(f"study {study.name} at profile {profile.name}: device {profile.device}, "
-          f"{'checkpoint every epoch' if profile.checkpoint else 'no checkpoints'}, "
-          f"{profile.threads if profile.threads is not None else 'shared'} CPU thread(s) per run")
+    print(
+        f"study {study.name} at profile {profile.name}: device {profile.device}, "
+        f"{'checkpoint every epoch' if profile.checkpoint else 'no checkpoints'}, "
+        f"{profile.threads if profile.threads is not None else 'shared'} CPU thread(s) per run"
+    )
     if study.description:
         print(study.description)
-    print(tabulate(cell_rows(study), headers=["method", "arch", "dataset", "image size", "seeds", "runs", "epochs",
-                                              "batch", "optimizer", "schedule", "precision"], tablefmt="github"))
+    print(
+        tabulate(
+            cell_rows(study),
+            headers=[
+                "method",
+                "arch",
+                "dataset",
+                "image size",
+                "seeds",
+                "runs",
+                "epochs",
+                "batch",
+                "optimizer",
+                "schedule",
+                "precision",
+            ],
+            tablefmt="github",
+        )
+    )
     print()
 
 
@@ -119,13 +162,23 @@ def dry_run(study, folder: Path, retry_failed: bool, problems: list[str], machin
     print_expansion(study)
     status = study_status(study, folder)
     todo = {run.spec.run_id for run in status.todo(retry_failed)}
-    rows = [["run" if run.spec.run_id in todo else "skip", run.state, run.spec.label, run.spec.run_id,
-             "checkpoint" if run.checkpoint else ""] for run in status.runs]
+    rows = [
+        [
+            "run" if run.spec.run_id in todo else "skip",
+            run.state,
+            run.spec.label,
+            run.spec.run_id,
+            "checkpoint" if run.checkpoint else "",
+        ]
+        for run in status.runs
+    ]
     print(tabulate(rows, headers=["action", "state", "run", "run_id", "resume"], tablefmt="github"))
     for line in report_problems(status) + leftover_lines(status.folder):
         print(f"warning: {line}")
-    print(f"study {study.name} (profile {study.profile.name}): {len(study.runs)} valid runs, {len(todo)} would run, "
-          f"{len(study.runs) - len(todo)} skipped; records in {folder}")
+    print(
+        f"study {study.name} (profile {study.profile.name}): {len(study.runs)} valid runs, {len(todo)} would run, "
+        f"{len(study.runs) - len(todo)} skipped; records in {folder}"
+    )
     for line in machine:
         print(f"WARNING: {line}", file=sys.stderr)
     for line in problems:
@@ -146,8 +199,13 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         problems: list[str] = []
         study = expand(args.study, args.profile, params=params, problems=problems)
-        return dry_run(study, study_folder(study.name, folder_arg), args.retry_failed, problems,
-                       machine_problems(study, args) + absent_lines(study, params))
+        return dry_run(
+            study,
+            study_folder(study.name, folder_arg),
+            args.retry_failed,
+            problems,
+            machine_problems(study, args) + absent_lines(study, params),
+        )
     study = expand(args.study, args.profile, params=params)
     folder = study_folder(study.name, folder_arg)
     refusals = machine_problems(study, args)
@@ -166,8 +224,14 @@ def run(args: argparse.Namespace) -> int:
     from ..sweeps.runner import run_sweep
 
     executor = make_executor(
-        args.executor, jobs=args.jobs, device=study.profile.device, address=args.address,
-        profile_slurm=study.profile.slurm, profile_ray=study.profile.ray, cluster=args.cluster, threads=study.profile.threads,
+        args.executor,
+        jobs=args.jobs,
+        device=study.profile.device,
+        address=args.address,
+        profile_slurm=study.profile.slurm,
+        profile_ray=study.profile.ray,
+        cluster=args.cluster,
+        threads=study.profile.threads,
         log_dir=log_dir,
     )
     summary = run_sweep(study, folder, executor, retry_failed=args.retry_failed, progress=not args.quiet)
@@ -178,17 +242,27 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sweep", help="run a study from params.yaml (skips runs already done)")
     add_study_arguments(p)
-    p.add_argument("--dry-run", action="store_true",
-                   help="list what would run and every problem found, run nothing (exit 2 on an invalid value; "
-                        "what only this machine lacks, such as CUDA, is a warning)")
-    p.add_argument("--jobs", type=parse_jobs, default=1,
-                   help="parallel runs (local: worker processes, one GPU each when present; ray: CPUs of a local "
-                        "instance); 'auto' = number of GPUs, else CPU cores / the profile's threads per run (default 1: in this process)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would run and every problem found, run nothing (exit 2 on an invalid value; "
+        "what only this machine lacks, such as CUDA, is a warning)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=parse_jobs,
+        default=1,
+        help="parallel runs (local: worker processes, one GPU each when present; ray: CPUs of a local "
+        "instance); 'auto' = number of GPUs, else CPU cores / the profile's threads per run (default 1: in this process)",
+    )
     p.add_argument("--executor", choices=("local", "ray", "slurm"), default="local")
     p.add_argument("--address", help="ray: address of an existing cluster (default: start a local instance)")
-    p.add_argument("--cluster", choices=["slurm", "local", "debug"],
-                   help="slurm: submitit back end (default: slurm, which needs sbatch on this machine; local or debug: "
-                        "submitit's test modes, here)")
+    p.add_argument(
+        "--cluster",
+        choices=["slurm", "local", "debug"],
+        help="slurm: submitit back end (default: slurm, which needs sbatch on this machine; local or debug: "
+        "submitit's test modes, here)",
+    )
     p.add_argument("--log-dir", help="slurm: submitit job folder (default: results/logs/STUDY)")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs whose record says 'failed'")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-run lines")

@@ -1,7 +1,9 @@
 """Instantiate a registered architecture for an input shape and a number of classes."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..contracts import Network, resolve_hparams
 from ..registry import ARCHS

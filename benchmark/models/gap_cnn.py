@@ -7,6 +7,7 @@ average pooling and one linear layer. The feature map keeps 1/4 of the input sid
 at 32 px), so CYBORG's and GRADIA's map losses act on the map that the logit is the mean
 of (CAM, Eq. 2), unlike ``simple_cnn``'s MLP head where only Grad-CAM exists.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -19,7 +20,11 @@ from .heads import GapHeadNetwork, GapLinearHead
 
 
 def conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
-    return [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    ]
 
 
 @register_arch
@@ -33,13 +38,19 @@ class GapCNN(GapHeadNetwork):
         super().__init__()
         self.num_classes = num_classes
         if image_size < 4:
-            raise ContractError(f"arch '{self.name}' needs images of at least 4x4 pixels (two 2x2 pools), "
-                                f"got {image_size}x{image_size}")
+            raise ContractError(
+                f"arch '{self.name}' needs images of at least 4x4 pixels (two 2x2 pools), got {image_size}x{image_size}"
+            )
         w = width
         self.features = nn.Sequential(
-            *conv_block(in_channels, w), *conv_block(w, w), nn.MaxPool2d(2),
-            *conv_block(w, 2 * w), *conv_block(2 * w, 2 * w), nn.MaxPool2d(2),
-            *conv_block(2 * w, 4 * w), *conv_block(4 * w, 4 * w),
+            *conv_block(in_channels, w),
+            *conv_block(w, w),
+            nn.MaxPool2d(2),
+            *conv_block(w, 2 * w),
+            *conv_block(2 * w, 2 * w),
+            nn.MaxPool2d(2),
+            *conv_block(2 * w, 4 * w),
+            *conv_block(4 * w, 4 * w),
         )
         self.fc = GapLinearHead(4 * w, num_classes)
 

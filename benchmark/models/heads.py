@@ -4,6 +4,7 @@ With this head the logit of class c is the spatial mean of the class activation 
 sum_k w[c,k] A_k plus the bias (Zhou et al., CVPR 2016, Eq. 2), so ``Network.cam`` is exact.
 ``gap_cnn``, the torchvision CNNs and the ViT (whose patch tokens form the map) use it.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar

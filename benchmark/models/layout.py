@@ -16,11 +16,12 @@ summation order inside the kernels differs from NCHW, so values move by float ro
 dropout draws its Bernoulli masks in memory order (other, equally distributed masks): runs stay
 bitwise reproducible for the same seed. Nothing changes on other devices (not measured there).
 """
+
 from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor, nn
@@ -48,8 +49,10 @@ def _keep_gradient_channels_last(module: nn.Module, args: tuple) -> None:
 
 
 def _channels_last_input(module: nn.Module, args: tuple) -> tuple:
-    return tuple(channels_last_images(t) if isinstance(t, Tensor) and t.dim() == 4 and t.device.type == "cpu"
-                 else t for t in args)
+    return tuple(
+        channels_last_images(t) if isinstance(t, Tensor) and t.dim() == 4 and t.device.type == "cpu" else t
+        for t in args
+    )
 
 
 def cpu_channels_last_copy(net: nn.Module) -> nn.Module:

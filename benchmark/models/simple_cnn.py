@@ -4,6 +4,7 @@ Two 3x3 convolutions (32, 64 channels), 2x2 max-pool, dropout 0.25, flatten, lin
 dropout 0.5, linear to the classes. The head flattens into an MLP, so its class
 activation map is Grad-CAM on the pooled 64-channel map.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -13,7 +14,6 @@ from torch import Tensor, nn
 
 from ..contracts import ContractError, HParam, NetOutput, Network
 from ..registry import register_arch
-
 
 MIN_SIDE = 6  # (side - 4) // 2 >= 1
 
@@ -31,8 +31,10 @@ class SimpleCNN(Network):
         super().__init__()
         self.num_classes = num_classes
         if image_size < MIN_SIDE:
-            raise ContractError(f"arch '{self.name}' needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels "
-                                f"(two 3x3 convolutions and a 2x2 pool), got {image_size}x{image_size}")
+            raise ContractError(
+                f"arch '{self.name}' needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels "
+                f"(two 3x3 convolutions and a 2x2 pool), got {image_size}x{image_size}"
+            )
         self.conv1 = nn.Conv2d(in_channels, 32, 3)
         self.conv2 = nn.Conv2d(32, 64, 3)
         self.drop1 = nn.Dropout(0.25 if dropout else 0.0)

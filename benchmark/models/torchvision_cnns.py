@@ -7,9 +7,11 @@ conv + max-pool) is replaced by a 3x3 stride-1 conv, the usual CIFAR adaptation.
 ImageNet-pretrained ResNet-50 / DenseNet-121 with a new head); downloading them needs
 internet, and a missing download fails with a message naming the weights.
 """
+
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -24,8 +26,11 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 CNN_PARAMS: dict[str, HParam] = {
     "weights": HParam("none", "torchvision weights name (e.g. IMAGENET1K_V1) or 'none' for random init"),
-    "stem": HParam("auto", "input stem: 'small' (3x3 stride 1, no max-pool), 'imagenet', or 'auto' (small when side <= 64)",
-                   choices=("auto", "small", "imagenet")),
+    "stem": HParam(
+        "auto",
+        "input stem: 'small' (3x3 stride 1, no max-pool), 'imagenet', or 'auto' (small when side <= 64)",
+        choices=("auto", "small", "imagenet"),
+    ),
 }
 
 
@@ -89,7 +94,9 @@ class _ResNet(TorchvisionCNN):
         net.conv1 = adapt_conv(net.conv1, in_channels, small)
         if small:
             net.maxpool = nn.Identity()
-        self.body = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3, net.layer4)
+        self.body = nn.Sequential(
+            net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3, net.layer4
+        )
         self.fc = GapLinearHead(net.fc.in_features, num_classes)
 
     def features(self, x: Tensor) -> Tensor:

@@ -5,6 +5,7 @@ head pools the patch tokens (global average, the paper's "GAP" classifier varian
 linear layer, so the token grid is a feature map with an exact CAM, and SAGE's embedding
 is the pooled token. The class token is kept (attention can use it) but not classified.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -40,11 +41,21 @@ class ViTTiny(GapHeadNetwork):
     def check_params(cls, params: dict) -> None:
         """Relations between the parameters, checked when they are resolved (before any data or training)."""
         if params["hidden_dim"] % params["heads"]:
-            raise ContractError(f"arch '{cls.name}': hidden_dim {params['hidden_dim']} must be a multiple of "
-                                f"heads {params['heads']}")
+            raise ContractError(
+                f"arch '{cls.name}': hidden_dim {params['hidden_dim']} must be a multiple of heads {params['heads']}"
+            )
 
-    def __init__(self, in_channels: int, num_classes: int, image_size: int, patch_size: int = 0,
-                 hidden_dim: int = 128, layers: int = 4, heads: int = 4, mlp_dim: int = 256):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        image_size: int,
+        patch_size: int = 0,
+        hidden_dim: int = 128,
+        layers: int = 4,
+        heads: int = 4,
+        mlp_dim: int = 256,
+    ):
         super().__init__()
         self.num_classes = num_classes
         patch = patch_size or auto_patch_size(image_size)
@@ -53,8 +64,13 @@ class ViTTiny(GapHeadNetwork):
         from torchvision.models import VisionTransformer  # here: torchvision takes seconds to import
 
         self.vit = VisionTransformer(
-            image_size=image_size, patch_size=patch, num_layers=layers, num_heads=heads,
-            hidden_dim=hidden_dim, mlp_dim=mlp_dim, num_classes=num_classes,
+            image_size=image_size,
+            patch_size=patch,
+            num_layers=layers,
+            num_heads=heads,
+            hidden_dim=hidden_dim,
+            mlp_dim=mlp_dim,
+            num_classes=num_classes,
         )
         self.vit.conv_proj = nn.Conv2d(in_channels, hidden_dim, kernel_size=patch, stride=patch)
         self.vit.heads = nn.Identity()

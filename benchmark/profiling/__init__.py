@@ -23,4 +23,5 @@ Document (``LABEL.json``)::
 Read back by ``benchmark.records.profiles`` for the leaderboard. Nothing is imported here: the
 CLI validates its input with ``case`` before ``runner`` (and ``torch.utils.benchmark``) loads.
 """
+
 from __future__ import annotations

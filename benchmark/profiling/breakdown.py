@@ -11,10 +11,11 @@ was launched, "other" holds the rest of the step's kernels.
 
 The shares are then scaled to the timed median step (``scaled``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import torch
 from torch.autograd import DeviceType
@@ -39,8 +40,11 @@ class Interval:
 def exclusive_times(step: Interval, ranges: Iterable[Interval]) -> dict[str, float]:
     """Microseconds of ``step`` per part: each instant goes to the innermost of ``ranges`` open at
     it (the one opened last), else to "other". The parts sum to the step's duration."""
-    inside = [Interval(r.name, max(r.start, step.start), min(r.end, step.end)) for r in ranges
-              if r.end > step.start and r.start < step.end]
+    inside = [
+        Interval(r.name, max(r.start, step.start), min(r.end, step.end))
+        for r in ranges
+        if r.end > step.start and r.start < step.end
+    ]
     cuts = sorted({step.start, step.end, *(r.start for r in inside), *(r.end for r in inside)})
     out = dict.fromkeys(PARTS, 0.0)
     for a, b in zip(cuts, cuts[1:]):
@@ -50,7 +54,9 @@ def exclusive_times(step: Interval, ranges: Iterable[Interval]) -> dict[str, flo
     return out
 
 
-def device_times(step: Interval, ranges: Iterable[Interval], kernels: Iterable[tuple[float, float]]) -> dict[str, float]:
+def device_times(
+    step: Interval, ranges: Iterable[Interval], kernels: Iterable[tuple[float, float]]
+) -> dict[str, float]:
     """Device microseconds per part: each (launch instant, kernel time) goes to the innermost of
     ``ranges`` open at its launch, else to "other"."""
     ranges = list(ranges)
@@ -63,7 +69,7 @@ def device_times(step: Interval, ranges: Iterable[Interval], kernels: Iterable[t
 
 
 def _phase_name(name: str) -> str | None:
-    short = name[len(PREFIX):] if name.startswith(PREFIX) else None
+    short = name[len(PREFIX) :] if name.startswith(PREFIX) else None
     return short if short in PHASES else None
 
 
@@ -72,8 +78,10 @@ def breakdown(step: Callable[[], None], device: torch.device, steps: int = 3, wa
     but does not record (``torch.profiler.schedule``: its start-up cost stays out of the shares)."""
     sync(device)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    with native_stderr_silenced(), profile(activities=activities,
-                                           schedule=schedule(wait=0, warmup=warmup, active=steps, repeat=1)) as prof:
+    with (
+        native_stderr_silenced(),
+        profile(activities=activities, schedule=schedule(wait=0, warmup=warmup, active=steps, repeat=1)) as prof,
+    ):
         for _ in range(warmup + steps):
             with record_function(STEP_RANGE):
                 step()
@@ -85,8 +93,11 @@ def breakdown(step: Callable[[], None], device: torch.device, steps: int = 3, wa
     totals = dict.fromkeys(PARTS, 0.0)
     for mark in marks:
         if device.type == "cuda":
-            kernels = [(e.time_range.start, e.self_device_time_total) for e in events
-                       if not e.is_user_annotation and e.self_device_time_total > 0]
+            kernels = [
+                (e.time_range.start, e.self_device_time_total)
+                for e in events
+                if not e.is_user_annotation and e.self_device_time_total > 0
+            ]
             part = device_times(mark, ranges, kernels)
         else:
             part = exclusive_times(mark, ranges)

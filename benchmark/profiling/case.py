@@ -1,12 +1,14 @@
 """One profiling case: a network template, a seeded synthetic fully annotated batch, and a
 training step of a method on a private copy of the network (``benchmark.runs.training.train_step``,
 the step the training loop runs, with the training profile's optimizer)."""
+
 from __future__ import annotations
 
 import contextlib
 import copy
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import torch
 
@@ -28,8 +30,14 @@ def default_shape(arch: str) -> tuple[int, int]:
     return DEFAULT_SHAPES.get(arch, DEFAULT_SHAPE)
 
 
-def synthetic_batch(batch_size: int, channels: int, side: int, seed: int = 0, num_classes: int = NUM_CLASSES,
-                    device: torch.device | str = "cpu") -> Batch:
+def synthetic_batch(
+    batch_size: int,
+    channels: int,
+    side: int,
+    seed: int = 0,
+    num_classes: int = NUM_CLASSES,
+    device: torch.device | str = "cpu",
+) -> Batch:
     """Seeded uniform images in [0,1] and labels, a central-square human map on every image (all
     annotated, so every method runs its full step). Drawn on the CPU, then moved: the same seed
     gives the same batch on every device."""
@@ -37,7 +45,7 @@ def synthetic_batch(batch_size: int, channels: int, side: int, seed: int = 0, nu
     x = torch.rand(batch_size, channels, side, side, generator=g)
     y = torch.randint(0, num_classes, (batch_size,), generator=g)
     saliency = torch.zeros(batch_size, 1, side, side)
-    saliency[..., side // 4:3 * side // 4, side // 4:3 * side // 4] = 1.0
+    saliency[..., side // 4 : 3 * side // 4, side // 4 : 3 * side // 4] = 1.0
     return Batch(x=x.to(device), y=y.to(device), saliency=saliency.to(device))
 
 
@@ -72,16 +80,33 @@ class Case:
         return copy.deepcopy(self.net).train()
 
 
-def make_case(arch: str, batch_size: int, channels: int, image_size: int, optimizer: Mapping[str, Any],
-              device: torch.device | str = "cpu", precision: str = "fp32", seed: int = 0) -> Case:
+def make_case(
+    arch: str,
+    batch_size: int,
+    channels: int,
+    image_size: int,
+    optimizer: Mapping[str, Any],
+    device: torch.device | str = "cpu",
+    precision: str = "fp32",
+    seed: int = 0,
+) -> Case:
     """Build the network (weights from ``seed``, the global RNG left as it was) and the batch."""
     device = torch.device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "profile-init", arch))
         net = build_network(arch, channels, NUM_CLASSES, image_size)
     batch = synthetic_batch(batch_size, channels, image_size, seed=seed, device=device)
-    return Case(arch=arch, channels=channels, image_size=image_size, net=net.to(device).train(), batch=batch,
-                device=device, optimizer=dict(optimizer), precision=precision, seed=seed)
+    return Case(
+        arch=arch,
+        channels=channels,
+        image_size=image_size,
+        net=net.to(device).train(),
+        batch=batch,
+        device=device,
+        optimizer=dict(optimizer),
+        precision=precision,
+        seed=seed,
+    )
 
 
 class Step:
@@ -93,13 +118,24 @@ class Step:
         self.net = case.fresh_net()
         self.opt = make_optimizer(self.net.parameters(), dict(case.optimizer))
         self.scaler = make_scaler(case.precision, case.device)
-        self.state = TrainState(epoch=0, step=0, epochs=1, device=case.device,
-                                generator=make_generator(derive_seed(case.seed, "profile-method", method.name),
-                                                         case.device))
+        self.state = TrainState(
+            epoch=0,
+            step=0,
+            epochs=1,
+            device=case.device,
+            generator=make_generator(derive_seed(case.seed, "profile-method", method.name), case.device),
+        )
 
     def __call__(self) -> None:
-        train_step(self.net, self.method, self.case.batch, self.state, self.opt, precision=self.case.precision,
-                   scaler=self.scaler)
+        train_step(
+            self.net,
+            self.method,
+            self.case.batch,
+            self.state,
+            self.opt,
+            precision=self.case.precision,
+            scaler=self.scaler,
+        )
         self.state.step += 1
 
     def release(self) -> None:

@@ -1,4 +1,5 @@
 """Where a profile was measured: machine, CPU model, cores, threads, device, torch, commit."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,12 @@ def cores() -> int:
 
 def machine() -> dict[str, Any]:
     """``{"hostname", "cpu", "cores", "platform"}`` (and ``gpu`` when CUDA is present)."""
-    out: dict[str, Any] = {"hostname": socket.gethostname(), "cpu": cpu_model(), "cores": cores(),
-                           "platform": platform.platform()}
+    out: dict[str, Any] = {
+        "hostname": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cores": cores(),
+        "platform": platform.platform(),
+    }
     if torch.cuda.is_available():
         out["gpu"] = torch.cuda.get_device_name()
     return out

@@ -8,9 +8,11 @@ passed to _will_engine_execute_node"), which RRR, SGT and SMOOT call inside thei
 total is needed here, so the tracker is replaced by one that attributes everything to "Global"
 and hooks nothing; the counting itself (the dispatch mode and its formulas) is FlopCounterMode's.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -20,7 +22,7 @@ class _GlobalOnly:
 
     parents = frozenset({"Global"})
 
-    def __enter__(self) -> "_GlobalOnly":
+    def __enter__(self) -> _GlobalOnly:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -12,9 +12,10 @@ process's lifetime peak RSS, which says nothing about the method).
   ``zero_grad``) were allocated under the profiler. The gradients left before profiling are
   freed first (``Step.release``), as the first step's ``zero_grad`` would.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
@@ -58,9 +59,13 @@ def cpu_step_peak(step: Callable[[], None]) -> int:
     events = prof.profiler.kineto_results.events()
     mark = next(e for e in events if e.name() == STEP_RANGE)
     begin, end = mark.start_ns(), mark.start_ns() + mark.duration_ns()
-    changes = [(e.start_ns(), int(e.nbytes())) for e in events
-               if e.name() == MEMORY_EVENT and e.device_type() == torch.autograd.DeviceType.CPU
-               and begin <= e.start_ns() <= end]
+    changes = [
+        (e.start_ns(), int(e.nbytes()))
+        for e in events
+        if e.name() == MEMORY_EVENT
+        and e.device_type() == torch.autograd.DeviceType.CPU
+        and begin <= e.start_ns() <= end
+    ]
     return running_peak(changes)
 
 

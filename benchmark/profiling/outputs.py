@@ -1,11 +1,13 @@
 """The files of a profile in ``--out``: ``LABEL.json``, ``LABEL.md``, ``LABEL.overhead.png`` and
 ``LABEL.phases.png``. Everything is rendered in memory first, then each file is written atomically
 (``benchmark.atomic``): a failure while rendering writes nothing."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..atomic import atomic_write_bytes
 from .plots import overhead_png, phases_png

@@ -4,10 +4,12 @@
   bootstrap CI) beside the ratio its declared cost predicts, a line at 1 (ERM);
 - ``phases``: per architecture, each method's step as stacked phase bars, ms per step.
 """
+
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -39,17 +41,28 @@ def overhead_png(doc: Mapping[str, Any]) -> bytes:
         rows = case["methods"]
         at = np.arange(len(rows))
         measured = np.array([r["ratio_to_erm"] for r in rows])
-        errors = np.array([[r["ratio_to_erm"] - r["ratio_ci"][0], r["ratio_ci"][1] - r["ratio_to_erm"]] for r in rows]).T
-        ax.bar(at - 0.2, measured, 0.4, yerr=np.clip(errors, 0, None), capsize=3, label="measured (95% CI)",
-               color="tab:blue")
-        ax.bar(at + 0.2, [r["theoretical_ratio"] for r in rows], 0.4, label="theoretical (declared cost)",
-               color="tab:gray")
+        errors = np.array(
+            [[r["ratio_to_erm"] - r["ratio_ci"][0], r["ratio_ci"][1] - r["ratio_to_erm"]] for r in rows]
+        ).T
+        ax.bar(
+            at - 0.2,
+            measured,
+            0.4,
+            yerr=np.clip(errors, 0, None),
+            capsize=3,
+            label="measured (95% CI)",
+            color="tab:blue",
+        )
+        ax.bar(
+            at + 0.2, [r["theoretical_ratio"] for r in rows], 0.4, label="theoretical (declared cost)", color="tab:gray"
+        )
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_xticks(at, [r["method"] for r in rows], rotation=30, ha="right")
         ax.set_xlabel("method")
         ax.set_ylabel("step time / ERM's step time")
-        ax.set_title(f"{case['arch']}, batch {case['batch_size']}x{case['channels']}x{case['image_size']}"
-                     f"x{case['image_size']}")
+        ax.set_title(
+            f"{case['arch']}, batch {case['batch_size']}x{case['channels']}x{case['image_size']}x{case['image_size']}"
+        )
         ax.legend(fontsize="small")
     fig.suptitle(f"Training-step overhead ({doc['label']}, {doc['device']}, {doc['precision']})")
     return _png(plt, fig)

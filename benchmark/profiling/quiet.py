@@ -7,12 +7,13 @@ no setting turns them off (``KINETO_LOG_LEVEL`` does not). The profile command o
 sessions, so file descriptor 2 points at ``/dev/null`` while one is open; Python's own stderr is
 flushed first and errors still arrive as exceptions.
 """
+
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

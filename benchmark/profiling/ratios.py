@@ -7,11 +7,12 @@ side by side, so the machine's drift between rounds cancels); its 95% CI is
 BCa is undefined, e.g. identical values, or leaves out the estimate, as its bias correction can
 with a few rounds), seeded.
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats
@@ -51,8 +52,14 @@ def ratio_to_baseline(times: Sequence[float], baseline: Sequence[float], reps: i
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a degenerate BCa warns and returns nan: the fallback takes over
-            ci = stats.bootstrap((ratios,), np.median, n_resamples=reps, confidence_level=CONFIDENCE,
-                                 method=method, rng=np.random.default_rng(seed)).confidence_interval
+            ci = stats.bootstrap(
+                (ratios,),
+                np.median,
+                n_resamples=reps,
+                confidence_level=CONFIDENCE,
+                method=method,
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
         if np.isfinite(ci.low) and np.isfinite(ci.high) and ci.low <= value <= ci.high:
             return Ratio(value, float(ci.low), float(ci.high))
     return Ratio(value, float(ratios.min()), float(ratios.max()))

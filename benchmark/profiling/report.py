@@ -1,16 +1,23 @@
 """The Markdown form of a profile: a header (machine, CPU, threads, device, precision, torch, commit,
 settings) and one table per architecture (``tabulate``, GitHub format), every cell filled."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tabulate import tabulate
 
 from ..contracts import COST_UNITS
 from .breakdown import PARTS
 
-UNIT_NAMES = {"forward": "forward", "backward": "backward", "input_backward": "input-only backward",
-              "double_backward": "double backward", "grad_cam": "Grad-CAM weights"}
+UNIT_NAMES = {
+    "forward": "forward",
+    "backward": "backward",
+    "input_backward": "input-only backward",
+    "double_backward": "double backward",
+    "grad_cam": "Grad-CAM weights",
+}
 MIB = 2**20
 
 
@@ -50,26 +57,37 @@ def case_table(case: Mapping[str, Any]) -> str:
     units = ", ".join(f"{UNIT_NAMES[u]} {_ms(case['units_s'][u])} ms" for u in COST_UNITS)
     rows = []
     for r in case["methods"]:
-        rows.append({
-            "method": r["method"],
-            "cost": r["cost"],
-            "step ms": _ms(r["step_median_s"]),
-            "IQR ms": f"{_ms(r['step_iqr_s'][0])}-{_ms(r['step_iqr_s'][1])}",
-            "images/s": f"{r['images_per_s']:.0f}",
-            "ratio to ERM [95% CI]": f"{r['ratio_to_erm']:.2f} [{r['ratio_ci'][0]:.2f}, {r['ratio_ci'][1]:.2f}]",
-            "theoretical": f"{r['theoretical_ratio']:.2f}",
-            "measured/theoretical": f"{r['measured_over_theoretical']:.2f}",
-            "within target": "yes" if r["within_target"] else "NO",
-            **{f"{p} ms": _ms(r["phases_s"][p]) for p in PARTS},
-            "peak MiB": f"{r['peak_memory_bytes'] / MIB:.2f}",
-            "GFLOP": f"{r['flops'] / 1e9:.3f}",
-            "GFLOP/s": f"{r['flops_per_s'] / 1e9:.2f}",
-            "rounds": str(r["rounds"]),
-        })
-    title = (f"## {case['arch']}, batch {case['batch_size']}x{case['channels']}x{case['image_size']}"
-             f"x{case['image_size']}")
-    return "\n".join([title, "", f"Units (ERM's network, measured): {units}.", "",
-                      tabulate(rows, headers="keys", tablefmt="github", disable_numparse=True), ""])
+        rows.append(
+            {
+                "method": r["method"],
+                "cost": r["cost"],
+                "step ms": _ms(r["step_median_s"]),
+                "IQR ms": f"{_ms(r['step_iqr_s'][0])}-{_ms(r['step_iqr_s'][1])}",
+                "images/s": f"{r['images_per_s']:.0f}",
+                "ratio to ERM [95% CI]": f"{r['ratio_to_erm']:.2f} [{r['ratio_ci'][0]:.2f}, {r['ratio_ci'][1]:.2f}]",
+                "theoretical": f"{r['theoretical_ratio']:.2f}",
+                "measured/theoretical": f"{r['measured_over_theoretical']:.2f}",
+                "within target": "yes" if r["within_target"] else "NO",
+                **{f"{p} ms": _ms(r["phases_s"][p]) for p in PARTS},
+                "peak MiB": f"{r['peak_memory_bytes'] / MIB:.2f}",
+                "GFLOP": f"{r['flops'] / 1e9:.3f}",
+                "GFLOP/s": f"{r['flops_per_s'] / 1e9:.2f}",
+                "rounds": str(r["rounds"]),
+            }
+        )
+    title = (
+        f"## {case['arch']}, batch {case['batch_size']}x{case['channels']}x{case['image_size']}x{case['image_size']}"
+    )
+    return "\n".join(
+        [
+            title,
+            "",
+            f"Units (ERM's network, measured): {units}.",
+            "",
+            tabulate(rows, headers="keys", tablefmt="github", disable_numparse=True),
+            "",
+        ]
+    )
 
 
 def markdown(doc: Mapping[str, Any]) -> str:

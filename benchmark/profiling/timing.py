@@ -13,12 +13,14 @@ time per step. A round thus costs at least two steps per method: the defaults of
 command keep ``min_run_time`` below one step of the networks it profiles, so a round is one
 untimed and one timed step of every method.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch.utils.benchmark import Timer
@@ -56,16 +58,24 @@ class StepTimes:
     timed_steps: int = 0
 
 
-def time_steps(steps: Mapping[str, Callable[[], Any]], rounds: int, min_run_time: float, warmup: int,
-               num_threads: int, on_round: Callable[[], None] | None = None) -> dict[str, StepTimes]:
+def time_steps(
+    steps: Mapping[str, Callable[[], Any]],
+    rounds: int,
+    min_run_time: float,
+    warmup: int,
+    num_threads: int,
+    on_round: Callable[[], None] | None = None,
+) -> dict[str, StepTimes]:
     """Time every step callable in ``rounds`` interleaved rounds (see the module docstring), after
     ``warmup`` untimed steps of each."""
     with threads(num_threads):
         for step in steps.values():
             for _ in range(warmup):
                 step()
-    timers = {name: Timer(stmt="step()", globals={"step": step}, num_threads=num_threads, label=name)
-              for name, step in steps.items()}
+    timers = {
+        name: Timer(stmt="step()", globals={"step": step}, num_threads=num_threads, label=name)
+        for name, step in steps.items()
+    }
     out = {name: StepTimes() for name in steps}
     for r in range(rounds):
         for name in rotated(list(timers), r):
@@ -77,8 +87,12 @@ def time_steps(steps: Mapping[str, Callable[[], Any]], rounds: int, min_run_time
     return out
 
 
-def time_regions(regions: Mapping[str, tuple[Callable[[], Any], Callable[[Any], Any]]], rounds: int, warmup: int,
-                 device: torch.device) -> dict[str, list[float]]:
+def time_regions(
+    regions: Mapping[str, tuple[Callable[[], Any], Callable[[Any], Any]]],
+    rounds: int,
+    warmup: int,
+    device: torch.device,
+) -> dict[str, list[float]]:
     """Seconds of ``run(prepare())`` per round for each named (prepare, run) pair, timing ``run`` only
     (the device synchronized before and after it), the regions interleaved in every round."""
     out: dict[str, list[float]] = {name: [] for name in regions}

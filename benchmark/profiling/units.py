@@ -19,10 +19,12 @@ Each backward-type unit is timed after an untimed forward (the region starts onc
 
 A unit's time is the median over rounds (``timing.time_regions``, units interleaved).
 """
+
 from __future__ import annotations
 
 import statistics
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +78,7 @@ def _regions(case: Case) -> dict[str, tuple[Callable[[], Any], Callable[[Any], A
         "double_backward": (double_graph, double_backward),
     }
     if not net.exact_cam:
+
         def cam_graph():
             out = forward_out(batch.x)
             constant = torch.ones(out.feature_map.shape[:2], device=case.device, dtype=out.feature_map.dtype)

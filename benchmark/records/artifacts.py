@@ -5,6 +5,7 @@ The folder is filled under a temporary name and renamed into place in one step
 the trusted name; the record, written after it, lists every file (paths relative to the
 record) with its sha256, so a reader can verify a file before trusting it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,9 @@ def folder_for(record_path: Path) -> Path:
     return record_path.with_name(record_path.stem + SUFFIX)
 
 
-def write_artifacts(record_path: Path, arrays: dict[str, np.ndarray],
-                    tables: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def write_artifacts(
+    record_path: Path, arrays: dict[str, np.ndarray], tables: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Write ``NAME.npy`` per array and ``NAME.json`` per table into ``folder_for(record_path)``
     (NAME may hold a subfolder), replacing an older folder in one rename.
 
@@ -37,8 +39,12 @@ def write_artifacts(record_path: Path, arrays: dict[str, np.ndarray],
     """
     final = folder_for(record_path)
     files = {name: (f"{name}.npy", npy_bytes(array)) for name, array in arrays.items()}
-    files.update({name: (f"{name}.json", (json.dumps(table, indent=1, allow_nan=False) + "\n").encode())
-                  for name, table in tables.items()})
+    files.update(
+        {
+            name: (f"{name}.json", (json.dumps(table, indent=1, allow_nan=False) + "\n").encode())
+            for name, table in tables.items()
+        }
+    )
     paths, digests = {}, {}
     with atomic_folder(final) as tmp:
         for name, (file_name, data) in files.items():

@@ -8,12 +8,14 @@ was. A changed default is not missed: the file that declares it is in the run's 
 fingerprint, so the run's record turns stale and reruns under the same id. The record keeps
 the fully resolved config beside its identity.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..contracts import HParam, RunConfig
 from ..registry import ARCHS, DATASETS, METHODS
@@ -26,8 +28,11 @@ def canonical_json(data: Any) -> str:
 
 def non_default(values: Mapping[str, Any], declared: Mapping[str, HParam]) -> dict[str, Any]:
     """The entries of ``values`` that are not declared or differ from their declared default."""
-    return {name: value for name, value in values.items()
-            if name not in declared or canonical_json(value) != canonical_json(declared[name].default)}
+    return {
+        name: value
+        for name, value in values.items()
+        if name not in declared or canonical_json(value) != canonical_json(declared[name].default)
+    }
 
 
 def identity(config: RunConfig) -> dict[str, Any]:

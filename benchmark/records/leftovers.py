@@ -21,6 +21,7 @@ name matches any pattern is a leftover whatever it points to; it is unlinked, ne
 Remove leftovers only while no writer is alive in the folder (e.g. holding
 ``benchmark.sweeps.lock.study_lock``): a live writer's temporary looks the same as a dead one's.
 """
+
 from __future__ import annotations
 
 import os

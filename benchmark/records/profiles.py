@@ -10,6 +10,7 @@ A study at training profile ``P`` reads ``P.json`` and ``P-*.json`` (e.g. ``quic
 from the profiles folder. A file that cannot be read or breaks the schema is reported as a
 problem (one line naming the file and the field) and left out; it never stops the report.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,15 +66,21 @@ def read_profile(path: Path) -> list[Overhead]:
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path.name}: unreadable ({type(exc).__name__}: {exc})") from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise ValueError(f"{path.name}: field 'schema' must be {SCHEMA}, got "
-                         f"{data.get('schema') if isinstance(data, dict) else type(data).__name__!r}")
+        raise ValueError(
+            f"{path.name}: field 'schema' must be {SCHEMA}, got "
+            f"{data.get('schema') if isinstance(data, dict) else type(data).__name__!r}"
+        )
     cases = data.get("cases")
     if not isinstance(cases, list):
         raise ValueError(f"{path.name}: field 'cases' must be a list")
     precision = str(data.get("precision", "fp32"))
     out = []
     for i, case in enumerate(cases):
-        if not isinstance(case, dict) or not isinstance(case.get("arch"), str) or not isinstance(case.get("methods"), list):
+        if (
+            not isinstance(case, dict)
+            or not isinstance(case.get("arch"), str)
+            or not isinstance(case.get("methods"), list)
+        ):
             raise ValueError(f"{path.name}: cases[{i}] needs 'arch' (a name) and 'methods' (a list)")
         for j, row in enumerate(case["methods"]):
             where = f"{path.name}: cases[{i}].methods[{j}]"
@@ -82,21 +89,30 @@ def read_profile(path: Path) -> list[Overhead]:
             ci = row["ratio_ci"]
             if not isinstance(ci, list) or len(ci) != 2:
                 raise ValueError(f"{where}.ratio_ci must be [low, high], got {ci!r}")
-            out.append(Overhead(
-                method=str(row["method"]), arch=case["arch"],
-                ratio=_number(row["ratio_to_erm"], f"{where}.ratio_to_erm"),
-                low=_number(ci[0], f"{where}.ratio_ci[0]"), high=_number(ci[1], f"{where}.ratio_ci[1]"),
-                theoretical=_number(row["theoretical_ratio"], f"{where}.theoretical_ratio"),
-                step_ms=1e3 * _number(row["step_median_s"], f"{where}.step_median_s"),
-                precision=precision, source=path.name))
+            out.append(
+                Overhead(
+                    method=str(row["method"]),
+                    arch=case["arch"],
+                    ratio=_number(row["ratio_to_erm"], f"{where}.ratio_to_erm"),
+                    low=_number(ci[0], f"{where}.ratio_ci[0]"),
+                    high=_number(ci[1], f"{where}.ratio_ci[1]"),
+                    theoretical=_number(row["theoretical_ratio"], f"{where}.theoretical_ratio"),
+                    step_ms=1e3 * _number(row["step_median_s"], f"{where}.step_median_s"),
+                    precision=precision,
+                    source=path.name,
+                )
+            )
     return out
 
 
 def load_overheads(folder: Path, label: str) -> Overheads:
     """The overheads of ``label.json`` and ``label-*.json`` in ``folder`` (sorted by name; a later file
     does not replace an earlier file's (method, arch) entry)."""
-    paths = sorted(p for p in folder.glob(f"{label}*.json")
-                   if p.stem == label or p.stem.startswith(f"{label}-")) if folder.is_dir() else []
+    paths = (
+        sorted(p for p in folder.glob(f"{label}*.json") if p.stem == label or p.stem.startswith(f"{label}-"))
+        if folder.is_dir()
+        else []
+    )
     found: dict[tuple[str, str], Overhead] = {}
     files, problems = [], []
     for path in paths:

@@ -1,4 +1,5 @@
 """What a record says about where it came from: code fingerprints and the environment."""
+
 from __future__ import annotations
 
 import platform
@@ -32,7 +33,9 @@ def code_fingerprint(method: str, dataset: str, arch: str) -> dict[str, str]:
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return out.stdout.strip() if out.returncode == 0 else "unknown"

@@ -5,15 +5,17 @@ The run core (``benchmark.runs.run.execute``) computes; this module names the ru
 record with its code fingerprint and environment, validates it and writes it atomically,
 and records a failed run as a failure record (``failure_record``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import sys
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 
@@ -34,7 +36,7 @@ class Recorded:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def checkpoint_path(folder: Path, rid: str) -> Path:
@@ -58,16 +60,31 @@ def assemble(output: RunOutput, rid: str, path: Path) -> RunRecord:
     if undefined:
         extra["undefined_metrics"] = dict(sorted(undefined.items()))
     return RunRecord(
-        run_id=rid, identity=identity(config), config=config.to_dict(), metrics=metrics, curves=output.curves,
-        timing=dict(output.timing), memory=output.memory, environment=environment(output.device),
-        fingerprint=code_fingerprint(config.method, config.dataset, config.arch), data=output.data_sha256,
-        artifacts=artifacts, extra=extra, created=_now(),
+        run_id=rid,
+        identity=identity(config),
+        config=config.to_dict(),
+        metrics=metrics,
+        curves=output.curves,
+        timing=dict(output.timing),
+        memory=output.memory,
+        environment=environment(output.device),
+        fingerprint=code_fingerprint(config.method, config.dataset, config.arch),
+        data=output.data_sha256,
+        artifacts=artifacts,
+        extra=extra,
+        created=_now(),
     )
 
 
-def record_run(config: RunConfig, out_dir: Path, device: str | torch.device = "auto", progress: bool = True,
-               checkpoint: bool = False, data_root: Path | None = None,
-               on_epoch: Callable[[int], None] | None = None) -> Recorded:
+def record_run(
+    config: RunConfig,
+    out_dir: Path,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+    checkpoint: bool = False,
+    data_root: Path | None = None,
+    on_epoch: Callable[[int], None] | None = None,
+) -> Recorded:
     """Run ``config`` and write its record to ``out_dir/RUN_ID.json`` (only on success).
 
     With ``checkpoint``, ``RUN_ID.ckpt`` is saved every epoch, a killed run resumes from it,
@@ -98,8 +115,12 @@ def failure_record(config: Mapping[str, Any], exc: BaseException, seconds: float
     except Exception:  # noqa: BLE001 - the device may be the very problem
         env = environment(torch.device("cpu"))
     return RunRecord(
-        run_id=run_id(resolved), identity=identity(resolved), config=resolved.to_dict(), status="failed",
-        timing={"total_seconds": seconds}, environment=env,
+        run_id=run_id(resolved),
+        identity=identity(resolved),
+        config=resolved.to_dict(),
+        status="failed",
+        timing={"total_seconds": seconds},
+        environment=env,
         fingerprint=code_fingerprint(resolved.method, resolved.dataset, resolved.arch),
         error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(traceback.format_exception(exc))},
         created=_now(),

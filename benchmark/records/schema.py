@@ -6,12 +6,14 @@ field (``RecordError``); an older schema is ``OutdatedRecord``. Metrics are a ma
 run (AUC on a one-class split, alignment without annotated probe images, a non-finite
 evaluation score), and ``extra["undefined_metrics"]["split/metric"]`` gives the reason.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..contracts import ContractError, RunConfig
 
@@ -62,7 +64,7 @@ class RunRecord:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "record") -> "RunRecord":
+    def from_dict(cls, data: Any, source: str = "record") -> RunRecord:
         """Validate ``data`` field by field; ``RecordError`` names ``source`` and the field."""
         validate(data, source)
         return cls(**dict(data))
@@ -72,9 +74,22 @@ class RunRecord:
 
 
 FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "run_id": str, "identity": dict, "config": dict, "status": str, "metrics": dict, "curves": dict,
-    "timing": dict, "memory": dict, "environment": dict, "fingerprint": dict, "data": dict,
-    "artifacts": dict, "extra": dict, "error": (dict, type(None)), "created": str, "schema": int,
+    "run_id": str,
+    "identity": dict,
+    "config": dict,
+    "status": str,
+    "metrics": dict,
+    "curves": dict,
+    "timing": dict,
+    "memory": dict,
+    "environment": dict,
+    "fingerprint": dict,
+    "data": dict,
+    "artifacts": dict,
+    "extra": dict,
+    "error": (dict, type(None)),
+    "created": str,
+    "schema": int,
 }
 REQUIRED = ("run_id", "identity", "config", "status", "schema")
 
@@ -124,8 +139,10 @@ def problems(data: Any) -> list[str]:
 def validate(data: Any, source: str = "record") -> None:
     """Raise ``OutdatedRecord`` for an older schema, ``RecordError`` for any defect."""
     if isinstance(data, Mapping) and isinstance(data.get("schema"), int) and data["schema"] < RECORD_SCHEMA:
-        raise OutdatedRecord(f"{source}: record schema {data['schema']} (an older version of the suite); "
-                             f"this version writes schema {RECORD_SCHEMA}")
+        raise OutdatedRecord(
+            f"{source}: record schema {data['schema']} (an older version of the suite); "
+            f"this version writes schema {RECORD_SCHEMA}"
+        )
     if isinstance(data, Mapping) and data.get("schema", RECORD_SCHEMA) != RECORD_SCHEMA:
         raise RecordError(f"{source}: field 'schema' is {data.get('schema')!r}, not {RECORD_SCHEMA}")
     found = problems(data)

@@ -15,14 +15,16 @@ makes the search's records stale (their code fingerprint), and the search reruns
 published step-time profiles (``records.profiles``), the file is read here, below the layers
 that write it.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..config import dataset_variant, params_path
 from ..contracts import ContractError, RunConfig
@@ -49,7 +51,9 @@ def search_entry(name: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
     section = params.get("searches") or {}
     where = params_path().name
     if not isinstance(section, Mapping):
-        raise ContractError(f"{where}: 'searches' must be a mapping of names to entries, got a {type(section).__name__}")
+        raise ContractError(
+            f"{where}: 'searches' must be a mapping of names to entries, got a {type(section).__name__}"
+        )
     if name not in section:
         names = sorted(map(str, section))
         raise ContractError(f"unknown search '{name}'{did_you_mean(name, names)}; searches in {where}: {names}")
@@ -63,7 +67,9 @@ def _names(items: Any) -> list[str]:
     """The names of an axis's items (``name`` or ``{name: ..., params: ...}``); malformed ones are the
     search's validation's to report."""
     items = items if isinstance(items, list) else []
-    names = [item if isinstance(item, str) else item.get("name") if isinstance(item, Mapping) else None for item in items]
+    names = [
+        item if isinstance(item, str) else item.get("name") if isinstance(item, Mapping) else None for item in items
+    ]
     return [name for name in names if isinstance(name, str)]
 
 
@@ -75,7 +81,9 @@ def definition(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     settings = {}
     for profile in dict.fromkeys([chosen, DEFAULT_PROFILE]):
         raw = profiles.get(profile) if isinstance(profiles, Mapping) else None
-        settings[str(profile)] = {k: v for k, v in (raw or {}).items() if k in RUN_FIELDS} if isinstance(raw, Mapping) else raw
+        settings[str(profile)] = (
+            {k: v for k, v in (raw or {}).items() if k in RUN_FIELDS} if isinstance(raw, Mapping) else raw
+        )
     variants = {}
     for variant in _names(entry.get("datasets")):
         family, variant_params = dataset_variant(variant, dict(params))
@@ -86,8 +94,12 @@ def definition(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         declared = METHODS.get(method).hparams
         searched = space.get(method) if isinstance(space.get(method), Mapping) else {}
         defaults[method] = {key: declared[key].default for key in sorted(searched) if key in declared}
-    return {"search": {k: v for k, v in entry.items() if k != "description"}, "profiles": settings,
-            "datasets": variants, "draw0": defaults}
+    return {
+        "search": {k: v for k, v in entry.items() if k != "description"},
+        "profiles": settings,
+        "datasets": variants,
+        "draw0": defaults,
+    }
 
 
 def definition_hash(name: str, params: Mapping[str, Any]) -> str:
@@ -138,9 +150,11 @@ def read_published(name: str, params: Mapping[str, Any], folder: Path | None = N
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("methods"), dict):
         raise ContractError(f"{shown(path)}: not a schema-{SCHEMA} search publication; {rerun}")
     if data.get("definition") != current:
-        raise ContractError(f"{shown(path)} is stale: published for another definition of search '{name}' (its "
-                            f"params.yaml entry, its profile's run settings, its dataset variants or the defaults of "
-                            f"its searched hyperparameters changed); {rerun}")
+        raise ContractError(
+            f"{shown(path)} is stale: published for another definition of search '{name}' (its "
+            f"params.yaml entry, its profile's run settings, its dataset variants or the defaults of "
+            f"its searched hyperparameters changed); {rerun}"
+        )
     return data
 
 
@@ -149,15 +163,25 @@ def tuned_draw(name: str, method: str, params: Mapping[str, Any], folder: Path |
     data = read_published(name, params, folder)
     path = shown(selection_path(name, folder))
     if method not in data["methods"]:
-        raise ContractError(f"{path}: search '{name}' did not tune method '{method}'; it tuned {sorted(data['methods'])}")
+        raise ContractError(
+            f"{path}: search '{name}' did not tune method '{method}'; it tuned {sorted(data['methods'])}"
+        )
     chosen = data["methods"][method].get("selected") if isinstance(data["methods"][method], dict) else None
     if chosen is None:
-        raise ContractError(f"{path}: search '{name}' selected no draw of '{method}' (no draw has all its runs done); "
-                            f"rerun `python -m benchmark search {name} --retry-failed`")
-    if not (isinstance(chosen, dict) and isinstance(chosen.get("draw"), int)
-            and isinstance(chosen.get("params"), dict) and isinstance(chosen.get("settings"), dict)):
-        raise ContractError(f"{path}: methods.{method}.selected must hold draw, params and settings; "
-                            f"run `python -m benchmark search {name}`")
+        raise ContractError(
+            f"{path}: search '{name}' selected no draw of '{method}' (no draw has all its runs done); "
+            f"rerun `python -m benchmark search {name} --retry-failed`"
+        )
+    if not (
+        isinstance(chosen, dict)
+        and isinstance(chosen.get("draw"), int)
+        and isinstance(chosen.get("params"), dict)
+        and isinstance(chosen.get("settings"), dict)
+    ):
+        raise ContractError(
+            f"{path}: methods.{method}.selected must hold draw, params and settings; "
+            f"run `python -m benchmark search {name}`"
+        )
     return Tuned(name, method, chosen["draw"], dict(chosen["params"]), dict(chosen["settings"]))
 
 

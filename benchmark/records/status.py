@@ -10,12 +10,13 @@ A record of an older schema is stale for its run id, and the other files of a fo
 are not runs asked for are reported: unreadable ones by name, valid records of other
 configs (or of an older schema) as orphans.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..contracts import ContractError
 from ..registry import ARCHS, DATASETS, METHODS
@@ -105,8 +106,9 @@ def folder_status(folder: Path, run_ids: Iterable[str] | None = None) -> FolderS
     for rid in wanted:
         _, item = found.pop(rid, (None, None))
         runs[rid] = classify(rid, record_path(folder, rid), item, fingerprints)
-    old_or_valid = [path for path, item in found.values()
-                    if not isinstance(item, ContractError) or isinstance(item, OutdatedRecord)]
+    old_or_valid = [
+        path for path, item in found.values() if not isinstance(item, ContractError) or isinstance(item, OutdatedRecord)
+    ]
     unreadable = [(path, str(item)) for path, item in found.values() if path not in old_or_valid]
     orphans = old_or_valid
     return FolderStatus(folder=folder, runs=runs, unreadable=unreadable, orphans=orphans)

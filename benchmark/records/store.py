@@ -5,11 +5,13 @@ read back is never written; reads validate every field (``schema.py``) and the n
 file is ``RUN_ID.json``, its identity hashes to ``RUN_ID``, and every identity value is the
 config's. No pickle anywhere.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..atomic import atomic_write_text
 from ..contracts import ContractError

@@ -18,11 +18,13 @@ failed, stale, missing, corrupt) and returns a ``RecordSet``:
 Labels come from each run's identity (its non-default values), the same for a record and for
 a study's run that has none yet. Reports and statistics read only this.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,9 +115,12 @@ class RecordSet:
         return self.scores[self.scores["state"] == "done"].reset_index(drop=True)
 
 
-def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
-                 variants: Mapping[str, Any] | None = None,
-                 method_labels: Mapping[str, Sequence[str | None]] | None = None) -> RecordSet:
+def load_records(
+    folder: Path,
+    expected: Iterable[RunConfig] | None = None,
+    variants: Mapping[str, Any] | None = None,
+    method_labels: Mapping[str, Sequence[str | None]] | None = None,
+) -> RecordSet:
     """Classify ``expected`` runs (resolved configs, e.g. a study's; default: every record in
     ``folder``) and build the frames. ``variants`` default to params.yaml's ``datasets:`` and ``paper_datasets:``."""
     variants = all_variants(load_params()) if variants is None else variants
@@ -127,17 +132,36 @@ def load_records(folder: Path, expected: Iterable[RunConfig] | None = None,
     run_rows, score_rows, undefined_rows = [], [], []
     for rid, run in status.runs.items():
         ident = wanted.get(rid) or (run.record.identity if run.record is not None else None)
-        base = {"run_id": rid, **(labels(ident, variants) if ident else
-                                  {"method": "?", "method_name": "?", "arch": "?", "dataset": "?", "seed": -1})}
-        row = {**base, "state": run.state, "current": run.state in ("done", "failed"), "problem": run.problem,
-               "path": str(run.path)}
+        base = {
+            "run_id": rid,
+            **(
+                labels(ident, variants)
+                if ident
+                else {"method": "?", "method_name": "?", "arch": "?", "dataset": "?", "seed": -1}
+            ),
+        }
+        row = {
+            **base,
+            "state": run.state,
+            "current": run.state in ("done", "failed"),
+            "problem": run.problem,
+            "path": str(run.path),
+        }
         run_rows.append(row)
         if run.record is None or run.record.status != "ok":
             continue
         for split, values in run.record.metrics.items():
             for metric, value in values.items():
-                score_rows.append({**base, "state": run.state, "split": split, "metric": metric,
-                                   "value": np.nan if value is None else float(value), "path": str(run.path)})
+                score_rows.append(
+                    {
+                        **base,
+                        "state": run.state,
+                        "split": split,
+                        "metric": metric,
+                        "value": np.nan if value is None else float(value),
+                        "path": str(run.path),
+                    }
+                )
         for where, reason in run.record.extra.get("undefined_metrics", {}).items():
             split, _, metric = where.partition("/")
             undefined_rows.append({"run_id": rid, "split": split, "metric": metric, "reason": reason})
@@ -158,14 +182,18 @@ def combine(first: RecordSet, *others: RecordSet) -> RecordSet:
         if clash:
             raise ContractError(f"run {clash[0]} is in both {first.status.folder} and {item.status.folder}")
         runs.update(item.status.runs)
-    status = FolderStatus(folder=first.status.folder, runs=runs,
-                          unreadable=[u for item in sets for u in item.status.unreadable],
-                          orphans=[o for item in sets for o in item.status.orphans])
+    status = FolderStatus(
+        folder=first.status.folder,
+        runs=runs,
+        unreadable=[u for item in sets for u in item.status.unreadable],
+        orphans=[o for item in sets for o in item.status.orphans],
+    )
 
     def stacked(name: str) -> pd.DataFrame:
         frames = [getattr(item, name) for item in sets]
         kept = [f for f in frames if not f.empty]
         return pd.concat(kept, ignore_index=True) if kept else frames[0]
+
     return RecordSet(status=status, runs=stacked("runs"), scores=stacked("scores"), undefined=stacked("undefined"))
 
 
@@ -176,6 +204,9 @@ def relabel(frame: pd.DataFrame, method_labels: Mapping[str, Sequence[str | None
     identity change, and a run two items name (a selection equal to the defaults) shows under both."""
     if not method_labels or frame.empty:
         return frame
-    rows = [row if label is None else {**row, "method": label} for row in frame.to_dict("records")
-            for label in method_labels.get(row["run_id"], (None,))]
+    rows = [
+        row if label is None else {**row, "method": label}
+        for row in frame.to_dict("records")
+        for label in method_labels.get(row["run_id"], (None,))
+    ]
     return pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())

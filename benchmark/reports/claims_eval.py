@@ -8,9 +8,11 @@ left out: a verdict never rests on a stale record. Consistency claims
 the side's stored probe maps across its runs (STATISTICS.md 2.2; ``statistics.consistency``),
 paired over the probe images (the same images for both sides, checked).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +44,8 @@ def check_sides(paper: Paper, records: Mapping[str, RecordSet]) -> None:
                 cells = sorted(set(zip(runs["method"], runs["dataset"], runs["arch"])))
                 raise ContractError(
                     f"{paper.path}: claim {claim.id}: {role} '{side.label()}' has no run in study '{claim.study}'; "
-                    f"its (method, dataset, arch): {[' · '.join(c) for c in cells]}")
+                    f"its (method, dataset, arch): {[' · '.join(c) for c in cells]}"
+                )
 
 
 def _not_done(runs: pd.DataFrame) -> str:
@@ -57,8 +60,13 @@ def seed_values(records: RecordSet, side: Side, metric: str) -> pd.Series:
     """The side's done values of ``SPLIT/RECORD_KEY`` by seed (NaN where undefined)."""
     split, key = metric.split("/", 1)
     done = records.done()
-    rows = done[(done["method"] == side.method) & (done["dataset"] == side.dataset) & (done["arch"] == side.arch)
-                & (done["split"] == split) & (done["metric"] == key)]
+    rows = done[
+        (done["method"] == side.method)
+        & (done["dataset"] == side.dataset)
+        & (done["arch"] == side.arch)
+        & (done["split"] == split)
+        & (done["metric"] == key)
+    ]
     return rows.set_index("seed")["value"].sort_index()
 
 
@@ -66,8 +74,11 @@ def image_values(records: RecordSet, side: Side, metric: str) -> tuple[np.ndarra
     """Per-probe-image Spearman consistency of the side's done runs, the probe index, and the run count."""
     _, split, attribution = metric.split("/")
     runs = side_runs(records, side)
-    ids = [rid for rid in runs[runs["state"] == "done"]["run_id"]
-           if f"saliency/{split}/{attribution}" in records.record(rid).artifacts]
+    ids = [
+        rid
+        for rid in runs[runs["state"] == "done"]["run_id"]
+        if f"saliency/{split}/{attribution}" in records.record(rid).artifacts
+    ]
     if len(ids) < 2:
         return np.array([]), None, len(ids)
     index = np.asarray(records.artifact(ids[0], f"saliency/{split}/index"))
@@ -80,14 +91,20 @@ def varies(claim: Claim) -> str:
     if claim.consistency:
         return "probe images (consistency over each side's independently trained runs)"
     tuned = any(TUNED in s.method for s in (claim.side, claim.reference))
-    return ("seeds only; hyperparameters fixed (tuned ones by the published search, selected on validation)"
-            if tuned else "seeds only; hyperparameters fixed at the defaults")
+    return (
+        "seeds only; hyperparameters fixed (tuned ones by the published search, selected on validation)"
+        if tuned
+        else "seeds only; hyperparameters fixed at the defaults"
+    )
 
 
 def measure(claim: Claim, records: RecordSet) -> dict[str, Any]:
     """The unadjusted test of one claim and its notes."""
-    notes = [f"{role}: {note}" for role, s in (("method", claim.side), ("reference", claim.reference))
-             if (note := _not_done(side_runs(records, s)))]
+    notes = [
+        f"{role}: {note}"
+        for role, s in (("method", claim.side), ("reference", claim.reference))
+        if (note := _not_done(side_runs(records, s)))
+    ]
     runs = np.nan
     if claim.consistency:
         a, index_a, runs_a = image_values(records, claim.side, claim.metric)
@@ -106,8 +123,13 @@ def measure(claim: Claim, records: RecordSet) -> dict[str, Any]:
         unpaired = sorted(set(ya.index) ^ set(yb.index))
         if unpaired:
             notes.append(f"seeds without a pair left out: {unpaired}")
-        values = claim_test(ya.reindex(seeds).to_numpy(float), yb.reindex(seeds).to_numpy(float), test=claim.test,
-                            direction=claim.direction, rope=claim.rope)
+        values = claim_test(
+            ya.reindex(seeds).to_numpy(float),
+            yb.reindex(seeds).to_numpy(float),
+            test=claim.test,
+            direction=claim.direction,
+            rope=claim.rope,
+        )
     return {**values, "runs": runs, "notes": "; ".join(notes)}
 
 
@@ -120,8 +142,21 @@ def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05
     for claim, row in zip(paper.claims, judged):
         if claim.consistency:
             row["seeds_needed"] = np.nan  # more runs add pairs, not images: no seed count to state
-        rows.append({"id": claim.id, "claim": claim.text, "published": claim.published, "study": claim.study,
-                     "metric": claim.metric, "direction": claim.direction, "test": claim.test,
-                     "test_name": TEST_NAMES[claim.test], "rope": claim.rope, "method": claim.side.label(),
-                     "reference": claim.reference.label(), "varies": varies(claim), **row})
+        rows.append(
+            {
+                "id": claim.id,
+                "claim": claim.text,
+                "published": claim.published,
+                "study": claim.study,
+                "metric": claim.metric,
+                "direction": claim.direction,
+                "test": claim.test,
+                "test_name": TEST_NAMES[claim.test],
+                "rope": claim.rope,
+                "method": claim.side.label(),
+                "reference": claim.reference.label(),
+                "varies": varies(claim),
+                **row,
+            }
+        )
     return pd.DataFrame(rows)

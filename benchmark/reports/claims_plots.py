@@ -6,6 +6,7 @@
 - ``curve``: a per-epoch curve of the records (e.g. SMOOT's chosen mask fraction), every seed as a
   thin line and the mean over seeds as a thick one, per method.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,14 @@ from ..records.table import RecordSet
 from .claims_spec import CurveFigure
 from .leaderboard_plots import DPI
 
-VERDICT_COLOURS = {"reproduced": "tab:green", "not reproduced": "tab:red", "inconclusive": "tab:orange",
-                   "untestable": "black", "changes the result": "tab:purple", "no practical difference": "tab:grey"}
+VERDICT_COLOURS = {
+    "reproduced": "tab:green",
+    "not reproduced": "tab:red",
+    "inconclusive": "tab:orange",
+    "untestable": "black",
+    "changes the result": "tab:purple",
+    "no practical difference": "tab:grey",
+}
 
 
 def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> str:
@@ -34,8 +41,16 @@ def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> s
     for verdict, colour in VERDICT_COLOURS.items():
         rows = (table["verdict"] == verdict).to_numpy()
         if rows.any():
-            ax.errorbar(gain[rows], y[rows], xerr=[gain[rows] - low[rows], high[rows] - gain[rows]], fmt="o",
-                        color=colour, capsize=2, markersize=4, label=verdict)
+            ax.errorbar(
+                gain[rows],
+                y[rows],
+                xerr=[gain[rows] - low[rows], high[rows] - gain[rows]],
+                fmt="o",
+                color=colour,
+                capsize=2,
+                markersize=4,
+                label=verdict,
+            )
     ax.set_yticks(y, table["id"], fontsize=7)
     ax.set_xlabel("gain over the reference in ROPEs (> 0: better), 95% t-interval")
     finite = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)], [-1.5, 1.5]])
@@ -46,6 +61,7 @@ def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> s
     ax.grid(axis="x", alpha=0.3)
     fig.savefig(Path(folder) / name, format="png", dpi=DPI)
     return name
+
 
 def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> tuple[str, str]:
     """Draw the figure; returns its file name and the per-method mean path in words (the caption says what
@@ -59,8 +75,12 @@ def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> t
     colours = [f"C{i}" for i in range(10)]
     said = []
     for i, method in enumerate(figure.methods):
-        mine = runs[(runs["method"] == method) & (runs["state"] == "done") & (runs["dataset"] == figure.dataset)
-                    & (runs["arch"] == figure.arch)].sort_values("seed", kind="stable")
+        mine = runs[
+            (runs["method"] == method)
+            & (runs["state"] == "done")
+            & (runs["dataset"] == figure.dataset)
+            & (runs["arch"] == figure.arch)
+        ].sort_values("seed", kind="stable")
         series = [np.asarray(records.record(r).curves.get(figure.curve, []), dtype=float) for r in mine["run_id"]]
         series = [s for s in series if s.size]
         if not series:
@@ -70,11 +90,20 @@ def curve(records: RecordSet, figure: CurveFigure, folder: Path, name: str) -> t
             ax.plot(np.arange(1, s.size + 1), s, color=colour, alpha=0.25, lw=0.8)
         length = min(s.size for s in series)
         mean = np.mean([s[:length] for s in series], axis=0)
-        ax.plot(np.arange(1, length + 1), mean, color=colour, lw=2, marker="o", markersize=3,
-                label=f"{method} (mean of {len(series)} seeds)")
+        ax.plot(
+            np.arange(1, length + 1),
+            mean,
+            color=colour,
+            lw=2,
+            marker="o",
+            markersize=3,
+            label=f"{method} (mean of {len(series)} seeds)",
+        )
         finals = sorted({round(float(s[-1]), 3) for s in series})
-        said.append(f"{method}: mean per epoch {' → '.join(f'{v:.2f}' for v in mean)}; final value per seed "
-                    f"{', '.join(f'{v:g}' for v in finals)} ({len(series)} seeds)")
+        said.append(
+            f"{method}: mean per epoch {' → '.join(f'{v:.2f}' for v in mean)}; final value per seed "
+            f"{', '.join(f'{v:g}' for v in finals)} ({len(series)} seeds)"
+        )
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(figure.ylabel)

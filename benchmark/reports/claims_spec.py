@@ -29,12 +29,14 @@ metric, the test and optionally the ROPE; the verdict comes from ``statistics.ve
 
 A malformed file is one ``ContractError`` naming the file and the field.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -144,15 +146,24 @@ def _side(path: Path, where: str, value: Any, dataset: str, arch: str) -> Side:
     if isinstance(value, str):
         return Side(value, dataset, arch)
     if not isinstance(value, Mapping) or not set(value) <= SIDE_KEYS or "method" not in value:
-        raise _fail(path, where, f"expected a run label or a mapping with keys {sorted(SIDE_KEYS)} "
-                                 f"(method required), got {value!r}")
-    return Side(_text(path, where + ".method", value["method"]), _text(path, where + ".dataset",
-                value.get("dataset", dataset)), _text(path, where + ".arch", value.get("arch", arch)))
+        raise _fail(
+            path,
+            where,
+            f"expected a run label or a mapping with keys {sorted(SIDE_KEYS)} (method required), got {value!r}",
+        )
+    return Side(
+        _text(path, where + ".method", value["method"]),
+        _text(path, where + ".dataset", value.get("dataset", dataset)),
+        _text(path, where + ".arch", value.get("arch", arch)),
+    )
 
 
 def _suffix(values: Mapping[str, Any], varying: list[str]) -> str:
-    shown = [v if isinstance(v, str) else v.get("method", "?") if isinstance(v, Mapping) else str(v)
-             for k, v in values.items() if k in varying]
+    shown = [
+        v if isinstance(v, str) else v.get("method", "?") if isinstance(v, Mapping) else str(v)
+        for k, v in values.items()
+        if k in varying
+    ]
     return (" · " + " · ".join(shown)) if shown else ""
 
 
@@ -185,27 +196,41 @@ def _claims(path: Path, i: int, entry: Any) -> list[Claim]:
         direction, default_rope = metric_direction(path, f"{where} ({cid}).metric", metric)
         dataset = _text(path, f"{where} ({cid}).dataset", values["dataset"])
         arch = _text(path, f"{where} ({cid}).arch", values["arch"])
-        out.append(Claim(
-            id=cid + _suffix(values, varying), text=_text(path, f"{where}.claim", entry["claim"]),
-            published=_text(path, f"{where}.published", entry.get("published"), required=False),
-            study=_text(path, f"{where}.study", entry["study"]), metric=metric, test=test,
-            rope=float(rope if rope is not None else default_rope), direction=direction,
-            side=_side(path, f"{where} ({cid}).method", values["method"], dataset, arch),
-            reference=_side(path, f"{where} ({cid}).reference", values["reference"], dataset, arch)))
+        out.append(
+            Claim(
+                id=cid + _suffix(values, varying),
+                text=_text(path, f"{where}.claim", entry["claim"]),
+                published=_text(path, f"{where}.published", entry.get("published"), required=False),
+                study=_text(path, f"{where}.study", entry["study"]),
+                metric=metric,
+                test=test,
+                rope=float(rope if rope is not None else default_rope),
+                direction=direction,
+                side=_side(path, f"{where} ({cid}).method", values["method"], dataset, arch),
+                reference=_side(path, f"{where} ({cid}).reference", values["reference"], dataset, arch),
+            )
+        )
     return out
 
 
 def _figure(path: Path, i: int, entry: Any) -> CurveFigure:
     where = f"figures[{i}]"
     if not isinstance(entry, Mapping) or set(entry) - FIGURE_KEYS or not {"study", "curve", "methods"} <= set(entry):
-        raise _fail(path, where, f"expected a mapping with keys {sorted(FIGURE_KEYS)} (study, curve, methods "
-                                 f"required), got {entry!r}")
+        raise _fail(
+            path,
+            where,
+            f"expected a mapping with keys {sorted(FIGURE_KEYS)} (study, curve, methods required), got {entry!r}",
+        )
     methods = tuple(_text(path, f"{where}.methods", m) for m in _listed(entry["methods"]))
-    return CurveFigure(_text(path, where + ".study", entry["study"]), _text(path, where + ".curve", entry["curve"]),
-                       methods, _text(path, where + ".dataset", entry.get("dataset")),
-                       _text(path, where + ".arch", entry.get("arch")),
-                       _text(path, where + ".title", entry.get("title", entry["curve"])),
-                       _text(path, where + ".ylabel", entry.get("ylabel", entry["curve"])))
+    return CurveFigure(
+        _text(path, where + ".study", entry["study"]),
+        _text(path, where + ".curve", entry["curve"]),
+        methods,
+        _text(path, where + ".dataset", entry.get("dataset")),
+        _text(path, where + ".arch", entry.get("arch")),
+        _text(path, where + ".title", entry.get("title", entry["curve"])),
+        _text(path, where + ".ylabel", entry.get("ylabel", entry["curve"])),
+    )
 
 
 def load_paper(path: Path) -> Paper:
@@ -227,12 +252,23 @@ def load_paper(path: Path) -> Paper:
     if duplicated:
         raise _fail(path, "claims", f"duplicate claim id(s) {duplicated}")
     studies = [_text(path, "studies", s) for s in _listed(data.get("studies") or [])] or list(
-        dict.fromkeys(c.study for c in claims))
+        dict.fromkeys(c.study for c in claims)
+    )
     notes = [_text(path, "notes", n) for n in _listed(data.get("notes") or [])]
     figures = [_figure(path, i, f) for i, f in enumerate(_listed(data.get("figures") or []))]
     order = data.get("order", 1000)
     if isinstance(order, bool) or not isinstance(order, int):
         raise _fail(path, "order", f"expected an integer, got {order!r}")
-    return Paper(path.stem, _text(path, "paper", data.get("paper")), _text(path, "title", data.get("title")),
-                 _text(path, "citation", data.get("citation")), _text(path, "url", data.get("url")),
-                 studies, notes, claims, figures, str(path), order)
+    return Paper(
+        path.stem,
+        _text(path, "paper", data.get("paper")),
+        _text(path, "title", data.get("title")),
+        _text(path, "citation", data.get("citation")),
+        _text(path, "url", data.get("url")),
+        studies,
+        notes,
+        claims,
+        figures,
+        str(path),
+        order,
+    )

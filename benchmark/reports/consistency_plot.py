@@ -6,6 +6,7 @@ Every stored map is divided by its own maximum, so a run's mean map lies in [0, 
 share one colour scale (colour bar), so brightness is comparable across methods and seeds. A run
 the study expects but that is not done is an empty panel naming its state.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,13 @@ def plot_group(result: ConsistencyResult, completeness: Completeness, group: Gro
                 ax.imshow(_display(image), interpolation="nearest")
             else:
                 probe = label.startswith("probe")
-                ax.imshow(image, cmap="gray" if probe else ("Greens" if label.startswith("human") else "Reds"),
-                          vmin=None if probe else 0, vmax=None if probe else 1, interpolation="nearest")
+                ax.imshow(
+                    image,
+                    cmap="gray" if probe else ("Greens" if label.startswith("human") else "Reds"),
+                    vmin=None if probe else 0,
+                    vmax=None if probe else 1,
+                    interpolation="nearest",
+                )
             ax.set_title(label, fontsize=7)
         for j in range(len(refs), ncols):
             axes[0, j].set_visible(False)
@@ -72,23 +78,40 @@ def plot_group(result: ConsistencyResult, completeness: Completeness, group: Gro
                 image = ax.imshow(maps[method][int(seed)], cmap="inferno", vmin=0, vmax=vmax, interpolation="nearest")
                 ax.set_title(f"seed {seed}", fontsize=7)
             else:
-                ax.text(0.5, 0.5, f"seed {seed}\n{state}", ha="center", va="center", fontsize=8, color="tab:red",
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"seed {seed}\n{state}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="tab:red",
+                    transform=ax.transAxes,
+                )
         for j in range(len(runs), ncols):
             row[j].set_visible(False)
         key = (dataset, arch, split, attribution, method)
         rho = summary.loc[key, "spearman"] if key in summary.index else np.nan
-        text = (f"ρ̄ = {rho:.2f} [{summary.loc[key, 'spearman_low']:.2f}, {summary.loc[key, 'spearman_high']:.2f}]"
-                if pd.notna(rho) else "ρ̄: n.a. (< 2 runs)")
+        text = (
+            f"ρ̄ = {rho:.2f} [{summary.loc[key, 'spearman_low']:.2f}, {summary.loc[key, 'spearman_high']:.2f}]"
+            if pd.notna(rho)
+            else "ρ̄: n.a. (< 2 runs)"
+        )
         row[0].set_ylabel(f"{method}\n{text}", fontsize=8)
     if image is not None:
         bar = fig.colorbar(image, ax=axes[row0:, :].ravel().tolist(), shrink=0.8)
         bar.set_label("probe-set mean of the max-normalised map", fontsize=8)
         bar.ax.tick_params(labelsize=7)
-    n_images = summary.xs((dataset, arch, split, attribution), level=[0, 1, 2, 3])["n_images"].max() \
-        if len(summary) else np.nan
+    n_images = (
+        summary.xs((dataset, arch, split, attribution), level=[0, 1, 2, 3])["n_images"].max()
+        if len(summary)
+        else np.nan
+    )
     images = f"{int(n_images)} probe images" if pd.notna(n_images) else "probe images"
-    fig.suptitle(f"{attribution} maps of {dataset} / {arch}, split {split}: the mean over {images}, per run\n"
-                 "ρ̄ = per-image Spearman between seeds, mean over images [95% bootstrap CI]", fontsize=9)
+    fig.suptitle(
+        f"{attribution} maps of {dataset} / {arch}, split {split}: the mean over {images}, per run\n"
+        "ρ̄ = per-image Spearman between seeds, mean over images [95% bootstrap CI]",
+        fontsize=9,
+    )
     fig.savefig(Path(folder) / file_name(group), format="png", dpi=DPI)
     return file_name(group)

@@ -12,6 +12,7 @@ values (Wilcoxon signed-rank over images, Holm over the method pairs of one cell
 attribution). Maps are compared at their stored resolution (the feature grid for CAM / Grad-CAM).
 The probe-set-mean map of every run is kept for the figure (``consistency_plot``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
     mean_maps: dict[GroupKey, dict[str, dict[int, np.ndarray]]] = {}
     refs: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
     probe_of: dict[tuple[str, str], np.ndarray] = {}
-    for (dataset, arch) in completeness.cells:
+    for dataset, arch in completeness.cells:
         cell_runs = done[(done["dataset"] == dataset) & (done["arch"] == arch)]
         if cell_runs.empty:
             continue
@@ -83,8 +84,10 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                 if not np.array_equal(first, index):
                     bad.append(rid)
             if bad:
-                problems.append(f"{dataset} / {arch} / {split}: runs {', '.join(bad)} saw other probe images than the "
-                                "dataset's first run: consistency not computed")
+                problems.append(
+                    f"{dataset} / {arch} / {split}: runs {', '.join(bad)} saw other probe images than the "
+                    "dataset's first run: consistency not computed"
+                )
                 continue
             refs[(dataset, arch, split)] = references(records, cell_runs["run_id"].iloc[0], split)
             for attribution in _ordered(attributions):
@@ -97,12 +100,19 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                         continue
                     mine = cell_runs[cell_runs["method"] == method]
                     maps = [np.asarray(records.artifact(r, f"saliency/{split}/{attribution}")) for r in mine["run_id"]]
-                    mean_maps[group][method] = {int(s): m.astype(np.float64).mean(axis=0)
-                                                for s, m in zip(mine["seed"], maps)}
-                    row: dict[str, Any] = {"dataset": dataset, "arch": arch, "split": split,
-                                           "attribution": attribution, "method": method,
-                                           "runs_expected": len(expected), "runs_done": int(
-                                               (expected["state"] == "done").sum()), "runs_used": len(maps)}
+                    mean_maps[group][method] = {
+                        int(s): m.astype(np.float64).mean(axis=0) for s, m in zip(mine["seed"], maps)
+                    }
+                    row: dict[str, Any] = {
+                        "dataset": dataset,
+                        "arch": arch,
+                        "split": split,
+                        "attribution": attribution,
+                        "method": method,
+                        "runs_expected": len(expected),
+                        "runs_done": int((expected["state"] == "done").sum()),
+                        "runs_used": len(maps),
+                    }
                     flags = [completeness.missing_note(expected)] if completeness.missing_note(expected) else []
                     if len(maps) >= 2:
                         values = image_consistency(np.stack(maps))
@@ -111,8 +121,13 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                         row["n_images"] = int(len(values["spearman"]))
                         row["n_pairs"] = len(maps) * (len(maps) - 1) // 2
                         for m in MEASURES:
-                            row.update({m: stats.loc[m, "mean"], f"{m}_low": stats.loc[m, "ci_low"],
-                                        f"{m}_high": stats.loc[m, "ci_high"]})
+                            row.update(
+                                {
+                                    m: stats.loc[m, "mean"],
+                                    f"{m}_low": stats.loc[m, "ci_low"],
+                                    f"{m}_high": stats.loc[m, "ci_high"],
+                                }
+                            )
                         undefined = int((values["n_pairs"] < row["n_pairs"]).sum())
                         if undefined:
                             flags.append(f"{undefined} image(s) with a constant map in some run")
@@ -127,12 +142,44 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                     c.insert(0, "arch", arch)
                     c.insert(0, "dataset", dataset)
                     comparisons.append(c)
-    summary_columns = ["dataset", "arch", "split", "attribution", "method", "runs_expected", "runs_done", "runs_used",
-                       "n_images", "n_pairs"] + [f"{m}{s}" for m in MEASURES for s in ("", "_low", "_high")] + ["flags"]
+    summary_columns = (
+        [
+            "dataset",
+            "arch",
+            "split",
+            "attribution",
+            "method",
+            "runs_expected",
+            "runs_done",
+            "runs_used",
+            "n_images",
+            "n_pairs",
+        ]
+        + [f"{m}{s}" for m in MEASURES for s in ("", "_low", "_high")]
+        + ["flags"]
+    )
     summary = pd.DataFrame(rows).reindex(columns=summary_columns)
-    comparison = pd.concat(comparisons, ignore_index=True) if comparisons else pd.DataFrame(
-        columns=["dataset", "arch", "split", "attribution", "method", "other", "measure", "n_images", "mean_diff",
-                 "median_diff", "p", "wilcoxon_method", "p_holm"])
+    comparison = (
+        pd.concat(comparisons, ignore_index=True)
+        if comparisons
+        else pd.DataFrame(
+            columns=[
+                "dataset",
+                "arch",
+                "split",
+                "attribution",
+                "method",
+                "other",
+                "measure",
+                "n_images",
+                "mean_diff",
+                "median_diff",
+                "p",
+                "wilcoxon_method",
+                "p_holm",
+            ]
+        )
+    )
     return ConsistencyResult(summary, comparison, mean_maps, refs, problems)
 
 
@@ -147,21 +194,29 @@ def consistency_metrics(result: ConsistencyResult) -> dict[str, Any]:
 
 def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, seed: int) -> list[str]:
     """The report section: what was computed, the per-method table and the paired comparisons."""
-    out = ["## Saliency consistency across runs", "",
-           "Per probe image, the mean over all pairs of runs (seeds) of one method and cell of the similarity of "
-           "their maps: Spearman ρ of the pixel ranks (primary), Pearson r of the maps clipped at their 99th "
-           "percentile, IoU of the top-10% pixels (chance ≈ 0.053); then the mean over the probe images with a "
-           f"95% percentile bootstrap CI over images ({reps} repetitions, seed {seed}). 1 = every seed gives the "
-           "same map; ≈ 0 = unrelated maps. Maps at their stored resolution (CAM / Grad-CAM: the feature grid)."]
+    out = [
+        "## Saliency consistency across runs",
+        "",
+        "Per probe image, the mean over all pairs of runs (seeds) of one method and cell of the similarity of "
+        "their maps: Spearman ρ of the pixel ranks (primary), Pearson r of the maps clipped at their 99th "
+        "percentile, IoU of the top-10% pixels (chance ≈ 0.053); then the mean over the probe images with a "
+        f"95% percentile bootstrap CI over images ({reps} repetitions, seed {seed}). 1 = every seed gives the "
+        "same map; ≈ 0 = unrelated maps. Maps at their stored resolution (CAM / Grad-CAM: the feature grid).",
+    ]
     if result.problems:
         out += [""] + [f"- {p}" for p in result.problems]
     if result.summary.empty:
         return out + ["", "No probe maps: the study's done runs have no saliency evaluation."]
     rows = []
     for _, r in result.summary.iterrows():
-        row = {"cell": f"{r['dataset']} / {r['arch']}", "split": r["split"], "attribution": r["attribution"],
-               "method": r["method"], "runs": f"{int(r['runs_used'])}/{int(r['runs_expected'])}",
-               "images": DASH if pd.isna(r["n_images"]) else str(int(r["n_images"]))}
+        row = {
+            "cell": f"{r['dataset']} / {r['arch']}",
+            "split": r["split"],
+            "attribution": r["attribution"],
+            "method": r["method"],
+            "runs": f"{int(r['runs_used'])}/{int(r['runs_expected'])}",
+            "images": DASH if pd.isna(r["n_images"]) else str(int(r["n_images"])),
+        }
         for m in MEASURES:
             row[f"{LABELS[m]} [95% CI] ↑"] = interval(r[m], r[f"{m}_low"], r[f"{m}_high"])
         row["flags"] = r["flags"] if isinstance(r["flags"], str) else ""
@@ -169,13 +224,25 @@ def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, see
     out += ["", markdown_table(pd.DataFrame(rows))]
     c = result.comparisons
     if not c.empty:
-        shown = pd.DataFrame({
-            "cell": c["dataset"] + " / " + c["arch"], "split": c["split"], "attribution": c["attribution"],
-            "method": c["method"], "vs": c["other"], "images": c["n_images"].astype(int).astype(str),
-            "mean Δ Spearman": [f"{x:+.3f}" if pd.notna(x) else DASH for x in c["mean_diff"]],
-            "p (Wilcoxon)": [pval(p) if pd.notna(p) else w for p, w in zip(c["p"], c["wilcoxon_method"])],
-            "p_Holm": [pval(p) + (" *" if pd.notna(p) and p < alpha else "") for p in c["p_holm"]]})
-        out += ["", "Paired per-image comparison of the Spearman consistency (Δ = method − vs; Wilcoxon signed-rank "
-                "over images, zero_method='zsplit'; Holm over the method pairs of each cell, split and attribution; "
-                f"* p_Holm < {alpha:g}):", "", markdown_table(shown)]
+        shown = pd.DataFrame(
+            {
+                "cell": c["dataset"] + " / " + c["arch"],
+                "split": c["split"],
+                "attribution": c["attribution"],
+                "method": c["method"],
+                "vs": c["other"],
+                "images": c["n_images"].astype(int).astype(str),
+                "mean Δ Spearman": [f"{x:+.3f}" if pd.notna(x) else DASH for x in c["mean_diff"]],
+                "p (Wilcoxon)": [pval(p) if pd.notna(p) else w for p, w in zip(c["p"], c["wilcoxon_method"])],
+                "p_Holm": [pval(p) + (" *" if pd.notna(p) and p < alpha else "") for p in c["p_holm"]],
+            }
+        )
+        out += [
+            "",
+            "Paired per-image comparison of the Spearman consistency (Δ = method − vs; Wilcoxon signed-rank "
+            "over images, zero_method='zsplit'; Holm over the method pairs of each cell, split and attribution; "
+            f"* p_Holm < {alpha:g}):",
+            "",
+            markdown_table(shown),
+        ]
     return out

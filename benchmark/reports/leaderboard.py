@@ -8,6 +8,7 @@ has a better side says which: ``↑`` higher is better, ``↓`` lower is better;
 oriented (positive = better, whatever the metric's direction). Numbers are printed with fixed
 formats and nothing time-dependent is written, so a rerun gives byte-identical files.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,14 +75,19 @@ def interval(value: Any, low: Any, high: Any, digits: int = 3) -> str:
 def sd_n(mean: Any, sd: Any, n: Any, digits: int = 3) -> str:
     if num(mean, digits) == DASH:
         return f"{DASH} (n=0)"
-    return f"{num(mean, digits)} ± {num(sd, digits)} (n={int(n)})" if num(sd, digits) != DASH else \
-        f"{num(mean, digits)} (n={int(n)})"
+    return (
+        f"{num(mean, digits)} ± {num(sd, digits)} (n={int(n)})"
+        if num(sd, digits) != DASH
+        else f"{num(mean, digits)} (n={int(n)})"
+    )
 
 
 def family_title(r: FamilyResult) -> str:
     s = spec(r.family.metric)
-    return (f"{r.family.key}: {ARROW[r.family.direction]} {r.family.direction} is better "
-            f"({s.description}; unit: {s.unit}; ROPE ±{r.family.rope:g})")
+    return (
+        f"{r.family.key}: {ARROW[r.family.direction]} {r.family.direction} is better "
+        f"({s.description}; unit: {s.unit}; ROPE ±{r.family.rope:g})"
+    )
 
 
 def board_display(board: pd.DataFrame, r: FamilyResult, overhead: dict[str, str] | None = None) -> pd.DataFrame:
@@ -96,31 +102,40 @@ def board_display(board: pd.DataFrame, r: FamilyResult, overhead: dict[str, str]
             p_cells = f"n.a. ({b['cells_reason'].split(':')[0]})"
         else:
             p_cells = f"{pval(b['p_cells_holm'])} (raw {pval(b['p_cells'])})" if pd.notna(b.get("p_cells")) else DASH
-        bayes = DASH if is_base or pd.isna(b.get("p_better")) else \
-            f"{b['p_better']:.2f} / {b['p_rope']:.2f} / {b['p_worse']:.2f}"
+        bayes = (
+            DASH
+            if is_base or pd.isna(b.get("p_better"))
+            else f"{b['p_better']:.2f} / {b['p_rope']:.2f} / {b['p_worse']:.2f}"
+        )
         wtl = DASH if is_base or pd.isna(b.get("wins")) else f"{b['wins']}/{b['ties']}/{b['losses']}"
-        rows.append({
-            "#": str(int(b["place"])) if ranked else DASH,
-            "method": f"{b['method']} (baseline)" if is_base else b["method"],
-            "mean rank [95% CI] ↓": interval(b.get("mean_rank"), b.get("rank_low"), b.get("rank_high"), 2),
-            "gain, mean [95% CI] ↑": DASH if is_base else interval(b.get("gain_mean"), b.get("gain_mean_low"),
-                                                                   b.get("gain_mean_high"), 2),
-            "gain, IQM [95% CI] ↑": DASH if is_base else interval(b.get("gain_iqm"), b.get("gain_iqm_low"),
-                                                                  b.get("gain_iqm_high"), 2),
-            f"Δ vs {base} [95% CI] ↑": DASH if is_base else interval(b.get("delta"), b.get("delta_low"),
-                                                                     b.get("delta_high")),
-            "W/T/L": wtl,
-            "p cells (Wilcoxon, Holm)": p_cells,
-            f"P(better / ROPE / worse), ROPE {r.family.rope:g}": bayes,
-            "P(improvement) [95% CI] ↑": DASH if is_base else interval(b.get("poi"), b.get("poi_low"),
-                                                                       b.get("poi_high"), 2),
-            "median d_z ↑": DASH if is_base else num(b.get("median_d_z"), 2),
-            "A12 ↑": DASH if is_base else num(b.get("poi_unpaired"), 2),
-            "group": b.get("group") or DASH,
-            "runs": f"{int(b['runs_done'])}/{int(b['runs_expected'])}",
-            **({OVERHEAD_COLUMN: overhead.get(b["method"], "not profiled")} if overhead else {}),
-            "flags": b.get("flags") or "",
-        })
+        rows.append(
+            {
+                "#": str(int(b["place"])) if ranked else DASH,
+                "method": f"{b['method']} (baseline)" if is_base else b["method"],
+                "mean rank [95% CI] ↓": interval(b.get("mean_rank"), b.get("rank_low"), b.get("rank_high"), 2),
+                "gain, mean [95% CI] ↑": DASH
+                if is_base
+                else interval(b.get("gain_mean"), b.get("gain_mean_low"), b.get("gain_mean_high"), 2),
+                "gain, IQM [95% CI] ↑": DASH
+                if is_base
+                else interval(b.get("gain_iqm"), b.get("gain_iqm_low"), b.get("gain_iqm_high"), 2),
+                f"Δ vs {base} [95% CI] ↑": DASH
+                if is_base
+                else interval(b.get("delta"), b.get("delta_low"), b.get("delta_high")),
+                "W/T/L": wtl,
+                "p cells (Wilcoxon, Holm)": p_cells,
+                f"P(better / ROPE / worse), ROPE {r.family.rope:g}": bayes,
+                "P(improvement) [95% CI] ↑": DASH
+                if is_base
+                else interval(b.get("poi"), b.get("poi_low"), b.get("poi_high"), 2),
+                "median d_z ↑": DASH if is_base else num(b.get("median_d_z"), 2),
+                "A12 ↑": DASH if is_base else num(b.get("poi_unpaired"), 2),
+                "group": b.get("group") or DASH,
+                "runs": f"{int(b['runs_done'])}/{int(b['runs_expected'])}",
+                **({OVERHEAD_COLUMN: overhead.get(b["method"], "not profiled")} if overhead else {}),
+                "flags": b.get("flags") or "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -142,24 +157,32 @@ def detail_display(detail: pd.DataFrame, r: FamilyResult) -> pd.DataFrame:
         is_base = d["method"] == base
         paired = not is_base and pd.notna(d.get("p_t"))
         wil = d.get("wilcoxon_method")
-        rows.append({
-            "cell": f"{d['dataset']} / {d['arch']}",
-            "method": f"{d['method']} (baseline)" if is_base else d["method"],
-            "runs": f"{int(d['runs_done'])}/{int(d['runs_expected'])}",
-            f"mean ± SD (n) {ARROW[fam.direction]}": sd_n(d["mean"], d["sd"], d["n"]),
-            f"Δ vs {base} [95% CI] ↑": DASH if is_base else
-            interval(d["gain"], d["gain_low"], d["gain_high"]) + (f" (n={int(d['n_pairs'])})" if paired else ""),
-            "p (paired t)": pval(d["p_t"]) if paired else (DASH if is_base else "n.a. (n<2 pairs)"),
-            "p_BH": (pval(d["p_bh"]) + (f" {d['marker']}" if d["marker"] else "")) if paired else DASH,
-            "p (Wilcoxon)": DASH if is_base else (pval(d["p_wilcoxon"]) if pd.notna(d["p_wilcoxon"])
-                                                  else (wil if isinstance(wil, str) else "n.a.")),
-            "d_z ↑": DASH if is_base else num(d["d_z"], 2),
-            "ρ": DASH if is_base else num(d["rho"], 2),
-            "power at 1 ROPE": DASH if is_base else power_text(d),
-            f"TOST p_BH (±{fam.rope:g})": DASH if is_base or pd.isna(d["p_tost_bh"]) else
-            pval(d["p_tost_bh"]) + (" ≡" if d["equivalent"] else ""),
-            "flags": d["flags"] if isinstance(d["flags"], str) else "",
-        })
+        rows.append(
+            {
+                "cell": f"{d['dataset']} / {d['arch']}",
+                "method": f"{d['method']} (baseline)" if is_base else d["method"],
+                "runs": f"{int(d['runs_done'])}/{int(d['runs_expected'])}",
+                f"mean ± SD (n) {ARROW[fam.direction]}": sd_n(d["mean"], d["sd"], d["n"]),
+                f"Δ vs {base} [95% CI] ↑": DASH
+                if is_base
+                else interval(d["gain"], d["gain_low"], d["gain_high"])
+                + (f" (n={int(d['n_pairs'])})" if paired else ""),
+                "p (paired t)": pval(d["p_t"]) if paired else (DASH if is_base else "n.a. (n<2 pairs)"),
+                "p_BH": (pval(d["p_bh"]) + (f" {d['marker']}" if d["marker"] else "")) if paired else DASH,
+                "p (Wilcoxon)": DASH
+                if is_base
+                else (
+                    pval(d["p_wilcoxon"]) if pd.notna(d["p_wilcoxon"]) else (wil if isinstance(wil, str) else "n.a.")
+                ),
+                "d_z ↑": DASH if is_base else num(d["d_z"], 2),
+                "ρ": DASH if is_base else num(d["rho"], 2),
+                "power at 1 ROPE": DASH if is_base else power_text(d),
+                f"TOST p_BH (±{fam.rope:g})": DASH
+                if is_base or pd.isna(d["p_tost_bh"])
+                else pval(d["p_tost_bh"]) + (" ≡" if d["equivalent"] else ""),
+                "flags": d["flags"] if isinstance(d["flags"], str) else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -168,9 +191,12 @@ def family_notes(r: FamilyResult) -> list[str]:
     f = r.friedman
     lines = [f"Flag for every method: {flag}." for flag in family_flags(r)]
     if f["status"] == "ok":
-        lines.append(f"Friedman over N={f['n_cells']} complete cells, k={f['k']} methods: χ² = {f['chi2']:.3f}, "
-                     f"p = {pval(f['p_chi2'])}; Iman–Davenport F = {f['f']:.3f}, p = {pval(f['p_f'])}"
-                     + (f" ({f['reason']})" if f["reason"] else "") + ".")
+        lines.append(
+            f"Friedman over N={f['n_cells']} complete cells, k={f['k']} methods: χ² = {f['chi2']:.3f}, "
+            f"p = {pval(f['p_chi2'])}; Iman–Davenport F = {f['f']:.3f}, p = {pval(f['p_f'])}"
+            + (f" ({f['reason']})" if f["reason"] else "")
+            + "."
+        )
     else:
         lines.append(f"Friedman / Iman–Davenport: not computed: {f['reason']}.")
     pw = r.pairwise
@@ -178,21 +204,30 @@ def family_notes(r: FamilyResult) -> list[str]:
     if pw.empty:
         lines.append("Pairwise Wilcoxon over cells: a single method, nothing to compare.")
     elif tested.empty:
-        lines.append(f"Pairwise Wilcoxon over cell means (Holm): no pair testable ({pw['reason'].iloc[0]}); the CD "
-                     "diagram joins every method and the groups are one.")
+        lines.append(
+            f"Pairwise Wilcoxon over cell means (Holm): no pair testable ({pw['reason'].iloc[0]}); the CD "
+            "diagram joins every method and the groups are one."
+        )
     else:
         sig = tested[tested["p_holm"] < r.alpha]
         blocked = tested["reason"][tested["reason"] != ""]
-        listed = ", ".join(f"{a} vs {b} p_Holm = {pval(p)}" for a, b, p in
-                           zip(sig["method"], sig["other"], sig["p_holm"]))
+        listed = ", ".join(
+            f"{a} vs {b} p_Holm = {pval(p)}" for a, b, p in zip(sig["method"], sig["other"], sig["p_holm"])
+        )
         if len(sig) > 6:
             listed = f"{len(sig)} pairs below α (the groups and the CD diagram show which; all in STUDY.tables.json)"
-        lines.append(f"Pairwise Wilcoxon over cell means, Holm over {len(tested)} pairs: "
-                     + (listed or "no pair below α")
-                     + (f" ({blocked.iloc[0]})" if len(blocked) else "") + ".")
+        lines.append(
+            f"Pairwise Wilcoxon over cell means, Holm over {len(tested)} pairs: "
+            + (listed or "no pair below α")
+            + (f" ({blocked.iloc[0]})" if len(blocked) else "")
+            + "."
+        )
     if r.dropped_cells:
-        lines.append("Cells without every method (left out of ranks and Friedman, kept in the paired tests): "
-                     + ", ".join(" / ".join(c) for c in r.dropped_cells) + ".")
+        lines.append(
+            "Cells without every method (left out of ranks and Friedman, kept in the paired tests): "
+            + ", ".join(" / ".join(c) for c in r.dropped_cells)
+            + "."
+        )
     return lines
 
 
@@ -220,13 +255,13 @@ def footer(rep: StudyReport) -> list[str]:
         "d_z = Δ / SD of the differences; ρ = Pearson correlation of the paired values; power: seeds for 80% power "
         f"of the two-sided paired t at α = {rep.alpha:g} against an effect of one ROPE (d = ROPE / SD of the "
         "differences; `statsmodels TTestPower`), never the observed effect; TOST (`ttost_paired`) that |Δ| < ROPE, "
-        "BH-adjusted, ≡ when below α (\"no loss beyond one ROPE\").",
+        'BH-adjusted, ≡ when below α ("no loss beyond one ROPE").',
         f"- **Across cells** (cells are the units): mean rank (1 = best) over complete cells with a percentile "
         f"bootstrap CI resampling cells ({rep.reps} repetitions, `numpy.random.default_rng({rep.seed})`); "
         "Friedman (`scipy.stats.friedmanchisquare`) and Iman–Davenport; Wilcoxon over cell means with Holm: "
         "method vs the baseline (column p cells) and all pairs (CD diagram, group letters: methods sharing a "
         f"letter are not significantly different); normalized gain g = sign · (y − baseline mean) / scale with "
-        f"scale = {rep.scale} (\"rope\": g = 1 is one ROPE), mean and IQM (`scipy.stats.trim_mean(g, 0.25)`) over "
+        f'scale = {rep.scale} ("rope": g = 1 is one ROPE), mean and IQM (`scipy.stats.trim_mean(g, 0.25)`) over '
         f"the pooled (cell, seed) gains, pooled paired Δ and paired P(improvement), each with a stratified "
         f"bootstrap CI (seeds resampled within cells, paired, {rep.reps} repetitions, seed {rep.seed}); A12 = "
         "unpaired Vargha–Delaney P(method > baseline); Bayesian signed-rank over cell means (Benavoli et al. "
@@ -234,9 +269,19 @@ def footer(rep: StudyReport) -> list[str]:
         "family's ROPE.",
         "- **Families.** Each SPLIT/METRIC is its own correction family (BH and Holm never mix metrics):",
         "",
-        markdown_table(pd.DataFrame([{"family": r.family.key, "better": f"{ARROW[r.family.direction]} "
-                                      f"{r.family.direction}", "ROPE": f"{r.family.rope:g}",
-                                      "unit": spec(r.family.metric).unit} for r in rep.families])),
+        markdown_table(
+            pd.DataFrame(
+                [
+                    {
+                        "family": r.family.key,
+                        "better": f"{ARROW[r.family.direction]} {r.family.direction}",
+                        "ROPE": f"{r.family.rope:g}",
+                        "unit": spec(r.family.metric).unit,
+                    }
+                    for r in rep.families
+                ]
+            )
+        ),
         "",
         "- **Files.** `STUDY.csv`: the detail rows of every family (raw numbers); `STUDY.seeds.csv`: the value of "
         "every done run; `STUDY.json`: DVC metrics (numbers per family / method / cell); `STUDY.tables.json`: "
@@ -251,12 +296,21 @@ def footer(rep: StudyReport) -> list[str]:
 def markdown(rep: StudyReport) -> str:
     counts = rep.completeness.counts()
     about = f"Study `{rep.study}` (profile `{rep.profile}`)" + (f": {rep.description}" if rep.description else ".")
-    out = [f"# Leaderboard: {rep.study}", "", about,
-           "", f"Baseline: `{rep.baseline}`. α = {rep.alpha:g}. Families: "
-           + ", ".join(f"`{r.family.key}` {ARROW[r.family.direction]}" for r in rep.families) + ".", "",
-           "## Completeness", "",
-           f"{counts['done']} of {counts['expected']} expected runs done"
-           + "".join(f", {counts[s]} {s}" for s in ("failed", "stale", "missing", "corrupt") if counts[s]) + "."]
+    out = [
+        f"# Leaderboard: {rep.study}",
+        "",
+        about,
+        "",
+        f"Baseline: `{rep.baseline}`. α = {rep.alpha:g}. Families: "
+        + ", ".join(f"`{r.family.key}` {ARROW[r.family.direction]}" for r in rep.families)
+        + ".",
+        "",
+        "## Completeness",
+        "",
+        f"{counts['done']} of {counts['expected']} expected runs done"
+        + "".join(f", {counts[s]} {s}" for s in ("failed", "stale", "missing", "corrupt") if counts[s])
+        + ".",
+    ]
     lines = rep.completeness.lines()
     if lines:
         out += ["", "Runs not done (left out of every statistic; flagged in each table they would have entered):", ""]
@@ -265,8 +319,12 @@ def markdown(rep: StudyReport) -> str:
         key = r.family.key
         out += ["", f"## {family_title(r)}", "", markdown_table(board_display(rep.boards[key], r, rep.overhead)), ""]
         out += [f"- {line}" for line in family_notes(r)]
-        out += ["", f"Per cell (Δ and d_z oriented: positive = better than `{rep.baseline}`):", "",
-                markdown_table(detail_display(rep.details[key], r))]
+        out += [
+            "",
+            f"Per cell (Δ and d_z oriented: positive = better than `{rep.baseline}`):",
+            "",
+            markdown_table(detail_display(rep.details[key], r)),
+        ]
     if rep.consistency_md:
         out += [""] + rep.consistency_md
     if rep.figures:

@@ -7,16 +7,32 @@ test) and its measured overhead. A claim whose method file is absent or has chan
 is *stale*: shown greyed, never ranked; a claim at another profile than a study's statistics is
 listed apart; an unreadable claim is named.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .leaderboard import num, pval
-from .leaderboard_rows import (DOWN, SAME, UP, Cost, Link, Marker, Row, Score, StudyInfo, cell_marker, count, link_of,
-                               number, verdict_word)
+from .leaderboard_rows import (
+    DOWN,
+    SAME,
+    UP,
+    Cost,
+    Link,
+    Marker,
+    Row,
+    Score,
+    StudyInfo,
+    cell_marker,
+    count,
+    link_of,
+    number,
+    verdict_word,
+)
 
 
 def sha256(path: Path) -> str:
@@ -47,16 +63,24 @@ def claim_marker(versus: Any, alpha: float) -> Marker:
     cells = versus.get("cells")
     if isinstance(cells, Mapping):
         rows = [c for c in cells.values() if isinstance(c, Mapping)]
-        lines = [f"{cell}: Δ = {num(number(c.get('gain')))}, p_adjusted = {pval(number(c.get('p_adjusted')))}: "
-                 f"{verdict_word(c)}." for cell, c in sorted(cells.items()) if isinstance(c, Mapping)]
+        lines = [
+            f"{cell}: Δ = {num(number(c.get('gain')))}, p_adjusted = {pval(number(c.get('p_adjusted')))}: "
+            f"{verdict_word(c)}."
+            for cell, c in sorted(cells.items())
+            if isinstance(c, Mapping)
+        ]
         return Marker(cell_marker(rows), "\n".join([f"From the claim: {test}, α = {alpha:g}.", *lines]))
     symbol = ""
     if versus.get("significant") is True:
         symbol = UP if versus.get("better") is True else DOWN
     elif versus.get("equivalent") is True:
         symbol = SAME
-    return Marker(symbol, f"From the claim: {test}, α = {alpha:g}: p_Holm = {pval(number(versus.get('p_holm')))}"
-                  + (": better" if symbol == UP else ": worse" if symbol == DOWN else ": not separated") + ".")
+    return Marker(
+        symbol,
+        f"From the claim: {test}, α = {alpha:g}: p_Holm = {pval(number(versus.get('p_holm')))}"
+        + (": better" if symbol == UP else ": worse" if symbol == DOWN else ": not separated")
+        + ".",
+    )
 
 
 def claim_mean(study: Mapping[str, Any], fam: Mapping[str, Any], info: StudyInfo) -> float | None:
@@ -77,15 +101,26 @@ def claim_scores(claim: Mapping[str, Any], infos: list[StudyInfo]) -> dict[str, 
         study = (claim.get("studies") or {}).get(info.name)
         if not isinstance(study, Mapping):
             continue
-        fam = next((f for f in ((study.get(k) or {}).get(info.family) for k in ("ranking", "families"))
-                    if isinstance(f, Mapping)), None)
+        fam = next(
+            (
+                f
+                for f in ((study.get(k) or {}).get(info.family) for k in ("ranking", "families"))
+                if isinstance(f, Mapping)
+            ),
+            None,
+        )
         if fam is None:
             continue
         out[info.name] = Score(
-            mean=claim_mean(study, fam, info), mean_rank=number(fam.get("mean_rank")), place=count(fam.get("place")),
-            of=count(fam.get("of")), delta=number(fam.get("gain")), low=number(fam.get("gain_low")),
+            mean=claim_mean(study, fam, info),
+            mean_rank=number(fam.get("mean_rank")),
+            place=count(fam.get("place")),
+            of=count(fam.get("of")),
+            delta=number(fam.get("gain")),
+            low=number(fam.get("gain_low")),
             high=number(fam.get("gain_high")),
-            marker=claim_marker((fam.get("versus") or {}).get(info.baseline), info.alpha))
+            marker=claim_marker((fam.get("versus") or {}).get(info.baseline), info.alpha),
+        )
     return out
 
 
@@ -95,9 +130,16 @@ def claim_costs(claim: Mapping[str, Any], archs: list[str]) -> dict[str, Cost]:
         entry = (claim.get("overhead") or {}).get(arch)
         measured = number(entry.get("measured")) if isinstance(entry, Mapping) else None
         declared = number(entry.get("declared")) if isinstance(entry, Mapping) else None
-        out[arch] = Cost(f"{measured:.2f}×", measured, f"measured by submit on {arch} (fastest of its repeats)"
-                         + (f"; declared {declared:.2f}×" if declared is not None else "")) \
-            if measured is not None else Cost("not profiled", None, f"the claim has no overhead on {arch}")
+        out[arch] = (
+            Cost(
+                f"{measured:.2f}×",
+                measured,
+                f"measured by submit on {arch} (fastest of its repeats)"
+                + (f"; declared {declared:.2f}×" if declared is not None else ""),
+            )
+            if measured is not None
+            else Cost("not profiled", None, f"the claim has no overhead on {arch}")
+        )
     return out
 
 
@@ -112,23 +154,33 @@ def read_claim(folder: Path) -> dict[str, Any]:
     return claim
 
 
-def submission_row(claim: Mapping[str, Any], folder: Path, infos: list[StudyInfo], archs: list[str], root: Path,
-                   link: Link) -> Row:
+def submission_row(
+    claim: Mapping[str, Any], folder: Path, infos: list[StudyInfo], archs: list[str], root: Path, link: Link
+) -> Row:
     method = str(claim.get("method") or folder.name)
     profile = str(claim.get("profile") or "unknown")
     url = claim.get("url")
-    row = Row(method, (link_of(url) if isinstance(url, str) else None) or link(method), claim_scores(claim, infos),
-              claim_costs(claim, archs), kind="submission", profile=profile)
+    row = Row(
+        method,
+        (link_of(url) if isinstance(url, str) else None) or link(method),
+        claim_scores(claim, infos),
+        claim_costs(claim, archs),
+        kind="submission",
+        profile=profile,
+    )
     other = [i.name for i in infos if i.profile != profile]
     row.note = staleness(claim, root) or (
         f"profile {profile}, statistics of {', '.join(other)} at profile "
         f"{', '.join(sorted({i.profile for i in infos if i.name in other}))}: not comparable, not ranked"
-        if other else "")
+        if other
+        else ""
+    )
     return row
 
 
-def submissions(folder: Path, infos: list[StudyInfo], archs: list[str], root: Path,
-                link: Link) -> tuple[list[Row], list[Row], list[Row], list[str]]:
+def submissions(
+    folder: Path, infos: list[StudyInfo], archs: list[str], root: Path, link: Link
+) -> tuple[list[Row], list[Row], list[Row], list[str]]:
     """(current rows, stale rows, rows at another profile, problems) of ``folder/METHOD/claim.json``."""
     current, stale, apart, problems = [], [], [], []
     folders = sorted(p for p in Path(folder).iterdir() if p.is_dir()) if Path(folder).is_dir() else []

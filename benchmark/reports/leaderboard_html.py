@@ -7,15 +7,17 @@ so stale submissions stay below the ranked rows. Text is escaped with ``html.esc
 numbers come from ``leaderboard_page`` (and, on a study's page, from the stats' own renderers).
 Nothing time-dependent is written: a rerun gives the same bytes.
 """
+
 from __future__ import annotations
 
 import base64
-import io
 import html
+import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -138,9 +140,13 @@ def blocks(lines: Iterable[str]) -> str:
             items.clear()
         if table:
             head, *body = [r for r in table if not all(re.fullmatch(r":?-+:?", c) for c in r)]
-            out.append('<div class="wide"><table><thead><tr>' + "".join(f"<th>{inline(c)}</th>" for c in head)
-                       + "</tr></thead><tbody>" + "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r)
-                                                           + "</tr>" for r in body) + "</tbody></table></div>")
+            out.append(
+                '<div class="wide"><table><thead><tr>'
+                + "".join(f"<th>{inline(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>" for r in body)
+                + "</tbody></table></div>"
+            )
             table.clear()
 
     for line in "\n".join(lines).splitlines():
@@ -183,13 +189,16 @@ def data_uri(path: Path) -> str:
 
 
 def figure(fig: Figure) -> str:
-    return (f'<figure><img src="{data_uri(fig.path)}" alt="{esc(fig.caption)}">'
-            f"<figcaption>{esc(fig.caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="{data_uri(fig.path)}" alt="{esc(fig.caption)}">'
+        f"<figcaption>{esc(fig.caption)}</figcaption></figure>"
+    )
 
 
 def gallery(figs: list[Figure]) -> str:
-    return '<div class="figs">' + "".join(figure(f) for f in figs) + "</div>" if figs else \
-        '<p class="key">No figures.</p>'
+    return (
+        '<div class="figs">' + "".join(figure(f) for f in figs) + "</div>" if figs else '<p class="key">No figures.</p>'
+    )
 
 
 def side_by_side(figs: list[Figure]) -> str:
@@ -211,8 +220,9 @@ class Cell:
     cls: str = ""
 
     def render(self) -> str:
-        attrs = "".join(f' {name}="{esc(value)}"' for name, value in
-                        (("class", self.cls), ("title", self.title)) if value)
+        attrs = "".join(
+            f' {name}="{esc(value)}"' for name, value in (("class", self.cls), ("title", self.title)) if value
+        )
         if self.sort is not None:
             attrs += f' data-sort="{esc(self.sort)}"'
         return f"<td{attrs}>{self.html}</td>"
@@ -225,37 +235,57 @@ class Head:
     first: str = "ascending"  # the direction of the first click
 
 
-def table(heads: list[Head], bodies: list[tuple[str, list[tuple[str, list[Cell]]]]], groups: str = "",
-          sorted_by: int | None = None, ident: str = "") -> str:
+def table(
+    heads: list[Head],
+    bodies: list[tuple[str, list[tuple[str, list[Cell]]]]],
+    groups: str = "",
+    sorted_by: int | None = None,
+    ident: str = "",
+) -> str:
     """A sortable table; ``bodies``: (tbody class, [(tr class, cells)]); ``groups``: a header row above."""
-    ths = "".join(f'<th title="{esc(h.title)}" data-first="{h.first}"'
-                  + (f' aria-sort="{h.first}"' if i == sorted_by else "") + f">{esc(h.text)}</th>"
-                  for i, h in enumerate(heads))
+    ths = "".join(
+        f'<th title="{esc(h.title)}" data-first="{h.first}"'
+        + (f' aria-sort="{h.first}"' if i == sorted_by else "")
+        + f">{esc(h.text)}</th>"
+        for i, h in enumerate(heads)
+    )
     rows, index = [], 0
     for cls, body in bodies:
         trs = []
         for tr_cls, cells in body:
-            trs.append(f'<tr data-index="{index}"' + (f' class="{tr_cls}"' if tr_cls else "") + ">"
-                       + "".join(c.render() for c in cells) + "</tr>")
+            trs.append(
+                f'<tr data-index="{index}"'
+                + (f' class="{tr_cls}"' if tr_cls else "")
+                + ">"
+                + "".join(c.render() for c in cells)
+                + "</tr>"
+            )
             index += 1
         rows.append("<tbody" + (f' class="{cls}"' if cls else "") + ">" + "\n".join(trs) + "</tbody>")
     ident_attr = f' id="{ident}"' if ident else ""
-    return (f'<div class="wide"><table class="sortable"{ident_attr}><thead>{groups}<tr>{ths}</tr></thead>'
-            + "".join(rows) + "</table></div>")
+    return (
+        f'<div class="wide"><table class="sortable"{ident_attr}><thead>{groups}<tr>{ths}</tr></thead>'
+        + "".join(rows)
+        + "</table></div>"
+    )
 
 
 def frame_table(frame: pd.DataFrame) -> str:
     """A frame of strings (the stats' renderers) as a sortable table; "↑" columns sort high first."""
     heads = [Head(str(c), first="descending" if "↑" in str(c) else "ascending") for c in frame.columns]
     wrap = [str(c) == "flags" for c in frame.columns]
-    body = [("", [Cell(esc(v), cls="" if w else "nw") for v, w in zip(row, wrap)]) for row in frame.itertuples(index=False)]
+    body = [
+        ("", [Cell(esc(v), cls="" if w else "nw") for v, w in zip(row, wrap)]) for row in frame.itertuples(index=False)
+    ]
     return table(heads, [("", body)])
 
 
 def page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{esc(title)}</title>\n'
-            f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n<script>{JS}</script>\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{esc(title)}</title>\n'
+        f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n<script>{JS}</script>\n</body>\n</html>\n"
+    )
 
 
 # --- the index page ---------------------------------------------------------------------------------------
@@ -270,8 +300,11 @@ def marker_html(marker: Any) -> str:
 def method_cell(row: Row, stale: bool) -> Cell:
     name = f'<a href="{esc(row.link)}">{esc(row.label)}</a>' if row.link else esc(row.label)
     if row.kind == "submission":
-        name += f' <span class="badge{" stale" if stale else ""}">' + ("STALE " if stale else "") \
-                + f"submission · {esc(row.profile)}</span>"
+        name += (
+            f' <span class="badge{" stale" if stale else ""}">'
+            + ("STALE " if stale else "")
+            + f"submission · {esc(row.profile)}</span>"
+        )
     if row.note:
         name += f'<div class="note">{esc(row.note)}</div>'
     return Cell(name, row.label)
@@ -284,25 +317,43 @@ def row_cells(row: Row, page_: Page, stale: bool = False) -> list[Cell]:
         if sc is None:
             cells += [Cell(DASH, "", cls="num")] * 3
             continue
-        cells += [Cell(esc(num(sc.mean)), sc.mean if sc.mean is not None else "", cls="num"),
-                  Cell(esc(sc.rank_text() if not stale else num(sc.mean_rank, 2) + " (not ranked)"),
-                       sc.mean_rank if sc.mean_rank is not None else "", cls="num"),
-                  Cell(esc(sc.delta_text()) + marker_html(sc.marker),
-                       sc.delta if sc.delta is not None else "", sc.marker.title, "num")]
+        cells += [
+            Cell(esc(num(sc.mean)), sc.mean if sc.mean is not None else "", cls="num"),
+            Cell(
+                esc(sc.rank_text() if not stale else num(sc.mean_rank, 2) + " (not ranked)"),
+                sc.mean_rank if sc.mean_rank is not None else "",
+                cls="num",
+            ),
+            Cell(
+                esc(sc.delta_text()) + marker_html(sc.marker),
+                sc.delta if sc.delta is not None else "",
+                sc.marker.title,
+                "num",
+            ),
+        ]
     for arch in page_.archs:
         cost = row.overhead.get(arch)
-        cells.append(Cell(esc(cost.text), cost.value if cost.value is not None else "", cost.title, "num")
-                     if cost else Cell(DASH, "", cls="num"))
+        cells.append(
+            Cell(esc(cost.text), cost.value if cost.value is not None else "", cost.title, "num")
+            if cost
+            else Cell(DASH, "", cls="num")
+        )
     return cells
 
 
 def overall_table(page_: Page, rows: list[Row], stale: list[Row], ident: str, ranked: bool = True) -> str:
     cols = columns(page_)
     heads = [Head(h, t, "descending" if "↑" in h else "ascending") for _, h, t in cols]
-    groups = '<tr class="groups"><th></th>' + "".join(
-        f'<th colspan="3"><a href="leaderboard/{esc(s.name)}.html">{esc(s.name)}</a> '
-        f'<span class="key">({esc(s.family)}, profile {esc(s.profile)})</span></th>' for s in page_.studies) \
-        + (f'<th colspan="{len(page_.archs)}">overhead</th>' if page_.archs else "") + "</tr>"
+    groups = (
+        '<tr class="groups"><th></th>'
+        + "".join(
+            f'<th colspan="3"><a href="leaderboard/{esc(s.name)}.html">{esc(s.name)}</a> '
+            f'<span class="key">({esc(s.family)}, profile {esc(s.profile)})</span></th>'
+            for s in page_.studies
+        )
+        + (f'<th colspan="{len(page_.archs)}">overhead</th>' if page_.archs else "")
+        + "</tr>"
+    )
     bodies = [("ranked", [("", row_cells(r, page_)) for r in rows])]
     if stale:
         bodies.append(("unranked", [("stale", row_cells(r, page_, stale=True)) for r in stale]))
@@ -310,41 +361,62 @@ def overall_table(page_: Page, rows: list[Row], stale: list[Row], ident: str, ra
 
 
 def study_links(page_: Page) -> str:
-    return "<ul>" + "".join(
-        f'<li><a href="leaderboard/{esc(s.name)}.html">{esc(s.name)}</a> (profile {esc(s.profile)}, baseline '
-        f"<code>{esc(s.baseline)}</code>, α = {s.alpha:g}; headline family <code>{esc(s.family)}</code>): "
-        f"{esc(s.description)}</li>" for s in page_.studies) + "</ul>"
+    return (
+        "<ul>"
+        + "".join(
+            f'<li><a href="leaderboard/{esc(s.name)}.html">{esc(s.name)}</a> (profile {esc(s.profile)}, baseline '
+            f"<code>{esc(s.baseline)}</code>, α = {s.alpha:g}; headline family <code>{esc(s.family)}</code>): "
+            f"{esc(s.description)}</li>"
+            for s in page_.studies
+        )
+        + "</ul>"
+    )
 
 
 def index_html(page_: Page, figs: dict[str, list[Figure]]) -> str:
     """The overall leaderboard page; ``figs``: study -> the figures shown (CD diagram, consistency)."""
-    key = (f"{UP} better / {DOWN} worse than the baseline after correction, {MIXED} both in different cells, "
-           f"{SAME} equivalent within the ROPE, blank: not separated; hover a marker (or a Δ cell) for its test, "
-           "correction, α and p-values. Click a column header to sort. The legend at the bottom names every test.")
+    key = (
+        f"{UP} better / {DOWN} worse than the baseline after correction, {MIXED} both in different cells, "
+        f"{SAME} equivalent within the ROPE, blank: not separated; hover a marker (or a Δ cell) for its test, "
+        "correction, α and p-values. Click a column header to sort. The legend at the bottom names every test."
+    )
     parts = [
         "<h1>Saliency-guided training: leaderboard</h1>",
         "<p>Generated by <code>python -m benchmark leaderboard</code> from the statistics that "
         "<code>python -m benchmark stats STUDY</code> wrote (<code>results/leaderboards/STUDY.tables.json</code> and "
         "its figures); nothing is trained or tested here. One row per method as the studies label it, and the "
         "accepted submissions. Each study's page has every metric family's board.</p>",
-        "<h2>Studies</h2>", study_links(page_),
-        "<h2>Overall</h2>", f'<p class="key">{esc(key)}</p>',
+        "<h2>Studies</h2>",
+        study_links(page_),
+        "<h2>Overall</h2>",
+        f'<p class="key">{esc(key)}</p>',
         overall_table(page_, page_.rows, page_.stale, "overall"),
     ]
     if page_.apart:
-        parts += ["<h2>Submissions at another profile</h2>",
-                  "<p>Not comparable with the statistics above (another training profile): listed apart, never "
-                  "ranked.</p>", overall_table(page_, page_.apart, [], "apart", ranked=False)]
+        parts += [
+            "<h2>Submissions at another profile</h2>",
+            "<p>Not comparable with the statistics above (another training profile): listed apart, never ranked.</p>",
+            overall_table(page_, page_.apart, [], "apart", ranked=False),
+        ]
     if page_.problems:
-        parts += ["<h2>Unreadable submissions</h2>",
-                  "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in page_.problems) + "</ul>"]
+        parts += [
+            "<h2>Unreadable submissions</h2>",
+            "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in page_.problems) + "</ul>",
+        ]
     parts.append("<h2>Figures</h2>")
     for s in page_.studies:
-        parts += [f'<h3><a href="leaderboard/{esc(s.name)}.html">{esc(s.name)}</a></h3>',
-                  side_by_side(figs.get(s.name, []))]
-    parts += ["<footer>", "<h2>Legend: markers, columns and tests</h2>", blocks(f"- {line}" for line in legend(page_)),
-              "<p>Each study's page ends with the statistics' own Methods section: every test, correction, ROPE, "
-              "bootstrap setting, the seeds and the package versions.</p>", "</footer>"]
+        parts += [
+            f'<h3><a href="leaderboard/{esc(s.name)}.html">{esc(s.name)}</a></h3>',
+            side_by_side(figs.get(s.name, [])),
+        ]
+    parts += [
+        "<footer>",
+        "<h2>Legend: markers, columns and tests</h2>",
+        blocks(f"- {line}" for line in legend(page_)),
+        "<p>Each study's page ends with the statistics' own Methods section: every test, correction, ROPE, "
+        "bootstrap setting, the seeds and the package versions.</p>",
+        "</footer>",
+    ]
     return page("Saliency-guided training leaderboard", "\n".join(parts))
 
 
@@ -367,20 +439,27 @@ def study_html(tables: dict[str, Any], figs: list[Figure]) -> str:
         "Families: " + ", ".join(f'<a href="#{anchor(s.key)}">{esc(s.key)}</a>' for s in sections) + ".</p>",
         "<h2>Completeness</h2>",
         f"<p>{counts['done']} of {counts['expected']} expected runs done"
-        + "".join(f", {counts[k]} {k}" for k in ("failed", "stale", "missing", "corrupt") if counts[k]) + ".</p>",
+        + "".join(f", {counts[k]} {k}" for k in ("failed", "stale", "missing", "corrupt") if counts[k])
+        + ".</p>",
     ]
     lines = rep.completeness.lines()
     if lines:
         parts.append("<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>")
     for s in sections:
-        parts += [f'<h2 id="{anchor(s.key)}">{esc(s.title)}</h2>', frame_table(s.board),
-                  blocks(f"- {n}" for n in s.notes),
-                  f"<details><summary>Per cell (Δ and d_z oriented: positive = better than "
-                  f"<code>{esc(rep.baseline)}</code>)</summary>{frame_table(s.detail)}</details>"]
+        parts += [
+            f'<h2 id="{anchor(s.key)}">{esc(s.title)}</h2>',
+            frame_table(s.board),
+            blocks(f"- {n}" for n in s.notes),
+            f"<details><summary>Per cell (Δ and d_z oriented: positive = better than "
+            f"<code>{esc(rep.baseline)}</code>)</summary>{frame_table(s.detail)}</details>",
+        ]
     consistency = consistency_frame(tables)
     if not consistency.empty:
-        parts += ["<h2>Saliency consistency across seeds</h2>",
-                  "<p>Per image, the mean over seed pairs of the similarity of two runs' maps, averaged over the "
-                  "probe images with a percentile bootstrap CI over images.</p>", frame_table(consistency)]
+        parts += [
+            "<h2>Saliency consistency across seeds</h2>",
+            "<p>Per image, the mean over seed pairs of the similarity of two runs' maps, averaged over the "
+            "probe images with a percentile bootstrap CI over images.</p>",
+            frame_table(consistency),
+        ]
     parts += ["<h2>Figures</h2>", side_by_side(figs), "<footer>", blocks(footer(rep)), "</footer>"]
     return page(f"Leaderboard: {rep.study}", "\n".join(parts))

@@ -13,18 +13,36 @@ the stats tables (``marker``). A submission's row comes from its claim; a claim 
 is absent or has changed since (sha256) is *stale*: shown greyed, never ranked; a claim at
 another profile than a study's statistics is listed apart.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..contracts import ContractError
 from ..records.profiles import Overhead
 from .leaderboard import num, pval
 from .leaderboard_claims import submissions
-from .leaderboard_rows import (DOWN, MIXED, SAME, UP, Cost, Link, Marker, Page, Row, Score, StudyInfo, cell_marker,
-                               link_of, method_name, number, verdict_word)
+from .leaderboard_rows import (
+    DOWN,
+    MIXED,
+    SAME,
+    UP,
+    Cost,
+    Link,
+    Marker,
+    Page,
+    Row,
+    Score,
+    StudyInfo,
+    cell_marker,
+    link_of,
+    method_name,
+    number,
+    verdict_word,
+)
 
 KEY = "leaderboard"
 HEADLINE = ("accuracy", "auc")
@@ -37,8 +55,9 @@ def leaderboard_studies(params: Mapping[str, Any]) -> list[str]:
         raise ContractError(f"params.yaml: {KEY}: expected a list of study names, got {names!r}")
     unknown = [n for n in names if n not in studies]
     if unknown:
-        raise ContractError(f"params.yaml: {KEY}: {unknown[0]!r} is not a study (known: {sorted(studies)}); "
-                            f"got {names!r}")
+        raise ContractError(
+            f"params.yaml: {KEY}: {unknown[0]!r} is not a study (known: {sorted(studies)}); got {names!r}"
+        )
     if len(set(names)) != len(names):
         raise ContractError(f"params.yaml: {KEY}: a study is listed twice: {names!r}")
     return list(names)
@@ -53,8 +72,9 @@ def load_tables(folder: Path, study: str, shown: str | None = None) -> dict[str,
     path = tables_path(folder, study)
     where = shown or str(path)
     if not path.is_file():
-        raise ContractError(f"leaderboard: no statistics for study '{study}' ({where}); "
-                            f"run python -m benchmark stats {study}")
+        raise ContractError(
+            f"leaderboard: no statistics for study '{study}' ({where}); run python -m benchmark stats {study}"
+        )
     try:
         tables = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -70,8 +90,7 @@ def load_tables(folder: Path, study: str, shown: str | None = None) -> dict[str,
 def headline_family(tables: Mapping[str, Any]) -> str:
     """The first ``test*/accuracy`` or ``test*/auc`` family of the study, else its first family."""
     keys = list(tables["families"])
-    return next((k for k in keys if k.split("/", 1)[0].startswith("test") and k.split("/", 1)[1] in HEADLINE),
-                keys[0])
+    return next((k for k in keys if k.split("/", 1)[0].startswith("test") and k.split("/", 1)[1] in HEADLINE), keys[0])
 
 
 def complete_cells(fam: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -84,8 +103,17 @@ def complete_cells(fam: Mapping[str, Any]) -> list[tuple[str, str]]:
 def study_info(tables: Mapping[str, Any]) -> StudyInfo:
     key = headline_family(tables)
     fam = tables["families"][key]
-    return StudyInfo(tables["study"], tables.get("profile", ""), tables.get("description", ""), tables["baseline"],
-                     float(tables["alpha"]), key, fam["direction"], float(fam["rope"]), complete_cells(fam))
+    return StudyInfo(
+        tables["study"],
+        tables.get("profile", ""),
+        tables.get("description", ""),
+        tables["baseline"],
+        float(tables["alpha"]),
+        key,
+        fam["direction"],
+        float(fam["rope"]),
+        complete_cells(fam),
+    )
 
 
 def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
@@ -103,20 +131,30 @@ def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
         separated = across["p_holm"] < alpha and (across.get("median_gain") or 0) != 0
         better = (across.get("median_gain") or 0) > 0
         symbol = (UP if better else DOWN) if separated else (SAME if symbol == SAME else "")
-        lines.append(f"Across cells (decides the marker): Wilcoxon signed-rank over {across.get('n_cells')} cell "
-                     f"means vs {base}, Holm over {tested} methods, α = {alpha:g}: p_Holm = {pval(across['p_holm'])} "
-                     f"(raw {pval(across.get('p'))}): "
-                     + (("better" if better else "worse") if separated else "not separated") + ".")
+        lines.append(
+            f"Across cells (decides the marker): Wilcoxon signed-rank over {across.get('n_cells')} cell "
+            f"means vs {base}, Holm over {tested} methods, α = {alpha:g}: p_Holm = {pval(across['p_holm'])} "
+            f"(raw {pval(across.get('p'))}): "
+            + (("better" if better else "worse") if separated else "not separated")
+            + "."
+        )
     elif across:
-        lines.append(f"Across cells: not tested ({across.get('reason') or across.get('status')}); the marker "
-                     "follows the per-cell tests.")
-    lines.append(f"Per cell: paired t-test over seeds (scipy.stats.ttest_rel), Benjamini–Hochberg over the "
-                 f"{len(paired)} cell × method comparisons of {key}, α = {alpha:g}; equivalence: TOST within "
-                 f"±{float(fam['rope']):g} (BH).")
+        lines.append(
+            f"Across cells: not tested ({across.get('reason') or across.get('status')}); the marker "
+            "follows the per-cell tests."
+        )
+    lines.append(
+        f"Per cell: paired t-test over seeds (scipy.stats.ttest_rel), Benjamini–Hochberg over the "
+        f"{len(paired)} cell × method comparisons of {key}, α = {alpha:g}; equivalence: TOST within "
+        f"±{float(fam['rope']):g} (BH)."
+    )
     for d in mine:
-        lines.append(f"{d['dataset']} / {d['arch']}: Δ = {num(d.get('gain'))}, p = {pval(d.get('p_t'))}, "
-                     f"p_BH = {pval(d.get('p_bh'))}: {verdict_word(d)}; TOST p_BH = {pval(d.get('p_tost_bh'))}"
-                     + (" (equivalent)" if d.get("equivalent") else "") + ".")
+        lines.append(
+            f"{d['dataset']} / {d['arch']}: Δ = {num(d.get('gain'))}, p = {pval(d.get('p_t'))}, "
+            f"p_BH = {pval(d.get('p_bh'))}: {verdict_word(d)}; TOST p_BH = {pval(d.get('p_tost_bh'))}"
+            + (" (equivalent)" if d.get("equivalent") else "")
+            + "."
+        )
     if not mine:
         lines.append("No paired test (no cell shares seeds with the baseline).")
     return Marker(symbol, "\n".join(lines))
@@ -131,13 +169,22 @@ def study_scores(tables: Mapping[str, Any]) -> dict[str, Score]:
     ranked = sum(b.get("place") is not None for b in board)
     out = {}
     for b in board:
-        means = [d["mean"] for d in fam["detail"] if d["method"] == b["method"]
-                 and (d["dataset"], d["arch"]) in cells and number(d.get("mean")) is not None]
+        means = [
+            d["mean"]
+            for d in fam["detail"]
+            if d["method"] == b["method"] and (d["dataset"], d["arch"]) in cells and number(d.get("mean")) is not None
+        ]
         out[b["method"]] = Score(
-            mean=sum(means) / len(means) if means else None, mean_rank=number(b.get("mean_rank")),
-            place=b.get("place"), of=ranked if b.get("place") is not None else None, delta=number(b.get("delta")),
-            low=number(b.get("delta_low")), high=number(b.get("delta_high")),
-            marker=study_marker(tables, key, b["method"]), baseline=b["method"] == tables["baseline"])
+            mean=sum(means) / len(means) if means else None,
+            mean_rank=number(b.get("mean_rank")),
+            place=b.get("place"),
+            of=ranked if b.get("place") is not None else None,
+            delta=number(b.get("delta")),
+            low=number(b.get("delta_low")),
+            high=number(b.get("delta_high")),
+            marker=study_marker(tables, key, b["method"]),
+            baseline=b["method"] == tables["baseline"],
+        )
     return out
 
 
@@ -149,23 +196,41 @@ def overheads(all_tables: list[Mapping[str, Any]]) -> dict[tuple[str, str], Over
     out: dict[tuple[str, str], Overhead] = {}
     for tables in all_tables:
         for r in (tables.get("overhead") or {}).get("rows") or []:
-            out.setdefault((r["method"], r["arch"]), Overhead(
-                r["method"], r["arch"], r["ratio"], r["ratio_low"], r["ratio_high"], r["theoretical_ratio"],
-                r["step_ms"], r["precision"], r["source"]))
+            out.setdefault(
+                (r["method"], r["arch"]),
+                Overhead(
+                    r["method"],
+                    r["arch"],
+                    r["ratio"],
+                    r["ratio_low"],
+                    r["ratio_high"],
+                    r["theoretical_ratio"],
+                    r["step_ms"],
+                    r["precision"],
+                    r["source"],
+                ),
+            )
     return out
 
 
 def study_cost(label: str, arch: str, found: Mapping[tuple[str, str], Overhead]) -> Cost:
     """A study method's overhead cell on ``arch`` (a labelled variant: n.a., as in the stats boards)."""
     if "[" in label:
-        return Cost("n.a. (variant)", None, "the profile times each method at its default hyperparameters; "
-                                            "a variant may cost differently")
+        return Cost(
+            "n.a. (variant)",
+            None,
+            "the profile times each method at its default hyperparameters; a variant may cost differently",
+        )
     o = found.get((label, arch))
     if o is None:
         return Cost("not profiled", None, f"no stored profile of {label} on {arch}")
-    return Cost(o.text(), o.ratio, f"median training-step time over ERM's on {arch}, bootstrap 95% CI; the "
-                                   f"declared cost predicts {o.theoretical:.2f}×; {o.step_ms:.1f} ms per step, "
-                                   f"{o.precision}, results/profiles/{o.source}")
+    return Cost(
+        o.text(),
+        o.ratio,
+        f"median training-step time over ERM's on {arch}, bootstrap 95% CI; the "
+        f"declared cost predicts {o.theoretical:.2f}×; {o.step_ms:.1f} ms per step, "
+        f"{o.precision}, results/profiles/{o.source}",
+    )
 
 
 # --- the page ---------------------------------------------------------------------------------------------
@@ -190,8 +255,12 @@ def order_key(row: Row, infos: list[StudyInfo]) -> tuple:
     return (*ranks, row.label)
 
 
-def gather(all_tables: Mapping[str, Mapping[str, Any]], submissions_folder: Path | None = None,
-           root: Path | None = None, link: Link = registry_link) -> Page:
+def gather(
+    all_tables: Mapping[str, Mapping[str, Any]],
+    submissions_folder: Path | None = None,
+    root: Path | None = None,
+    link: Link = registry_link,
+) -> Page:
     """The page from the studies' tables (study -> tables dict, leaderboard order) and the submissions."""
     infos = [study_info(t) for t in all_tables.values()]
     found = overheads(list(all_tables.values()))
@@ -202,11 +271,16 @@ def gather(all_tables: Mapping[str, Mapping[str, Any]], submissions_folder: Path
             if label not in rows:
                 rows[label] = Row(label, link(label), {}, {a: study_cost(label, a, found) for a in archs})
             rows[label].scores[name] = score
-    current, stale, apart, problems = (submissions(submissions_folder, infos, archs, Path(root or "."), link)
-                                       if submissions_folder is not None else ([], [], [], []))
+    current, stale, apart, problems = (
+        submissions(submissions_folder, infos, archs, Path(root or "."), link)
+        if submissions_folder is not None
+        else ([], [], [], [])
+    )
     ranked = sorted([*rows.values(), *current], key=lambda r: order_key(r, infos))
     files = sorted({f for t in all_tables.values() for f in (t.get("overhead") or {}).get("files") or []})
-    tests = {name: {k: t.get(k) for k in ("bootstrap_reps", "seed", "scale", "alpha")} for name, t in all_tables.items()}
+    tests = {
+        name: {k: t.get(k) for k in ("bootstrap_reps", "seed", "scale", "alpha")} for name, t in all_tables.items()
+    }
     return Page(infos, archs, ranked, stale, apart, problems, files, tests)
 
 
@@ -216,13 +290,25 @@ def columns(page: Page) -> list[tuple[str, str, str]]:
     for s in page.studies:
         arrow = "↑" if s.direction == "higher" else "↓"
         cells = "; ".join(f"{d} / {a}" for d, a in s.cells) or "none"
-        out += [(s.name, f"mean {s.family} {arrow}", f"{s.name}: mean of the method's cell means over the cells "
-                                                     f"every method has ({cells})"),
-                (s.name, "mean rank ↓ (place)", f"{s.name}: mean rank over those cells (1 = best), place among the "
-                                                "ranked methods"),
-                (s.name, f"Δ vs {s.baseline} [95% CI] ↑", f"{s.name}: pooled paired difference to {s.baseline} over "
-                                                          "every (cell, seed) pair, oriented (positive = better), "
-                                                          "stratified bootstrap CI; marker: significance (legend)")]
+        out += [
+            (
+                s.name,
+                f"mean {s.family} {arrow}",
+                f"{s.name}: mean of the method's cell means over the cells every method has ({cells})",
+            ),
+            (
+                s.name,
+                "mean rank ↓ (place)",
+                f"{s.name}: mean rank over those cells (1 = best), place among the ranked methods",
+            ),
+            (
+                s.name,
+                f"Δ vs {s.baseline} [95% CI] ↑",
+                f"{s.name}: pooled paired difference to {s.baseline} over "
+                "every (cell, seed) pair, oriented (positive = better), "
+                "stratified bootstrap CI; marker: significance (legend)",
+            ),
+        ]
     out += [("", f"step time ÷ ERM, {a}", f"measured training-step time over ERM's on {a}") for a in page.archs]
     return out
 
@@ -231,8 +317,9 @@ def legend(page: Page) -> list[str]:
     """The legend of the markers and the columns (Markdown inline syntax), naming every test."""
     base = ", ".join(sorted({s.baseline for s in page.studies}))
     alphas = ", ".join(f"{s.name} α = {s.alpha:g}" for s in page.studies)
-    boot = "; ".join(f"{n}: {t['bootstrap_reps']} repetitions, seed {t['seed']}, scale {t['scale']}"
-                     for n, t in page.tests.items())
+    boot = "; ".join(
+        f"{n}: {t['bootstrap_reps']} repetitions, seed {t['seed']}, scale {t['scale']}" for n, t in page.tests.items()
+    )
     return [
         f"**Markers** (in the Δ column): {UP} better / {DOWN} worse than `{base}` after correction; {MIXED} better "
         f"in some cells and worse in others; {SAME} equivalent within the ROPE in every tested cell (TOST); blank: "
@@ -250,13 +337,11 @@ def legend(page: Page) -> list[str]:
         f"study's page. **Δ**: pooled paired difference over the method's (cell, seed) pairs, stratified "
         f"bootstrap 95% CI ({boot}).",
         "**Overhead**: median training-step wall time over ERM's on the same network and batch, bootstrap 95% CI, "
-        "from the stored profile(s) " + (", ".join(f"`results/profiles/{f}`" for f in page.overhead_files) or
-                                         "(none)")
+        "from the stored profile(s) "
+        + (", ".join(f"`results/profiles/{f}`" for f in page.overhead_files) or "(none)")
         + " (`python -m benchmark profile`); a labelled variant is n.a. (the profile times defaults).",
         "**Submissions**: rows from `results/submissions/METHOD/claim.json` (`python -m benchmark submit`), "
         "with the claim's own numbers and test (its place and mean rank: the study's methods and the submission "
         "ranked together; its overhead: measured by `submit`, in ERM steps). A claim whose method file is absent or changed since (sha256) is "
         "stale: greyed and never ranked; a claim at another profile than the statistics is listed apart.",
     ]
-
-

@@ -11,6 +11,7 @@
 
 Each function writes one PNG into ``folder`` and returns its file name.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..statistics.family import FamilyResult
 from ..saliency.metrics import spec
+from ..statistics.family import FamilyResult
 from .leaderboard import ARROW, pval
 
 VERDICT_COLOURS = {"win": "tab:green", "loss": "tab:red", "tie": "tab:grey", "n.a.": "black"}
@@ -57,8 +58,13 @@ def _shared(detail: pd.DataFrame) -> set[str]:
     return out
 
 
-RANGES = {"masking_gap": (-1.0, 1.0), "mprt_spearman": (-1.0, 1.0), "loss": (0.0, None), "ig_delta": (0.0, None),
-          "ig_delta_relative": (0.0, None)}  # every other declared metric is a fraction or probability in [0, 1]
+RANGES = {
+    "masking_gap": (-1.0, 1.0),
+    "mprt_spearman": (-1.0, 1.0),
+    "loss": (0.0, None),
+    "ig_delta": (0.0, None),
+    "ig_delta_relative": (0.0, None),
+}  # every other declared metric is a fraction or probability in [0, 1]
 
 
 def _clip_to_range(ax, d: pd.DataFrame, metric: str) -> bool:
@@ -112,7 +118,9 @@ def _stack_crossbars(lines: list) -> None:
     bar and the level of two bars starting at the same rank follow the process's hash seed: the same
     figure, different PNG bytes. Here each bar's points are sorted and the bars restacked by (start,
     end), with scikit-posthocs' own rule (the first level where a bar overlaps no other)."""
-    bars = sorted(((sorted(float(x) for x in line.get_xdata()), line) for line in lines), key=lambda b: (b[0][0], b[0][-1]))
+    bars = sorted(
+        ((sorted(float(x) for x in line.get_xdata()), line) for line in lines), key=lambda b: (b[0][0], b[0][-1])
+    )
     levels: list[list[tuple[float, float]]] = []
     for xs, line in bars:
         low, high = xs[0], xs[-1]
@@ -146,21 +154,38 @@ def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagr
             note = f"; with N={n_cells} cells no pair can pass Holm ({needs})"
         else:
             note = ""
-        ax.set_title(f"{r.family.key} {ARROW[r.family.direction]}: mean rank over N={n_cells} complete cell(s), "
-                     f"1 = best (baseline {r.baseline} in orange)\n"
-                     "bars join methods not separated by Wilcoxon over cells + Holm "
-                     f"(α={r.alpha:g}){note}",
-                     fontsize=8, loc="center")
+        ax.set_title(
+            f"{r.family.key} {ARROW[r.family.direction]}: mean rank over N={n_cells} complete cell(s), "
+            f"1 = best (baseline {r.baseline} in orange)\n"
+            "bars join methods not separated by Wilcoxon over cells + Holm "
+            f"(α={r.alpha:g}){note}",
+            fontsize=8,
+            loc="center",
+        )
         if len(ranks) < 2:
-            ax.text(0.5, 0.5, "fewer than two ranked methods: nothing to compare", ha="center", va="center",
-                    transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "fewer than two ranked methods: nothing to compare",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             ax.set_axis_off()
             continue
         sig = r.significance.loc[ranks.index, ranks.index]
         colours = {m: "tab:orange" if m == r.baseline else "tab:blue" for m in ranks.index}
-        drawn = critical_difference_diagram(ranks, sig, ax=ax, alpha=r.alpha, label_fmt_left="{label} ({rank:.2f})",
-                                            label_fmt_right="({rank:.2f}) {label}", label_props={"fontsize": 8},
-                                            color_palette=colours, text_h_margin=0.02)
+        drawn = critical_difference_diagram(
+            ranks,
+            sig,
+            ax=ax,
+            alpha=r.alpha,
+            label_fmt_left="{label} ({rank:.2f})",
+            label_fmt_right="({rank:.2f}) {label}",
+            label_props={"fontsize": 8},
+            color_palette=colours,
+            text_h_margin=0.02,
+        )
         _stack_crossbars([line for group in drawn["crossbars"] for line in group])
         ax.set_xlim(1 - 0.35 * (len(ranks) - 1), len(ranks) + 0.35 * (len(ranks) - 1))
         ax.set_xticks(np.arange(1, len(ranks) + 1))
@@ -168,8 +193,9 @@ def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagr
     return _save(fig, folder, name)
 
 
-def forest(families: list[FamilyResult], details: dict[str, pd.DataFrame], folder: Path,
-           name: str = "forest.png") -> str:
+def forest(
+    families: list[FamilyResult], details: dict[str, pd.DataFrame], folder: Path, name: str = "forest.png"
+) -> str:
     from matplotlib.lines import Line2D
 
     shown = {r.family.key: details[r.family.key][details[r.family.key]["method"] != r.baseline] for r in families}
@@ -189,16 +215,23 @@ def forest(families: list[FamilyResult], details: dict[str, pd.DataFrame], folde
             else:
                 ax.text(0, i, "  no paired seeds", va="center", fontsize=7)
             p = row["p_bh"]
-            ax.text(1.01, i, f"p_BH {pval(p)}{row['marker'] or ''}" if pd.notna(p) else "p n.a. (n<2)", va="center",
-                    fontsize=7, transform=ax.get_yaxis_transform())
+            ax.text(
+                1.01,
+                i,
+                f"p_BH {pval(p)}{row['marker'] or ''}" if pd.notna(p) else "p n.a. (n<2)",
+                va="center",
+                fontsize=7,
+                transform=ax.get_yaxis_transform(),
+            )
         _separate_cells(ax, d)
         left, right = ax.get_xlim()
         ax.set_xlim(left - 0.05 * (right - left), right + 0.05 * (right - left))
         labels = []
         for _, row in d.iterrows():
             cell = _short(row["dataset"], row["arch"], shared)
-            labels.append(f"{row['method']}" + (f" · {cell}" if cell else "") + f" (n={int(row['n_pairs'])})"
-                          + _runs_note(row))
+            labels.append(
+                f"{row['method']}" + (f" · {cell}" if cell else "") + f" (n={int(row['n_pairs'])})" + _runs_note(row)
+            )
         ax.set_yticks(y, labels, fontsize=8)
         ax.set_ylim(len(d) - 0.5, -0.5)
         ax.set_title(f"{r.family.key} {ARROW[r.family.direction]}", fontsize=9)
@@ -206,17 +239,31 @@ def forest(families: list[FamilyResult], details: dict[str, pd.DataFrame], folde
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     used = set(pd.concat([d["verdict"] for d in shown.values()])) if shown else set()
-    handles = [Line2D([], [], color=c, marker="o", label="not testable (n < 2 pairs)" if v == "n.a." else v)
-               for v, c in VERDICT_COLOURS.items() if v != "n.a." or v in used]
+    handles = [
+        Line2D([], [], color=c, marker="o", label="not testable (n < 2 pairs)" if v == "n.a." else v)
+        for v, c in VERDICT_COLOURS.items()
+        if v != "n.a." or v in used
+    ]
     handles.append(Line2D([], [], color="0.85", linewidth=6, label="ROPE (± smallest effect of interest)"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles) + 1, fontsize=8,
-               title="verdict from the BH-adjusted paired t-test", title_fontsize=8)
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=len(handles) + 1,
+        fontsize=8,
+        title="verdict from the BH-adjusted paired t-test",
+        title_fontsize=8,
+    )
     fig.suptitle("Paired difference to the baseline per cell over shared seeds" + _where(details), fontsize=10)
     return _save(fig, folder, name)
 
 
-def cell_means(families: list[FamilyResult], details: dict[str, pd.DataFrame], seeds: pd.DataFrame, folder: Path,
-               name: str = "cell_means.png") -> str:
+def cell_means(
+    families: list[FamilyResult],
+    details: dict[str, pd.DataFrame],
+    seeds: pd.DataFrame,
+    folder: Path,
+    name: str = "cell_means.png",
+) -> str:
     fig, axes = _figure(len(families), max([len(details[r.family.key]) for r in families] + [1]))
     for ax, r in zip(axes, families):
         key = r.family.key
@@ -226,30 +273,48 @@ def cell_means(families: list[FamilyResult], details: dict[str, pd.DataFrame], s
         for i, row in d.iterrows():
             is_base = row["method"] == r.baseline
             colour = "tab:orange" if is_base else "tab:blue"
-            runs = seeds[(seeds["method"] == row["method"]) & (seeds["dataset"] == row["dataset"])
-                         & (seeds["arch"] == row["arch"])][key].dropna() if key in seeds else pd.Series(dtype=float)
+            runs = (
+                seeds[
+                    (seeds["method"] == row["method"])
+                    & (seeds["dataset"] == row["dataset"])
+                    & (seeds["arch"] == row["arch"])
+                ][key].dropna()
+                if key in seeds
+                else pd.Series(dtype=float)
+            )
             ax.plot(runs, [i] * len(runs), ".", color="0.35", markersize=4, zorder=3)
             if pd.notna(row["ci_low"]):
                 ax.plot([row["ci_low"], row["ci_high"]], [i, i], color=colour, linewidth=2, zorder=2)
             if pd.notna(row["mean"]):
                 ax.plot(row["mean"], i, "D", color=colour, markersize=5, zorder=4)
             cell = _short(row["dataset"], row["arch"], shared)
-            labels.append(f"{row['method']}" + (f" · {cell}" if cell else "") + f" (n={int(row['n'])})"
-                          + _runs_note(row))
+            labels.append(
+                f"{row['method']}" + (f" · {cell}" if cell else "") + f" (n={int(row['n'])})" + _runs_note(row)
+            )
         _separate_cells(ax, d)
-        for (dataset, arch), block in d.groupby(["dataset", "arch"], sort=False):
+        for _cell, block in d.groupby(["dataset", "arch"], sort=False):
             base = block[block["method"] == r.baseline]["mean"]
             if len(base) and pd.notna(base.iloc[0]):
-                ax.vlines(base.iloc[0], block.index.min() - 0.45, block.index.max() + 0.45, colors="tab:orange",
-                          linestyles="--", linewidth=1)
+                ax.vlines(
+                    base.iloc[0],
+                    block.index.min() - 0.45,
+                    block.index.max() + 0.45,
+                    colors="tab:orange",
+                    linestyles="--",
+                    linewidth=1,
+                )
         ax.set_yticks(np.arange(len(d)), labels, fontsize=8)
         ax.set_ylim(len(d) - 0.5, -0.5)
         clipped = _clip_to_range(ax, d, r.family.metric)
         ax.set_title(f"{key} {ARROW[r.family.direction]} ({r.family.direction} is better)", fontsize=9)
-        ax.set_xlabel(spec(r.family.metric).unit + (" (arrow: CI runs past the possible range)" if clipped else ""),
-                      fontsize=8)
+        ax.set_xlabel(
+            spec(r.family.metric).unit + (" (arrow: CI runs past the possible range)" if clipped else ""), fontsize=8
+        )
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Mean over seeds (diamond) with 95% t-interval (line) and the seeds (dots); dashed: the baseline "
-                 f"{families[0].baseline if families else ''}'s mean" + _where(details), fontsize=10)
+    fig.suptitle(
+        f"Mean over seeds (diamond) with 95% t-interval (line) and the seeds (dots); dashed: the baseline "
+        f"{families[0].baseline if families else ''}'s mean" + _where(details),
+        fontsize=10,
+    )
     return _save(fig, folder, name)

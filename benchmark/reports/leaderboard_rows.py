@@ -3,11 +3,13 @@
 Shared by ``leaderboard_page`` (the studies' rows), ``leaderboard_claims`` (the submissions' rows) and
 the renderers (``leaderboard_html``, ``leaderboard_markdown``).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .leaderboard import interval, num
 

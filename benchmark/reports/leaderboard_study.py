@@ -5,11 +5,13 @@ renderers read (``reports.leaderboard``: board, notes, per-cell detail, the Meth
 page shows what ``STUDY.md`` shows, with the same words; the frames the tables file does not keep
 are empty. Plus the saliency consistency summary and the figures of ``STUDY/``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -22,12 +24,27 @@ from .leaderboard_tables import Completeness
 from .overhead import overhead_note, overhead_texts
 
 FIGURE_ORDER = ("cd_diagram", "forest", "cell_means")
-CAPTIONS = {"cd_diagram": "Critical-difference diagrams: mean ranks per family; a bar joins methods that "
-                          "Wilcoxon–Holm over cells does not separate",
-            "forest": "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
-            "cell_means": "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed"}
-COUNTS = ("place", "wins", "ties", "losses", "untested", "n_cells", "n_pairs", "runs_done", "runs_expected",
-          "underpowered_cells", "n", "n_undefined", "seeds_needed")
+CAPTIONS = {
+    "cd_diagram": "Critical-difference diagrams: mean ranks per family; a bar joins methods that "
+    "Wilcoxon–Holm over cells does not separate",
+    "forest": "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
+    "cell_means": "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
+}
+COUNTS = (
+    "place",
+    "wins",
+    "ties",
+    "losses",
+    "untested",
+    "n_cells",
+    "n_pairs",
+    "runs_done",
+    "runs_expected",
+    "underpowered_cells",
+    "n",
+    "n_undefined",
+    "seeds_needed",
+)
 
 
 def frame(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
@@ -45,27 +62,51 @@ def family_result(tables: Mapping[str, Any], key: str) -> FamilyResult:
     fam, empty = tables["families"][key], pd.DataFrame()
     split, metric = key.split("/", 1)
     return FamilyResult(
-        family=Family(split, metric, fam["direction"], float(fam["rope"])), baseline=tables["baseline"],
-        alpha=float(tables["alpha"]), reps=tables.get("bootstrap_reps", 0), seed=tables.get("seed", 0),
-        scale=tables.get("scale", ""), cells=empty, paired=empty, matrix=empty,
+        family=Family(split, metric, fam["direction"], float(fam["rope"])),
+        baseline=tables["baseline"],
+        alpha=float(tables["alpha"]),
+        reps=tables.get("bootstrap_reps", 0),
+        seed=tables.get("seed", 0),
+        scale=tables.get("scale", ""),
+        cells=empty,
+        paired=empty,
+        matrix=empty,
         dropped_cells=[tuple(c) for c in fam.get("dropped_cells") or []],
-        mean_ranks=pd.DataFrame(fam.get("mean_ranks") or []), friedman=fam["friedman"],
+        mean_ranks=pd.DataFrame(fam.get("mean_ranks") or []),
+        friedman=fam["friedman"],
         pairwise=pd.DataFrame(fam.get("pairwise_holm") or []),
-        versus_baseline=pd.DataFrame(fam.get("versus_baseline_holm") or []), significance=empty,
-        gains=pd.DataFrame(fam.get("gains") or []), bayes=pd.DataFrame(fam.get("bayes_signed_rank") or []),
-        wtl=pd.DataFrame(fam.get("win_tie_loss") or []), leaderboard=frame(fam["leaderboard"]))
+        versus_baseline=pd.DataFrame(fam.get("versus_baseline_holm") or []),
+        significance=empty,
+        gains=pd.DataFrame(fam.get("gains") or []),
+        bayes=pd.DataFrame(fam.get("bayes_signed_rank") or []),
+        wtl=pd.DataFrame(fam.get("win_tie_loss") or []),
+        leaderboard=frame(fam["leaderboard"]),
+    )
 
 
 def study_report(tables: Mapping[str, Any]) -> StudyReport:
     """The ``StudyReport`` fields the stats' footer reads, from the tables file."""
     results = [family_result(tables, k) for k in tables["families"]]
     over = tables.get("overhead") or {}
-    rep = StudyReport(tables["study"], tables.get("profile", ""), tables.get("description", ""), tables["baseline"],
-                      float(tables["alpha"]), tables.get("bootstrap_reps", 0), tables.get("seed", 0),
-                      tables.get("bayes_samples", 0), tables.get("scale", ""),
-                      Completeness(pd.DataFrame(tables["runs"])), results, {}, {}, dict(tables.get("versions") or {}))
-    rep.overhead_note = overhead_note(Overheads({}, list(over.get("files") or []), list(over.get("problems") or [])),
-                                      rep.profile, "results/profiles")
+    rep = StudyReport(
+        tables["study"],
+        tables.get("profile", ""),
+        tables.get("description", ""),
+        tables["baseline"],
+        float(tables["alpha"]),
+        tables.get("bootstrap_reps", 0),
+        tables.get("seed", 0),
+        tables.get("bayes_samples", 0),
+        tables.get("scale", ""),
+        Completeness(pd.DataFrame(tables["runs"])),
+        results,
+        {},
+        {},
+        dict(tables.get("versions") or {}),
+    )
+    rep.overhead_note = overhead_note(
+        Overheads({}, list(over.get("files") or []), list(over.get("problems") or [])), rep.profile, "results/profiles"
+    )
     return rep
 
 
@@ -88,21 +129,35 @@ def family_sections(tables: Mapping[str, Any]) -> list[FamilySection]:
     for key, fam in tables["families"].items():
         r = family_result(tables, key)
         costs = overhead_texts(list(r.leaderboard["method"]), archs, over, r.baseline)
-        out.append(FamilySection(key, family_title(r), board_display(r.leaderboard, r, costs), family_notes(r),
-                                 detail_display(frame(fam["detail"]), r)))
+        out.append(
+            FamilySection(
+                key,
+                family_title(r),
+                board_display(r.leaderboard, r, costs),
+                family_notes(r),
+                detail_display(frame(fam["detail"]), r),
+            )
+        )
     return out
 
 
 def consistency_frame(tables: Mapping[str, Any]) -> pd.DataFrame:
     """The saliency consistency summary as strings (one row per cell x split x attribution x method)."""
-    rows = [{"cell": f"{r['dataset']} / {r['arch']}", "split": r["split"], "attribution": r["attribution"],
-             "method": r["method"], "runs used": f"{r.get('runs_used', DASH)}/{r.get('runs_expected', DASH)}",
-             "images": str(r.get("n_images", DASH)),
-             "Spearman ρ [95% CI] ↑": interval(r.get("spearman"), r.get("spearman_low"), r.get("spearman_high"), 2),
-             "Pearson [95% CI] ↑": interval(r.get("pearson"), r.get("pearson_low"), r.get("pearson_high"), 2),
-             "top-10% IoU [95% CI] ↑": interval(r.get("topk_iou"), r.get("topk_iou_low"), r.get("topk_iou_high"), 2),
-             "flags": r.get("flags") or ""}
-            for r in (tables.get("consistency") or {}).get("summary") or []]
+    rows = [
+        {
+            "cell": f"{r['dataset']} / {r['arch']}",
+            "split": r["split"],
+            "attribution": r["attribution"],
+            "method": r["method"],
+            "runs used": f"{r.get('runs_used', DASH)}/{r.get('runs_expected', DASH)}",
+            "images": str(r.get("n_images", DASH)),
+            "Spearman ρ [95% CI] ↑": interval(r.get("spearman"), r.get("spearman_low"), r.get("spearman_high"), 2),
+            "Pearson [95% CI] ↑": interval(r.get("pearson"), r.get("pearson_low"), r.get("pearson_high"), 2),
+            "top-10% IoU [95% CI] ↑": interval(r.get("topk_iou"), r.get("topk_iou_low"), r.get("topk_iou_high"), 2),
+            "flags": r.get("flags") or "",
+        }
+        for r in (tables.get("consistency") or {}).get("summary") or []
+    ]
     return pd.DataFrame(rows)
 
 
@@ -118,8 +173,10 @@ def caption(stem: str) -> str:
     parts = stem.split("_")
     if parts[0] == "consistency" and len(parts) == 5:
         _, dataset, arch, split, attribution = parts
-        return f"Saliency consistency: the probe-set-mean {attribution} map of every run, {dataset} / {arch}, " \
-               f"split {split}"
+        return (
+            f"Saliency consistency: the probe-set-mean {attribution} map of every run, {dataset} / {arch}, "
+            f"split {split}"
+        )
     return stem
 
 

@@ -8,11 +8,13 @@ corrupt) shows in every table it would have entered: a detail row whose cell has
 runs than expected says so, a (cell, method) without any done run still gets a row, and a
 method without any done run still gets a leaderboard row. ``leaderboard.py`` renders them.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,10 +23,42 @@ from ..statistics.family import FamilyResult
 
 CELL = ["dataset", "arch"]
 DETAIL_COLUMNS = [
-    "family", "split", "metric", "direction", "rope", "dataset", "arch", "method", "baseline", "runs_expected",
-    "runs_done", "n", "n_undefined", "mean", "sd", "ci_low", "ci_high", "n_pairs", "gain", "gain_low", "gain_high",
-    "p_t", "p_bh", "marker", "p_wilcoxon", "wilcoxon_method", "d_z", "rho", "seeds_needed", "underpowered", "p_tost",
-    "p_tost_bh", "equivalent", "verdict", "flags"]
+    "family",
+    "split",
+    "metric",
+    "direction",
+    "rope",
+    "dataset",
+    "arch",
+    "method",
+    "baseline",
+    "runs_expected",
+    "runs_done",
+    "n",
+    "n_undefined",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "n_pairs",
+    "gain",
+    "gain_low",
+    "gain_high",
+    "p_t",
+    "p_bh",
+    "marker",
+    "p_wilcoxon",
+    "wilcoxon_method",
+    "d_z",
+    "rho",
+    "seeds_needed",
+    "underpowered",
+    "p_tost",
+    "p_tost_bh",
+    "equivalent",
+    "verdict",
+    "flags",
+]
 
 
 @dataclass
@@ -66,8 +100,10 @@ class Completeness:
         out = []
         for row in self.not_done().sort_values(["dataset", "arch", "method", "seed"]).itertuples(index=False):
             why = row.problem or ("no record" if row.state == "missing" else "")
-            out.append(f"{row.method} / {row.dataset} / {row.arch} / seed {row.seed} (run {row.run_id}): "
-                       f"{row.state}" + (f": {why}" if why else ""))
+            out.append(
+                f"{row.method} / {row.dataset} / {row.arch} / seed {row.seed} (run {row.run_id}): "
+                f"{row.state}" + (f": {why}" if why else "")
+            )
         return out
 
     def counts(self) -> dict[str, int]:
@@ -100,9 +136,19 @@ def detail_rows(result: FamilyResult, completeness: Completeness) -> pd.DataFram
         methods = sorted(methods, key=lambda m: m != base)
         for method in methods:
             expected, done = completeness.expected(dataset, arch, method)
-            row: dict[str, Any] = {"family": fam.key, "split": fam.split, "metric": fam.metric,
-                                   "direction": fam.direction, "rope": fam.rope, "dataset": dataset, "arch": arch,
-                                   "method": method, "baseline": base, "runs_expected": expected, "runs_done": done}
+            row: dict[str, Any] = {
+                "family": fam.key,
+                "split": fam.split,
+                "metric": fam.metric,
+                "direction": fam.direction,
+                "rope": fam.rope,
+                "dataset": dataset,
+                "arch": arch,
+                "method": method,
+                "baseline": base,
+                "runs_expected": expected,
+                "runs_done": done,
+            }
             flags = []
             note = completeness.missing_note(completeness.cell_runs(dataset, arch, method))
             if note:
@@ -110,8 +156,16 @@ def detail_rows(result: FamilyResult, completeness: Completeness) -> pd.DataFram
             key = (dataset, arch, method)
             if key in cells.index:
                 c = cells.loc[key]
-                row.update({"n": int(c["n"]), "n_undefined": int(c["n_nan"]), "mean": c["mean"], "sd": c["sd"],
-                            "ci_low": c["ci_low"], "ci_high": c["ci_high"]})
+                row.update(
+                    {
+                        "n": int(c["n"]),
+                        "n_undefined": int(c["n_nan"]),
+                        "mean": c["mean"],
+                        "sd": c["sd"],
+                        "ci_low": c["ci_low"],
+                        "ci_high": c["ci_high"],
+                    }
+                )
                 if int(c["n_nan"]):
                     flags.append(f"{int(c['n_nan'])} run(s) with the metric undefined")
             else:
@@ -120,12 +174,27 @@ def detail_rows(result: FamilyResult, completeness: Completeness) -> pd.DataFram
                     flags.append("metric absent from its records")
             if method != base and paired is not None and key in paired.index:
                 p = paired.loc[key]
-                row.update({"n_pairs": int(p["n"]), "gain": p["gain"], "gain_low": p["gain_low"],
-                            "gain_high": p["gain_high"], "p_t": p["p_t"], "p_bh": p["p_bh"], "marker": p["marker"],
-                            "p_wilcoxon": p["p_wilcoxon"], "wilcoxon_method": p["wilcoxon_method"], "d_z": p["d_z"],
-                            "rho": p["rho"], "seeds_needed": p["seeds_needed"], "underpowered": bool(p["underpowered"]),
-                            "p_tost": p["p_tost"], "p_tost_bh": p["p_tost_bh"], "equivalent": bool(p["equivalent"]),
-                            "verdict": p["verdict"]})
+                row.update(
+                    {
+                        "n_pairs": int(p["n"]),
+                        "gain": p["gain"],
+                        "gain_low": p["gain_low"],
+                        "gain_high": p["gain_high"],
+                        "p_t": p["p_t"],
+                        "p_bh": p["p_bh"],
+                        "marker": p["marker"],
+                        "p_wilcoxon": p["p_wilcoxon"],
+                        "wilcoxon_method": p["wilcoxon_method"],
+                        "d_z": p["d_z"],
+                        "rho": p["rho"],
+                        "seeds_needed": p["seeds_needed"],
+                        "underpowered": bool(p["underpowered"]),
+                        "p_tost": p["p_tost"],
+                        "p_tost_bh": p["p_tost_bh"],
+                        "equivalent": bool(p["equivalent"]),
+                        "verdict": p["verdict"],
+                    }
+                )
                 base_note = completeness.missing_note(completeness.cell_runs(dataset, arch, base))
                 if base_note:
                     flags.append(f"baseline {base}: {base_note}")
@@ -151,7 +220,7 @@ def letters(order: list[str], significance: pd.DataFrame, alpha: float) -> dict[
             groups.append((i, j))
     out = {m: "" for m in order}
     for g, (i, j) in enumerate(groups):
-        for m in order[i:j + 1]:
+        for m in order[i : j + 1]:
             out[m] += chr(ord("a") + g % 26)
     return out
 
@@ -172,14 +241,24 @@ def board_rows(result: FamilyResult, completeness: Completeness, detail: pd.Data
     (done/expected over the family's cells) and completeness flags; a study method without any value in
     the family gets a row of its own (unranked) instead of disappearing."""
     board = result.leaderboard.copy()
-    ranked = [m for m in board["method"] if m in result.significance.index and np.isfinite(
-        board.loc[board["method"] == m, "mean_rank"].iloc[0])]
+    ranked = [
+        m
+        for m in board["method"]
+        if m in result.significance.index and np.isfinite(board.loc[board["method"] == m, "mean_rank"].iloc[0])
+    ]
     group = letters(ranked, result.significance, result.alpha)
     board["group"] = board["method"].map(group).fillna("")
     absent = [m for m in detail["method"].unique() if m not in set(board["method"])]
     if absent:
-        extra = pd.DataFrame({"method": absent, "direction": result.family.direction, "rope": result.family.rope,
-                              "flags": "no value in this family: not ranked", "group": ""})
+        extra = pd.DataFrame(
+            {
+                "method": absent,
+                "direction": result.family.direction,
+                "rope": result.family.rope,
+                "flags": "no value in this family: not ranked",
+                "group": "",
+            }
+        )
         board = pd.concat([board, extra], ignore_index=True)
         board["place"] = board["place"].astype("Int64")
     per_method = detail.groupby("method", sort=False)
@@ -189,8 +268,10 @@ def board_rows(result: FamilyResult, completeness: Completeness, detail: pd.Data
     for method, flags in zip(board["method"], board["flags"].fillna("")):
         flags = "; ".join(f for f in flags.split("; ") if f and not family_wide(f))
         extra = []
-        missing = int(board.loc[board["method"] == method, "runs_expected"].iloc[0]
-                      - board.loc[board["method"] == method, "runs_done"].iloc[0])
+        missing = int(
+            board.loc[board["method"] == method, "runs_expected"].iloc[0]
+            - board.loc[board["method"] == method, "runs_done"].iloc[0]
+        )
         if missing:
             mine = per_method.get_group(method)
             cells = int((mine["runs_done"] < mine["runs_expected"]).sum())
@@ -227,8 +308,21 @@ def clean(obj: Any) -> Any:
     return _number(obj)
 
 
-BOARD_METRICS = ("mean_rank", "gain_mean", "gain_iqm", "delta", "poi", "p_better", "p_rope", "p_worse",
-                 "p_cells_holm", "wins", "ties", "losses", "median_d_z")
+BOARD_METRICS = (
+    "mean_rank",
+    "gain_mean",
+    "gain_iqm",
+    "delta",
+    "poi",
+    "p_better",
+    "p_rope",
+    "p_worse",
+    "p_cells_holm",
+    "wins",
+    "ties",
+    "losses",
+    "median_d_z",
+)
 
 
 def family_metrics(board: pd.DataFrame, detail: pd.DataFrame) -> dict[str, Any]:
@@ -255,6 +349,12 @@ def seeds_frame(done_scores: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
     wide = s.set_index(["method", "dataset", "arch", "seed", "family"])["value"].unstack("family").sort_index()
     wide = wide.reindex(columns=keys).reset_index()
     wide.columns.name = None
-    wide.insert(0, "run", [f"{m} | {d} | {a} | seed {s}" for m, d, a, s in
-                           zip(wide["method"], wide["dataset"], wide["arch"], wide["seed"])])
+    wide.insert(
+        0,
+        "run",
+        [
+            f"{m} | {d} | {a} | seed {s}"
+            for m, d, a, s in zip(wide["method"], wide["dataset"], wide["arch"], wide["seed"])
+        ],
+    )
     return wide

@@ -5,9 +5,10 @@ never measured here. Only a method label that is a bare registered name (the met
 default hyperparameters, which is what the profile times) gets a number; a labelled variant
 (``sage[view_forward=separate]``) may cost differently and says so.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..records.profiles import Overheads
 
@@ -34,19 +35,35 @@ def overhead_texts(methods: Iterable[str], archs: list[str], overheads: Overhead
 
 def overhead_rows(methods: Iterable[str], archs: list[str], overheads: Overheads) -> list[dict]:
     """The numbers behind the column, for the tables file: one row per method x architecture found."""
-    return [{"method": o.method, "arch": o.arch, "ratio": o.ratio, "ratio_low": o.low, "ratio_high": o.high,
-             "theoretical_ratio": o.theoretical, "step_ms": o.step_ms, "precision": o.precision, "source": o.source}
-            for m in methods for o in overheads.for_method(m, archs)]
+    return [
+        {
+            "method": o.method,
+            "arch": o.arch,
+            "ratio": o.ratio,
+            "ratio_low": o.low,
+            "ratio_high": o.high,
+            "theoretical_ratio": o.theoretical,
+            "step_ms": o.step_ms,
+            "precision": o.precision,
+            "source": o.source,
+        }
+        for m in methods
+        for o in overheads.for_method(m, archs)
+    ]
 
 
 def overhead_note(overheads: Overheads, label: str, folder: str) -> str:
     """One footer line: where the ratios come from, or how to produce them."""
     if overheads.files:
-        text = (f"- **Overhead.** Median training-step wall time over ERM's on the same network and batch, with a "
-                f"bootstrap 95% CI, from the stored profile(s) {', '.join(f'`{folder}/{f}`' for f in overheads.files)} "
-                f"(`python -m benchmark profile`, training profile `{label}`; the file names the machine, threads "
-                "and precision). Synthetic batch of the profile, not this study's data.")
+        text = (
+            f"- **Overhead.** Median training-step wall time over ERM's on the same network and batch, with a "
+            f"bootstrap 95% CI, from the stored profile(s) {', '.join(f'`{folder}/{f}`' for f in overheads.files)} "
+            f"(`python -m benchmark profile`, training profile `{label}`; the file names the machine, threads "
+            "and precision). Synthetic batch of the profile, not this study's data."
+        )
     else:
-        text = (f"- **Overhead.** Not profiled: no `{folder}/{label}.json`; run `python -m benchmark profile "
-                f"--label {label}` (or `dvc repro profile`) and rerun `stats`.")
+        text = (
+            f"- **Overhead.** Not profiled: no `{folder}/{label}.json`; run `python -m benchmark profile "
+            f"--label {label}` (or `dvc repro profile`) and rerun `stats`."
+        )
     return text + "".join(f" Left out: {p}." for p in overheads.problems)

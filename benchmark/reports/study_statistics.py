@@ -6,30 +6,31 @@ is a ``ContractError`` naming it and the known ones; nothing written), runs ``st
 family, the saliency consistency across runs and the overhead join, and writes atomically and
 byte-identically on rerun the files ``cli.stats_cmd`` lists.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 from dataclasses import dataclass
-from typing import Any
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ..atomic import atomic_folder, atomic_write_text
 from ..contracts import ContractError
+from ..paths import project_root
 from ..records.profiles import load_overheads
 from ..records.table import RecordSet
-from ..paths import project_root
+from ..saliency.metrics import spec
+from ..statistics import analyze
 from . import consistency_plot, leaderboard_plots
 from .consistency_report import consistency_markdown, consistency_metrics, study_consistency
 from .leaderboard import VERSIONED, StudyReport, detail_csv, markdown
+from .leaderboard_tables import Completeness, board_rows, clean, detail_rows, family_metrics, seeds_frame
 from .leaderboard_tex import latex
 from .overhead import overhead_note, overhead_rows, overhead_texts
-from .leaderboard_tables import Completeness, board_rows, clean, detail_rows, family_metrics, seeds_frame
-from ..saliency.metrics import spec
-from ..statistics import analyze
 
 AGREEMENT = ("auroc", "energy_pointing")
 CAM_ROWS = ("cam", "gradcam")
@@ -89,11 +90,13 @@ def validate(args: argparse.Namespace, completeness: Completeness, done: pd.Data
     if args.baseline not in methods:
         raise ContractError(f"stats: unknown baseline '{args.baseline}'; the study's methods: {methods}")
     if done.empty:
-        raise ContractError(f"stats: the study has no done runs in {args.folder} (run `python -m benchmark sweep "
-                            f"{args.study}`)")
+        raise ContractError(
+            f"stats: the study has no done runs in {args.folder} (run `python -m benchmark sweep {args.study}`)"
+        )
     if args.baseline not in set(done["method"]):
-        raise ContractError(f"stats: baseline '{args.baseline}' has no done run; methods with done runs: "
-                            f"{sorted(set(done['method']))}")
+        raise ContractError(
+            f"stats: baseline '{args.baseline}' has no done run; methods with done runs: {sorted(set(done['method']))}"
+        )
     known = known_metrics(done)
     keys = list(dict.fromkeys(args.metric)) if args.metric else default_metrics(done)
     unknown = [k for k in keys if k not in known]
@@ -109,16 +112,25 @@ def validate(args: argparse.Namespace, completeness: Completeness, done: pd.Data
     return keys
 
 
-def figures(rep: StudyReport, consistency, completeness: Completeness, seeds: pd.DataFrame, folder: Path,
-            link: str) -> dict[str, str]:
+def figures(
+    rep: StudyReport, consistency, completeness: Completeness, seeds: pd.DataFrame, folder: Path, link: str
+) -> dict[str, str]:
     """Draw every figure into ``folder``; captions -> paths relative to the Markdown file."""
     out = {}
-    named = [("Critical-difference diagrams (mean ranks; bars: not separated by Wilcoxon–Holm over cells)",
-              leaderboard_plots.cd_diagram(rep.families, folder)),
-             ("Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
-              leaderboard_plots.forest(rep.families, rep.details, folder)),
-             ("Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
-              leaderboard_plots.cell_means(rep.families, rep.details, seeds, folder))]
+    named = [
+        (
+            "Critical-difference diagrams (mean ranks; bars: not separated by Wilcoxon–Holm over cells)",
+            leaderboard_plots.cd_diagram(rep.families, folder),
+        ),
+        (
+            "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
+            leaderboard_plots.forest(rep.families, rep.details, folder),
+        ),
+        (
+            "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
+            leaderboard_plots.cell_means(rep.families, rep.details, seeds, folder),
+        ),
+    ]
     for caption, name in named:
         out[caption] = f"{link}/{name}"
     shown = [a for a in CAM_ROWS if any(g[3] == a for g in consistency.mean_maps)][:1] + ["gradient"]
@@ -159,8 +171,19 @@ def study_tables(records: RecordSet, args: argparse.Namespace) -> Tables:
     completeness = Completeness(records.runs)
     done = records.done()
     keys = validate(args, completeness, done)
-    results = [analyze(done, key, args.baseline, alpha=args.alpha, reps=args.reps, seed=args.seed, scale=args.scale,
-                       bayes_samples=args.bayes_samples) for key in keys]
+    results = [
+        analyze(
+            done,
+            key,
+            args.baseline,
+            alpha=args.alpha,
+            reps=args.reps,
+            seed=args.seed,
+            scale=args.scale,
+            bayes_samples=args.bayes_samples,
+        )
+        for key in keys
+    ]
     details = {r.family.key: detail_rows(r, completeness) for r in results}
     boards = {r.family.key: board_rows(r, completeness, details[r.family.key]) for r in results}
     return Tables(completeness, done, keys, results, details, boards)
@@ -171,13 +194,33 @@ def write_statistics(study: Any, records: RecordSet, args: argparse.Namespace, d
     description head the report; options: ``register``'s flags; ``args.folder`` and
     ``args.study`` name the records in messages) into ``dest``; validated before anything is computed."""
     tables = study_tables(records, args)
-    completeness, done, keys, results, details, boards = (tables.completeness, tables.done, tables.keys,
-                                                          tables.results, tables.details, tables.boards)
+    completeness, done, keys, results, details, boards = (
+        tables.completeness,
+        tables.done,
+        tables.keys,
+        tables.results,
+        tables.details,
+        tables.boards,
+    )
     consistency = study_consistency(records, completeness, reps=args.reps, seed=args.seed)
     seeds = seeds_frame(done, keys)
-    rep = StudyReport(study.name, study.profile.name, study.description or "", args.baseline, args.alpha, args.reps,
-                      args.seed, args.bayes_samples, args.scale, completeness, results, boards, details, versions(),
-                      consistency_markdown(consistency, args.alpha, args.reps, args.seed))
+    rep = StudyReport(
+        study.name,
+        study.profile.name,
+        study.description or "",
+        args.baseline,
+        args.alpha,
+        args.reps,
+        args.seed,
+        args.bayes_samples,
+        args.scale,
+        completeness,
+        results,
+        boards,
+        details,
+        versions(),
+        consistency_markdown(consistency, args.alpha, args.reps, args.seed),
+    )
     archs = list(dict.fromkeys(records.runs["arch"]))
     profiles = Path(args.profiles) if args.profiles else project_root() / "results" / "profiles"
     overheads = load_overheads(profiles, study.profile.name)
@@ -186,34 +229,64 @@ def write_statistics(study: Any, records: RecordSet, args: argparse.Namespace, d
 
     with atomic_folder(dest / study.name) as folder:
         rep.figures = figures(rep, consistency, completeness, seeds, folder, study.name)
-    metrics = {"runs": completeness.counts(), **{k: family_metrics(boards[k], details[k]) for k in keys},
-               "consistency": consistency_metrics(consistency)}
-    tables = {"study": study.name, "profile": study.profile.name, "description": study.description or "",
-              "baseline": args.baseline, "alpha": args.alpha, "bootstrap_reps": args.reps, "seed": args.seed,
-              "bayes_samples": args.bayes_samples, "scale": args.scale, "versions": rep.versions,
-              "runs": records.runs.drop(columns=["path", "current"]),
-              "families": {r.family.key: {
-                  "direction": r.family.direction, "rope": r.family.rope, "leaderboard": boards[r.family.key],
-                  "detail": details[r.family.key], "friedman": r.friedman, "mean_ranks": r.mean_ranks,
-                  "pairwise_holm": r.pairwise, "versus_baseline_holm": r.versus_baseline, "gains": r.gains,
-                  "bayes_signed_rank": r.bayes, "win_tie_loss": r.wtl,
-                  "dropped_cells": [list(c) for c in r.dropped_cells]} for r in results},
-              "consistency": {"summary": consistency.summary, "comparisons": consistency.comparisons,
-                              "problems": consistency.problems},
-              "overhead": {"files": overheads.files, "problems": overheads.problems,
-                           "rows": overhead_rows(completeness.methods, archs, overheads)}}
+    metrics = {
+        "runs": completeness.counts(),
+        **{k: family_metrics(boards[k], details[k]) for k in keys},
+        "consistency": consistency_metrics(consistency),
+    }
+    tables = {
+        "study": study.name,
+        "profile": study.profile.name,
+        "description": study.description or "",
+        "baseline": args.baseline,
+        "alpha": args.alpha,
+        "bootstrap_reps": args.reps,
+        "seed": args.seed,
+        "bayes_samples": args.bayes_samples,
+        "scale": args.scale,
+        "versions": rep.versions,
+        "runs": records.runs.drop(columns=["path", "current"]),
+        "families": {
+            r.family.key: {
+                "direction": r.family.direction,
+                "rope": r.family.rope,
+                "leaderboard": boards[r.family.key],
+                "detail": details[r.family.key],
+                "friedman": r.friedman,
+                "mean_ranks": r.mean_ranks,
+                "pairwise_holm": r.pairwise,
+                "versus_baseline_holm": r.versus_baseline,
+                "gains": r.gains,
+                "bayes_signed_rank": r.bayes,
+                "win_tie_loss": r.wtl,
+                "dropped_cells": [list(c) for c in r.dropped_cells],
+            }
+            for r in results
+        },
+        "consistency": {
+            "summary": consistency.summary,
+            "comparisons": consistency.comparisons,
+            "problems": consistency.problems,
+        },
+        "overhead": {
+            "files": overheads.files,
+            "problems": overheads.problems,
+            "rows": overhead_rows(completeness.methods, archs, overheads),
+        },
+    }
     base = dest / study.name
     written = {
         base.with_suffix(".md"): markdown(rep),
         base.with_suffix(".csv"): detail_csv(rep),
         base.with_suffix(".tex"): latex(rep),
-        base.with_suffix(".json"): json.dumps(clean({"metrics": metrics}), indent=1, ensure_ascii=False,
-                                              allow_nan=False) + "\n",
-        dest / f"{study.name}.tables.json": json.dumps(clean(tables), indent=1, ensure_ascii=False,
-                                                       allow_nan=False) + "\n",
+        base.with_suffix(".json"): json.dumps(
+            clean({"metrics": metrics}), indent=1, ensure_ascii=False, allow_nan=False
+        )
+        + "\n",
+        dest / f"{study.name}.tables.json": json.dumps(clean(tables), indent=1, ensure_ascii=False, allow_nan=False)
+        + "\n",
         dest / f"{study.name}.seeds.csv": seeds.to_csv(index=False, float_format="%.6g", lineterminator="\n"),
     }
     for path, text in written.items():
         atomic_write_text(path, text)
     return Written(completeness, keys, results, boards, list(written), len(rep.figures), base)
-

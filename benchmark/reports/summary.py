@@ -4,10 +4,12 @@
 This is a descriptive summary (what a calibration or a quick look needs); significance
 tests between methods belong to the statistics layer.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +31,9 @@ def wide_frame(scores: pd.DataFrame) -> pd.DataFrame:
     if scores.empty:
         return pd.DataFrame(columns=CELL + ["seed", "run_id"])
     keyed = scores.assign(column=scores["split"] + "/" + scores["metric"])
-    wide = keyed.pivot_table(index="run_id", columns="column", values="value", aggfunc="first", dropna=False, sort=False)
+    wide = keyed.pivot_table(
+        index="run_id", columns="column", values="value", aggfunc="first", dropna=False, sort=False
+    )
     runs = keyed.drop_duplicates(["run_id", "method"]).set_index("run_id")[CELL + ["seed"]]
     return runs.join(wide).reset_index()[CELL + ["seed", "run_id", *wide.columns]]
 
@@ -68,6 +72,10 @@ def display_table(summary: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame
     """Cells as ``mean ± sd`` strings, one column per metric."""
     table = summary[CELL + ["n"]].copy()
     for metric in metrics:
-        table[metric] = [format_cell(m, s, n=int(k), runs=int(r)) for m, s, k, r in
-                         zip(summary[f"{metric} mean"], summary[f"{metric} sd"], summary[f"{metric} n"], summary["n"])]
+        table[metric] = [
+            format_cell(m, s, n=int(k), runs=int(r))
+            for m, s, k, r in zip(
+                summary[f"{metric} mean"], summary[f"{metric} sd"], summary[f"{metric} n"], summary["n"]
+            )
+        ]
     return table

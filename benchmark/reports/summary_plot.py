@@ -1,9 +1,10 @@
 """A study's summary as a figure: one panel per metric, one horizontal bar per cell (mean over
 seeds), its seeds as dots, so the spread is visible next to the mean."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 

@@ -8,11 +8,12 @@ A split's wrong-reason mask (``wrong_reason_key``) is on the device only when as
 annotations only for a method that declares ``needs_annotations``, its wrong-reason mask only for
 one that declares ``needs_wrong_reason``.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -50,7 +51,7 @@ class DeviceSplit:
             self.annotated_host = self.annotated.cpu().numpy().astype(bool)
 
     @classmethod
-    def from_split(cls, split: Split, device: torch.device, wrong_reason: str | None = None) -> "DeviceSplit":
+    def from_split(cls, split: Split, device: torch.device, wrong_reason: str | None = None) -> DeviceSplit:
         """``split`` on ``device``; with ``wrong_reason`` (an extra's key), its wrong-reason mask too."""
         sal = None if split.saliency is None else torch.from_numpy(split.saliency).to(device, torch.float16)
         ann = None if split.annotated is None else torch.from_numpy(split.annotated).to(device)
@@ -64,7 +65,7 @@ class DeviceSplit:
             wrong_reason=wrong,
         )
 
-    def for_training(self, source: Split, annotations: bool, wrong_reason: str | None = None) -> "DeviceSplit":
+    def for_training(self, source: Split, annotations: bool, wrong_reason: str | None = None) -> DeviceSplit:
         """This split as the training loop hands it to a method: the same images and labels (shared, not
         copied); its annotations (``saliency``, ``annotated``) only with ``annotations`` (the method
         declares ``needs_annotations``), else none, so its batches carry no ``saliency``; the wrong-reason
@@ -109,14 +110,17 @@ class DeviceSplit:
         stop = n - n % batch_size if drop_last and n > batch_size else n
         starts = range(0, stop, batch_size)
         flags = np.zeros(n, dtype=bool) if self.annotated_host is None else self.annotated_host[host_order]
-        positions = [np.flatnonzero(flags[start:start + batch_size]) for start in starts]
+        positions = [np.flatnonzero(flags[start : start + batch_size]) for start in starts]
         both = torch.from_numpy(np.concatenate([host_order[:stop], *positions]).astype(np.int64))
         both = both.to(self.y.device)  # the one copy to the device
         return self._cut(both[:stop], both[stop:], batch_size, starts, [len(p) for p in positions])
 
-    def _cut(self, order: Tensor, positions: Tensor, batch_size: int, starts: range, counts: list[int]) -> Iterator[Batch]:
+    def _cut(
+        self, order: Tensor, positions: Tensor, batch_size: int, starts: range, counts: list[int]
+    ) -> Iterator[Batch]:
         offset = 0
         for start, count in zip(starts, counts):
-            yield self.batch(order[start:start + batch_size], annotated_index=positions[offset:offset + count],
-                             n_annotated=count)
+            yield self.batch(
+                order[start : start + batch_size], annotated_index=positions[offset : offset + count], n_annotated=count
+            )
             offset += count

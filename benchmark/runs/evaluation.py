@@ -1,4 +1,5 @@
 """Evaluation of a trained network on a split: accuracy, loss, and ROC AUC for binary tasks."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,11 +13,11 @@ CPU runs without a scaler (torch's CPU scaler exists but the reference recipes s
 only), so bf16 is the CPU choice. A device whose autocast torch lacks, or a CUDA device
 without bfloat16, is refused with a ``ContractError`` before any compute.
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
-from typing import ContextManager
 
 import torch
 
@@ -34,18 +34,21 @@ def check_precision(name: object) -> str:
     return name
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _check_device(precision: str, device_type: str, index: int | None) -> None:
     if precision == "fp32":
         return
     if not torch.amp.is_autocast_available(device_type):
-        raise ContractError(f"precision '{precision}': torch has no autocast for device '{device_type}'; "
-                            f"use --precision fp32")
+        raise ContractError(
+            f"precision '{precision}': torch has no autocast for device '{device_type}'; use --precision fp32"
+        )
     if device_type == "cuda" and precision == "bf16":
         with torch.cuda.device(index if index is not None else torch.cuda.current_device()):
             if not torch.cuda.is_bf16_supported():
-                raise ContractError("precision 'bf16': this CUDA device does not support bfloat16; "
-                                    "use --precision fp16 (with loss scaling) or fp32")
+                raise ContractError(
+                    "precision 'bf16': this CUDA device does not support bfloat16; "
+                    "use --precision fp16 (with loss scaling) or fp32"
+                )
 
 
 def check_precision_device(precision: str, device: torch.device | str) -> None:
@@ -55,7 +58,7 @@ def check_precision_device(precision: str, device: torch.device | str) -> None:
     _check_device(precision, device.type, device.index)
 
 
-def autocast(precision: str, device: torch.device | str) -> ContextManager:
+def autocast(precision: str, device: torch.device | str) -> contextlib.AbstractContextManager:
     """The context in which a training step's loss is computed: ``torch.autocast`` with the
     precision's dtype, or a no-op for ``fp32``. Refuses a combination the device cannot run."""
     check_precision_device(precision, device)
@@ -64,7 +67,7 @@ def autocast(precision: str, device: torch.device | str) -> ContextManager:
     return torch.autocast(torch.device(device).type, dtype=DTYPES[precision])
 
 
-def make_scaler(precision: str, device: torch.device | str) -> "torch.amp.GradScaler | None":
+def make_scaler(precision: str, device: torch.device | str) -> torch.amp.GradScaler | None:
     """A ``GradScaler`` for fp16 on CUDA (loss scaling against gradient underflow), else None."""
     check_precision_device(precision, device)
     device = torch.device(device)

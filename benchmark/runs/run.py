@@ -8,6 +8,7 @@ import closure is the ``core`` code fingerprint) does not depend on how records 
 the train split (annotations only for a method that declares them: ``training_split``) and the
 val split for its accuracy curve; no test split.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,8 +16,9 @@ import hashlib
 import math
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -51,7 +53,9 @@ def resolve_config(config: RunConfig) -> RunConfig:
     for field in ("seed", "epochs", "batch_size", "eval_batch_size"):
         value = getattr(config, field)
         if not isinstance(value, int) or isinstance(value, bool) or value < (0 if field == "seed" else 1):
-            raise ContractError(f"run config: '{field}' must be a {'non-negative' if field == 'seed' else 'positive'} integer, got {value!r}")
+            raise ContractError(
+                f"run config: '{field}' must be a {'non-negative' if field == 'seed' else 'positive'} integer, got {value!r}"
+            )
     try:
         check_precision(config.precision)
     except ContractError as exc:
@@ -80,7 +84,9 @@ def check_compatible(method: Method, bundle: DatasetBundle, config: RunConfig) -
 
 def _described(name: str, params: dict[str, Any], declared: dict[str, Any]) -> str:
     """``'rrr' (annotation=wrong_reason)``: a name and its values that differ from their defaults."""
-    changed = [f"{key}={value}" for key, value in params.items() if key not in declared or value != declared[key].default]
+    changed = [
+        f"{key}={value}" for key, value in params.items() if key not in declared or value != declared[key].default
+    ]
     return f"'{name}'" + (f" ({', '.join(changed)})" if changed else "")
 
 
@@ -93,13 +99,17 @@ def wrong_reason_source(method: Method, bundle: DatasetBundle, config: RunConfig
     if not method.needs_wrong_reason:
         return None
     keys = config.evaluation.get("wrong_reason_keys", EVALUATION_PARAMS["wrong_reason_keys"].default)
-    who = (f"method {_described(config.method, config.method_params, type(method).hparams)} penalizes the dataset's "
-           f"wrong-reason mask, and dataset {_described(config.dataset, config.dataset_params, DATASETS.get(config.dataset).params)}")
+    who = (
+        f"method {_described(config.method, config.method_params, type(method).hparams)} penalizes the dataset's "
+        f"wrong-reason mask, and dataset {_described(config.dataset, config.dataset_params, DATASETS.get(config.dataset).params)}"
+    )
     train = bundle.splits["train"]
     key = wrong_reason_key(train, keys)
     if key is None:
-        raise ContractError(f"{who} has none in its train split (no extra among {list(keys)}, the evaluation's "
-                            f"wrong_reason_keys; its extras: {sorted(train.extras)})")
+        raise ContractError(
+            f"{who} has none in its train split (no extra among {list(keys)}, the evaluation's "
+            f"wrong_reason_keys; its extras: {sorted(train.extras)})"
+        )
     try:
         mask = wrong_reason_mask(train, key)
     except ContractError as exc:
@@ -199,8 +209,9 @@ def prepare(config: RunConfig, device: torch.device, data_root: Path | None = No
     seed_global(derive_seed(config.seed, "init", config.dataset, config.arch))
     channels, side = bundle.input_shape[0], bundle.input_shape[1]
     net = build_network(config.arch, channels, bundle.num_classes, side, config.arch_params).to(device)
-    return Prepared(config=config, method=method, bundle=bundle, splits=splits, train_split=train_split, network=net,
-                    device=device)
+    return Prepared(
+        config=config, method=method, bundle=bundle, splits=splits, train_split=train_split, network=net, device=device
+    )
 
 
 def execute(
@@ -221,8 +232,17 @@ def execute(
     ready = prepare(config, select_device(device) if isinstance(device, str) else device, data_root)
     config, bundle, splits, net, device = ready.config, ready.bundle, ready.splits, ready.network, ready.device
     loaded = time.perf_counter()
-    trained = train(net, ready.method, ready.train_split, splits["val"], config, device, progress=progress,
-                    checkpoint=checkpoint, on_epoch=on_epoch)
+    trained = train(
+        net,
+        ready.method,
+        ready.train_split,
+        splits["val"],
+        config,
+        device,
+        progress=progress,
+        checkpoint=checkpoint,
+        on_epoch=on_epoch,
+    )
     finished_training = time.perf_counter()
     metrics = {name: evaluate(net, split, config.eval_batch_size) for name, split in splits.items()}
     undefined = split_metrics(metrics)
@@ -239,9 +259,20 @@ def execute(
         timing["saliency_seconds"] = saliency.seconds
         timing["saliency_phase_seconds"] = saliency.phases
     return RunOutput(
-        config=config, metrics=metrics, undefined=undefined,
+        config=config,
+        metrics=metrics,
+        undefined=undefined,
         curves={k: v for k, v in trained.curves.items() if k not in TIMING_CURVES},
-        timing=timing, memory=peak_memory(device), weights_sha256=weights_digest(net),
-        data_sha256={"family": config.dataset, "splits": {k: v["sha256"] for k, v in bundle.manifest["splits"].items()}},
-        saliency=saliency, device=device, network=net, splits=splits, bundle=bundle,
+        timing=timing,
+        memory=peak_memory(device),
+        weights_sha256=weights_digest(net),
+        data_sha256={
+            "family": config.dataset,
+            "splits": {k: v["sha256"] for k, v in bundle.manifest["splits"].items()},
+        },
+        saliency=saliency,
+        device=device,
+        network=net,
+        splits=splits,
+        bundle=bundle,
     )

@@ -5,30 +5,32 @@ Per epoch: a permutation from (seed, dataset, epoch), dropout and method noise f
 checkpoint draws exactly what an uninterrupted run draws. Loss sums stay on the device
 (no host sync per step); a non-finite epoch loss stops the run with ``NonFiniteLoss``.
 """
+
 from __future__ import annotations
 
 import copy
 import math
 import re
-import warnings
 import time
+import warnings
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_save
+from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
 from ..models.layout import cpu_channels_last
 from ..phases import phase
-from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
+from ..seeding import derive_seed, make_generator, seed_global
 from .device_data import DeviceSplit
 from .evaluation import evaluate
 from .precision import autocast, make_scaler
-from ..seeding import derive_seed, make_generator, seed_global
 
 
 class NonFiniteLoss(RuntimeError):
@@ -62,9 +64,14 @@ def _check_number(where: str, value: Any, rule: Rule) -> None:
         bounds += f" and {'<' if 'high' in excluded else '<='} {high:g}"
     kind = "an integer" if integer else "a finite number"
     hint = " (YAML reads 1e-3 as a string: write 1.0e-3)" if isinstance(value, str) else ""
-    if (isinstance(value, bool) or not isinstance(value, int if integer else (int, float))
-            or not math.isfinite(value) or value < low or ("low" in excluded and value == low)
-            or (high is not None and (value > high or ("high" in excluded and value == high)))):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int if integer else (int, float))
+        or not math.isfinite(value)
+        or value < low
+        or ("low" in excluded and value == low)
+        or (high is not None and (value > high or ("high" in excluded and value == high)))
+    ):
         raise ContractError(f"{where} must be {kind} {bounds}, got {value!r}{hint}")
 
 
@@ -81,8 +88,11 @@ def check_optimizer(cfg: Any) -> None:
             _check_number(f"optimizer.{key}", value, OPTIMIZER_RANGES[key])
     if "betas" in cfg:
         betas = cfg["betas"]
-        if (not isinstance(betas, (list, tuple)) or len(betas) != 2
-                or any(isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b < 1 for b in betas)):
+        if (
+            not isinstance(betas, (list, tuple))
+            or len(betas) != 2
+            or any(isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 <= b < 1 for b in betas)
+        ):
             raise ContractError(f"optimizer.betas must be two numbers in [0, 1), got {betas!r}")
 
 
@@ -107,7 +117,9 @@ def check_training(optimizer: Any, schedule: Any, epochs: int = 1) -> None:
     """Both settings checked, then built on a dummy parameter (what torch refuses is refused here,
     before any data is loaded or any run starts)."""
     opt = make_optimizer([torch.zeros(1, requires_grad=True)], optimizer)
-    make_scheduler(opt, schedule, epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else 1)
+    make_scheduler(
+        opt, schedule, epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else 1
+    )
 
 
 def make_optimizer(params: Any, cfg: dict[str, Any]) -> torch.optim.Optimizer:
@@ -123,7 +135,9 @@ def make_optimizer(params: Any, cfg: dict[str, Any]) -> torch.optim.Optimizer:
         raise ContractError(f"optimizer '{name}': {exc}") from exc
 
 
-def make_scheduler(opt: torch.optim.Optimizer, cfg: dict[str, Any], epochs: int) -> torch.optim.lr_scheduler.LRScheduler:
+def make_scheduler(
+    opt: torch.optim.Optimizer, cfg: dict[str, Any], epochs: int
+) -> torch.optim.lr_scheduler.LRScheduler:
     """``{'name': 'constant'}``, ``{'name': 'step', 'step_size': 12, 'gamma': 0.1}`` or ``{'name': 'cosine'}``;
     stepped per epoch; checked first (``check_schedule``)."""
     check_schedule(cfg)
@@ -167,9 +181,15 @@ class TrainResult:
     resumed_from_epoch: int = 0
 
 
-def train_step(net: Network, method: Method, batch: Batch, state: TrainState, opt: torch.optim.Optimizer,
-               precision: str = "fp32", scaler: "torch.amp.GradScaler | None" = None,
-               ) -> tuple[Tensor, dict[str, Tensor | float]]:
+def train_step(
+    net: Network,
+    method: Method,
+    batch: Batch,
+    state: TrainState,
+    opt: torch.optim.Optimizer,
+    precision: str = "fp32",
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[Tensor, dict[str, Tensor | float]]:
     """One training step: the method's loss (under autocast at ``precision``, ``benchmark.runs.precision``),
     backward, optimizer step; through ``scaler`` (``make_scaler``: fp16 on CUDA) when there is one.
     No host-device synchronization without a scaler (tests/test_host_sync.py); a scaler checks
@@ -192,8 +212,16 @@ def train_step(net: Network, method: Method, batch: Batch, state: TrainState, op
     return loss, scalars
 
 
-def resume(checkpoint: Path, net: Network, opt: torch.optim.Optimizer, sched: Any, method: Method,
-           result: TrainResult, device: torch.device, scaler: "torch.amp.GradScaler | None" = None) -> int:
+def resume(
+    checkpoint: Path,
+    net: Network,
+    opt: torch.optim.Optimizer,
+    sched: Any,
+    method: Method,
+    result: TrainResult,
+    device: torch.device,
+    scaler: torch.amp.GradScaler | None = None,
+) -> int:
     """Load ``checkpoint`` into the training state and return its epoch; 0 when there is none.
 
     A checkpoint that cannot be loaded (truncated, foreign, of another network) would make its
@@ -221,8 +249,11 @@ def resume(checkpoint: Path, net: Network, opt: torch.optim.Optimizer, sched: An
             sched.load_state_dict(snapshot[2])
             raise
     except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is discarded, never trusted
-        warnings.warn(f"checkpoint {checkpoint} cannot be loaded ({type(exc).__name__}: {exc}); "
-                      f"deleted, the run restarts from epoch 0", stacklevel=2)
+        warnings.warn(
+            f"checkpoint {checkpoint} cannot be loaded ({type(exc).__name__}: {exc}); "
+            f"deleted, the run restarts from epoch 0",
+            stacklevel=2,
+        )
         checkpoint.unlink(missing_ok=True)
         return 0
     result.curves.update(curves)
@@ -237,9 +268,15 @@ def accumulate(sums: dict[str, Tensor], key: str, value: Tensor | float) -> None
     sums[key] += value.detach().float() if isinstance(value, Tensor) else float(value)
 
 
-def train_epoch(net: Network, method: Method, batches: Iterable[Batch], state: TrainState,
-                opt: torch.optim.Optimizer, precision: str = "fp32", scaler: "torch.amp.GradScaler | None" = None,
-                ) -> tuple[dict[str, Tensor], int]:
+def train_epoch(
+    net: Network,
+    method: Method,
+    batches: Iterable[Batch],
+    state: TrainState,
+    opt: torch.optim.Optimizer,
+    precision: str = "fp32",
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[dict[str, Tensor], int]:
     """The steps of one epoch: ``train_step`` on each batch, the loss and the method's scalars summed
     on the device (``accumulate``); returns (sums, number of batches). Nothing here waits for the
     device (tests/test_host_sync.py): the sums are read once, by the caller, at the epoch's end."""
@@ -255,17 +292,29 @@ def train_epoch(net: Network, method: Method, batches: Iterable[Batch], state: T
     return sums, count
 
 
-def start_epoch(train_split: DeviceSplit, config: RunConfig, device: torch.device, epoch: int, step: int = 0,
-                history: list[dict[str, float]] | None = None) -> tuple[TrainState, Iterator[Batch]]:
+def start_epoch(
+    train_split: DeviceSplit,
+    config: RunConfig,
+    device: torch.device,
+    epoch: int,
+    step: int = 0,
+    history: list[dict[str, float]] | None = None,
+) -> tuple[TrainState, Iterator[Batch]]:
     """What epoch ``epoch`` of the loop hands the method: the global streams (dropout) seeded from
     (seed, method, epoch), the ``TrainState`` with the method's generator from (seed, method, epoch),
     and the epoch's batches of ``train_split`` in the order drawn from (seed, dataset, epoch)."""
     seed_global(derive_seed(config.seed, "stochastic", config.method, epoch))
     state = TrainState(
-        epoch=epoch, step=step, epochs=config.epochs, device=device, history=[] if history is None else history,
+        epoch=epoch,
+        step=step,
+        epochs=config.epochs,
+        device=device,
+        history=[] if history is None else history,
         generator=make_generator(derive_seed(config.seed, "method", config.method, epoch), device),
     )
-    order = torch.randperm(len(train_split), generator=make_generator(derive_seed(config.seed, "order", config.dataset, epoch)))
+    order = torch.randperm(
+        len(train_split), generator=make_generator(derive_seed(config.seed, "order", config.dataset, epoch))
+    )
     return state, train_split.batches(config.batch_size, order, drop_last=True)
 
 
@@ -290,8 +339,15 @@ def train(
     start = resume(checkpoint, net, opt, sched, method, result, device, scaler) if checkpoint is not None else 0
     history = [dict(zip(result.curves, values)) for values in zip(*result.curves.values())]
     step = start * train_split.steps_per_epoch(config.batch_size)
-    bar = tqdm(range(start, config.epochs), desc=f"{config.method}/{config.arch}", disable=not progress,
-               initial=start, total=config.epochs, unit="epoch", leave=False)
+    bar = tqdm(
+        range(start, config.epochs),
+        desc=f"{config.method}/{config.arch}",
+        disable=not progress,
+        initial=start,
+        total=config.epochs,
+        unit="epoch",
+        leave=False,
+    )
     for epoch in bar:
         began = time.perf_counter()
         state, epoch_batches = start_epoch(train_split, config, device, epoch, step, history)
@@ -312,11 +368,16 @@ def train(
             result.curves[key].append(value)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_accuracy']:.3f}")
         if checkpoint is not None:
-            atomic_save(checkpoint, lambda handle: torch.save({
-                "epoch": epoch + 1, "model": net.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "method": method.state_dict(), "curves": dict(result.curves),
+            state = {
+                "epoch": epoch + 1,
+                "model": net.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "method": method.state_dict(),
+                "curves": dict(result.curves),
                 **({} if scaler is None else {"scaler": scaler.state_dict()}),
-            }, handle))
+            }
+            atomic_save(checkpoint, lambda handle: torch.save(state, handle))  # noqa: B023 (called at once)
         if on_epoch is not None:
             on_epoch(epoch + 1)
     bar.close()

@@ -10,6 +10,7 @@ precision, the pointing game and the energy scores. (Quantus' ``PointingGame`` @
 stores ``np.nan`` into a bool array, so an empty annotation counts as a hit; here it is
 undefined and leaves the mean, STATISTICS.md 2.4.)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -98,7 +99,9 @@ def mean_defined(values: np.ndarray) -> tuple[float | None, int]:
     return (float(finite.mean()) if finite.size else None), int(finite.size)
 
 
-def alignment_scores(maps: np.ndarray, human: np.ndarray | None, decoy: np.ndarray | None) -> dict[str, tuple[float | None, int]]:
+def alignment_scores(
+    maps: np.ndarray, human: np.ndarray | None, decoy: np.ndarray | None
+) -> dict[str, tuple[float | None, int]]:
     """Summaries of every alignment score that the available masks define: {name: (mean, count)}."""
     out: dict[str, tuple[float | None, int]] = {}
     if human is not None:

@@ -25,11 +25,12 @@ pass (``gradient_maps``), bitwise the maps of three separate passes. On the CPU 
 runs a channels-last copy of the network (``cpu_channels_last``): the same maps up to float
 rounding, in about 0.7 of the time.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import torch
 from captum.attr import IntegratedGradients
@@ -54,7 +55,9 @@ class Logits(nn.Module):
 def quantize(maps: Tensor) -> Tensor:
     """The saved form of maps (N,h,w): each divided by its maximum (scale-free, in [0,1]), as float16."""
     peak = maps.flatten(1).amax(dim=1).view(-1, 1, 1)
-    return torch.where(peak > 0, maps / torch.where(peak > 0, peak, torch.ones_like(peak)), torch.zeros_like(maps)).half()
+    return torch.where(
+        peak > 0, maps / torch.where(peak > 0, peak, torch.ones_like(peak)), torch.zeros_like(maps)
+    ).half()
 
 
 def at_size(stored: Tensor, size: tuple[int, int]) -> Tensor:
@@ -100,8 +103,9 @@ def gradient_maps(net: Network, x: Tensor, target: Tensor, names: list[str] | tu
     with torch.enable_grad():
         out = net(leaf)
         score = out.logits.gather(1, target[:, None]).sum()
-        wanted = ([leaf] if {"gradient", "input_x_gradient"} & set(names) else []) + \
-                 ([out.feature_map] if "gradcam" in names else [])
+        wanted = ([leaf] if {"gradient", "input_x_gradient"} & set(names) else []) + (
+            [out.feature_map] if "gradcam" in names else []
+        )
         grads = list(torch.autograd.grad(score, wanted))
     maps = {}
     if "gradcam" in names:
@@ -135,19 +139,28 @@ def ig_baseline(x: Tensor, kind: str) -> Tensor:
     return x.mean(dim=(2, 3), keepdim=True).expand_as(x).contiguous()
 
 
-def integrated_gradients(net: Network, x: Tensor, target: Tensor, *, steps: int, baseline: str,
-                         batch_size: int) -> tuple[Tensor, Tensor, Tensor]:
+def integrated_gradients(
+    net: Network, x: Tensor, target: Tensor, *, steps: int, baseline: str, batch_size: int
+) -> tuple[Tensor, Tensor, Tensor]:
     """(|IG| channel-mean map, delta, sum of signed IG) per image."""
     attr, delta = IntegratedGradients(Logits(net)).attribute(
-        _leaf(x), baselines=ig_baseline(x, baseline), target=target, n_steps=steps,
-        method="gausslegendre", internal_batch_size=batch_size, return_convergence_delta=True,
+        _leaf(x),
+        baselines=ig_baseline(x, baseline),
+        target=target,
+        n_steps=steps,
+        method="gausslegendre",
+        internal_batch_size=batch_size,
+        return_convergence_delta=True,
     )
     attr = attr.detach()
     return attr.abs().mean(dim=1), delta.detach().float(), attr.flatten(1).sum(dim=1)
 
 
 SIMPLE: dict[str, Callable[..., Tensor]] = {
-    "cam": cam, "gradcam": grad_cam, "gradient": gradient, "input_x_gradient": input_x_gradient,
+    "cam": cam,
+    "gradcam": grad_cam,
+    "gradient": gradient,
+    "input_x_gradient": input_x_gradient,
 }
 
 
@@ -184,8 +197,9 @@ def cpu_channels_last(net: Network) -> Iterator[Network]:
         yield fast
 
 
-def attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_steps: int, ig_baseline: str,
-              batch_size: int) -> Maps:
+def attribute(
+    net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_steps: int, ig_baseline: str, batch_size: int
+) -> Maps:
     """Importance maps of ``names`` for images ``x`` (N,C,H,W) and classes ``target`` (N,), in chunks.
 
     The network is put in eval mode for the call and restored afterwards; on the CPU the maps
@@ -196,23 +210,32 @@ def attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_s
     try:
         with cpu_channels_last(net) as model:
             fast = model is not net
-            return _attribute(model, channels_last_images(x) if fast else x, target, names, ig_steps=ig_steps,
-                              ig_baseline=ig_baseline, batch_size=batch_size)
+            return _attribute(
+                model,
+                channels_last_images(x) if fast else x,
+                target,
+                names,
+                ig_steps=ig_steps,
+                ig_baseline=ig_baseline,
+                batch_size=batch_size,
+            )
     finally:
         net.train(was_training)
 
 
-def _attribute(net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_steps: int, ig_baseline: str,
-               batch_size: int) -> Maps:
+def _attribute(
+    net: Network, x: Tensor, target: Tensor, names: list[str], *, ig_steps: int, ig_baseline: str, batch_size: int
+) -> Maps:
     chunks: dict[str, list[Tensor]] = {name: [] for name in names}
     deltas, sums = [], []
     for start in range(0, x.shape[0], batch_size):
-        xb, tb = x[start:start + batch_size], target[start:start + batch_size]
+        xb, tb = x[start : start + batch_size], target[start : start + batch_size]
         computed = gradient_maps(net, xb, tb, [n for n in names if n in GRADIENT_MAPS])
         for name in names:
             if name == "integrated_gradients":
-                m, delta, total = integrated_gradients(net, xb, tb, steps=ig_steps, baseline=ig_baseline,
-                                                       batch_size=batch_size)
+                m, delta, total = integrated_gradients(
+                    net, xb, tb, steps=ig_steps, baseline=ig_baseline, batch_size=batch_size
+                )
                 deltas.append(delta)
                 sums.append(total)
             else:

@@ -18,11 +18,13 @@ store; the run record (``benchmark.records.recorder``) writes them. Record layou
   (index, images, labels, target, human, annotated, wrong_reason, one per attribution) and
   ``.json`` curves for ``dvc plots`` (masking, deletion, insertion; ``saliency/sanity``).
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -32,11 +34,12 @@ from ..contracts import ContractError, DatasetBundle
 from ..seeding import derive_seed, make_generator
 from . import probe
 from .alignment import alignment_scores
-from .attributions import Maps, applicable, attribute, at_size, quantize
+from .attributions import Maps, applicable, at_size, attribute, quantize
 from .faithfulness import Curves, mask_fractions, perturbation_curves
 from .metrics import describe, key
 from .sanity import cascading_randomization
 from .settings import evaluated_splits
+
 
 class SplitOnDevice(Protocol):
     """What the evaluation reads of a split already on the device (``runs.device_data.DeviceSplit``)."""
@@ -126,31 +129,44 @@ def _ig_metrics(maps: Maps, metrics: Scores) -> None:
     gap = (maps.ig_sum.cpu().double() - maps.ig_delta.cpu().double()).abs()  # |F(x) - F(baseline)|
     metrics.put("integrated_gradients", "ig_delta", float(delta.mean()))
     defined = gap > 1e-12
-    metrics.put("integrated_gradients", "ig_delta_relative",
-                float((delta[defined] / gap[defined]).mean()) if bool(defined.any()) else None,
-                "F(x) = F(baseline) on every probe image")
+    metrics.put(
+        "integrated_gradients",
+        "ig_delta_relative",
+        float((delta[defined] / gap[defined]).mean()) if bool(defined.any()) else None,
+        "F(x) = F(baseline) on every probe image",
+    )
 
 
-def masks(trained: Trained, split: str, index: np.ndarray, batch: Any,
-          settings: Mapping[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
+def masks(
+    trained: Trained, split: str, index: np.ndarray, batch: Any, settings: Mapping[str, Any]
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(annotation masks of the annotated images, wrong-reason masks), each (n,H,W) bool or None."""
     n, size = len(index), tuple(batch.x.shape[-2:])
     human = decoy = None
     if batch.saliency is not None:
-        human = ((batch.saliency[:, 0] >= settings["annotation_threshold"]) & batch.annotated[:, None, None]).cpu().numpy()
+        human = (
+            ((batch.saliency[:, 0] >= settings["annotation_threshold"]) & batch.annotated[:, None, None]).cpu().numpy()
+        )
     extras = trained.bundle.splits[split].extras
     wrong_key = next((k for k in settings["wrong_reason_keys"] if k in extras), None)
     if wrong_key is not None:
         decoy = extras[wrong_key][index]
         if decoy.size != n * size[0] * size[1]:
-            raise ContractError(f"dataset '{trained.config['dataset']}' split '{split}': extra '{wrong_key}' has "
-                                f"shape {extras[wrong_key].shape}, not a pixel mask (N,1,{size[0]},{size[1]})")
+            raise ContractError(
+                f"dataset '{trained.config['dataset']}' split '{split}': extra '{wrong_key}' has "
+                f"shape {extras[wrong_key].shape}, not a pixel mask (N,1,{size[0]},{size[1]})"
+            )
         decoy = decoy.reshape(n, *size).astype(bool)
     return human, decoy
 
 
-def alignment_metrics(full: dict[str, Tensor], human: np.ndarray | None, decoy: np.ndarray | None,
-                      prior: np.ndarray | None, metrics: Scores) -> None:
+def alignment_metrics(
+    full: dict[str, Tensor],
+    human: np.ndarray | None,
+    decoy: np.ndarray | None,
+    prior: np.ndarray | None,
+    metrics: Scores,
+) -> None:
     """Alignment summaries of every map and of the reference rows (uniform map, mean training annotation)."""
     n, size = next(iter(full.values())).shape[0], tuple(next(iter(full.values())).shape[-2:])
     rows = {name: m.cpu().numpy() for name, m in full.items()}
@@ -162,8 +178,9 @@ def alignment_metrics(full: dict[str, Tensor], human: np.ndarray | None, decoy: 
             metrics.put(row, name, value, "no probe image with an annotation (or a wrong-reason mask) for it")
 
 
-def evaluate_split(trained: Trained, split: str, names: list[str], settings: Mapping[str, Any],
-                   prior: np.ndarray | None) -> SplitResult:
+def evaluate_split(
+    trained: Trained, split: str, names: list[str], settings: Mapping[str, Any], prior: np.ndarray | None
+) -> SplitResult:
     config, net = trained.config, trained.network
     device_split, arrays = trained.splits[split], trained.bundle.splits[split]
     index = probe.subset(arrays.y, config["dataset"], split, settings["probe_size"])
@@ -171,8 +188,15 @@ def evaluate_split(trained: Trained, split: str, names: list[str], settings: Map
     x, y = batch.x, batch.y
     target = _explained_class(net, x, y, settings["target"])
     clock = time.perf_counter()
-    maps = attribute(net, x, target, names, ig_steps=settings["ig_steps"], ig_baseline=settings["ig_baseline"],
-                     batch_size=config["batch_size"])
+    maps = attribute(
+        net,
+        x,
+        target,
+        names,
+        ig_steps=settings["ig_steps"],
+        ig_baseline=settings["ig_baseline"],
+        batch_size=config["batch_size"],
+    )
     stored = maps.stored()
     size = (x.shape[-2], x.shape[-1])
     full = {name: at_size(m, size) for name, m in stored.items()}
@@ -188,15 +212,20 @@ def evaluate_split(trained: Trained, split: str, names: list[str], settings: Map
     clock = time.perf_counter()
     generator = make_generator(derive_seed("saliency-perturbation", config["dataset"], split), x.device)
     fractions = mask_fractions(settings["mask_levels"], settings["mask_power"])
-    curves = perturbation_curves(net, x, y, target, full, fractions, settings["mask_fill"], config["eval_batch_size"],
-                                 generator)
+    curves = perturbation_curves(
+        net, x, y, target, full, fractions, settings["mask_fill"], config["eval_batch_size"], generator
+    )
     for row, values in curves.summary().items():
         for name, value in values.items():
             metrics.put(row, name, value)
     seconds["perturbation"] = time.perf_counter() - clock
 
-    saved = {"index": index.astype(np.int64), "images": device_split.x[torch.as_tensor(index, device=x.device)].cpu().numpy(),
-             "labels": y.cpu().numpy(), "target": target.cpu().numpy()}
+    saved = {
+        "index": index.astype(np.int64),
+        "images": device_split.x[torch.as_tensor(index, device=x.device)].cpu().numpy(),
+        "labels": y.cpu().numpy(),
+        "target": target.cpu().numpy(),
+    }
     if batch.saliency is not None:
         saved["human"] = batch.saliency[:, 0].cpu().numpy().astype(np.float16)
         saved["annotated"] = batch.annotated.cpu().numpy()
@@ -204,9 +233,11 @@ def evaluate_split(trained: Trained, split: str, names: list[str], settings: Map
         saved["wrong_reason"] = decoy.astype(np.uint8)
     saved.update({name: m.cpu().numpy() for name, m in stored.items()})
     n = len(index)
-    counts = {"images": n,
-              "annotated": 0 if human is None else int(human.reshape(n, -1).any(axis=1).sum()),
-              "wrong_reason": 0 if decoy is None else int(decoy.reshape(n, -1).any(axis=1).sum())}
+    counts = {
+        "images": n,
+        "annotated": 0 if human is None else int(human.reshape(n, -1).any(axis=1).sum()),
+        "wrong_reason": 0 if decoy is None else int(decoy.reshape(n, -1).any(axis=1).sum()),
+    }
     return SplitResult(metrics.values, metrics.undefined, counts, saved, curves, x, target, seconds)
 
 
@@ -214,7 +245,9 @@ def curve_tables(curves: Curves) -> dict[str, list[dict[str, float]]]:
     """Wide tables for ``dvc plots``: one row per fraction, one column per ranking."""
     f = curves.fractions
     return {
-        "masking": [{"masked_fraction": d, **{k: v[j] for k, v in curves.accuracy.items()}} for j, d in enumerate(f[:-1])],
+        "masking": [
+            {"masked_fraction": d, **{k: v[j] for k, v in curves.accuracy.items()}} for j, d in enumerate(f[:-1])
+        ],
         "deletion": [{"fraction": d, **{k: v[j] for k, v in curves.deletion.items()}} for j, d in enumerate(f)],
         "insertion": [{"fraction": d, **{k: v[j] for k, v in curves.insertion.items()}} for j, d in enumerate(f)],
     }
@@ -227,18 +260,36 @@ def run_sanity(trained: Trained, first: SplitResult, names: list[str], settings:
     size = (x.shape[-2], x.shape[-1])
 
     def maps_of(model: Any, images: Tensor, classes: Tensor) -> dict[str, Tensor]:
-        computed = attribute(model, images, classes, names, ig_steps=settings["ig_steps"],
-                             ig_baseline=settings["ig_baseline"], batch_size=config["batch_size"])
+        computed = attribute(
+            model,
+            images,
+            classes,
+            names,
+            ig_steps=settings["ig_steps"],
+            ig_baseline=settings["ig_baseline"],
+            batch_size=config["batch_size"],
+        )
         return {name: at_size(quantize(m), size) for name, m in computed.native.items()}
 
     # the trained network's maps are the stored ones of these probe images (computed once, with the split's)
     reference = {name: at_size(torch.from_numpy(first.arrays[name][:count]).to(x.device), size) for name in names}
-    outcome = cascading_randomization(trained.network, x, target, maps_of, settings["sanity_max_stages"],
-                                      seed=derive_seed("saliency-sanity", config["dataset"], config["arch"]),
-                                      reference=reference)
-    return {"images": int(len(x)), "blocks": outcome.blocks, "similarity": outcome.similarity,
-            "final": outcome.final(), "flagged": outcome.flags(settings["sanity_threshold"]),
-            "threshold": settings["sanity_threshold"]}
+    outcome = cascading_randomization(
+        trained.network,
+        x,
+        target,
+        maps_of,
+        settings["sanity_max_stages"],
+        seed=derive_seed("saliency-sanity", config["dataset"], config["arch"]),
+        reference=reference,
+    )
+    return {
+        "images": int(len(x)),
+        "blocks": outcome.blocks,
+        "similarity": outcome.similarity,
+        "final": outcome.final(),
+        "flagged": outcome.flags(settings["sanity_threshold"]),
+        "threshold": settings["sanity_threshold"],
+    }
 
 
 def check_splits(settings: Mapping[str, Any], split_names: list[str]) -> None:
@@ -256,9 +307,15 @@ def evaluate_saliency(trained: Trained) -> SaliencyOutput | None:
     names, skipped = applicable(trained.network, settings["attributions"])
     splits = evaluated_splits(settings, list(trained.bundle.splits))
     prior = human_prior(trained)
-    out = SaliencyOutput(metrics={}, undefined={}, arrays={}, tables={}, seconds=0.0, phases={},
-                         summary={"attributions": names, "skipped": skipped, "splits": splits, "images": {},
-                                  "metrics": describe()})
+    out = SaliencyOutput(
+        metrics={},
+        undefined={},
+        arrays={},
+        tables={},
+        seconds=0.0,
+        phases={},
+        summary={"attributions": names, "skipped": skipped, "splits": splits, "images": {}, "metrics": describe()},
+    )
     results = {}
     for split in splits:
         result = results[split] = evaluate_split(trained, split, names, settings, prior)
@@ -277,8 +334,10 @@ def evaluate_saliency(trained: Trained) -> SaliencyOutput | None:
             scores.put(name, "mprt_spearman", value, "the cascade produced no stage for this attribution")
         out.metrics[splits[0]].update(scores.values)
         out.undefined.update({f"{splits[0]}/{metric}": why for metric, why in scores.undefined.items()})
-        out.tables["sanity"] = [{"stage": i + 1, "block": block, **{k: v[i] for k, v in sanity["similarity"].items()}}
-                                for i, block in enumerate(sanity["blocks"])]
+        out.tables["sanity"] = [
+            {"stage": i + 1, "block": block, **{k: v[i] for k, v in sanity["similarity"].items()}}
+            for i, block in enumerate(sanity["blocks"])
+        ]
         out.phases["sanity"] = time.perf_counter() - clock
     out.seconds = time.perf_counter() - started
     return out

@@ -62,10 +62,11 @@ inside the convolutions: probabilities move by at most 6e-8 on the trained simpl
 (accuracies unchanged), and the results stay bitwise reproducible for the same inputs.
 The values equal a one-image-at-a-time evaluation of the definition (tested to 1e-6).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -145,7 +146,7 @@ class Plan:
     count: Tensor  # (G,) how many top-ranked pixels are replaced
 
     @classmethod
-    def of(cls, groups: list[tuple[int, int, int, int]], device: torch.device) -> "Plan":
+    def of(cls, groups: list[tuple[int, int, int, int]], device: torch.device) -> Plan:
         """From (base, source, ranking, count) rows."""
         base, source, ranking, count = torch.tensor(groups, dtype=torch.long, device=device).T
         return cls(base, source, ranking, count)
@@ -162,14 +163,21 @@ def perturbed(images: Tensor, ranks: Tensor, plan: Plan, flat: Tensor) -> Tensor
     return torch.where(chosen, images[plan.source[group], image], images[plan.base[group], image])
 
 
-def score_plan(net: Network, images: Tensor, ranks: Tensor, plan: Plan, y: Tensor, target: Tensor,
-               chunk: int) -> tuple[Tensor, Tensor]:
+def score_plan(
+    net: Network, images: Tensor, ranks: Tensor, plan: Plan, y: Tensor, target: Tensor, chunk: int
+) -> tuple[Tensor, Tensor]:
     """(correct, probability of ``target``), each (G, N), for every image of ``plan``, in inference
     mode; the images are built ``chunk`` at a time, so memory stays bounded by one chunk."""
     n, total = len(y), len(plan) * len(y)
     with torch.inference_mode():
-        logits = torch.cat([net(perturbed(images, ranks, plan, torch.arange(s, min(s + chunk, total), device=y.device)))
-                            .logits.float() for s in range(0, total, chunk)]).view(len(plan), n, -1)
+        logits = torch.cat(
+            [
+                net(
+                    perturbed(images, ranks, plan, torch.arange(s, min(s + chunk, total), device=y.device))
+                ).logits.float()
+                for s in range(0, total, chunk)
+            ]
+        ).view(len(plan), n, -1)
         prob = logits.softmax(dim=2).gather(2, target.expand(len(plan), n)[..., None])[..., 0]
         correct = (logits.argmax(dim=2) == y).float()
     return correct, prob
@@ -191,8 +199,10 @@ class Curves:
         d = f[:-1]
         out: dict[str, dict[str, float]] = {}
         for name in self.deletion:
-            row = {"deletion_auc": float(np.trapezoid(self.deletion[name], f)),
-                   "insertion_auc": float(np.trapezoid(self.insertion[name], f))}
+            row = {
+                "deletion_auc": float(np.trapezoid(self.deletion[name], f)),
+                "insertion_auc": float(np.trapezoid(self.insertion[name], f)),
+            }
             if name != RANDOM and len(d) > 1:
                 gap = np.asarray(self.accuracy[RANDOM]) - np.asarray(self.accuracy[name])
                 row["masking_gap"] = float(np.trapezoid(gap, d) / (d[-1] - d[0]))
@@ -200,8 +210,17 @@ class Curves:
         return out
 
 
-def perturbation_curves(net: Network, x: Tensor, y: Tensor, target: Tensor, importance: dict[str, Tensor],
-                        levels: int | Sequence[float], fill: str, batch_size: int, generator: torch.Generator) -> Curves:
+def perturbation_curves(
+    net: Network,
+    x: Tensor,
+    y: Tensor,
+    target: Tensor,
+    importance: dict[str, Tensor],
+    levels: int | Sequence[float],
+    fill: str,
+    batch_size: int,
+    generator: torch.Generator,
+) -> Curves:
     """Deletion, insertion and masking curves of every importance map (N,H,W) and of a random ranking,
     at the fractions j/L, j = 0..L (``levels`` = L), or at the given fractions (increasing from 0 to 1,
     e.g. ``mask_fractions``).
@@ -229,9 +248,15 @@ def perturbation_curves(net: Network, x: Tensor, y: Tensor, target: Tensor, impo
         count = round(fractions[j] * pixels)
         groups += [(X, FILL, k, count) for k in range(len(names))] + [(BLUR, X, k, count) for k in range(len(names))]
     try:
-        correct, prob = score_plan(scoring_network(net), torch.stack([x, fill_values, start]),
-                                   torch.stack([ranks[k] for k in names]), Plan.of(groups, x.device), y, target,
-                                   forward_chunk(batch_size, x.device))
+        correct, prob = score_plan(
+            scoring_network(net),
+            torch.stack([x, fill_values, start]),
+            torch.stack([ranks[k] for k in names]),
+            Plan.of(groups, x.device),
+            y,
+            target,
+            forward_chunk(batch_size, x.device),
+        )
     finally:
         net.train(was_training)
     accuracy, probability = correct.mean(dim=1).cpu(), prob.mean(dim=1).cpu()  # (G,) means over the N images

@@ -6,6 +6,7 @@ run of a dataset evaluates the same images, and its probe set (whose maps are sa
 consistency-across-runs analysis) is the first ``probe_size`` of them. Because the probe is
 a prefix of the evaluated subset, its maps cost nothing extra.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -17,11 +17,12 @@ The trained network's maps are passed in when the caller already has them (the r
 evaluation uses the maps it stores for the same probe images), so only the randomized
 stages are computed here.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -47,8 +48,13 @@ Block = tuple[str, list[nn.Module]]
 def _grouped(parts: list[tuple[str, nn.Module]], count: int) -> list[Block]:
     """``parts`` as at most ``count`` contiguous groups, named ``first..last`` when merged."""
     chunks = np.array_split(np.arange(len(parts)), min(count, len(parts)))
-    return [(parts[c[0]][0] if len(c) == 1 else f"{parts[c[0]][0]}..{parts[c[-1]][0].rsplit('.', 1)[-1]}",
-             [parts[j][1] for j in c]) for c in chunks]
+    return [
+        (
+            parts[c[0]][0] if len(c) == 1 else f"{parts[c[0]][0]}..{parts[c[-1]][0].rsplit('.', 1)[-1]}",
+            [parts[j][1] for j in c],
+        )
+        for c in chunks
+    ]
 
 
 def cascade_blocks(net: nn.Module, max_stages: int) -> list[Block]:
@@ -56,12 +62,15 @@ def cascade_blocks(net: nn.Module, max_stages: int) -> list[Block]:
     blocks = _grouped(_children_with_parameters(net, ""), max_stages)
     while True:
         room = max_stages - len(blocks) + 1
-        splittable = [(i, name, mods[0]) for i, (name, mods) in enumerate(blocks)
-                      if len(mods) == 1 and _children_with_parameters(mods[0], "")]
+        splittable = [
+            (i, name, mods[0])
+            for i, (name, mods) in enumerate(blocks)
+            if len(mods) == 1 and _children_with_parameters(mods[0], "")
+        ]
         if room < 2 or not splittable:
             break
         i, name, module = max(splittable, key=lambda item: (_size(item[2]), -item[0]))
-        blocks[i:i + 1] = _grouped(_children_with_parameters(module, f"{name}."), room)
+        blocks[i : i + 1] = _grouped(_children_with_parameters(module, f"{name}."), room)
     return blocks[::-1]
 
 
@@ -82,7 +91,7 @@ def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     rb = rankdata(b.reshape(len(b), -1), axis=1)
     ra -= ra.mean(axis=1, keepdims=True)
     rb -= rb.mean(axis=1, keepdims=True)
-    denom = np.sqrt((ra ** 2).sum(axis=1) * (rb ** 2).sum(axis=1))
+    denom = np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(denom > 0, (ra * rb).sum(axis=1) / denom, np.nan)
 
@@ -110,11 +119,20 @@ class SanityResult:
         return {name: value is not None and value >= threshold for name, value in self.final().items()}
 
 
-def cascading_randomization(net: nn.Module, x: Tensor, target: Tensor, maps: MapFn, max_stages: int,
-                            seed: int, reference: dict[str, Tensor] | None = None) -> SanityResult:
+def cascading_randomization(
+    net: nn.Module,
+    x: Tensor,
+    target: Tensor,
+    maps: MapFn,
+    max_stages: int,
+    seed: int,
+    reference: dict[str, Tensor] | None = None,
+) -> SanityResult:
     """Similarity of every method's maps before and after each cascade stage, on images ``x``;
     ``reference``: the trained network's maps of ``x`` when already computed (else ``maps`` computes them)."""
-    trained = {k: v.float().cpu().numpy() for k, v in (maps(net, x, target) if reference is None else reference).items()}
+    trained = {
+        k: v.float().cpu().numpy() for k, v in (maps(net, x, target) if reference is None else reference).items()
+    }
     model = copy.deepcopy(net)
     blocks = cascade_blocks(model, max_stages)
     result = SanityResult(blocks=[name for name, _ in blocks], similarity={k: [] for k in trained})

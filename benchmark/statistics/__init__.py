@@ -16,6 +16,7 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
 - ``consistency``: saliency consistency across runs (per-image Spearman, Pearson, top-10% IoU);
 - ``family``: everything for one family, and its leaderboard.
 """
+
 from .family import FamilyResult, analyze, leaderboard
 
 __all__ = ["FamilyResult", "analyze", "leaderboard"]

@@ -6,6 +6,7 @@ a missing method are dropped (and reported) for ranks and Friedman; pairwise tes
 cells where both methods have a mean. When a test cannot reach alpha with the cells at hand it
 returns ``status = 'insufficient'`` and a ``reason`` instead of a p-value.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,19 +26,33 @@ from .power import ALPHA, MIN_WILCOXON_N, cells_needed, min_wilcoxon_p
 OK, INSUFFICIENT = "ok", "insufficient"
 
 
-def mean_ranks(matrix: pd.DataFrame, direction: str, *, reps: int = REPS, seed: int | np.random.Generator = SEED,
-               confidence: float = 0.95) -> pd.DataFrame:
+def mean_ranks(
+    matrix: pd.DataFrame,
+    direction: str,
+    *,
+    reps: int = REPS,
+    seed: int | np.random.Generator = SEED,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """``method, mean_rank, rank_low, rank_high, n_cells``: mean rank (1 = best by ``direction``) over complete
     cells, percentile bootstrap interval resampling cells with replacement (``reps`` draws)."""
     full, _ = complete_cells(matrix)
     r = ranks(full, direction).to_numpy()
     if r.shape[0] == 0:
-        return pd.DataFrame({"method": matrix.columns, "mean_rank": np.nan, "rank_low": np.nan, "rank_high": np.nan,
-                             "n_cells": 0})
+        return pd.DataFrame(
+            {"method": matrix.columns, "mean_rank": np.nan, "rank_low": np.nan, "rank_high": np.nan, "n_cells": 0}
+        )
     samples = r[indices(r.shape[0], reps, seed)].mean(axis=1)
     low, high = percentile_interval(samples, confidence)
-    return pd.DataFrame({"method": list(matrix.columns), "mean_rank": r.mean(axis=0), "rank_low": low,
-                         "rank_high": high, "n_cells": r.shape[0]})
+    return pd.DataFrame(
+        {
+            "method": list(matrix.columns),
+            "mean_rank": r.mean(axis=0),
+            "rank_low": low,
+            "rank_high": high,
+            "n_cells": r.shape[0],
+        }
+    )
 
 
 def friedman_min_p(k: int, n: int) -> float:
@@ -54,13 +69,25 @@ def friedman(matrix: pd.DataFrame, alpha: float = ALPHA) -> dict[str, float | in
     """
     full, dropped = complete_cells(matrix)
     k, n = full.shape[1], full.shape[0]
-    out: dict[str, float | int | str] = {"k": k, "n_cells": n, "dropped_cells": len(dropped), "chi2": np.nan,
-                                         "p_chi2": np.nan, "f": np.nan, "p_f": np.nan, "status": OK, "reason": ""}
+    out: dict[str, float | int | str] = {
+        "k": k,
+        "n_cells": n,
+        "dropped_cells": len(dropped),
+        "chi2": np.nan,
+        "p_chi2": np.nan,
+        "f": np.nan,
+        "p_f": np.nan,
+        "status": OK,
+        "reason": "",
+    }
     if k < 3:
         return {**out, "status": INSUFFICIENT, "reason": f"Friedman needs >= 3 methods (k={k})"}
     if n < 2 or friedman_min_p(k, n) > alpha:
-        return {**out, "status": INSUFFICIENT,
-                "reason": f"N={n} complete cells: smallest exact Friedman p (k!)^(1-N) = {friedman_min_p(k, n):.3g} > {alpha}"}
+        return {
+            **out,
+            "status": INSUFFICIENT,
+            "reason": f"N={n} complete cells: smallest exact Friedman p (k!)^(1-N) = {friedman_min_p(k, n):.3g} > {alpha}",
+        }
     columns = [full[c].to_numpy() for c in full.columns]
     test = stats.friedmanchisquare(*columns)
     chi2 = float(test.statistic)
@@ -71,8 +98,9 @@ def friedman(matrix: pd.DataFrame, alpha: float = ALPHA) -> dict[str, float | in
     return {**out, "chi2": chi2, "p_chi2": float(test.pvalue), "f": float(f), "p_f": p_f, "reason": reason}
 
 
-def pairwise_wilcoxon(matrix: pd.DataFrame, direction: str, *, baseline: str | None = None,
-                      alpha: float = ALPHA) -> pd.DataFrame:
+def pairwise_wilcoxon(
+    matrix: pd.DataFrame, direction: str, *, baseline: str | None = None, alpha: float = ALPHA
+) -> pd.DataFrame:
     """Wilcoxon signed-rank over cell means for each pair, Holm over the pairs tested (Benavoli et al. 2016).
 
     ``baseline=None``: all pairs (the family behind the CD diagram); else each method vs ``baseline``.
@@ -93,21 +121,47 @@ def pairwise_wilcoxon(matrix: pd.DataFrame, direction: str, *, baseline: str | N
         gain = sgn * (both[a].to_numpy() - both[b].to_numpy())
         p, used = wilcoxon_p(gain)
         n = len(both)
-        rows.append({"method": a, "other": b, "n_cells": n, "wins": int((gain > 0).sum()),
-                     "ties": int((gain == 0).sum()), "losses": int((gain < 0).sum()),
-                     "median_gain": float(np.median(gain)) if n else np.nan, "p": p, "wilcoxon_method": used,
-                     "status": OK if np.isfinite(p) else INSUFFICIENT,
-                     "reason": "" if np.isfinite(p) else
-                     f"N={n} cells < {MIN_WILCOXON_N}: smallest exact Wilcoxon p 2/2^N = {min_wilcoxon_p(n):.3g} > 0.05"})
-    frame = pd.DataFrame(rows, columns=["method", "other", "n_cells", "wins", "ties", "losses", "median_gain", "p",
-                                        "wilcoxon_method", "status", "reason"])
+        rows.append(
+            {
+                "method": a,
+                "other": b,
+                "n_cells": n,
+                "wins": int((gain > 0).sum()),
+                "ties": int((gain == 0).sum()),
+                "losses": int((gain < 0).sum()),
+                "median_gain": float(np.median(gain)) if n else np.nan,
+                "p": p,
+                "wilcoxon_method": used,
+                "status": OK if np.isfinite(p) else INSUFFICIENT,
+                "reason": ""
+                if np.isfinite(p)
+                else f"N={n} cells < {MIN_WILCOXON_N}: smallest exact Wilcoxon p 2/2^N = {min_wilcoxon_p(n):.3g} > 0.05",
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "method",
+            "other",
+            "n_cells",
+            "wins",
+            "ties",
+            "losses",
+            "median_gain",
+            "p",
+            "wilcoxon_method",
+            "status",
+            "reason",
+        ],
+    )
     frame.insert(9, "p_holm", holm(frame["p"].to_numpy()))
     family = int(np.isfinite(frame["p"]).sum())
     for i in frame.index[frame["status"] == OK]:
         n = int(frame.at[i, "n_cells"])
         if min_wilcoxon_p(n) > alpha / family:
-            frame.at[i, "reason"] = (f"N={n} cells cannot pass Holm over {family} comparisons "
-                                     f"(needs N >= {cells_needed(alpha, family)})")
+            frame.at[i, "reason"] = (
+                f"N={n} cells cannot pass Holm over {family} comparisons (needs N >= {cells_needed(alpha, family)})"
+            )
     return frame
 
 

@@ -16,6 +16,7 @@ The bootstrap resamples seeds with replacement within each cell (strata), the sa
 seeds for the method and the baseline (paired), ``reps`` times (default 10,000); the
 uniforms are shared by all methods (common random numbers). Percentile intervals.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -59,7 +60,9 @@ def _compact(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return ym, yb, counts
 
 
-def _statistics(ym: np.ndarray, yb: np.ndarray, valid: np.ndarray, sign: int, scale: np.ndarray) -> dict[str, np.ndarray]:
+def _statistics(
+    ym: np.ndarray, yb: np.ndarray, valid: np.ndarray, sign: int, scale: np.ndarray
+) -> dict[str, np.ndarray]:
     """Mean gain, IQM gain, raw pooled paired gain and paired PoI of (..., cells, seeds) arrays; ``valid`` is
     the (cells, seeds) mask of real pairs (the others are padding)."""
     factor = (sign / scale)[:, None]
@@ -67,20 +70,36 @@ def _statistics(ym: np.ndarray, yb: np.ndarray, valid: np.ndarray, sign: int, sc
         g = (ym - yb.mean(axis=-1, keepdims=True)) * factor
         d = ym - yb
         flat_g = g.reshape(g.shape[:-2] + (-1,))
-        return {"gain_mean": flat_g.mean(axis=-1), "gain_iqm": stats.trim_mean(flat_g, 0.25, axis=-1),
-                "delta": sign * d.mean(axis=(-2, -1)), "poi": (np.sign(d) * sign + 1).mean(axis=(-2, -1)) / 2}
+        return {
+            "gain_mean": flat_g.mean(axis=-1),
+            "gain_iqm": stats.trim_mean(flat_g, 0.25, axis=-1),
+            "delta": sign * d.mean(axis=(-2, -1)),
+            "poi": (np.sign(d) * sign + 1).mean(axis=(-2, -1)) / 2,
+        }
     counts = valid.sum(axis=-1)
     base_mean = np.where(valid, yb, 0.0).sum(axis=-1) / counts
     g = (ym - base_mean[..., None]) * factor
     d = sign * (ym - yb)
     flat_g, flat_d = g[..., valid], d[..., valid]
     better = np.where(valid, (np.sign(d) + 1) / 2, 0.0).sum(axis=-1) / counts
-    return {"gain_mean": flat_g.mean(axis=-1), "gain_iqm": stats.trim_mean(flat_g, 0.25, axis=-1),
-            "delta": flat_d.mean(axis=-1), "poi": better.mean(axis=-1)}
+    return {
+        "gain_mean": flat_g.mean(axis=-1),
+        "gain_iqm": stats.trim_mean(flat_g, 0.25, axis=-1),
+        "delta": flat_d.mean(axis=-1),
+        "poi": better.mean(axis=-1),
+    }
 
 
-def gains(data: Cube, fam: Family, baseline: str, *, scale: str = "rope", reps: int = REPS,
-          seed: int | np.random.Generator = SEED, confidence: float = 0.95) -> pd.DataFrame:
+def gains(
+    data: Cube,
+    fam: Family,
+    baseline: str,
+    *,
+    scale: str = "rope",
+    reps: int = REPS,
+    seed: int | np.random.Generator = SEED,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """One row per non-baseline method: ``method, n_cells, n_pairs, scale, gain_mean(_low/_high),
     gain_iqm(_low/_high), delta(_low/_high)`` (pooled mean oriented paired difference, metric units),
     ``poi(_low/_high)`` (paired P(improvement): per cell mean of 1[d>0] + 0.5·1[d=0], averaged over
@@ -108,7 +127,8 @@ def gains(data: Cube, fam: Family, baseline: str, *, scale: str = "rope", reps: 
             low, high = percentile_interval(boot[name], confidence)
             row.update({name: float(value), f"{name}_low": float(low), f"{name}_high": float(high)})
         runs, base_runs = data.values[m][keep], base_all[keep]
-        row["poi_unpaired"] = float(np.mean([a12(fam.sign * r[np.isfinite(r)], fam.sign * q[np.isfinite(q)])
-                                             for r, q in zip(runs, base_runs)]))
+        row["poi_unpaired"] = float(
+            np.mean([a12(fam.sign * r[np.isfinite(r)], fam.sign * q[np.isfinite(q)]) for r, q in zip(runs, base_runs)])
+        )
         rows.append(row)
     return pd.DataFrame(rows)

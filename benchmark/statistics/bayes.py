@@ -9,6 +9,7 @@ most mass. baycomp loops over the draws in Python (~0.4 s per comparison of 20 c
 version does one matrix product per draw batch (tests check it equals baycomp). baycomp's
 ``p_left`` is P(x better) when larger is better, so inputs here are oriented first.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,9 @@ NSAMPLES = 50_000  # baycomp's default
 PRIOR = 0.5
 
 
-def signed_rank(x: np.ndarray, y: np.ndarray, rope: float, *, prior: float = PRIOR, nsamples: int = NSAMPLES,
-                random_state: int = 0) -> tuple[float, float, float]:
+def signed_rank(
+    x: np.ndarray, y: np.ndarray, rope: float, *, prior: float = PRIOR, nsamples: int = NSAMPLES, random_state: int = 0
+) -> tuple[float, float, float]:
     """(p_left, p_rope, p_right) = P(x > y beyond rope), P(within), P(y > x); p_rope is 0 when rope == 0."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape or x.ndim != 1 or x.size == 0:
@@ -49,8 +51,9 @@ def signed_rank(x: np.ndarray, y: np.ndarray, rope: float, *, prior: float = PRI
     return float(pl), 0.0, float(pr)
 
 
-def versus_baseline(matrix: pd.DataFrame, fam: Family, baseline: str, *, nsamples: int = NSAMPLES,
-                    random_state: int = 0) -> pd.DataFrame:
+def versus_baseline(
+    matrix: pd.DataFrame, fam: Family, baseline: str, *, nsamples: int = NSAMPLES, random_state: int = 0
+) -> pd.DataFrame:
     """Per non-baseline method over the cells where both have a mean: ``method, n_cells, rope, p_better, p_rope,
     p_worse`` (P(method better than the baseline by more than the ROPE), within it, worse)."""
     rows = []
@@ -59,11 +62,27 @@ def versus_baseline(matrix: pd.DataFrame, fam: Family, baseline: str, *, nsample
             continue
         pair = matrix[[method, baseline]].dropna()
         if pair.empty:
-            rows.append({"method": method, "n_cells": 0, "rope": fam.rope, "p_better": np.nan, "p_rope": np.nan,
-                         "p_worse": np.nan})
+            rows.append(
+                {
+                    "method": method,
+                    "n_cells": 0,
+                    "rope": fam.rope,
+                    "p_better": np.nan,
+                    "p_rope": np.nan,
+                    "p_worse": np.nan,
+                }
+            )
             continue
         x, y = orient(pair[method].to_numpy(), fam.direction), orient(pair[baseline].to_numpy(), fam.direction)
         better, within, worse = signed_rank(x, y, fam.rope, nsamples=nsamples, random_state=random_state)
-        rows.append({"method": method, "n_cells": len(pair), "rope": fam.rope, "p_better": better,
-                     "p_rope": within, "p_worse": worse})
+        rows.append(
+            {
+                "method": method,
+                "n_cells": len(pair),
+                "rope": fam.rope,
+                "p_better": better,
+                "p_rope": within,
+                "p_worse": worse,
+            }
+        )
     return pd.DataFrame(rows)

@@ -4,6 +4,7 @@ Every function takes a seed or a ``numpy.random.Generator``; all repetitions are
 array (no Python loop over repetitions), so a rerun with the same seed is byte-identical.
 Intervals are percentile intervals. ``REPS`` (10,000) is the default number of repetitions.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,9 @@ def uniforms(strata: int, width: int, reps: int = REPS, seed: int | np.random.Ge
     return generator(seed).random((reps, strata, width))
 
 
-def mean_interval(x: np.ndarray, reps: int = REPS, seed: int | np.random.Generator = SEED,
-                  confidence: float = 0.95) -> tuple[float, float, float]:
+def mean_interval(
+    x: np.ndarray, reps: int = REPS, seed: int | np.random.Generator = SEED, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """Mean of the finite values of ``x`` and its percentile bootstrap interval over units: (mean, low, high)."""
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]

@@ -16,6 +16,7 @@ A pair with a constant map has no correlation (NaN) and is left out of that imag
 the paired method comparison (Wilcoxon over images, Holm over method pairs); seed pairs are
 not independent samples.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -79,8 +80,9 @@ def _pair_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.nanmean(pairs, axis=1), defined
 
 
-def image_consistency(maps: np.ndarray, *, top_fraction: float = TOP_FRACTION,
-                      clip_quantile: float | None = CLIP_QUANTILE) -> dict[str, np.ndarray]:
+def image_consistency(
+    maps: np.ndarray, *, top_fraction: float = TOP_FRACTION, clip_quantile: float | None = CLIP_QUANTILE
+) -> dict[str, np.ndarray]:
     """Per image mean pairwise ``spearman``, ``pearson`` and ``topk_iou`` over runs, plus ``n_pairs``.
 
     ``maps``: (runs, images, H, W) with runs >= 2. Returns arrays of shape (images,).
@@ -110,8 +112,13 @@ def image_consistency(maps: np.ndarray, *, top_fraction: float = TOP_FRACTION,
     return {"spearman": spearman, "pearson": pearson, "topk_iou": iou.mean(axis=1), "n_pairs": n_pairs}
 
 
-def summarize(per_image: dict[str, np.ndarray], *, reps: int = REPS, seed: int | np.random.Generator = SEED,
-              confidence: float = 0.95) -> pd.DataFrame:
+def summarize(
+    per_image: dict[str, np.ndarray],
+    *,
+    reps: int = REPS,
+    seed: int | np.random.Generator = SEED,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """``measure, mean, ci_low, ci_high, n_images``: the mean over images of each measure with a percentile
     bootstrap CI over images (``reps`` draws of the images, shared by the measures; a measure with undefined
     (NaN) images is bootstrapped over its defined images with the same seed)."""
@@ -126,8 +133,15 @@ def summarize(per_image: dict[str, np.ndarray], *, reps: int = REPS, seed: int |
     else:
         estimates = [mean_interval(values[:, i], reps, seed, confidence) for i in range(len(MEASURES))]
     for i, (measure, (mean, low, high)) in enumerate(zip(MEASURES, estimates)):
-        rows.append({"measure": measure, "mean": float(mean), "ci_low": float(low), "ci_high": float(high),
-                     "n_images": int(finite[:, i].sum())})
+        rows.append(
+            {
+                "measure": measure,
+                "mean": float(mean),
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "n_images": int(finite[:, i].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -144,10 +158,20 @@ def compare(per_image: dict[str, np.ndarray], measure: str = "spearman") -> pd.D
         both = np.isfinite(x) & np.isfinite(y)
         d = x[both] - y[both]
         p, used = wilcoxon_p(d)
-        rows.append({"method": a, "other": b, "measure": measure, "n_images": int(both.sum()),
-                     "mean_diff": float(d.mean()) if d.size else np.nan,
-                     "median_diff": float(np.median(d)) if d.size else np.nan, "p": p, "wilcoxon_method": used})
-    frame = pd.DataFrame(rows, columns=["method", "other", "measure", "n_images", "mean_diff", "median_diff", "p",
-                                        "wilcoxon_method"])
+        rows.append(
+            {
+                "method": a,
+                "other": b,
+                "measure": measure,
+                "n_images": int(both.sum()),
+                "mean_diff": float(d.mean()) if d.size else np.nan,
+                "median_diff": float(np.median(d)) if d.size else np.nan,
+                "p": p,
+                "wilcoxon_method": used,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["method", "other", "measure", "n_images", "mean_diff", "median_diff", "p", "wilcoxon_method"]
+    )
     frame["p_holm"] = holm(frame["p"].to_numpy())
     return frame

@@ -1,4 +1,5 @@
 """Per cell: mean, SD, n and a 95% t-interval (STATISTICS.md 1.13, "Within each cell" step 1)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,11 +31,15 @@ def describe(values: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
     low, high = t_interval(finite, confidence)
     nan = float("nan")
     return {
-        "n": n, "n_nan": int(x.size - n),
-        "mean": float(finite.mean()) if n else nan, "sd": float(finite.std(ddof=1)) if n > 1 else nan,
-        "ci_low": low, "ci_high": high,
+        "n": n,
+        "n_nan": int(x.size - n),
+        "mean": float(finite.mean()) if n else nan,
+        "sd": float(finite.std(ddof=1)) if n > 1 else nan,
+        "ci_low": low,
+        "ci_high": high,
         "median": float(np.median(finite)) if n else nan,
-        "min": float(finite.min()) if n else nan, "max": float(finite.max()) if n else nan,
+        "min": float(finite.min()) if n else nan,
+        "max": float(finite.max()) if n else nan,
     }
 
 
@@ -42,7 +47,15 @@ def describe_cells(scores: pd.DataFrame, fam: Family, confidence: float = 0.95) 
     """One row per cell x method: ``dataset, arch, split, metric, method, n, n_nan, mean, sd, ci_low, ci_high,
     median, min, max``. ``n_nan`` counts runs whose value is undefined (NaN); absent runs are not rows."""
     rows = select(scores, fam)
-    out = [{"dataset": dataset, "arch": arch, "split": fam.split, "metric": fam.metric, "method": method,
-            **describe(runs["value"].to_numpy(dtype=float), confidence)}
-           for (dataset, arch, method), runs in rows.groupby(["dataset", "arch", "method"], sort=True)]
+    out = [
+        {
+            "dataset": dataset,
+            "arch": arch,
+            "split": fam.split,
+            "metric": fam.metric,
+            "method": method,
+            **describe(runs["value"].to_numpy(dtype=float), confidence),
+        }
+        for (dataset, arch, method), runs in rows.groupby(["dataset", "arch", "method"], sort=True)
+    ]
     return pd.DataFrame(out)

@@ -6,6 +6,7 @@ Randomness: every bootstrap uses ``numpy.random.default_rng(seed)`` afresh (``re
 default 10,000), the Bayesian test ``RandomState(seed)`` with ``bayes_samples`` draws (default 50,000),
 so the result does not depend on call order and a rerun is identical.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -49,9 +50,20 @@ class FamilyResult:
     leaderboard: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def analyze(scores: pd.DataFrame, key: str, baseline: str, *, alpha: float = ALPHA, reps: int = REPS,
-            seed: int = SEED, scale: str = "rope", confidence: float = 0.95, bayes_samples: int = bayes.NSAMPLES,
-            direction: str | None = None, rope: float | None = None) -> FamilyResult:
+def analyze(
+    scores: pd.DataFrame,
+    key: str,
+    baseline: str,
+    *,
+    alpha: float = ALPHA,
+    reps: int = REPS,
+    seed: int = SEED,
+    scale: str = "rope",
+    confidence: float = 0.95,
+    bayes_samples: int = bayes.NSAMPLES,
+    direction: str | None = None,
+    rope: float | None = None,
+) -> FamilyResult:
     """All statistics of the family ``key`` ("SPLIT/METRIC") against ``baseline``.
     ``direction``/``rope`` override the metric's declaration (``benchmark.saliency.metrics``)."""
     fam = family(key, direction=direction, rope=rope)
@@ -63,8 +75,16 @@ def analyze(scores: pd.DataFrame, key: str, baseline: str, *, alpha: float = ALP
     paired = paired_cells(scores, fam, baseline, alpha=alpha, confidence=confidence)
     pairwise = across.pairwise_wilcoxon(matrix, fam.direction, alpha=alpha)
     result = FamilyResult(
-        family=fam, baseline=baseline, alpha=alpha, reps=reps, seed=seed, scale=scale,
-        cells=describe_cells(scores, fam, confidence), paired=paired, matrix=matrix, dropped_cells=dropped,
+        family=fam,
+        baseline=baseline,
+        alpha=alpha,
+        reps=reps,
+        seed=seed,
+        scale=scale,
+        cells=describe_cells(scores, fam, confidence),
+        paired=paired,
+        matrix=matrix,
+        dropped_cells=dropped,
         mean_ranks=across.mean_ranks(matrix, fam.direction, reps=reps, seed=seed, confidence=confidence),
         friedman=across.friedman(matrix, alpha),
         pairwise=pairwise,
@@ -84,18 +104,22 @@ def leaderboard(r: FamilyResult) -> pd.DataFrame:
     ``p_cells, p_cells_holm, cells_status`` (Wilcoxon over cells vs the baseline), ``p_better, p_rope, p_worse``,
     ``median_d_z``, ``underpowered_cells, n_cells, flags`` ('; '-joined warnings)."""
     board = r.mean_ranks.drop(columns="n_cells")
-    vs = r.versus_baseline.rename(columns={"p": "p_cells", "p_holm": "p_cells_holm", "status": "cells_status",
-                                           "reason": "cells_reason"})
-    parts = [r.gains.drop(columns=["n_cells"], errors="ignore"),
-             r.wtl.drop(columns=["n_cells"], errors="ignore"),
-             vs[["method", "p_cells", "p_cells_holm", "cells_status", "cells_reason"]],
-             r.bayes.drop(columns=["n_cells", "rope"], errors="ignore")]
+    vs = r.versus_baseline.rename(
+        columns={"p": "p_cells", "p_holm": "p_cells_holm", "status": "cells_status", "reason": "cells_reason"}
+    )
+    parts = [
+        r.gains.drop(columns=["n_cells"], errors="ignore"),
+        r.wtl.drop(columns=["n_cells"], errors="ignore"),
+        vs[["method", "p_cells", "p_cells_holm", "cells_status", "cells_reason"]],
+        r.bayes.drop(columns=["n_cells", "rope"], errors="ignore"),
+    ]
     for part in parts:
         board = board.merge(part, on="method", how="left")
     per_cell = r.paired.groupby("method") if not r.paired.empty else None
     board["median_d_z"] = board["method"].map(per_cell["d_z"].median()) if per_cell is not None else np.nan
-    board["underpowered_cells"] = (board["method"].map(per_cell["underpowered"].sum()).fillna(0).astype(int)
-                                   if per_cell is not None else 0)
+    board["underpowered_cells"] = (
+        board["method"].map(per_cell["underpowered"].sum()).fillna(0).astype(int) if per_cell is not None else 0
+    )
     cells = r.cells.groupby("method")
     board["n_cells"] = board["method"].map(cells.size())
     few = board["method"].map((r.cells["n"] < FEW_SEEDS).groupby(r.cells["method"]).sum())

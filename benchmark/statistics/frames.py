@@ -4,6 +4,7 @@
 metric is undefined for a run). A cell is (dataset, arch) inside one family (split, metric).
 Seeds are paired across methods: the same seed means the same initial weights and data order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

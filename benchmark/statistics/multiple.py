@@ -4,6 +4,7 @@ Thin NaN-aware wrappers over ``statsmodels.stats.multitest.multipletests``: unte
 comparisons (NaN p) are left out of the family and stay NaN, so they never dilute or
 inflate it. Markers are computed from *adjusted* p only.
 """
+
 from __future__ import annotations
 
 import numpy as np

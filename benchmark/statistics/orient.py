@@ -6,6 +6,7 @@ region of practical equivalence come from the metric's declaration
 (``benchmark.saliency.metrics.spec``), never from this package. After orientation a positive
 gain means "better" and rank 1 means "best", whatever the metric's direction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ metric is undefined drops that seed from the pair). Differences are oriented by 
 metric's direction: ``gain = sign * (y_method - y_base)`` is positive when the method is
 better, and so are ``t`` and ``d_z``. Two-sided p-values do not depend on the orientation.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -18,7 +19,9 @@ from .multiple import bh, markers
 from .orient import Family, sign
 from .power import ALPHA, MIN_WILCOXON_N, POWER, seeds_needed, underpowered
 
-DECIMALS = 12  # differences are rounded before the rank test so that float roundoff makes no false ties/non-ties (scipy docs)
+DECIMALS = (
+    12  # differences are rounded before the rank test so that float roundoff makes no false ties/non-ties (scipy docs)
+)
 
 
 def shared(y: np.ndarray, y_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,8 +31,9 @@ def shared(y: np.ndarray, y_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return y[both], y_base[both]
 
 
-def paired_stats(y: np.ndarray, y_base: np.ndarray, direction: str = "higher",
-                 confidence: float = 0.95) -> dict[str, np.ndarray]:
+def paired_stats(
+    y: np.ndarray, y_base: np.ndarray, direction: str = "higher", confidence: float = 0.95
+) -> dict[str, np.ndarray]:
     """Paired t statistics along the last axis (seeds), vectorized over leading axes; inputs without NaN.
 
     Returns ``n, gain`` (mean oriented difference), ``sd_diff, gain_low, gain_high`` (t-interval of
@@ -46,12 +50,20 @@ def paired_stats(y: np.ndarray, y_base: np.ndarray, direction: str = "higher",
         half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
         test = stats.ttest_rel(y, y_base, axis=-1) if n > 1 else None
         cy, cb = y - y.mean(axis=-1, keepdims=True), y_base - y_base.mean(axis=-1, keepdims=True)
-        rho = (cy * cb).sum(-1) / np.sqrt((cy ** 2).sum(-1) * (cb ** 2).sum(-1))
+        rho = (cy * cb).sum(-1) / np.sqrt((cy**2).sum(-1) * (cb**2).sum(-1))
         d_z = gain / sd
     nan = np.full(np.shape(gain), np.nan)
-    return {"n": np.full(np.shape(gain), n), "gain": gain, "sd_diff": sd, "gain_low": gain - half,
-            "gain_high": gain + half, "t": sign(direction) * test.statistic if test else nan,
-            "p_t": test.pvalue if test else nan, "d_z": d_z, "rho": rho}
+    return {
+        "n": np.full(np.shape(gain), n),
+        "gain": gain,
+        "sd_diff": sd,
+        "gain_low": gain - half,
+        "gain_high": gain + half,
+        "t": sign(direction) * test.statistic if test else nan,
+        "p_t": test.pvalue if test else nan,
+        "d_z": d_z,
+        "rho": rho,
+    }
 
 
 def wilcoxon_p(d: np.ndarray) -> tuple[float, str]:
@@ -87,8 +99,9 @@ def tost_p(y: np.ndarray, y_base: np.ndarray, rope: float) -> np.ndarray:
     return np.where(se > 0, p, np.nan)[()]
 
 
-def _tests(pairs: list[tuple[np.ndarray, np.ndarray]], fam: Family, alpha: float, confidence: float,
-           power: float) -> list[dict[str, float | str | bool]]:
+def _tests(
+    pairs: list[tuple[np.ndarray, np.ndarray]], fam: Family, alpha: float, confidence: float, power: float
+) -> list[dict[str, float | str | bool]]:
     """:func:`paired_test` for many seed-aligned (y, y_base) pairs, batched by the number of shared seeds."""
     shared_pairs = [shared(y, y_base) for y, y_base in pairs]
     results: list[dict] = [{} for _ in pairs]
@@ -100,8 +113,11 @@ def _tests(pairs: list[tuple[np.ndarray, np.ndarray]], fam: Family, alpha: float
         batch = paired_stats(y, y_base, fam.direction, confidence) if n else {}
         tost = tost_p(y, y_base, fam.rope) if n else np.full(len(members), np.nan)
         for row, i in enumerate(members):
-            out = {k: float(v[row]) for k, v in batch.items()} if n else {
-                k: float("nan") for k in ("gain", "sd_diff", "gain_low", "gain_high", "t", "p_t", "d_z", "rho")}
+            out = (
+                {k: float(v[row]) for k, v in batch.items()}
+                if n
+                else {k: float("nan") for k in ("gain", "sd_diff", "gain_low", "gain_high", "t", "p_t", "d_z", "rho")}
+            )
             out["n"] = int(n)
             out["mean"] = float(y[row].mean()) if n else float("nan")
             out["mean_base"] = float(y_base[row].mean()) if n else float("nan")
@@ -114,8 +130,16 @@ def _tests(pairs: list[tuple[np.ndarray, np.ndarray]], fam: Family, alpha: float
     return results
 
 
-def paired_test(y: np.ndarray, y_base: np.ndarray, *, direction: str, rope: float, alpha: float = ALPHA,
-                confidence: float = 0.95, power: float = POWER) -> dict[str, float | str | bool]:
+def paired_test(
+    y: np.ndarray,
+    y_base: np.ndarray,
+    *,
+    direction: str,
+    rope: float,
+    alpha: float = ALPHA,
+    confidence: float = 0.95,
+    power: float = POWER,
+) -> dict[str, float | str | bool]:
     """Everything one cell says about one method vs the baseline (seed-aligned arrays, NaN allowed).
 
     Keys: the :func:`paired_stats` fields, ``mean, mean_base`` (over shared seeds), ``p_wilcoxon,
@@ -135,8 +159,15 @@ def verdicts(gain: np.ndarray, adjusted: np.ndarray, alpha: float = ALPHA) -> np
     return out
 
 
-def paired_cells(scores: pd.DataFrame, fam: Family, baseline: str, *, alpha: float = ALPHA,
-                 confidence: float = 0.95, power: float = POWER) -> pd.DataFrame:
+def paired_cells(
+    scores: pd.DataFrame,
+    fam: Family,
+    baseline: str,
+    *,
+    alpha: float = ALPHA,
+    confidence: float = 0.95,
+    power: float = POWER,
+) -> pd.DataFrame:
     """One row per cell x non-baseline method of one family, BH over all of them (STATISTICS.md 1.13).
 
     Columns: ``dataset, arch, split, metric, method, baseline, n`` (shared seeds), ``mean, mean_base, gain,
@@ -150,8 +181,16 @@ def paired_cells(scores: pd.DataFrame, fam: Family, baseline: str, *, alpha: flo
     for c, (dataset, arch) in enumerate(data.cells):
         for m, method in enumerate(data.methods):
             if m != b and np.isfinite(data.values[m, c]).any():
-                keys.append({"dataset": dataset, "arch": arch, "split": fam.split, "metric": fam.metric,
-                             "method": method, "baseline": baseline})
+                keys.append(
+                    {
+                        "dataset": dataset,
+                        "arch": arch,
+                        "split": fam.split,
+                        "metric": fam.metric,
+                        "method": method,
+                        "baseline": baseline,
+                    }
+                )
                 pairs.append((data.values[m, c], data.values[b, c]))
     rows = [{**k, **r} for k, r in zip(keys, _tests(pairs, fam, alpha, confidence, power))]
     frame = pd.DataFrame(rows)

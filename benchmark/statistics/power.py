@@ -5,6 +5,7 @@ metric's ROPE (the smallest effect of interest), never for the observed effect (
 al. 2018; Card et al. 2020). The ROPE is standardized by the *observed* SD of the paired
 differences of the cell, d = rope / sd_d, because the unit of ``TTestPower`` is d_z.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -26,8 +27,9 @@ def paired_power(effect: float, n: int, alpha: float = ALPHA) -> float:
     return float(TTestPower().power(effect_size=effect, nobs=n, alpha=alpha, alternative="two-sided"))
 
 
-def seeds_needed(rope: float | np.ndarray, sd_diff: float | np.ndarray, alpha: float = ALPHA,
-                 power: float = POWER) -> np.ndarray | float:
+def seeds_needed(
+    rope: float | np.ndarray, sd_diff: float | np.ndarray, alpha: float = ALPHA, power: float = POWER
+) -> np.ndarray | float:
     """Paired seeds for ``power`` at ``alpha`` against an effect of one ROPE, d_z = rope / sd_diff.
 
     The smallest integer n >= 2 whose two-sided paired-t power ``TTestPower().power(rope/sd_diff, n)``
@@ -51,8 +53,7 @@ def seeds_needed(rope: float | np.ndarray, sd_diff: float | np.ndarray, alpha: f
         grid = start[todo, None] + np.arange(GRID)[None, :]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            values = TTestPower().power(effect_size=effect[todo, None], nobs=grid, alpha=alpha,
-                                        alternative="two-sided")
+            values = TTestPower().power(effect_size=effect[todo, None], nobs=grid, alpha=alpha, alternative="two-sided")
         for row in np.flatnonzero(np.isnan(values).any(axis=1)):  # power is monotone in n: stop at the first hit
             for j in range(GRID):
                 if np.isnan(values[row, j]):
@@ -91,7 +92,7 @@ def underpowered(n: int, needed: float) -> bool:
 
 def min_wilcoxon_p(n: int) -> float:
     """Smallest two-sided exact Wilcoxon signed-rank p with n non-tied pairs: 2 / 2**n (STATISTICS.md 1.12)."""
-    return min(1.0, 2.0 / 2.0 ** n) if n > 0 else 1.0
+    return min(1.0, 2.0 / 2.0**n) if n > 0 else 1.0
 
 
 def wilcoxon_reachable(n: int, alpha: float = ALPHA, comparisons: int = 1) -> bool:

@@ -27,6 +27,7 @@ for equivalence. Fewer than two shared seeds: "untestable". Pairs that all diffe
 (zero spread, e.g. an ablation whose option never took effect) get the t-tests' limits: p = 0 when the
 constant difference points the claimed way (or lies inside the ROPE, for TOST), else 1.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -41,9 +42,11 @@ from .power import ALPHA, POWER, seeds_needed
 TESTS = ("superiority", "equivalence", "difference")
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, UNTESTABLE = "reproduced", "not reproduced", "inconclusive", "untestable"
 CHANGES, NO_CHANGE = "changes the result", "no practical difference"
-TEST_NAMES = {"superiority": "one-sided paired t (H1: gain > 0)",
-              "equivalence": "paired TOST within ±ROPE",
-              "difference": "two-sided paired t (and TOST for no difference)"}
+TEST_NAMES = {
+    "superiority": "one-sided paired t (H1: gain > 0)",
+    "equivalence": "paired TOST within ±ROPE",
+    "difference": "two-sided paired t (and TOST for no difference)",
+}
 MAX_SEEDS = 10_000  # power searches stop here: "more than 10000" means the effect is hopeless at this SD
 
 
@@ -79,8 +82,9 @@ def one_sided_p(y: np.ndarray, y_ref: np.ndarray, direction: str) -> float:
         return float(stats.ttest_rel(sign * y, sign * y_ref, alternative="greater").pvalue)
 
 
-def claim_test(y: np.ndarray, y_ref: np.ndarray, *, test: str, direction: str, rope: float,
-               confidence: float = 0.95) -> dict[str, float]:
+def claim_test(
+    y: np.ndarray, y_ref: np.ndarray, *, test: str, direction: str, rope: float, confidence: float = 0.95
+) -> dict[str, float]:
     """Everything a claim row reports before correction (seed-aligned arrays; NaN pairs dropped).
 
     ``n, mean, mean_ref, gain, gain_low, gain_high, sd_diff, d_z, p`` (the test's own p: one-sided t,
@@ -89,8 +93,11 @@ def claim_test(y: np.ndarray, y_ref: np.ndarray, *, test: str, direction: str, r
         raise ValueError(f"unknown test '{test}'; known: {TESTS}")
     y, y_ref = shared(y, y_ref)
     n = int(y.size)
-    out: dict[str, float] = {"n": n, "mean": float(y.mean()) if n else np.nan,
-                             "mean_ref": float(y_ref.mean()) if n else np.nan}
+    out: dict[str, float] = {
+        "n": n,
+        "mean": float(y.mean()) if n else np.nan,
+        "mean_ref": float(y_ref.mean()) if n else np.nan,
+    }
     if n < 2:
         return {**out, **dict.fromkeys(("gain", "gain_low", "gain_high", "sd_diff", "d_z", "p", "p_tost"), np.nan)}
     s = paired_stats(y, y_ref, direction, confidence)
@@ -104,13 +111,23 @@ def claim_test(y: np.ndarray, y_ref: np.ndarray, *, test: str, direction: str, r
         out["p"] = float(s["p_t"])
     if out["sd_diff"] == 0:  # every pair differs by the same amount: the t statistics' limits (a zero-width interval)
         out["p_tost"] = 0.0 if abs(out["gain"]) < rope else 1.0
-        out["p"] = {"superiority": 0.0 if out["gain"] > 0 else 1.0, "equivalence": out["p_tost"],
-                    "difference": 0.0 if out["gain"] != 0 else 1.0}[test]
+        out["p"] = {
+            "superiority": 0.0 if out["gain"] > 0 else 1.0,
+            "equivalence": out["p_tost"],
+            "difference": 0.0 if out["gain"] != 0 else 1.0,
+        }[test]
     return out
 
 
-def verdict(row: dict[str, float], *, test: str, rope: float, p_adjusted: float, p_tost_adjusted: float = np.nan,
-            alpha: float = ALPHA) -> str:
+def verdict(
+    row: dict[str, float],
+    *,
+    test: str,
+    rope: float,
+    p_adjusted: float,
+    p_tost_adjusted: float = np.nan,
+    alpha: float = ALPHA,
+) -> str:
     """The verdict of one claim row from its adjusted p-values and its interval (see the module docstring)."""
     if row["n"] < 2 or not np.isfinite(row["gain"]):
         return UNTESTABLE
@@ -127,8 +144,9 @@ def verdict(row: dict[str, float], *, test: str, rope: float, p_adjusted: float,
     return NO_CHANGE if p_tost_adjusted < alpha else INCONCLUSIVE
 
 
-def seeds_to_settle(row: dict[str, float], *, test: str, rope: float, alpha: float = ALPHA,
-                    power: float = POWER) -> float:
+def seeds_to_settle(
+    row: dict[str, float], *, test: str, rope: float, alpha: float = ALPHA, power: float = POWER
+) -> float:
     """Paired seeds for 80% power against a one-ROPE effect (TOST power for equivalence); NaN if undefined."""
     sd = row.get("sd_diff", np.nan)
     if test == "equivalence":
@@ -136,8 +154,9 @@ def seeds_to_settle(row: dict[str, float], *, test: str, rope: float, alpha: flo
     return float(seeds_needed(rope, sd, alpha, power))
 
 
-def judge(rows: list[dict[str, float]], tests: list[str], ropes: list[float], alpha: float = ALPHA,
-          power: float = POWER) -> list[dict[str, float | str]]:
+def judge(
+    rows: list[dict[str, float]], tests: list[str], ropes: list[float], alpha: float = ALPHA, power: float = POWER
+) -> list[dict[str, float | str]]:
     """Holm over the rows' p (one paper = one family; the ``difference`` rows' TOST p are a second family),
     then each row's verdict and, when inconclusive, the seeds that would settle it."""
     p_holm = holm(np.array([r["p"] for r in rows], dtype=float))
@@ -148,9 +167,13 @@ def judge(rows: list[dict[str, float]], tests: list[str], ropes: list[float], al
     out = []
     for i, (row, test, rope) in enumerate(zip(rows, tests, ropes)):
         judged = {**row, "p_holm": float(p_holm[i]), "p_tost_holm": float(tost_holm[i])}
-        judged["verdict"] = verdict(row, test=test, rope=rope, p_adjusted=p_holm[i], p_tost_adjusted=tost_holm[i],
-                                    alpha=alpha)
-        judged["seeds_needed"] = (seeds_to_settle(row, test=test, rope=rope, alpha=alpha, power=power)
-                                  if judged["verdict"] == INCONCLUSIVE else np.nan)
+        judged["verdict"] = verdict(
+            row, test=test, rope=rope, p_adjusted=p_holm[i], p_tost_adjusted=tost_holm[i], alpha=alpha
+        )
+        judged["seeds_needed"] = (
+            seeds_to_settle(row, test=test, rope=rope, alpha=alpha, power=power)
+            if judged["verdict"] == INCONCLUSIVE
+            else np.nan
+        )
         out.append(judged)
     return out

@@ -16,14 +16,16 @@ claim, re-checked from its evidence before it is accepted):
 ``verify`` re-derives the claim from the bundle and names every mismatch: a method file changed
 since, a record edited or stale, a number that the records no longer give.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import math
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -40,8 +42,10 @@ from .protocol import StudyOutcome, submission_rows
 
 RankingInputs = tuple  # (results, boards, versus_results): the arguments of ``ranking`` but the method
 MARK = "python -m benchmark submit"  # submission.json's "created_by": what this program may overwrite
-TEST_TEXT = ("paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg over "
-             "the family's comparisons")
+TEST_TEXT = (
+    "paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg over "
+    "the family's comparisons"
+)
 
 
 def sha256_file(path: Path) -> str:
@@ -82,13 +86,15 @@ def cell_numbers(scores: pd.DataFrame, keys: list[str]) -> dict[str, dict[str, d
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for key in keys:
         cells = describe_cells(scores, family(key))
-        out[key] = {f"{r.dataset}/{r.arch}": {"mean": _num(r.mean), "sd": _num(r.sd), "n": int(r.n)}
-                    for r in cells.itertuples()}
+        out[key] = {
+            f"{r.dataset}/{r.arch}": {"mean": _num(r.mean), "sd": _num(r.sd), "n": int(r.n)} for r in cells.itertuples()
+        }
     return out
 
 
-def ranking(results: list[FamilyResult], boards: Mapping[str, pd.DataFrame], versus_results: list[FamilyResult],
-            method: str) -> dict[str, dict[str, Any]]:
+def ranking(
+    results: list[FamilyResult], boards: Mapping[str, pd.DataFrame], versus_results: list[FamilyResult], method: str
+) -> dict[str, dict[str, Any]]:
     """family -> the method's place, mean rank, gain over ERM (``results``/``boards``: the study's statistics
     with ERM as the baseline) and its comparison with every other method (``versus_results``: the same
     families with the submission as the baseline)."""
@@ -102,9 +108,15 @@ def ranking(results: list[FamilyResult], boards: Mapping[str, pd.DataFrame], ver
         entry: dict[str, Any] = {"direction": r.family.direction, "rope": _num(r.family.rope), "of": int(len(ranked))}
         if not row.empty:
             first = row.iloc[0]
-            entry.update({"place": _num(first.get("place")), "mean_rank": _num(first.get("mean_rank")),
-                          "gain": _num(first.get("delta")), "gain_low": _num(first.get("delta_low")),
-                          "gain_high": _num(first.get("delta_high"))})
+            entry.update(
+                {
+                    "place": _num(first.get("place")),
+                    "mean_rank": _num(first.get("mean_rank")),
+                    "gain": _num(first.get("delta")),
+                    "gain_low": _num(first.get("delta_low")),
+                    "gain_high": _num(first.get("delta_high")),
+                }
+            )
         entry["versus"] = comparisons(versus[key].paired) if key in versus else {}
         out[key] = entry
     return out
@@ -115,15 +127,25 @@ def comparisons(paired: pd.DataFrame) -> dict[str, dict[str, Any]]:
     (``paired`` has every other method against the submission, so its gains are negated here)."""
     out: dict[str, dict[str, Any]] = {}
     flip = {"win": "loss", "loss": "win"}
-    for other, rows in (paired.groupby("method", sort=True) if not paired.empty else []):
+    for other, rows in paired.groupby("method", sort=True) if not paired.empty else []:
         cells = {}
         for r in rows.itertuples():
             cells[f"{r.dataset}/{r.arch}"] = {
-                "gain": _num(-r.gain), "gain_low": _num(-r.gain_high), "gain_high": _num(-r.gain_low), "n": int(r.n),
-                "p_adjusted": _num(r.p_bh), "verdict": flip.get(r.verdict, r.verdict)}
+                "gain": _num(-r.gain),
+                "gain_low": _num(-r.gain_high),
+                "gain_high": _num(-r.gain_low),
+                "n": int(r.n),
+                "p_adjusted": _num(r.p_bh),
+                "verdict": flip.get(r.verdict, r.verdict),
+            }
         verdicts = [c["verdict"] for c in cells.values()]
-        out[other] = {"test": TEST_TEXT, "cells": cells, "wins": verdicts.count("win"),
-                      "ties": verdicts.count("tie"), "losses": verdicts.count("loss")}
+        out[other] = {
+            "test": TEST_TEXT,
+            "cells": cells,
+            "wins": verdicts.count("win"),
+            "ties": verdicts.count("tie"),
+            "losses": verdicts.count("loss"),
+        }
     return out
 
 
@@ -139,9 +161,16 @@ def claim(method: str, profile: str, outcomes: list[StudyOutcome], cost_rows: li
             "cells": cell_numbers(mine, outcome.written.keys),
             "ranking": ranking(outcome.written.results, outcome.written.boards, outcome.versus, method),
         }
-    return {"method": method, "citation": cls.citation, "url": paper_link(cls.url) or cls.url, "profile": profile,
-            "method_file": shown, "method_sha256": sha256_file(path), "studies": studies,
-            "overhead": {str(row["arch"]): {k: _num(v) for k, v in row.items() if k != "arch"} for row in cost_rows}}
+    return {
+        "method": method,
+        "citation": cls.citation,
+        "url": paper_link(cls.url) or cls.url,
+        "profile": profile,
+        "method_file": shown,
+        "method_sha256": sha256_file(path),
+        "studies": studies,
+        "overhead": {str(row["arch"]): {k: _num(v) for k, v in row.items() if k != "arch"} for row in cost_rows},
+    }
 
 
 def record_files(outcome: StudyOutcome) -> list[Path]:
@@ -150,8 +179,15 @@ def record_files(outcome: StudyOutcome) -> list[Path]:
     return [status[spec.run_id].path for spec in outcome.submission.runs]
 
 
-def write_bundle(root: Path, method: str, profile: str, outcomes: list[StudyOutcome], submission: dict,
-                 summary_text: str, cost_rows: list[Mapping[str, Any]]) -> Path:
+def write_bundle(
+    root: Path,
+    method: str,
+    profile: str,
+    outcomes: list[StudyOutcome],
+    submission: dict,
+    summary_text: str,
+    cost_rows: list[Mapping[str, Any]],
+) -> Path:
     """Write ``root/METHOD/`` in one rename (see the module docstring); returns the folder."""
     final = root / method
     check_destination(final)
@@ -164,13 +200,19 @@ def write_bundle(root: Path, method: str, profile: str, outcomes: list[StudyOutc
             for path in record_files(outcome):
                 shutil.copyfile(path, target / path.name)
                 record = outcome.records.status.runs[path.stem].record
-                prints[f"{outcome.reference.name}/{path.stem}"] = {"sha256": sha256_file(path),
-                                                                    "fingerprint": dict(record.fingerprint)}
-        files = {"submission.json": {"created_by": MARK, **submission, "method_sha256": content["method_sha256"]},
-                 "claim.json": content, "fingerprints.json": prints}
+                prints[f"{outcome.reference.name}/{path.stem}"] = {
+                    "sha256": sha256_file(path),
+                    "fingerprint": dict(record.fingerprint),
+                }
+        files = {
+            "submission.json": {"created_by": MARK, **submission, "method_sha256": content["method_sha256"]},
+            "claim.json": content,
+            "fingerprints.json": prints,
+        }
         for name, data in files.items():
-            (folder / name).write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False,
-                                                  allow_nan=False) + "\n")
+            (folder / name).write_text(
+                json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+            )
         (folder / "summary.md").write_text(summary_text)
     return final
 
@@ -193,7 +235,9 @@ def _compare(where: str, claimed: Any, derived: Any, problems: list[str]) -> Non
         problems.append(f"{where}: claimed {claimed!r}, the records give {derived!r}")
 
 
-def verify(folder: Path, rederive: Callable[[str, str, Path], RankingInputs | str] | None = None) -> tuple[list[str], list[str]]:
+def verify(
+    folder: Path, rederive: Callable[[str, str, Path], RankingInputs | str] | None = None
+) -> tuple[list[str], list[str]]:
     """(every mismatch between the bundle in ``folder`` and what its records give today, notes).
 
     Checks the method file's sha256, each record's bytes against ``fingerprints.json`` and its code
@@ -223,19 +267,28 @@ def verify(folder: Path, rederive: Callable[[str, str, Path], RankingInputs | st
                 problems.append(f"records/{study}/{rid}.json was edited (sha256 differs from fingerprints.json)")
             if run.state != "done":
                 problems.append(f"records/{study}/{rid}.json is {run.state}: {run.problem}")
-        missing = sorted(k for k in prints if k.startswith(f"{study}/") and k.split("/", 1)[1] not in records.status.runs)
+        missing = sorted(
+            k for k in prints if k.startswith(f"{study}/") and k.split("/", 1)[1] not in records.status.runs
+        )
         problems += [f"records/{k}.json is missing" for k in missing]
         if len(records.status.runs) != entry["runs"]:
-            problems.append(f"study {study}: claim says {entry['runs']} runs, the bundle holds {len(records.status.runs)}")
-        _compare(f"claim.studies.{study}.cells", entry["cells"],
-                 cell_numbers(records.done(), list(entry["cells"])), problems)
+            problems.append(
+                f"study {study}: claim says {entry['runs']} runs, the bundle holds {len(records.status.runs)}"
+            )
+        _compare(
+            f"claim.studies.{study}.cells", entry["cells"], cell_numbers(records.done(), list(entry["cells"])), problems
+        )
         if rederive is None:
             continue
         inputs = rederive(study, content["profile"], folder / "records" / study)
         if isinstance(inputs, str):
             notes.append(f"study {study}: ranking not re-derived: {inputs}")
             continue
-        _compare(f"claim.studies.{study}.ranking", entry["ranking"],
-                 json.loads(json.dumps(ranking(*inputs, content["method"]))), problems)
+        _compare(
+            f"claim.studies.{study}.ranking",
+            entry["ranking"],
+            json.loads(json.dumps(ranking(*inputs, content["method"]))),
+            problems,
+        )
         notes.append(f"study {study}: ranking re-derived from the study's records and the bundle's")
     return problems, notes

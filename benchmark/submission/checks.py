@@ -11,16 +11,18 @@ A failed contract stops there (no compute for a method that cannot load), a fail
 step that breaks would fail determinism and honesty for the same reason); otherwise every failure is
 collected. ``ChecksReport.passed`` is True when no failure but warnings was found.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from ..contracts import RunConfig
-from .cost import CostSettings, cost_report, row_line
 from .contract import contract_failures
+from .cost import CostSettings, cost_report, row_line
 from .determinism import determinism_failures
 from .failures import CheckFailure
 from .harness import STEPS, device_of
@@ -47,8 +49,9 @@ class CheckResult:
             return f"{label}: skipped ({self.skipped})"
         errors = sum(not f.warning for f in self.failures)
         warned = len(self.failures) - errors
-        verdict = (f"{errors} failure{'s' * (errors != 1)}" if errors else "ok") + \
-            (f", {warned} warning{'s' * (warned != 1)}" if warned else "")
+        verdict = (f"{errors} failure{'s' * (errors != 1)}" if errors else "ok") + (
+            f", {warned} warning{'s' * (warned != 1)}" if warned else ""
+        )
         return f"{label}: {verdict}" + (f" ({self.detail})" if self.detail else "")
 
 
@@ -88,9 +91,13 @@ def _cells(configs: list[RunConfig]) -> str:
     return ", ".join(f"{c.arch} x {c.dataset}" for c in configs)
 
 
-def run_checks(name: str, configs: list[RunConfig], device: str | torch.device = "auto",
-               progress: Callable[[str], None] | None = None,
-               cost_settings: CostSettings = CostSettings()) -> ChecksReport:
+def run_checks(
+    name: str,
+    configs: list[RunConfig],
+    device: str | torch.device = "auto",
+    progress: Callable[[str], None] | None = None,
+    cost_settings: CostSettings = CostSettings(),
+) -> ChecksReport:
     """Checks 1 -> 4 of method ``name`` on ``configs`` (one per architecture x dataset of the protocol,
     resolved, seed 0); ``progress`` gets a line as each check starts."""
     say = progress or (lambda line: None)
@@ -105,31 +112,54 @@ def run_checks(name: str, configs: list[RunConfig], device: str | torch.device =
     runnable = [config for i, config in enumerate(configs) if refused[i] is None]
     if not runnable:
         why = "no config of the protocol has what the method needs (check 4)"
-        results += [CheckResult(2, "smoke", skipped=why), CheckResult(3, "determinism", skipped=why),
-                    CheckResult(4, "honesty", [f for f in refused.values() if f is not None])]
+        results += [
+            CheckResult(2, "smoke", skipped=why),
+            CheckResult(3, "determinism", skipped=why),
+            CheckResult(4, "honesty", [f for f in refused.values() if f is not None]),
+        ]
         return ChecksReport(source, results)
 
     say(f"check 2/4 smoke: one training step on each of {len(runnable)} config(s)")
     smoke = smoke_failures(name, runnable, device)
     results.append(CheckResult(2, "smoke", smoke, detail=_cells(runnable)))
     if any(not f.warning for f in smoke):  # a step that breaks would fail 3 and 4 for the same reason
-        results += [CheckResult(3, "determinism", skipped="the smoke run failed"),
-                    CheckResult(4, "honesty", [f for f in refused.values() if f is not None],
-                                skipped="" if any(refused.values()) else "the smoke run failed")]
+        results += [
+            CheckResult(3, "determinism", skipped="the smoke run failed"),
+            CheckResult(
+                4,
+                "honesty",
+                [f for f in refused.values() if f is not None],
+                skipped="" if any(refused.values()) else "the smoke run failed",
+            ),
+        ]
         return ChecksReport(source, results)
 
     say(f"check 3/4 determinism: two trainings of {STEPS} steps on {_cells(runnable[:1])}")
-    results.append(CheckResult(3, "determinism", determinism_failures(name, runnable[0], device),
-                               detail=f"{_cells(runnable[:1])}, {STEPS} steps twice"))
+    results.append(
+        CheckResult(
+            3,
+            "determinism",
+            determinism_failures(name, runnable[0], device),
+            detail=f"{_cells(runnable[:1])}, {STEPS} steps twice",
+        )
+    )
 
     per_arch: dict[str, RunConfig] = {}
     for config in runnable:
         per_arch.setdefault(config.arch, config)
-    say(f"check 4/4 honesty: what training hands the method on {len(runnable)} config(s), the cost on "
-        f"{', '.join(per_arch)}")
+    say(
+        f"check 4/4 honesty: what training hands the method on {len(runnable)} config(s), the cost on "
+        f"{', '.join(per_arch)}"
+    )
     honesty = [f for f in refused.values() if f is not None]
     honesty += [f for config in runnable for f in split_failures(name, config, device)]
     rows, warnings = cost_report(name, list(per_arch.values()), device, cost_settings)
-    results.append(CheckResult(4, "honesty", honesty + warnings,
-                               detail="train rows only, annotations only as declared, declared vs measured cost"))
+    results.append(
+        CheckResult(
+            4,
+            "honesty",
+            honesty + warnings,
+            detail="train rows only, annotations only as declared, declared vs measured cost",
+        )
+    )
     return ChecksReport(source, results, rows)

@@ -11,12 +11,14 @@ the group ``saliency_benchmark.methods``) and declares what the suite reads (``b
 
 Nothing is trained here: a method that fails its contract gets no compute.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..code_closure import PLUGIN_NAMESPACE
 from ..contracts import ContractError, Cost, HParam, Method, paper_link
@@ -62,8 +64,12 @@ def name_failures(cls: type, name: str) -> list[CheckFailure]:
     """``name`` is the name the method is asked for under."""
     if getattr(cls, "name", None) == name:
         return []
-    return [_failure(f"`name` is {getattr(cls, 'name', None)!r}, but the method is registered as '{name}'",
-                     f"set `name = \"{name}\"` and do not change it after the class is registered")]
+    return [
+        _failure(
+            f"`name` is {getattr(cls, 'name', None)!r}, but the method is registered as '{name}'",
+            f'set `name = "{name}"` and do not change it after the class is registered',
+        )
+    ]
 
 
 def citation_failures(cls: type, name: str) -> list[CheckFailure]:
@@ -71,8 +77,12 @@ def citation_failures(cls: type, name: str) -> list[CheckFailure]:
     citation = getattr(cls, "citation", "")
     if isinstance(citation, str) and citation.strip():
         return []
-    return [_failure("`citation` is missing: the leaderboard credits each method's paper",
-                     "add `citation = \"Authors. Title. Venue Year\"` to the class")]
+    return [
+        _failure(
+            "`citation` is missing: the leaderboard credits each method's paper",
+            'add `citation = "Authors. Title. Venue Year"` to the class',
+        )
+    ]
 
 
 def url_failures(cls: type, name: str) -> list[CheckFailure]:
@@ -80,26 +90,39 @@ def url_failures(cls: type, name: str) -> list[CheckFailure]:
     url = getattr(cls, "url", "")
     if isinstance(url, str) and paper_link(url) is not None:
         return []
-    problem = ("`url` is missing: the leaderboard links each method to its paper" if not url else
-               f"`url` {url!r} is neither an http(s) address nor a DOI")
-    return [_failure(problem, "add `url = \"https://arxiv.org/abs/...\"` beside `citation` (or the paper's DOI, "
-                              "e.g. `url = \"10.1109/WACV56688.2023.00123\"`)")]
+    problem = (
+        "`url` is missing: the leaderboard links each method to its paper"
+        if not url
+        else f"`url` {url!r} is neither an http(s) address nor a DOI"
+    )
+    return [
+        _failure(
+            problem,
+            'add `url = "https://arxiv.org/abs/..."` beside `citation` (or the paper\'s DOI, '
+            'e.g. `url = "10.1109/WACV56688.2023.00123"`)',
+        )
+    ]
 
 
 def cost_failures(cls: type, name: str) -> list[CheckFailure]:
     """``cost``: a ``Cost`` with at least one forward pass and one pass that back-propagates to the
     parameters (a ``backward``, or a ``double_backward``, which includes one: RRR's 1F+1DB)."""
     cost = getattr(cls, "cost", None)
-    fix = ("declare `cost = Cost(forward=F, backward=B, ...)`: the passes of one training step, F >= 1 and B >= 1 "
-           "(ERM is Cost(forward=1, backward=1); see benchmark.contracts.Cost for the other units)")
+    fix = (
+        "declare `cost = Cost(forward=F, backward=B, ...)`: the passes of one training step, F >= 1 and B >= 1 "
+        "(ERM is Cost(forward=1, backward=1); see benchmark.contracts.Cost for the other units)"
+    )
     if not isinstance(cost, Cost):
         return [_failure(f"`cost` is {cost!r}, not a benchmark.contracts.Cost", fix)]
     counts = [getattr(cost, unit) for unit in ("forward", "backward", "double_backward")]
     if any(isinstance(c, bool) or not isinstance(c, (int, float)) for c in counts):
         return [_failure(f"`cost` {cost!r} counts passes with something other than numbers", fix)]
     if cost.forward < 1 or cost.backward + cost.double_backward < 1:
-        return [_failure(f"`cost` is {cost.describe()}: a training step makes at least one forward and one backward "
-                         f"pass", fix)]
+        return [
+            _failure(
+                f"`cost` is {cost.describe()}: a training step makes at least one forward and one backward pass", fix
+            )
+        ]
     return []
 
 
@@ -108,29 +131,49 @@ def annotation_flag_failures(cls: type, name: str) -> list[CheckFailure]:
     flag = getattr(cls, "needs_annotations", None)
     if isinstance(flag, bool):
         return []
-    return [_failure(f"`needs_annotations` is {flag!r}, not a bool",
-                     "set `needs_annotations = True` when the loss reads batch.saliency, else False")]
+    return [
+        _failure(
+            f"`needs_annotations` is {flag!r}, not a bool",
+            "set `needs_annotations = True` when the loss reads batch.saliency, else False",
+        )
+    ]
 
 
 def _hparam_failures(key: str, hp: Any, owner: str) -> list[CheckFailure]:
     """One declared hyperparameter: an ``HParam``, a help text, a range or choices for a number, a valid default."""
     if not isinstance(hp, HParam):
-        return [_failure(f"hyperparameter `{key}` is {hp!r}, not an HParam",
-                         f"declare `\"{key}\": HParam(default, \"what it does\", low=..., high=...)`")]
+        return [
+            _failure(
+                f"hyperparameter `{key}` is {hp!r}, not an HParam",
+                f'declare `"{key}": HParam(default, "what it does", low=..., high=...)`',
+            )
+        ]
     out = []
     if not isinstance(hp.help, str) or not hp.help.strip():
-        out.append(_failure(f"hyperparameter `{key}` has no help text",
-                            f"give `{key}` a one-line meaning: `HParam({hp.default!r}, \"what it does, the paper's value\")`"))
+        out.append(
+            _failure(
+                f"hyperparameter `{key}` has no help text",
+                f'give `{key}` a one-line meaning: `HParam({hp.default!r}, "what it does, the paper\'s value")`',
+            )
+        )
     numeric = type(hp.default) in (int, float)
     if numeric and hp.low is None and hp.high is None and hp.choices is None:
-        out.append(_failure(f"hyperparameter `{key}` ({type(hp.default).__name__}) declares no range",
-                            f"give `{key}` its valid range, e.g. `HParam({hp.default!r}, \"...\", low=0, high=1)` "
-                            f"(either bound may be left out), or `choices=(...)`"))
+        out.append(
+            _failure(
+                f"hyperparameter `{key}` ({type(hp.default).__name__}) declares no range",
+                f'give `{key}` its valid range, e.g. `HParam({hp.default!r}, "...", low=0, high=1)` '
+                f"(either bound may be left out), or `choices=(...)`",
+            )
+        )
     try:
         hp.validate(key, hp.default, owner)
     except ContractError as exc:
-        out.append(_failure(f"the default of `{key}` is invalid by its own declaration ({exc})",
-                            f"make the default of `{key}` one of its choices and inside its range"))
+        out.append(
+            _failure(
+                f"the default of `{key}` is invalid by its own declaration ({exc})",
+                f"make the default of `{key}` one of its choices and inside its range",
+            )
+        )
     return out
 
 
@@ -138,8 +181,12 @@ def hparams_failures(cls: type, name: str) -> list[CheckFailure]:
     """``hparams``: a dict of ``HParam`` (see ``_hparam_failures``)."""
     hparams = getattr(cls, "hparams", None)
     if not isinstance(hparams, dict):
-        return [_failure(f"`hparams` is {hparams!r}, not a dict",
-                         "declare `hparams = {\"name\": HParam(default, \"help\", low=..., high=...)}` (or `{}`)")]
+        return [
+            _failure(
+                f"`hparams` is {hparams!r}, not a dict",
+                'declare `hparams = {"name": HParam(default, "help", low=..., high=...)}` (or `{}`)',
+            )
+        ]
     return [f for key, hp in hparams.items() for f in _hparam_failures(key, hp, f"method '{name}'")]
 
 
@@ -147,8 +194,12 @@ def loss_failures(cls: type, name: str) -> list[CheckFailure]:
     """``loss`` is the method's own (``Method.loss`` only raises)."""
     if getattr(cls, "loss", Method.loss) is not Method.loss:
         return []
-    return [_failure("`loss` is not defined", "define `def loss(self, net, batch, state)` returning (loss tensor, "
-                                              "dict of logged scalars)")]
+    return [
+        _failure(
+            "`loss` is not defined",
+            "define `def loss(self, net, batch, state)` returning (loss tensor, dict of logged scalars)",
+        )
+    ]
 
 
 def construct_failures(cls: type, name: str) -> list[CheckFailure]:
@@ -156,14 +207,23 @@ def construct_failures(cls: type, name: str) -> list[CheckFailure]:
     try:
         cls()
     except Exception as exc:  # noqa: BLE001 - any failure to construct is the submitter's to fix
-        return [_failure(f"`{cls.__name__}()` raised {type(exc).__name__}: {' '.join(str(exc).split())}",
-                         "make the class construct with its declared defaults (extend __init__(**overrides) "
-                         "and call super().__init__(**overrides) first)")]
+        return [
+            _failure(
+                f"`{cls.__name__}()` raised {type(exc).__name__}: {' '.join(str(exc).split())}",
+                "make the class construct with its declared defaults (extend __init__(**overrides) "
+                "and call super().__init__(**overrides) first)",
+            )
+        ]
     return []
 
 
 DECLARATIONS: tuple[Callable[[type, str], list[CheckFailure]], ...] = (
-    name_failures, citation_failures, url_failures, cost_failures, annotation_flag_failures, hparams_failures,
+    name_failures,
+    citation_failures,
+    url_failures,
+    cost_failures,
+    annotation_flag_failures,
+    hparams_failures,
     loss_failures,
 )
 
@@ -174,12 +234,24 @@ def contract_failures(name: str) -> tuple[type | None, str, list[CheckFailure]]:
     try:
         cls = METHODS.get(name)
     except PluginLoadError as exc:
-        return None, declared_source(name), [_failure(str(exc), "make the file import: the error above is raised "
-                                                                "when it is imported")]
+        return (
+            None,
+            declared_source(name),
+            [_failure(str(exc), "make the file import: the error above is raised when it is imported")],
+        )
     except UnknownName as exc:
-        return None, "", [_failure(str(exc), f"put the class in {FOLDER}/{name}.py with `name = \"{name}\"` and "
-                                             f"@register_method, or install a package declaring it in the entry-point "
-                                             f"group {GROUP}")]
+        return (
+            None,
+            "",
+            [
+                _failure(
+                    str(exc),
+                    f'put the class in {FOLDER}/{name}.py with `name = "{name}"` and '
+                    f"@register_method, or install a package declaring it in the entry-point "
+                    f"group {GROUP}",
+                )
+            ],
+        )
     failures = [f for check in DECLARATIONS for f in check(cls, name)]
     if not failures:
         failures = construct_failures(cls, name)

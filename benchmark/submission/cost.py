@@ -14,11 +14,13 @@ Settings (``CostSettings``), a few seconds per architecture at the quick/tiny im
 most 32 images per batch, 5 rounds of at least 0.01 s of steps per method after 2 warm-up steps, 5 rounds
 of the unit regions.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -40,22 +42,25 @@ CHECK = "cost"
 class CostSettings:
     """How much to measure (module docstring)."""
 
-    batch_size: int = 32     # at most this many images per batch (the config's batch size when smaller)
-    rounds: int = 5          # interleaved timing rounds of ERM's step and the method's
+    batch_size: int = 32  # at most this many images per batch (the config's batch size when smaller)
+    rounds: int = 5  # interleaved timing rounds of ERM's step and the method's
     min_run_time: float = 0.01  # seconds of timed steps per method per round (at least one step)
-    warmup: int = 2          # untimed steps per method before the rounds
-    unit_rounds: int = 5     # interleaved rounds of the unit regions
-    seed: int = 0            # the synthetic batch and the initial weights
+    warmup: int = 2  # untimed steps per method before the rounds
+    unit_rounds: int = 5  # interleaved rounds of the unit regions
+    seed: int = 0  # the synthetic batch and the initial weights
 
 
 def row_line(row: Mapping[str, Any]) -> str:
     """``simple_cnn (1x28x28, batch 32): declared 2.84 ERM steps, measured 2.60, ratio 0.92``."""
-    return (f"{row['arch']} ({row['image']}, batch {row['batch_size']}): declared {row['declared']:.2f} ERM steps, "
-            f"measured {row['measured']:.2f}, ratio {row['ratio']:.2f}")
+    return (
+        f"{row['arch']} ({row['image']}, batch {row['batch_size']}): declared {row['declared']:.2f} ERM steps, "
+        f"measured {row['measured']:.2f}, ratio {row['ratio']:.2f}"
+    )
 
 
-def cost_row(name: str, config: RunConfig, device: torch.device, settings: CostSettings,
-             num_threads: int) -> dict[str, Any]:
+def cost_row(
+    name: str, config: RunConfig, device: torch.device, settings: CostSettings, num_threads: int
+) -> dict[str, Any]:
     """Measure ``name`` against ERM on the architecture and image shape of ``config``: a row ``{arch, dataset,
     image (CxHxW), batch_size, declared, measured, ratio}``, declared and measured in ERM steps, ratio =
     measured / declared."""
@@ -73,23 +78,42 @@ def cost_row(name: str, config: RunConfig, device: torch.device, settings: CostS
         times = time_steps(steps, settings.rounds, settings.min_run_time, settings.warmup, num_threads)
     declared = theoretical_ratio(method.cost, erm.cost, units)
     measured = min(times[name].rounds) / min(times[BASELINE].rounds)
-    return {"arch": config.arch, "dataset": config.dataset, "image": f"{channels}x{side}x{side}",
-            "batch_size": batch_size, "declared": declared, "measured": measured, "ratio": measured / declared}
+    return {
+        "arch": config.arch,
+        "dataset": config.dataset,
+        "image": f"{channels}x{side}x{side}",
+        "batch_size": batch_size,
+        "declared": declared,
+        "measured": measured,
+        "ratio": measured / declared,
+    }
 
 
-def cost_report(name: str, arch_configs: list[RunConfig], device: str | torch.device = "auto",
-                settings: CostSettings = CostSettings(), num_threads: int | None = None,
-                ) -> tuple[list[dict[str, Any]], list[CheckFailure]]:
+def cost_report(
+    name: str,
+    arch_configs: list[RunConfig],
+    device: str | torch.device = "auto",
+    settings: CostSettings = CostSettings(),
+    num_threads: int | None = None,
+) -> tuple[list[dict[str, Any]], list[CheckFailure]]:
     """One ``cost_row`` per config of ``arch_configs`` (one per architecture of the protocol), and a warning
     (``CheckFailure(warning=True)``) for each whose measured/declared ratio exceeds ``TARGET``."""
     device = device_of(device)
     num_threads = num_threads or torch.get_num_threads()
     rows = [cost_row(name, config, device, settings, num_threads) for config in of_method(name, arch_configs)]
-    warnings = [CheckFailure(CHECK, f"one step takes {row['measured']:.2f} ERM steps, {row['ratio']:.2f}x the "
-                                    f"{row['declared']:.2f} its declared cost predicts (more than {TARGET:g}x)",
-                             "count the passes of one step in `cost` (a forward per net(...) call, a backward per "
-                             "backward or autograd.grad; see benchmark.contracts.Cost), or make the step as cheap "
-                             "as declared; python -m benchmark profile --methods NAME measures it in detail",
-                             arch=row["arch"], dataset=row["dataset"], warning=True)
-                for row in rows if not within_target(row["ratio"])]
+    warnings = [
+        CheckFailure(
+            CHECK,
+            f"one step takes {row['measured']:.2f} ERM steps, {row['ratio']:.2f}x the "
+            f"{row['declared']:.2f} its declared cost predicts (more than {TARGET:g}x)",
+            "count the passes of one step in `cost` (a forward per net(...) call, a backward per "
+            "backward or autograd.grad; see benchmark.contracts.Cost), or make the step as cheap "
+            "as declared; python -m benchmark profile --methods NAME measures it in detail",
+            arch=row["arch"],
+            dataset=row["dataset"],
+            warning=True,
+        )
+        for row in rows
+        if not within_target(row["ratio"])
+    ]
     return rows, warnings

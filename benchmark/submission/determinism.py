@@ -9,6 +9,7 @@ on whatever else draws from the global stream. So the trainings also watch the t
 random numbers (``GlobalDraws``): one called from the method's own files without ``generator=`` fails the
 check, naming the function and the line.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -24,15 +25,41 @@ from .failures import CheckFailure
 from .harness import STEPS, device_of, exception_line, method_files, of_method, short_path, short_training
 
 CHECK = "determinism"
-RANDOM_FUNCTIONS = frozenset({
-    "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "bernoulli", "bernoulli_",
-    "multinomial", "normal", "normal_", "poisson", "uniform_", "random_", "exponential_", "geometric_", "cauchy_",
-    "log_normal_", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
-    "rrelu",
-})
-FIX = ("draw every random number from `state.generator` (e.g. torch.rand(shape, generator=state.generator, "
-       "device=x.device)), never from torch's global stream, numpy's or Python's `random`, the clock or an "
-       "unseeded generator")
+RANDOM_FUNCTIONS = frozenset(
+    {
+        "rand",
+        "rand_like",
+        "randn",
+        "randn_like",
+        "randint",
+        "randint_like",
+        "randperm",
+        "bernoulli",
+        "bernoulli_",
+        "multinomial",
+        "normal",
+        "normal_",
+        "poisson",
+        "uniform_",
+        "random_",
+        "exponential_",
+        "geometric_",
+        "cauchy_",
+        "log_normal_",
+        "dropout",
+        "dropout1d",
+        "dropout2d",
+        "dropout3d",
+        "alpha_dropout",
+        "feature_alpha_dropout",
+        "rrelu",
+    }
+)
+FIX = (
+    "draw every random number from `state.generator` (e.g. torch.rand(shape, generator=state.generator, "
+    "device=x.device)), never from torch's global stream, numpy's or Python's `random`, the clock or an "
+    "unseeded generator"
+)
 
 
 class GlobalDraws(TorchFunctionMode):
@@ -48,9 +75,14 @@ class GlobalDraws(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         if getattr(func, "__name__", "") in RANDOM_FUNCTIONS and kwargs.get("generator") is None:
-            caller = next((f for f in reversed(traceback.extract_stack()[:-1])
-                           if not str(Path(f.filename).resolve()).startswith(self.torch_dir)
-                           and f.filename != __file__), None)
+            caller = next(
+                (
+                    f
+                    for f in reversed(traceback.extract_stack()[:-1])
+                    if not str(Path(f.filename).resolve()).startswith(self.torch_dir) and f.filename != __file__
+                ),
+                None,
+            )
             if caller is not None and str(Path(caller.filename).resolve()) in self.files:
                 self.found.append(f"torch.{func.__name__} at {short_path(caller.filename)}:{caller.lineno}")
         return func(*args, **kwargs)
@@ -68,8 +100,9 @@ def first_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> 
     return next((key for key in a if key not in b or not torch.equal(a[key], b[key])), None)
 
 
-def determinism_failures(name: str, config: RunConfig, device: str | torch.device = "auto",
-                         steps: int = STEPS) -> list[CheckFailure]:
+def determinism_failures(
+    name: str, config: RunConfig, device: str | torch.device = "auto", steps: int = STEPS
+) -> list[CheckFailure]:
     """Check 3 on ``config`` (resolved, of method ``name``, which passed its contract): two short trainings of
     ``steps`` steps."""
     device = device_of(device)
@@ -86,11 +119,15 @@ def determinism_failures(name: str, config: RunConfig, device: str | torch.devic
     except Exception as exc:  # noqa: BLE001 - the method's exception is reported, not raised
         return failure(f"a short training raised {exception_line(exc, cls)}", "fix the loss at that line")
     if draws.found:
-        return failure(f"the loss draws from torch's global random stream ({', '.join(dict.fromkeys(draws.found))}, "
-                       f"without generator=): its draws shift the dropout masks the loop draws for the network "
-                       f"and depend on whatever else draws from that stream")
+        return failure(
+            f"the loss draws from torch's global random stream ({', '.join(dict.fromkeys(draws.found))}, "
+            f"without generator=): its draws shift the dropout masks the loop draws for the network "
+            f"and depend on whatever else draws from that stream"
+        )
     differing = first_difference(first, second)
     if differing is not None:
-        return failure(f"two identical trainings of {steps} steps (same seed) end with different weights, first "
-                       f"at parameter '{differing}'")
+        return failure(
+            f"two identical trainings of {steps} steps (same seed) end with different weights, first "
+            f"at parameter '{differing}'"
+        )
     return []

@@ -1,4 +1,5 @@
 """``CheckFailure``: one problem a submission check found, said as one line with what to change."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

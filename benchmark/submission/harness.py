@@ -7,13 +7,14 @@ the run's seed), and ``benchmark.runs.training.train`` trains it, with the metho
 the training (``Enough``) when it is asked for one step more than allowed; so the steps taken are
 exactly the loop's, batches, seeds and optimizer included. The batch size is at most ``BATCH``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -66,15 +67,15 @@ def small(config: RunConfig) -> RunConfig:
     return dataclasses.replace(config, batch_size=min(config.batch_size, BATCH))
 
 
-def short_training(config: RunConfig, device: torch.device, steps: int = STEPS,
-                   record: Callable[[Batch], None] | None = None) -> Prepared:
+def short_training(
+    config: RunConfig, device: torch.device, steps: int = STEPS, record: Callable[[Batch], None] | None = None
+) -> Prepared:
     """Train ``small(config)`` for ``steps`` steps (fewer when its epochs hold fewer) through the real loop,
     each batch handed to ``record`` first; returns the prepared run, its network trained."""
     ready = prepare(small(config), device)
     method = probe_class(type(ready.method), steps, record)(**ready.config.method_params)
     try:
-        train(ready.network, method, ready.train_split, ready.splits["val"], ready.config, ready.device,
-              progress=False)
+        train(ready.network, method, ready.train_split, ready.splits["val"], ready.config, ready.device, progress=False)
     except Enough:
         pass
     return ready

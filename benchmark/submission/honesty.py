@@ -13,6 +13,7 @@
   needs annotations (or a wrong-reason mask) on a protocol dataset without them into a failure naming the
   dataset, before anything is trained.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,9 +30,11 @@ from .failures import CheckFailure
 from .harness import STEPS, device_of, exception_line, of_method, short_training
 
 CHECK = "honesty"
-SUITE_BUG = ("the training loop must hand a method only what it declares, and train rows only: this is a bug of "
-             "the suite (benchmark/runs/run.py, training_split; benchmark/runs/training.py, train), not of the "
-             "method: report it")
+SUITE_BUG = (
+    "the training loop must hand a method only what it declares, and train rows only: this is a bug of "
+    "the suite (benchmark/runs/run.py, training_split; benchmark/runs/training.py, train), not of the "
+    "method: report it"
+)
 
 
 def row_digest(image: np.ndarray) -> bytes:
@@ -65,11 +68,15 @@ def compatibility_failure(name: str, config: RunConfig) -> CheckFailure | None:
         check_compatible(method, bundle, config)
     except ContractError as exc:
         if method.needs_annotations and not bundle.has_saliency:
-            fix = (f"the protocol trains every method on '{config.dataset}': make the method train without "
-                   f"annotations (needs_annotations = False; use batch.saliency only when it is not None)")
+            fix = (
+                f"the protocol trains every method on '{config.dataset}': make the method train without "
+                f"annotations (needs_annotations = False; use batch.saliency only when it is not None)"
+            )
         else:
-            fix = (f"the protocol trains every method on '{config.dataset}': make `needs_wrong_reason` False at "
-                   f"the default hyperparameters")
+            fix = (
+                f"the protocol trains every method on '{config.dataset}': make `needs_wrong_reason` False at "
+                f"the default hyperparameters"
+            )
         return CheckFailure(CHECK, str(exc), fix, arch=config.arch, dataset=config.dataset)
     return None
 
@@ -79,8 +86,9 @@ def compatibility_failures(name: str, configs: list[RunConfig]) -> list[CheckFai
     return [f for f in (compatibility_failure(name, config) for config in of_method(name, configs)) if f is not None]
 
 
-def split_failures(name: str, config: RunConfig, device: str | torch.device = "auto",
-                   steps: int = STEPS) -> list[CheckFailure]:
+def split_failures(
+    name: str, config: RunConfig, device: str | torch.device = "auto", steps: int = STEPS
+) -> list[CheckFailure]:
     """A short training of ``config`` (method ``name``, which passed its contract) watched by ``Seen``: a row
     that is not a train row, or annotations or a mask handed to a method that does not declare it, fails."""
 
@@ -92,19 +100,30 @@ def split_failures(name: str, config: RunConfig, device: str | torch.device = "a
     try:
         ready = short_training(config, device_of(device), steps, record=seen.record)
     except Exception as exc:  # noqa: BLE001 - the method's exception is reported, not raised
-        return [failure(f"a short training raised {exception_line(exc, METHODS.get(name))}", "fix the loss at that line")]
+        return [
+            failure(f"a short training raised {exception_line(exc, METHODS.get(name))}", "fix the loss at that line")
+        ]
     splits = {split: {row_digest(image) for image in arrays.x} for split, arrays in ready.bundle.splits.items()}
     out = []
     foreign = seen.rows - splits["train"]
     if foreign:
         where = sorted(split for split, rows in splits.items() if foreign & rows) or ["none of the dataset's splits"]
-        out.append(failure(f"the method was handed {len(foreign)} row(s) that are not rows of the train split "
-                           f"(rows of: {', '.join(where)})"))
+        out.append(
+            failure(
+                f"the method was handed {len(foreign)} row(s) that are not rows of the train split "
+                f"(rows of: {', '.join(where)})"
+            )
+        )
     method = ready.method
     if seen.saliency and not method.needs_annotations:
-        out.append(failure("the method was handed annotations (batch.saliency) though it does not declare "
-                           "needs_annotations"))
+        out.append(
+            failure("the method was handed annotations (batch.saliency) though it does not declare needs_annotations")
+        )
     if seen.wrong_reason and not method.needs_wrong_reason:
-        out.append(failure("the method was handed the wrong-reason mask (batch.wrong_reason) though it does not "
-                           "declare needs_wrong_reason"))
+        out.append(
+            failure(
+                "the method was handed the wrong-reason mask (batch.wrong_reason) though it does not "
+                "declare needs_wrong_reason"
+            )
+        )
     return out

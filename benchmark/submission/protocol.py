@@ -15,13 +15,15 @@ For each study of ``leaderboard:`` (``sweeps.submission_study``) at the chosen p
 
 A run of the submission that fails stops the protocol with its error; nothing is bundled.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -74,8 +76,9 @@ def done_in(folder: Path, specs: list) -> set[str]:
     return {rid for rid, run in status.runs.items() if run.state == "done"}
 
 
-def gather(reference: Study, submission: Study, reference_folders: list[Path], submission_folder: Path
-           ) -> tuple[RecordSet, list]:
+def gather(
+    reference: Study, submission: Study, reference_folders: list[Path], submission_folder: Path
+) -> tuple[RecordSet, list]:
     """The study's and the submission's records as one set: each study run from the first of
     ``reference_folders`` where it is done (else from the last, where it is then reported not done),
     the submission's from ``submission_folder``; also the study runs done nowhere."""
@@ -90,8 +93,12 @@ def gather(reference: Study, submission: Study, reference_folders: list[Path], s
         if here:
             parts.append(load_records(folder, [s.config for s in here], method_labels=labels))
         left = [s for s in left if s not in here]
-    missing = [s for s in reference.runs if s.run_id not in mine and s.run_id not in
-               {rid for part in parts for rid, run in part.status.runs.items() if run.state == "done"}]
+    missing = [
+        s
+        for s in reference.runs
+        if s.run_id not in mine
+        and s.run_id not in {rid for part in parts for rid, run in part.status.runs.items() if run.state == "done"}
+    ]
     parts.append(load_records(submission_folder, [s.config for s in submission.runs], method_labels=labels))
     return combine(*parts), missing
 
@@ -99,22 +106,45 @@ def gather(reference: Study, submission: Study, reference_folders: list[Path], s
 def together(reference: Study, submission: Study) -> Study:
     """The study with the submission's runs added (what the statistics see)."""
     known = {r.run_id for r in reference.runs}
-    return Study(name=reference.name, description=reference.description, profile=reference.profile,
-                 runs=tuple(list(reference.runs) + [s for s in submission.runs if s.run_id not in known]),
-                 aliases=reference.aliases)
+    return Study(
+        name=reference.name,
+        description=reference.description,
+        profile=reference.profile,
+        runs=tuple(list(reference.runs) + [s for s in submission.runs if s.run_id not in known]),
+        aliases=reference.aliases,
+    )
 
 
-def versus_submission(done: pd.DataFrame, keys: list[str], method: str, options: "ProtocolOptions") -> list[FamilyResult]:
+def versus_submission(done: pd.DataFrame, keys: list[str], method: str, options: ProtocolOptions) -> list[FamilyResult]:
     """Each family again with the submission as the baseline: its paired test against every method, per cell."""
-    return [analyze(done, key, method, alpha=options.alpha, reps=options.reps, seed=options.seed,
-                    bayes_samples=options.bayes_samples) for key in keys]
+    return [
+        analyze(
+            done,
+            key,
+            method,
+            alpha=options.alpha,
+            reps=options.reps,
+            seed=options.seed,
+            bayes_samples=options.bayes_samples,
+        )
+        for key in keys
+    ]
 
 
 def stats_arguments(study: Study, folder: Path, options: ProtocolOptions) -> argparse.Namespace:
     """The ``stats`` options the protocol uses: ``stats``' defaults, ERM as the baseline."""
-    return argparse.Namespace(study=study.name, folder=folder, baseline="erm", metric=None, alpha=options.alpha,
-                              reps=options.reps, seed=options.seed, bayes_samples=options.bayes_samples, scale="rope",
-                              profiles=str(options.profiles) if options.profiles else None)
+    return argparse.Namespace(
+        study=study.name,
+        folder=folder,
+        baseline="erm",
+        metric=None,
+        alpha=options.alpha,
+        reps=options.reps,
+        seed=options.seed,
+        bayes_samples=options.bayes_samples,
+        scale="rope",
+        profiles=str(options.profiles) if options.profiles else None,
+    )
 
 
 def failed_runs(study: Study, folder: Path) -> list[str]:
@@ -130,28 +160,45 @@ def failed_runs(study: Study, folder: Path) -> list[str]:
     return lines
 
 
-def run_study(reference: Study, submission: Study, runs_folder: Path, work: Path, options: ProtocolOptions,
-              stream: TextIO = sys.stderr) -> StudyOutcome:
+def run_study(
+    reference: Study,
+    submission: Study,
+    runs_folder: Path,
+    work: Path,
+    options: ProtocolOptions,
+    stream: TextIO = sys.stderr,
+) -> StudyOutcome:
     """Steps 1-3 above for one study; raises ``ContractError`` listing the submission's failed runs."""
     folder = work / "runs" / reference.name
     mine = {s.run_id for s in submission.runs}
-    missing = [s for s in reference.runs if s.run_id not in mine and
-               s.run_id not in done_in(runs_folder, list(reference.runs))]
+    missing = [
+        s for s in reference.runs if s.run_id not in mine and s.run_id not in done_in(runs_folder, list(reference.runs))
+    ]
     if missing:
-        print(f"{len(missing)} of {len(reference.runs)} runs of study {reference.name} at profile "
-              f"{reference.profile.name} are not done in {runs_folder}: they train in {folder} (done ones are reused) "
-              f"(`dvc repro` or `python -m benchmark sweep {reference.name} --profile {reference.profile.name}` "
-              f"trains them once for every submission)", file=stream)
-    to_train = Study(name=reference.name, description=reference.description, profile=reference.profile,
-                     runs=tuple(list(submission.runs) + missing))
-    executor = make_executor("local", jobs=options.jobs, device=reference.profile.device,
-                             threads=reference.profile.threads)
+        print(
+            f"{len(missing)} of {len(reference.runs)} runs of study {reference.name} at profile "
+            f"{reference.profile.name} are not done in {runs_folder}: they train in {folder} (done ones are reused) "
+            f"(`dvc repro` or `python -m benchmark sweep {reference.name} --profile {reference.profile.name}` "
+            f"trains them once for every submission)",
+            file=stream,
+        )
+    to_train = Study(
+        name=reference.name,
+        description=reference.description,
+        profile=reference.profile,
+        runs=tuple(list(submission.runs) + missing),
+    )
+    executor = make_executor(
+        "local", jobs=options.jobs, device=reference.profile.device, threads=reference.profile.threads
+    )
     summary = run_sweep(to_train, folder, executor, progress=options.progress, stream=stream)
     print(summary.line(), file=stream)
     failures = failed_runs(submission, folder)
     if failures:
-        raise ContractError(f"{len(failures)} run(s) of the submission in study {reference.name} did not finish:\n  "
-                            + "\n  ".join(failures))
+        raise ContractError(
+            f"{len(failures)} run(s) of the submission in study {reference.name} did not finish:\n  "
+            + "\n  ".join(failures)
+        )
     records, _ = gather(reference, submission, [runs_folder, folder], folder)
     both = together(reference, submission)
     written = write_statistics(both, records, stats_arguments(both, folder, options), work / "leaderboards")
@@ -166,11 +213,14 @@ def submission_rows(outcome: StudyOutcome) -> pd.DataFrame:
     return done[done["run_id"].isin(ids)].reset_index(drop=True)
 
 
-def run_protocol(pairs: list[tuple[Study, Study]], runs_root: Path, work: Path, options: ProtocolOptions,
-                 stream: TextIO = sys.stderr) -> list[StudyOutcome]:
+def run_protocol(
+    pairs: list[tuple[Study, Study]], runs_root: Path, work: Path, options: ProtocolOptions, stream: TextIO = sys.stderr
+) -> list[StudyOutcome]:
     """``run_study`` for every (reference, submission) pair; ``runs_root/STUDY`` holds each study's records."""
-    return [run_study(reference, submission, runs_root / reference.name, work, options, stream)
-            for reference, submission in pairs]
+    return [
+        run_study(reference, submission, runs_root / reference.name, work, options, stream)
+        for reference, submission in pairs
+    ]
 
 
 def describe_pairs(pairs: list[tuple[Study, Study]]) -> list[str]:
@@ -179,8 +229,10 @@ def describe_pairs(pairs: list[tuple[Study, Study]]) -> list[str]:
     for reference, submission in pairs:
         cells = sorted({f"{s.dataset}/{s.arch}" for s in submission.runs})
         seeds = sorted({s.seed for s in submission.runs})
-        out.append(f"study {reference.name} (profile {reference.profile.name}): {len(submission.runs)} runs, "
-                   f"{len(seeds)} seeds in {len(cells)} cell(s): {', '.join(cells)}")
+        out.append(
+            f"study {reference.name} (profile {reference.profile.name}): {len(submission.runs)} runs, "
+            f"{len(seeds)} seeds in {len(cells)} cell(s): {', '.join(cells)}"
+        )
     return out
 
 
@@ -193,18 +245,23 @@ def protocol_configs(pairs: list[tuple[Study, Study]]) -> list:
     return list(seen.values())
 
 
-def rederiver(method: str, params: Mapping[str, Any], runs_root: Path, work: Path, options: ProtocolOptions
-              ) -> Callable[[str, str, Path], tuple | str]:
+def rederiver(
+    method: str, params: Mapping[str, Any], runs_root: Path, work: Path, options: ProtocolOptions
+) -> Callable[[str, str, Path], tuple | str]:
     """For ``bundle.verify``: (study, profile, the bundle's records folder) -> the statistics the ranking is
     re-derived from, or a note saying which study runs are not done (in ``runs_root/STUDY`` or the work folder)."""
+
     def inputs(study: str, profile: str, folder: Path) -> tuple | str:
         reference = expand(study, profile, params=params)
         submission = submission_study(reference, method)
         records, missing = gather(reference, submission, [runs_root / study, work / "runs" / study], folder)
         if missing:
-            return (f"{len(missing)} of {len(reference.runs)} runs of the study at profile {profile} are not done in "
-                    f"{runs_root / study} (`python -m benchmark sweep {study} --profile {profile}` trains them)")
+            return (
+                f"{len(missing)} of {len(reference.runs)} runs of the study at profile {profile} are not done in "
+                f"{runs_root / study} (`python -m benchmark sweep {study} --profile {profile}` trains them)"
+            )
         both = together(reference, submission)
         tables = study_tables(records, stats_arguments(both, folder, options))
         return tables.results, tables.boards, versus_submission(tables.done, tables.keys, method, options)
+
     return inputs

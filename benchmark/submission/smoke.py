@@ -7,11 +7,12 @@ method's file), when the loss or a logged scalar is not finite, when no paramete
 when the step synchronizes the host with the device (``torch.cuda.set_sync_debug_mode("error")`` around
 the step, unless fp16 loss scaling, which syncs by design, is on; on the CPU there is nothing to check).
 """
+
 from __future__ import annotations
 
 import contextlib
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -50,8 +51,10 @@ def step_failures(config: RunConfig, device: torch.device) -> list[CheckFailure]
     try:
         ready = prepare(small(config), device)
     except Exception as exc:  # noqa: BLE001 - a run that cannot be set up is the failure reported
-        return failure(f"the run cannot be set up: {' '.join(str(exc).split())}",
-                       "make the method construct and accept this dataset (see the message)")
+        return failure(
+            f"the run cannot be set up: {' '.join(str(exc).split())}",
+            "make the method construct and accept this dataset (see the message)",
+        )
     net, method, cfg = ready.network, ready.method, ready.config
     state, batches = start_epoch(ready.train_split, cfg, device, epoch=0)
     batch = next(batches)
@@ -63,27 +66,36 @@ def step_failures(config: RunConfig, device: torch.device) -> list[CheckFailure]
             loss, scalars = train_step(net, method, batch, state, opt, precision=cfg.precision, scaler=scaler)
     except Exception as exc:  # noqa: BLE001 - the method's exception is reported, not raised
         if SYNC_MESSAGE in str(exc):
-            return failure(f"the step synchronizes the host with the device: {exception_line(exc, type(method))}",
-                           "keep the loss on the device: no .item(), float(), int() or bool() of a tensor, no "
-                           "`if tensor`, no boolean-mask indexing (use batch.annotated_rows), no tensors made "
-                           "from Python numbers inside the loss")
-        return failure(f"the training step raised {exception_line(exc, type(method))}",
-                       "fix the loss at that line (run it on one batch: python -m benchmark run --method "
-                       f"{cfg.method} --dataset {cfg.dataset} --arch {cfg.arch} --epochs 1)")
+            return failure(
+                f"the step synchronizes the host with the device: {exception_line(exc, type(method))}",
+                "keep the loss on the device: no .item(), float(), int() or bool() of a tensor, no "
+                "`if tensor`, no boolean-mask indexing (use batch.annotated_rows), no tensors made "
+                "from Python numbers inside the loss",
+            )
+        return failure(
+            f"the training step raised {exception_line(exc, type(method))}",
+            "fix the loss at that line (run it on one batch: python -m benchmark run --method "
+            f"{cfg.method} --dataset {cfg.dataset} --arch {cfg.arch} --epochs 1)",
+        )
     value = float(loss.detach())
     if not math.isfinite(value):
-        return failure(f"the loss is {value} after one step",
-                       "keep every term finite: clamp logarithms and divisions (e.g. x.clamp_min(1e-8)), "
-                       "and check the terms on a batch without annotated rows")
+        return failure(
+            f"the loss is {value} after one step",
+            "keep every term finite: clamp logarithms and divisions (e.g. x.clamp_min(1e-8)), "
+            "and check the terms on a batch without annotated rows",
+        )
     bad = {key: float(v) for key, v in scalars.items() if not math.isfinite(float(v))}
     if bad:
-        return failure(f"logged scalar(s) not finite after one step: {bad}",
-                       "keep every logged scalar finite (they are averaged per epoch; a NaN stops the run)")
+        return failure(
+            f"logged scalar(s) not finite after one step: {bad}",
+            "keep every logged scalar finite (they are averaged per epoch; a NaN stops the run)",
+        )
     if all(torch.equal(a, b) for a, b in zip(before, net.parameters())):
-        return failure("no parameter changed after one step: the loss does not depend on the network's "
-                       "parameters (detached?)",
-                       "compute the loss from net(batch.x) without .detach(), torch.no_grad() or .item() on "
-                       "the path to the parameters")
+        return failure(
+            "no parameter changed after one step: the loss does not depend on the network's parameters (detached?)",
+            "compute the loss from net(batch.x) without .detach(), torch.no_grad() or .item() on "
+            "the path to the parameters",
+        )
     return []
 
 

@@ -1,8 +1,10 @@
 """The summary ``submit`` prints (and bundles as ``summary.md``): where the method ranks, the significance of
 each comparison, and its measured overhead. Reads only the claim (``bundle.claim``) and the cost rows."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tabulate import tabulate
 
@@ -28,8 +30,7 @@ def ranking_rows(content: Mapping[str, Any]) -> list[list[str]]:
             means = [c["mean"] for c in cells.values() if c["mean"] is not None]
             mean = sum(means) / len(means) if means else None
             place = f"{rank['place']} of {rank['of']}" if rank.get("place") is not None else f"unranked ({rank['of']})"
-            rows.append([study, key, rank["direction"], _f(mean), place, _f(rank.get("mean_rank"), 2),
-                         _interval(rank)])
+            rows.append([study, key, rank["direction"], _f(mean), place, _f(rank.get("mean_rank"), 2), _interval(rank)])
     return rows
 
 
@@ -51,29 +52,57 @@ def overhead_rows(cost_rows: list[Mapping[str, Any]]) -> list[list[str]]:
 def summary_text(content: Mapping[str, Any], cost_rows: list[Mapping[str, Any]], check_lines: list[str]) -> str:
     """Markdown: the checks, the ranking, every comparison, the overhead."""
     method, profile = content["method"], content["profile"]
-    parts = [f"# Submission: {method} (profile {profile})", "",
-             f"{content['citation']} <{content['url']}>", "", "## Checks", "",
-             *[f"- {line}" for line in check_lines], "",
-             "## Where it ranks", "",
-             "Mean over the cells of the method's seed means; place by mean rank over cells among every method of "
-             "the study (Friedman/Nemenyi ranks of `stats`); gain: the paired difference to ERM, oriented so "
-             "that positive is better, with its bootstrap 95% CI.", "",
-             tabulate(ranking_rows(content), headers=["study", "family", "better", "mean", "place", "mean rank",
-                                                      "gain over erm [95% CI]"], tablefmt="github"), "",
-             "## Every comparison", "",
-             f"{method} against each method, per cell: {next(iter(_tests(content)), 'no comparison')}; "
-             "verdict win/loss when the adjusted p < 0.05, else tie.", "",
-             tabulate(comparison_rows(content), headers=["study", "family", "versus", "cell", "seeds",
-                                                         f"gain of {method} [95% CI]", "p (BH)", "verdict"],
-                      tablefmt="github"), "",
-             "## Overhead", "",
-             "Training-step time in ERM steps on this machine: declared (the method's `cost`, from measured unit "
-             "times) and measured (fastest of several repeats); a ratio above 1.2 is a warning.", "",
-             tabulate(overhead_rows(cost_rows), headers=["arch", "declared", "measured", "measured/declared"],
-                      tablefmt="github"), ""]
+    parts = [
+        f"# Submission: {method} (profile {profile})",
+        "",
+        f"{content['citation']} <{content['url']}>",
+        "",
+        "## Checks",
+        "",
+        *[f"- {line}" for line in check_lines],
+        "",
+        "## Where it ranks",
+        "",
+        "Mean over the cells of the method's seed means; place by mean rank over cells among every method of "
+        "the study (Friedman/Nemenyi ranks of `stats`); gain: the paired difference to ERM, oriented so "
+        "that positive is better, with its bootstrap 95% CI.",
+        "",
+        tabulate(
+            ranking_rows(content),
+            headers=["study", "family", "better", "mean", "place", "mean rank", "gain over erm [95% CI]"],
+            tablefmt="github",
+        ),
+        "",
+        "## Every comparison",
+        "",
+        f"{method} against each method, per cell: {next(iter(_tests(content)), 'no comparison')}; "
+        "verdict win/loss when the adjusted p < 0.05, else tie.",
+        "",
+        tabulate(
+            comparison_rows(content),
+            headers=["study", "family", "versus", "cell", "seeds", f"gain of {method} [95% CI]", "p (BH)", "verdict"],
+            tablefmt="github",
+        ),
+        "",
+        "## Overhead",
+        "",
+        "Training-step time in ERM steps on this machine: declared (the method's `cost`, from measured unit "
+        "times) and measured (fastest of several repeats); a ratio above 1.2 is a warning.",
+        "",
+        tabulate(
+            overhead_rows(cost_rows), headers=["arch", "declared", "measured", "measured/declared"], tablefmt="github"
+        ),
+        "",
+    ]
     return "\n".join(parts)
 
 
 def _tests(content: Mapping[str, Any]) -> list[str]:
-    return list(dict.fromkeys(comp["test"] for entry in content["studies"].values()
-                              for rank in entry["ranking"].values() for comp in rank["versus"].values()))
+    return list(
+        dict.fromkeys(
+            comp["test"]
+            for entry in content["studies"].values()
+            for rank in entry["ranking"].values()
+            for comp in rank["versus"].values()
+        )
+    )

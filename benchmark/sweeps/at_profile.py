@@ -36,9 +36,11 @@ Other profiles ignore the block, but every block is checked at every expansion (
 paper block fails the quick sweep too): its profile must be under ``profiles:`` and its keys
 known, else one line naming params.yaml and the key.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..config import params_path
 from ..contracts import ContractError
@@ -49,8 +51,9 @@ REPLACE = "replace"
 REPLACEABLE = ("methods", "archs", "datasets")
 
 
-def check_blocks(where: str, entry: Mapping[str, Any], profiles: Mapping[str, Any],
-                 block_keys: frozenset[str]) -> dict[str, Mapping[str, Any]]:
+def check_blocks(
+    where: str, entry: Mapping[str, Any], profiles: Mapping[str, Any], block_keys: frozenset[str]
+) -> dict[str, Mapping[str, Any]]:
     """The study's ``at_profile`` blocks, checked: a mapping PROFILE -> block, each profile under
     ``profiles:``, each block a mapping of ``block_keys``."""
     blocks = entry.get(KEY)
@@ -58,19 +61,26 @@ def check_blocks(where: str, entry: Mapping[str, Any], profiles: Mapping[str, An
         return {}
     here = f"{where}.{KEY}"
     if not isinstance(blocks, Mapping):
-        raise ContractError(f"{here}: must be a mapping PROFILE -> {{study keys}}, got {type(blocks).__name__} {blocks!r}")
+        raise ContractError(
+            f"{here}: must be a mapping PROFILE -> {{study keys}}, got {type(blocks).__name__} {blocks!r}"
+        )
     names = sorted(map(str, profiles))
     for profile, block in blocks.items():
         if profile not in profiles:
-            raise ContractError(f"{here}: unknown profile {profile!r}{did_you_mean(str(profile), names)}; "
-                                f"profiles in {params_path().name}: {names}")
+            raise ContractError(
+                f"{here}: unknown profile {profile!r}{did_you_mean(str(profile), names)}; "
+                f"profiles in {params_path().name}: {names}"
+            )
         if not isinstance(block, Mapping):
-            raise ContractError(f"{here}.{profile}: must be a mapping of study keys, got {type(block).__name__} {block!r}")
+            raise ContractError(
+                f"{here}.{profile}: must be a mapping of study keys, got {type(block).__name__} {block!r}"
+            )
         known = block_keys | {REPLACE}
         unknown = sorted(map(str, set(block) - known))
         if unknown:
-            raise ContractError(f"{here}.{profile}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], known)}; "
-                                f"known: {sorted(known)}")
+            raise ContractError(
+                f"{here}.{profile}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], known)}; known: {sorted(known)}"
+            )
         check_replace(f"{here}.{profile}.{REPLACE}", block.get(REPLACE))
     return dict(blocks)
 
@@ -80,18 +90,24 @@ def check_replace(where: str, replace: Any) -> None:
     if replace is None:
         return
     if not isinstance(replace, Mapping):
-        raise ContractError(f"{where}: must be a mapping AXIS -> {{NAME: ITEM or [ITEMS]}}, got {type(replace).__name__} {replace!r}")
+        raise ContractError(
+            f"{where}: must be a mapping AXIS -> {{NAME: ITEM or [ITEMS]}}, got {type(replace).__name__} {replace!r}"
+        )
     for axis, mapping in replace.items():
         if axis not in REPLACEABLE:
-            raise ContractError(f"{where}: unknown axis {axis!r}{did_you_mean(str(axis), REPLACEABLE)}; known: {list(REPLACEABLE)}")
+            raise ContractError(
+                f"{where}: unknown axis {axis!r}{did_you_mean(str(axis), REPLACEABLE)}; known: {list(REPLACEABLE)}"
+            )
         if not isinstance(mapping, Mapping) or not mapping:
             raise ContractError(f"{where}.{axis}: must be a non-empty mapping NAME -> ITEM or [ITEMS], got {mapping!r}")
         for name, new in mapping.items():
             if not isinstance(name, str):
                 raise ContractError(f"{where}.{axis}: the name {name!r} must be a string")
             if not isinstance(new, (str, Mapping, list)) or (isinstance(new, list) and not new):
-                raise ContractError(f"{where}.{axis}.{name}: must be an item (a name or {{name, params, grid}}) or a "
-                                    f"non-empty list of items, got {new!r}")
+                raise ContractError(
+                    f"{where}.{axis}.{name}: must be an item (a name or {{name, params, grid}}) or a "
+                    f"non-empty list of items, got {new!r}"
+                )
 
 
 def _name(item: Any) -> Any:
@@ -131,15 +147,24 @@ def apply_replace(where: str, study: dict[str, Any], replace: Mapping[str, Any] 
                 grid[axis] = _replaced(grid[axis], mapping, used)
         stale = [name for name in mapping if name not in used]
         if stale:
-            present = sorted({str(_name(i)) for holder in [out, *(grids if isinstance(grids, list) else [])]
-                              if isinstance(holder, Mapping) and isinstance(holder.get(axis), list) for i in holder[axis]})
-            raise ContractError(f"{where}.{axis}: {stale[0]!r} names no item of the study's {axis}"
-                                f"{did_you_mean(stale[0], present)}; its {axis}: {present}")
+            present = sorted(
+                {
+                    str(_name(i))
+                    for holder in [out, *(grids if isinstance(grids, list) else [])]
+                    if isinstance(holder, Mapping) and isinstance(holder.get(axis), list)
+                    for i in holder[axis]
+                }
+            )
+            raise ContractError(
+                f"{where}.{axis}: {stale[0]!r} names no item of the study's {axis}"
+                f"{did_you_mean(stale[0], present)}; its {axis}: {present}"
+            )
     return out
 
 
-def apply_block(where: str, entry: Mapping[str, Any], profile: str, profiles: Mapping[str, Any],
-                block_keys: frozenset[str]) -> tuple[dict[str, Any], str, str]:
+def apply_block(
+    where: str, entry: Mapping[str, Any], profile: str, profiles: Mapping[str, Any], block_keys: frozenset[str]
+) -> tuple[dict[str, Any], str, str]:
     """(the study entry at ``profile``, where its errors point, where its grids' errors point).
 
     Without a block for ``profile``: the entry as it is (less ``at_profile``). With one: the block's
@@ -155,7 +180,9 @@ def apply_block(where: str, entry: Mapping[str, Any], profile: str, profiles: Ma
     keys = {k: v for k, v in block.items() if k != REPLACE}
     merged = {**study, **keys}
     if "grids" not in keys and isinstance(study.get("grids"), list):
-        merged["grids"] = [{k: v for k, v in grid.items() if k not in keys} if isinstance(grid, Mapping) else grid
-                           for grid in study["grids"]]
+        merged["grids"] = [
+            {k: v for k, v in grid.items() if k not in keys} if isinstance(grid, Mapping) else grid
+            for grid in study["grids"]
+        ]
     merged = apply_replace(f"{here}.{REPLACE}", merged, block.get(REPLACE))
     return merged, f"{where} (with {KEY}.{profile})", f"{here}.grids" if "grids" in keys else f"{where}.grids"

@@ -18,14 +18,16 @@ Every back end calls the same ``run_task`` with the same thread count, so record
 bitwise (timing fields aside). A worker that dies (segfault, OOM kill, job timeout) leaves
 no record: its runs come back as ``lost`` and the next sweep reruns them.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -117,12 +119,19 @@ def salbench_env() -> dict[str, str]:
 class RayExecutor(Executor):
     name = "ray"
 
-    def __init__(self, address: str | None = None, jobs: int | str | None = None, device: str = "auto",
-                 settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        jobs: int | str | None = None,
+        device: str = "auto",
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         try:
             import ray  # noqa: F401
         except ImportError as exc:
-            raise ContractError("--executor ray needs Ray, an optional extra: pip install '.[ray]' (or: pip install ray)") from exc
+            raise ContractError(
+                "--executor ray needs Ray, an optional extra: pip install '.[ray]' (or: pip install ray)"
+            ) from exc
         self.address = address
         self.executes_here = not address
         self.jobs = None if jobs in (None, "auto") else jobs
@@ -138,9 +147,13 @@ class RayExecutor(Executor):
         started_here = not ray.is_initialized()
         if started_here:
             package_parent = str(Path(__file__).resolve().parents[2])
-            env = {**salbench_env(), "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
-            options: dict[str, Any] = dict(address=self.address, include_dashboard=False, log_to_driver=False,
-                                           runtime_env={"env_vars": env})
+            env = {
+                **salbench_env(),
+                "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
+            }
+            options: dict[str, Any] = dict(
+                address=self.address, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env}
+            )
             if not self.address:
                 options["num_cpus"] = self.jobs or available_cores()
             ray.init(**options)
@@ -166,10 +179,17 @@ class RayExecutor(Executor):
 
 # profile ``slurm:`` keys -> submitit AutoExecutor parameters
 SLURM_PARAMETERS = {
-    "time_min": "timeout_min", "partition": "slurm_partition", "gres": "slurm_gres",
-    "cpus_per_task": "cpus_per_task", "mem_gb": "mem_gb", "gpus_per_node": "gpus_per_node",
-    "array_parallelism": "slurm_array_parallelism", "account": "slurm_account", "qos": "slurm_qos",
-    "constraint": "slurm_constraint", "additional": "slurm_additional_parameters",
+    "time_min": "timeout_min",
+    "partition": "slurm_partition",
+    "gres": "slurm_gres",
+    "cpus_per_task": "cpus_per_task",
+    "mem_gb": "mem_gb",
+    "gpus_per_node": "gpus_per_node",
+    "array_parallelism": "slurm_array_parallelism",
+    "account": "slurm_account",
+    "qos": "slurm_qos",
+    "constraint": "slurm_constraint",
+    "additional": "slurm_additional_parameters",
 }
 SLURM_OWN = {"runs_per_job", "poll_seconds"}
 SLURM_LOCAL_MODES = ("local", "debug")  # submitit's test modes, on this machine
@@ -180,11 +200,15 @@ def check_slurm_cluster(cluster: str | None) -> None:
     if cluster in SLURM_LOCAL_MODES:
         return
     if cluster not in (None, "slurm"):
-        raise ContractError(f"--cluster {cluster!r} unknown; known: ['slurm', {', '.join(map(repr, SLURM_LOCAL_MODES))}]")
+        raise ContractError(
+            f"--cluster {cluster!r} unknown; known: ['slurm', {', '.join(map(repr, SLURM_LOCAL_MODES))}]"
+        )
     if shutil.which("sbatch") is None:
-        raise ContractError("--executor slurm: 'sbatch' is not on this machine's PATH (no SLURM cluster here); run on "
-                            "a SLURM login node, or pass --cluster local (or debug) to test the SLURM path here, "
-                            "or use --executor local")
+        raise ContractError(
+            "--executor slurm: 'sbatch' is not on this machine's PATH (no SLURM cluster here); run on "
+            "a SLURM login node, or pass --cluster local (or debug) to test the SLURM path here, "
+            "or use --executor local"
+        )
 
 
 class SlurmExecutor(Executor):
@@ -192,8 +216,13 @@ class SlurmExecutor(Executor):
 
     name = "slurm"
 
-    def __init__(self, folder: Path, settings: dict[str, Any] | None = None, cluster: str | None = None,
-                 job_name: str = "salbench") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        settings: dict[str, Any] | None = None,
+        cluster: str | None = None,
+        job_name: str = "salbench",
+    ) -> None:
         check_slurm_cluster(cluster)
         self.executes_here = cluster in SLURM_LOCAL_MODES
         try:
@@ -203,12 +232,20 @@ class SlurmExecutor(Executor):
         settings = dict(settings or {})
         unknown = sorted(set(settings) - set(SLURM_PARAMETERS) - SLURM_OWN)
         if unknown:
-            raise ContractError(f"profile slurm: unknown key(s) {unknown}; known: {sorted(set(SLURM_PARAMETERS) | SLURM_OWN)}")
+            raise ContractError(
+                f"profile slurm: unknown key(s) {unknown}; known: {sorted(set(SLURM_PARAMETERS) | SLURM_OWN)}"
+            )
         for key, kind in (("runs_per_job", int), ("poll_seconds", float), ("cpus_per_task", int)):
             value = settings.get(key, 1)
-            if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int) or not value > 0:
-                raise ContractError(f"profile slurm: '{key}' must be a positive {'number' if kind is float else 'integer'}, "
-                                    f"got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float) if kind is float else int)
+                or not value > 0
+            ):
+                raise ContractError(
+                    f"profile slurm: '{key}' must be a positive {'number' if kind is float else 'integer'}, "
+                    f"got {value!r}"
+                )
         self.runs_per_job = int(settings.get("runs_per_job", 1))
         self.poll_seconds = float(settings.get("poll_seconds", 10))
         self.cpus = int(settings.get("cpus_per_task", 1))
@@ -227,7 +264,7 @@ class SlurmExecutor(Executor):
         import submitit
 
         tasks = with_threads(tasks, self.cpus)
-        chunks = [tasks[i:i + self.runs_per_job] for i in range(0, len(tasks), self.runs_per_job)]
+        chunks = [tasks[i : i + self.runs_per_job] for i in range(0, len(tasks), self.runs_per_job)]
         jobs = self.executor.map_array(run_tasks, chunks)
         chunk_of = {job.job_id: chunk for job, chunk in zip(jobs, chunks)}
         for job in submitit.helpers.as_completed(jobs, poll_frequency=self.poll_seconds):
@@ -239,9 +276,17 @@ class SlurmExecutor(Executor):
                 on_done(result)
 
 
-def make_executor(name: str, jobs: int | str = 1, device: str = "auto", address: str | None = None,
-                  profile_slurm: dict[str, Any] | None = None, profile_ray: dict[str, Any] | None = None,
-                  log_dir: Path | None = None, cluster: str | None = None, threads: int | None = None) -> Executor:
+def make_executor(
+    name: str,
+    jobs: int | str = 1,
+    device: str = "auto",
+    address: str | None = None,
+    profile_slurm: dict[str, Any] | None = None,
+    profile_ray: dict[str, Any] | None = None,
+    log_dir: Path | None = None,
+    cluster: str | None = None,
+    threads: int | None = None,
+) -> Executor:
     if name == "local":
         return LocalExecutor(jobs, device, threads)
     if name == "ray":

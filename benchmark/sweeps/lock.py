@@ -18,6 +18,7 @@ Processes forked while the lock is held share it (same open file description), s
 lasts until they exit too; spawned/exec'd processes do not inherit it (the fd is
 close-on-exec). Two ``study_lock`` on one folder in the same process also conflict.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -27,10 +28,11 @@ import shlex
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..contracts import ContractError
 
@@ -42,8 +44,13 @@ DESCRIBE_DEADLINE = 2.0
 
 def _description(what: str) -> dict[str, Any]:
     argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
-    return {"what": what, "pid": os.getpid(), "host": socket.gethostname(), "command": shlex.join(argv),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "what": what,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": shlex.join(argv),
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def _alive_here(holder: dict[str, Any]) -> bool:
@@ -79,8 +86,10 @@ def _read_holder(fd: int) -> dict[str, Any] | None:
 def _holder_text(holder: dict[str, Any] | None) -> str:
     if holder is None:
         return "an unknown process (its lock file holds no description)"
-    text = (f"{holder.get('what', 'sweep')} (pid {holder.get('pid')} on host {holder.get('host')}, "
-            f"since {holder.get('since')}, command: {holder.get('command')})")
+    text = (
+        f"{holder.get('what', 'sweep')} (pid {holder.get('pid')} on host {holder.get('host')}, "
+        f"since {holder.get('since')}, command: {holder.get('command')})"
+    )
     if not _alive_here(holder):
         text += "; that process has exited but a process it forked still holds the lock"
     return text
@@ -107,7 +116,8 @@ def study_lock(folder: Path, what: str = "sweep") -> Iterator[None]:
             raise ContractError(
                 f"cannot start {what}: study folder {folder} is in use by {_holder_text(holder)}; "
                 f"wait for it to finish or stop it (the lock is a flock on {path}, released when "
-                f"its holder exits)") from None
+                f"its holder exits)"
+            ) from None
         line = (json.dumps(_description(what), sort_keys=True) + "\n").encode()
         os.pwrite(fd, line, 0)
         os.ftruncate(fd, len(line))

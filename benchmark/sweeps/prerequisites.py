@@ -12,10 +12,12 @@ One line per absent thing, naming it, what is missing and how to get it (``absen
 this one lacks); a sweep refuses them before anything is computed or written (exit 2). Nothing here
 touches the network, decodes an image or writes a file.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..contracts import ContractError
 from ..data.availability import source_problem
@@ -51,8 +53,10 @@ def weights_problem(arch: str, arch_params: Mapping[str, Any]) -> str | None:
     if checkpoint.is_file():
         return None
     command = f"python -c \"import torchvision; torchvision.models.{factory}(weights='{weights}')\""
-    return (f"arch '{arch}' weights '{weights}' are absent: no {checkpoint}; download them once (internet) with: "
-            f"{command}  - or offline, place {url} there")
+    return (
+        f"arch '{arch}' weights '{weights}' are absent: no {checkpoint}; download them once (internet) with: "
+        f"{command}  - or offline, place {url} there"
+    )
 
 
 def absent_lines(study: Any, params: Mapping[str, Any]) -> list[str]:
@@ -75,4 +79,3 @@ def absent_lines(study: Any, params: Mapping[str, Any]) -> list[str]:
             if problem and problem not in lines:
                 lines.append(problem)
     return lines
-

@@ -4,6 +4,7 @@ Done runs (a valid record for the current code) are skipped; missing, stale and 
 run (a corrupt file is named and then overwritten); failed ones rerun only on request.
 A sweep-level tqdm bar counts runs (with ETA) and one status line is printed per run.
 """
+
 from __future__ import annotations
 
 import sys
@@ -41,8 +42,10 @@ class SweepSummary:
         return self.ok + self.failed + self.lost
 
     def line(self) -> str:
-        text = (f"sweep {self.study} (profile {self.profile}, {self.executor}): {self.total} runs: "
-                f"{self.ok} done now, {self.skipped} skipped (done before), {self.failed} failed")
+        text = (
+            f"sweep {self.study} (profile {self.profile}, {self.executor}): {self.total} runs: "
+            f"{self.ok} done now, {self.skipped} skipped (done before), {self.failed} failed"
+        )
         if self.lost:
             text += f", {self.lost} lost (no record: rerun the sweep)"
         text += f"; wall {self.wall_seconds:.1f} s"
@@ -54,14 +57,18 @@ class SweepSummary:
 def report_problems(status: StudyStatus) -> list[str]:
     """One line per file that is not a usable record, naming it."""
     lines = [f"corrupt record {run.path} ({run.problem}): rerunning" for run in status.runs if run.state == "corrupt"]
-    lines += [f"unreadable file {path} ({problem}): skipped, not part of the study" for path, problem in status.unreadable]
+    lines += [
+        f"unreadable file {path} ({problem}): skipped, not part of the study" for path, problem in status.unreadable
+    ]
     return lines
 
 
 def leftover_lines(folder: Path) -> list[str]:
     """One line per temporary file or folder that a killed writer left in ``folder``."""
-    return [f"temporary {'folder' if path.is_dir() else 'file'} {path} left by a killed writer: "
-            f"the next sweep removes it" for path in find_leftovers(folder)]
+    return [
+        f"temporary {'folder' if path.is_dir() else 'file'} {path} left by a killed writer: the next sweep removes it"
+        for path in find_leftovers(folder)
+    ]
 
 
 def remove_finished_checkpoints(status: StudyStatus) -> None:
@@ -73,8 +80,15 @@ def remove_finished_checkpoints(status: StudyStatus) -> None:
             ckpt.with_name(ckpt.name + ".code").unlink(missing_ok=True)
 
 
-def run_sweep(study: Study, folder: Path, executor: Executor, retry_failed: bool = False,
-              progress: bool = True, data_root: Path | None = None, stream: TextIO | None = None) -> SweepSummary:
+def run_sweep(
+    study: Study,
+    folder: Path,
+    executor: Executor,
+    retry_failed: bool = False,
+    progress: bool = True,
+    data_root: Path | None = None,
+    stream: TextIO | None = None,
+) -> SweepSummary:
     """Run every run of ``study`` that has no valid, current record in ``folder``.
 
     The sweep holds the folder's lock while it runs (a second sweep on it refuses, naming this
@@ -84,24 +98,45 @@ def run_sweep(study: Study, folder: Path, executor: Executor, retry_failed: bool
         return _run_locked(study, Path(folder), executor, retry_failed, progress, data_root, stream or sys.stderr)
 
 
-def _run_locked(study: Study, folder: Path, executor: Executor, retry_failed: bool, progress: bool,
-                data_root: Path | None, stream: TextIO) -> SweepSummary:
+def _run_locked(
+    study: Study,
+    folder: Path,
+    executor: Executor,
+    retry_failed: bool,
+    progress: bool,
+    data_root: Path | None,
+    stream: TextIO,
+) -> SweepSummary:
     started = time.perf_counter()
     removed = remove_leftovers(folder)
     if removed:
-        print(f"removed {len(removed)} temporary file(s) left by killed writers in {folder}: "
-              f"{', '.join(p.name for p in removed[:5])}{' ...' if len(removed) > 5 else ''}", file=stream)
+        print(
+            f"removed {len(removed)} temporary file(s) left by killed writers in {folder}: "
+            f"{', '.join(p.name for p in removed[:5])}{' ...' if len(removed) > 5 else ''}",
+            file=stream,
+        )
     status = study_status(study, folder)
     remove_finished_checkpoints(status)
     todo = status.todo(retry_failed)
-    summary = SweepSummary(study=study.name, profile=study.profile.name, executor=executor.describe(),
-                           total=len(study.runs), skipped=len(study.runs) - len(todo),
-                           problems=report_problems(status))
+    summary = SweepSummary(
+        study=study.name,
+        profile=study.profile.name,
+        executor=executor.describe(),
+        total=len(study.runs),
+        skipped=len(study.runs) - len(todo),
+        problems=report_problems(status),
+    )
     for line in summary.problems:
         print(f"warning: {line}", file=stream)
     tasks = [make_task(run.spec, study.profile, folder, data_root) for run in todo]
-    bar = tqdm(total=len(tasks), desc=f"sweep {study.name}", unit="run", file=stream, dynamic_ncols=True,
-               disable=None if progress and tasks else True)  # None: a bar on terminals only; lines always
+    bar = tqdm(
+        total=len(tasks),
+        desc=f"sweep {study.name}",
+        unit="run",
+        file=stream,
+        dynamic_ncols=True,
+        disable=None if progress and tasks else True,
+    )  # None: a bar on terminals only; lines always
 
     def on_done(result: dict[str, Any]) -> None:
         setattr(summary, result["status"], getattr(summary, result["status"]) + 1)
@@ -109,8 +144,10 @@ def _run_locked(study: Study, folder: Path, executor: Executor, retry_failed: bo
         note = f"  {result['message']}" if result["message"] else ""
         elapsed = time.perf_counter() - started
         eta = elapsed / summary.ran * (len(tasks) - summary.ran)
-        line = (f"[{summary.ran}/{len(tasks)}] {result['status']:<6} {result['label']}  {result['run_id']}  "
-                f"{result['seconds']:.1f}s  (elapsed {tqdm.format_interval(elapsed)}, eta {tqdm.format_interval(eta)}){note}")
+        line = (
+            f"[{summary.ran}/{len(tasks)}] {result['status']:<6} {result['label']}  {result['run_id']}  "
+            f"{result['seconds']:.1f}s  (elapsed {tqdm.format_interval(elapsed)}, eta {tqdm.format_interval(eta)}){note}"
+        )
         if progress:
             bar.write(line, file=stream)
         bar.update(1)

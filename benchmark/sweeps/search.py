@@ -34,12 +34,14 @@ datasets); ties go to the lower draw (the defaults first). A draw with a run tha
 shifted split, is chosen the same way and reported apart: it peeks at the test split, so it is
 not a model selection (DomainBed's "test-domain validation" row).
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +55,11 @@ from .study import RUN_SETTINGS, load_profile
 
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
 AXES = ("methods", "archs", "datasets", "seeds")
-SEARCH_KEYS = frozenset(AXES) | frozenset(RUN_SETTINGS) | {"description", "profile", "draws", "space", "shared",
-                                                            "select", "oracle"}
+SEARCH_KEYS = (
+    frozenset(AXES)
+    | frozenset(RUN_SETTINGS)
+    | {"description", "profile", "draws", "space", "shared", "select", "oracle"}
+)
 METRICS = {"accuracy": True, "auc": True, "loss": False}  # metric -> higher is better
 SIGNIFICANT = 4  # significant digits kept of a drawn float
 MAX_DRAWS = 1000
@@ -73,7 +78,11 @@ class Distribution:
         low, high = self.values
         if self.kind == "int_uniform":
             return int(rng.integers(low, high + 1))
-        x = math.exp(rng.uniform(math.log(low), math.log(high))) if self.kind == "log_uniform" else rng.uniform(low, high)
+        x = (
+            math.exp(rng.uniform(math.log(low), math.log(high)))
+            if self.kind == "log_uniform"
+            else rng.uniform(low, high)
+        )
         return min(max(float(f"{x:.{SIGNIFICANT}g}"), low), high)
 
     def text(self) -> str:
@@ -127,22 +136,29 @@ def _distribution(where: str, spec: Any, name: str, hp: HParam | None) -> Distri
     """``{kind: values}`` checked: one known kind; bounds and choices valid for ``hp``'s type and range
     (``hp`` None: numbers, checked by the caller)."""
     if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in DISTRIBUTIONS:
-        raise ContractError(f"{where}: expected one of {{{', '.join(f'{k}: ...' for k in DISTRIBUTIONS)}}}, got {spec!r}")
+        raise ContractError(
+            f"{where}: expected one of {{{', '.join(f'{k}: ...' for k in DISTRIBUTIONS)}}}, got {spec!r}"
+        )
     kind, values = next(iter(spec.items()))
     check = (lambda v: hp.validate(name, v, where)) if hp is not None else (lambda v: v)
     if kind == "choice":
         if not isinstance(values, list) or not values:
             raise ContractError(f"{where}.choice: expected a non-empty list of values, got {values!r}")
         return Distribution(kind, tuple(dict.fromkeys(check(v) for v in values)))
-    numbers = isinstance(values, list) and len(values) == 2 and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    numbers = (
+        isinstance(values, list)
+        and len(values) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    )
     if not numbers or not values[0] < values[1]:
         raise ContractError(f"{where}.{kind}: expected [low, high] with low < high, got {values!r}")
     if kind == "int_uniform" and not all(isinstance(v, int) for v in values):
         raise ContractError(f"{where}.int_uniform: bounds must be integers, got {values!r}")
     if kind != "int_uniform" and hp is not None and not isinstance(hp.default, float):
-        raise ContractError(f"{where}: {kind} draws floats; the hyperparameter is {type(hp.default).__name__} "
-                            f"(use int_uniform or choice)")
+        raise ContractError(
+            f"{where}: {kind} draws floats; the hyperparameter is {type(hp.default).__name__} "
+            f"(use int_uniform or choice)"
+        )
     if kind == "log_uniform" and values[0] <= 0:
         raise ContractError(f"{where}.log_uniform: bounds must be > 0, got {values!r}")
     return Distribution(kind, tuple(check(v) for v in values))
@@ -154,17 +170,23 @@ def _space(name: str, methods: tuple[str, ...], space: Any) -> dict[str, dict[st
     out = {}
     for method, entries in space.items():
         if method not in methods:
-            raise ContractError(f"{_where(name, 'space', str(method))}: not one of the search's methods "
-                                f"{list(methods)}{did_you_mean(str(method), methods)}")
+            raise ContractError(
+                f"{_where(name, 'space', str(method))}: not one of the search's methods "
+                f"{list(methods)}{did_you_mean(str(method), methods)}"
+            )
         declared = METHODS.get(method).hparams
         if not isinstance(entries, Mapping):
             raise ContractError(f"{_where(name, 'space', method)}: expected a mapping hyperparameter -> distribution")
         for key in entries:
             if key not in declared:
-                raise ContractError(f"{_where(name, 'space', method, str(key))}: method '{method}' declares no "
-                                    f"hyperparameter '{key}'{did_you_mean(str(key), declared)}; known: {sorted(declared)}")
-        out[method] = {key: _distribution(_where(name, "space", method, key), spec, key, declared[key])
-                       for key, spec in sorted(entries.items())}
+                raise ContractError(
+                    f"{_where(name, 'space', method, str(key))}: method '{method}' declares no "
+                    f"hyperparameter '{key}'{did_you_mean(str(key), declared)}; known: {sorted(declared)}"
+                )
+        out[method] = {
+            key: _distribution(_where(name, "space", method, key), spec, key, declared[key])
+            for key, spec in sorted(entries.items())
+        }
     return out
 
 
@@ -181,8 +203,10 @@ def _shared(name: str, shared: Any, settings: Mapping[str, Any]) -> tuple[dict[s
             raise ContractError(f"{where}: a searched run setting is optimizer.KEY (e.g. optimizer.lr) or batch_size")
         current = (settings.get("optimizer") or {}).get(tail) if tail else settings.get(key)
         if current is None:
-            raise ContractError(f"{where}: the search's settings set no {key} (its draw 0 keeps the profile's value: set it "
-                                f"in the profile or the search)")
+            raise ContractError(
+                f"{where}: the search's settings set no {key} (its draw 0 keeps the profile's value: set it "
+                f"in the profile or the search)"
+            )
         dist = _distribution(where, spec, key, HParam(1, "batch size", low=1) if key == "batch_size" else None)
         for value in dist.values:
             try:
@@ -203,8 +227,10 @@ def _criterion(name: str, key: str, spec: Any) -> Criterion:
     if not isinstance(spec["split"], str) or not spec["split"]:
         raise ContractError(f"{where}.split: expected a split name, got {spec['split']!r}")
     if key == "select" and spec["split"].startswith("test"):
-        raise ContractError(f"{where}.split: model selection never reads a test split ('{spec['split']}'); select on "
-                            f"a validation split of the training distribution (val), report the test split as the oracle")
+        raise ContractError(
+            f"{where}.split: model selection never reads a test split ('{spec['split']}'); select on "
+            f"a validation split of the training distribution (val), report the test split as the oracle"
+        )
     return Criterion(spec["split"], spec["metric"])
 
 
@@ -213,32 +239,49 @@ def load_search(name: str, params: Mapping[str, Any]) -> Search:
     entry = search_entry(name, params)
     unknown = sorted(set(entry) - SEARCH_KEYS)
     if unknown:
-        raise ContractError(f"{_where(name)}: unknown key(s) {unknown}{did_you_mean(unknown[0], SEARCH_KEYS)}; "
-                            f"known: {sorted(SEARCH_KEYS)}")
+        raise ContractError(
+            f"{_where(name)}: unknown key(s) {unknown}{did_you_mean(unknown[0], SEARCH_KEYS)}; "
+            f"known: {sorted(SEARCH_KEYS)}"
+        )
     missing = [key for key in (*AXES, "draws", "select", "oracle") if key not in entry]
     if missing:
         raise ContractError(f"{_where(name)}: missing {missing}")
     methods = entry["methods"]
     if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
-        raise ContractError(f"{_where(name, 'methods')}: expected a non-empty list of method names "
-                            f"(their hyperparameters are drawn: see space), got {methods!r}")
+        raise ContractError(
+            f"{_where(name, 'methods')}: expected a non-empty list of method names "
+            f"(their hyperparameters are drawn: see space), got {methods!r}"
+        )
     if len(set(methods)) != len(methods):
         raise ContractError(f"{_where(name, 'methods')}: a method is listed twice: {methods}")
     for method in methods:
         if method not in METHODS.names():
-            raise ContractError(f"{_where(name, 'methods')}: unknown method '{method}'"
-                                f"{did_you_mean(method, METHODS.names())}; known: {METHODS.names()}")
+            raise ContractError(
+                f"{_where(name, 'methods')}: unknown method '{method}'"
+                f"{did_you_mean(method, METHODS.names())}; known: {METHODS.names()}"
+            )
     draws = entry["draws"]
     if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= MAX_DRAWS:
-        raise ContractError(f"{_where(name, 'draws')}: expected the number of draws per method, 1..{MAX_DRAWS}, got {draws!r}")
+        raise ContractError(
+            f"{_where(name, 'draws')}: expected the number of draws per method, 1..{MAX_DRAWS}, got {draws!r}"
+        )
     profile = load_profile(entry.get("profile") or DEFAULT_PROFILE, params)
     study = {key: entry[key] for key in (*AXES[1:], *RUN_SETTINGS) if key in entry}
     settings = {**profile.settings, **{k: entry[k] for k in RUN_SETTINGS if k in entry}}
     shared, baseline = _shared(name, entry.get("shared") or {}, settings)
-    return Search(name=name, description=str(entry.get("description", "")), profile=profile.name,
-                  methods=tuple(methods), draws=draws, space=_space(name, tuple(methods), entry.get("space") or {}),
-                  shared=shared, baseline=baseline, select=_criterion(name, "select", entry["select"]),
-                  oracle=_criterion(name, "oracle", entry["oracle"]), study={**study, "profile": profile.name})
+    return Search(
+        name=name,
+        description=str(entry.get("description", "")),
+        profile=profile.name,
+        methods=tuple(methods),
+        draws=draws,
+        space=_space(name, tuple(methods), entry.get("space") or {}),
+        shared=shared,
+        baseline=baseline,
+        select=_criterion(name, "select", entry["select"]),
+        oracle=_criterion(name, "oracle", entry["oracle"]),
+        study={**study, "profile": profile.name},
+    )
 
 
 def value_rng(search: str, method: str, index: int, key: str) -> np.random.Generator:
@@ -254,8 +297,9 @@ def draw(search: Search, method: str, index: int) -> Draw:
         declared = METHODS.get(method).hparams
         return Draw(method, 0, {key: declared[key].default for key in space}, dict(search.baseline))
     params = {key: dist.sample(value_rng(search.name, method, index, key)) for key, dist in space.items()}
-    settings = {key: dist.sample(value_rng(search.name, method, index, f"setting:{key}"))
-                for key, dist in search.shared.items()}
+    settings = {
+        key: dist.sample(value_rng(search.name, method, index, f"setting:{key}")) for key, dist in search.shared.items()
+    }
     return Draw(method, index, params, settings)
 
 

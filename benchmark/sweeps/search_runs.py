@@ -7,13 +7,15 @@ summarizes the records (``records.table``) into the draw table and the selection
 ``results/search/NAME.json`` publishes (``records.selections`` reads it back); ``markdown`` is
 its human-readable page. Both are functions of the records only: a rerun is byte-identical.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from tabulate import tabulate
 
@@ -25,12 +27,16 @@ from .search import Criterion, Draw, Search, draws, select
 from .study import RUN_SETTINGS, RunSpec, Study, expand, load_profile
 
 DIGITS = 6  # scores are published (and selected) rounded to this many decimals
-PROTOCOL = ("DomainBed's random search (Gulrajani & Lopez-Paz, ICLR 2021): the same number of seeded draws per "
-            "method, draw 0 = the paper defaults; selection on a validation split of the training distribution; "
-            "the oracle (best on the shifted split) is reported apart and is not a model selection")
-VARIES = ("A search score is the mean over the search's seeds of one fixed draw: only seeds vary inside it. A study's "
-          "tuned item trains the one selected draw, so its intervals vary seeds only, like every other row's; which "
-          "draw a search selects (the selection's own variance) varies in no interval.")
+PROTOCOL = (
+    "DomainBed's random search (Gulrajani & Lopez-Paz, ICLR 2021): the same number of seeded draws per "
+    "method, draw 0 = the paper defaults; selection on a validation split of the training distribution; "
+    "the oracle (best on the shifted split) is reported apart and is not a model selection"
+)
+VARIES = (
+    "A search score is the mean over the search's seeds of one fixed draw: only seeds vary inside it. A study's "
+    "tuned item trains the one selected draw, so its intervals vary seeds only, like every other row's; which "
+    "draw a search selects (the selection's own variance) varies in no interval."
+)
 
 
 @dataclass(frozen=True)
@@ -65,14 +71,20 @@ def plan(search: Search, params: Mapping[str, Any]) -> Plan:
             study = expand(search.name, params={**params, "studies": {search.name: _entry(search, one, params)}})
         except ContractError as exc:
             inner = str(exc).replace(f"{params_path().name}: studies.{search.name}", "", 1).lstrip(":. ")
-            raise ContractError(f"{params_path().name}: searches.{search.name}: {one.method} draw {one.index} "
-                                f"{one.params | one.settings}: {inner}") from exc
+            raise ContractError(
+                f"{params_path().name}: searches.{search.name}: {one.method} draw {one.index} "
+                f"{one.params | one.settings}: {inner}"
+            ) from exc
         for spec in study.runs:
             specs.setdefault(spec.run_id, dataclasses.replace(spec, method=f"{one.method}[draw={one.index}]"))
         cells.append(Cell(one, tuple(spec.run_id for spec in study.runs)))
     profile = load_profile(search.profile, params)
-    return Plan(Study(name=f"search-{search.name}", description=search.description, profile=profile,
-                      runs=tuple(specs.values())), tuple(cells))
+    return Plan(
+        Study(
+            name=f"search-{search.name}", description=search.description, profile=profile, runs=tuple(specs.values())
+        ),
+        tuple(cells),
+    )
 
 
 def _mean(values: list[float]) -> float | None:
@@ -91,14 +103,22 @@ def draw_rows(search: Search, cells: tuple[Cell, ...], records: RecordSet) -> li
     for cell in cells:
         scored = [rid for rid in cell.run_ids if math.isfinite(value.get((rid, search.select.column), math.nan))]
         complete = len(scored) == len(cell.run_ids)
-        rows.append({
-            "method": cell.draw.method, "draw": cell.draw.index, "params": cell.draw.params,
-            "settings": cell.draw.settings,
-            "val": _mean([value[(rid, search.select.column)] for rid in scored]) if complete else None,
-            "oracle": _mean([value.get((rid, search.oracle.column), math.nan) for rid in scored]) if complete else None,
-            "n": len(scored), "runs": len(cell.run_ids),
-            "states": dict(sorted(Counter(state.get(rid, "missing") for rid in cell.run_ids).items())),
-            "run_ids": list(cell.run_ids)})
+        rows.append(
+            {
+                "method": cell.draw.method,
+                "draw": cell.draw.index,
+                "params": cell.draw.params,
+                "settings": cell.draw.settings,
+                "val": _mean([value[(rid, search.select.column)] for rid in scored]) if complete else None,
+                "oracle": _mean([value.get((rid, search.oracle.column), math.nan) for rid in scored])
+                if complete
+                else None,
+                "n": len(scored),
+                "runs": len(cell.run_ids),
+                "states": dict(sorted(Counter(state.get(rid, "missing") for rid in cell.run_ids).items())),
+                "run_ids": list(cell.run_ids),
+            }
+        )
     return rows
 
 
@@ -115,26 +135,45 @@ def publication(search: Search, plan_: Plan, records: RecordSet, definition: str
     methods = {}
     for method in search.methods:
         mine = [row for row in rows if row["method"] == method]
-        methods[method] = {"selected": _chosen(mine, "val", search.select),
-                           "oracle_selected": _chosen(mine, "oracle", search.oracle)}
+        methods[method] = {
+            "selected": _chosen(mine, "val", search.select),
+            "oracle_selected": _chosen(mine, "oracle", search.oracle),
+        }
     return {
-        "schema": SCHEMA, "search": search.name, "definition": definition, "description": search.description,
-        "protocol": PROTOCOL, "varies": VARIES, "profile": search.profile,
-        "settings": {"epochs": first.epochs, "batch_size": first.batch_size, "optimizer": first.optimizer,
-                     "schedule": first.schedule, "precision": first.precision},
+        "schema": SCHEMA,
+        "search": search.name,
+        "definition": definition,
+        "description": search.description,
+        "protocol": PROTOCOL,
+        "varies": VARIES,
+        "profile": search.profile,
+        "settings": {
+            "epochs": first.epochs,
+            "batch_size": first.batch_size,
+            "optimizer": first.optimizer,
+            "schedule": first.schedule,
+            "precision": first.precision,
+        },
         "archs": sorted({spec.arch for spec in plan_.study.runs}),
         "datasets": sorted({spec.dataset for spec in plan_.study.runs}),
         "seeds": sorted({spec.seed for spec in plan_.study.runs}),
         "draws_per_method": search.draws,
         "space": {m: {k: d.text() for k, d in search.space.get(m, {}).items()} for m in search.methods},
         "shared": {k: d.text() for k, d in search.shared.items()},
-        "select": {"split": search.select.split, "metric": search.select.metric,
-                   "higher_is_better": search.select.higher_is_better},
-        "oracle": {"split": search.oracle.split, "metric": search.oracle.metric,
-                   "higher_is_better": search.oracle.higher_is_better,
-                   "label": "oracle: selected on the shifted (test) split; it peeks at the test split, so it is not a "
-                            "model selection and is reported for reference only"},
-        "methods": methods, "draws": rows,
+        "select": {
+            "split": search.select.split,
+            "metric": search.select.metric,
+            "higher_is_better": search.select.higher_is_better,
+        },
+        "oracle": {
+            "split": search.oracle.split,
+            "metric": search.oracle.metric,
+            "higher_is_better": search.oracle.higher_is_better,
+            "label": "oracle: selected on the shifted (test) split; it peeks at the test split, so it is not a "
+            "model selection and is reported for reference only",
+        },
+        "methods": methods,
+        "draws": rows,
     }
 
 
@@ -155,29 +194,71 @@ def markdown(pub: Mapping[str, Any]) -> str:
     heads = ["method", "draw", "values", f"{select_col} (selection)", f"{oracle_col} (oracle)", "n"]
 
     def table(key: str) -> str:
-        rows = [[m, "-" if s[key] is None else s[key]["draw"], _values(s[key]),
-                 _score(s[key] and s[key]["val"]), _score(s[key] and s[key]["oracle"]), s[key]["n"] if s[key] else 0]
-                for m, s in pub["methods"].items()]
+        rows = [
+            [
+                m,
+                "-" if s[key] is None else s[key]["draw"],
+                _values(s[key]),
+                _score(s[key] and s[key]["val"]),
+                _score(s[key] and s[key]["oracle"]),
+                s[key]["n"] if s[key] else 0,
+            ]
+            for m, s in pub["methods"].items()
+        ]
         return tabulate(rows, headers=heads, tablefmt="github")
 
-    every = [[r["method"], r["draw"], _values(r), _score(r["val"]), _score(r["oracle"]), f"{r['n']}/{r['runs']}",
-              ", ".join(f"{k} {v}" for k, v in r["states"].items())] for r in pub["draws"]]
+    every = [
+        [
+            r["method"],
+            r["draw"],
+            _values(r),
+            _score(r["val"]),
+            _score(r["oracle"]),
+            f"{r['n']}/{r['runs']}",
+            ", ".join(f"{k} {v}" for k, v in r["states"].items()),
+        ]
+        for r in pub["draws"]
+    ]
     settings = pub["settings"]
-    return "\n".join([
-        f"# Hyperparameter search `{pub['search']}`", "", pub["description"], "",
-        f"Protocol: {pub['protocol']}.", "",
-        f"Budget: {pub['draws_per_method']} draws per method x seeds {pub['seeds']}, archs {', '.join(pub['archs'])}, "
-        f"datasets {', '.join(pub['datasets'])}; profile `{pub['profile']}` with epochs {settings['epochs']}, "
-        f"batch size {settings['batch_size']}, optimizer {settings['optimizer']}. Definition `{pub['definition']}`.", "",
-        f"What varies inside intervals: {pub['varies']}", "",
-        f"## Selected on {select_col} (the training distribution's validation split)", "",
-        "A study item `{name: METHOD, tuned: " + pub["search"] + "}` trains these values (label `METHOD[tuned]`) with "
-        "the study's other run settings (e.g. its epochs). The best mean wins; ties go to the lower draw (draw 0: "
-        "the defaults).", "",
-        table("selected"), "",
-        f"## Oracle: selected on {oracle_col}", "", f"{pub['oracle']['label'][0].upper()}{pub['oracle']['label'][1:]}.", "",
-        table("oracle_selected"), "",
-        "## Every draw", "", "Scores: means over the draw's runs; `-` when a run is not done (never selected).", "",
-        tabulate(every, headers=["method", "draw", "values", select_col, f"{oracle_col} (oracle)", "n", "states"],
-                 tablefmt="github"), "",
-    ])
+    return "\n".join(
+        [
+            f"# Hyperparameter search `{pub['search']}`",
+            "",
+            pub["description"],
+            "",
+            f"Protocol: {pub['protocol']}.",
+            "",
+            f"Budget: {pub['draws_per_method']} draws per method x seeds {pub['seeds']}, archs {', '.join(pub['archs'])}, "
+            f"datasets {', '.join(pub['datasets'])}; profile `{pub['profile']}` with epochs {settings['epochs']}, "
+            f"batch size {settings['batch_size']}, optimizer {settings['optimizer']}. Definition `{pub['definition']}`.",
+            "",
+            f"What varies inside intervals: {pub['varies']}",
+            "",
+            f"## Selected on {select_col} (the training distribution's validation split)",
+            "",
+            "A study item `{name: METHOD, tuned: "
+            + pub["search"]
+            + "}` trains these values (label `METHOD[tuned]`) with "
+            "the study's other run settings (e.g. its epochs). The best mean wins; ties go to the lower draw (draw 0: "
+            "the defaults).",
+            "",
+            table("selected"),
+            "",
+            f"## Oracle: selected on {oracle_col}",
+            "",
+            f"{pub['oracle']['label'][0].upper()}{pub['oracle']['label'][1:]}.",
+            "",
+            table("oracle_selected"),
+            "",
+            "## Every draw",
+            "",
+            "Scores: means over the draw's runs; `-` when a run is not done (never selected).",
+            "",
+            tabulate(
+                every,
+                headers=["method", "draw", "values", select_col, f"{oracle_col} (oracle)", "n", "states"],
+                tablefmt="github",
+            ),
+            "",
+        ]
+    )

@@ -4,6 +4,7 @@ The classification itself (done, failed, stale, missing, corrupt) lives in the r
 so the statistics and reports read it without the sweep; this module pairs it with the
 study's run specs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ class StudyRun:
     checkpoint: bool = False
 
     @classmethod
-    def of(cls, spec: RunSpec, run: RunState) -> "StudyRun":
+    def of(cls, spec: RunSpec, run: RunState) -> StudyRun:
         return cls(spec, run.state, run.path, run.record, run.problem, run.checkpoint)
 
 
@@ -48,5 +49,9 @@ class StudyStatus:
 def study_status(study: Study, folder: Path) -> StudyStatus:
     """Read every ``*.json`` in ``folder`` once (validated) and classify each run of ``study``."""
     status = folder_status(folder, [spec.run_id for spec in study.runs])
-    return StudyStatus(folder=Path(folder), runs=[StudyRun.of(spec, status.runs[spec.run_id]) for spec in study.runs],
-                       unreadable=status.unreadable, orphans=status.orphans)
+    return StudyStatus(
+        folder=Path(folder),
+        runs=[StudyRun.of(spec, status.runs[spec.run_id]) for spec in study.runs],
+        unreadable=status.unreadable,
+        orphans=status.orphans,
+    )

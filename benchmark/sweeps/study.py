@@ -34,12 +34,14 @@ resolved and validated here, before anything runs: a typo fails at once, naming 
 profile's device is checked for validity here; whether this machine has it is the caller's
 question (``device_problem``), since a cluster's nodes may have what this machine lacks.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..config import load_params, params_path
 from ..contracts import ContractError, RunConfig
@@ -130,14 +132,18 @@ def _section(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """``profiles:`` or ``studies:`` of params.yaml: a mapping of names to entries."""
     section = params.get(key) or {}
     if not isinstance(section, Mapping):
-        raise ContractError(f"{params_path().name}: '{key}' must be a mapping of names to entries "
-                            f"(name: {{...}}), got a {type(section).__name__}")
+        raise ContractError(
+            f"{params_path().name}: '{key}' must be a mapping of names to entries "
+            f"(name: {{...}}), got a {type(section).__name__}"
+        )
     return section
 
 
 def _unknown(kind: str, section: str, name: str, known: Mapping[str, Any]) -> ContractError:
     names = sorted(map(str, known))
-    return ContractError(f"unknown {kind} '{name}'{did_you_mean(name, names)}; {section} in {params_path().name}: {names}")
+    return ContractError(
+        f"unknown {kind} '{name}'{did_you_mean(name, names)}; {section} in {params_path().name}: {names}"
+    )
 
 
 def device_problem(device: str) -> str | None:
@@ -205,7 +211,9 @@ def _item(where: str, item: Any) -> list[tuple[str, dict[str, Any]]]:
         if not isinstance(values, list) or not values:
             raise ContractError(f"{where}.grid.{key}: expected a non-empty list of values, got {values!r}")
     keys = sorted(grid)
-    return [(entry["name"], {**fixed, **dict(zip(keys, combo))}) for combo in itertools.product(*(grid[k] for k in keys))]
+    return [
+        (entry["name"], {**fixed, **dict(zip(keys, combo))}) for combo in itertools.product(*(grid[k] for k in keys))
+    ]
 
 
 def _method_items(where: str, items: Any, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], Tuned | None]]:
@@ -240,9 +248,15 @@ def _seeds(where: str, seeds: Any) -> list[int]:
         raise ContractError(f"{where}: 'seeds' lists {len(seeds)} seeds, more than {MAX_SEEDS} (a typo?)")
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
         return list(range(seeds))
-    if isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+    if (
+        isinstance(seeds, list)
+        and seeds
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    ):
         return list(dict.fromkeys(seeds))
-    raise ContractError(f"{where}: 'seeds' must be a count (N -> 0..N-1) or a list of non-negative integers, got {seeds!r}")
+    raise ContractError(
+        f"{where}: 'seeds' must be a count (N -> 0..N-1) or a list of non-negative integers, got {seeds!r}"
+    )
 
 
 def _tag(name: str, params: Mapping[str, Any]) -> str:
@@ -266,7 +280,9 @@ def _settings(where: str, settings: dict[str, Any]) -> dict[str, Any]:
         except ContractError as exc:
             raise ContractError(f"{where}: {exc}") from exc
     try:
-        check_training(out.get("optimizer", {"name": "adam"}), out.get("schedule", {"name": "constant"}), out.get("epochs", 1))
+        check_training(
+            out.get("optimizer", {"name": "adam"}), out.get("schedule", {"name": "constant"}), out.get("epochs", 1)
+        )
     except ContractError as exc:
         raise ContractError(f"{where}: {exc}") from exc
     return out
@@ -302,8 +318,9 @@ def study_section(params: Mapping[str, Any], name: str) -> tuple[str, Mapping[st
     raise _unknown("study", f"studies (+ {OPTIONAL_STUDIES})" if optional else "studies", name, {**studies, **optional})
 
 
-def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | None = None,
-           problems: list[str] | None = None) -> Study:
+def expand(
+    name: str, profile: str | None = None, params: Mapping[str, Any] | None = None, problems: list[str] | None = None
+) -> Study:
     """Study ``name`` of ``params`` (default: params.yaml) at ``profile`` (default: the study's, else quick).
 
     A run whose config is invalid raises naming its place; with ``problems`` (a list), its message
@@ -313,8 +330,9 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
     where = f"{params_path().name}: {section}.{name}"
     entry = _mapping(where, studies[name] or {}, STUDY_KEYS | {AT_PROFILE})
     chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
-    entry, where, grids_where = apply_block(where, entry, chosen.name, _section(params, "profiles"),
-                                            GRID_KEYS | {"description", "grids"})
+    entry, where, grids_where = apply_block(
+        where, entry, chosen.name, _section(params, "profiles"), GRID_KEYS | {"description", "grids"}
+    )
     base = {k: v for k, v in entry.items() if k in GRID_KEYS}
     grids = entry.get("grids", [{}])
     if not isinstance(grids, list) or not grids:
@@ -330,17 +348,31 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
         settings = _settings(gwhere, _merge_settings(chosen, cell))
         lacking = [key for key in TRAINING_SETTINGS if key not in settings]
         if lacking:
-            raise ContractError(f"{gwhere}: no {lacking} in the study or in profile '{chosen.name}' "
-                                f"(a profile holds the training settings: {list(TRAINING_SETTINGS)})")
-        datasets = [(variant, *resolve_variant(variant, params), extra) for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])]
+            raise ContractError(
+                f"{gwhere}: no {lacking} in the study or in profile '{chosen.name}' "
+                f"(a profile holds the training settings: {list(TRAINING_SETTINGS)})"
+            )
+        datasets = [
+            (variant, *resolve_variant(variant, params), extra)
+            for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])
+        ]
         archs = _items(f"{gwhere}.archs", cell["archs"])
         methods = _method_items(f"{gwhere}.methods", cell["methods"], params)
         for seed in _seeds(gwhere, cell["seeds"]):
-            for (variant, family, variant_params, extra), (arch, arch_params), (method, method_params, tuned) in itertools.product(datasets, archs, methods):
+            for (variant, family, variant_params, extra), (arch, arch_params), (
+                method,
+                method_params,
+                tuned,
+            ) in itertools.product(datasets, archs, methods):
                 config = RunConfig(
-                    method=method, dataset=family, arch=arch, seed=seed,
-                    method_params=method_params, dataset_params={**variant_params, **extra},
-                    arch_params=arch_params, **(settings if tuned is None else apply_settings(settings, tuned.settings)),
+                    method=method,
+                    dataset=family,
+                    arch=arch,
+                    seed=seed,
+                    method_params=method_params,
+                    dataset_params={**variant_params, **extra},
+                    arch_params=arch_params,
+                    **(settings if tuned is None else apply_settings(settings, tuned.settings)),
                 )
                 try:
                     config = _resolve(gwhere, config)
@@ -350,11 +382,21 @@ def expand(name: str, profile: str | None = None, params: Mapping[str, Any] | No
                     if str(exc) not in problems:
                         problems.append(str(exc))
                     continue
-                spec = RunSpec(config=config, run_id=run_id(config), arch=_tag(arch, arch_params), dataset=_tag(variant, extra),
-                               method=f"{method}[tuned]" if tuned else _tag(method, method_params),
-                               tuned=tuned.search if tuned else None)
+                spec = RunSpec(
+                    config=config,
+                    run_id=run_id(config),
+                    arch=_tag(arch, arch_params),
+                    dataset=_tag(variant, extra),
+                    method=f"{method}[tuned]" if tuned else _tag(method, method_params),
+                    tuned=tuned.search if tuned else None,
+                )
                 kept = specs.setdefault(spec.run_id, spec)
                 if kept is not spec and (spec.tuned or kept.tuned) and spec.method != kept.method:
                     aliases.append(spec)
-    return Study(name=name, description=str(entry.get("description", "")), profile=chosen, runs=tuple(specs.values()),
-                 aliases=tuple(aliases))
+    return Study(
+        name=name,
+        description=str(entry.get("description", "")),
+        profile=chosen,
+        runs=tuple(specs.values()),
+        aliases=tuple(aliases),
+    )

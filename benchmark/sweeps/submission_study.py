@@ -8,10 +8,12 @@ with that cell's seeds and run settings. So ERM's reference cells (7x the faces,
 digits) and the ablation-only cells get no submission runs, and a profile's ``at_profile`` block
 (``paper``: ResNet-50 on the CYBORG faces; ``tiny``: a handful of images) moves the cells with it.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..config import params_path
 from ..contracts import ContractError
@@ -36,14 +38,26 @@ def comparison_cells(study: Study) -> dict[tuple[str, str], list[RunSpec]]:
 
 def _template(cell: tuple[str, str], specs: list[RunSpec]) -> RunSpec:
     """The cell's run settings, which every default arm there must share (else the cell is ambiguous)."""
+
     def settings(spec: RunSpec) -> tuple:
         c = spec.config
-        return (c.epochs, c.batch_size, repr(c.optimizer), repr(c.schedule), repr(c.evaluation), c.precision,
-                repr(c.dataset_params), repr(c.arch_params))
+        return (
+            c.epochs,
+            c.batch_size,
+            repr(c.optimizer),
+            repr(c.schedule),
+            repr(c.evaluation),
+            c.precision,
+            repr(c.dataset_params),
+            repr(c.arch_params),
+        )
+
     found = {settings(s) for s in specs}
     if len(found) > 1:
-        raise ContractError(f"cell {cell[0]}/{cell[1]}: its methods train with different settings; a submission "
-                            f"would not know which to use")
+        raise ContractError(
+            f"cell {cell[0]}/{cell[1]}: its methods train with different settings; a submission "
+            f"would not know which to use"
+        )
     return specs[0]
 
 
@@ -51,16 +65,19 @@ def submission_study(study: Study, method: str) -> Study:
     """The runs ``method`` (at its defaults) makes in ``study``'s comparison cells: each cell's seeds and settings."""
     cells = comparison_cells(study)
     if not cells:
-        raise ContractError(f"study '{study.name}' at profile '{study.profile.name}' has no cell where two methods "
-                            f"train at their defaults: nothing to compare a submission with")
+        raise ContractError(
+            f"study '{study.name}' at profile '{study.profile.name}' has no cell where two methods "
+            f"train at their defaults: nothing to compare a submission with"
+        )
     runs: dict[str, RunSpec] = {}
     where = f"{params_path().name}: {KEY} ({study.name})"
     for cell, specs in cells.items():
         template = _template(cell, specs)
         for seed in sorted({s.seed for s in specs}):
             config = _resolve(where, dataclasses.replace(template.config, method=method, method_params={}, seed=seed))
-            spec = RunSpec(config=config, run_id=run_id(config), method=method, arch=template.arch,
-                           dataset=template.dataset)
+            spec = RunSpec(
+                config=config, run_id=run_id(config), method=method, arch=template.arch, dataset=template.dataset
+            )
             runs.setdefault(spec.run_id, spec)
     return Study(name=study.name, description=study.description, profile=study.profile, runs=tuple(runs.values()))
 

@@ -6,6 +6,7 @@ is a plain dict too. An exception inside the run (NaN loss included: ``NonFinite
 becomes a failure record with the exception and traceback, so the sweep goes on; an
 interrupt (``KeyboardInterrupt``, SIGKILL) leaves no record and the run is redone next time.
 """
+
 from __future__ import annotations
 
 import time
@@ -45,10 +46,18 @@ def make_task(spec: RunSpec, profile: Profile, folder: Path, data_root: Path | N
     }
 
 
-def outcome(task: dict[str, Any], status: str, seconds: float, compute: float = 0.0, message: str = "") -> dict[str, Any]:
+def outcome(
+    task: dict[str, Any], status: str, seconds: float, compute: float = 0.0, message: str = ""
+) -> dict[str, Any]:
     """status: ok | failed (a failure record exists) | lost (no record: the worker died)."""
-    return {"run_id": task["run_id"], "label": task["label"], "status": status, "seconds": seconds,
-            "compute_seconds": compute, "message": message}
+    return {
+        "run_id": task["run_id"],
+        "label": task["label"],
+        "status": status,
+        "seconds": seconds,
+        "compute_seconds": compute,
+        "message": message,
+    }
 
 
 def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Path:
@@ -77,9 +86,17 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     stamp = None
     try:
         if task["checkpoint"]:
-            stamp = guard_checkpoint(folder, task["run_id"], code_fingerprint(config.method, config.dataset, config.arch))
-        result = record_run(config, folder, device=device, progress=False, checkpoint=task["checkpoint"],
-                            data_root=None if task.get("data_root") is None else Path(task["data_root"]))
+            stamp = guard_checkpoint(
+                folder, task["run_id"], code_fingerprint(config.method, config.dataset, config.arch)
+            )
+        result = record_run(
+            config,
+            folder,
+            device=device,
+            progress=False,
+            checkpoint=task["checkpoint"],
+            data_root=None if task.get("data_root") is None else Path(task["data_root"]),
+        )
         if stamp is not None:
             stamp.unlink(missing_ok=True)
         compute = sum(result.record.timing.get(key, 0.0) for key in WORK_TIMINGS)

@@ -1,4 +1,5 @@
 """Collects the step times of test_step_time.py and prints, per case, the ratio table at the end of the session."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,9 +27,17 @@ def ratio_table(case: str, seconds: dict[str, float], units: dict[str, float]) -
         step = seconds[name]
         cost = METHODS.get(name).cost
         measured, theory = step / seconds[BASELINE], theoretical_ratio(cost, base_cost, units)
-        rows.append({"method": name, "cost": cost.describe(), "step ms": 1e3 * step, "measured ratio": measured,
-                     "theoretical ratio": theory, "measured/theoretical": measured / theory,
-                     "within target": "yes" if measured / theory <= TARGET else "NO"})
+        rows.append(
+            {
+                "method": name,
+                "cost": cost.describe(),
+                "step ms": 1e3 * step,
+                "measured ratio": measured,
+                "theoretical ratio": theory,
+                "measured/theoretical": measured / theory,
+                "within target": "yes" if measured / theory <= TARGET else "NO",
+            }
+        )
     head = f"{case}: " + ", ".join(f"{u} {1e3 * units[u]:.2f} ms" for u in COST_UNITS) + " (ERM's network, measured)"
     return head + "\n" + tabulate(rows, headers="keys", tablefmt="github", floatfmt=".2f")
 

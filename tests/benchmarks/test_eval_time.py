@@ -12,6 +12,7 @@ before issue 13; the perturbation curves are now scored in cache-sized chunks by
 channels-last copy of the network at 7 unevenly spaced fractions instead of 11 even ones
 (saliency/faithfulness.py), and the attributions run channels-last (saliency/attributions.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,6 @@ import time
 
 import pytest
 import torch
-
 from quick import QUICK_TRAINING
 
 from benchmark.contracts import RunConfig
@@ -35,8 +35,14 @@ TARGET_SHARE = 0.15
 def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_path):
     torch.set_num_threads(2)
     load = os.getloadavg()[0]
-    config = RunConfig(method="erm", dataset="decoy_digits", arch=arch, seed=0, **{**QUICK_TRAINING, "epochs": epochs},
-                       evaluation={"enabled": False})
+    config = RunConfig(
+        method="erm",
+        dataset="decoy_digits",
+        arch=arch,
+        seed=0,
+        **{**QUICK_TRAINING, "epochs": epochs},
+        evaluation={"enabled": False},
+    )
     cpu = time.process_time()
     trained = record_run(config, tmp_path / "trained", device="cpu", progress=False)
     train_cpu = time.process_time() - cpu
@@ -61,10 +67,13 @@ def test_saliency_evaluation_share_of_a_quick_run(benchmark, arch, epochs, tmp_p
     share_without_sanity = (saliency - sanity) / (rest + saliency - sanity)
     cpu_share = cpu_seconds[0] / (train_cpu * QUICK_EPOCHS / epochs + cpu_seconds[0])
     info = {
-        "arch": arch, "load_average_at_start": round(load, 2),
-        "quick_run_seconds_without_saliency": round(rest, 2), "saliency_seconds": round(saliency, 2),
+        "arch": arch,
+        "load_average_at_start": round(load, 2),
+        "quick_run_seconds_without_saliency": round(rest, 2),
+        "saliency_seconds": round(saliency, 2),
         "phases": {k: round(v, 2) for k, v in evaluated["saliency_phase_seconds"].items()},
-        "share_of_run": round(share, 3), "share_without_sanity": round(share_without_sanity, 3),
+        "share_of_run": round(share, 3),
+        "share_without_sanity": round(share_without_sanity, 3),
         "cpu_share_of_run": round(cpu_share, 3),
         "settings": {k: settings[k] for k in ("probe_size", "ig_steps", "mask_levels", "mask_power", "sanity_images")},
     }

@@ -42,6 +42,7 @@ pytest-benchmark's own statistics are ours' step times (the official step runs i
 untimed ``setup`` of each round). Target: ours / official <= 0.95 at both batch sizes
 (asserted on the wall-time or the CPU-time ratio).
 """
+
 from __future__ import annotations
 
 import os
@@ -94,8 +95,9 @@ def official_saliency(model: nn.Module, data: torch.Tensor, target: torch.Tensor
     return Saliency(model).attribute(data, target, abs=False).mean(1).detach().cpu().to(dtype=torch.float)
 
 
-def official_mask(data: torch.Tensor, grads: torch.Tensor, fraction: float, random_masking: bool = True,
-                  absolute: bool = False) -> torch.Tensor:
+def official_mask(
+    data: torch.Tensor, grads: torch.Tensor, fraction: float, random_masking: bool = True, absolute: bool = False
+) -> torch.Tensor:
     """interpretable.py 65-67, 70-87, 94 (the MNIST path): the ``k`` lowest saliency values of each
     flattened image (``topk(largest=False)``) replaced by ``np.random.uniform(min, max)`` of that
     image, drawn image by image from NumPy's global generator (or, without random masking, by
@@ -120,8 +122,9 @@ CRITERION = nn.CrossEntropyLoss()  # train_MNIST.py 90
 CRITERION_KL = nn.KLDivLoss(log_target=True, reduction="batchmean")  # train_MNIST.py 91
 
 
-def official_loss(model: nn.Module, data: torch.Tensor, masked: torch.Tensor, target: torch.Tensor
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def official_loss(
+    model: nn.Module, data: torch.Tensor, masked: torch.Tensor, target: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """interpretable.py 95, 100-117: train mode, clean forward, CE on its log-probabilities, masked
     forward, KLDivLoss(masked log-probs, clean log-probs; log_target, batchmean), their sum.
     Returns (loss, CE, KL, clean output)."""
@@ -144,8 +147,14 @@ class OfficialTotals:
     total: int = 0
 
 
-def official_step(model: nn.Module, data: torch.Tensor, target: torch.Tensor, optimizer: torch.optim.Optimizer,
-                  totals: OfficialTotals, fraction: float = FRACTION) -> None:
+def official_step(
+    model: nn.Module,
+    data: torch.Tensor,
+    target: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    totals: OfficialTotals,
+    fraction: float = FRACTION,
+) -> None:
     """One iteration of interpretable.py's training loop (lines 61-130, progress bar excluded)."""
     data = data.detach().requires_grad_(True)  # line 62
     grads = official_saliency(model, data, target)
@@ -190,8 +199,16 @@ def ratio_with_ci(ours: np.ndarray, official: np.ndarray, seed: int = 0) -> tupl
     def statistic(a, b, axis=-1):
         return np.median(a, axis=axis) / np.median(b, axis=axis)
 
-    res = bootstrap((ours, official), statistic, paired=True, vectorized=True, n_resamples=5000,
-                    confidence_level=0.95, method="percentile", random_state=np.random.default_rng(seed))
+    res = bootstrap(
+        (ours, official),
+        statistic,
+        paired=True,
+        vectorized=True,
+        n_resamples=5000,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
     return float(statistic(ours, official)), float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -236,21 +253,30 @@ def test_sgt_step_against_the_official_step(benchmark, batch_size):
         cpu_ratio, cpu_low, cpu_high = ratio_with_ci(np.asarray(cpu["ours"]), np.asarray(cpu["official"]))
         load = os.getloadavg()
         info = {
-            "batch_size": batch_size, "threads": 2, "rounds": len(ours_s), "cpu_count": os.cpu_count(),
-            "torch": torch.__version__, "machine": platform.processor() or platform.machine(),
+            "batch_size": batch_size,
+            "threads": 2,
+            "rounds": len(ours_s),
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "machine": platform.processor() or platform.machine(),
             "ours_median_ms": round(1e3 * float(np.median(ours_s)), 2),
             "official_median_ms": round(1e3 * float(np.median(official_s)), 2),
-            "ratio_ours_official": round(ratio, 4), "ci95": [round(low, 4), round(high, 4)],
+            "ratio_ours_official": round(ratio, 4),
+            "ci95": [round(low, 4), round(high, 4)],
             "ratio_of_minima": round(float(ours_s.min() / official_s.min()), 4),
-            "cpu_time_ratio": round(cpu_ratio, 4), "cpu_time_ci95": [round(cpu_low, 4), round(cpu_high, 4)],
-            "load_average": [round(v, 2) for v in load], "target": TARGET,
+            "cpu_time_ratio": round(cpu_ratio, 4),
+            "cpu_time_ci95": [round(cpu_low, 4), round(cpu_high, 4)],
+            "load_average": [round(v, 2) for v in load],
+            "target": TARGET,
         }
         benchmark.extra_info.update(info)
-        print(f"\nSGT vs official, batch {batch_size}, 2 threads: ours {info['ours_median_ms']} ms, official "
-              f"{info['official_median_ms']} ms (medians of {len(ours_s)} interleaved rounds); ours/official "
-              f"{ratio:.3f} [95% CI {low:.3f}, {high:.3f}], ratio of minima {info['ratio_of_minima']:.3f}, "
-              f"CPU time {cpu_ratio:.3f} [{cpu_low:.3f}, {cpu_high:.3f}]; load {load[0]:.2f} {load[1]:.2f} "
-              f"{load[2]:.2f}; target <= {TARGET}")
+        print(
+            f"\nSGT vs official, batch {batch_size}, 2 threads: ours {info['ours_median_ms']} ms, official "
+            f"{info['official_median_ms']} ms (medians of {len(ours_s)} interleaved rounds); ours/official "
+            f"{ratio:.3f} [95% CI {low:.3f}, {high:.3f}], ratio of minima {info['ratio_of_minima']:.3f}, "
+            f"CPU time {cpu_ratio:.3f} [{cpu_low:.3f}, {cpu_high:.3f}]; load {load[0]:.2f} {load[1]:.2f} "
+            f"{load[2]:.2f}; target <= {TARGET}"
+        )
     finally:
         torch.set_num_threads(threads)
     assert ratio <= TARGET or cpu_ratio <= TARGET, info

@@ -9,6 +9,7 @@ repetitions) and the paired Wilcoxon comparison of the 10 methods (45 pairs, Hol
 Targets: < 10 s each on 2 CPU cores. Map generation is outside the timing. The load average is
 printed with the numbers because the machine may be shared.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from benchmark.statistics import analyze
 from benchmark.statistics.bootstrap import REPS
@@ -34,8 +34,17 @@ def synthetic_scores() -> pd.DataFrame:
     values = level + seed_effect + effect + rng.normal(0, 0.005, (METHODS, CELLS, SEEDS))
     m, c, s = np.meshgrid(np.arange(METHODS), np.arange(CELLS), np.arange(SEEDS), indexing="ij")
     names = np.array(["erm"] + [f"method{i}" for i in range(1, METHODS)])
-    return pd.DataFrame({"method": names[m.ravel()], "arch": "simple_cnn", "dataset": [f"data{i}" for i in c.ravel()],
-                         "seed": s.ravel(), "split": "test", "metric": "accuracy", "value": values.ravel()})
+    return pd.DataFrame(
+        {
+            "method": names[m.ravel()],
+            "arch": "simple_cnn",
+            "dataset": [f"data{i}" for i in c.ravel()],
+            "seed": s.ravel(),
+            "split": "test",
+            "metric": "accuracy",
+            "value": values.ravel(),
+        }
+    )
 
 
 def synthetic_maps() -> list[list[np.ndarray]]:
@@ -44,15 +53,23 @@ def synthetic_maps() -> list[list[np.ndarray]]:
     out = []
     for _ in range(CELLS):
         pattern = rng.random((1, IMAGES, SIZE, SIZE), dtype=np.float32)
-        out.append([(pattern + (0.2 + 0.1 * m) * rng.random((SEEDS, IMAGES, SIZE, SIZE), dtype=np.float32))
-                    .astype(np.float16) for m in range(METHODS)])
+        out.append(
+            [
+                (pattern + (0.2 + 0.1 * m) * rng.random((SEEDS, IMAGES, SIZE, SIZE), dtype=np.float32)).astype(
+                    np.float16
+                )
+                for m in range(METHODS)
+            ]
+        )
     return out
 
 
 def _report(capsys, title: str, seconds: float, extra: str) -> None:
     with capsys.disabled():
-        print(f"\n{title}: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s); {extra}; "
-              f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+        print(
+            f"\n{title}: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s); {extra}; "
+            f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs"
+        )
 
 
 def test_statistics_of_a_study(benchmark, capsys):
@@ -67,10 +84,15 @@ def test_statistics_of_a_study(benchmark, capsys):
 
     result = benchmark.pedantic(run, rounds=3, iterations=1)
     assert result.reps == REPS and len(result.leaderboard) == METHODS
-    benchmark.extra_info.update({"bootstrap_reps": REPS, "bayes_samples": 50_000, "seconds": seconds,
-                                 "loadavg": os.getloadavg()})
-    _report(capsys, f"statistics, {METHODS} methods x {CELLS} cells x {SEEDS} seeds", min(seconds),
-            f"rounds {', '.join(f'{s:.2f}' for s in seconds)}; {REPS} bootstrap reps, 50000 Bayesian draws")
+    benchmark.extra_info.update(
+        {"bootstrap_reps": REPS, "bayes_samples": 50_000, "seconds": seconds, "loadavg": os.getloadavg()}
+    )
+    _report(
+        capsys,
+        f"statistics, {METHODS} methods x {CELLS} cells x {SEEDS} seeds",
+        min(seconds),
+        f"rounds {', '.join(f'{s:.2f}' for s in seconds)}; {REPS} bootstrap reps, 50000 Bayesian draws",
+    )
     assert min(seconds) < TARGET_SECONDS
 
 
@@ -91,6 +113,10 @@ def test_consistency_of_a_study(benchmark, capsys):
     summaries, comparisons = benchmark.pedantic(run, rounds=2, iterations=1)
     assert len(summaries) == METHODS * CELLS and all(len(c) == 45 for c in comparisons)
     benchmark.extra_info.update({"bootstrap_reps": REPS, "seconds": seconds, "loadavg": os.getloadavg()})
-    _report(capsys, f"consistency, {METHODS * CELLS} method-cells x {SEEDS} runs x {IMAGES} maps of {SIZE}x{SIZE}",
-            min(seconds), f"rounds {', '.join(f'{s:.2f}' for s in seconds)}; {REPS} bootstrap reps over images")
+    _report(
+        capsys,
+        f"consistency, {METHODS * CELLS} method-cells x {SEEDS} runs x {IMAGES} maps of {SIZE}x{SIZE}",
+        min(seconds),
+        f"rounds {', '.join(f'{s:.2f}' for s in seconds)}; {REPS} bootstrap reps over images",
+    )
     assert min(seconds) < TARGET_SECONDS

@@ -9,6 +9,7 @@ prints, per case, the measured ratio of median steps to ERM's, the ratio the dec
 predicts, and their quotient (target <= 1.2). pytest-benchmark times one method after another;
 the profile command interleaves them in rounds and gives the ratios a CI.
 """
+
 from __future__ import annotations
 
 import pytest
