@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmark.reports.leaderboard_tables import DETAIL_COLUMNS
+from benchmark.reports.study.tables import DETAIL_COLUMNS
 
 CELL = ("d1", "cnn")
 # study -> family -> method -> (mean, mean_rank, place, delta, verdict, p_bh, equivalent)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from benchmark.records.table import load_records
-from benchmark.reports.claims_eval import check_sides
-from benchmark.reports.claims_spec import load_paper
+from benchmark.reports.claims.evaluate import check_sides
+from benchmark.reports.claims.spec import load_paper
 from benchmark.sweeps.study import expand
 
 CLAIMS = sorted((Path(__file__).resolve().parents[1] / "claims").glob("*.yaml"))

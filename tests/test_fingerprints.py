@@ -71,7 +71,7 @@ def test_editing_maps_stales_every_run_and_the_methods_that_import_it(copy):
 @pytest.mark.parametrize(
     "relative",
     [
-        "benchmark/reports/summary.py",
+        "benchmark/reports/study/summary.py",
         "benchmark/cli/run_cmd.py",
         "benchmark/sweeps/runner.py",
         "benchmark/records/table.py",

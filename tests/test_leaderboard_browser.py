@@ -1,7 +1,7 @@
 """The leaderboard page in a real browser: headless Debian chromium driven by selenium, the driver binary
 given explicitly (selenium's driver manager would download one; no test needs the internet).
 
-Renders the pages (``reports.leaderboard_html``, as ``python -m benchmark leaderboard`` does) from hand-made
+Renders the pages (``reports.leaderboard.html``, as ``python -m benchmark leaderboard`` does) from hand-made
 statistics (two studies, three methods, matplotlib PNGs, a current and a stale submission), opens it as a ``file://`` page and checks
 what a person sees: the rows in rank order, a click on a column header re-ordering them (and a second
 click reversing), the significance markers with their tests as tooltips, the embedded images
@@ -18,9 +18,9 @@ import pytest
 from leaderboard_fixtures import PAPERS, link, write_statistics, write_submission
 
 from benchmark.atomic import atomic_write_text
-from benchmark.reports.leaderboard_html import index_html, study_html
-from benchmark.reports.leaderboard_page import gather
-from benchmark.reports.leaderboard_study import figures
+from benchmark.reports.leaderboard.html import index_html, study_html
+from benchmark.reports.leaderboard.page import gather
+from benchmark.reports.leaderboard.study_page import figures
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

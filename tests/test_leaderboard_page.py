@@ -14,10 +14,10 @@ from leaderboard_fixtures import PAPERS, link, tables, write_params, write_stati
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
-from benchmark.reports.leaderboard_html import index_html, study_html
-from benchmark.reports.leaderboard_markdown import markdown_page
-from benchmark.reports.leaderboard_page import gather, leaderboard_studies, registry_link, study_marker
-from benchmark.reports.leaderboard_study import figures
+from benchmark.reports.leaderboard.html import index_html, study_html
+from benchmark.reports.leaderboard.markdown import markdown_page
+from benchmark.reports.leaderboard.page import gather, leaderboard_studies, registry_link, study_marker
+from benchmark.reports.leaderboard.study_page import figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -271,7 +271,7 @@ def test_embedded_figures_are_palette_pngs_of_the_same_size_and_committed_pages_
 
     from PIL import Image
 
-    from benchmark.reports.leaderboard_html import embedded_png
+    from benchmark.reports.leaderboard.html import embedded_png
 
     source = sorted((ROOT / "results" / "leaderboards" / "decoy").glob("*.png"))[0]
     with Image.open(io.BytesIO(embedded_png(source))) as small, Image.open(source) as original:

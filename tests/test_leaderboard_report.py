@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.reports import consistency_plot, leaderboard_plots
-from benchmark.reports.consistency_report import consistency_markdown, study_consistency
-from benchmark.reports.leaderboard import board_display, detail_display, family_notes
-from benchmark.reports.leaderboard_tables import Completeness, board_rows, detail_rows, letters, seeds_frame
-from benchmark.reports.leaderboard_tex import tex_escape
+from benchmark.reports.study import consistency_plot
+from benchmark.reports.study import plots as study_plots
+from benchmark.reports.study.board import board_display, detail_display, family_notes
+from benchmark.reports.study.consistency import consistency_markdown, study_consistency
+from benchmark.reports.study.tables import Completeness, board_rows, detail_rows, letters, seeds_frame
+from benchmark.reports.study.tex import tex_escape
 from benchmark.statistics import analyze
 
 METHODS = ["erm", "good", "absent"]
@@ -151,8 +152,8 @@ def test_figures_are_written(tmp_path):
     seeds = seeds_frame(scores, ["test/accuracy"])
     assert list(seeds.columns[-1:]) == ["test/accuracy"] and len(seeds) == len(scores)
     names = [
-        leaderboard_plots.cd_diagram(results, tmp_path),
-        leaderboard_plots.forest(results, details, tmp_path),
-        leaderboard_plots.cell_means(results, details, seeds, tmp_path),
+        study_plots.cd_diagram(results, tmp_path),
+        study_plots.forest(results, details, tmp_path),
+        study_plots.cell_means(results, details, seeds, tmp_path),
     ]
     assert all((tmp_path / n).read_bytes()[:4] == b"\x89PNG" for n in names)

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from benchmark.cli import main
-from benchmark.reports.claims_spec import load_paper
-from benchmark.reports.results_readme import results_readme
+from benchmark.reports.claims.readme import results_readme
+from benchmark.reports.claims.spec import load_paper
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from benchmark.records import selections
 from benchmark.records.identity import run_id
 from benchmark.records.table import relabel
 from benchmark.registry import METHODS
-from benchmark.reports.summary import wide_frame
+from benchmark.reports.study.summary import wide_frame
 from benchmark.sweeps.search import draw, draws, load_search, select
 from benchmark.sweeps.search_runs import Cell, draw_rows, publication
 from benchmark.sweeps.study import expand

@@ -176,7 +176,7 @@ def test_a_broken_or_missing_profile_is_reported_and_never_stops_the_board(swept
 
 def test_overhead_cells_match_bare_names_only_and_list_each_arch():
     from benchmark.records.profiles import Overhead, Overheads
-    from benchmark.reports.overhead import overhead_texts
+    from benchmark.reports.study.overhead import overhead_texts
 
     def row(method, arch, ratio):
         return Overhead(method, arch, ratio, ratio - 0.1, ratio + 0.1, ratio, 10.0, "fp32", "quick.json")
@@ -206,7 +206,7 @@ def test_cd_crossbars_do_not_depend_on_the_order_scikit_posthocs_finds_them():
     the restacking). Any order of the same bars must draw the same lines."""
     from matplotlib.figure import Figure
 
-    from benchmark.reports.leaderboard_plots import _stack_crossbars
+    from benchmark.reports.study.plots import _stack_crossbars
 
     def drawn(order: list[list[float]]) -> list[tuple[list[float], list[float]]]:
         ax = Figure().subplots()

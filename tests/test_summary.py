@@ -11,7 +11,7 @@ from sweep_helpers import Flaky, sweep, tiny_params, write_params
 from benchmark.cli import main
 from benchmark.records.store import read_record
 from benchmark.records.table import load_records
-from benchmark.reports.summary import format_cell, summarize, wide_frame
+from benchmark.reports.study.summary import format_cell, summarize, wide_frame
 from benchmark.sweeps.study import expand
 
 FLAKY_NAME = Flaky.name

@@ -11,7 +11,7 @@ import pytest
 from benchmark.records.identity import non_default
 from benchmark.records.recorder import record_run
 from benchmark.registry import ARCHS, DATASETS, METHODS
-from benchmark.reports.summary import run_settings
+from benchmark.reports.study.summary import run_settings
 from benchmark.sweeps.study import expand
 
 CALIBRATION_FILE = sys.modules[DATASETS.get("toy_faces").__module__].CALIBRATION_FILE

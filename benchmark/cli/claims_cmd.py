@@ -1,6 +1,6 @@
 """``claims PAPER``: a paper's claims table with a verdict per claim, from the records of its studies.
 
-PAPER is a claims file ``claims/PAPER.yaml`` (``reports.claims_spec``). Everything is checked
+PAPER is a claims file ``claims/PAPER.yaml`` (``reports.claims.spec``). Everything is checked
 before anything is computed (the file's fields, every named study in params.yaml, both sides of
 every claim among the study's expected runs): a problem is one line naming the file and the
 field, exit 2, nothing written. Runs that are not done are listed and left out of every test.
@@ -79,10 +79,10 @@ def incomplete_of(paper, records: dict) -> list[str]:
 def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
     """Evaluate one paper's claims and write its Markdown, JSON and figures; a one-line tally."""
     from ..atomic import atomic_folder, atomic_write_text
-    from ..reports import claims_plots
-    from ..reports.claims_eval import evaluate
-    from ..reports.claims_report import as_json, markdown
-    from ..reports.leaderboard_tables import clean
+    from ..reports.claims import plots as claims_plots
+    from ..reports.claims.evaluate import evaluate
+    from ..reports.claims.report import as_json, markdown
+    from ..reports.formatting import clean
 
     table = evaluate(paper, records, alpha=alpha)
     incomplete = incomplete_of(paper, records)
@@ -110,8 +110,8 @@ def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..contracts import ContractError
-    from ..reports.claims_eval import check_sides
-    from ..reports.claims_spec import load_paper
+    from ..reports.claims.evaluate import check_sides
+    from ..reports.claims.spec import load_paper
 
     if not 0 < args.alpha < 1:
         raise ContractError(f"claims: --alpha must be in (0, 1), got {args.alpha}")

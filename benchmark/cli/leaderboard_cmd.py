@@ -33,10 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_folder, atomic_write_text
     from ..config import load_params
     from ..paths import project_root
-    from ..reports.leaderboard_html import index_html, study_html
-    from ..reports.leaderboard_markdown import markdown_page
-    from ..reports.leaderboard_page import gather, leaderboard_studies, load_tables, tables_path
-    from ..reports.leaderboard_study import figures
+    from ..reports.leaderboard.html import index_html, study_html
+    from ..reports.leaderboard.markdown import markdown_page
+    from ..reports.leaderboard.page import gather, leaderboard_studies, load_tables, tables_path
+    from ..reports.leaderboard.study_page import figures
 
     root = project_root()
     dest = Path(args.dest) if args.dest else root / "results"

@@ -1,6 +1,6 @@
 """``readme``: write ``results/README.md`` from the claims tables, the leaderboards and the published searches.
 
-The last stage of ``dvc repro`` (``reports.results_readme``): one section per seed paper with its
+The last stage of ``dvc repro`` (``reports.claims.readme``): one section per seed paper with its
 claims table (a verdict per claim), figures and the leaderboard of each study it reads. Reads only
 files the pipeline wrote; byte-identical on rerun.
 """
@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write_text
     from ..contracts import ContractError
     from ..paths import project_root
-    from ..reports.results_readme import results_readme
+    from ..reports.claims.readme import results_readme
 
     results = Path(args.results) if args.results else project_root() / "results"
     claims = results / "claims"

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ..paths import project_root
 from ..records.table import load_records
-from ..reports.study_statistics import write_statistics
+from ..reports.study.writer import write_statistics
 from ..statistics.aggregate import SCALES
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder

@@ -12,7 +12,7 @@ from .sweep_cmd import add_study_arguments, study_folder
 
 def cell_config(records, frame, cell: dict) -> dict:
     """What a cell's runs were trained with (shared by its seeds)."""
-    from ..reports.summary import run_settings
+    from ..reports.study.summary import run_settings
 
     match = frame[
         (frame["method"] == cell["method"]) & (frame["arch"] == cell["arch"]) & (frame["dataset"] == cell["dataset"])
@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write_text
     from ..contracts import ContractError
     from ..records.table import load_records
-    from ..reports.summary import default_metrics, display_table, summarize, wide_frame
-    from ..reports.summary_plot import plot_summary
+    from ..reports.study.summary import default_metrics, display_table, summarize, wide_frame
+    from ..reports.study.summary_plot import plot_summary
     from ..sweeps.study import expand
 
     study = expand(args.study, args.profile)

@@ -34,7 +34,7 @@ from ..contracts import ContractError, paper_link
 from ..paths import project_root
 from ..records.table import RecordSet, load_records
 from ..registry import METHODS
-from ..reports.leaderboard_tables import json_number
+from ..reports.formatting import json_number
 from ..statistics import FamilyResult
 from ..statistics.descriptive import describe_cells
 from ..statistics.orient import family

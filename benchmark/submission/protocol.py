@@ -7,7 +7,7 @@ For each study of ``leaderboard:`` (``sweeps.submission_study``) at the chosen p
 2. the study's own runs are read from ``results/runs/STUDY`` (what ``dvc repro`` / ``sweep STUDY
    --profile P`` wrote); those not done and current there train into the work folder as well, with
    a line saying so (``dvc repro`` trains them once for every later submission);
-3. the statistics of ``stats`` (``reports.study_statistics.write_statistics``) run on the study's and the
+3. the statistics of ``stats`` (``reports.study.writer.write_statistics``) run on the study's and the
    submission's records together, with ERM as the baseline, into ``results/submission-work/METHOD/leaderboards``; and the same
    families once more with the submission as the baseline (``statistics.analyze``), which gives the
    paired test of the submission against every other method in every cell (paired t-test over
@@ -30,7 +30,7 @@ import pandas as pd
 from ..contracts import ContractError
 from ..records.status import folder_status
 from ..records.table import RecordSet, combine, load_records
-from ..reports.study_statistics import Written, study_tables, write_statistics
+from ..reports.study.writer import Written, study_tables, write_statistics
 from ..statistics import FamilyResult, analyze
 from ..sweeps.executors import make_executor
 from ..sweeps.runner import run_sweep

@@ -18,7 +18,7 @@ from typing import Any
 from ..config import params_path
 from ..contracts import ContractError
 from ..records.identity import run_id
-from ..reports.leaderboard_page import KEY, leaderboard_studies
+from ..reports.leaderboard.page import KEY, leaderboard_studies
 from .study import RunSpec, Study, _resolve, expand
 
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .leaderboard import num, pval
-from .leaderboard_rows import (
+from ..formatting import num, pval
+from .rows import (
     DOWN,
     SAME,
     UP,

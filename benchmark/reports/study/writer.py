@@ -18,19 +18,20 @@ from typing import Any
 
 import pandas as pd
 
-from ..atomic import atomic_folder, atomic_write_text
-from ..contracts import ContractError
-from ..paths import project_root
-from ..records.profiles import load_overheads
-from ..records.table import RecordSet
-from ..saliency.metrics import spec
-from ..statistics import analyze
-from . import consistency_plot, leaderboard_plots
-from .consistency_report import consistency_markdown, consistency_metrics, study_consistency
-from .leaderboard import VERSIONED, StudyReport, detail_csv, markdown
-from .leaderboard_tables import Completeness, board_rows, clean, detail_rows, family_metrics, seeds_frame
-from .leaderboard_tex import latex
+from ...atomic import atomic_folder, atomic_write_text
+from ...contracts import ContractError
+from ...paths import project_root
+from ...records.profiles import load_overheads
+from ...records.table import RecordSet
+from ...saliency.metrics import spec
+from ...statistics import analyze
+from ..formatting import clean
+from . import consistency_plot, plots
+from .board import VERSIONED, StudyReport, detail_csv, markdown
+from .consistency import consistency_markdown, consistency_metrics, study_consistency
 from .overhead import overhead_note, overhead_rows, overhead_texts
+from .tables import Completeness, board_rows, detail_rows, family_metrics, seeds_frame
+from .tex import latex
 
 AGREEMENT = ("auroc", "energy_pointing")
 CAM_ROWS = ("cam", "gradcam")
@@ -120,15 +121,15 @@ def figures(
     named = [
         (
             "Critical-difference diagrams (mean ranks; bars: not separated by Wilcoxon–Holm over cells)",
-            leaderboard_plots.cd_diagram(rep.families, folder),
+            plots.cd_diagram(rep.families, folder),
         ),
         (
             "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
-            leaderboard_plots.forest(rep.families, rep.details, folder),
+            plots.forest(rep.families, rep.details, folder),
         ),
         (
             "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
-            leaderboard_plots.cell_means(rep.families, rep.details, seeds, folder),
+            plots.cell_means(rep.families, rep.details, seeds, folder),
         ),
     ]
     for caption, name in named:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import atomic_save
+from ...atomic import atomic_save
 from .summary import CELL
 
 

@@ -1,6 +1,6 @@
 """The leaderboard page's Markdown twin for GitHub (``results/leaderboard.md``).
 
-The same overall table as ``results/leaderboard.html`` (``leaderboard_page.Page``): methods linked to
+The same overall table as ``results/leaderboard.html`` (``page.Page``): methods linked to
 their papers, every marker with a footnote that says what its tooltip says (test, correction,
 alpha, p-values), stale submissions below the ranked rows and the claims at another profile
 apart, the legend, and the figures as relative links to ``results/leaderboards/STUDY/*.png``.
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .leaderboard import DASH, markdown_table, num
-from .leaderboard_page import columns, legend
-from .leaderboard_rows import Marker, Page, Row
-from .leaderboard_study import Figure
+from ..formatting import DASH, markdown_table, num
+from .page import columns, legend
+from .rows import Marker, Page, Row
+from .study_page import Figure
 
 
 def relative(path: Path, start: Path) -> str:

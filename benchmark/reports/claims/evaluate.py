@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contracts import ContractError
-from ..records.table import RecordSet
-from ..statistics.consistency import image_consistency
-from ..statistics.verdicts import TEST_NAMES, claim_test, judge
-from .claims_spec import Claim, Paper, Side
+from ...contracts import ContractError
+from ...records.table import RecordSet
+from ...statistics.consistency import image_consistency
+from ...statistics.verdicts import TEST_NAMES, claim_test, judge
+from .spec import Claim, Paper, Side
 
 TUNED = "[tuned]"
 

@@ -40,9 +40,9 @@ from typing import Any
 
 import yaml
 
-from ..contracts import ContractError
-from ..saliency.metrics import spec
-from ..statistics.verdicts import TESTS
+from ...contracts import ContractError
+from ...saliency.metrics import spec
+from ...statistics.verdicts import TESTS
 
 PAPER_KEYS = {"paper", "title", "citation", "url", "studies", "notes", "claims", "figures", "order"}
 CLAIM_KEYS = {"id", "claim", "published", "study", "metric", "test", "rope", "method", "reference", "dataset", "arch"}

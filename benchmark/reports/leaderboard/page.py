@@ -3,8 +3,8 @@
 DomainBed style: nothing is trained or tested here. The inputs are what ``python -m benchmark stats``
 wrote for each study of ``leaderboard:`` in params.yaml (``results/leaderboards/STUDY.tables.json``
 and the figures in ``results/leaderboards/STUDY/``) and the accepted submissions'
-``results/submissions/METHOD/claim.json`` (``leaderboard_claims``). Dicts in, rows out
-(``leaderboard_rows``); the paper links come from the method registry (``Method.url``).
+``results/submissions/METHOD/claim.json`` (``leaderboard.submissions``). Dicts in, rows out
+(``leaderboard.rows``); the paper links come from the method registry (``Method.url``).
 
 Per study, the overall table shows the study's *headline family* (its first test accuracy/AUC
 family): the mean over the cells every method has (the cells the ranks use), the mean rank and
@@ -21,11 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..contracts import ContractError
-from ..records.profiles import Overhead
-from .leaderboard import num, pval
-from .leaderboard_claims import submissions
-from .leaderboard_rows import (
+from ...contracts import ContractError
+from ...records.profiles import Overhead
+from ..formatting import num, pval
+from .rows import (
     DOWN,
     MIXED,
     SAME,
@@ -43,6 +42,7 @@ from .leaderboard_rows import (
     number,
     verdict_word,
 )
+from .submissions import submissions
 
 KEY = "leaderboard"
 HEADLINE = ("accuracy", "auc")
@@ -238,7 +238,7 @@ def study_cost(label: str, arch: str, found: Mapping[tuple[str, str], Overhead])
 
 def registry_link(label: str) -> str | None:
     """The paper address of a study method label (its registered method's ``url``), None if unknown."""
-    from ..registry import METHODS
+    from ...registry import METHODS
 
     try:
         return link_of(METHODS.get(method_name(label)).url)

@@ -1,6 +1,6 @@
 """A study's significance-tested leaderboard as text: Markdown, CSV, TeX and JSON (STATISTICS.md 1.14).
 
-Renders what ``benchmark.statistics`` computed (``leaderboard_tables`` joins it with the study's
+Renders what ``benchmark.statistics`` computed (``study.tables`` joins it with the study's
 expected runs). Per family (one ``SPLIT/METRIC``, its own correction family): the main board
 (one row per method, by mean rank), notes on the across-cell tests (or why a test cannot reach
 alpha with the cells at hand), and a detail table per cell x method. Every column whose value
@@ -11,20 +11,16 @@ formats and nothing time-dependent is written, so a rerun gives byte-identical f
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
-from tabulate import tabulate
 
-from ..saliency.metrics import spec
-from ..statistics.family import FamilyResult
-from .leaderboard_tables import DETAIL_COLUMNS, Completeness, family_flags
+from ...saliency.metrics import spec
+from ...statistics.family import FamilyResult
+from ..formatting import ARROW, DASH, interval, markdown_table, num, pval, sd_n
 from .overhead import COLUMN as OVERHEAD_COLUMN
+from .tables import DETAIL_COLUMNS, Completeness, family_flags
 
-ARROW = {"higher": "↑", "lower": "↓"}
-DASH = "–"
 VERSIONED = ("numpy", "scipy", "pandas", "statsmodels", "scikit-posthocs", "baycomp", "matplotlib")
 
 
@@ -48,38 +44,10 @@ class StudyReport:
     versions: dict[str, str]
     consistency_md: list[str] = field(default_factory=list)  # the consistency section, rendered
     figures: dict[str, str] = field(default_factory=dict)  # caption -> path relative to the Markdown file
-    overhead: dict[str, str] = field(default_factory=dict)  # method -> measured step time over ERM's (reports.overhead)
+    overhead: dict[str, str] = field(
+        default_factory=dict
+    )  # method -> measured step time over ERM's (reports.study.overhead)
     overhead_note: str = ""
-
-
-def num(x: Any, digits: int = 3) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
-        return DASH
-    return f"{float(x):.{digits}f}"
-
-
-def pval(p: Any) -> str:
-    if p is None or p is pd.NA or not math.isfinite(float(p)):
-        return DASH
-    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
-
-
-def interval(value: Any, low: Any, high: Any, digits: int = 3) -> str:
-    if num(value, digits) == DASH:
-        return DASH
-    if num(low, digits) == DASH or num(high, digits) == DASH:
-        return f"{num(value, digits)} [CI n.a.]"
-    return f"{num(value, digits)} [{num(low, digits)}, {num(high, digits)}]"
-
-
-def sd_n(mean: Any, sd: Any, n: Any, digits: int = 3) -> str:
-    if num(mean, digits) == DASH:
-        return f"{DASH} (n=0)"
-    return (
-        f"{num(mean, digits)} ± {num(sd, digits)} (n={int(n)})"
-        if num(sd, digits) != DASH
-        else f"{num(mean, digits)} (n={int(n)})"
-    )
 
 
 def family_title(r: FamilyResult) -> str:
@@ -229,10 +197,6 @@ def family_notes(r: FamilyResult) -> list[str]:
             + "."
         )
     return lines
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    return tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
 
 
 def footer(rep: StudyReport) -> list[str]:

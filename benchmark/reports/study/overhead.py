@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..records.profiles import Overheads
+from ...records.profiles import Overheads
 
 COLUMN = "step time ÷ ERM [95% CI]"
 

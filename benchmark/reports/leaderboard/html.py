@@ -4,7 +4,7 @@ Every page is one file: inline CSS and JavaScript, the figures embedded as base6
 network at view time. Tables sort by a click (or Enter) on a column header: numbers numerically,
 missing values last, a visible indicator on the sorted column; each ``<tbody>`` sorts on its own,
 so stale submissions stay below the ranked rows. Text is escaped with ``html.escape``; the
-numbers come from ``leaderboard_page`` (and, on a study's page, from the stats' own renderers).
+numbers come from ``page`` (and, on a study's page, from the stats' own renderers).
 Nothing time-dependent is written: a rerun gives the same bytes.
 """
 
@@ -21,10 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from .leaderboard import DASH, footer, num
-from .leaderboard_page import columns, legend
-from .leaderboard_rows import DOWN, MIXED, SAME, UP, Page, Row
-from .leaderboard_study import Figure, consistency_frame, family_sections, study_report
+from ..formatting import DASH, num
+from ..study.board import footer
+from .page import columns, legend
+from .rows import DOWN, MIXED, SAME, UP, Page, Row
+from .study_page import Figure, consistency_frame, family_sections, study_report
 
 SIG_CLASS = {UP: "up", DOWN: "down", MIXED: "mixed", SAME: "same"}
 

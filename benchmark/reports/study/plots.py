@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..saliency.metrics import spec
-from ..statistics.family import FamilyResult
-from .leaderboard import ARROW, pval
+from ...saliency.metrics import spec
+from ...statistics.family import FamilyResult
+from ..formatting import ARROW, pval
 
 VERDICT_COLOURS = {"win": "tab:green", "loss": "tab:red", "tie": "tab:grey", "n.a.": "black"}
 DPI = 110

@@ -1,7 +1,7 @@
 """The rows of the leaderboard page: what one method shows in one study, its overhead, the page.
 
-Shared by ``leaderboard_page`` (the studies' rows), ``leaderboard_claims`` (the submissions' rows) and
-the renderers (``leaderboard_html``, ``leaderboard_markdown``).
+Shared by ``page`` (the studies' rows), ``submissions`` (the submissions' rows) and
+the renderers (``html``, ``markdown``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .leaderboard import interval, num
+from ..formatting import interval, num
 
 UP, DOWN, MIXED, SAME = "▲", "▼", "▲▼", "≈"
 Link = Callable[[str], "str | None"]
@@ -37,7 +37,7 @@ def count(value: Any) -> int | None:
 
 def link_of(url: str | None) -> str | None:
     """An http(s) address or a DOI as the paper's web address (``contracts.paper_link``)."""
-    from ..contracts import paper_link
+    from ...contracts import paper_link
 
     return paper_link(url) if url else None
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from .claims_report import COUNTS, markdown
-from .claims_spec import Paper
-from .leaderboard import DASH, markdown_table, num
+from ..formatting import DASH, markdown_table, num
+from .report import COUNTS, markdown
+from .spec import Paper
 
 PRIMARY = ("accuracy", "auc")  # the leaderboard families shown here (all families: the study's own board)
 

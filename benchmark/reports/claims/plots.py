@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..records.table import RecordSet
-from .claims_spec import CurveFigure
-from .leaderboard_plots import DPI
+from ...records.table import RecordSet
+from ..study.plots import DPI
+from .spec import CurveFigure
 
 VERDICT_COLOURS = {
     "reproduced": "tab:green",

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from .claims_spec import Paper
-from .leaderboard import DASH, interval, markdown_table, num, pval
+from ..formatting import DASH, interval, markdown_table, num, pval
+from .spec import Paper
 
 COUNTS = ("reproduced", "not reproduced", "inconclusive", "changes the result", "no practical difference", "untestable")
 

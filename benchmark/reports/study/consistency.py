@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..statistics.consistency import MEASURES, compare, image_consistency, summarize
-from .leaderboard import DASH, interval, markdown_table, pval
-from .leaderboard_tables import Completeness
+from ...statistics.consistency import MEASURES, compare, image_consistency, summarize
+from ..formatting import DASH, interval, markdown_table, pval
+from .tables import Completeness
 
 GroupKey = tuple[str, str, str, str]  # dataset, arch, split, attribution
 ORDER = ("cam", "gradcam", "gradient", "input_x_gradient", "integrated_gradients")

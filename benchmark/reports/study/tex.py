@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .leaderboard import StudyReport, board_display, detail_display, family_title
+from .board import StudyReport, board_display, detail_display, family_title
 
 TEX = {
     "\\": r"\textbackslash{}",

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .consistency_report import ConsistencyResult, GroupKey
-from .leaderboard_tables import Completeness
+from .consistency import ConsistencyResult, GroupKey
+from .tables import Completeness
 
 DPI = 110
 

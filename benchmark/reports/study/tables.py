@@ -11,7 +11,6 @@ method without any done run still gets a leaderboard row. ``leaderboard.py`` ren
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..statistics.family import FamilyResult
+from ...statistics.family import FamilyResult
+from ..formatting import json_number
 
 CELL = ["dataset", "arch"]
 DETAIL_COLUMNS = [
@@ -281,33 +281,6 @@ def board_rows(result: FamilyResult, completeness: Completeness, detail: pd.Data
     return board
 
 
-def json_number(x: Any, digits: int = 6) -> Any:
-    """JSON leaf: ints stay, floats to ``digits`` significant digits (a rerun is byte-identical), NaN/NA -> None."""
-    if x is None or x is pd.NA:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(x) else float(f"{float(x):.{digits}g}")
-    return x
-
-
-_number = json_number
-
-
-def clean(obj: Any) -> Any:
-    """Recursively JSON-ready (see :func:`_number`); frames become lists of records."""
-    if isinstance(obj, pd.DataFrame):
-        return [clean(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, dict):
-        return {str(k): clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
-    return _number(obj)
-
-
 BOARD_METRICS = (
     "mean_rank",
     "gain_mean",
@@ -329,11 +302,11 @@ def family_metrics(board: pd.DataFrame, detail: pd.DataFrame) -> dict[str, Any]:
     """``{method: {BOARD_METRICS..., runs_done, cells: {"dataset/arch": {mean, n, gain, p_bh}}}}``: numbers only."""
     out: dict[str, Any] = {}
     for _, row in board.iterrows():
-        entry = {k: _number(row[k]) for k in BOARD_METRICS if k in row and _number(row[k]) is not None}
+        entry = {k: json_number(row[k]) for k in BOARD_METRICS if k in row and json_number(row[k]) is not None}
         entry["runs_done"] = int(row["runs_done"])
         cells = {}
         for _, d in detail[detail["method"] == row["method"]].iterrows():
-            values = {k: _number(d[k]) for k in ("mean", "n", "gain", "p_bh")}
+            values = {k: json_number(d[k]) for k in ("mean", "n", "gain", "p_bh")}
             cells[f"{d['dataset']}/{d['arch']}"] = {k: v for k, v in values.items() if v is not None}
         entry["cells"] = cells
         out[str(row["method"])] = entry

@@ -1,7 +1,7 @@
 """One study's page of the leaderboard (``results/leaderboard/STUDY.html``), from its tables file.
 
 The stored tables of each family become the ``FamilyResult`` / ``StudyReport`` the stats' own Markdown
-renderers read (``reports.leaderboard``: board, notes, per-cell detail, the Methods footer), so the
+renderers read (``reports.study.board``: board, notes, per-cell detail, the Methods footer), so the
 page shows what ``STUDY.md`` shows, with the same words; the frames the tables file does not keep
 are empty. Plus the saliency consistency summary and the figures of ``STUDY/``.
 """
@@ -15,13 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..records.profiles import Overheads
-from ..statistics.family import FamilyResult
-from ..statistics.orient import Family
-from .leaderboard import DASH, StudyReport, board_display, detail_display, family_notes, family_title, interval
-from .leaderboard_page import overheads
-from .leaderboard_tables import Completeness
-from .overhead import overhead_note, overhead_texts
+from ...records.profiles import Overheads
+from ...statistics.family import FamilyResult
+from ...statistics.orient import Family
+from ..formatting import DASH, interval
+from ..study.board import StudyReport, board_display, detail_display, family_notes, family_title
+from ..study.overhead import overhead_note, overhead_texts
+from ..study.tables import Completeness
+from .page import overheads
 
 FIGURE_ORDER = ("cd_diagram", "forest", "cell_means")
 CAPTIONS = {
@@ -122,7 +123,7 @@ class FamilySection:
 
 
 def family_sections(tables: Mapping[str, Any]) -> list[FamilySection]:
-    """Every family of the study, rendered by the stats' own Markdown renderers (``reports.leaderboard``)."""
+    """Every family of the study, rendered by the stats' own Markdown renderers (``reports.study.board``)."""
     archs = list(dict.fromkeys(r["arch"] for r in tables["runs"]))
     over = Overheads(overheads([tables]), [], [])
     out = []

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..contracts import ContractError
+from ...contracts import ContractError
 
 CELL = ["method", "arch", "dataset"]
 SETTINGS = ("epochs", "batch_size", "optimizer", "method_params", "dataset_params", "arch_params")

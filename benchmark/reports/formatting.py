@@ -1,0 +1,74 @@
+"""Formatting shared by every report: numbers, p-values and intervals as text, Markdown tables, JSON leaves.
+
+Fixed formats and nothing time-dependent, so a rerun writes byte-identical files.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tabulate import tabulate
+
+ARROW = {"higher": "↑", "lower": "↓"}
+DASH = "–"
+
+
+def num(x: Any, digits: int = 3) -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
+        return DASH
+    return f"{float(x):.{digits}f}"
+
+
+def pval(p: Any) -> str:
+    if p is None or p is pd.NA or not math.isfinite(float(p)):
+        return DASH
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def interval(value: Any, low: Any, high: Any, digits: int = 3) -> str:
+    if num(value, digits) == DASH:
+        return DASH
+    if num(low, digits) == DASH or num(high, digits) == DASH:
+        return f"{num(value, digits)} [CI n.a.]"
+    return f"{num(value, digits)} [{num(low, digits)}, {num(high, digits)}]"
+
+
+def sd_n(mean: Any, sd: Any, n: Any, digits: int = 3) -> str:
+    if num(mean, digits) == DASH:
+        return f"{DASH} (n=0)"
+    return (
+        f"{num(mean, digits)} ± {num(sd, digits)} (n={int(n)})"
+        if num(sd, digits) != DASH
+        else f"{num(mean, digits)} (n={int(n)})"
+    )
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    return tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+
+
+def json_number(x: Any, digits: int = 6) -> Any:
+    """JSON leaf: ints stay, floats to ``digits`` significant digits (a rerun is byte-identical), NaN/NA -> None."""
+    if x is None or x is pd.NA:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if not math.isfinite(x) else float(f"{float(x):.{digits}g}")
+    return x
+
+
+def clean(obj: Any) -> Any:
+    """Recursively JSON-ready (see :func:`json_number`); frames become lists of records."""
+    if isinstance(obj, pd.DataFrame):
+        return [clean(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    return json_number(obj)

@@ -1,0 +1,1 @@
+"""The leaderboard pages: reads ``results/leaderboards/STUDY.tables.json`` (and figures) and ``results/submissions/*/claim.json``, writes ``results/leaderboard.html``, ``results/leaderboard.md`` and ``results/leaderboard/STUDY.html``."""

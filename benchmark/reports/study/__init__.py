@@ -1,0 +1,1 @@
+"""A study's statistics files: reads its records, writes ``results/leaderboards/STUDY.{md,csv,tex,json,tables.json,seeds.csv}``, the figures in ``results/leaderboards/STUDY/`` and the summary ``results/summaries/STUDY.*``."""
