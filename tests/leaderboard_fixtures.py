@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.reports.study.tables import DETAIL_COLUMNS
+from benchmark.reports.study.tables_file import StudyTables
 
 CELL = ("d1", "cnn")
 # study -> family -> method -> (mean, mean_rank, place, delta, verdict, p_bh, equivalent)
@@ -306,8 +307,14 @@ def png(path: Path, color: str) -> None:
     plt.close(fig)
 
 
-def write_statistics(folder: Path, studies: tuple[str, ...] = ("alpha", "beta")) -> dict[str, dict[str, Any]]:
-    """``folder/STUDY.tables.json`` and ``folder/STUDY/{cd_diagram,forest,consistency_…}.png`` of each study."""
+def typed(data: dict[str, Any]) -> StudyTables:
+    """A hand-made tables dict read through the schema the page reads (``StudyTables``)."""
+    return StudyTables.from_json(data, "hand-made tables")
+
+
+def write_statistics(folder: Path, studies: tuple[str, ...] = ("alpha", "beta")) -> dict[str, StudyTables]:
+    """``folder/STUDY.tables.json`` and ``folder/STUDY/{cd_diagram,forest,consistency_…}.png`` of each study,
+    read back through ``StudyTables.read``."""
     out = {}
     for study in studies:
         out[study] = tables(study)
@@ -319,7 +326,7 @@ def write_statistics(folder: Path, studies: tuple[str, ...] = ("alpha", "beta"))
             ("consistency_d1_cnn_test_cam", "tab:green"),
         ):
             png(folder / study / f"{name}.png", color)
-    return out
+    return {study: StudyTables.read(folder / f"{study}.tables.json") for study in out}
 
 
 def write_params(path: Path, leaderboard: Any = ("alpha", "beta")) -> Path:

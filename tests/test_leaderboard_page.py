@@ -5,12 +5,11 @@ Markdown renderings, the command's refusal of a missing tables file and its byte
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 
 import pytest
-from leaderboard_fixtures import PAPERS, link, tables, write_params, write_statistics, write_submission
+from leaderboard_fixtures import PAPERS, link, tables, typed, write_params, write_statistics, write_submission
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
@@ -18,12 +17,13 @@ from benchmark.reports.leaderboard.html import index_html, study_html
 from benchmark.reports.leaderboard.markdown import markdown_page
 from benchmark.reports.leaderboard.page import gather, leaderboard_studies, registry_link, study_marker
 from benchmark.reports.leaderboard.study_page import figures
+from benchmark.reports.study.tables_file import StudyTables
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def both() -> dict:
-    return {"alpha": tables("alpha"), "beta": tables("beta")}
+    return {"alpha": typed(tables("alpha")), "beta": typed(tables("beta"))}
 
 
 def view(row) -> dict:
@@ -69,7 +69,7 @@ def test_the_test_across_cells_decides_the_marker_when_it_could_run():
     fam = t["families"]["test/accuracy"]
     for row in fam["versus_baseline_holm"]:
         row.update({"status": "ok", "p": 0.004, "p_holm": 0.008 if row["method"] == "sgt" else 0.4, "n_cells": 8})
-    sgt, cyborg = study_marker(t, "test/accuracy", "sgt"), study_marker(t, "test/accuracy", "cyborg")
+    sgt, cyborg = study_marker(typed(t), "test/accuracy", "sgt"), study_marker(typed(t), "test/accuracy", "cyborg")
     assert sgt.symbol == "▲" and "Wilcoxon signed-rank over 8 cell means vs erm, Holm over 2 methods" in sgt.title
     assert "p_Holm = 0.008" in sgt.title
     assert cyborg.symbol == "≈"  # not separated across cells, equivalent in its one cell
@@ -79,7 +79,7 @@ def test_variants_have_no_overhead_and_labels_link_to_the_registered_methods_pap
     t = copy.deepcopy(tables("alpha"))
     fam = t["families"]["test/accuracy"]
     fam["leaderboard"][1]["method"] = fam["detail"][1]["method"] = "cyborg[tuned]"
-    row = next(r for r in gather({"alpha": t}).rows if r.label == "cyborg[tuned]")
+    row = next(r for r in gather({"alpha": typed(t)}).rows if r.label == "cyborg[tuned]")
     assert row.overhead["cnn"].text == "n.a. (variant)"
     assert row.link == registry_link("cyborg") == "https://arxiv.org/abs/2112.00686"
     assert registry_link("no_such_method") is None
@@ -161,7 +161,7 @@ def test_the_html_page_is_self_contained_with_markers_tooltips_links_and_figures
     assert re.search(r'<span class="sig up" title="[^"]*paired t-test[^"]*p_BH = 0\.012[^"]*">▲</span>', html)
     assert '<a href="leaderboard/alpha.html">alpha</a>' in html
     assert "Benjamini–Hochberg" in html.split("<footer>")[1] and "Wilcoxon signed-rank" in html.split("<footer>")[1]
-    study = study_html(tables("beta"), figures(stats / "beta"))
+    study = study_html(typed(tables("beta")), figures(stats / "beta"))
     assert study.count('src="data:image/png;base64,') == 3
     for title in (
         "test_closed/auc: ↑ higher is better",
@@ -259,7 +259,7 @@ def test_the_committed_statistics_render():
     studies = [s for s in ("decoy", "faces") if (folder / f"{s}.tables.json").exists()]
     if not studies:
         pytest.skip("no committed statistics")
-    loaded = {s: json.loads((folder / f"{s}.tables.json").read_text()) for s in studies}
+    loaded = {s: StudyTables.read(folder / f"{s}.tables.json") for s in studies}
     page = gather(loaded, link=link)
     assert {r.label for r in page.rows} >= {"erm", "sgt", "cyborg"}
     assert "<table" in index_html(page, {}) and all("<h2>Methods</h2>" in study_html(t, []) for t in loaded.values())

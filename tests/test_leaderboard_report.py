@@ -14,6 +14,7 @@ from benchmark.reports.study import plots as study_plots
 from benchmark.reports.study.board import board_display, detail_display, family_notes
 from benchmark.reports.study.consistency import consistency_markdown, study_consistency
 from benchmark.reports.study.tables import Completeness, board_rows, detail_rows, letters, seeds_frame
+from benchmark.reports.study.tables_file import FamilyTables
 from benchmark.reports.study.tex import tex_escape
 from benchmark.statistics import analyze
 
@@ -75,7 +76,7 @@ def test_a_missing_run_is_flagged_in_the_detail_and_the_board_and_nothing_is_dro
     board = board_rows(result, completeness, detail).set_index("method")
     assert "1 run(s) not done in 1 cell(s)" in board.loc["good", "flags"]
     assert "not ranked" in board.loc["absent", "flags"] and pd.isna(board.loc["absent", "place"])
-    shown = board_display(board.reset_index(), result)
+    shown = board_display(board.reset_index(), FamilyTables.from_result(result, board.reset_index(), detail))
     assert shown.loc[shown["method"] == "good", "runs"].item() == "5/6"
     assert shown.loc[shown["method"] == "absent", "#"].item() == "–"
 
@@ -84,11 +85,13 @@ def test_too_few_cells_say_so_instead_of_a_p_value():
     completeness, scores = study()
     result = analyze(scores, "test/accuracy", "erm", reps=200, bayes_samples=500)
     detail = detail_rows(result, completeness)
-    board = board_display(board_rows(result, completeness, detail), result).set_index("method")
+    rows = board_rows(result, completeness, detail)
+    typed = FamilyTables.from_result(result, rows, detail)
+    board = board_display(rows, typed).set_index("method")
     assert board.loc["good", "p cells (Wilcoxon, Holm)"] == "n.a. (N=2 cells < 6)"
-    shown = detail_display(detail, result)
+    shown = detail_display(detail, typed)
     assert (shown.loc[shown["method"] == "good", "p (Wilcoxon)"] == "n.a. (n<6)").all()
-    notes = " ".join(family_notes(result))
+    notes = " ".join(family_notes(typed))
     assert "Friedman" in notes and "no pair testable" in notes and "N=2<6 cells" in notes
 
 

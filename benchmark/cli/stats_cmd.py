@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ..paths import project_root
 from ..records.table import load_records
-from ..reports.study.writer import write_statistics
+from ..reports.study.writer import StatsOptions, write_statistics
 from ..statistics.aggregate import SCALES
 from ..sweeps.study import expand
 from .sweep_cmd import add_study_arguments, study_folder
@@ -47,10 +47,22 @@ from .sweep_cmd import add_study_arguments, study_folder
 
 def run(args: argparse.Namespace) -> int:
     study = expand(args.study, args.profile)
-    args.folder = study_folder(study.name, args.out)
-    records = load_records(args.folder, [spec_.config for spec_ in study.runs], method_labels=study.method_labels())
+    folder = study_folder(study.name, args.out)
+    records = load_records(folder, [spec_.config for spec_ in study.runs], method_labels=study.method_labels())
     dest = Path(args.dest) if args.dest else project_root() / "results" / "leaderboards"
-    out = write_statistics(study, records, args, dest)
+    options = StatsOptions(
+        study=args.study,
+        folder=folder,
+        baseline=args.baseline,
+        metrics=tuple(args.metric or ()),
+        alpha=args.alpha,
+        reps=args.reps,
+        seed=args.seed,
+        bayes_samples=args.bayes_samples,
+        scale=args.scale,
+        profiles=Path(args.profiles) if args.profiles else None,
+    )
+    out = write_statistics(study, records, options, dest)
     completeness, keys, base = out.completeness, out.keys, out.folder
     for line in completeness.lines():
         print(f"not done: {line}")

@@ -11,14 +11,13 @@ For each study of ``leaderboard:`` (``sweeps.submission_study``) at the chosen p
    submission's records together, with ERM as the baseline, into ``results/submission-work/METHOD/leaderboards``; and the same
    families once more with the submission as the baseline (``statistics.analyze``), which gives the
    paired test of the submission against every other method in every cell (paired t-test over
-   seeds, Benjamini-Hochberg over the family's comparisons; STATISTICS.md 1.9-1.13).
+   seeds, Benjamini-Hochberg over the family's comparisons; docs/statistics.md §1.9-1.13).
 
 A run of the submission that fails stops the protocol with its error; nothing is bundled.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,14 +27,14 @@ from typing import Any, TextIO
 import pandas as pd
 
 from ..contracts import ContractError
-from ..records.status import folder_status
+from ..records.run_states import folder_status
 from ..records.table import RecordSet, combine, load_records
-from ..reports.study.writer import Written, study_tables, write_statistics
+from ..reports.study.writer import StatsOptions, Written, study_tables, write_statistics
 from ..statistics import FamilyResult, analyze
 from ..sweeps.executors import make_executor
-from ..sweeps.runner import run_sweep
 from ..sweeps.study import Study, expand
 from ..sweeps.submission_study import submission_study
+from ..sweeps.sweep import run_sweep
 
 
 @dataclass
@@ -131,19 +130,17 @@ def versus_submission(done: pd.DataFrame, keys: list[str], method: str, options:
     ]
 
 
-def stats_arguments(study: Study, folder: Path, options: ProtocolOptions) -> argparse.Namespace:
-    """The ``stats`` options the protocol uses: ``stats``' defaults, ERM as the baseline."""
-    return argparse.Namespace(
+def stats_options(study: Study, folder: Path, options: ProtocolOptions) -> StatsOptions:
+    """The ``stats`` options the protocol uses: ERM as the baseline, the default metrics and scale, the
+    protocol's significance level, bootstrap and sampler settings."""
+    return StatsOptions(
         study=study.name,
         folder=folder,
-        baseline="erm",
-        metric=None,
         alpha=options.alpha,
         reps=options.reps,
         seed=options.seed,
         bayes_samples=options.bayes_samples,
-        scale="rope",
-        profiles=str(options.profiles) if options.profiles else None,
+        profiles=options.profiles,
     )
 
 
@@ -201,7 +198,7 @@ def run_study(
         )
     records, _ = gather(reference, submission, [runs_folder, folder], folder)
     both = together(reference, submission)
-    written = write_statistics(both, records, stats_arguments(both, folder, options), work / "leaderboards")
+    written = write_statistics(both, records, stats_options(both, folder, options), work / "leaderboards")
     versus = versus_submission(records.done(), written.keys, submission.runs[0].method, options)
     return StudyOutcome(reference, submission, records, written, versus)
 
@@ -261,7 +258,7 @@ def rederiver(
                 f"{runs_root / study} (`python -m benchmark sweep {study} --profile {profile}` trains them)"
             )
         both = together(reference, submission)
-        tables = study_tables(records, stats_arguments(both, folder, options))
+        tables = study_tables(records, stats_options(both, folder, options))
         return tables.results, tables.boards, versus_submission(tables.done, tables.keys, method, options)
 
     return inputs

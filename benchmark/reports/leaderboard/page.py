@@ -3,20 +3,19 @@
 DomainBed style: nothing is trained or tested here. The inputs are what ``python -m benchmark stats``
 wrote for each study of ``leaderboard:`` in params.yaml (``results/leaderboards/STUDY.tables.json``
 and the figures in ``results/leaderboards/STUDY/``) and the accepted submissions'
-``results/submissions/METHOD/claim.json`` (``leaderboard.submissions``). Dicts in, rows out
+``results/submissions/METHOD/claim.json`` (``leaderboard.submissions``). Typed tables in, rows out
 (``leaderboard.rows``); the paper links come from the method registry (``Method.url``).
 
 Per study, the overall table shows the study's *headline family* (its first test accuracy/AUC
 family): the mean over the cells every method has (the cells the ranks use), the mean rank and
 place, and the pooled paired difference to the baseline with a significance marker read from
-the stats tables (``marker``). A submission's row comes from its claim; a claim whose method file
+the stats tables (``marker``), all read through the typed ``study.tables_file.StudyTables``. A submission's row comes from its claim; a claim whose method file
 is absent or has changed since (sha256) is *stale*: shown greyed, never ranked; a claim at
 another profile than a study's statistics is listed apart.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,15 @@ from typing import Any
 from ...contracts import ContractError
 from ...records.profiles import Overhead
 from ..formatting import num, pval
+from ..study.tables_file import FamilyTables, StudyTables
 from .rows import (
     DOWN,
     MIXED,
     SAME,
     UP,
-    Cost,
     Link,
     Marker,
+    OverheadCell,
     Page,
     Row,
     Score,
@@ -67,8 +67,8 @@ def tables_path(folder: Path, study: str) -> Path:
     return Path(folder) / f"{study}.tables.json"
 
 
-def load_tables(folder: Path, study: str, shown: str | None = None) -> dict[str, Any]:
-    """A study's tables file; a ContractError saying how to make it when absent or unreadable."""
+def load_tables(folder: Path, study: str, shown: str | None = None) -> StudyTables:
+    """A study's typed tables file; a ContractError saying how to make it when absent, unreadable or malformed."""
     path = tables_path(folder, study)
     where = shown or str(path)
     if not path.is_file():
@@ -76,58 +76,55 @@ def load_tables(folder: Path, study: str, shown: str | None = None) -> dict[str,
             f"leaderboard: no statistics for study '{study}' ({where}); run python -m benchmark stats {study}"
         )
     try:
-        tables = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ContractError(f"leaderboard: cannot read {where} ({exc}); run python -m benchmark stats {study}") from exc
-    if not isinstance(tables, dict) or not isinstance(tables.get("families"), dict) or not tables["families"]:
-        raise ContractError(f"leaderboard: {where} has no families; run python -m benchmark stats {study}")
-    return tables
+        return StudyTables.read(path, where)
+    except ContractError as exc:
+        raise ContractError(f"leaderboard: {exc}; run python -m benchmark stats {study}") from exc
 
 
 # --- one study --------------------------------------------------------------------------------------------
 
 
-def headline_family(tables: Mapping[str, Any]) -> str:
+def headline_family(tables: StudyTables) -> str:
     """The first ``test*/accuracy`` or ``test*/auc`` family of the study, else its first family."""
-    keys = list(tables["families"])
+    keys = list(tables.families)
     return next((k for k in keys if k.split("/", 1)[0].startswith("test") and k.split("/", 1)[1] in HEADLINE), keys[0])
 
 
-def complete_cells(fam: Mapping[str, Any]) -> list[tuple[str, str]]:
+def complete_cells(fam: FamilyTables) -> list[tuple[str, str]]:
     """The family's cells that every method has (the detail's cells minus the dropped ones), in table order."""
-    dropped = {tuple(c) for c in fam.get("dropped_cells") or []}
-    cells = dict.fromkeys((d["dataset"], d["arch"]) for d in fam["detail"])
+    dropped = set(fam.dropped_cells)
+    cells = dict.fromkeys((d["dataset"], d["arch"]) for d in fam.detail_rows)
     return [c for c in cells if c not in dropped]
 
 
-def study_info(tables: Mapping[str, Any]) -> StudyInfo:
+def study_info(tables: StudyTables) -> StudyInfo:
     key = headline_family(tables)
-    fam = tables["families"][key]
+    fam = tables.families[key]
     return StudyInfo(
-        tables["study"],
-        tables.get("profile", ""),
-        tables.get("description", ""),
-        tables["baseline"],
-        float(tables["alpha"]),
+        tables.study,
+        tables.profile,
+        tables.description,
+        tables.baseline,
+        tables.alpha,
         key,
-        fam["direction"],
-        float(fam["rope"]),
+        fam.family.direction,
+        fam.family.rope,
         complete_cells(fam),
     )
 
 
-def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
+def study_marker(tables: StudyTables, key: str, method: str) -> Marker:
     """The marker of ``method`` vs the baseline in family ``key``, from the stats tables: the Wilcoxon-Holm
     test over cells when it could run (N >= 6 cells), else the per-cell paired t-tests, BH-adjusted."""
-    fam, base, alpha = tables["families"][key], tables["baseline"], float(tables["alpha"])
+    fam, base, alpha = tables.families[key], tables.baseline, tables.alpha
     if method == base:
         return Marker("", "")
-    paired = [d for d in fam["detail"] if d.get("p_t") is not None]
+    paired = [d for d in fam.detail_rows if d.get("p_t") is not None]
     mine = [d for d in paired if d["method"] == method]
-    across = next((v for v in fam.get("versus_baseline_holm") or [] if v.get("method") == method), None)
+    across = next((v for v in fam.versus_baseline_rows if v.get("method") == method), None)
     lines, symbol = [], cell_marker(mine)
     if across and across.get("status") == "ok" and across.get("p_holm") is not None:
-        tested = sum(v.get("status") == "ok" for v in fam["versus_baseline_holm"])
+        tested = sum(v.get("status") == "ok" for v in fam.versus_baseline_rows)
         separated = across["p_holm"] < alpha and (across.get("median_gain") or 0) != 0
         better = (across.get("median_gain") or 0) > 0
         symbol = (UP if better else DOWN) if separated else (SAME if symbol == SAME else "")
@@ -146,7 +143,7 @@ def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
     lines.append(
         f"Per cell: paired t-test over seeds (scipy.stats.ttest_rel), Benjamini–Hochberg over the "
         f"{len(paired)} cell × method comparisons of {key}, α = {alpha:g}; equivalence: TOST within "
-        f"±{float(fam['rope']):g} (BH)."
+        f"±{fam.family.rope:g} (BH)."
     )
     for d in mine:
         lines.append(
@@ -160,18 +157,18 @@ def study_marker(tables: Mapping[str, Any], key: str, method: str) -> Marker:
     return Marker(symbol, "\n".join(lines))
 
 
-def study_scores(tables: Mapping[str, Any]) -> dict[str, Score]:
+def study_scores(tables: StudyTables) -> dict[str, Score]:
     """Label -> the headline numbers of every method on the study's board."""
     key = headline_family(tables)
-    fam = tables["families"][key]
+    fam = tables.families[key]
     cells = set(complete_cells(fam))
-    board = fam["leaderboard"]
+    board = fam.board_rows
     ranked = sum(b.get("place") is not None for b in board)
     out = {}
     for b in board:
         means = [
             d["mean"]
-            for d in fam["detail"]
+            for d in fam.detail_rows
             if d["method"] == b["method"] and (d["dataset"], d["arch"]) in cells and number(d.get("mean")) is not None
         ]
         out[b["method"]] = Score(
@@ -183,7 +180,7 @@ def study_scores(tables: Mapping[str, Any]) -> dict[str, Score]:
             low=number(b.get("delta_low")),
             high=number(b.get("delta_high")),
             marker=study_marker(tables, key, b["method"]),
-            baseline=b["method"] == tables["baseline"],
+            baseline=b["method"] == tables.baseline,
         )
     return out
 
@@ -191,40 +188,40 @@ def study_scores(tables: Mapping[str, Any]) -> dict[str, Score]:
 # --- overhead ---------------------------------------------------------------------------------------------
 
 
-def overheads(all_tables: list[Mapping[str, Any]]) -> dict[tuple[str, str], Overhead]:
+def overheads(all_tables: list[StudyTables]) -> dict[tuple[str, str], Overhead]:
     """(method, arch) -> the stored ratio to ERM, from the studies' ``overhead.rows`` (first study wins)."""
     out: dict[tuple[str, str], Overhead] = {}
     for tables in all_tables:
-        for r in (tables.get("overhead") or {}).get("rows") or []:
+        for r in tables.overhead.rows:
             out.setdefault(
-                (r["method"], r["arch"]),
+                (r.method, r.arch),
                 Overhead(
-                    r["method"],
-                    r["arch"],
-                    r["ratio"],
-                    r["ratio_low"],
-                    r["ratio_high"],
-                    r["theoretical_ratio"],
-                    r["step_ms"],
-                    r["precision"],
-                    r["source"],
+                    r.method,
+                    r.arch,
+                    r.ratio,
+                    r.ratio_low,
+                    r.ratio_high,
+                    r.theoretical_ratio,
+                    r.step_ms,
+                    r.precision,
+                    r.source,
                 ),
             )
     return out
 
 
-def study_cost(label: str, arch: str, found: Mapping[tuple[str, str], Overhead]) -> Cost:
+def study_cost(label: str, arch: str, found: Mapping[tuple[str, str], Overhead]) -> OverheadCell:
     """A study method's overhead cell on ``arch`` (a labelled variant: n.a., as in the stats boards)."""
     if "[" in label:
-        return Cost(
+        return OverheadCell(
             "n.a. (variant)",
             None,
             "the profile times each method at its default hyperparameters; a variant may cost differently",
         )
     o = found.get((label, arch))
     if o is None:
-        return Cost("not profiled", None, f"no stored profile of {label} on {arch}")
-    return Cost(
+        return OverheadCell("not profiled", None, f"no stored profile of {label} on {arch}")
+    return OverheadCell(
         o.text(),
         o.ratio,
         f"median training-step time over ERM's on {arch}, bootstrap 95% CI; the "
@@ -256,12 +253,12 @@ def order_key(row: Row, infos: list[StudyInfo]) -> tuple:
 
 
 def gather(
-    all_tables: Mapping[str, Mapping[str, Any]],
+    all_tables: Mapping[str, StudyTables],
     submissions_folder: Path | None = None,
     root: Path | None = None,
     link: Link = registry_link,
 ) -> Page:
-    """The page from the studies' tables (study -> tables dict, leaderboard order) and the submissions."""
+    """The page from the studies' typed tables (study -> tables, leaderboard order) and the submissions."""
     infos = [study_info(t) for t in all_tables.values()]
     found = overheads(list(all_tables.values()))
     archs = list(dict.fromkeys(arch for _, arch in found))
@@ -277,9 +274,10 @@ def gather(
         else ([], [], [], [])
     )
     ranked = sorted([*rows.values(), *current], key=lambda r: order_key(r, infos))
-    files = sorted({f for t in all_tables.values() for f in (t.get("overhead") or {}).get("files") or []})
+    files = sorted({f for t in all_tables.values() for f in t.overhead.files})
     tests = {
-        name: {k: t.get(k) for k in ("bootstrap_reps", "seed", "scale", "alpha")} for name, t in all_tables.items()
+        name: {"bootstrap_reps": t.bootstrap_reps, "seed": t.seed, "scale": t.scale, "alpha": t.alpha}
+        for name, t in all_tables.items()
     }
     return Page(infos, archs, ranked, stale, apart, problems, files, tests)
 

@@ -74,7 +74,7 @@ class Score:
 
 
 @dataclass(frozen=True)
-class Cost:
+class OverheadCell:
     """The overhead cell of one architecture: text, the number it sorts by, and where it comes from."""
 
     text: str
@@ -89,7 +89,7 @@ class Row:
     label: str
     link: str | None
     scores: dict[str, Score]
-    overhead: dict[str, Cost]
+    overhead: dict[str, OverheadCell]
     kind: str = "study"  # "study" or "submission"
     profile: str = ""
     note: str = ""  # why a submission is stale or listed apart

@@ -1,27 +1,24 @@
 """One study's page of the leaderboard (``results/leaderboard/STUDY.html``), from its tables file.
 
-The stored tables of each family become the ``FamilyResult`` / ``StudyReport`` the stats' own Markdown
-renderers read (``reports.study.board``: board, notes, per-cell detail, the Methods footer), so the
-page shows what ``STUDY.md`` shows, with the same words; the frames the tables file does not keep
-are empty. Plus the saliency consistency summary and the figures of ``STUDY/``.
+The typed tables file (``study.tables_file.StudyTables``) is what the stats' own Markdown renderers read
+(``reports.study.board``: board, notes, per-cell detail, the Methods footer), so the page shows what
+``STUDY.md`` shows, with the same words. Plus the saliency consistency summary and the figures of
+``STUDY/``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ...records.profiles import Overheads
-from ...statistics.family import FamilyResult
-from ...statistics.orient import Family
 from ..formatting import DASH, interval
 from ..study.board import StudyReport, board_display, detail_display, family_notes, family_title
 from ..study.overhead import overhead_note, overhead_texts
 from ..study.tables import Completeness
+from ..study.tables_file import StudyTables
 from .page import overheads
 
 FIGURE_ORDER = ("cd_diagram", "forest", "cell_means")
@@ -31,82 +28,13 @@ CAPTIONS = {
     "forest": "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
     "cell_means": "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
 }
-COUNTS = (
-    "place",
-    "wins",
-    "ties",
-    "losses",
-    "untested",
-    "n_cells",
-    "n_pairs",
-    "runs_done",
-    "runs_expected",
-    "underpowered_cells",
-    "n",
-    "n_undefined",
-    "seeds_needed",
-)
 
 
-def frame(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """Rows of a tables file as a frame whose count columns stay integers (JSON nulls make them float)."""
-    out = pd.DataFrame(rows)
-    for col in COUNTS:
-        if col in out and out[col].dropna().map(lambda v: float(v).is_integer()).all():
-            out[col] = out[col].astype("Int64")
-    return out
-
-
-def family_result(tables: Mapping[str, Any], key: str) -> FamilyResult:
-    """The stored tables of one family as the ``FamilyResult`` the Markdown renderers read (the frames the
-    tables file does not keep are empty)."""
-    fam, empty = tables["families"][key], pd.DataFrame()
-    split, metric = key.split("/", 1)
-    return FamilyResult(
-        family=Family(split, metric, fam["direction"], float(fam["rope"])),
-        baseline=tables["baseline"],
-        alpha=float(tables["alpha"]),
-        reps=tables.get("bootstrap_reps", 0),
-        seed=tables.get("seed", 0),
-        scale=tables.get("scale", ""),
-        cells=empty,
-        paired=empty,
-        matrix=empty,
-        dropped_cells=[tuple(c) for c in fam.get("dropped_cells") or []],
-        mean_ranks=pd.DataFrame(fam.get("mean_ranks") or []),
-        friedman=fam["friedman"],
-        pairwise=pd.DataFrame(fam.get("pairwise_holm") or []),
-        versus_baseline=pd.DataFrame(fam.get("versus_baseline_holm") or []),
-        significance=empty,
-        gains=pd.DataFrame(fam.get("gains") or []),
-        bayes=pd.DataFrame(fam.get("bayes_signed_rank") or []),
-        wtl=pd.DataFrame(fam.get("win_tie_loss") or []),
-        leaderboard=frame(fam["leaderboard"]),
-    )
-
-
-def study_report(tables: Mapping[str, Any]) -> StudyReport:
-    """The ``StudyReport`` fields the stats' footer reads, from the tables file."""
-    results = [family_result(tables, k) for k in tables["families"]]
-    over = tables.get("overhead") or {}
-    rep = StudyReport(
-        tables["study"],
-        tables.get("profile", ""),
-        tables.get("description", ""),
-        tables["baseline"],
-        float(tables["alpha"]),
-        tables.get("bootstrap_reps", 0),
-        tables.get("seed", 0),
-        tables.get("bayes_samples", 0),
-        tables.get("scale", ""),
-        Completeness(pd.DataFrame(tables["runs"])),
-        results,
-        {},
-        {},
-        dict(tables.get("versions") or {}),
-    )
+def study_report(tables: StudyTables) -> StudyReport:
+    """The ``StudyReport`` the stats' footer reads, from the typed tables file."""
+    rep = StudyReport.of(tables, Completeness(tables.runs))
     rep.overhead_note = overhead_note(
-        Overheads({}, list(over.get("files") or []), list(over.get("problems") or [])), rep.profile, "results/profiles"
+        Overheads({}, list(tables.overhead.files), list(tables.overhead.problems)), rep.profile, "results/profiles"
     )
     return rep
 
@@ -122,27 +50,26 @@ class FamilySection:
     detail: pd.DataFrame
 
 
-def family_sections(tables: Mapping[str, Any]) -> list[FamilySection]:
+def family_sections(tables: StudyTables) -> list[FamilySection]:
     """Every family of the study, rendered by the stats' own Markdown renderers (``reports.study.board``)."""
-    archs = list(dict.fromkeys(r["arch"] for r in tables["runs"]))
+    archs = list(dict.fromkeys(tables.runs["arch"]))
     over = Overheads(overheads([tables]), [], [])
     out = []
-    for key, fam in tables["families"].items():
-        r = family_result(tables, key)
-        costs = overhead_texts(list(r.leaderboard["method"]), archs, over, r.baseline)
+    for key, fam in tables.families.items():
+        costs = overhead_texts(list(fam.leaderboard["method"]), archs, over, fam.baseline)
         out.append(
             FamilySection(
                 key,
-                family_title(r),
-                board_display(r.leaderboard, r, costs),
-                family_notes(r),
-                detail_display(frame(fam["detail"]), r),
+                family_title(fam),
+                board_display(fam.leaderboard, fam, costs),
+                family_notes(fam),
+                detail_display(fam.detail, fam),
             )
         )
     return out
 
 
-def consistency_frame(tables: Mapping[str, Any]) -> pd.DataFrame:
+def consistency_frame(tables: StudyTables) -> pd.DataFrame:
     """The saliency consistency summary as strings (one row per cell x split x attribution x method)."""
     rows = [
         {
@@ -157,7 +84,7 @@ def consistency_frame(tables: Mapping[str, Any]) -> pd.DataFrame:
             "top-10% IoU [95% CI] ↑": interval(r.get("topk_iou"), r.get("topk_iou_low"), r.get("topk_iou_high"), 2),
             "flags": r.get("flags") or "",
         }
-        for r in (tables.get("consistency") or {}).get("summary") or []
+        for r in tables.consistency.summary
     ]
     return pd.DataFrame(rows)
 

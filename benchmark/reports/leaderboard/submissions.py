@@ -21,9 +21,9 @@ from .rows import (
     DOWN,
     SAME,
     UP,
-    Cost,
     Link,
     Marker,
+    OverheadCell,
     Row,
     Score,
     StudyInfo,
@@ -124,21 +124,21 @@ def claim_scores(claim: Mapping[str, Any], infos: list[StudyInfo]) -> dict[str, 
     return out
 
 
-def claim_costs(claim: Mapping[str, Any], archs: list[str]) -> dict[str, Cost]:
+def claim_costs(claim: Mapping[str, Any], archs: list[str]) -> dict[str, OverheadCell]:
     out = {}
     for arch in archs:
         entry = (claim.get("overhead") or {}).get(arch)
         measured = number(entry.get("measured")) if isinstance(entry, Mapping) else None
         declared = number(entry.get("declared")) if isinstance(entry, Mapping) else None
         out[arch] = (
-            Cost(
+            OverheadCell(
                 f"{measured:.2f}×",
                 measured,
                 f"measured by submit on {arch} (fastest of its repeats)"
                 + (f"; declared {declared:.2f}×" if declared is not None else ""),
             )
             if measured is not None
-            else Cost("not profiled", None, f"the claim has no overhead on {arch}")
+            else OverheadCell("not profiled", None, f"the claim has no overhead on {arch}")
         )
     return out
 

@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ...saliency.metrics import spec
-from ...statistics.family import FamilyResult
 from ..formatting import ARROW, DASH, interval, markdown_table, num, pval, sd_n
 from .overhead import COLUMN as OVERHEAD_COLUMN
-from .tables import DETAIL_COLUMNS, Completeness, family_flags
+from .tables import DETAIL_COLUMNS, Completeness
+from .tables_file import FamilyTables, StudyTables
 
 VERSIONED = ("numpy", "scipy", "pandas", "statsmodels", "scikit-posthocs", "baycomp", "matplotlib")
 
 
 @dataclass
 class StudyReport:
-    """Everything a leaderboard file shows (built by the ``stats`` command)."""
+    """Everything a leaderboard file shows (built by the ``stats`` command, and by a study's page from its
+    tables file: ``of``)."""
 
     study: str
     profile: str
@@ -38,9 +39,7 @@ class StudyReport:
     bayes_samples: int
     scale: str
     completeness: Completeness
-    families: list[FamilyResult]
-    boards: dict[str, pd.DataFrame]
-    details: dict[str, pd.DataFrame]
+    families: list[FamilyTables]
     versions: dict[str, str]
     consistency_md: list[str] = field(default_factory=list)  # the consistency section, rendered
     figures: dict[str, str] = field(default_factory=dict)  # caption -> path relative to the Markdown file
@@ -49,8 +48,29 @@ class StudyReport:
     )  # method -> measured step time over ERM's (reports.study.overhead)
     overhead_note: str = ""
 
+    @classmethod
+    def of(
+        cls, tables: StudyTables, completeness: Completeness, consistency_md: list[str] | None = None
+    ) -> StudyReport:
+        """The report of a study's typed tables (the runs' completeness given by the caller)."""
+        return cls(
+            tables.study,
+            tables.profile,
+            tables.description,
+            tables.baseline,
+            tables.alpha,
+            tables.bootstrap_reps,
+            tables.seed,
+            tables.bayes_samples,
+            tables.scale,
+            completeness,
+            list(tables.families.values()),
+            dict(tables.versions),
+            list(consistency_md or []),
+        )
 
-def family_title(r: FamilyResult) -> str:
+
+def family_title(r: FamilyTables) -> str:
     s = spec(r.family.metric)
     return (
         f"{r.family.key}: {ARROW[r.family.direction]} {r.family.direction} is better "
@@ -58,7 +78,7 @@ def family_title(r: FamilyResult) -> str:
     )
 
 
-def board_display(board: pd.DataFrame, r: FamilyResult, overhead: dict[str, str] | None = None) -> pd.DataFrame:
+def board_display(board: pd.DataFrame, r: FamilyTables, overhead: dict[str, str] | None = None) -> pd.DataFrame:
     """The main table as strings (STATISTICS.md 1.14 columns), with the measured overhead beside the runs when given."""
     base, rows = r.baseline, []
     for _, b in board.iterrows():
@@ -117,7 +137,7 @@ def power_text(d: pd.Series) -> str:
     return f"underpowered ({need})" if d["underpowered"] else f"ok ({need})"
 
 
-def detail_display(detail: pd.DataFrame, r: FamilyResult) -> pd.DataFrame:
+def detail_display(detail: pd.DataFrame, r: FamilyTables) -> pd.DataFrame:
     """The per-cell table as strings: mean ± SD (n), Δ [95% CI], paired-t p, p_BH, Wilcoxon p, d_z, ρ,
     power, TOST."""
     fam, base, rows = r.family, r.baseline, []
@@ -154,10 +174,10 @@ def detail_display(detail: pd.DataFrame, r: FamilyResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def family_notes(r: FamilyResult) -> list[str]:
+def family_notes(r: FamilyTables) -> list[str]:
     """Across-cell tests in words, saying so when a test cannot reach alpha."""
     f = r.friedman
-    lines = [f"Flag for every method: {flag}." for flag in family_flags(r)]
+    lines = [f"Flag for every method: {flag}." for flag in r.flags]
     if f["status"] == "ok":
         lines.append(
             f"Friedman over N={f['n_cells']} complete cells, k={f['k']} methods: χ² = {f['chi2']:.3f}, "
@@ -280,14 +300,13 @@ def markdown(rep: StudyReport) -> str:
         out += ["", "Runs not done (left out of every statistic; flagged in each table they would have entered):", ""]
         out += [f"- {line}" for line in lines]
     for r in rep.families:
-        key = r.family.key
-        out += ["", f"## {family_title(r)}", "", markdown_table(board_display(rep.boards[key], r, rep.overhead)), ""]
+        out += ["", f"## {family_title(r)}", "", markdown_table(board_display(r.leaderboard, r, rep.overhead)), ""]
         out += [f"- {line}" for line in family_notes(r)]
         out += [
             "",
             f"Per cell (Δ and d_z oriented: positive = better than `{rep.baseline}`):",
             "",
-            markdown_table(detail_display(rep.details[key], r)),
+            markdown_table(detail_display(r.detail, r)),
         ]
     if rep.consistency_md:
         out += [""] + rep.consistency_md
@@ -300,6 +319,6 @@ def markdown(rep: StudyReport) -> str:
 
 
 def detail_csv(rep: StudyReport) -> str:
-    frames = [rep.details[r.family.key] for r in rep.families]
+    frames = [r.detail for r in rep.families]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DETAIL_COLUMNS)
     return frame.to_csv(index=False, float_format="%.6g", lineterminator="\n")

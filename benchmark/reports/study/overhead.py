@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...records.profiles import Overheads
+from .tables_file import OverheadRow
 
 COLUMN = "step time ÷ ERM [95% CI]"
 
@@ -33,20 +34,10 @@ def overhead_texts(methods: Iterable[str], archs: list[str], overheads: Overhead
     return out
 
 
-def overhead_rows(methods: Iterable[str], archs: list[str], overheads: Overheads) -> list[dict]:
+def overhead_rows(methods: Iterable[str], archs: list[str], overheads: Overheads) -> list[OverheadRow]:
     """The numbers behind the column, for the tables file: one row per method x architecture found."""
     return [
-        {
-            "method": o.method,
-            "arch": o.arch,
-            "ratio": o.ratio,
-            "ratio_low": o.low,
-            "ratio_high": o.high,
-            "theoretical_ratio": o.theoretical,
-            "step_ms": o.step_ms,
-            "precision": o.precision,
-            "source": o.source,
-        }
+        OverheadRow(o.method, o.arch, o.ratio, o.low, o.high, o.theoretical, o.step_ms, o.precision, o.source)
         for m in methods
         for o in overheads.for_method(m, archs)
     ]

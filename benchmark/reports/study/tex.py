@@ -66,14 +66,14 @@ def latex(rep: StudyReport) -> str:
     for i, r in enumerate(rep.families):
         out.append(
             tex_table(
-                board_display(rep.boards[r.family.key], r, rep.overhead).drop(columns=["flags"]),
+                board_display(r.leaderboard, r, rep.overhead).drop(columns=["flags"]),
                 f"{family_title(r)}. Baseline {rep.baseline}, alpha {rep.alpha:g}.",
                 f"tab:{rep.study}:board:{i}",
             )
         )
         out.append(
             tex_table(
-                detail_display(rep.details[r.family.key], r).drop(columns=["flags"]),
+                detail_display(r.detail, r).drop(columns=["flags"]),
                 f"{r.family.key} per cell (Δ oriented: positive = better).",
                 f"tab:{rep.study}:detail:{i}",
             )

@@ -9,9 +9,8 @@ byte-identically on rerun the files ``cli.stats_cmd`` lists.
 
 from __future__ import annotations
 
-import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,14 @@ from ...records.profiles import load_overheads
 from ...records.table import RecordSet
 from ...saliency.metrics import spec
 from ...statistics import analyze
+from ...statistics.family import FamilyResult
 from ..formatting import clean
 from . import consistency_plot, plots
 from .board import VERSIONED, StudyReport, detail_csv, markdown
-from .consistency import consistency_markdown, consistency_metrics, study_consistency
+from .consistency import ConsistencyResult, consistency_markdown, consistency_metrics, study_consistency
 from .overhead import overhead_note, overhead_rows, overhead_texts
 from .tables import Completeness, board_rows, detail_rows, family_metrics, seeds_frame
+from .tables_file import ConsistencyTables, FamilyTables, OverheadTables, StudyTables
 from .tex import latex
 
 AGREEMENT = ("auroc", "energy_pointing")
@@ -81,7 +82,27 @@ def versions() -> dict[str, str]:
     return out
 
 
-def validate(args: argparse.Namespace, completeness: Completeness, done: pd.DataFrame) -> list[str]:
+@dataclass(frozen=True)
+class StatsOptions:
+    """How ``stats`` analyses a study: built by the CLI from its flags and by the submission protocol.
+
+    ``study`` and ``folder`` only name the records in messages; ``metrics`` empty means the defaults
+    (``default_metrics``); ``profiles`` is the folder of stored step-time profiles (default
+    ``results/profiles``)."""
+
+    study: str
+    folder: Path
+    baseline: str = "erm"
+    metrics: tuple[str, ...] = ()
+    alpha: float = 0.05
+    reps: int = 10_000
+    seed: int = 0
+    bayes_samples: int = 50_000
+    scale: str = "rope"
+    profiles: Path | None = None
+
+
+def validate(args: StatsOptions, completeness: Completeness, done: pd.DataFrame) -> list[str]:
     """The families to analyse, or a ContractError naming what is wrong (before anything is computed)."""
     if not 0 < args.alpha < 1:
         raise ContractError(f"stats: --alpha must be in (0, 1), got {args.alpha}")
@@ -99,7 +120,7 @@ def validate(args: argparse.Namespace, completeness: Completeness, done: pd.Data
             f"stats: baseline '{args.baseline}' has no done run; methods with done runs: {sorted(set(done['method']))}"
         )
     known = known_metrics(done)
-    keys = list(dict.fromkeys(args.metric)) if args.metric else default_metrics(done)
+    keys = list(dict.fromkeys(args.metrics)) if args.metrics else default_metrics(done)
     unknown = [k for k in keys if k not in known]
     if unknown:
         raise ContractError(f"stats: unknown metric(s) {unknown}; known: {known}")
@@ -114,22 +135,22 @@ def validate(args: argparse.Namespace, completeness: Completeness, done: pd.Data
 
 
 def figures(
-    rep: StudyReport, consistency, completeness: Completeness, seeds: pd.DataFrame, folder: Path, link: str
+    tables: Tables, consistency: ConsistencyResult, seeds: pd.DataFrame, folder: Path, link: str
 ) -> dict[str, str]:
     """Draw every figure into ``folder``; captions -> paths relative to the Markdown file."""
-    out = {}
+    results, details, out = tables.results, tables.details, {}
     named = [
         (
             "Critical-difference diagrams (mean ranks; bars: not separated by Wilcoxon–Holm over cells)",
-            plots.cd_diagram(rep.families, folder),
+            plots.cd_diagram(results, folder),
         ),
         (
             "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
-            plots.forest(rep.families, rep.details, folder),
+            plots.forest(results, details, folder),
         ),
         (
             "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
-            plots.cell_means(rep.families, rep.details, seeds, folder),
+            plots.cell_means(results, details, seeds, folder),
         ),
     ]
     for caption, name in named:
@@ -137,22 +158,9 @@ def figures(
     shown = [a for a in CAM_ROWS if any(g[3] == a for g in consistency.mean_maps)][:1] + ["gradient"]
     for group in consistency.mean_maps:
         if group[3] in shown and consistency.mean_maps[group]:
-            name = consistency_plot.plot_group(consistency, completeness, group, folder)
+            name = consistency_plot.plot_group(consistency, tables.completeness, group, folder)
             out[f"Probe-set-mean {group[3]} map per run: {group[0]} / {group[1]}, split {group[2]}"] = f"{link}/{name}"
     return out
-
-
-@dataclass
-class Written:
-    """What ``write_statistics`` computed and wrote."""
-
-    completeness: Completeness
-    keys: list[str]
-    results: list
-    boards: dict[str, pd.DataFrame]
-    files: list[Path]
-    figures: int
-    folder: Path
 
 
 @dataclass
@@ -162,118 +170,90 @@ class Tables:
     completeness: Completeness
     done: pd.DataFrame
     keys: list[str]
-    results: list
+    results: list[FamilyResult]
     details: dict[str, pd.DataFrame]
     boards: dict[str, pd.DataFrame]
+    families: dict[str, FamilyTables] = field(default_factory=dict)
 
 
-def study_tables(records: RecordSet, args: argparse.Namespace) -> Tables:
+@dataclass
+class Written:
+    """What ``write_statistics`` computed and wrote."""
+
+    completeness: Completeness
+    keys: list[str]
+    results: list[FamilyResult]
+    boards: dict[str, pd.DataFrame]
+    files: list[Path]
+    figures: int
+    folder: Path
+    tables: StudyTables
+
+
+def study_tables(records: RecordSet, options: StatsOptions) -> Tables:
     """Validate (``validate``), then ``statistics.analyze`` per family, the detail rows and the boards."""
     completeness = Completeness(records.runs)
     done = records.done()
-    keys = validate(args, completeness, done)
+    keys = validate(options, completeness, done)
     results = [
         analyze(
             done,
             key,
-            args.baseline,
-            alpha=args.alpha,
-            reps=args.reps,
-            seed=args.seed,
-            scale=args.scale,
-            bayes_samples=args.bayes_samples,
+            options.baseline,
+            alpha=options.alpha,
+            reps=options.reps,
+            seed=options.seed,
+            scale=options.scale,
+            bayes_samples=options.bayes_samples,
         )
         for key in keys
     ]
     details = {r.family.key: detail_rows(r, completeness) for r in results}
     boards = {r.family.key: board_rows(r, completeness, details[r.family.key]) for r in results}
-    return Tables(completeness, done, keys, results, details, boards)
+    families = {r.family.key: FamilyTables.from_result(r, boards[r.family.key], details[r.family.key]) for r in results}
+    return Tables(completeness, done, keys, results, details, boards, families)
 
 
-def write_statistics(study: Any, records: RecordSet, args: argparse.Namespace, dest: Path) -> Written:
+def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest: Path) -> Written:
     """Every table and figure of ``study``'s ``records`` (a ``sweeps.study.Study``: its name, profile and
-    description head the report; options: ``register``'s flags; ``args.folder`` and
-    ``args.study`` name the records in messages) into ``dest``; validated before anything is computed."""
-    tables = study_tables(records, args)
-    completeness, done, keys, results, details, boards = (
-        tables.completeness,
-        tables.done,
-        tables.keys,
-        tables.results,
-        tables.details,
-        tables.boards,
-    )
-    consistency = study_consistency(records, completeness, reps=args.reps, seed=args.seed)
+    description head the report) into ``dest``; validated before anything is computed."""
+    tables = study_tables(records, options)
+    completeness, done, keys = tables.completeness, tables.done, tables.keys
+    consistency = study_consistency(records, completeness, reps=options.reps, seed=options.seed)
     seeds = seeds_frame(done, keys)
-    rep = StudyReport(
-        study.name,
-        study.profile.name,
-        study.description or "",
-        args.baseline,
-        args.alpha,
-        args.reps,
-        args.seed,
-        args.bayes_samples,
-        args.scale,
-        completeness,
-        results,
-        boards,
-        details,
-        versions(),
-        consistency_markdown(consistency, args.alpha, args.reps, args.seed),
-    )
     archs = list(dict.fromkeys(records.runs["arch"]))
-    profiles = Path(args.profiles) if args.profiles else project_root() / "results" / "profiles"
+    profiles = options.profiles if options.profiles else project_root() / "results" / "profiles"
     overheads = load_overheads(profiles, study.profile.name)
-    rep.overhead = overhead_texts(completeness.methods, archs, overheads, args.baseline)
+    study_file = StudyTables(
+        study=study.name,
+        profile=study.profile.name,
+        description=study.description or "",
+        baseline=options.baseline,
+        alpha=options.alpha,
+        bootstrap_reps=options.reps,
+        seed=options.seed,
+        bayes_samples=options.bayes_samples,
+        scale=options.scale,
+        versions=versions(),
+        runs=records.runs.drop(columns=["path", "current"]),
+        families=tables.families,
+        consistency=ConsistencyTables(consistency.summary, consistency.comparisons, consistency.problems),
+        overhead=OverheadTables(
+            overheads.files, overheads.problems, overhead_rows(completeness.methods, archs, overheads)
+        ),
+    )
+    rep = StudyReport.of(
+        study_file, completeness, consistency_markdown(consistency, options.alpha, options.reps, options.seed)
+    )
+    rep.overhead = overhead_texts(completeness.methods, archs, overheads, options.baseline)
     rep.overhead_note = overhead_note(overheads, study.profile.name, shown_path(profiles))
 
     with atomic_folder(dest / study.name) as folder:
-        rep.figures = figures(rep, consistency, completeness, seeds, folder, study.name)
+        rep.figures = figures(tables, consistency, seeds, folder, study.name)
     metrics = {
         "runs": completeness.counts(),
-        **{k: family_metrics(boards[k], details[k]) for k in keys},
+        **{k: family_metrics(tables.boards[k], tables.details[k]) for k in keys},
         "consistency": consistency_metrics(consistency),
-    }
-    tables = {
-        "study": study.name,
-        "profile": study.profile.name,
-        "description": study.description or "",
-        "baseline": args.baseline,
-        "alpha": args.alpha,
-        "bootstrap_reps": args.reps,
-        "seed": args.seed,
-        "bayes_samples": args.bayes_samples,
-        "scale": args.scale,
-        "versions": rep.versions,
-        "runs": records.runs.drop(columns=["path", "current"]),
-        "families": {
-            r.family.key: {
-                "direction": r.family.direction,
-                "rope": r.family.rope,
-                "leaderboard": boards[r.family.key],
-                "detail": details[r.family.key],
-                "friedman": r.friedman,
-                "mean_ranks": r.mean_ranks,
-                "pairwise_holm": r.pairwise,
-                "versus_baseline_holm": r.versus_baseline,
-                "gains": r.gains,
-                "bayes_signed_rank": r.bayes,
-                "win_tie_loss": r.wtl,
-                "dropped_cells": [list(c) for c in r.dropped_cells],
-            }
-            for r in results
-        },
-        "consistency": {
-            "summary": consistency.summary,
-            "comparisons": consistency.comparisons,
-            "problems": consistency.problems,
-        },
-        "overhead": {
-            "files": overheads.files,
-            "problems": overheads.problems,
-            "rows": overhead_rows(completeness.methods, archs, overheads),
-        },
     }
     base = dest / study.name
     written = {
@@ -284,10 +264,9 @@ def write_statistics(study: Any, records: RecordSet, args: argparse.Namespace, d
             clean({"metrics": metrics}), indent=1, ensure_ascii=False, allow_nan=False
         )
         + "\n",
-        dest / f"{study.name}.tables.json": json.dumps(clean(tables), indent=1, ensure_ascii=False, allow_nan=False)
-        + "\n",
+        dest / f"{study.name}.tables.json": study_file.to_text(),
         dest / f"{study.name}.seeds.csv": seeds.to_csv(index=False, float_format="%.6g", lineterminator="\n"),
     }
     for path, text in written.items():
         atomic_write_text(path, text)
-    return Written(completeness, keys, results, boards, list(written), len(rep.figures), base)
+    return Written(completeness, keys, tables.results, tables.boards, list(written), len(rep.figures), base, study_file)
