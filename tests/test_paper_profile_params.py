@@ -71,7 +71,7 @@ def test_each_paper_block_of_params_yaml_expands_and_its_dry_run_passes_offline(
     assert not out.exists() and not (offline_place / "data").exists()
 
 
-# The papers' protocols (shared/specs/METHODS.md; ayaabdelsalam91/saliency_guided_training
+# The papers' protocols (docs/methods.md, paper-scale settings; ayaabdelsalam91/saliency_guided_training
 # train_MNIST.py; CVRL/CYBORG; dtak/rrr multilayer_perceptron.py): arch, dataset, epochs, batch, seeds.
 PAPER_TABLES = {
     "sgt": {"archs": {"simple_cnn", "gap_cnn"}, "datasets": {"mnist"}, "epochs": 100, "batch_size": 512, "seeds": 5},

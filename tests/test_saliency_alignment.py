@@ -1,4 +1,4 @@
-"""Alignment scores on hand-built maps with known answers (STATISTICS.md 2.4)."""
+"""Alignment scores on hand-built maps with known answers (docs/statistics.md §2.4)."""
 
 import numpy as np
 import pytest

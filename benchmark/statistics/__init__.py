@@ -1,4 +1,4 @@
-"""Statistics layer: pure functions over numpy arrays and tidy frames (STATISTICS.md part 1, 2.2-2.3).
+"""Statistics layer: pure functions over numpy arrays and tidy frames (docs/statistics.md part 1, §2.2-2.3).
 
 Sits between ``records`` (which hands it a tidy score table) and ``reports`` (which renders what it
 returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job each:

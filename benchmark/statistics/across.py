@@ -1,4 +1,5 @@
-"""Across cells (Q2): ranks, Friedman / Iman–Davenport, pairwise Wilcoxon with Holm (STATISTICS.md 1.2, 1.3, 1.13).
+"""Across cells (Q2): ranks, Friedman / Iman–Davenport, pairwise Wilcoxon with Holm
+(docs/statistics.md §1.2, §1.3, §1.13).
 
 Input: a cell x method matrix of seed means (``frames.cell_means``); cells are the independent
 units (Demšar 2006), never (cell, seed) pairs. Rank-based tests need complete cells: rows with
@@ -107,7 +108,7 @@ def pairwise_wilcoxon(
     Columns: ``method, other, n_cells, wins, ties, losses`` (cells where ``method`` is better / equal / worse by
     ``direction``), ``median_gain`` (oriented), ``p, wilcoxon_method, p_holm, status, reason``. Pairs with
     fewer than 6 cells are 'insufficient' (2/2^N > 0.05) and left out of the Holm family; ``reason`` also says
-    when N is too small to pass Holm's first step over the family (STATISTICS.md 1.8).
+    when N is too small to pass Holm's first step over the family (docs/statistics.md §1.8).
     """
     methods = list(matrix.columns)
     if baseline is None:

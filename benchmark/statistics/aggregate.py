@@ -1,6 +1,6 @@
 """Aggregate normalized gain and probability of improvement across cells, with stratified-bootstrap CIs.
 
-STATISTICS.md 1.13 (Q2 steps 4-5), 1.6 and 1.15 (rliable's stratified bootstrap, a few lines over a
+docs/statistics.md §1.13 (across cells, step 4), §1.6 and §1.15 (rliable's stratified bootstrap, a few lines over a
 seeded ``numpy.random.Generator``; IQM = ``scipy.stats.trim_mean(x, 0.25)`` over the pooled
 (cell, seed) gains). For each method only the seeds it shares with the baseline (both finite)
 enter. Per cell c and shared seed s the normalized gain is

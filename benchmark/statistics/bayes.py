@@ -1,4 +1,4 @@
-"""Bayesian signed-rank test with a ROPE (Benavoli et al. ICML 2014, JMLR 2017; STATISTICS.md 1.4).
+"""Bayesian signed-rank test with a ROPE (Benavoli et al. ICML 2014, JMLR 2017; docs/statistics.md §1.4).
 
 :func:`signed_rank` reproduces ``baycomp.SignedRankTest.probs(x, y, rope, random_state=...)``
 (baycomp 1.0.3, ``multiple.py``) draw for draw: the same Dirichlet weights from

@@ -1,4 +1,5 @@
-"""Seeded, vectorized bootstrap helpers (rliable's stratified bootstrap, Agarwal et al. 2021; STATISTICS.md 1.6, 1.15).
+"""Seeded, vectorized bootstrap helpers (rliable's stratified bootstrap, Agarwal et al. 2021;
+docs/statistics.md §1.6, §1.15).
 
 Every function takes a seed or a ``numpy.random.Generator``; all repetitions are drawn as one
 array (no Python loop over repetitions), so a rerun with the same seed is byte-identical.

@@ -1,4 +1,4 @@
-"""Saliency consistency across independent runs (STATISTICS.md 2.2-2.3; MeGe precedent, Fel et al. 2020).
+"""Saliency consistency across independent runs (docs/statistics.md §2.2-2.3; MeGe precedent, Fel et al. 2020).
 
 Input: the probe maps of one method, cell and attribution, shape (runs, images, H, W), runs =
 seeds (the same probe images for every run). Per image, over all n(n-1)/2 pairs of runs:
@@ -6,7 +6,7 @@ seeds (the same probe images for every run). Per image, over all n(n-1)/2 pairs 
 - ``spearman``: Pearson correlation of the average ranks of the flattened maps (ties averaged,
   identical to ``scipy.stats.rankdata(map.ravel())``; primary: invariant to monotone rescaling);
 - ``pearson``: Pearson correlation of the maps, each clipped at its own 99th percentile
-  (heavy-tailed gradients, STATISTICS.md 2.3); maps are used as stored (pixel attributions are
+  (heavy-tailed gradients, docs/statistics.md §2.3); maps are used as stored (pixel attributions are
   stored as absolute values);
 - ``topk_iou``: IoU of the top-10% pixel sets, each set = pixels >= the map's k-th largest value
   with k = ceil(0.1 * H * W) (ties at the threshold all enter, so identical maps give exactly 1).

@@ -1,4 +1,4 @@
-"""Per cell: mean, SD, n and a 95% t-interval (STATISTICS.md 1.13, "Within each cell" step 1)."""
+"""Per cell: mean, SD, n and a 95% t-interval (docs/statistics.md §1.13, "Within each cell" step 1)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """One correction family (one SPLIT/METRIC) end to end: the numbers of a significance-tested leaderboard.
 
-STATISTICS.md 1.13-1.14. ``analyze`` runs every within-cell and across-cell analysis on the tidy
+docs/statistics.md §1.13-1.14. ``analyze`` runs every within-cell and across-cell analysis on the tidy
 scores of one family and gathers a one-row-per-method ``leaderboard``; the reports layer renders it.
 Randomness: every bootstrap uses ``numpy.random.default_rng(seed)`` afresh (``reps`` repetitions,
 default 10,000), the Bayesian test ``RandomState(seed)`` with ``bayes_samples`` draws (default 50,000),
@@ -22,7 +22,7 @@ from .orient import Family, family
 from .paired import paired_cells, win_tie_loss
 from .power import ALPHA, MIN_WILCOXON_N
 
-FEW_SEEDS = 5  # STATISTICS.md 1.11: at least 5 paired seeds per cell
+FEW_SEEDS = 5  # docs/statistics.md §1.11: at least 5 paired seeds per cell
 
 
 @dataclass
@@ -99,7 +99,7 @@ def analyze(
 
 
 def leaderboard(r: FamilyResult) -> pd.DataFrame:
-    """One row per method, best mean rank first (STATISTICS.md 1.14): ``place, method, direction, rope,
+    """One row per method, best mean rank first (docs/statistics.md §1.14): ``place, method, direction, rope,
     mean_rank, rank_low, rank_high``, the ``aggregate.gains`` columns, ``wins, ties, losses, untested``,
     ``p_cells, p_cells_holm, cells_status`` (Wilcoxon over cells vs the baseline), ``p_better, p_rope, p_worse``,
     ``median_d_z``, ``underpowered_cells, n_cells, flags`` ('; '-joined warnings)."""

@@ -1,4 +1,4 @@
-"""Multiple-comparison corrections (STATISTICS.md 1.8): Holm for headline claims, BH for per-cell markers.
+"""Multiple-comparison corrections (docs/statistics.md §1.8): Holm for headline claims, BH for per-cell markers.
 
 Thin NaN-aware wrappers over ``statsmodels.stats.multitest.multipletests``: untestable
 comparisons (NaN p) are left out of the family and stay NaN, so they never dilute or

@@ -1,7 +1,7 @@
 """Which way a metric points, and its ROPE: every ranking, win and gain is oriented by it.
 
 A *family* key is ``"SPLIT/RECORD_KEY"`` (``"test/accuracy"``, ``"test/saliency/gradient/auroc"``):
-each requested metric is its own correction family (STATISTICS.md 1.8). The direction and the
+each requested metric is its own correction family (docs/statistics.md §1.8). The direction and the
 region of practical equivalence come from the metric's declaration
 (``benchmark.saliency.metrics.spec``), never from this package. After orientation a positive
 gain means "better" and rank 1 means "best", whatever the metric's direction.

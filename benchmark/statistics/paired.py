@@ -1,4 +1,4 @@
-"""Within a cell: each method against the baseline over shared, paired seeds (STATISTICS.md 1.9-1.13, 1.11).
+"""Within a cell: each method against the baseline over shared, paired seeds (docs/statistics.md §1.9-1.13).
 
 Only seeds where both the method and the baseline have a finite value enter (a run whose
 metric is undefined drops that seed from the pair). Differences are oriented by the
@@ -69,7 +69,7 @@ def paired_stats(
 def wilcoxon_p(d: np.ndarray) -> tuple[float, str]:
     """Two-sided ``scipy.stats.wilcoxon(d, zero_method='zsplit', method='auto')`` p and the method scipy used.
 
-    'auto' (scipy >= 1.15, STATISTICS.md 1.12) is exact without ties or zeros for n <= 50, an exhaustive
+    'auto' (scipy >= 1.15, docs/statistics.md §1.12) is exact without ties or zeros for n <= 50, an exhaustive
     sign-flip permutation test with ties or zeros for n <= 13, asymptotic otherwise. Below
     ``MIN_WILCOXON_N`` pairs the smallest attainable p (2/2**n) exceeds 0.05: returns (NaN, 'n.a. (n<6)').
     """
@@ -168,7 +168,7 @@ def paired_cells(
     confidence: float = 0.95,
     power: float = POWER,
 ) -> pd.DataFrame:
-    """One row per cell x non-baseline method of one family, BH over all of them (STATISTICS.md 1.13).
+    """One row per cell x non-baseline method of one family, BH over all of them (docs/statistics.md §1.13).
 
     Columns: ``dataset, arch, split, metric, method, baseline, n`` (shared seeds), ``mean, mean_base, gain,
     sd_diff, gain_low, gain_high, t, p_t, d_z, rho, p_wilcoxon, wilcoxon_method, seeds_needed, underpowered,

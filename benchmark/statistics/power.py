@@ -1,4 +1,4 @@
-"""How many seeds / cells a test needs (STATISTICS.md 1.11, 1.12, 1.8).
+"""How many seeds / cells a test needs (docs/statistics.md §1.11, §1.12, §1.8).
 
 Underpowered flag: the paired t-test's power is computed for an effect the size of the
 metric's ROPE (the smallest effect of interest), never for the observed effect (Colas et
@@ -91,7 +91,7 @@ def underpowered(n: int, needed: float) -> bool:
 
 
 def min_wilcoxon_p(n: int) -> float:
-    """Smallest two-sided exact Wilcoxon signed-rank p with n non-tied pairs: 2 / 2**n (STATISTICS.md 1.12)."""
+    """Smallest two-sided exact Wilcoxon signed-rank p with n non-tied pairs: 2 / 2**n (docs/statistics.md §1.12)."""
     return min(1.0, 2.0 / 2.0**n) if n > 0 else 1.0
 
 
@@ -101,7 +101,7 @@ def wilcoxon_reachable(n: int, alpha: float = ALPHA, comparisons: int = 1) -> bo
 
 
 def cells_needed(alpha: float = ALPHA, comparisons: int = 1) -> int:
-    """Smallest N with 2/2**N <= alpha/comparisons (STATISTICS.md 1.8 table: 1 -> 6, 10 -> 9, 15 -> 10)."""
+    """Smallest N with 2/2**N <= alpha/comparisons (docs/statistics.md §1.8 table: 1 -> 6, 10 -> 9, 15 -> 10)."""
     n = 1
     while not wilcoxon_reachable(n, alpha, comparisons):
         n += 1

@@ -1,9 +1,9 @@
-"""A paper's claim judged from paired seeds: reproduced, not reproduced or inconclusive (STATISTICS.md 1.11-1.13).
+"""A paper's claim judged from paired seeds: reproduced, not reproduced or inconclusive (docs/statistics.md §1.16).
 
 Each claim compares a method with a reference on one metric over paired seeds (the same seed
 list for both sides; the oriented gain ``sign * (y_method - y_ref)`` is positive when the method
 is better) and names one of three tests. Every p-value of one paper's claims table is one Holm
-family (a pre-registered set of headline claims, STATISTICS.md 1.8), and the verdict reads the
+family (a pre-registered set of headline claims, docs/statistics.md §1.8), and the verdict reads the
 Holm-adjusted p:
 
 - ``superiority`` (the method is better): one-sided paired t-test, H1: mean gain > 0
