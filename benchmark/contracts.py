@@ -228,8 +228,9 @@ class Cost:
         return total
 
     def in_forward_units(self) -> float:
-        """The METHODS.md nominal count: F per forward, 2F per backward, 1F per input-only backward,
-        5F per double backward (an input backward and two backward passes); Grad-CAM counted as 0F."""
+        """The nominal count of docs/methods.md (Conventions): F per forward, 2F per backward, 1F per
+        input-only backward, 5F per double backward (an input backward and two backward passes);
+        Grad-CAM counted as 0F."""
         return sum(getattr(self, name) * NOMINAL_FORWARDS[name] for name in COST_UNITS)
 
     def describe(self) -> str:

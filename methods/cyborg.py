@@ -15,7 +15,7 @@ Ambiguities, each a hyperparameter (paper / official code / our default and why)
 
 - ``cam_class``: the paper says "the CAM" without a class; the original ``train_cam.py``
   takes the predicted class (argmax of the logits), the lab's later code the true label.
-  Default ``true`` (METHODS.md): early in training the prediction is noise, and guiding
+  Default ``true`` (docs/methods.md, CYBORG): early in training the prediction is noise, and guiding
   the map of a wrong class teaches the wrong evidence.
 - ``normalization``: the official code min-max normalizes each sample's CAM (no epsilon:
   a constant map gives 0/0 = NaN; here a constant map becomes zeros, ``benchmark.maps``).
@@ -40,7 +40,7 @@ Ambiguities, each a hyperparameter (paper / official code / our default and why)
   bilinear 0.224 / 0.214; cosine of the two MSE-term gradients 0.9998.
 - Which layer: the official ResNet-50 path hooks the last bottleneck's conv3 output (before
   its batch norm and residual add); we use ``NetOutput.feature_map``, the map that is pooled
-  into the classifier, the one on which the CAM equals the logit (METHODS.md default). It
+  into the classifier, the one on which the CAM equals the logit (docs/methods.md default). It
   is fixed by the network contract, not a hyperparameter.
 - A batch with no annotated sample: the MSE term is absent (0) and the loss is
   alpha * CE, not CE alone, so every batch's cross-entropy has the same weight (with SGD,

@@ -6,7 +6,7 @@ salient-preserving view x+ (non-salient regions degraded) and a saliency-degradi
 (salient regions degraded); a triplet loss pulls e(x) toward e(x+) and pushes it from e(x-);
 a temperature-scaled Jensen-Shannon "sanity check" keeps the logit distributions of the
 views consistent; ablations vary temperature and augmentation; a sanity check trains with
-inverted saliency maps. What we implement (METHODS.md):
+inverted saliency maps. What we implement (docs/methods.md, SAGE):
 
     L = CE(x, y) + w_t  * TripletMargin(e(x), e(x+), e(x-); margin m)
                  + w_js * JS(softmax(z(x)/T) || softmax(z(x+)/T))

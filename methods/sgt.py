@@ -169,7 +169,7 @@ class SGT(Method):
         "saliency_of": HParam(
             "log_softmax",
             "output differentiated for the saliency: log_softmax of the true class (official "
-            "MNIST network, METHODS.md) or its logit (official CIFAR/BIRD ResNets return logits). "
+            "MNIST network, docs/methods.md) or its logit (official CIFAR/BIRD ResNets return logits). "
             "Default log_softmax",
             choices=("log_softmax", "logit"),
         ),

@@ -3,7 +3,7 @@
 A RECONSTRUCTION: the paper body was not available and there is no public code. The
 abstract says SMOOT is SGT whose number of masked features is not fixed but chosen online
 "based on input, accuracy, and model loss", to avoid the information loss of masking too
-much. What this file implements (METHODS.md, "reconstruction to implement"):
+much. What this file implements (docs/methods.md, SMOOT):
 
 - the loss is SGT's, unchanged (``methods/sgt.py``: CE + lambda * KL(clean || masked));
 - at every epoch end a controller moves the masked fraction by ``step`` from the epoch's

@@ -8,7 +8,7 @@ Ties are resolved by expectation over a uniformly random tie-break, so a constan
 scores exactly the chance level: AUROC 1/2, and the mask's area fraction for top-k
 precision, the pointing game and the energy scores. (Quantus' ``PointingGame`` @85bc29d1
 stores ``np.nan`` into a bool array, so an empty annotation counts as a hit; here it is
-undefined and leaves the mean, STATISTICS.md 2.4.)
+undefined and leaves the mean, docs/statistics.md §2.4.)
 """
 
 from __future__ import annotations
