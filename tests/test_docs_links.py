@@ -69,8 +69,8 @@ def tracked(root: Path = ROOT) -> set[str] | None:
     return {p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
-def prose(text: str) -> str:
-    """``text`` without fenced code blocks and code spans (blanked, so line numbers stay)."""
+def unfenced(text: str) -> str:
+    """``text`` with its fenced code blocks blanked (line numbers stay)."""
     lines, fence = [], None
     for line in text.splitlines():
         match = FENCE.match(line)
@@ -83,7 +83,12 @@ def prose(text: str) -> str:
             lines.append("")
         else:
             lines.append(line)
-    return CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), "\n".join(lines))
+    return "\n".join(lines)
+
+
+def prose(text: str) -> str:
+    """``text`` without fenced code blocks and code spans (blanked, so line numbers stay)."""
+    return CODE_SPAN.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), unfenced(text))
 
 
 def links(text: str) -> list[tuple[int, str]]:
@@ -113,7 +118,7 @@ def anchors(path: Path) -> set[str]:
     text = path.read_text(encoding="utf-8")
     out: set[str] = set()
     seen: dict[str, int] = {}
-    for line in prose(text).splitlines():
+    for line in unfenced(text).splitlines():
         match = HEADING.match(line)
         if match:
             base = slug(match.group(1))
