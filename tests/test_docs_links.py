@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 SELF = Path(__file__).resolve()
 
@@ -38,18 +36,6 @@ EXTERNAL_NOTES = ("STATISTICS", "METHODS", "DESIGN", "ANCHORS")
 EXTERNAL = re.compile(r"\b(?:" + "|".join(EXTERNAL_NOTES) + r")\.md\b|shared/(?:specs|seeds)\b")
 CHECKED_SUFFIXES = (".py", ".md", ".yaml", ".yml", ".toml", ".cfg", ".txt", ".lock")
 CHECKED_NAMES = ("Makefile",)
-
-# TEMPORARY (issue 21, part 3): these files were being moved by another change while the citations
-# were replaced, so they were left alone; each still cites the old notes. Replace the citations as
-# listed in the issue (e.g. "STATISTICS.md 1.14" -> "docs/statistics.md §1.14"), then delete this set
-# and test_pending_citations_outside_docs: its strict xfail turns into a failure once they are fixed.
-PENDING = frozenset(
-    {
-        "benchmark/reports/claims/evaluate.py",
-        "benchmark/reports/study/board.py",
-        "benchmark/reports/study/consistency.py",
-    }
-)
 
 
 def documents(root: Path = ROOT) -> list[Path]:
@@ -231,15 +217,5 @@ def test_the_link_checker_catches_what_it_must(tmp_path):
 def test_no_file_cites_the_notes_that_lived_outside_the_repository():
     """Source, tests, docs and configuration cite docs/ (e.g. "docs/statistics.md §2.2"), never the notes
     that were beside the checkout, which a clone does not have."""
-    found = citing_files(source_files() - PENDING)
-    assert not found, "cite docs/ instead:\n" + "\n".join(found)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="TEMPORARY (issue 21, part 3): the files of PENDING still cite the old notes; fix them, then delete "
-    "PENDING and this test",
-)
-def test_pending_citations_outside_docs():
-    found = citing_files(PENDING)
+    found = citing_files(source_files())
     assert not found, "cite docs/ instead:\n" + "\n".join(found)

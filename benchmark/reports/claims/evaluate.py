@@ -5,7 +5,7 @@ one method label in one dataset x architecture cell; the two sides are paired by
 runs that are expected but not done (missing, failed, stale, corrupt) are named in the row and
 left out: a verdict never rests on a stale record. Consistency claims
 (``consistency/SPLIT/ATTRIBUTION``) compare the per-image mean pairwise Spearman correlation of
-the side's stored probe maps across its runs (STATISTICS.md 2.2; ``statistics.consistency``),
+the side's stored probe maps across its runs (docs/statistics.md §2.2; ``statistics.consistency``),
 paired over the probe images (the same images for both sides, checked).
 """
 

@@ -1,4 +1,4 @@
-"""A study's significance-tested leaderboard as text: Markdown, CSV, TeX and JSON (STATISTICS.md 1.14).
+"""A study's significance-tested leaderboard as text: Markdown, CSV, TeX and JSON (docs/statistics.md §1.14).
 
 Renders what ``benchmark.statistics`` computed (``study.tables`` joins it with the study's
 expected runs). Per family (one ``SPLIT/METRIC``, its own correction family): the main board
@@ -79,7 +79,8 @@ def family_title(r: FamilyTables) -> str:
 
 
 def board_display(board: pd.DataFrame, r: FamilyTables, overhead: dict[str, str] | None = None) -> pd.DataFrame:
-    """The main table as strings (STATISTICS.md 1.14 columns), with the measured overhead beside the runs when given."""
+    """The main table as strings (docs/statistics.md §1.14 columns), with the measured overhead beside the
+    runs when given."""
     base, rows = r.baseline, []
     for _, b in board.iterrows():
         is_base, ranked = b["method"] == base, pd.notna(b["place"])

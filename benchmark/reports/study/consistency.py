@@ -1,4 +1,4 @@
-"""Saliency consistency across runs of a study (STATISTICS.md 2.2), from the probe maps stored with its records.
+"""Saliency consistency across runs of a study (docs/statistics.md §2.2), from the probe maps stored with its records.
 
 Every run's saliency evaluation stores one map per probe image and attribution
 (``saliency/<split>/<attribution>`` artifacts, float16, each map divided by its maximum) for
