@@ -16,7 +16,7 @@ the names declared in ``splits``. Rows without an annotation get a zero map and
 ``annotated = False``.
 
 Source checksum: ``source_checksum`` hashes the CSV's bytes and the bytes of every file it
-references; the manifest records it, and a build is served (``benchmark.data.store.find``)
+references; the manifest records it, and a build is served (``benchmark.data.dataset_store.find``)
 only while the folder still has it, so an edited or deleted image makes the next run rebuild.
 """
 

@@ -13,8 +13,8 @@ from benchmark.contracts import HParam, Method
 from benchmark.records.schema import TIMING_FIELDS
 from benchmark.registry import METHODS
 from benchmark.sweeps.executors import Executor, LocalExecutor
-from benchmark.sweeps.runner import SweepSummary, run_sweep
 from benchmark.sweeps.study import HAS_EVALUATION, expand
+from benchmark.sweeps.sweep import SweepSummary, run_sweep
 
 TINY_DATA = {"image_size": 12, "digit_size": 8, "patch_size": 3}  # decoy digits on a 12x12 canvas
 TINY_ARCH = {"name": "simple_cnn", "params": {"hidden": 16}}

@@ -11,7 +11,7 @@ from PIL import Image
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 
 SIZE = 8
 

@@ -5,7 +5,7 @@ import colorsys
 import numpy as np
 import pytest
 
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 from benchmark.data.constructions import cdep_colours
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from benchmark.cli import main
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 from benchmark.data.show import caption, pick_examples
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 
 PATCH = 6
 

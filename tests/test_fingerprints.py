@@ -16,7 +16,7 @@ import yaml
 
 from benchmark import code_closure
 from benchmark.code_closure import PACKAGE_DIR, _imported_names, module_closure
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 from benchmark.records.provenance import code_fingerprint
 from benchmark.registry import ARCHS, DATASETS, METHODS
 
@@ -73,10 +73,10 @@ def test_editing_maps_stales_every_run_and_the_methods_that_import_it(copy):
     [
         "benchmark/reports/study/summary.py",
         "benchmark/cli/run_cmd.py",
-        "benchmark/sweeps/runner.py",
+        "benchmark/sweeps/sweep.py",
         "benchmark/records/table.py",
         "benchmark/statistics/__init__.py",
-        "benchmark/profiling/runner.py",
+        "benchmark/profiling/measure.py",
     ],
 )
 def test_editing_code_no_run_imports_stales_nothing(copy, relative):
@@ -148,7 +148,7 @@ def test_dvc_profile_deps_cover_the_commands_closure():
     modules = [
         "benchmark.__main__",
         "benchmark.cli.profile_cmd",
-        "benchmark.profiling.runner",
+        "benchmark.profiling.measure",
         "benchmark.profiling.outputs",
     ]
     modules += [
@@ -222,7 +222,7 @@ def test_each_layer_imports_only_the_layers_before_it_and_no_module_cycle():
 
 
 def test_the_status_cache_gives_the_fingerprint_a_record_is_written_with():
-    from benchmark.records.status import Fingerprints
+    from benchmark.records.run_states import Fingerprints
 
     cached = Fingerprints()
     assert all(cached(*cell) == code_fingerprint(*cell) for cell in CELLS)

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from benchmark.cli import main
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE = 8

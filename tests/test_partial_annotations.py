@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmark.contracts import ContractError, Split
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 from benchmark.records.recorder import record_run
 
 GUIDED = ["cyborg", "sage", "rrr", "gradia"]

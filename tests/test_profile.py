@@ -18,7 +18,7 @@ from nets import LinearNet
 from benchmark.cli import main
 from benchmark.cli.profile_cmd import DEFAULTS
 from benchmark.contracts import COST_UNITS, Cost
-from benchmark.profiling import breakdown, runner
+from benchmark.profiling import breakdown, measure
 from benchmark.profiling.breakdown import OTHER, PARTS, Interval, exclusive_times, scaled
 from benchmark.profiling.case import Case, make_case, make_step, synthetic_batch
 from benchmark.profiling.flops import step_flops
@@ -259,7 +259,7 @@ def test_the_same_seed_gives_the_same_batch_and_weights():
 
 
 def test_the_cli_defaults_are_the_settings_defaults():
-    defaults = {f.name: f.default for f in dataclasses.fields(runner.Settings)}
+    defaults = {f.name: f.default for f in dataclasses.fields(measure.Settings)}
     assert {k: defaults[k] for k in DEFAULTS} == DEFAULTS
 
 
@@ -279,7 +279,7 @@ def test_the_cli_defaults_are_the_settings_defaults():
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(argv, culprit, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(runner, "run_profile", lambda *a, **k: pytest.fail("measured despite bad input"))
+    monkeypatch.setattr(measure, "run_profile", lambda *a, **k: pytest.fail("measured despite bad input"))
     out = tmp_path / "out"
     assert main(["profile", "--archs", "simple_cnn", "--out", str(out), *argv]) == 2
     err = capsys.readouterr().err.strip()
@@ -288,7 +288,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(argv, culprit, tmp_p
 
 
 def test_out_that_is_a_file_is_refused(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(runner, "run_profile", lambda *a, **k: pytest.fail("measured despite bad input"))
+    monkeypatch.setattr(measure, "run_profile", lambda *a, **k: pytest.fail("measured despite bad input"))
     (tmp_path / "a_file").write_text("x")
     assert main(["profile", "--out", str(tmp_path / "a_file" / "sub")]) == 2
     assert "is a file" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import torchvision
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 from benchmark.data.constructions import cdep_colours, decoy_shade
 
 

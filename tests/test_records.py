@@ -16,10 +16,10 @@ from sweep_helpers import sweep, tiny_params
 
 from benchmark.contracts import ContractError, HParam, RunConfig
 from benchmark.records.identity import identity, run_id
+from benchmark.records.record_store import read_record, write_record
 from benchmark.records.recorder import checkpoint_path, record_run
+from benchmark.records.run_states import folder_status
 from benchmark.records.schema import OutdatedRecord, RecordError, RunRecord
-from benchmark.records.status import folder_status
-from benchmark.records.store import read_record, write_record
 from benchmark.records.table import load_records
 from benchmark.registry import METHODS
 from benchmark.runs.run import NonFiniteMetric, resolve_config, split_metrics

@@ -18,7 +18,7 @@ from test_cyborg import state
 from torch import nn
 
 from benchmark.contracts import Batch, ContractError, DatasetBundle, NetOutput, Network, Split
-from benchmark.data import store
+from benchmark.data import dataset_store as store
 from benchmark.records.identity import run_id
 from benchmark.records.recorder import record_run
 from benchmark.registry import METHODS

@@ -68,7 +68,7 @@ def test_method_needing_annotations_fails_before_training(tiny_config, tmp_path,
 
     erm = METHODS.get("erm")
     monkeypatch.setattr(erm, "needs_annotations", True)
-    from benchmark.data import store
+    from benchmark.data import dataset_store as store
 
     real_build = store.build
 

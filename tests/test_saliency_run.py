@@ -12,8 +12,8 @@ from benchmark.cli import show_cmd
 from benchmark.contracts import ContractError, RunConfig
 from benchmark.records.artifacts import folder_for, load_array, write_artifacts
 from benchmark.records.identity import run_id
+from benchmark.records.record_store import read_record
 from benchmark.records.recorder import record_run
-from benchmark.records.store import read_record
 from benchmark.runs.run import resolve_config
 from benchmark.saliency import metrics as registry
 from benchmark.saliency.evaluate import Trained, evaluate_saliency

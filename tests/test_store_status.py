@@ -11,10 +11,10 @@ from sweep_helpers import records, sweep, tiny_params, write_params
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
-from benchmark.records.status import classify
-from benchmark.records.store import iter_records, read_record
-from benchmark.sweeps.status import study_status
+from benchmark.records.record_store import iter_records, read_record
+from benchmark.records.run_states import classify
 from benchmark.sweeps.study import expand
+from benchmark.sweeps.study_states import study_status
 
 PARAMS = tiny_params(seeds=4)
 

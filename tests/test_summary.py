@@ -9,7 +9,7 @@ import pytest
 from sweep_helpers import Flaky, sweep, tiny_params, write_params
 
 from benchmark.cli import main
-from benchmark.records.store import read_record
+from benchmark.records.record_store import read_record
 from benchmark.records.table import load_records
 from benchmark.reports.study.summary import format_cell, summarize, wide_frame
 from benchmark.sweeps.study import expand

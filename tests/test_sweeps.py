@@ -14,7 +14,7 @@ from sweep_helpers import Flaky, records, sweep, tiny_params, write_params
 
 from benchmark.contracts import ContractError
 from benchmark.records.identity import run_id
-from benchmark.records.store import read_record
+from benchmark.records.record_store import read_record
 from benchmark.runs.run import resolve_config
 from benchmark.sweeps.study import HAS_EVALUATION, expand
 from benchmark.sweeps.worker import WORK_TIMINGS, guard_checkpoint

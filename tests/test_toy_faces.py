@@ -12,8 +12,8 @@ import pytest
 from scipy.ndimage import binary_erosion
 
 from benchmark.contracts import ContractError
+from benchmark.data import dataset_store as store
 from benchmark.data import faces_drawing as fd
-from benchmark.data import store
 from benchmark.data.annotators import annotate, sample_styles
 from benchmark.registry import DATASETS
 

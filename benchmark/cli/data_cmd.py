@@ -14,12 +14,12 @@ from pathlib import Path
 
 from ..config import dataset_variant
 from ..contracts import ContractError
-from ..data import store
+from ..data import dataset_store
 
 
 def build(args: argparse.Namespace) -> int:
-    folder = store.dataset_folder(Path(args.root), args.name)
-    store.check_replaceable(folder)
+    folder = dataset_store.dataset_folder(Path(args.root), args.name)
+    dataset_store.check_replaceable(folder)
     existing = next(p for p in (folder.parent, *folder.parent.parents) if p.exists())
     if (
         not existing.is_dir()
@@ -28,9 +28,9 @@ def build(args: argparse.Namespace) -> int:
     ):
         raise ContractError(f"data root {args.root}: cannot write under {existing} (not a writable folder)")
     family, params = dataset_variant(args.name)
-    bundle = store.build(family, params)
+    bundle = dataset_store.build(family, params)
     try:
-        folder = store.save(bundle, folder)
+        folder = dataset_store.save(bundle, folder)
     except OSError as exc:  # checked above; a file system may still refuse (nothing is left behind)
         raise ContractError(f"data build {args.name}: cannot write {folder} ({exc.strerror or exc})") from None
     sizes = {name: info["size"] for name, info in bundle.manifest["splits"].items()}
@@ -43,14 +43,14 @@ def show(args: argparse.Namespace) -> int:
 
     if args.count < 1:
         raise ContractError(f"data show --count must be >= 1, got {args.count}")
-    folder = store.dataset_folder(Path(args.root), args.name)
-    if not (folder / store.MANIFEST).is_file():
+    folder = dataset_store.dataset_folder(Path(args.root), args.name)
+    if not (folder / dataset_store.MANIFEST).is_file():
         raise ContractError(f"{folder}: not built; run `python -m benchmark data build {args.name}` first")
     out = Path(args.out or Path("results") / "datasets" / args.name)
     for parent in (out, *out.parents):
         if parent.exists() and not parent.is_dir():
             raise ContractError(f"data show --out {out}: {parent} is a file, not a folder")
-    bundle = store.load(folder)
+    bundle = dataset_store.load(folder)
     print(json.dumps(bundle.manifest, indent=2, sort_keys=True))
     for split in bundle.splits:
         print(f"wrote {example_grid(bundle, split, out / f'{split}.png', args.count)}")
@@ -62,11 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="data_command", required=True)
     p = sub.add_parser("build", help="build dataset NAME (a params.yaml variant or a family) into ROOT/NAME")
     p.add_argument("name")
-    p.add_argument("--root", default=str(store.default_data_root()))
+    p.add_argument("--root", default=str(dataset_store.default_data_root()))
     p.set_defaults(func=build)
     p = sub.add_parser("show", help="print the manifest of ROOT/NAME and write PNG grids of examples with saliency")
     p.add_argument("name")
-    p.add_argument("--root", default=str(store.default_data_root()))
+    p.add_argument("--root", default=str(dataset_store.default_data_root()))
     p.add_argument("--out", default=None, help="folder of the PNG grids (default: results/datasets/NAME)")
     p.add_argument("--count", type=int, default=10, help="examples per split (the classes in turn)")
     p.set_defaults(func=show)

@@ -32,7 +32,7 @@ DEFAULTS = {
     "unit_rounds": 10,
     "phase_steps": 2,
     "bootstrap_reps": 10_000,
-}  # = benchmark.profiling.runner.Settings (tested equal; read here without torch)
+}  # = benchmark.profiling.measure.Settings (tested equal; read here without torch)
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -191,9 +191,9 @@ def run(args: argparse.Namespace) -> int:
     threads = args.threads or profile.threads or torch.get_num_threads()
     command = command_line(args, methods, archs, batch_size, device, precision, threads)
 
-    from ..profiling import outputs, runner  # every input is checked: now load the measuring machinery
+    from ..profiling import measure, outputs  # every input is checked: now load the measuring machinery
 
-    settings = runner.Settings(
+    settings = measure.Settings(
         rounds=args.rounds,
         min_run_time=args.min_run_time,
         warmup=args.warmup,
@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap_reps=args.bootstrap_reps,
         seed=args.seed,
     )
-    doc = runner.run_profile(
+    doc = measure.run_profile(
         args.label,
         command,
         archs,

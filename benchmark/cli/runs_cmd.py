@@ -25,7 +25,7 @@ def detail_rows(status) -> list[list[str]]:
 
 
 def cell_rows(status) -> list[list]:
-    from ..sweeps.status import STATES
+    from ..sweeps.study_states import STATES
 
     cells: dict[tuple[str, str, str], Counter] = {}
     for run in status.runs:
@@ -36,9 +36,9 @@ def cell_rows(status) -> list[list]:
 def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from ..sweeps.runner import leftover_lines, report_problems
-    from ..sweeps.status import STATES, study_status
     from ..sweeps.study import expand
+    from ..sweeps.study_states import STATES, study_status
+    from ..sweeps.sweep import leftover_lines, report_problems
 
     study = expand(args.study, args.profile)
     status = study_status(study, study_folder(study.name, args.out))

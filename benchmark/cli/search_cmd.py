@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     from ..records.selections import definition_hash, search_folder, shown
     from ..records.table import load_records
     from ..sweeps.executors import make_executor
-    from ..sweeps.runner import run_sweep
     from ..sweeps.search import load_search
     from ..sweeps.search_runs import markdown, plan, publication
     from ..sweeps.study import device_problem
+    from ..sweeps.sweep import run_sweep
     from .run_cmd import check_out_folder
 
     params = load_params()

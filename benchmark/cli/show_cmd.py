@@ -200,7 +200,7 @@ def figure(path: Path, record: RunRecord, out: Path, rows: int) -> Path:
 
 def show(args: argparse.Namespace) -> int:
     from ..contracts import ContractError
-    from ..records.store import read_record
+    from ..records.record_store import read_record
 
     if args.rows < 1:
         raise ContractError(f"--rows must be a positive integer, got {args.rows}")

@@ -156,8 +156,8 @@ def print_expansion(study) -> None:
 def dry_run(study, folder: Path, retry_failed: bool, problems: list[str], machine: list[str]) -> int:
     from tabulate import tabulate
 
-    from ..sweeps.runner import leftover_lines, report_problems
-    from ..sweeps.status import study_status
+    from ..sweeps.study_states import study_status
+    from ..sweeps.sweep import leftover_lines, report_problems
 
     print_expansion(study)
     status = study_status(study, folder)
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
         check_out_folder(log_dir, "--log-dir")
 
     from ..sweeps.executors import make_executor
-    from ..sweeps.runner import run_sweep
+    from ..sweeps.sweep import run_sweep
 
     executor = make_executor(
         args.executor,

@@ -1,1 +1,1 @@
-"""Data: dataset families build splits; the store saves, finds and loads them."""
+"""Data: dataset families build splits; ``dataset_store`` saves, finds and loads them."""

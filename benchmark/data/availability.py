@@ -4,7 +4,7 @@ Generated families (``decoy_digits``, ``toy_faces``, ...) build offline: never a
 source may be:
 
 - **torchvision** (``mnist``, ``fashion_mnist``, ``cifar10``): present when a build with these
-  parameters and today's code is in the data root (``store.find``, which runs use first), or when
+  parameters and today's code is in the data root (``dataset_store.find``, which runs use first), or when
   torchvision's files are under the download root, extracted or as the archives torchvision would
   download (it extracts them offline). Absent: the line gives the torchvision command that downloads
   them (internet once) and where to place them by hand otherwise.
@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from ..contracts import ContractError
 from ..registry import DATASETS
-from . import store
+from . import dataset_store
 from .folder_validation import csv_path_of, inside, read_rows
 from .real_families import TorchvisionFamily
 from .torchvision_source import download_root
@@ -37,7 +37,7 @@ def source_problem(name: str, family: str, params: Mapping[str, Any], key: str |
     ``key`` is where its parameters are set in params.yaml (e.g. ``paper_datasets.cyborg_faces``)."""
     cls = DATASETS.get(family)
     if issubclass(cls, TorchvisionFamily):
-        if store.find(family, params, data_root) is not None:
+        if dataset_store.find(family, params, data_root) is not None:
             return None
         return torchvision_problem(name, family, cls.source, params)
     if getattr(cls, "source_checksum", None) is not None and "root" in params and "csv" in params:
@@ -67,7 +67,7 @@ def torchvision_problem(name: str, family: str, class_name: str, params: Mapping
     command = (f"python -c \"import torchvision as tv; [tv.datasets.{class_name}('{root}', train=t, download=True) "
                f"for t in (True, False)]\"")
     return (f"dataset '{name}' ({family} through torchvision) is absent: torchvision's {class_name} files are not under "
-            f"{where} and no build of it is in {store.default_data_root()}; download them once (internet) with: {command}  "
+            f"{where} and no build of it is in {dataset_store.default_data_root()}; download them once (internet) with: {command}  "
             f"- or offline, place its {len(archives)} archive(s) {', '.join(a.name for a in archives)} in {where} "
             f"(docs/datasets.md, 'Real data')")
 

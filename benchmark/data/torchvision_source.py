@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..contracts import ContractError
-from .store import default_data_root
+from .dataset_store import default_data_root
 
 
 def download_root(root: str) -> Path:

@@ -7,7 +7,7 @@ of every method timed in interleaved rounds with ``torch.utils.benchmark.Timer``
 summarized as median/IQR and a ratio to ERM with a bootstrap CI beside the ratio the declared
 cost predicts (``ratios``); a phase breakdown from the ``salbench.*`` profiler ranges
 (``breakdown``), the step's own peak memory (``memory``) and its FLOPs (``flops``), all three
-untimed. ``runner`` puts it together into one document (schema 1), ``report`` and ``plots``
+untimed. ``measure`` puts it together into one document (schema 1), ``report`` and ``plots``
 render it, ``outputs`` writes it.
 
 Document (``LABEL.json``)::
@@ -21,7 +21,7 @@ Document (``LABEL.json``)::
                              "rounds"}]}]}
 
 Read back by ``benchmark.records.profiles`` for the leaderboard. Nothing is imported here: the
-CLI validates its input with ``case`` before ``runner`` (and ``torch.utils.benchmark``) loads.
+CLI validates its input with ``case`` before ``measure`` (and ``torch.utils.benchmark``) loads.
 """
 
 from __future__ import annotations

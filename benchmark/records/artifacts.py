@@ -18,7 +18,7 @@ import numpy as np
 
 from ..atomic import atomic_folder
 from ..contracts import ContractError
-from ..data.store import npy_bytes
+from ..data.dataset_store import npy_bytes
 
 SUFFIX = ".saliency"
 

@@ -11,7 +11,7 @@ of the given kind):
   ``RUN_ID.saliency``), e.g. ``.0123456789abcdef.saliency.q9w8e7r6.tmp``;
 * ``.NAME.XXXX.old`` folder: the older folder moved aside while its replacement is renamed in;
 * ``RUN_ID.ckpt.tmp`` file: the older checkpoint writer's ``torch.save`` target (``RUN_ID`` is
-  the 16 hex digits of ``benchmark.records.store.run_id``).
+  the 16 hex digits of ``benchmark.records.identity.run_id``).
 
 ``XXXX`` is tempfile's random part (lowercase letters, digits, ``_``). Nothing else matches: a
 user's ``notes.tmp`` (no leading dot), ``.hidden`` or ``.notes.tmp`` (no random part),

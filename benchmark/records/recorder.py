@@ -24,8 +24,8 @@ from ..runs.run import RunOutput, execute, resolve_config, select_device
 from .artifacts import write_artifacts
 from .identity import identity, run_id
 from .provenance import code_fingerprint, environment
+from .record_store import record_path, write_record
 from .schema import RunRecord
-from .store import record_path, write_record
 
 
 @dataclass

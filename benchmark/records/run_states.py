@@ -21,8 +21,8 @@ from pathlib import Path
 from ..contracts import ContractError
 from ..registry import ARCHS, DATASETS, METHODS
 from .provenance import core_fingerprint
+from .record_store import iter_records, record_path
 from .schema import OutdatedRecord, RunRecord
-from .store import iter_records, record_path
 
 STATES = ("done", "failed", "stale", "missing", "corrupt")
 TO_RUN = ("missing", "stale", "corrupt")

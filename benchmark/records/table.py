@@ -1,6 +1,6 @@
 """The one read API of the results: a folder of records (or a study's runs) as tidy pandas frames.
 
-``load_records(folder, expected)`` classifies every asked-for run (``status.py``: done,
+``load_records(folder, expected)`` classifies every asked-for run (``run_states.py``: done,
 failed, stale, missing, corrupt) and returns a ``RecordSet``:
 
 - ``runs``: one row per run: ``run_id``, ``method`` (the method's name with its non-default
@@ -35,8 +35,8 @@ from ..data.paper_variants import all_variants
 from ..registry import DATASETS
 from .artifacts import load_array, load_json
 from .identity import canonical_json, identity, run_id
+from .run_states import FolderStatus, folder_status
 from .schema import RunRecord
-from .status import FolderStatus, folder_status
 
 RUN_COLUMNS = ["run_id", "method", "method_name", "arch", "dataset", "seed", "state", "current", "problem", "path"]
 SCORE_COLUMNS = ["run_id", "method", "arch", "dataset", "seed", "state", "split", "metric", "value", "path"]

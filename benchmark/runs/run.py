@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, resolve_hparams
-from ..data import store as data_store
+from ..data import dataset_store
 from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
 from ..saliency.evaluate import SaliencyOutput, Trained, check_splits, evaluate_saliency
@@ -198,7 +198,7 @@ def prepare(config: RunConfig, device: torch.device, data_root: Path | None = No
     config = resolve_config(config)
     check_precision_device(config.precision, device)
     method = METHODS.get(config.method)(**config.method_params)
-    bundle = data_store.get(config.dataset, config.dataset_params, data_root)
+    bundle = dataset_store.get(config.dataset, config.dataset_params, data_root)
     check_compatible(method, bundle, config)
     check_splits(config.evaluation, list(bundle.splits))
     enable_determinism()

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from ..contracts import RunConfig
-from ..data import store as data_store
+from ..data import dataset_store
 from ..profiling.case import make_case, make_step
 from ..profiling.ratios import BASELINE, TARGET, within_target
 from ..profiling.timing import threads, time_steps
@@ -65,7 +65,7 @@ def cost_row(
     image (CxHxW), batch_size, declared, measured, ratio}``, declared and measured in ERM steps, ratio =
     measured / declared."""
     config = resolve_config(config)
-    channels, side = data_store.get(config.dataset, config.dataset_params).input_shape[:2]
+    channels, side = dataset_store.get(config.dataset, config.dataset_params).input_shape[:2]
     batch_size = min(config.batch_size, settings.batch_size)
     case = make_case(config.arch, batch_size, channels, side, config.optimizer, device, config.precision, settings.seed)
     method = METHODS.get(name)(**config.method_params)

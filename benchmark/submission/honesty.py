@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..contracts import Batch, ContractError, RunConfig
-from ..data import store as data_store
+from ..data import dataset_store
 from ..registry import METHODS
 from ..runs.run import check_compatible, resolve_config
 from .failures import CheckFailure
@@ -63,7 +63,7 @@ def compatibility_failure(name: str, config: RunConfig) -> CheckFailure | None:
     the annotations (or the wrong-reason mask) the method declares it needs, as a failure; else None."""
     config = resolve_config(config)
     method = METHODS.get(name)(**config.method_params)
-    bundle = data_store.get(config.dataset, config.dataset_params)
+    bundle = dataset_store.get(config.dataset, config.dataset_params)
     try:
         check_compatible(method, bundle, config)
     except ContractError as exc:

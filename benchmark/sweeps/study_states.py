@@ -1,4 +1,4 @@
-"""What the results store holds for a study: the state of each of its runs (``records.status``).
+"""What the results store holds for a study: the state of each of its runs (``records.run_states``).
 
 The classification itself (done, failed, stale, missing, corrupt) lives in the records layer,
 so the statistics and reports read it without the sweep; this module pairs it with the
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..records.run_states import STATES, TO_RUN, RunState, folder_status
 from ..records.schema import RunRecord
-from ..records.status import STATES, TO_RUN, RunState, folder_status
 from .study import RunSpec, Study
 
 __all__ = ["STATES", "TO_RUN", "StudyRun", "StudyStatus", "study_status"]

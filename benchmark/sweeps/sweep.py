@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 from ..records.leftovers import find_leftovers, remove_leftovers
 from .executors import Executor
 from .lock import study_lock
-from .status import StudyStatus, study_status
 from .study import Study
+from .study_states import StudyStatus, study_status
 from .worker import make_task
 
 

@@ -19,8 +19,8 @@ from ..atomic import atomic_write_text
 from ..contracts import RunConfig
 from ..records.identity import canonical_json
 from ..records.provenance import code_fingerprint
+from ..records.record_store import write_record
 from ..records.recorder import checkpoint_path, failure_record, record_run
-from ..records.store import write_record
 from .study import Profile, RunSpec
 
 WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the runner's
