@@ -174,16 +174,6 @@ def plugin_modules(folder: Path, namespace: str) -> list[tuple[Path, str]]:
     return [(path, f"{namespace}.{path.stem}") for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 
-def load_folder(folder: Path, namespace: str) -> None:
-    """Import every ``*.py`` in ``folder`` (not starting with ``_``) as ``namespace.STEM``; the first
-    failure raises naming the file."""
-    for path, module in plugin_modules(folder, namespace):
-        try:
-            importlib.import_module(module)
-        except (Exception, SystemExit) as exc:
-            raise ContractError(f"cannot import plug-in {path}: {_describe_error(exc)}") from exc
-
-
 METHODS: Registry = Registry("method", folder="methods")
 DATASETS: Registry = Registry("dataset", folder="datasets")
 ARCHS: Registry = Registry("arch", builtin="benchmark.models")

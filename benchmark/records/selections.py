@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,8 +183,3 @@ def tuned_draw(name: str, method: str, params: Mapping[str, Any], folder: Path |
             f"run `python -m benchmark search {name}`"
         )
     return Tuned(name, method, chosen["draw"], dict(chosen["params"]), dict(chosen["settings"]))
-
-
-def published_names(folder: Path | None = None) -> Iterable[str]:
-    """The searches with a published file in ``folder``."""
-    return sorted(path.stem for path in Path(folder or search_folder()).glob("*.json"))
