@@ -15,7 +15,7 @@ whose cartesian product is swept), ``seeds`` is a list or a count::
         archs: [simple_cnn]
         seeds: 3                       # 0, 1, 2
         grids:
-          - {methods: [erm, {name: sgt, grid: {mask_fraction: [0.3, 0.5]}}], datasets: [decoy_digits]}
+          - {methods: [erm, {name: sgt, grid: {fraction: [0.3, 0.5]}}], datasets: [decoy_digits]}
           - {methods: [erm], datasets: [clean_digits]}
 
 A method item ``{name: sgt, tuned: SEARCH}`` trains the draw that search SEARCH selected on its
