@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import sys
 
 import pytest
 from sweep_helpers import records, sweep, tiny_params
 
 from benchmark.contracts import ContractError
-from benchmark.sweeps.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor
+from benchmark.sweeps.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor, with_threads
+from benchmark.sweeps.study import expand
+from benchmark.sweeps.worker import make_task
 
 PARAMS = tiny_params(seeds=2)
 
@@ -60,3 +64,15 @@ def test_executor_settings_fail_clearly(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(ContractError, match=r"--executor ray needs Ray, an optional extra: pip install '.\[ray\]'"):
         make_executor("ray")
+
+
+def test_a_task_is_a_frozen_picklable_dataclass(tmp_path):
+    study = expand("tiny", params=PARAMS)
+    task = make_task(study.runs[0], study.profile, tmp_path, data_root=tmp_path / "data")
+    assert pickle.loads(pickle.dumps(task)) == task  # process pools, Ray and submitit pickle it
+    assert task.out_dir == tmp_path.resolve() and task.data_root == (tmp_path / "data").resolve()
+    assert task.config == study.runs[0].config.to_dict() and task.run_id == study.runs[0].run_id
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        task.threads = 2  # type: ignore[misc]
+    open_threads = dataclasses.replace(task, threads=None)
+    assert [t.threads for t in with_threads([task, open_threads], 4)] == [task.threads, 4]

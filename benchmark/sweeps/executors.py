@@ -21,6 +21,7 @@ no record: its runs come back as ``lost`` and the next sweep reruns them.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import shutil
@@ -33,9 +34,9 @@ import torch
 
 from ..contracts import ContractError
 from ..paths import project_root
-from .worker import outcome, run_task, run_tasks, set_worker_device
+from .worker import RunOutcome, RunTask, outcome, run_task, run_tasks, set_worker_device
 
-OnDone = Callable[[dict[str, Any]], None]
+OnDone = Callable[[RunOutcome], None]
 EXECUTORS = ("local", "ray", "slurm")
 
 
@@ -47,12 +48,12 @@ def gpu_count(device: str) -> int:
     return torch.cuda.device_count() if device != "cpu" and torch.cuda.is_available() else 0
 
 
-def with_threads(tasks: list[dict[str, Any]], threads: int) -> list[dict[str, Any]]:
+def with_threads(tasks: list[RunTask], threads: int) -> list[RunTask]:
     """Tasks whose profile left ``threads`` open get ``threads`` (the executor's share of cores)."""
-    return [task if task.get("threads") else {**task, "threads": max(1, threads)} for task in tasks]
+    return [task if task.threads else dataclasses.replace(task, threads=max(1, threads)) for task in tasks]
 
 
-def lost(task: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+def lost(task: RunTask, exc: BaseException) -> RunOutcome:
     return outcome(task, "lost", 0.0, message=f"no record, rerun by the next sweep ({type(exc).__name__}: {exc})")
 
 
@@ -65,7 +66,7 @@ class Executor:
     def describe(self) -> str:
         return self.name
 
-    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+    def run(self, tasks: list[RunTask], on_done: OnDone) -> None:
         raise NotImplementedError
 
 
@@ -88,7 +89,7 @@ class LocalExecutor(Executor):
         where = f"{self.gpus} GPU(s)" if self.gpus else f"{available_cores()} CPU core(s)"
         return f"local, {self.jobs} job(s) on {where}"
 
-    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+    def run(self, tasks: list[RunTask], on_done: OnDone) -> None:
         workers = min(self.jobs, len(tasks))
         tasks = with_threads(tasks, available_cores() // max(workers, 1))
         if workers <= 1:
@@ -141,7 +142,7 @@ class RayExecutor(Executor):
     def describe(self) -> str:
         return f"ray ({self.address or 'local instance'})"
 
-    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+    def run(self, tasks: list[RunTask], on_done: OnDone) -> None:
         import ray
 
         started_here = not ray.is_initialized()
@@ -260,7 +261,7 @@ class SlurmExecutor(Executor):
     def describe(self) -> str:
         return f"slurm via submitit ({self.executor.cluster}), {self.runs_per_job} run(s) per array element"
 
-    def run(self, tasks: list[dict[str, Any]], on_done: OnDone) -> None:
+    def run(self, tasks: list[RunTask], on_done: OnDone) -> None:
         import submitit
 
         tasks = with_threads(tasks, self.cpus)

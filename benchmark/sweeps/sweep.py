@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from tqdm.auto import tqdm
 
@@ -20,7 +20,7 @@ from .executors import Executor
 from .lock import study_lock
 from .study import Study
 from .study_states import StudyStatus, study_status
-from .worker import make_task
+from .worker import RunOutcome, make_task
 
 
 @dataclass
@@ -138,15 +138,15 @@ def _run_locked(
         disable=None if progress and tasks else True,
     )  # None: a bar on terminals only; lines always
 
-    def on_done(result: dict[str, Any]) -> None:
-        setattr(summary, result["status"], getattr(summary, result["status"]) + 1)
-        summary.compute_seconds += result["compute_seconds"]
-        note = f"  {result['message']}" if result["message"] else ""
+    def on_done(result: RunOutcome) -> None:
+        setattr(summary, result.status, getattr(summary, result.status) + 1)
+        summary.compute_seconds += result.compute_seconds
+        note = f"  {result.message}" if result.message else ""
         elapsed = time.perf_counter() - started
         eta = elapsed / summary.ran * (len(tasks) - summary.ran)
         line = (
-            f"[{summary.ran}/{len(tasks)}] {result['status']:<6} {result['label']}  {result['run_id']}  "
-            f"{result['seconds']:.1f}s  (elapsed {tqdm.format_interval(elapsed)}, eta {tqdm.format_interval(eta)}){note}"
+            f"[{summary.ran}/{len(tasks)}] {result.status:<6} {result.label}  {result.run_id}  "
+            f"{result.seconds:.1f}s  (elapsed {tqdm.format_interval(elapsed)}, eta {tqdm.format_interval(eta)}){note}"
         )
         if progress:
             bar.write(line, file=stream)

@@ -1,8 +1,9 @@
 """The one function every executor runs for a run: ``run_task(task) -> outcome``.
 
-A task is a plain dict (JSON types only: executors ship it to other processes and hosts):
-the resolved config, its run id, the record folder and the execution settings. The outcome
-is a plain dict too. An exception inside the run (NaN loss included: ``NonFiniteLoss``)
+A task (``RunTask``) is a frozen dataclass of plain values (executors pickle it to other
+processes and hosts): the resolved config as a dict of JSON types, its run id, the record
+folder and the execution settings. The outcome (``RunOutcome``) is one too. An exception
+inside the run (NaN loss included: ``NonFiniteLoss``)
 becomes a failure record with the exception and traceback, so the sweep goes on; an
 interrupt (``KeyboardInterrupt``, SIGKILL) leaves no record and the run is redone next time.
 """
@@ -10,8 +11,9 @@ interrupt (``KeyboardInterrupt``, SIGKILL) leaves no record and the run is redon
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -23,7 +25,7 @@ from ..records.record_store import write_record
 from ..records.recorder import checkpoint_path, failure_record, record_run
 from .study import Profile, RunSpec
 
-WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the runner's
+WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the sweep's
 _WORKER_DEVICE: str | None = None  # this process's GPU, set by a pool initializer
 
 
@@ -33,31 +35,53 @@ def set_worker_device(device: str | None) -> None:
     _WORKER_DEVICE = device or None
 
 
-def make_task(spec: RunSpec, profile: Profile, folder: Path, data_root: Path | None = None) -> dict[str, Any]:
-    return {
-        "run_id": spec.run_id,
-        "label": spec.label,
-        "config": spec.config.to_dict(),
-        "out_dir": str(Path(folder).resolve()),
-        "device": profile.device,
-        "checkpoint": profile.checkpoint,
-        "threads": profile.threads,
-        "data_root": None if data_root is None else str(Path(data_root).resolve()),
-    }
+@dataclass(frozen=True)
+class RunTask:
+    """One run as an executor ships it: picklable plain values (a process pool, Ray and submitit
+    pickle it to other processes and hosts)."""
+
+    run_id: str
+    label: str
+    config: dict[str, Any]  # ``RunConfig.to_dict()``: the resolved config in JSON types
+    out_dir: Path  # the record folder, absolute
+    device: str  # the profile's device ('auto', 'cpu', 'cuda', 'cuda:1', ...)
+    checkpoint: bool  # per-epoch checkpoints, resumed by a rerun
+    threads: int | None  # CPU threads per run; None: the executor's share of the cores (``with_threads``)
+    data_root: Path | None = None  # absolute; None: the default data root
 
 
-def outcome(
-    task: dict[str, Any], status: str, seconds: float, compute: float = 0.0, message: str = ""
-) -> dict[str, Any]:
+Status = Literal["ok", "failed", "lost"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What became of a task. status: ok | failed (a failure record exists) | lost (no record: the
+    worker died)."""
+
+    run_id: str
+    label: str
+    status: Status
+    seconds: float
+    compute_seconds: float = 0.0  # the run's own train + eval + saliency seconds (``WORK_TIMINGS``)
+    message: str = ""
+
+
+def make_task(spec: RunSpec, profile: Profile, folder: Path, data_root: Path | None = None) -> RunTask:
+    return RunTask(
+        run_id=spec.run_id,
+        label=spec.label,
+        config=spec.config.to_dict(),
+        out_dir=Path(folder).resolve(),
+        device=profile.device,
+        checkpoint=profile.checkpoint,
+        threads=profile.threads,
+        data_root=None if data_root is None else Path(data_root).resolve(),
+    )
+
+
+def outcome(task: RunTask, status: Status, seconds: float, compute: float = 0.0, message: str = "") -> RunOutcome:
     """status: ok | failed (a failure record exists) | lost (no record: the worker died)."""
-    return {
-        "run_id": task["run_id"],
-        "label": task["label"],
-        "status": status,
-        "seconds": seconds,
-        "compute_seconds": compute,
-        "message": message,
-    }
+    return RunOutcome(task.run_id, task.label, status, seconds, compute, message)
 
 
 def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Path:
@@ -72,30 +96,28 @@ def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Pat
     return stamp
 
 
-def run_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Run one task; write its record (success or failure) into ``task['out_dir']``."""
-    config = RunConfig.from_dict(task["config"])
-    folder = Path(task["out_dir"])
-    device = task["device"]
+def run_task(task: RunTask) -> RunOutcome:
+    """Run one task; write its record (success or failure) into ``task.out_dir``."""
+    config = RunConfig.from_dict(task.config)
+    folder = Path(task.out_dir)
+    device = task.device
     if _WORKER_DEVICE and device in ("auto", "cuda"):
         device = _WORKER_DEVICE
     previous_threads = torch.get_num_threads()
-    if task.get("threads"):
-        torch.set_num_threads(int(task["threads"]))
+    if task.threads:
+        torch.set_num_threads(int(task.threads))
     started = time.perf_counter()
     stamp = None
     try:
-        if task["checkpoint"]:
-            stamp = guard_checkpoint(
-                folder, task["run_id"], code_fingerprint(config.method, config.dataset, config.arch)
-            )
+        if task.checkpoint:
+            stamp = guard_checkpoint(folder, task.run_id, code_fingerprint(config.method, config.dataset, config.arch))
         result = record_run(
             config,
             folder,
             device=device,
             progress=False,
-            checkpoint=task["checkpoint"],
-            data_root=None if task.get("data_root") is None else Path(task["data_root"]),
+            checkpoint=task.checkpoint,
+            data_root=task.data_root,
         )
         if stamp is not None:
             stamp.unlink(missing_ok=True)
@@ -103,12 +125,12 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         return outcome(task, "ok", time.perf_counter() - started, compute)
     except Exception as exc:  # noqa: BLE001 - any failure of a run becomes its failure record
         seconds = time.perf_counter() - started
-        write_record(failure_record(task["config"], exc, seconds, device), folder)
+        write_record(failure_record(task.config, exc, seconds, device), folder)
         return outcome(task, "failed", seconds, message=f"{type(exc).__name__}: {exc}")
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def run_tasks(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run_tasks(tasks: list[RunTask]) -> list[RunOutcome]:
     """Several tasks one after the other (one SLURM array element may carry several short runs)."""
     return [run_task(task) for task in tasks]
