@@ -18,6 +18,7 @@ from benchmark.reports.leaderboard.markdown import markdown_page
 from benchmark.reports.leaderboard.page import gather, leaderboard_studies, registry_link, study_marker
 from benchmark.reports.leaderboard.study_page import figures
 from benchmark.reports.study.tables_file import StudyTables
+from benchmark.statistics.descriptions import ACROSS_CELLS, PER_CELL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,8 +59,8 @@ def test_rows_are_the_stats_numbers_in_the_first_studys_rank_order():
 
 def test_a_marker_names_its_test_correction_alpha_and_p_values():
     title = gather(both(), link=link).rows[0].scores["alpha"].marker.title
-    assert "paired t-test over seeds (scipy.stats.ttest_rel)" in title
-    assert "Benjamini–Hochberg over the 2 cell × method comparisons of test/accuracy, α = 0.05" in title
+    assert f"Per cell: {PER_CELL.at(0.05).text()}: 2 cell × method comparisons of test/accuracy" in title
+    assert "paired t-test (`scipy.stats.ttest_rel`)" in title and "Benjamini–Hochberg" in title and "α = 0.05" in title
     assert "d1 / cnn: Δ = 0.050, p = 0.006, p_BH = 0.012: better" in title
     assert "Across cells: not tested (N=1 cells < 6" in title
 
@@ -70,7 +71,7 @@ def test_the_test_across_cells_decides_the_marker_when_it_could_run():
     for row in fam["versus_baseline_holm"]:
         row.update({"status": "ok", "p": 0.004, "p_holm": 0.008 if row["method"] == "sgt" else 0.4, "n_cells": 8})
     sgt, cyborg = study_marker(typed(t), "test/accuracy", "sgt"), study_marker(typed(t), "test/accuracy", "cyborg")
-    assert sgt.symbol == "▲" and "Wilcoxon signed-rank over 8 cell means vs erm, Holm over 2 methods" in sgt.title
+    assert sgt.symbol == "▲" and f"{ACROSS_CELLS.at(0.05).text()}: 8 cells, 2 methods vs erm" in sgt.title
     assert "p_Holm = 0.008" in sgt.title
     assert cyborg.symbol == "≈"  # not separated across cells, equivalent in its one cell
 

@@ -14,6 +14,7 @@ from benchmark.cli import main
 from benchmark.contracts import ContractError
 from benchmark.reports.formatting import clean
 from benchmark.reports.study.tables_file import StudyTables
+from benchmark.statistics.descriptions import family_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,25 +28,27 @@ def test_a_hand_made_file_reads_into_types_and_writes_back_the_same_json():
     assert typed.overhead.rows[1].ratio == 2.65 and typed.overhead.rows[1].method == "sgt"
     back = json.loads(typed.to_text())
     for fam_json in back["families"].values():
-        assert fam_json.pop("family_flags") == []  # the one key files before the schema did not have
+        assert fam_json.pop("family_flags") == []  # the keys files before the schema did not have
+        assert fam_json.pop("tests") == {k: t.to_json() for k, t in family_tests(0.05).items()}
     assert back == json.loads(json.dumps(clean(data)))  # floats to 6 significant digits, as the writer does
 
 
 @pytest.mark.parametrize("study", ["decoy", "faces", "sgt"])
 def test_the_committed_tables_files_read_and_rewrite_byte_identically(study):
-    """Reading a committed file and writing it again gives its bytes (plus the new empty family_flags key,
+    """Reading a committed file and writing it again gives its bytes (plus the keys family_flags and tests,
     absent from files written before the schema)."""
     path = ROOT / "results" / "leaderboards" / f"{study}.tables.json"
     if not path.exists():
         pytest.skip("no committed statistics")
     typed = StudyTables.read(path)
     original = json.loads(path.read_text(encoding="utf-8"))
-    if all("family_flags" not in f for f in original["families"].values()):
+    if all("tests" not in f for f in original["families"].values()):
         for fam in typed.families.values():
             assert fam.flags == ()
         rewritten = json.loads(typed.to_text())
         for fam in rewritten["families"].values():
             fam.pop("family_flags")
+            fam.pop("tests")
         assert json.dumps(rewritten, indent=1, ensure_ascii=False) + "\n" == path.read_text(encoding="utf-8")
     else:
         assert typed.to_text() == path.read_text(encoding="utf-8")

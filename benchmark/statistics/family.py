@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import across, aggregate, bayes
 from .bootstrap import REPS, SEED
+from .descriptions import TestDescription, family_tests
 from .descriptive import describe_cells
 from .frames import cell_means, complete_cells, cube, select
 from .orient import Family, family
@@ -48,6 +49,8 @@ class FamilyResult:
     bayes: pd.DataFrame  # bayes.versus_baseline
     wtl: pd.DataFrame  # paired.win_tie_loss
     leaderboard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # descriptions.family_tests: the tests as every report states them
+    tests: dict[str, TestDescription] = field(default_factory=dict)
 
 
 def analyze(
@@ -93,6 +96,7 @@ def analyze(
         gains=aggregate.gains(data, fam, baseline, scale=scale, reps=reps, seed=seed, confidence=confidence),
         bayes=bayes.versus_baseline(matrix, fam, baseline, nsamples=bayes_samples, random_state=seed),
         wtl=win_tie_loss(paired) if not paired.empty else pd.DataFrame(columns=["method"]),
+        tests=family_tests(alpha),
     )
     result.leaderboard = leaderboard(result)
     return result

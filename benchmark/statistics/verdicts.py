@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
+from .descriptions import VERDICT_TESTS
 from .multiple import holm
 from .paired import paired_stats, shared, tost_p
 from .power import ALPHA, POWER, seeds_needed
@@ -42,11 +43,7 @@ from .power import ALPHA, POWER, seeds_needed
 TESTS = ("superiority", "equivalence", "difference")
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, UNTESTABLE = "reproduced", "not reproduced", "inconclusive", "untestable"
 CHANGES, NO_CHANGE = "changes the result", "no practical difference"
-TEST_NAMES = {
-    "superiority": "one-sided paired t (H1: gain > 0)",
-    "equivalence": "paired TOST within ±ROPE",
-    "difference": "two-sided paired t (and TOST for no difference)",
-}
+TEST_NAMES = {key: test.short for key, test in VERDICT_TESTS.items()}  # the claims tables' test column
 MAX_SEEDS = 10_000  # power searches stop here: "more than 10000" means the effect is hopeless at this SD
 
 
@@ -164,9 +161,9 @@ def judge(
     tost_holm = np.full(len(rows), np.nan)
     if differences:
         tost_holm[differences] = holm(np.array([rows[i]["p_tost"] for i in differences], dtype=float))
-    out = []
+    out: list[dict[str, float | str]] = []
     for i, (row, test, rope) in enumerate(zip(rows, tests, ropes)):
-        judged = {**row, "p_holm": float(p_holm[i]), "p_tost_holm": float(tost_holm[i])}
+        judged: dict[str, float | str] = {**row, "p_holm": float(p_holm[i]), "p_tost_holm": float(tost_holm[i])}
         judged["verdict"] = verdict(
             row, test=test, rope=rope, p_adjusted=p_holm[i], p_tost_adjusted=tost_holm[i], alpha=alpha
         )

@@ -42,10 +42,6 @@ from .protocol import StudyOutcome, submission_rows
 
 RankingInputs = tuple  # (results, boards, versus_results): the arguments of ``ranking`` but the method
 MARK = "python -m benchmark submit"  # submission.json's "created_by": what this program may overwrite
-TEST_TEXT = (
-    "paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg over "
-    "the family's comparisons"
-)
 
 
 def sha256_file(path: Path) -> str:
@@ -117,14 +113,15 @@ def ranking(
                     "gain_high": _num(first.get("delta_high")),
                 }
             )
-        entry["versus"] = comparisons(versus[key].paired) if key in versus else {}
+        entry["versus"] = comparisons(versus[key].paired, versus[key].tests["per_cell"].text()) if key in versus else {}
         out[key] = entry
     return out
 
 
-def comparisons(paired: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def comparisons(paired: pd.DataFrame, test: str) -> dict[str, dict[str, Any]]:
     """other method -> per cell: the submission's oriented gain over it, CI, BH-adjusted p and the verdict
-    (``paired`` has every other method against the submission, so its gains are negated here)."""
+    (``paired`` has every other method against the submission, so its gains are negated here); ``test``: the
+    description of the per-cell test (``FamilyResult.tests``) the claim states."""
     out: dict[str, dict[str, Any]] = {}
     flip = {"win": "loss", "loss": "win"}
     for other, rows in paired.groupby("method", sort=True) if not paired.empty else []:
@@ -140,7 +137,7 @@ def comparisons(paired: pd.DataFrame) -> dict[str, dict[str, Any]]:
             }
         verdicts = [c["verdict"] for c in cells.values()]
         out[other] = {
-            "test": TEST_TEXT,
+            "test": test,
             "cells": cells,
             "wins": verdicts.count("win"),
             "ties": verdicts.count("tie"),

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...statistics.descriptions import verdict_tests
 from ..formatting import DASH, interval, markdown_table, num, pval
 from .spec import Paper
 
@@ -75,6 +76,7 @@ def markdown(
 ) -> str:
     """The section of one paper: header, notes, claims table, figures, what varies, how verdicts are made."""
     tally = ", ".join(f"{n} {k}" for k, n in counts(table).items())
+    tests = verdict_tests(float(alpha))
     lines = [
         f"{heading} {paper.paper}: {paper.title}",
         "",
@@ -96,11 +98,11 @@ def markdown(
     lines += [
         "**What varies inside the intervals:** " + "; ".join(kinds) + ".",
         "",
-        f"**How a verdict is made** (`benchmark/statistics/verdicts.py`): α = {alpha}, Holm over this "
-        "table's p-values. Superiority: one-sided paired t-test; *not reproduced* when the 95% interval "
-        "of the gain lies below +ROPE. Equivalence: paired TOST within ±ROPE; *not reproduced* when "
-        "the interval lies outside the ROPE. Difference (ablations): two-sided paired t-test, and TOST "
-        "for *no practical difference*. Gains are oriented (positive = the method is better); the "
+        f"**How a verdict is made** (`benchmark/statistics/verdicts.py`): α = {alpha}. Superiority: "
+        f"{tests['superiority'].text()}; *not reproduced* when the 95% interval of the gain lies below +ROPE. "
+        f"Equivalence: {tests['equivalence'].text()}; *not reproduced* when the interval lies outside the ROPE. "
+        f"Difference (ablations): {tests['difference'].text()}. Gains are oriented (positive = the method is "
+        "better); the "
         "ROPE is the metric's declared smallest effect of interest unless the claim sets one. "
         "*Inconclusive* rows give the paired seeds for 80% power against a one-ROPE effect at the "
         "observed SD of the differences.",

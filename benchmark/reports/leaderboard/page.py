@@ -110,6 +110,7 @@ def study_info(tables: StudyTables) -> StudyInfo:
         fam.family.direction,
         fam.family.rope,
         complete_cells(fam),
+        fam.tests,
     )
 
 
@@ -117,6 +118,7 @@ def study_marker(tables: StudyTables, key: str, method: str) -> Marker:
     """The marker of ``method`` vs the baseline in family ``key``, from the stats tables: the Wilcoxon-Holm
     test over cells when it could run (N >= 6 cells), else the per-cell paired t-tests, BH-adjusted."""
     fam, base, alpha = tables.families[key], tables.baseline, tables.alpha
+    tests = fam.tests
     if method == base:
         return Marker("", "")
     paired = [d for d in fam.detail_rows if d.get("p_t") is not None]
@@ -129,9 +131,8 @@ def study_marker(tables: StudyTables, key: str, method: str) -> Marker:
         better = (across.get("median_gain") or 0) > 0
         symbol = (UP if better else DOWN) if separated else (SAME if symbol == SAME else "")
         lines.append(
-            f"Across cells (decides the marker): Wilcoxon signed-rank over {across.get('n_cells')} cell "
-            f"means vs {base}, Holm over {tested} methods, α = {alpha:g}: p_Holm = {pval(across['p_holm'])} "
-            f"(raw {pval(across.get('p'))}): "
+            f"Across cells (decides the marker): {tests['across_cells'].text()}: {across.get('n_cells')} cells, "
+            f"{tested} methods vs {base}: p_Holm = {pval(across['p_holm'])} (raw {pval(across.get('p'))}): "
             + (("better" if better else "worse") if separated else "not separated")
             + "."
         )
@@ -141,9 +142,8 @@ def study_marker(tables: StudyTables, key: str, method: str) -> Marker:
             "follows the per-cell tests."
         )
     lines.append(
-        f"Per cell: paired t-test over seeds (scipy.stats.ttest_rel), Benjamini–Hochberg over the "
-        f"{len(paired)} cell × method comparisons of {key}, α = {alpha:g}; equivalence: TOST within "
-        f"±{fam.family.rope:g} (BH)."
+        f"Per cell: {tests['per_cell'].text()}: {len(paired)} cell × method comparisons of {key}; equivalence: "
+        f"{tests['equivalence'].text()}, ROPE ±{fam.family.rope:g}."
     )
     for d in mine:
         lines.append(
@@ -314,7 +314,14 @@ def columns(page: Page) -> list[tuple[str, str, str]]:
 def legend(page: Page) -> list[str]:
     """The legend of the markers and the columns (Markdown inline syntax), naming every test."""
     base = ", ".join(sorted({s.baseline for s in page.studies}))
-    alphas = ", ".join(f"{s.name} α = {s.alpha:g}" for s in page.studies)
+
+    def described(key: str) -> str:
+        """A test's description, once when every study states it alike, else per study."""
+        texts = {s.name: s.tests[key].text() for s in page.studies if key in s.tests}
+        if len(set(texts.values())) <= 1:
+            return next(iter(texts.values()), "")
+        return "; ".join(f"{name}: {text}" for name, text in texts.items())
+
     boot = "; ".join(
         f"{n}: {t['bootstrap_reps']} repetitions, seed {t['seed']}, scale {t['scale']}" for n, t in page.tests.items()
     )
@@ -322,13 +329,14 @@ def legend(page: Page) -> list[str]:
         f"**Markers** (in the Δ column): {UP} better / {DOWN} worse than `{base}` after correction; {MIXED} better "
         f"in some cells and worse in others; {SAME} equivalent within the ROPE in every tested cell (TOST); blank: "
         "not separated. Each marker's tooltip names its test, correction, α and p-values.",
-        "**Per-cell test** (decides the marker while a study has too few cells for a test across cells): paired "
-        "t-test over the seeds (`scipy.stats.ttest_rel`), Benjamini–Hochberg over every cell × method comparison "
-        f"of the family (`statsmodels multipletests('fdr_bh')`), {alphas}; equivalence: two one-sided paired "
-        "t-tests within the family's ROPE (TOST, `statsmodels ttost_paired`), BH-adjusted.",
-        "**Across cells** (decides the marker when it could run: at least 6 cells): Wilcoxon signed-rank over the "
-        f"cell means against `{base}` (`scipy.stats.wilcoxon`), Holm over the methods (`statsmodels "
-        "multipletests('holm')`).",
+        "**Per-cell test** (decides the marker while a study has too few cells for a test across cells): "
+        + described("per_cell")
+        + "; equivalence: "
+        + described("equivalence")
+        + ".",
+        "**Across cells** (decides the marker when it could run: at least 6 cells): "
+        + described("across_cells")
+        + f", against `{base}`.",
         "**Mean** over the cells every method of the study has (the cells the ranks use; a column header's tooltip "
         "names them). **Mean rank** (1 = best) over those cells, with the place among the ranked methods; its "
         "bootstrap CI, the Friedman test and the pairwise Wilcoxon–Holm tests behind the CD diagram are on each "

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...statistics.descriptions import TestDescription
 from ..formatting import interval, num
 
 UP, DOWN, MIXED, SAME = "▲", "▼", "▲▼", "≈"
@@ -108,6 +109,7 @@ class StudyInfo:
     direction: str
     rope: float
     cells: list[tuple[str, str]]  # the cells every method has (the mean and the ranks use them)
+    tests: dict[str, TestDescription] = field(default_factory=dict)  # the headline family's tests, as stated
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...records.profiles import Overheads
+from ...statistics.descriptions import FAMILY_TESTS
 from ..formatting import DASH, interval
 from ..study.board import StudyReport, board_display, detail_display, family_notes, family_title
 from ..study.overhead import overhead_note, overhead_texts
@@ -24,7 +25,7 @@ from .page import overheads
 FIGURE_ORDER = ("cd_diagram", "forest", "cell_means")
 CAPTIONS = {
     "cd_diagram": "Critical-difference diagrams: mean ranks per family; a bar joins methods that "
-    "Wilcoxon–Holm over cells does not separate",
+    "{pairwise} does not separate",
     "forest": "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
     "cell_means": "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
 }
@@ -97,7 +98,7 @@ class Figure:
 
 def caption(stem: str) -> str:
     if stem in CAPTIONS:
-        return CAPTIONS[stem]
+        return CAPTIONS[stem].format(pairwise=FAMILY_TESTS["pairwise"].short)
     parts = stem.split("_")
     if parts[0] == "consistency" and len(parts) == 5:
         _, dataset, arch, split, attribution = parts

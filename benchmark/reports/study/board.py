@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ...saliency.metrics import spec
+from ...statistics.descriptions import family_tests
 from ..formatting import ARROW, DASH, interval, markdown_table, num, pval, sd_n
 from .overhead import COLUMN as OVERHEAD_COLUMN
 from .tables import DETAIL_COLUMNS, Completeness
@@ -222,6 +223,7 @@ def family_notes(r: FamilyTables) -> list[str]:
 
 def footer(rep: StudyReport) -> list[str]:
     seeds = sorted(set(int(s) for s in rep.completeness.runs["seed"]))
+    t = rep.families[0].tests if rep.families and rep.families[0].tests else family_tests(rep.alpha)
     lines = [
         "## Methods",
         "",
@@ -232,26 +234,24 @@ def footer(rep: StudyReport) -> list[str]:
         "(valid record, current code) enter; the others are listed above and flagged where they would have been.",
         "- **Within a cell** (dataset × arch): mean, SD (ddof 1), n, 95% t-interval (`scipy.stats.t.interval`). "
         "Paired over the seeds both runs have: Δ = oriented mean difference (positive = better) with its 95% "
-        "t-interval; paired t-test (`scipy.stats.ttest_rel`); Benjamini–Hochberg over all cells × methods of the "
-        "family (`statsmodels multipletests('fdr_bh')`), markers * / ** / *** for p_BH < 0.05 / 0.01 / 0.001 "
-        f"(α = {rep.alpha:g}) and W/T/L from p_BH only; Wilcoxon signed-rank (`scipy.stats.wilcoxon`, "
+        f"t-interval; {t['per_cell'].text()}; markers * / ** / *** for p_BH < 0.05 / 0.01 / 0.001 "
+        "and W/T/L from p_BH only; Wilcoxon signed-rank (`scipy.stats.wilcoxon`, "
         "zero_method='zsplit', method='auto': exact up to n = 50 without ties or zeros, else a sign-flip permutation "
         "test up to n = 13) or n.a. when n < 6 (2/2^n > 0.05); "
         "d_z = Δ / SD of the differences; ρ = Pearson correlation of the paired values; power: seeds for 80% power "
         f"of the two-sided paired t at α = {rep.alpha:g} against an effect of one ROPE (d = ROPE / SD of the "
-        "differences; `statsmodels TTestPower`), never the observed effect; TOST (`ttost_paired`) that |Δ| < ROPE, "
-        'BH-adjusted, ≡ when below α ("no loss beyond one ROPE").',
+        "differences; `statsmodels TTestPower`), never the observed effect; equivalence: "
+        f'{t["equivalence"].text()}, ≡ when below α ("no loss beyond one ROPE").',
         f"- **Across cells** (cells are the units): mean rank (1 = best) over complete cells with a percentile "
         f"bootstrap CI resampling cells ({rep.reps} repetitions, `numpy.random.default_rng({rep.seed})`); "
-        "Friedman (`scipy.stats.friedmanchisquare`) and Iman–Davenport; Wilcoxon over cell means with Holm: "
-        "method vs the baseline (column p cells) and all pairs (CD diagram, group letters: methods sharing a "
-        f"letter are not significantly different); normalized gain g = sign · (y − baseline mean) / scale with "
+        f"{t['friedman'].text()}; method vs the baseline (column p cells): {t['across_cells'].text()}; all pairs "
+        f"(CD diagram, group letters: methods sharing a letter are not significantly different): "
+        f"{t['pairwise'].text()}; normalized gain g = sign · (y − baseline mean) / scale with "
         f'scale = {rep.scale} ("rope": g = 1 is one ROPE), mean and IQM (`scipy.stats.trim_mean(g, 0.25)`) over '
         f"the pooled (cell, seed) gains, pooled paired Δ and paired P(improvement), each with a stratified "
         f"bootstrap CI (seeds resampled within cells, paired, {rep.reps} repetitions, seed {rep.seed}); A12 = "
-        "unpaired Vargha–Delaney P(method > baseline); Bayesian signed-rank over cell means (Benavoli et al. "
-        f"2017, baycomp's sampler: prior 0.5, {rep.bayes_samples} draws, RandomState({rep.seed})) with the "
-        "family's ROPE.",
+        f"unpaired Vargha–Delaney P(method > baseline); {t['bayes'].text()}: prior 0.5, {rep.bayes_samples} draws, "
+        f"RandomState({rep.seed}).",
         "- **Families.** Each SPLIT/METRIC is its own correction family (BH and Holm never mix metrics):",
         "",
         markdown_table(

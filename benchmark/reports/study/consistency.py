@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ...statistics.consistency import MEASURES, compare, image_consistency, summarize
+from ...statistics.descriptions import CONSISTENCY
 from ..formatting import DASH, interval, markdown_table, pval
 from .tables import Completeness
 
@@ -239,9 +240,8 @@ def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, see
         )
         out += [
             "",
-            "Paired per-image comparison of the Spearman consistency (Δ = method − vs; Wilcoxon signed-rank "
-            "over images, zero_method='zsplit'; Holm over the method pairs of each cell, split and attribution; "
-            f"* p_Holm < {alpha:g}):",
+            "Paired per-image comparison of the Spearman consistency (Δ = method − vs): "
+            f"{CONSISTENCY.at(alpha).text()}; * p_Holm < {alpha:g}:",
             "",
             markdown_table(shown),
         ]

@@ -157,7 +157,7 @@ def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagr
         ax.set_title(
             f"{r.family.key} {ARROW[r.family.direction]}: mean rank over N={n_cells} complete cell(s), "
             f"1 = best (baseline {r.baseline} in orange)\n"
-            "bars join methods not separated by Wilcoxon over cells + Holm "
+            f"bars join methods not separated by {r.tests['pairwise'].short if r.tests else 'Wilcoxon–Holm over cells'} "
             f"(α={r.alpha:g}){note}",
             fontsize=8,
             loc="center",

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ...contracts import ContractError
+from ...statistics.descriptions import TestDescription, family_tests
 from ...statistics.family import FamilyResult
 from ...statistics.orient import Family
 from ..formatting import clean
@@ -73,6 +74,8 @@ class FamilyTables:
     versus_baseline_rows: list[dict[str, Any]] = field(default_factory=list)
     # flags that hold for every method (shown once above the board; files before these were written have none)
     flags: tuple[str, ...] = ()
+    # the family's tests as every report states them (files before these were written: the current ones)
+    tests: dict[str, TestDescription] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -98,6 +101,7 @@ class FamilyTables:
             clean(detail),
             clean(r.versus_baseline),
             tuple(family_flags(r)),
+            dict(r.tests),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -115,6 +119,7 @@ class FamilyTables:
             "win_tie_loss": self.wtl,
             "dropped_cells": [list(c) for c in self.dropped_cells],
             "family_flags": list(self.flags),
+            "tests": {k: t.to_json() for k, t in self.tests.items()},
         }
 
     @classmethod
@@ -138,6 +143,9 @@ class FamilyTables:
             list(data["detail"]),
             list(data.get("versus_baseline_holm") or []),
             tuple(str(f) for f in data.get("family_flags") or []),
+            {k: TestDescription.from_json(t) for k, t in data["tests"].items()}
+            if data.get("tests")
+            else family_tests(alpha),
         )
 
 

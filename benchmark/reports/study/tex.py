@@ -74,7 +74,9 @@ def latex(rep: StudyReport) -> str:
         out.append(
             tex_table(
                 detail_display(r.detail, r).drop(columns=["flags"]),
-                f"{r.family.key} per cell (Δ oriented: positive = better).",
+                f"{r.family.key} per cell (Δ oriented: positive = better). p: "
+                + (r.tests["per_cell"].text() if r.tests else "paired t-test")
+                + ".",
                 f"tab:{rep.study}:detail:{i}",
             )
         )

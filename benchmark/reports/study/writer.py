@@ -24,6 +24,7 @@ from ...records.profiles import load_overheads
 from ...records.table import RecordSet
 from ...saliency.metrics import spec
 from ...statistics import analyze
+from ...statistics.descriptions import family_tests
 from ...statistics.family import FamilyResult
 from ..formatting import clean
 from . import consistency_plot, plots
@@ -139,9 +140,10 @@ def figures(
 ) -> dict[str, str]:
     """Draw every figure into ``folder``; captions -> paths relative to the Markdown file."""
     results, details, out = tables.results, tables.details, {}
+    pairwise = (results[0].tests if results else family_tests(0.05))["pairwise"]
     named = [
         (
-            "Critical-difference diagrams (mean ranks; bars: not separated by Wilcoxon–Holm over cells)",
+            f"Critical-difference diagrams (mean ranks; bars: not separated by {pairwise.short})",
             plots.cd_diagram(results, folder),
         ),
         (

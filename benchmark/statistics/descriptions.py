@@ -1,0 +1,160 @@
+"""What every statistical result states once: its test and library function, the unit of replication, the
+correction, α and the reference (docs/statistics.md §1.15-1.16).
+
+A result of this layer carries its descriptions (``FamilyResult.tests``; ``verdicts.VERDICT_TESTS`` for
+the claims), and every renderer (the study's Markdown and TeX, the leaderboard pages, the claims tables
+and results/README.md, a submission's claim, the figure captions) prints ``TestDescription.text`` or
+``short`` instead of its own prose, so a change of a test is a change of one description here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TestDescription:
+    """One statistical test as a report states it."""
+
+    name: str  # e.g. "paired t-test"
+    function: str  # the library function that computes it
+    unit: str  # the unit of replication
+    correction: str  # the multiple-comparison correction and its family ("none" when there is none)
+    reference: str
+    short: str  # a few words for figure captions and column notes
+    alpha: float | None = None
+
+    def at(self, alpha: float) -> TestDescription:
+        return replace(self, alpha=alpha)
+
+    def text(self) -> str:
+        """One sentence: test (function), unit, correction, α, reference."""
+        level = f", α = {self.alpha:g}" if self.alpha is not None else ""
+        return f"{self.name} (`{self.function}`) over {self.unit}; {self.correction}{level} ({self.reference})"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestDescription:
+        return cls(
+            **{k: data[k] for k in ("name", "function", "unit", "correction", "reference", "short")},
+            alpha=data.get("alpha"),
+        )
+
+
+# --- a family of a study (statistics.family.analyze) --------------------------------------------------------
+
+PER_CELL = TestDescription(
+    name="paired t-test",
+    function="scipy.stats.ttest_rel",
+    unit="the seeds of a cell (dataset × arch), each method paired with the baseline by seed",
+    correction="Benjamini–Hochberg over every cell × method comparison of the family "
+    "(`statsmodels multipletests('fdr_bh')`)",
+    reference="Benjamini & Hochberg 1995",
+    short="paired t-test per cell, BH",
+)
+EQUIVALENCE = TestDescription(
+    name="two one-sided paired t-tests within ±ROPE (TOST)",
+    function="statsmodels.stats.weightstats.ttost_paired",
+    unit="the seeds of a cell, paired by seed",
+    correction="Benjamini–Hochberg over the family's comparisons",
+    reference="Schuirmann 1987; Lakens 2017",
+    short="TOST within the ROPE, BH",
+)
+ACROSS_CELLS = TestDescription(
+    name="Wilcoxon signed-rank test over cell means",
+    function="scipy.stats.wilcoxon",
+    unit="the cells (each cell's mean over seeds is one pair with the baseline's)",
+    correction="Holm over the methods compared with the baseline (`statsmodels multipletests('holm')`)",
+    reference="Demšar 2006",
+    short="Wilcoxon–Holm over cells",
+)
+PAIRWISE = TestDescription(
+    name="Wilcoxon signed-rank test over cell means, every pair of methods",
+    function="scipy.stats.wilcoxon",
+    unit="the complete cells",
+    correction="Holm over all pairs (`statsmodels multipletests('holm')`)",
+    reference="Benavoli, Corani & Mangili 2016",
+    short="Wilcoxon–Holm over cells",
+)
+FRIEDMAN = TestDescription(
+    name="Friedman test with the Iman–Davenport F",
+    function="scipy.stats.friedmanchisquare",
+    unit="the complete cells (ranks of the methods within each cell)",
+    correction="none (one omnibus test per family)",
+    reference="Demšar 2006",
+    short="Friedman / Iman–Davenport",
+)
+BAYES = TestDescription(
+    name="Bayesian signed-rank test with the family's ROPE",
+    function="baycomp's sampler",
+    unit="the cells (cell means)",
+    correction="none (posterior probabilities)",
+    reference="Benavoli et al. 2017",
+    short="Bayesian signed-rank",
+)
+FAMILY_TESTS = {
+    "per_cell": PER_CELL,
+    "equivalence": EQUIVALENCE,
+    "across_cells": ACROSS_CELLS,
+    "pairwise": PAIRWISE,
+    "friedman": FRIEDMAN,
+    "bayes": BAYES,
+}
+
+
+def family_tests(alpha: float) -> dict[str, TestDescription]:
+    """The tests of one family at significance level ``alpha`` (read at call time, so a changed description
+    reaches every result made after it)."""
+    return {key: test.at(alpha) for key, test in FAMILY_TESTS.items()}
+
+
+# --- consistency across runs (statistics.consistency) -------------------------------------------------------
+
+CONSISTENCY = TestDescription(
+    name="Wilcoxon signed-rank test of the per-image Spearman consistency",
+    function="scipy.stats.wilcoxon",
+    unit="the probe images (zero_method='zsplit')",
+    correction="Holm over the method pairs of each cell, split and attribution",
+    reference="docs/statistics.md §2.2",
+    short="Wilcoxon over images, Holm",
+)
+
+
+# --- a paper's claims (statistics.verdicts) ----------------------------------------------------------------
+
+CLAIM_CORRECTION = "Holm over the paper's claims (`statsmodels multipletests('holm')`)"
+VERDICT_TESTS = {
+    "superiority": TestDescription(
+        name="one-sided paired t-test (H1: gain > 0)",
+        function="scipy.stats.ttest_rel",
+        unit="the seeds, the method paired with its reference by seed",
+        correction=CLAIM_CORRECTION,
+        reference="Holm 1979",
+        short="one-sided paired t (H1: gain > 0)",
+    ),
+    "equivalence": TestDescription(
+        name="two one-sided paired t-tests within ±ROPE (TOST)",
+        function="statsmodels.stats.weightstats.ttost_paired",
+        unit="the seeds, paired",
+        correction=CLAIM_CORRECTION,
+        reference="Schuirmann 1987; Lakens 2017",
+        short="paired TOST within ±ROPE",
+    ),
+    "difference": TestDescription(
+        name="two-sided paired t-test, and TOST for no practical difference",
+        function="scipy.stats.ttest_rel",
+        unit="the seeds, paired",
+        correction=CLAIM_CORRECTION,
+        reference="Holm 1979; Lakens 2017",
+        short="two-sided paired t (and TOST for no difference)",
+    ),
+}
+
+
+def verdict_tests(alpha: float) -> dict[str, TestDescription]:
+    """The claims' tests at ``alpha`` (read at call time, like ``family_tests``)."""
+    return {key: test.at(alpha) for key, test in VERDICT_TESTS.items()}
