@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
@@ -63,19 +63,21 @@ class Batch:
             raise ContractError(
                 f"Batch: wrong_reason must be (B,1,H,W) with B={n}, got {tuple(self.wrong_reason.shape)}"
             )
-        if self.annotated is None:
+        annotated = self.annotated
+        if annotated is None:
             flag = self.saliency is not None
-            object.__setattr__(self, "annotated", torch.full((n,), flag, dtype=torch.bool, device=device))
+            annotated = torch.full((n,), flag, dtype=torch.bool, device=device)
+            object.__setattr__(self, "annotated", annotated)
             if self.annotated_index is None and self.n_annotated is None:
                 object.__setattr__(self, "annotated_index", torch.arange(n if flag else 0, device=device))
-        if self.annotated_index is None:
-            object.__setattr__(self, "annotated_index", self.annotated.nonzero().flatten())
+        index = self.annotated_index
+        if index is None:
+            index = annotated.nonzero().flatten()
+            object.__setattr__(self, "annotated_index", index)
         if self.n_annotated is None:
-            object.__setattr__(self, "n_annotated", int(self.annotated_index.shape[0]))
-        if self.n_annotated != self.annotated_index.shape[0]:
-            raise ContractError(
-                f"Batch: n_annotated {self.n_annotated} != {self.annotated_index.shape[0]} annotated positions"
-            )
+            object.__setattr__(self, "n_annotated", int(index.shape[0]))
+        if self.n_annotated != index.shape[0]:
+            raise ContractError(f"Batch: n_annotated {self.n_annotated} != {index.shape[0]} annotated positions")
 
     @property
     def size(self) -> int:
@@ -89,12 +91,12 @@ class Batch:
     @property
     def any_annotated(self) -> bool:
         """Some row is annotated and the batch has saliency (known on the host: no sync)."""
-        return self.saliency is not None and self.n_annotated > 0
+        return self.saliency is not None and cast(int, self.n_annotated) > 0  # an int after __post_init__
 
     def annotated_rows(self, tensor: Tensor) -> Tensor:
         """The rows of ``tensor`` (B,...) that are annotated, in order (``tensor`` itself when all are);
         without a sync, unlike ``tensor[annotated]``."""
-        return tensor if self.all_annotated else tensor.index_select(0, self.annotated_index)
+        return tensor if self.all_annotated else tensor.index_select(0, cast(Tensor, self.annotated_index))
 
 
 # --------------------------------------------------------------------------- networks
@@ -121,6 +123,7 @@ class Network(nn.Module):
     """
 
     exact_cam: ClassVar[bool] = True
+    params: ClassVar[dict[str, HParam]]  # declared by every registered architecture (no default here)
     num_classes: int
 
     @property
@@ -343,7 +346,7 @@ class Split:
         out = {"x": self.x, "y": self.y}
         if self.saliency is not None:
             out["saliency"] = self.saliency
-            out["annotated"] = self.annotated
+            out["annotated"] = cast(np.ndarray, self.annotated)  # set with the saliency by __post_init__
         out.update({f"extra.{k}": v for k, v in self.extras.items()})
         return out
 
@@ -373,11 +376,12 @@ class DatasetBundle:
 
     @property
     def has_saliency(self) -> bool:
-        return self.splits["train"].saliency is not None and bool(self.splits["train"].annotated.any())
+        train = self.splits["train"]
+        return train.saliency is not None and bool(cast(np.ndarray, train.annotated).any())
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.splits["train"].x.shape[1:])  # type: ignore[return-value]
+        return tuple(self.splits["train"].x.shape[1:])
 
 
 class Dataset:

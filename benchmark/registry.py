@@ -25,13 +25,14 @@ import sys
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from .code_closure import PLUGIN_NAMESPACE, closure_digest
-from .contracts import ContractError
+from .contracts import ContractError, Dataset, Method, Network
 from .paths import project_root
 
 T = TypeVar("T")
+C = TypeVar("C", bound=type)  # the class a registration decorator returns unchanged
 ENTRY_POINT_PREFIX = "saliency_benchmark."
 
 
@@ -72,12 +73,12 @@ class Registry(Generic[T]):
         self.kind = kind
         self.folder = folder
         self.builtin = builtin
-        self._items: dict[str, type] = {}
+        self._items: dict[str, type[T]] = {}
         self._loaded = False
         self._errors: dict[str, str] = {}  # plug-in (file path or entry point) -> why it failed to load
         self._failed_names: dict[str, str] = {}  # name (file stem, entry point, class it registered) -> plug-in
 
-    def register(self, cls: type) -> type:
+    def register(self, cls: C) -> C:
         """Class decorator: register ``cls`` under ``cls.name``."""
         name = getattr(cls, "name", "")
         if not name:
@@ -85,7 +86,7 @@ class Registry(Generic[T]):
         known = self._items.get(name)
         if known is not None and _source_of(known) != _source_of(cls):
             raise ContractError(f"{self.kind} '{name}' registered twice: {_source_of(known)} and {_source_of(cls)}")
-        self._items[name] = cls
+        self._items[name] = cast("type[T]", cls)
         return cls
 
     def load(self) -> None:
@@ -122,7 +123,7 @@ class Registry(Generic[T]):
         self.load()
         return dict(self._errors)
 
-    def get(self, name: str) -> type:
+    def get(self, name: str) -> type[T]:
         self.load()
         try:
             return self._items[name]
@@ -174,10 +175,10 @@ def plugin_modules(folder: Path, namespace: str) -> list[tuple[Path, str]]:
     return [(path, f"{namespace}.{path.stem}") for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 
-METHODS: Registry = Registry("method", folder="methods")
-DATASETS: Registry = Registry("dataset", folder="datasets")
-ARCHS: Registry = Registry("arch", builtin="benchmark.models")
+METHODS: Registry[Method] = Registry("method", folder="methods")
+DATASETS: Registry[Dataset] = Registry("dataset", folder="datasets")
+ARCHS: Registry[Network] = Registry("arch", builtin="benchmark.models")
 
-register_method: Callable[[type], type] = METHODS.register
-register_dataset: Callable[[type], type] = DATASETS.register
-register_arch: Callable[[type], type] = ARCHS.register
+register_method = METHODS.register
+register_dataset = DATASETS.register
+register_arch = ARCHS.register

@@ -88,11 +88,13 @@ def definition(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     for variant in _names(entry.get("datasets")):
         family, variant_params = dataset_variant(variant, dict(params))
         variants[variant] = {"family": family, "params": variant_params}
-    space = entry.get("space") if isinstance(entry.get("space"), Mapping) else {}
+    found = entry.get("space")
+    space = found if isinstance(found, Mapping) else {}
     defaults = {}
     for method in _names(entry.get("methods")):
         declared = METHODS.get(method).hparams
-        searched = space.get(method) if isinstance(space.get(method), Mapping) else {}
+        found = space.get(method)
+        searched = found if isinstance(found, Mapping) else {}
         defaults[method] = {key: declared[key].default for key in sorted(searched) if key in declared}
     return {
         "search": {k: v for k, v in entry.items() if k != "description"},

@@ -57,7 +57,8 @@ def dataset_label(family: str, params: Mapping[str, Any], variants: Mapping[str,
     def value(key: str) -> Any:
         return params[key] if key in params else getattr(declared.get(key), "default", None)
 
-    best, covered, size = family, {}, -1
+    best, size = family, -1
+    covered: Mapping[str, Any] = {}
     for name, entry in (variants or {}).items():
         if not isinstance(entry, Mapping) or entry.get("family", name) != family:
             continue
@@ -126,8 +127,8 @@ def load_records(
     variants = all_variants(load_params()) if variants is None else variants
     wanted: dict[str, dict[str, Any]] = {}
     for config in expected or []:
-        ident = identity(config)
-        wanted.setdefault(run_id(config), ident)
+        config_identity = identity(config)
+        wanted.setdefault(run_id(config), config_identity)
     status = folder_status(folder, list(wanted) if expected is not None else None)
     run_rows, score_rows, undefined_rows = [], [], []
     for rid, run in status.runs.items():

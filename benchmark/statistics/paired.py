@@ -113,7 +113,7 @@ def _tests(
         batch = paired_stats(y, y_base, fam.direction, confidence) if n else {}
         tost = tost_p(y, y_base, fam.rope) if n else np.full(len(members), np.nan)
         for row, i in enumerate(members):
-            out = (
+            out: dict[str, float | str | bool] = (
                 {k: float(v[row]) for k, v in batch.items()}
                 if n
                 else {k: float("nan") for k in ("gain", "sd_diff", "gain_low", "gain_high", "t", "p_t", "d_z", "rho")}
