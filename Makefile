@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install reproduce test search benchmark benchmark-compare benchmark-reference clean
+.PHONY: install reproduce test lint search benchmark benchmark-compare benchmark-reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# ruff (lint and format, configured in pyproject.toml) and mypy ([tool.mypy]: the statistics layer, the
+# contracts and the records at least); CI runs it before the tests
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Hyperparameter searches (optional/dvc.yaml, outside `make reproduce`): every `searches:` entry of
 # params.yaml; publishes results/search/NAME.json, which the studies' tuned items read (commit it).

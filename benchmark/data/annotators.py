@@ -12,6 +12,7 @@ pixel/2`` on each radius before the jitter moves it, so a disc of 1.5 blur width
 every point of the region lies inside the mark: after the Gaussian blur the point keeps at
 least 1 - exp(-1.5^2/2) = 0.67 of the peak (``tests/test_toy_faces.py`` checks >= 0.5).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,13 @@ def sample_styles(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]
 
 
 def annotate(
-    regions: np.ndarray, valid: np.ndarray, annotator: np.ndarray, styles: dict[str, np.ndarray],
-    stray_regions: np.ndarray, rng: np.random.Generator, size: int,
+    regions: np.ndarray,
+    valid: np.ndarray,
+    annotator: np.ndarray,
+    styles: dict[str, np.ndarray],
+    stray_regions: np.ndarray,
+    rng: np.random.Generator,
+    size: int,
 ) -> np.ndarray:
     """Annotation maps (n,1,S,S) float32 in [0,1] (peak 1).
 
@@ -54,8 +60,12 @@ def annotate(
     margin = np.sqrt(2.0) * s["jitter"] + 1.5 * s["blur"] + px / 2
     maps = np.zeros((n, size, size), np.float32)
     for k in range(r):
-        region = (regions[:, k, 0] + jitter[:, k, 0], regions[:, k, 1] + jitter[:, k, 1],
-                  regions[:, k, 2] * scale[:, k] + margin, regions[:, k, 3] * scale[:, k] + margin)
+        region = (
+            regions[:, k, 0] + jitter[:, k, 0],
+            regions[:, k, 1] + jitter[:, k, 1],
+            regions[:, k, 2] * scale[:, k] + margin,
+            regions[:, k, 3] * scale[:, k] + margin,
+        )
         maps = np.maximum(maps, ellipse(u, v, region, px) * valid[:, k, None, None])
     extra = stray_regions[np.arange(n), which]
     maps = np.maximum(maps, ellipse(u, v, tuple(extra.T), px) * (weight * stray)[:, None, None])

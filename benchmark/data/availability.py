@@ -15,10 +15,12 @@ source may be:
 
 Nothing here downloads, decodes an image or writes: files are only looked up (and the CSV read).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..contracts import ContractError
 from ..registry import DATASETS
@@ -30,8 +32,9 @@ from .torchvision_source import download_root
 FOLDER_LAYOUT = "labels.csv beside images/ and annotations/, docs/datasets.md 'Paper-scale data'"
 
 
-def source_problem(name: str, family: str, params: Mapping[str, Any], key: str | None = None,
-                   data_root: Path | None = None) -> str | None:
+def source_problem(
+    name: str, family: str, params: Mapping[str, Any], key: str | None = None, data_root: Path | None = None
+) -> str | None:
     """Why dataset ``name`` (family ``family``, resolved ``params``) cannot be loaded here, in one line
     naming it, what is missing and how to get it; None when it can (or its family builds offline).
     ``key`` is where its parameters are set in params.yaml (e.g. ``paper_datasets.cyborg_faces``)."""
@@ -64,12 +67,16 @@ def torchvision_problem(name: str, family: str, class_name: str, params: Mapping
     if all(f.is_file() for f in files) or all(a.is_file() for a in archives):
         return None
     where = archives[0].parent
-    command = (f"python -c \"import torchvision as tv; [tv.datasets.{class_name}('{root}', train=t, download=True) "
-               f"for t in (True, False)]\"")
-    return (f"dataset '{name}' ({family} through torchvision) is absent: torchvision's {class_name} files are not under "
-            f"{where} and no build of it is in {dataset_store.default_data_root()}; download them once (internet) with: {command}  "
-            f"- or offline, place its {len(archives)} archive(s) {', '.join(a.name for a in archives)} in {where} "
-            f"(docs/datasets.md, 'Real data')")
+    command = (
+        f"python -c \"import torchvision as tv; [tv.datasets.{class_name}('{root}', train=t, download=True) "
+        f'for t in (True, False)]"'
+    )
+    return (
+        f"dataset '{name}' ({family} through torchvision) is absent: torchvision's {class_name} files are not under "
+        f"{where} and no build of it is in {dataset_store.default_data_root()}; download them once (internet) with: {command}  "
+        f"- or offline, place its {len(archives)} archive(s) {', '.join(a.name for a in archives)} in {where} "
+        f"(docs/datasets.md, 'Real data')"
+    )
 
 
 def folder_problem(name: str, family: str, params: Mapping[str, Any], key: str | None) -> str | None:
@@ -98,11 +105,17 @@ def folder_problem(name: str, family: str, params: Mapping[str, Any], key: str |
         return f"{head} {str(exc).splitlines()[0]}"
     if not rows:
         return f"{head} {csv_path} lists no image; {fix}"
-    missing = [(row.line, relative) for row in rows for relative in (row.image, row.annotation)
-               if relative and not ((path := inside(root, relative)) is not None and path.is_file())]
+    missing = [
+        (row.line, relative)
+        for row in rows
+        for relative in (row.image, row.annotation)
+        if relative and not ((path := inside(root, relative)) is not None and path.is_file())
+    ]
     if missing:
         named = sum(1 for row in rows for relative in (row.image, row.annotation) if relative)
         line, first = missing[0]
-        return (f"{head} {len(missing)} of the {named} files {csv_path.name} names are missing under {root} "
-                f"(first: line {line}, {first}); {fix}")
+        return (
+            f"{head} {len(missing)} of the {named} files {csv_path.name} names are missing under {root} "
+            f"(first: line {line}, {first}); {fix}"
+        )
     return None

@@ -10,10 +10,11 @@ Both take a float canvas (N,1,S,S) in [0,1], labels, and the indices of the ``tr
 ``val`` and ``test`` splits, and return named ``Split`` s whose saliency is the ground
 truth of what should matter: the strokes (intensity above a threshold).
 """
+
 from __future__ import annotations
 
 import colorsys
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -26,7 +27,10 @@ CORNERS = 4
 def check_patch(owner: str, patch_size: int, image_size: int) -> None:
     """The decoy patch fits the image (before any work)."""
     if patch_size > image_size:
-        raise ContractError(f"dataset '{owner}': patch_size {patch_size} is larger than the image ({image_size}x{image_size})")
+        raise ContractError(
+            f"dataset '{owner}': patch_size {patch_size} is larger than the image ({image_size}x{image_size})"
+        )
+
 
 def patch_masks(n: int, image_size: int, patch_size: int, corners: np.ndarray) -> np.ndarray:
     """Boolean (n,1,S,S) masks of a ``patch_size`` square in corner 0..3 (TL, TR, BL, BR) per image."""
@@ -47,8 +51,15 @@ def decoy_shade(codes: np.ndarray) -> np.ndarray:
 
 
 def decoy_splits(
-    canvas: np.ndarray, labels: np.ndarray, index: Mapping[str, np.ndarray], rng: np.random.Generator,
-    *, decoy: bool, noise: float, patch_size: int, stroke_threshold: float,
+    canvas: np.ndarray,
+    labels: np.ndarray,
+    index: Mapping[str, np.ndarray],
+    rng: np.random.Generator,
+    *,
+    decoy: bool,
+    noise: float,
+    patch_size: int,
+    stroke_threshold: float,
 ) -> tuple[dict[str, Split], dict[str, str]]:
     """RRR Decoy-MNIST splits and their notes.
 
@@ -106,15 +117,23 @@ def colorize(intensity: np.ndarray, codes: np.ndarray, colours: np.ndarray | Non
 
 
 def color_splits(
-    canvas: np.ndarray, labels: np.ndarray, index: Mapping[str, np.ndarray], *, stroke_threshold: float,
+    canvas: np.ndarray,
+    labels: np.ndarray,
+    index: Mapping[str, np.ndarray],
+    *,
+    stroke_threshold: float,
 ) -> tuple[dict[str, Split], dict[str, str]]:
     """CDEP ColorMNIST splits: ``train``, ``val``, ``test_iid`` coloured by colour[label];
     ``test`` (same images as ``test_iid``) by colour[9 - label]. ``extra.colour`` is the colour index."""
     strokes = (canvas > stroke_threshold).astype(np.float32)
 
     def make(idx: np.ndarray, codes: np.ndarray) -> Split:
-        return Split(x=to_uint8(colorize(canvas[idx], codes)), y=labels[idx], saliency=strokes[idx],
-                     extras={"colour": codes.astype(np.int64)})
+        return Split(
+            x=to_uint8(colorize(canvas[idx], codes)),
+            y=labels[idx],
+            saliency=strokes[idx],
+            extras={"colour": codes.astype(np.int64)},
+        )
 
     test = index["test"]
     splits = {
@@ -124,7 +143,8 @@ def color_splits(
         "test": make(test, 9 - labels[test]),
     }
     notes = {
-        "train": "colour[label]", "val": "colour[label]",
+        "train": "colour[label]",
+        "val": "colour[label]",
         "test_iid": "same images as test, colour[label]",
         "test": "colour[9 - label] (shortcut inverted)",
     }

@@ -19,6 +19,7 @@ A family whose data comes from files the user can change (``annotated_folder``) 
 ``source_checksum(params) -> str | None``; its builds record it in the manifest
 (``source_checksum``) and ``find`` serves a build only while the source still has it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,9 @@ import io
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +118,9 @@ def check_manifest(manifest: Any, where: Path) -> dict[str, Any]:
         raise ContractError(f"{where}: not a dataset manifest (expected a JSON object)")
     for key, kind in (("family", str), ("params", dict), ("code_sha256", str), ("classes", list), ("splits", dict)):
         if not isinstance(manifest.get(key), kind):
-            raise ContractError(f"{where}: not a dataset manifest written by this program ('{key}' missing or not a {kind.__name__})")
+            raise ContractError(
+                f"{where}: not a dataset manifest written by this program ('{key}' missing or not a {kind.__name__})"
+            )
     if not manifest["splits"] or not all(isinstance(c, str) for c in manifest["classes"]):
         raise ContractError(f"{where}: no splits, or a class name that is not a string")
     for name, info in manifest["splits"].items():
@@ -126,7 +130,12 @@ def check_manifest(manifest: Any, where: Path) -> dict[str, Any]:
         if not isinstance(digests, dict) or any(k not in digests for k in REQUIRED_ARRAYS):
             raise ContractError(f"{where}: split '{name}' lacks the sha256 of its arrays {list(REQUIRED_ARRAYS)}")
         for key, digest in digests.items():
-            if not isinstance(key, str) or not ARRAY_KEY.fullmatch(key) or not isinstance(digest, str) or not SHA256.fullmatch(digest):
+            if (
+                not isinstance(key, str)
+                or not ARRAY_KEY.fullmatch(key)
+                or not isinstance(digest, str)
+                or not SHA256.fullmatch(digest)
+            ):
                 raise ContractError(f"{where}: split '{name}': invalid array entry {key!r}: {digest!r}")
     return manifest
 
@@ -148,15 +157,21 @@ def check_replaceable(folder: Path) -> None:
         return
     advice = "move it away or choose another dataset name; nothing was written"
     if folder.is_symlink() or not folder.is_dir():
-        raise ContractError(f"{folder} exists and is not a dataset folder built by this program "
-                            f"({'a symbolic link' if folder.is_symlink() else 'a file'}); {advice}")
+        raise ContractError(
+            f"{folder} exists and is not a dataset folder built by this program "
+            f"({'a symbolic link' if folder.is_symlink() else 'a file'}); {advice}"
+        )
     path = folder / MANIFEST
     if not path.is_file():
-        raise ContractError(f"{folder} exists and holds no {MANIFEST}: not a dataset folder built by this program; {advice}")
+        raise ContractError(
+            f"{folder} exists and holds no {MANIFEST}: not a dataset folder built by this program; {advice}"
+        )
     try:
         manifest = check_manifest(json.loads(path.read_text()), path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ContractError) as exc:
-        raise ContractError(f"{folder} exists and its {MANIFEST} is not one this program writes ({_first_line(exc)}); {advice}") from None
+        raise ContractError(
+            f"{folder} exists and its {MANIFEST} is not one this program writes ({_first_line(exc)}); {advice}"
+        ) from None
     listed = manifest_files(manifest)
     for entry in sorted(folder.rglob("*")):
         relative = entry.relative_to(folder).as_posix()
@@ -203,7 +218,9 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
             try:
                 raw = path.read_bytes()
             except OSError:
-                raise ContractError(f"{path}: missing array file; rebuild with `python -m benchmark data build`") from None
+                raise ContractError(
+                    f"{path}: missing array file; rebuild with `python -m benchmark data build`"
+                ) from None
             if verify and hashlib.sha256(raw).hexdigest() != digest:
                 raise ContractError(f"{path}: checksum differs from {folder / MANIFEST}; rebuild the dataset")
             try:
@@ -213,8 +230,10 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
         splits[name] = Split.from_arrays(arrays)
         y = splits[name].y
         if len(y) and (y.min() < 0 or y.max() >= len(manifest["classes"])):
-            raise ContractError(f"{folder / name / 'y.npy'}: labels outside [0, {len(manifest['classes'])}) "
-                                f"(the classes of {folder / MANIFEST})")
+            raise ContractError(
+                f"{folder / name / 'y.npy'}: labels outside [0, {len(manifest['classes'])}) "
+                f"(the classes of {folder / MANIFEST})"
+            )
     return DatasetBundle(splits=splits, classes=manifest["classes"], manifest=manifest)
 
 
@@ -235,7 +254,11 @@ def find(family: str, params: Mapping[str, Any], root: Path | None = None) -> Pa
             continue
         if not isinstance(manifest, dict) or not manifest_path.parent.resolve().is_relative_to(root.resolve()):
             continue
-        if manifest.get("family") == family and manifest.get("params") == wanted and manifest.get("code_sha256") == code:
+        if (
+            manifest.get("family") == family
+            and manifest.get("params") == wanted
+            and manifest.get("code_sha256") == code
+        ):
             if has_source:
                 checksum = checksum or source_checksum(family, params)
                 if checksum is None or manifest.get("source_checksum") != checksum:

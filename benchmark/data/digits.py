@@ -1,5 +1,6 @@
 """The handwritten digits that ship with scikit-learn (1,797 real 8x8 scans, UCI optdigits),
 upsampled onto an MNIST-like canvas, and a stratified split shared by the digit datasets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,9 @@ MAX_SIDE = 1024  # generated images: larger is a typo (1,797 digits at 1024 px a
 
 
 SPLIT_PARAMS: dict[str, HParam] = {  # shared by the digit families: strokes and the stratified split
-    "stroke_threshold": HParam(0.25, "upsampled intensity above which a pixel is part of the digit's strokes", low=0.0, high=1.0),
+    "stroke_threshold": HParam(
+        0.25, "upsampled intensity above which a pixel is part of the digit's strokes", low=0.0, high=1.0
+    ),
     "val_fraction": HParam(0.15, "share of each class in val (val + test <= 0.9)", low=0.01, high=0.9),
     "test_fraction": HParam(0.3, "share of each class in the test splits (val + test <= 0.9)", low=0.01, high=0.9),
 }
@@ -23,10 +26,14 @@ def check_digit_params(owner: str, p: dict) -> None:
     """Cross-parameter checks of the digit families, before any work: the digit fits the canvas,
     val and test leave images for train (each split gets at least one image per class)."""
     if p["digit_size"] > p["image_size"]:
-        raise ContractError(f"dataset '{owner}': digit_size {p['digit_size']} is larger than image_size {p['image_size']}")
+        raise ContractError(
+            f"dataset '{owner}': digit_size {p['digit_size']} is larger than image_size {p['image_size']}"
+        )
     if p["val_fraction"] + p["test_fraction"] > 0.9 + 1e-9:
-        raise ContractError(f"dataset '{owner}': val_fraction + test_fraction = {p['val_fraction'] + p['test_fraction']:g} "
-                            f"leaves less than 10% for train (must be <= 0.9)")
+        raise ContractError(
+            f"dataset '{owner}': val_fraction + test_fraction = {p['val_fraction'] + p['test_fraction']:g} "
+            f"leaves less than 10% for train (must be <= 0.9)"
+        )
 
 
 def load_digits_canvas(image_size: int = 28, digit_size: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -40,11 +47,13 @@ def load_digits_canvas(image_size: int = 28, digit_size: int = 20) -> tuple[np.n
     big = F.interpolate(small, size=(digit_size, digit_size), mode="bilinear", align_corners=False).clamp_(0, 1)
     canvas = torch.zeros(len(small), 1, image_size, image_size)
     top = (image_size - digit_size) // 2
-    canvas[:, :, top:top + digit_size, top:top + digit_size] = big
+    canvas[:, :, top : top + digit_size, top : top + digit_size] = big
     return canvas.numpy(), digits.target.astype(np.int64)
 
 
-def stratified_split(labels: np.ndarray, fractions: dict[str, float], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, fractions: dict[str, float], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Indices per split name, each class divided in the given proportions (the last split takes the rest)."""
     names = list(fractions)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
@@ -64,6 +73,9 @@ def split_digits(params: dict, rng: np.random.Generator) -> tuple[np.ndarray, np
     """Canvas, labels and the stratified train/val/test indices from a digit family's parameters
     (``image_size``, ``digit_size``, ``val_fraction``, ``test_fraction``)."""
     canvas, labels = load_digits_canvas(params["image_size"], params["digit_size"])
-    fractions = {"test": params["test_fraction"], "val": params["val_fraction"],
-                 "train": 1 - params["test_fraction"] - params["val_fraction"]}
+    fractions = {
+        "test": params["test_fraction"],
+        "val": params["val_fraction"],
+        "train": 1 - params["test_fraction"] - params["val_fraction"],
+    }
     return canvas, labels, stratified_split(labels, fractions, rng)

@@ -11,21 +11,42 @@ applies generator ``g`` to the images whose id is ``g`` (-1 = real, no artifact)
 generator declares the regions (ellipses) that contain its artifact (``artifact_regions``):
 every pixel the artifact changes lies inside them, which ``tests/test_toy_faces.py`` checks.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 Geometry = dict[str, np.ndarray]
 Region = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # centre u, centre v, radius u, radius v (n,)
 
-SKIN_TONES = np.array([[0.96, 0.80, 0.69], [0.90, 0.72, 0.58], [0.80, 0.60, 0.45],
-                       [0.66, 0.46, 0.32], [0.50, 0.34, 0.23], [0.36, 0.24, 0.16]], dtype=np.float32)
-HAIR_COLOURS = np.array([[0.08, 0.06, 0.05], [0.30, 0.18, 0.10], [0.55, 0.38, 0.20],
-                         [0.85, 0.70, 0.45], [0.55, 0.20, 0.08], [0.60, 0.60, 0.60]], dtype=np.float32)
-IRIS_COLOURS = np.array([[0.35, 0.20, 0.10], [0.20, 0.40, 0.70], [0.30, 0.50, 0.25], [0.45, 0.35, 0.20]], dtype=np.float32)
+SKIN_TONES = np.array(
+    [
+        [0.96, 0.80, 0.69],
+        [0.90, 0.72, 0.58],
+        [0.80, 0.60, 0.45],
+        [0.66, 0.46, 0.32],
+        [0.50, 0.34, 0.23],
+        [0.36, 0.24, 0.16],
+    ],
+    dtype=np.float32,
+)
+HAIR_COLOURS = np.array(
+    [
+        [0.08, 0.06, 0.05],
+        [0.30, 0.18, 0.10],
+        [0.55, 0.38, 0.20],
+        [0.85, 0.70, 0.45],
+        [0.55, 0.20, 0.08],
+        [0.60, 0.60, 0.60],
+    ],
+    dtype=np.float32,
+)
+IRIS_COLOURS = np.array(
+    [[0.35, 0.20, 0.10], [0.20, 0.40, 0.70], [0.30, 0.50, 0.25], [0.45, 0.35, 0.20]], dtype=np.float32
+)
 SCLERA = np.array([0.95, 0.95, 0.92], dtype=np.float32)
 
 
@@ -73,7 +94,7 @@ def col(a: np.ndarray) -> np.ndarray:
 
 def grid(size: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Pixel-centre coordinates u (columns), v (rows) in [-1, 1] as (1,S,S) arrays, and the pixel pitch."""
-    c = ((np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1)
+    c = (np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1
     return c[None, None, :].repeat(size, 1), c[None, :, None].repeat(size, 2), 2.0 / size
 
 
@@ -82,7 +103,7 @@ def ellipse(u: np.ndarray, v: np.ndarray, region: Region, px: float) -> np.ndarr
     first-order signed distance (f - 1) / |grad f|, f = sqrt((du/rx)^2 + (dv/ry)^2)."""
     cx, cy, rx, ry = (col(np.asarray(a, np.float32)) for a in region)
     qx, qy = (u - cx) / rx, (v - cy) / ry
-    f = np.sqrt(qx ** 2 + qy ** 2)
+    f = np.sqrt(qx**2 + qy**2)
     grad = np.sqrt((qx / rx) ** 2 + (qy / ry) ** 2) / np.maximum(f, 1e-6)
     return np.clip(0.5 - (f - 1.0) / np.maximum(grad, 1e-6) / px, 0.0, 1.0)
 
@@ -169,10 +190,12 @@ def _dilated_pupil(g: Geometry, strength: float) -> tuple[np.ndarray, np.ndarray
 
 def _recoloured_iris(target: np.ndarray | None):
     """One iris recoloured towards ``target`` (None: the complementary colour of the face's iris)."""
+
     def alter(g: Geometry, strength: float) -> tuple[np.ndarray, np.ndarray]:
         mix = np.clip(strength * g["amp"], 0.0, 1.0)[:, None]
         goal = 1.0 - g["iris"] if target is None else target
         return g["pupil"], (mix * goal + (1 - mix) * g["iris"]).astype(np.float32)
+
     return alter
 
 
@@ -191,11 +214,13 @@ def _texture(kind: str, size: int, phase: np.ndarray) -> np.ndarray:
 
 def _add_texture(kind: str, regions: Callable[[Geometry], list[Region]], amplitude: float = 0.15):
     """Add a texture of ``amplitude`` (times amp and strength) inside ``regions`` and the head."""
+
     def apply(image: np.ndarray, g: Geometry, strength: float, canvas: tuple) -> np.ndarray:
         u, v, px = canvas
         alpha = np.maximum.reduce([ellipse(u, v, r, px) for r in regions(g)]) * ellipse(u, v, head(g), px)
         tex = _texture(kind, u.shape[-1], g["phase"]) * alpha * col(g["amp"]) * amplitude * strength
         return image + tex[:, None]
+
     return apply
 
 
@@ -245,33 +270,79 @@ def _seam_region(g: Geometry, px: float) -> list[Region]:
 
 
 DARK_IRIS = np.array([0.10, 0.07, 0.05], np.float32)
-GENERATORS: dict[str, Generator] = {g.name: g for g in (
-    # the default training generators: one per region a person inspects
-    Generator("checker_cheeks", "upsampling checkerboard (period 2 px)", "skin of the cheeks",
-              regions=lambda g, px: [support(r, px) for r in _cheeks(g)], alter_image=_add_texture("checker", _cheeks)),
-    Generator("pupil_large", "asymmetric pupils (one dilated)", "eyes", regions=_both_eyes, alter_eye=_dilated_pupil),
-    Generator("lip_bleed", "colour bleeding (lip colour onto the skin)", "mouth",
-              regions=lambda g, px: [support(_grown(mouth(g), BLEED * g["amp"]), px)], alter_image=_lip_bleed),
-    # near held-out generators: a sibling artifact in the same region
-    Generator("stripes_cheeks", "upsampling stripes (diagonal, period 3 px)", "skin of the cheeks",
-              regions=lambda g, px: [support(r, px) for r in _cheeks(g)], alter_image=_add_texture("stripes", _cheeks)),
-    Generator("iris_dark", "asymmetric irises (one flattened to a dark disc)", "eyes",
-              regions=_both_eyes, alter_eye=_recoloured_iris(DARK_IRIS)),
-    Generator("lip_shift", "colour misregistration (lip colour shifted down)", "mouth",
-              regions=lambda g, px: [support(_grown(mouth(g), 0.0, BLEED * g["amp"]), px), support(mouth(g), px)],
-              alter_image=_lip_shift),
-    # far held-out generators: another artifact family or another region
-    Generator("grid_nose", "upsampling grid (period 3 px)", "nose bridge",
-              regions=lambda g, px: [support(midface(g), px)], alter_image=_add_texture("grid", lambda g: [midface(g)])),
-    Generator("iris_mismatch", "mismatched irises (one of the complementary colour)", "eyes",
-              regions=_both_eyes, alter_eye=_recoloured_iris(None)),
-    Generator("mouth_seam", "blending seam (lower half shifted and brightened)", "mouth",
-              regions=_seam_region, alter_image=_mouth_seam),
-)}
+GENERATORS: dict[str, Generator] = {
+    g.name: g
+    for g in (
+        # the default training generators: one per region a person inspects
+        Generator(
+            "checker_cheeks",
+            "upsampling checkerboard (period 2 px)",
+            "skin of the cheeks",
+            regions=lambda g, px: [support(r, px) for r in _cheeks(g)],
+            alter_image=_add_texture("checker", _cheeks),
+        ),
+        Generator(
+            "pupil_large", "asymmetric pupils (one dilated)", "eyes", regions=_both_eyes, alter_eye=_dilated_pupil
+        ),
+        Generator(
+            "lip_bleed",
+            "colour bleeding (lip colour onto the skin)",
+            "mouth",
+            regions=lambda g, px: [support(_grown(mouth(g), BLEED * g["amp"]), px)],
+            alter_image=_lip_bleed,
+        ),
+        # near held-out generators: a sibling artifact in the same region
+        Generator(
+            "stripes_cheeks",
+            "upsampling stripes (diagonal, period 3 px)",
+            "skin of the cheeks",
+            regions=lambda g, px: [support(r, px) for r in _cheeks(g)],
+            alter_image=_add_texture("stripes", _cheeks),
+        ),
+        Generator(
+            "iris_dark",
+            "asymmetric irises (one flattened to a dark disc)",
+            "eyes",
+            regions=_both_eyes,
+            alter_eye=_recoloured_iris(DARK_IRIS),
+        ),
+        Generator(
+            "lip_shift",
+            "colour misregistration (lip colour shifted down)",
+            "mouth",
+            regions=lambda g, px: [support(_grown(mouth(g), 0.0, BLEED * g["amp"]), px), support(mouth(g), px)],
+            alter_image=_lip_shift,
+        ),
+        # far held-out generators: another artifact family or another region
+        Generator(
+            "grid_nose",
+            "upsampling grid (period 3 px)",
+            "nose bridge",
+            regions=lambda g, px: [support(midface(g), px)],
+            alter_image=_add_texture("grid", lambda g: [midface(g)]),
+        ),
+        Generator(
+            "iris_mismatch",
+            "mismatched irises (one of the complementary colour)",
+            "eyes",
+            regions=_both_eyes,
+            alter_eye=_recoloured_iris(None),
+        ),
+        Generator(
+            "mouth_seam",
+            "blending seam (lower half shifted and brightened)",
+            "mouth",
+            regions=_seam_region,
+            alter_image=_mouth_seam,
+        ),
+    )
+}
 
 
 # ------------------------------------------------------------------ drawing
-def draw_eye(image: np.ndarray, g: Geometry, region: Region, pupil: np.ndarray, iris_colour: np.ndarray, canvas: tuple) -> np.ndarray:
+def draw_eye(
+    image: np.ndarray, g: Geometry, region: Region, pupil: np.ndarray, iris_colour: np.ndarray, canvas: tuple
+) -> np.ndarray:
     """Sclera, iris (colour (n,3)) and pupil (radius / iris radius (n,)) of one eye, clipped to the sclera."""
     u, v, px = canvas
     white = ellipse(u, v, region, px)
@@ -283,7 +354,9 @@ def draw_eye(image: np.ndarray, g: Geometry, region: Region, pupil: np.ndarray, 
     return blend(image, dark, np.zeros_like(iris_colour))
 
 
-def draw_face(g: Geometry, canvas: tuple, pupil_alt: np.ndarray, iris_alt: np.ndarray, altered: np.ndarray) -> np.ndarray:
+def draw_face(
+    g: Geometry, canvas: tuple, pupil_alt: np.ndarray, iris_alt: np.ndarray, altered: np.ndarray
+) -> np.ndarray:
     """Background, hair, shaded head, nose, eyes and lips (n,3,S,S); the eye on side g['side']
     of the ``altered`` images gets ``pupil_alt`` / ``iris_alt``."""
     u, v, px = canvas
@@ -292,7 +365,7 @@ def draw_face(g: Geometry, canvas: tuple, pupil_alt: np.ndarray, iris_alt: np.nd
     hair = hair_coverage(g, canvas)
     image = blend(image, hair, g["hair"])
     du, dv = (u - col(g["cx"])) / col(g["ax"]), (v - col(g["cy"])) / col(g["ay"])
-    nz = np.sqrt(np.clip(1 - du ** 2 - dv ** 2, 0, 1))
+    nz = np.sqrt(np.clip(1 - du**2 - dv**2, 0, 1))
     light = g["light"]
     lam = np.clip(du * col(light[:, 0]) + dv * col(light[:, 1]) + nz * col(light[:, 2]), 0, 1)
     skin = g["skin"][:, :, None, None] * (0.55 + 0.45 * lam)[:, None]
@@ -328,15 +401,24 @@ def render(g: Geometry, size: int, generator: np.ndarray, names: list[str], stre
 def inspected_regions(g: Geometry, px: float) -> list[Region]:
     """What a person inspects on a face that shows no artifact: both eyes, the mouth and the
     skin of the cheeks (where the training generators put their artifacts)."""
-    return [support(eye(g, 0), px), support(eye(g, 1), px), support(mouth(g), px),
-            support(cheek(g, 0), px), support(cheek(g, 1), px)]
+    return [
+        support(eye(g, 0), px),
+        support(eye(g, 1), px),
+        support(mouth(g), px),
+        support(cheek(g, 0), px),
+        support(cheek(g, 1), px),
+    ]
 
 
 def spurious_regions(g: Geometry, px: float) -> list[Region]:
     """Face regions annotators sometimes mark without reason: nose, forehead, chin, hair."""
     cx, cy, ax, ay = head(g)
-    return [support(nose(g), px), (cx, cy - 0.5 * ay, 0.35 * ax, 0.14 * ay), (cx, cy + 0.8 * ay, 0.2 * ax, 0.1 * ay),
-            (cx + 0.5 * ax, cy - 0.7 * ay, 0.2 * ax, 0.12 * ay)]
+    return [
+        support(nose(g), px),
+        (cx, cy - 0.5 * ay, 0.35 * ax, 0.14 * ay),
+        (cx, cy + 0.8 * ay, 0.2 * ax, 0.1 * ay),
+        (cx + 0.5 * ax, cy - 0.7 * ay, 0.2 * ax, 0.12 * ay),
+    ]
 
 
 def stack_regions(regions: list[Region]) -> np.ndarray:
@@ -347,14 +429,16 @@ def stack_regions(regions: list[Region]) -> np.ndarray:
 def revealing_regions(g: Geometry, generator: np.ndarray, names: list[str], px: float) -> tuple[np.ndarray, np.ndarray]:
     """Per image, the ellipses that reveal its class, (n,R,4) with a validity mask (n,R): the
     generator's artifact regions for synthetic images, ``inspected_regions`` for real ones."""
-    table = [(generator < 0, inspected_regions)] + [(generator == k, GENERATORS[name].regions) for k, name in enumerate(names)]
+    table = [(generator < 0, inspected_regions)] + [
+        (generator == k, GENERATORS[name].regions) for k, name in enumerate(names)
+    ]
     width = max(len(fn(take(g, slice(0, 1)), px)) for _, fn in table)
     regions = np.tile(np.array([0.0, 0.0, 1.0, 1.0], np.float32), (len(generator), width, 1))  # padding: unit circles
     valid = np.zeros((len(generator), width), bool)
     for chosen, fn in table:
         if chosen.any():
             found = stack_regions(fn(take(g, chosen), px))
-            regions[chosen, :found.shape[1]] = found
+            regions[chosen, : found.shape[1]] = found
             valid[np.ix_(chosen, np.arange(found.shape[1]))] = True
     return regions, valid
 
@@ -368,4 +452,6 @@ def foreground(g: Geometry, size: int) -> np.ndarray:
 def hair_coverage(g: Geometry, canvas: tuple) -> np.ndarray:
     """Hair: a slightly larger head ellipse above the hairline."""
     u, v, px = canvas
-    return ellipse(u, v, scaled(head(g), 1.08, 1.06, -0.04), px) * (v < col(g["cy"] - g["ay"] * (1 - 2 * g["hairline"])))
+    return ellipse(u, v, scaled(head(g), 1.08, 1.06, -0.04), px) * (
+        v < col(g["cy"] - g["ay"] * (1 - 2 * g["hairline"]))
+    )

@@ -18,6 +18,7 @@ The rules (docs/datasets.md, "Your own annotated data"):
 - every image decodes, has at most ``PIL.Image.MAX_IMAGE_PIXELS`` pixels and at least
   ``MIN_SIDE`` pixels on each side; without resizing, every image is square and of one size.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,9 +28,9 @@ import re
 import struct
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -46,8 +47,19 @@ SPLIT_PATTERN = re.compile(r"train|val|test|test_[A-Za-z0-9_]+")
 SPLIT_NAME = re.compile(r"[A-Za-z0-9_]+")
 SPLIT_RULE = "train, val, test or test_<name>"
 # Everything a decoder may raise on a bad file (Pillow raises SyntaxError for broken PNG chunks).
-DECODE_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError, struct.error, zlib.error,
-                 Image.DecompressionBombError, IndexError, TypeError, KeyError)
+DECODE_ERRORS = (
+    OSError,
+    UnidentifiedImageError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
+    IndexError,
+    TypeError,
+    KeyError,
+)
 
 
 class Refused(ValueError):
@@ -83,8 +95,10 @@ def csv_path_of(root: Path, csv_name: str) -> Path:
         raise ContractError(f"annotated_folder: the dataset parameter 'csv' {csv_name!r} contains a NUL byte")
     path = inside(root, csv_name)
     if path is None:
-        raise ContractError(f"annotated_folder: the dataset parameter 'csv' {csv_name!r} must be a file inside root {root} "
-                            f"(a relative path, no '..', no link leading out)")
+        raise ContractError(
+            f"annotated_folder: the dataset parameter 'csv' {csv_name!r} must be a file inside root {root} "
+            f"(a relative path, no '..', no link leading out)"
+        )
     return path
 
 
@@ -93,15 +107,18 @@ def read_rows(csv_path: Path) -> list[Row]:
     try:
         raw = csv_path.read_bytes()
     except FileNotFoundError:
-        raise ContractError(f"{csv_path}: CSV not found (set the dataset parameter 'root' to the folder holding it)") from None
+        raise ContractError(
+            f"{csv_path}: CSV not found (set the dataset parameter 'root' to the folder holding it)"
+        ) from None
     except OSError as exc:
         raise ContractError(f"{csv_path}: unreadable CSV ({exc.strerror or exc})") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ContractError(f"{csv_path}: line {line}: not UTF-8 text (byte {raw[exc.start:exc.start + 1]!r}); "
-                            f"is it a binary file?") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContractError(
+            f"{csv_path}: line {line}: not UTF-8 text (byte {raw[exc.start : exc.start + 1]!r}); is it a binary file?"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     try:
         header = next(reader, None)
@@ -110,8 +127,9 @@ def read_rows(csv_path: Path) -> list[Row]:
         header = [h.strip() for h in header]
         missing = [c for c in REQUIRED if c not in header]
         if missing:
-            raise ContractError(f"{csv_path}: missing column(s) {missing}; found {header}; "
-                                f"expected image,label,split[,annotation]")
+            raise ContractError(
+                f"{csv_path}: missing column(s) {missing}; found {header}; expected image,label,split[,annotation]"
+            )
         repeated = sorted({h for h in header if h in COLUMNS and header.count(h) > 1})
         if repeated:
             raise ContractError(f"{csv_path}: column(s) {repeated} appear twice in the header")
@@ -121,8 +139,8 @@ def read_rows(csv_path: Path) -> list[Row]:
             line, previous = previous + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            get = lambda c: cells[index[c]].strip() if c in index and index[c] < len(cells) else ""  # noqa: E731
-            rows.append(Row(line, *(get(c) for c in COLUMNS), extra_cells=max(0, len(cells) - len(header))))
+            values = [cells[index[c]].strip() if c in index and index[c] < len(cells) else "" for c in COLUMNS]
+            rows.append(Row(line, *values, extra_cells=max(0, len(cells) - len(header))))
     except csv.Error as exc:
         raise ContractError(f"{csv_path}: line {reader.line_num}: malformed CSV ({exc})") from None
     return rows
@@ -151,8 +169,10 @@ def open_image(path: Path) -> Image.Image:
     if limit and im.size[0] * im.size[1] > limit:
         width, height = im.size
         im.close()
-        raise Refused(f"is {width}x{height} = {width * height} pixels, over Pillow's limit of {limit} "
-                      f"(PIL.Image.MAX_IMAGE_PIXELS)")
+        raise Refused(
+            f"is {width}x{height} = {width * height} pixels, over Pillow's limit of {limit} "
+            f"(PIL.Image.MAX_IMAGE_PIXELS)"
+        )
     return im
 
 
@@ -215,29 +235,38 @@ def folder_checksum(root: Path, csv_name: str) -> str | None:
 def check_classes(classes: list[str]) -> None:
     """Declared classes: no empty name, no duplicate, at least two."""
     if any(not c for c in classes):
-        raise ContractError(f"annotated_folder: the dataset parameter 'classes' has an empty name: {','.join(classes)!r}")
+        raise ContractError(
+            f"annotated_folder: the dataset parameter 'classes' has an empty name: {','.join(classes)!r}"
+        )
     repeated = sorted({c for c in classes if classes.count(c) > 1})
     if repeated:
-        raise ContractError(f"annotated_folder: the dataset parameter 'classes' lists {repeated} more than once: "
-                            f"{','.join(classes)!r}")
+        raise ContractError(
+            f"annotated_folder: the dataset parameter 'classes' lists {repeated} more than once: {','.join(classes)!r}"
+        )
     if len(classes) < 2:
-        raise ContractError(f"annotated_folder: the dataset parameter 'classes' must name at least two classes, "
-                            f"got {','.join(classes)!r}")
+        raise ContractError(
+            f"annotated_folder: the dataset parameter 'classes' must name at least two classes, "
+            f"got {','.join(classes)!r}"
+        )
 
 
 def check_splits(splits: list[str]) -> None:
     """Declared split names: identifiers, no duplicate, ``train`` and ``val`` among them."""
     bad = [s for s in splits if not SPLIT_NAME.fullmatch(s)]
     if bad:
-        raise ContractError(f"annotated_folder: the dataset parameter 'splits' has the invalid name {bad[0]!r} "
-                            f"(letters, digits and '_')")
+        raise ContractError(
+            f"annotated_folder: the dataset parameter 'splits' has the invalid name {bad[0]!r} "
+            f"(letters, digits and '_')"
+        )
     repeated = sorted({s for s in splits if splits.count(s) > 1})
     if repeated:
         raise ContractError(f"annotated_folder: the dataset parameter 'splits' lists {repeated} more than once")
     lacking = [s for s in ("train", "val") if s not in splits]
     if lacking:
-        raise ContractError(f"annotated_folder: the dataset parameter 'splits' must include {lacking} "
-                            f"(train and val are required), got {','.join(splits)!r}")
+        raise ContractError(
+            f"annotated_folder: the dataset parameter 'splits' must include {lacking} "
+            f"(train and val are required), got {','.join(splits)!r}"
+        )
 
 
 def split_problem(split: str, declared: list[str] | None) -> str | None:
@@ -248,13 +277,21 @@ def split_problem(split: str, declared: list[str] | None) -> str | None:
             return f"split {split!r} is not among the declared splits {declared}{did_you_mean(split, declared)}"
         return None
     if not SPLIT_PATTERN.fullmatch(split):
-        return (f"split {split!r} is not a known split name ({SPLIT_RULE}){did_you_mean(split, ['train', 'val', 'test'])} "
-                f"(other names: declare them with the dataset parameter 'splits')")
+        return (
+            f"split {split!r} is not a known split name ({SPLIT_RULE}){did_you_mean(split, ['train', 'val', 'test'])} "
+            f"(other names: declare them with the dataset parameter 'splits')"
+        )
     return None
 
 
-def validate_and_load(root: Path, csv_name: str, classes: list[str], same_size: bool,
-                      splits: list[str] | None = None, allow_zero_maps: bool = False) -> Loaded:
+def validate_and_load(
+    root: Path,
+    csv_name: str,
+    classes: list[str],
+    same_size: bool,
+    splits: list[str] | None = None,
+    allow_zero_maps: bool = False,
+) -> Loaded:
     """Check every row (see the module docstring) and load the folder; raise one ``ContractError``
     listing every problem, each with its CSV line."""
     root = Path(root)
@@ -266,8 +303,10 @@ def validate_and_load(root: Path, csv_name: str, classes: list[str], same_size: 
         check_splits(splits)
     csv_path = csv_path_of(root, csv_name)
     if not csv_path.is_file():
-        raise ContractError(f"{root / csv_name}: CSV not found (set the dataset parameter 'root' to the folder holding "
-                            f"it, 'csv' to its name)")
+        raise ContractError(
+            f"{root / csv_name}: CSV not found (set the dataset parameter 'root' to the folder holding "
+            f"it, 'csv' to its name)"
+        )
     rows = read_rows(csv_path)
     problems: list[str] = []
     if not rows:
@@ -296,43 +335,61 @@ def validate_and_load(root: Path, csv_name: str, classes: list[str], same_size: 
         if image is not None:
             height, width = image.shape[:2]
             if min(height, width) < MIN_SIDE:
-                errs.append(f"image {row.image} is {width}x{height}, smaller than {MIN_SIDE} pixels on a side "
-                            f"(the smallest input every architecture accepts)")
+                errs.append(
+                    f"image {row.image} is {width}x{height}, smaller than {MIN_SIDE} pixels on a side "
+                    f"(the smallest input every architecture accepts)"
+                )
                 image = None
             elif same_size and height != width:
-                errs.append(f"image {row.image} is {width}x{height}, not square (set the dataset parameter image_size "
-                            f"to resize every image to N x N)")
+                errs.append(
+                    f"image {row.image} is {width}x{height}, not square (set the dataset parameter image_size "
+                    f"to resize every image to N x N)"
+                )
                 image = None  # reported; not counted among the image sizes
         heat = _load(root, row.annotation, "annotation", read_map, errs) if row.annotation else None
         if heat is not None:
             if image is not None and heat.shape != image.shape[:2]:
-                errs.append(f"annotation {row.annotation} is {heat.shape[1]}x{heat.shape[0]} but image {row.image} is "
-                            f"{image.shape[1]}x{image.shape[0]} (width x height)")
+                errs.append(
+                    f"annotation {row.annotation} is {heat.shape[1]}x{heat.shape[0]} but image {row.image} is "
+                    f"{image.shape[1]}x{image.shape[0]} (width x height)"
+                )
             elif not np.isfinite(heat).all():
                 errs.append(f"annotation {row.annotation} has NaN or infinite values")
             elif heat.min() < 0.0 or heat.max() > 1.0:
-                errs.append(f"annotation {row.annotation} has values in [{heat.min():g}, {heat.max():g}], outside [0, 1]")
+                errs.append(
+                    f"annotation {row.annotation} has values in [{heat.min():g}, {heat.max():g}], outside [0, 1]"
+                )
             elif not allow_zero_maps and heat.max() == 0.0:
-                errs.append(f"annotation {row.annotation} is all zero (leave the cell empty for an unannotated image, "
-                            f"or set the dataset parameter allow_zero_maps: true)")
+                errs.append(
+                    f"annotation {row.annotation} is all zero (leave the cell empty for an unannotated image, "
+                    f"or set the dataset parameter allow_zero_maps: true)"
+                )
         if image is not None:
             sizes.setdefault(image.shape[:2], row.line)
         problems += [f"line {row.line}: {e}" for e in errs]
         loaded.images.append(image)
         loaded.maps.append(heat)
     if same_size and len(sizes) > 1:
-        (common, _), *_ = sorted(((s, sum(1 for i in loaded.images if i is not None and i.shape[:2] == s)) for s in sizes),
-                                 key=lambda t: -t[1])
+        (common, _), *_ = sorted(
+            ((s, sum(1 for i in loaded.images if i is not None and i.shape[:2] == s)) for s in sizes),
+            key=lambda t: -t[1],
+        )
         for row, image in zip(rows, loaded.images):
             if image is not None and image.shape[:2] != common:
-                problems.append(f"line {row.line}: image {row.image} is {image.shape[1]}x{image.shape[0]}, most images are "
-                                f"{common[1]}x{common[0]} (set the dataset parameter image_size to resize all)")
+                problems.append(
+                    f"line {row.line}: image {row.image} is {image.shape[1]}x{image.shape[0]}, most images are "
+                    f"{common[1]}x{common[0]} (set the dataset parameter image_size to resize all)"
+                )
     present = {r.split for r in rows}
-    problems += [f"no row has split '{s}' (train and val are required)" for s in ("train", "val") if rows and s not in present]
+    problems += [
+        f"no row has split '{s}' (train and val are required)" for s in ("train", "val") if rows and s not in present
+    ]
     labels = {r.label for r in rows if r.label}
     if rows and not classes and len(labels) < 2:
-        problems.append(f"the CSV has only the class {sorted(labels)} (a classifier needs at least two; "
-                        f"a label column with one value is a mistake)")
+        problems.append(
+            f"the CSV has only the class {sorted(labels)} (a classifier needs at least two; "
+            f"a label column with one value is a mistake)"
+        )
     train_labels = {r.label for r in rows if r.split == "train" and r.label in known}
     if len(labels) >= 2 and "train" in present and len(train_labels) < 2:
         problems.append(f"split 'train' has only the class {sorted(train_labels)} (it needs at least two classes)")
@@ -367,7 +424,9 @@ def _load(root: Path, relative: str, what: str, reader: Callable[[Path], np.ndar
         errs.append(f"{what} {relative} {exc}")
         return None
     except DECODE_ERRORS as exc:
-        errs.append(f"{what} {relative} unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+        errs.append(
+            f"{what} {relative} unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        )
         return None
 
 

@@ -6,6 +6,7 @@ digits, ``_``, ``.`` and ``-``, not starting with a dot (no ``/``, no ``..``, no
 absolute path). Every path read or written is resolved (symlinks followed) and checked to
 lie under its root before it is used.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,5 +37,3 @@ def under(root: Path, path: Path, what: str) -> Path:
     if resolved != root_resolved and not resolved.is_relative_to(root_resolved):
         raise ContractError(f"{what} {path} resolves to {resolved}, outside {root_resolved}")
     return resolved
-
-

@@ -9,9 +9,11 @@ other variant (usually in its ``at_profile: {paper: ...}`` block, ``benchmark.sw
 and records are labelled with them (``benchmark.records.table``). A name may be in one section
 only. Whether a variant's source is on this machine: ``benchmark.data.availability``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..config import check_variant, check_variants, dataset_variant, params_path
 from ..contracts import ContractError
@@ -28,10 +30,16 @@ def paper_variants(params: Mapping[str, Any]) -> dict[str, Any]:
     variants = check_variants(params.get(SECTION), where)
     built = params.get("datasets") or {}
     for name in sorted(variants):
-        if isinstance(built, Mapping) and name in built and \
-                check_variant(name, variants[name], where) != check_variant(name, built[name], f"{params_path().name}: datasets"):
-            raise ContractError(f"{where}.{name}: also under 'datasets:' in {params_path().name} with another family or "
-                                f"other parameters; a variant name names one variant (rename one of them)")
+        if (
+            isinstance(built, Mapping)
+            and name in built
+            and check_variant(name, variants[name], where)
+            != check_variant(name, built[name], f"{params_path().name}: datasets")
+        ):
+            raise ContractError(
+                f"{where}.{name}: also under 'datasets:' in {params_path().name} with another family or "
+                f"other parameters; a variant name names one variant (rename one of them)"
+            )
     return variants
 
 
@@ -50,8 +58,10 @@ def resolve_variant(name: str, params: Mapping[str, Any]) -> tuple[str, dict[str
         where = f"{params_path().name}: {SECTION}"
         family, variant_params = check_variant(name, paper[name], where)
         if family not in DATASETS.names():
-            raise ContractError(f"{where}.{name}.family: unknown dataset family '{family}'"
-                                f"{did_you_mean(family, DATASETS.names())}; families: {DATASETS.names()}")
+            raise ContractError(
+                f"{where}.{name}.family: unknown dataset family '{family}'"
+                f"{did_you_mean(family, DATASETS.names())}; families: {DATASETS.names()}"
+            )
         return family, variant_params
     try:
         return dataset_variant(name, dict(params))
@@ -60,5 +70,7 @@ def resolve_variant(name: str, params: Mapping[str, Any]) -> tuple[str, dict[str
             raise
         built = params.get("datasets") or {}
         names = [*(built if isinstance(built, Mapping) else {}), *paper, *DATASETS.names()]
-        raise ContractError(f"unknown dataset '{name}'{did_you_mean(name, names)}; variants in {params_path().name}: "
-                            f"datasets {sorted(built)}, {SECTION} {sorted(paper)}; families: {DATASETS.names()}") from None
+        raise ContractError(
+            f"unknown dataset '{name}'{did_you_mean(name, names)}; variants in {params_path().name}: "
+            f"datasets {sorted(built)}, {SECTION} {sorted(paper)}; families: {DATASETS.names()}"
+        ) from None

@@ -1,4 +1,5 @@
 """PNG grids of a built dataset's examples, with their saliency overlaid (matplotlib)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ then come from its on-disk format under ``ROOT/<Class>/raw`` (MNIST family) or
 ``ContractError`` that lists the files to place and where; nothing is written.
 The manifest records the sha256 of every source file read.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,10 @@ def expected_files(cls: type, root: Path) -> list[tuple[Path, str, str]]:
 
 
 def placement_help(name: str, cls: type, root: Path, reason: str) -> str:
-    lines = [f"dataset '{name}': the source files are missing under {root} and cannot be downloaded ({reason}).",
-             "Place these files (torchvision checks the md5 and extracts them), then rerun:"]
+    lines = [
+        f"dataset '{name}': the source files are missing under {root} and cannot be downloaded ({reason}).",
+        "Place these files (torchvision checks the md5 and extracts them), then rerun:",
+    ]
     lines += [f"  {path}  (md5 {md5}; from {url})" for path, md5, url in expected_files(cls, root)]
     return "\n".join(lines)
 
@@ -79,7 +82,15 @@ def load(name: str, class_name: str, root: str, download: bool) -> dict[str, Any
         ds = open_torchvision(name, cls, path, download, train)
         data = np.asarray(ds.data)
         images = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)
-        parts["train" if train else "test"] = (np.ascontiguousarray(images, dtype=np.uint8), np.asarray(ds.targets, dtype=np.int64))
+        parts["train" if train else "test"] = (
+            np.ascontiguousarray(images, dtype=np.uint8),
+            np.asarray(ds.targets, dtype=np.int64),
+        )
         classes = [str(c) for c in ds.classes]
-    return {"train": parts["train"], "test": parts["test"], "classes": classes,
-            "source": f"torchvision.datasets.{class_name}", "source_sha256": source_digests(cls, path)}
+    return {
+        "train": parts["train"],
+        "test": parts["test"],
+        "classes": classes,
+        "source": f"torchvision.datasets.{class_name}",
+        "source_sha256": source_digests(cls, path),
+    }
