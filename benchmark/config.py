@@ -2,8 +2,8 @@
 
 Reading refuses, with one line naming the file and the key: a file that is not UTF-8 text,
 invalid YAML (with its line), a key given twice in one mapping (with both lines), a top
-level that is not a mapping, and a malformed ``datasets:`` section (a variant name that is
-not an identifier, an entry that is not ``{family: NAME, params: {...}}``).
+level that is not a mapping, and anything the file's schema refuses (``benchmark.params_schema``:
+every section and every block, whether or not the command at hand uses it).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Any
 import yaml
 
 from .contracts import ContractError
+from .params_schema import NAME_REGEX, Variants, check_params_file, validated
+from .params_schema import NAME_RULE as NAME_RULE
 from .paths import project_root
 from .registry import DATASETS, did_you_mean
 
-VARIANT_KEYS = ("family", "params")
 # A dataset variant name names a folder under the data root (benchmark.data.names.NAME_PATTERN: the same rule).
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
-NAME_RULE = "up to 100 letters, digits, '_', '.' and '-', not starting with a dot"
+NAME_PATTERN = re.compile(NAME_REGEX)
 
 
 def params_path() -> Path:
@@ -85,6 +85,7 @@ def _one_line(exc: yaml.YAMLError) -> str:
 
 
 def load_params(path: Path | None = None) -> dict[str, Any]:
+    """params.yaml (or ``path``) parsed and checked whole against its schema (``params_schema``); {} when absent."""
     path = Path(path or params_path())
     if not path.exists():
         return {}
@@ -95,56 +96,29 @@ def load_params(path: Path | None = None) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ContractError(f"{path}: top level must be a mapping, got {type(data).__name__}")
-    check_variants(data.get("datasets"), f"{path}: datasets")
+    check_params_file(data, path.name)
     return data
 
 
+def check_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``params`` (a params.yaml document not read by ``load_params``, e.g. a test's) checked whole."""
+    check_params_file(params, params_path().name)
+    return params
+
+
 def check_variants(variants: Any, where: str) -> dict[str, Any]:
-    """The ``datasets:`` mapping, every entry checked (``check_variant``); None is empty."""
+    """The ``datasets:`` mapping (``where``: ``params.yaml: datasets``), every entry checked against the
+    schema's ``Variant``; None is empty."""
     if variants is None:
         return {}
-    if not isinstance(variants, Mapping):
-        raise ContractError(
-            f"{where}: must be a mapping NAME -> {{family: ..., params: {{...}}}}, got {type(variants).__name__}"
-        )
-    for name, entry in variants.items():
-        check_variant(name, entry, where)
+    validated(Variants, variants, where)
     return dict(variants)
 
 
 def check_variant(name: Any, entry: Any, where: str) -> tuple[str, dict[str, Any]]:
     """(family, params) of one ``datasets:`` entry, or one line naming the key."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ContractError(
-            f"{where}: variant name {name!r} is not a valid name ({NAME_RULE}); it names the folder under the data root"
-        )
-    key = f"{where}.{name}"
-    if not isinstance(entry, Mapping):
-        raise ContractError(
-            f"{key}: must be a mapping {{family: FAMILY, params: {{...}}}}, got {type(entry).__name__} {entry!r}"
-        )
-    unknown = [k for k in entry if k not in VARIANT_KEYS]
-    if unknown:
-        raise ContractError(
-            f"{key}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], VARIANT_KEYS)} (expected {list(VARIANT_KEYS)})"
-        )
-    family = entry.get("family")
-    if not isinstance(family, str) or not family:
-        raise ContractError(
-            f"{key}.family: missing or not a name (got {family!r}); "
-            f"set it to a dataset family, e.g. family: annotated_folder"
-        )
-    params = entry.get("params")
-    if params is None:
-        params = {}
-    if not isinstance(params, Mapping):
-        raise ContractError(
-            f"{key}.params: must be a mapping of dataset parameters, got {type(params).__name__} {params!r}"
-        )
-    for pname in params:
-        if not isinstance(pname, str):
-            raise ContractError(f"{key}.params: parameter name {pname!r} must be a string")
-    return family, dict(params)
+    validated(Variants, {name: entry}, where)
+    return entry["family"], dict(entry.get("params") or {})
 
 
 def dataset_variant(name: str, params: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -154,7 +128,7 @@ def dataset_variant(name: str, params: dict[str, Any] | None = None) -> tuple[st
     where = f"{params_path().name}: datasets"
     variants = check_variants(source.get("datasets"), where)
     if name in variants:
-        family, variant_params = check_variant(name, variants[name], where)
+        family, variant_params = variants[name]["family"], dict(variants[name].get("params") or {})
         if family not in DATASETS.names():
             raise ContractError(
                 f"{where}.{name}.family: unknown dataset family '{family}'"

@@ -59,7 +59,7 @@ def test_executor_settings_fail_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr("benchmark.sweeps.executors.available_cores", lambda: 8)
     assert LocalExecutor("auto", "cpu", threads=1).jobs == 8 and LocalExecutor("auto", "cpu", threads=4).jobs == 2
     assert LocalExecutor("auto", "cpu", threads=16).jobs == 1
-    with pytest.raises(ContractError, match=r"profile slurm: unknown key\(s\) \['partiton'\]"):
+    with pytest.raises(ContractError, match=r"profile slurm: unknown key 'partiton'; did you mean 'partition'\?"):
         SlurmExecutor(tmp_path, {"partiton": "gpu"}, cluster="local")
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(ContractError, match=r"--executor ray needs Ray, an optional extra: pip install '.\[ray\]'"):

@@ -242,10 +242,20 @@ CASES: list[tuple[str, Callable[[dict], None] | None, list[str], tuple[str, ...]
         ("profiles.quick", "schedule 'constant'", "step_size"),
     ),
     ("profile-device-tpu", edit("profiles.quick.device", "tpu"), SWEEP, ("profiles.quick", "'tpu'", "auto, cpu, cuda")),
-    ("profiles-as-list", replace("profiles", lambda p: [p["profiles"]]), RUN, ("'profiles' must be a mapping",)),
+    (
+        "profiles-as-list",
+        replace("profiles", lambda p: [p["profiles"]]),
+        RUN,
+        ("params.yaml: profiles: must be a mapping of names",),
+    ),
     # studies
-    ("studies-as-list", replace("studies", lambda p: [p["studies"]]), SWEEP, ("'studies' must be a mapping",)),
-    ("study-entry-a-list", edit("studies.tiny", ["erm"]), SWEEP, ("studies.tiny", "expected a mapping")),
+    (
+        "studies-as-list",
+        replace("studies", lambda p: [p["studies"]]),
+        SWEEP,
+        ("params.yaml: studies: must be a mapping of names",),
+    ),
+    ("study-entry-a-list", edit("studies.tiny", ["erm"]), SWEEP, ("studies.tiny: must be a mapping", "['erm']")),
     ("study-typo", None, ["sweep", "tinyy", "--out", "out"], ("unknown study 'tinyy'", "did you mean 'tiny'")),
     (
         "study-sgt-fraction",
@@ -336,7 +346,7 @@ def test_slurm_without_sbatch_refuses_unless_local_mode_is_named(place, capsys, 
     )
     before = listing(place)
     code, _, err = call([*SWEEP, "--executor", "slurm", "--cluster", "local", "--log-dir", "logs"], capsys)
-    assert_refused(code, err, ("profile slurm", "'runs_per_job'", "'many'"), before, listing(place))
+    assert_refused(code, err, ("profiles.quick.slurm.runs_per_job", "'many'"), before, listing(place))
 
 
 # --------------------------------------------------------------------------- show

@@ -251,7 +251,7 @@ CASES: dict[str, Case] = {
     ),
     "variant without family": (
         lambda e, m: (e.params({"datasets": {"mine": {"params": {}}}}), ["data", "build", "mine"])[1],
-        ("datasets.mine.family",),
+        ("datasets.mine: missing 'family'",),
     ),
     "variant with unknown family": (
         lambda e, m: (e.params({"datasets": {"mine": {"family": "decoy_digit"}}}), ["data", "build", "mine"])[1],

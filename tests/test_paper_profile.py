@@ -214,10 +214,10 @@ def test_a_malformed_block_is_refused_at_every_profile(blocks, fragment):
 
 def test_an_invalid_value_of_the_block_names_the_block(place):
     params = paper_params({"seeds": "ten"})
-    with pytest.raises(ContractError, match=r"studies\.tiny \(with at_profile\.paper\): 'seeds' must be a count"):
+    with pytest.raises(ContractError, match=r"studies\.tiny\.at_profile\.paper\.seeds: must be a count .*, got 'ten'"):
         expand("tiny", "paper", params=params)
     params = paper_params({"grids": [{"methods": ["erm"], "seeds": -1}]})
-    with pytest.raises(ContractError, match=r"studies\.tiny\.at_profile\.paper\.grids\[0\]: 'seeds'"):
+    with pytest.raises(ContractError, match=r"studies\.tiny\.at_profile\.paper\.grids\[0\]\.seeds: must be a count"):
         expand("tiny", "paper", params=params)
 
 

@@ -123,7 +123,7 @@ def test_a_value_s_draws_do_not_move_when_another_hyperparameter_joins_the_space
             "shared.lr: a searched run setting is optimizer.KEY",
         ),
         (lambda s: s.update(shared={"optimizer.lr": {"uniform": [-1.0, 0.01]}}), "shared.optimizer.lr: optimizer.lr"),
-        (lambda s: s.update(seed=[0]), "unknown key(s) ['seed']; did you mean 'seeds'?"),
+        (lambda s: s.update(seed=[0]), "searches.tiny: unknown key 'seed'; did you mean 'seeds'?"),
     ],
 )
 def test_a_bad_search_is_refused_in_one_line_naming_the_field(edit, message):

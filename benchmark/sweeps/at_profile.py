@@ -32,9 +32,11 @@ settings (``epochs``, ``batch_size``, ``optimizer``, ...), ``description`` and `
   networks, without restating the grids. A NAME that names no item is refused (a stale
   replacement would silently leave the default's item at paper scale).
 
-Other profiles ignore the block, but every block is checked at every expansion (a typo in the
-paper block fails the quick sweep too): its profile must be under ``profiles:`` and its keys
-known, else one line naming params.yaml and the key.
+Other profiles ignore the block, but every block is checked whenever params.yaml is read (a typo
+in the paper block fails the quick sweep too): the file's schema (``benchmark.params_schema``:
+``AtProfile``, ``Replace``) knows its keys and values, and its profile must be under ``profiles:``
+(``params_schema.check_references``), else one line naming params.yaml and the key. What the schema
+cannot know, that a replaced name names an item of the study, is checked here when the block applies.
 """
 
 from __future__ import annotations
@@ -42,72 +44,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import params_path
 from ..contracts import ContractError
 from ..registry import did_you_mean
 
 KEY = "at_profile"
 REPLACE = "replace"
-REPLACEABLE = ("methods", "archs", "datasets")
-
-
-def check_blocks(
-    where: str, entry: Mapping[str, Any], profiles: Mapping[str, Any], block_keys: frozenset[str]
-) -> dict[str, Mapping[str, Any]]:
-    """The study's ``at_profile`` blocks, checked: a mapping PROFILE -> block, each profile under
-    ``profiles:``, each block a mapping of ``block_keys``."""
-    blocks = entry.get(KEY)
-    if blocks is None:
-        return {}
-    here = f"{where}.{KEY}"
-    if not isinstance(blocks, Mapping):
-        raise ContractError(
-            f"{here}: must be a mapping PROFILE -> {{study keys}}, got {type(blocks).__name__} {blocks!r}"
-        )
-    names = sorted(map(str, profiles))
-    for profile, block in blocks.items():
-        if profile not in profiles:
-            raise ContractError(
-                f"{here}: unknown profile {profile!r}{did_you_mean(str(profile), names)}; "
-                f"profiles in {params_path().name}: {names}"
-            )
-        if not isinstance(block, Mapping):
-            raise ContractError(
-                f"{here}.{profile}: must be a mapping of study keys, got {type(block).__name__} {block!r}"
-            )
-        known = block_keys | {REPLACE}
-        unknown = sorted(map(str, set(block) - known))
-        if unknown:
-            raise ContractError(
-                f"{here}.{profile}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], known)}; known: {sorted(known)}"
-            )
-        check_replace(f"{here}.{profile}.{REPLACE}", block.get(REPLACE))
-    return dict(blocks)
-
-
-def check_replace(where: str, replace: Any) -> None:
-    """``replace``: a mapping AXIS -> {NAME: ITEM or non-empty [ITEMS]} (the items are checked where used)."""
-    if replace is None:
-        return
-    if not isinstance(replace, Mapping):
-        raise ContractError(
-            f"{where}: must be a mapping AXIS -> {{NAME: ITEM or [ITEMS]}}, got {type(replace).__name__} {replace!r}"
-        )
-    for axis, mapping in replace.items():
-        if axis not in REPLACEABLE:
-            raise ContractError(
-                f"{where}: unknown axis {axis!r}{did_you_mean(str(axis), REPLACEABLE)}; known: {list(REPLACEABLE)}"
-            )
-        if not isinstance(mapping, Mapping) or not mapping:
-            raise ContractError(f"{where}.{axis}: must be a non-empty mapping NAME -> ITEM or [ITEMS], got {mapping!r}")
-        for name, new in mapping.items():
-            if not isinstance(name, str):
-                raise ContractError(f"{where}.{axis}: the name {name!r} must be a string")
-            if not isinstance(new, (str, Mapping, list)) or (isinstance(new, list) and not new):
-                raise ContractError(
-                    f"{where}.{axis}.{name}: must be an item (a name or {{name, params, grid}}) or a "
-                    f"non-empty list of items, got {new!r}"
-                )
 
 
 def _name(item: Any) -> Any:
@@ -162,18 +103,15 @@ def apply_replace(where: str, study: dict[str, Any], replace: Mapping[str, Any] 
     return out
 
 
-def apply_block(
-    where: str, entry: Mapping[str, Any], profile: str, profiles: Mapping[str, Any], block_keys: frozenset[str]
-) -> tuple[dict[str, Any], str, str]:
+def apply_block(where: str, entry: Mapping[str, Any], profile: str) -> tuple[dict[str, Any], str, str]:
     """(the study entry at ``profile``, where its errors point, where its grids' errors point).
 
     Without a block for ``profile``: the entry as it is (less ``at_profile``). With one: the block's
     keys replace the study's; without ``grids`` in the block they also replace the same keys in each
     of the study's grids; with ``grids`` the block's grids replace the study's; then ``replace``
-    swaps the items it names, in the study and its grids."""
-    blocks = check_blocks(where, entry, profiles, block_keys)
+    swaps the items it names, in the study and its grids (the entry is one the schema has checked)."""
     study = {k: v for k, v in entry.items() if k != KEY}
-    block = blocks.get(profile)
+    block = (entry.get(KEY) or {}).get(profile)
     if block is None:
         return study, where, f"{where}.grids"
     here = f"{where}.{KEY}.{profile}"

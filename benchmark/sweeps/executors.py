@@ -33,6 +33,7 @@ from typing import Any
 import torch
 
 from ..contracts import ContractError
+from ..params_schema import Slurm, validated
 from ..paths import project_root
 from .worker import RunOutcome, RunTask, outcome, run_task, run_tasks, set_worker_device
 
@@ -231,22 +232,7 @@ class SlurmExecutor(Executor):
         except ImportError as exc:
             raise ContractError("--executor slurm needs submitit, an optional extra: pip install '.[slurm]'") from exc
         settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(SLURM_PARAMETERS) - SLURM_OWN)
-        if unknown:
-            raise ContractError(
-                f"profile slurm: unknown key(s) {unknown}; known: {sorted(set(SLURM_PARAMETERS) | SLURM_OWN)}"
-            )
-        for key, kind in (("runs_per_job", int), ("poll_seconds", float), ("cpus_per_task", int)):
-            value = settings.get(key, 1)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float) if kind is float else int)
-                or not value > 0
-            ):
-                raise ContractError(
-                    f"profile slurm: '{key}' must be a positive {'number' if kind is float else 'integer'}, "
-                    f"got {value!r}"
-                )
+        validated(Slurm, settings, "profile slurm")  # params.yaml's schema (a profile's slurm: is checked on load)
         self.runs_per_job = int(settings.get("runs_per_job", 1))
         self.poll_seconds = float(settings.get("poll_seconds", 10))
         self.cpus = int(settings.get("cpus_per_task", 1))

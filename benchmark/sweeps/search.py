@@ -19,8 +19,10 @@ the training distribution. A search in params.yaml::
         oracle: {split: test, metric: accuracy}   # reported apart, labelled oracle
 
 Distributions: ``log_uniform: [lo, hi]`` and ``uniform: [lo, hi]`` (floats, kept to 4 significant
-digits), ``int_uniform: [lo, hi]`` (inclusive), ``choice: [...]``. Every searched name, bound and
-choice is checked against the method's declared ``HParam`` (type and range) before anything runs.
+digits), ``int_uniform: [lo, hi]`` (inclusive), ``choice: [...]``. The search's keys and shapes are the
+schema's (``benchmark.params_schema.Search``, checked with the whole file); every searched name, bound
+and choice is checked here against the method's declared ``HParam`` (type and range), and every searched
+run setting against the optimizer it becomes, before anything runs.
 
 Draws. Draw ``i`` of method ``m`` is a pure function of (search, m, i): each searched value comes
 from its own numpy Generator seeded by the sha256 of (search, m, i, the value's name), so adding a
@@ -45,24 +47,17 @@ from typing import Any
 
 import numpy as np
 
-from ..config import params_path
+from ..config import check_params, params_path
 from ..contracts import ContractError, HParam
+from ..params_schema import AXES
 from ..records.identity import canonical_json
 from ..records.selections import DEFAULT_PROFILE, search_entry
 from ..registry import METHODS, did_you_mean
 from ..runs.training import check_optimizer
 from .study import RUN_SETTINGS, load_profile
 
-DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform", "choice")
-AXES = ("methods", "archs", "datasets", "seeds")
-SEARCH_KEYS = (
-    frozenset(AXES)
-    | frozenset(RUN_SETTINGS)
-    | {"description", "profile", "draws", "space", "shared", "select", "oracle"}
-)
-METRICS = {"accuracy": True, "auc": True, "loss": False}  # metric -> higher is better
+METRICS = {"accuracy": True, "auc": True, "loss": False}  # metric -> higher is better (params_schema.METRICS)
 SIGNIFICANT = 4  # significant digits kept of a drawn float
-MAX_DRAWS = 1000
 
 
 @dataclass(frozen=True)
@@ -132,41 +127,22 @@ def _where(name: str, *keys: str) -> str:
     return f"{params_path().name}: " + ".".join(("searches", name, *keys))
 
 
-def _distribution(where: str, spec: Any, name: str, hp: HParam | None) -> Distribution:
-    """``{kind: values}`` checked: one known kind; bounds and choices valid for ``hp``'s type and range
-    (``hp`` None: numbers, checked by the caller)."""
-    if not isinstance(spec, Mapping) or len(spec) != 1 or next(iter(spec)) not in DISTRIBUTIONS:
-        raise ContractError(
-            f"{where}: expected one of {{{', '.join(f'{k}: ...' for k in DISTRIBUTIONS)}}}, got {spec!r}"
-        )
+def _distribution(where: str, spec: Mapping[str, Any], name: str, hp: HParam | None) -> Distribution:
+    """``{kind: values}`` (its shape checked by the schema's ``Distribution``): bounds and choices valid
+    for ``hp``'s type and range (``hp`` None: numbers, checked by the caller)."""
     kind, values = next(iter(spec.items()))
     check = (lambda v: hp.validate(name, v, where)) if hp is not None else (lambda v: v)
     if kind == "choice":
-        if not isinstance(values, list) or not values:
-            raise ContractError(f"{where}.choice: expected a non-empty list of values, got {values!r}")
         return Distribution(kind, tuple(dict.fromkeys(check(v) for v in values)))
-    numbers = (
-        isinstance(values, list)
-        and len(values) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
-    )
-    if not numbers or not values[0] < values[1]:
-        raise ContractError(f"{where}.{kind}: expected [low, high] with low < high, got {values!r}")
-    if kind == "int_uniform" and not all(isinstance(v, int) for v in values):
-        raise ContractError(f"{where}.int_uniform: bounds must be integers, got {values!r}")
     if kind != "int_uniform" and hp is not None and not isinstance(hp.default, float):
         raise ContractError(
             f"{where}: {kind} draws floats; the hyperparameter is {type(hp.default).__name__} "
             f"(use int_uniform or choice)"
         )
-    if kind == "log_uniform" and values[0] <= 0:
-        raise ContractError(f"{where}.log_uniform: bounds must be > 0, got {values!r}")
     return Distribution(kind, tuple(check(v) for v in values))
 
 
-def _space(name: str, methods: tuple[str, ...], space: Any) -> dict[str, dict[str, Distribution]]:
-    if not isinstance(space, Mapping):
-        raise ContractError(f"{_where(name, 'space')}: expected a mapping METHOD -> {{hyperparameter: distribution}}")
+def _space(name: str, methods: tuple[str, ...], space: Mapping[str, Any]) -> dict[str, dict[str, Distribution]]:
     out = {}
     for method, entries in space.items():
         if method not in methods:
@@ -175,8 +151,6 @@ def _space(name: str, methods: tuple[str, ...], space: Any) -> dict[str, dict[st
                 f"{list(methods)}{did_you_mean(str(method), methods)}"
             )
         declared = METHODS.get(method).hparams
-        if not isinstance(entries, Mapping):
-            raise ContractError(f"{_where(name, 'space', method)}: expected a mapping hyperparameter -> distribution")
         for key in entries:
             if key not in declared:
                 raise ContractError(
@@ -190,17 +164,15 @@ def _space(name: str, methods: tuple[str, ...], space: Any) -> dict[str, dict[st
     return out
 
 
-def _shared(name: str, shared: Any, settings: Mapping[str, Any]) -> tuple[dict[str, Distribution], dict[str, Any]]:
-    """The run settings searched for every method (``optimizer.KEY``, ``batch_size``), each bound checked
-    as the setting it becomes, and their draw-0 values (the profile's, or the search's)."""
-    if not isinstance(shared, Mapping):
-        raise ContractError(f"{_where(name, 'shared')}: expected a mapping SETTING -> distribution")
+def _shared(
+    name: str, shared: Mapping[str, Any], settings: Mapping[str, Any]
+) -> tuple[dict[str, Distribution], dict[str, Any]]:
+    """The run settings searched for every method (``optimizer.KEY``, ``batch_size``: the schema's keys),
+    each bound checked as the setting it becomes, and their draw-0 values (the profile's, or the search's)."""
     dists, baseline = {}, {}
     for key, spec in sorted(shared.items()):
         where = _where(name, "shared", str(key))
         head, _, tail = str(key).partition(".")
-        if not (head == "optimizer" and tail) and key != "batch_size":
-            raise ContractError(f"{where}: a searched run setting is optimizer.KEY (e.g. optimizer.lr) or batch_size")
         current = (settings.get("optimizer") or {}).get(tail) if tail else settings.get(key)
         if current is None:
             raise ContractError(
@@ -218,53 +190,17 @@ def _shared(name: str, shared: Any, settings: Mapping[str, Any]) -> tuple[dict[s
     return dists, baseline
 
 
-def _criterion(name: str, key: str, spec: Any) -> Criterion:
-    where = _where(name, key)
-    if not isinstance(spec, Mapping) or set(spec) != {"split", "metric"}:
-        raise ContractError(f"{where}: expected {{split: SPLIT, metric: METRIC}}, got {spec!r}")
-    if spec["metric"] not in METRICS:
-        raise ContractError(f"{where}.metric: expected one of {list(METRICS)}, got {spec['metric']!r}")
-    if not isinstance(spec["split"], str) or not spec["split"]:
-        raise ContractError(f"{where}.split: expected a split name, got {spec['split']!r}")
-    if key == "select" and spec["split"].startswith("test"):
-        raise ContractError(
-            f"{where}.split: model selection never reads a test split ('{spec['split']}'); select on "
-            f"a validation split of the training distribution (val), report the test split as the oracle"
-        )
-    return Criterion(spec["split"], spec["metric"])
-
-
 def load_search(name: str, params: Mapping[str, Any]) -> Search:
-    """Search ``name`` of ``params`` (params.yaml), every field checked (one line naming it)."""
-    entry = search_entry(name, params)
-    unknown = sorted(set(entry) - SEARCH_KEYS)
-    if unknown:
-        raise ContractError(
-            f"{_where(name)}: unknown key(s) {unknown}{did_you_mean(unknown[0], SEARCH_KEYS)}; "
-            f"known: {sorted(SEARCH_KEYS)}"
-        )
-    missing = [key for key in (*AXES, "draws", "select", "oracle") if key not in entry]
-    if missing:
-        raise ContractError(f"{_where(name)}: missing {missing}")
+    """Search ``name`` of ``params`` (params.yaml, checked whole against its schema), its names and
+    hyperparameters checked against the registry (one line naming the field)."""
+    entry = search_entry(name, check_params(params))
     methods = entry["methods"]
-    if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
-        raise ContractError(
-            f"{_where(name, 'methods')}: expected a non-empty list of method names "
-            f"(their hyperparameters are drawn: see space), got {methods!r}"
-        )
-    if len(set(methods)) != len(methods):
-        raise ContractError(f"{_where(name, 'methods')}: a method is listed twice: {methods}")
     for method in methods:
         if method not in METHODS.names():
             raise ContractError(
                 f"{_where(name, 'methods')}: unknown method '{method}'"
                 f"{did_you_mean(method, METHODS.names())}; known: {METHODS.names()}"
             )
-    draws = entry["draws"]
-    if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= MAX_DRAWS:
-        raise ContractError(
-            f"{_where(name, 'draws')}: expected the number of draws per method, 1..{MAX_DRAWS}, got {draws!r}"
-        )
     profile = load_profile(entry.get("profile") or DEFAULT_PROFILE, params)
     study = {key: entry[key] for key in (*AXES[1:], *RUN_SETTINGS) if key in entry}
     settings = {**profile.settings, **{k: entry[k] for k in RUN_SETTINGS if k in entry}}
@@ -274,12 +210,12 @@ def load_search(name: str, params: Mapping[str, Any]) -> Search:
         description=str(entry.get("description", "")),
         profile=profile.name,
         methods=tuple(methods),
-        draws=draws,
+        draws=entry["draws"],
         space=_space(name, tuple(methods), entry.get("space") or {}),
         shared=shared,
         baseline=baseline,
-        select=_criterion(name, "select", entry["select"]),
-        oracle=_criterion(name, "oracle", entry["oracle"]),
+        select=Criterion(entry["select"]["split"], entry["select"]["metric"]),
+        oracle=Criterion(entry["oracle"]["split"], entry["oracle"]["metric"]),
         study={**study, "profile": profile.name},
     )
 

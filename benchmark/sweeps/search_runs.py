@@ -21,6 +21,7 @@ from tabulate import tabulate
 
 from ..config import params_path
 from ..contracts import ContractError
+from ..params_schema import LEADERBOARD
 from ..records.selections import SCHEMA, apply_settings
 from ..records.table import RecordSet
 from .search import Criterion, Draw, Search, draws, select
@@ -66,9 +67,10 @@ def plan(search: Search, params: Mapping[str, Any]) -> Plan:
     """Every draw's runs, resolved and validated (a problem names the search, the method and the draw)."""
     specs: dict[str, RunSpec] = {}
     cells = []
+    studies_apart = {k: v for k, v in params.items() if k != LEADERBOARD}  # it names the file's studies
     for one in draws(search):
         try:
-            study = expand(search.name, params={**params, "studies": {search.name: _entry(search, one, params)}})
+            study = expand(search.name, params={**studies_apart, "studies": {search.name: _entry(search, one, params)}})
         except ContractError as exc:
             inner = str(exc).replace(f"{params_path().name}: studies.{search.name}", "", 1).lstrip(":. ")
             raise ContractError(

@@ -28,11 +28,13 @@ study's (and its grids'), e.g. the papers' data, architectures and seeds at ``pa
 variant (``benchmark.data.paper_variants``) or a family.
 
 Run settings (``epochs``, ``batch_size``, ``eval_batch_size``, ``optimizer``, ``schedule``,
-``evaluation``, ``precision``) given in a study or a grid win over the profile's. Every run config is
-resolved and validated here, before anything runs: a typo fails at once, naming its place
-(``expand(..., problems=[])`` collects every problem instead, for ``sweep --dry-run``). A
-profile's device is checked for validity here; whether this machine has it is the caller's
-question (``device_problem``), since a cluster's nodes may have what this machine lacks.
+``evaluation``, ``precision``) given in a study or a grid win over the profile's. The file's keys and
+values are its schema's (``benchmark.params_schema``, checked whole when params.yaml is loaded, or here
+for a document given as ``params``); what the schema cannot say is checked here, before anything runs:
+the names of methods, architectures and datasets, the axes of every merged grid, the optimizer and
+schedule built once, every run config resolved (``expand(..., problems=[])`` collects every run's
+problem instead, for ``sweep --dry-run``). Whether this machine has a profile's (valid) device is the
+caller's question (``device_problem``), since a cluster's nodes may have what this machine lacks.
 """
 
 from __future__ import annotations
@@ -43,25 +45,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import load_params, params_path
+from ..config import check_params, load_params, params_path
 from ..contracts import ContractError, RunConfig
 from ..data.paper_variants import resolve_variant
+from ..params_schema import AXES, RUN_SETTINGS, Grid
 from ..records.identity import run_id
 from ..records.selections import Tuned, apply_settings, tuned_draw
 from ..registry import METHODS, did_you_mean
-from ..runs.precision import check_precision
 from ..runs.run import resolve_config
 from ..runs.training import DeviceUnavailable, check_device, check_training
-from .at_profile import KEY as AT_PROFILE
 from .at_profile import apply_block
 
 DEFAULT_PROFILE = "quick"
-RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation", "precision")
 TRAINING_SETTINGS = ("epochs", "batch_size", "optimizer", "schedule")  # required: RunConfig has no defaults for them
-PROFILE_KEYS = frozenset(RUN_SETTINGS) | {"description", "device", "checkpoint", "threads", "slurm", "ray"}
-AXES = ("methods", "archs", "datasets", "seeds")
-GRID_KEYS = frozenset(AXES) | frozenset(RUN_SETTINGS)
-STUDY_KEYS = GRID_KEYS | {"description", "profile", "grids"}
+GRID_KEYS = frozenset(Grid.model_fields)  # the axes and the run settings
 HAS_EVALUATION = "evaluation" in {f.name for f in dataclasses.fields(RunConfig)}
 
 
@@ -119,24 +116,9 @@ class Study:
         return {rid: labels for rid, labels in out.items() if any(labels)}
 
 
-def _mapping(where: str, entry: Any, allowed: frozenset[str] | set[str]) -> Mapping[str, Any]:
-    if not isinstance(entry, Mapping):
-        raise ContractError(f"{where}: expected a mapping, got {entry!r}")
-    unknown = sorted(set(entry) - set(allowed))
-    if unknown:
-        raise ContractError(f"{where}: unknown key(s) {unknown}; known: {sorted(allowed)}")
-    return entry
-
-
 def _section(params: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """``profiles:`` or ``studies:`` of params.yaml: a mapping of names to entries."""
-    section = params.get(key) or {}
-    if not isinstance(section, Mapping):
-        raise ContractError(
-            f"{params_path().name}: '{key}' must be a mapping of names to entries "
-            f"(name: {{...}}), got a {type(section).__name__}"
-        )
-    return section
+    """``profiles:`` or ``studies:`` of params.yaml (checked by its schema): a mapping of names to entries."""
+    return params.get(key) or {}
 
 
 def _unknown(kind: str, section: str, name: str, known: Mapping[str, Any]) -> ContractError:
@@ -147,7 +129,7 @@ def _unknown(kind: str, section: str, name: str, known: Mapping[str, Any]) -> Co
 
 
 def device_problem(device: str) -> str | None:
-    """Why this machine cannot run ``device`` (a valid name, see ``load_profile``), or None."""
+    """Why this machine cannot run ``device`` (a valid name: the schema's ``Device``), or None."""
     try:
         check_device(device)
     except DeviceUnavailable as exc:
@@ -156,27 +138,15 @@ def device_problem(device: str) -> str | None:
 
 
 def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
-    """Profile ``name`` from the ``profiles:`` section, validated (its device is a valid name; whether
-    this machine has it is ``device_problem``). The ``quick`` profile is the one home of the run
-    defaults: a training setting another profile leaves out is quick's."""
+    """Profile ``name`` from the ``profiles:`` section (checked by the schema: its device is a valid
+    name; whether this machine has it is ``device_problem``), its optimizer and schedule built once.
+    The ``quick`` profile is the one home of the run defaults: a training setting another profile
+    leaves out is quick's."""
     profiles = _section(params, "profiles")
     if name not in profiles:
         raise _unknown("profile", "profiles", name, profiles)
     where = f"{params_path().name}: profiles.{name}"
-    entry = _mapping(where, profiles[name] or {}, PROFILE_KEYS)
-    threads = entry.get("threads", 1)
-    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
-        raise ContractError(f"{where}: 'threads' must be a positive integer or null, got {threads!r}")
-    if not isinstance(entry.get("checkpoint", False), bool):
-        raise ContractError(f"{where}: 'checkpoint' must be true or false, got {entry['checkpoint']!r}")
-    if not isinstance(entry.get("device", "auto"), str):
-        raise ContractError(f"{where}: 'device' must be a string (auto, cpu, cuda), got {entry['device']!r}")
-    try:
-        check_device(entry.get("device", "auto"))
-    except DeviceUnavailable:
-        pass  # valid; this machine's lack of it is for the command to judge
-    except ContractError as exc:
-        raise ContractError(f"{where}: {exc}") from exc
+    entry = profiles[name]
     settings = {k: entry[k] for k in RUN_SETTINGS if k in entry}
     _settings(where, settings)
     if name != DEFAULT_PROFILE and DEFAULT_PROFILE in profiles:
@@ -186,33 +156,25 @@ def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
         settings=settings,
         device=entry.get("device", "auto"),
         checkpoint=entry.get("checkpoint", False),
-        threads=threads,
-        slurm=dict(_mapping(f"{where}.slurm", entry.get("slurm") or {}, set(entry.get("slurm") or {}))),
-        ray=dict(_mapping(f"{where}.ray", entry.get("ray") or {}, {"num_cpus", "num_gpus"})),
+        threads=entry.get("threads", 1),
+        slurm=dict(entry.get("slurm") or {}),
+        ray=dict(entry.get("ray") or {}),
     )
 
 
-def _items(where: str, items: Any) -> list[tuple[str, dict[str, Any]]]:
+def _items(items: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     """``['erm', {name: sgt, params: {...}, grid: {k: [...]}}]`` -> [(name, params), ...] with grids expanded."""
-    if not isinstance(items, list) or not items:
-        raise ContractError(f"{where}: expected a non-empty list, got {items!r}")
-    return [pair for i, item in enumerate(items) for pair in _item(f"{where}[{i}]", item)]
+    return [pair for item in items for pair in _item(item)]
 
 
-def _item(where: str, item: Any) -> list[tuple[str, dict[str, Any]]]:
+def _item(item: Any) -> list[tuple[str, dict[str, Any]]]:
     if isinstance(item, str):
         return [(item, {})]
-    entry = _mapping(where, item, {"name", "params", "grid"})
-    if not isinstance(entry.get("name"), str):
-        raise ContractError(f"{where}: 'name' must be a string, got {entry.get('name')!r}")
-    fixed = dict(_mapping(f"{where}.params", entry.get("params") or {}, set(entry.get("params") or {})))
-    grid = _mapping(f"{where}.grid", entry.get("grid") or {}, set(entry.get("grid") or {}))
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ContractError(f"{where}.grid.{key}: expected a non-empty list of values, got {values!r}")
+    fixed = dict(item.get("params") or {})
+    grid = item.get("grid") or {}
     keys = sorted(grid)
     return [
-        (entry["name"], {**fixed, **dict(zip(keys, combo))}) for combo in itertools.product(*(grid[k] for k in keys))
+        (item["name"], {**fixed, **dict(zip(keys, combo))}) for combo in itertools.product(*(grid[k] for k in keys))
     ]
 
 
@@ -220,43 +182,22 @@ def _method_items(where: str, items: Any, params: Mapping[str, Any]) -> list[tup
     """The methods axis: ``_items``, and ``{name: M, tuned: SEARCH}``: method M's draw selected on validation
     by search SEARCH, as published in results/search/SEARCH.json (``records.selections.tuned_draw``: a
     missing or stale file is refused); its searched run settings (e.g. the lr) apply to this item only."""
-    if not isinstance(items, list) or not items:
-        return [(*pair, None) for pair in _items(where, items)]  # refused there
     out: list[tuple[str, dict[str, Any], Tuned | None]] = []
     for i, item in enumerate(items):
         if not (isinstance(item, Mapping) and "tuned" in item):
-            out.extend((*pair, None) for pair in _item(f"{where}[{i}]", item))
+            out.extend((*pair, None) for pair in _item(item))
             continue
-        entry = _mapping(f"{where}[{i}]", item, {"name", "tuned"})
-        if not isinstance(entry.get("name"), str) or not isinstance(entry["tuned"], str):
-            raise ContractError(f"{where}[{i}]: a tuned item is {{name: METHOD, tuned: SEARCH}}, got {dict(item)!r}")
         try:
-            chosen = tuned_draw(entry["tuned"], entry["name"], params)
+            chosen = tuned_draw(item["tuned"], item["name"], params)
         except ContractError as exc:
             raise ContractError(f"{where}[{i}]: {exc}") from exc
         out.append((chosen.method, chosen.params, chosen))
     return out
 
 
-MAX_SEEDS = 10_000  # per grid: more is a typo (a count of 10**9 would expand for hours before failing)
-
-
-def _seeds(where: str, seeds: Any) -> list[int]:
-    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > MAX_SEEDS:
-        raise ContractError(f"{where}: 'seeds' count {seeds} exceeds {MAX_SEEDS} runs per grid cell (a typo?)")
-    if isinstance(seeds, list) and len(seeds) > MAX_SEEDS:
-        raise ContractError(f"{where}: 'seeds' lists {len(seeds)} seeds, more than {MAX_SEEDS} (a typo?)")
-    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
-        return list(range(seeds))
-    if (
-        isinstance(seeds, list)
-        and seeds
-        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
-    ):
-        return list(dict.fromkeys(seeds))
-    raise ContractError(
-        f"{where}: 'seeds' must be a count (N -> 0..N-1) or a list of non-negative integers, got {seeds!r}"
-    )
+def _seeds(seeds: int | list[int]) -> list[int]:
+    """A count N (0..N-1) or a list of seeds (repeats dropped), as the schema's ``Seeds`` allows."""
+    return list(range(seeds)) if isinstance(seeds, int) else list(dict.fromkeys(seeds))
 
 
 def _tag(name: str, params: Mapping[str, Any]) -> str:
@@ -264,21 +205,12 @@ def _tag(name: str, params: Mapping[str, Any]) -> str:
 
 
 def _settings(where: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """Run settings as RunConfig fields; optimizer and schedule are checked on a dummy parameter."""
+    """Run settings as RunConfig fields; the optimizer and the schedule are built on a dummy parameter
+    (their keys and ranges are the schema's; this is what torch itself refuses)."""
     out = {k: v for k, v in settings.items() if k != "evaluation"}
     evaluation = settings.get("evaluation")
-    if evaluation is not None and not isinstance(evaluation, Mapping):
-        raise ContractError(f"{where}: 'evaluation' must be a mapping, got {evaluation!r}")
     if evaluation and HAS_EVALUATION:
         out["evaluation"] = dict(evaluation)
-    for key in ("optimizer", "schedule"):
-        if key in out and not isinstance(out[key], Mapping):
-            raise ContractError(f"{where}: '{key}' must be a mapping with a 'name', got {out[key]!r}")
-    if "precision" in out:
-        try:
-            check_precision(out["precision"])
-        except ContractError as exc:
-            raise ContractError(f"{where}: {exc}") from exc
     try:
         check_training(
             out.get("optimizer", {"name": "adam"}), out.get("schedule", {"name": "constant"}), out.get("epochs", 1)
@@ -311,7 +243,7 @@ OPTIONAL_STUDIES = "optional_studies"  # studies outside the default `dvc repro`
 def study_section(params: Mapping[str, Any], name: str) -> tuple[str, Mapping[str, Any]]:
     """The section holding study ``name``: ``studies`` (the default pipeline's) or ``optional_studies``."""
     studies = _section(params, "studies")
-    optional = _section(params, OPTIONAL_STUDIES) if params.get(OPTIONAL_STUDIES) is not None else {}
+    optional = _section(params, OPTIONAL_STUDIES)
     for section, entries in (("studies", studies), (OPTIONAL_STUDIES, optional)):
         if name in entries:
             return section, entries
@@ -321,27 +253,24 @@ def study_section(params: Mapping[str, Any], name: str) -> tuple[str, Mapping[st
 def expand(
     name: str, profile: str | None = None, params: Mapping[str, Any] | None = None, problems: list[str] | None = None
 ) -> Study:
-    """Study ``name`` of ``params`` (default: params.yaml) at ``profile`` (default: the study's, else quick).
+    """Study ``name`` of ``params`` (default: params.yaml; a document given here is checked whole against
+    the schema first) at ``profile`` (default: the study's, else quick).
 
     A run whose config is invalid raises naming its place; with ``problems`` (a list), its message
     is appended there instead (once) and the run left out, so every problem is found in one pass."""
-    params = load_params() if params is None else params
+    params = load_params() if params is None else check_params(params)
     section, studies = study_section(params, name)
     where = f"{params_path().name}: {section}.{name}"
-    entry = _mapping(where, studies[name] or {}, STUDY_KEYS | {AT_PROFILE})
+    entry = studies[name]
     chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
-    entry, where, grids_where = apply_block(
-        where, entry, chosen.name, _section(params, "profiles"), GRID_KEYS | {"description", "grids"}
-    )
+    entry, where, grids_where = apply_block(where, entry, chosen.name)
     base = {k: v for k, v in entry.items() if k in GRID_KEYS}
     grids = entry.get("grids", [{}])
-    if not isinstance(grids, list) or not grids:
-        raise ContractError(f"{grids_where}: expected a non-empty list of grids, got {grids!r}")
     specs: dict[str, RunSpec] = {}
     aliases: list[RunSpec] = []
     for i, grid in enumerate(grids):
         gwhere = f"{grids_where}[{i}]" if "grids" in entry else where
-        cell = {**base, **_mapping(gwhere, grid or {}, GRID_KEYS)}
+        cell = {**base, **grid}
         missing = [axis for axis in AXES if axis not in cell]
         if missing:
             raise ContractError(f"{gwhere}: missing {missing} (set them in the study or in each grid)")
@@ -352,13 +281,10 @@ def expand(
                 f"{gwhere}: no {lacking} in the study or in profile '{chosen.name}' "
                 f"(a profile holds the training settings: {list(TRAINING_SETTINGS)})"
             )
-        datasets = [
-            (variant, *resolve_variant(variant, params), extra)
-            for variant, extra in _items(f"{gwhere}.datasets", cell["datasets"])
-        ]
-        archs = _items(f"{gwhere}.archs", cell["archs"])
+        datasets = [(variant, *resolve_variant(variant, params), extra) for variant, extra in _items(cell["datasets"])]
+        archs = _items(cell["archs"])
         methods = _method_items(f"{gwhere}.methods", cell["methods"], params)
-        for seed in _seeds(gwhere, cell["seeds"]):
+        for seed in _seeds(cell["seeds"]):
             for (variant, family, variant_params, extra), (arch, arch_params), (
                 method,
                 method_params,
