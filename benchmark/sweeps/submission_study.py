@@ -17,8 +17,9 @@ from typing import Any
 
 from ..config import params_path
 from ..contracts import ContractError
+from ..params_schema import LEADERBOARD as KEY
+from ..params_schema import leaderboard_studies
 from ..records.identity import run_id
-from ..reports.leaderboard.page import KEY, leaderboard_studies
 from .study import RunSpec, Study, _resolve, expand
 
 
