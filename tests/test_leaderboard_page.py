@@ -13,9 +13,10 @@ from leaderboard_fixtures import PAPERS, link, tables, typed, write_params, writ
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
+from benchmark.params_schema import leaderboard_studies
 from benchmark.reports.leaderboard.html import index_html, study_html
 from benchmark.reports.leaderboard.markdown import markdown_page
-from benchmark.reports.leaderboard.page import gather, leaderboard_studies, registry_link, study_marker
+from benchmark.reports.leaderboard.page import gather, registry_link, study_marker
 from benchmark.reports.leaderboard.study_page import figures
 from benchmark.reports.study.tables_file import StudyTables
 from benchmark.statistics.descriptions import ACROSS_CELLS, PER_CELL

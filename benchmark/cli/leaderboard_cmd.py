@@ -32,10 +32,11 @@ def shown(path: Path, root: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_folder, atomic_write_text
     from ..config import load_params
+    from ..params_schema import leaderboard_studies
     from ..paths import project_root
     from ..reports.leaderboard.html import index_html, study_html
     from ..reports.leaderboard.markdown import markdown_page
-    from ..reports.leaderboard.page import gather, leaderboard_studies, load_tables, tables_path
+    from ..reports.leaderboard.page import gather, load_tables, tables_path
     from ..reports.leaderboard.study_page import figures
 
     root = project_root()

@@ -27,7 +27,8 @@ metric, the test and optionally the ROPE; the verdict comes from ``statistics.ve
       - {study: sgt, curve: mask_fraction, methods: [smoot], dataset: clean_digits, arch: simple_cnn,
          title: ..., ylabel: ...}
 
-A malformed file is one ``ContractError`` naming the file and the field.
+A malformed file is one ``ContractError`` naming the file and the field: its shape is checked by the schema
+(``benchmark.claims_schema``, also exported as JSON Schema), the rest here.
 """
 
 from __future__ import annotations
@@ -38,16 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ... import claims_schema as schema
 from ...contracts import ContractError
 from ...saliency.metrics import spec
-from ...statistics.verdicts import TESTS
 
-PAPER_KEYS = {"paper", "title", "citation", "url", "studies", "notes", "claims", "figures", "order"}
-CLAIM_KEYS = {"id", "claim", "published", "study", "metric", "test", "rope", "method", "reference", "dataset", "arch"}
-SIDE_KEYS = {"method", "dataset", "arch"}
-FIGURE_KEYS = {"study", "curve", "methods", "dataset", "arch", "title", "ylabel"}
 CONSISTENCY = "consistency"
 CONSISTENCY_ROPE = 0.05  # the ROPE of a rank correlation (saliency.metrics)
 
@@ -114,16 +109,8 @@ def _fail(path: Path, where: str, message: str) -> ContractError:
     return ContractError(f"{path}: {where}: {message}")
 
 
-def _text(path: Path, where: str, value: Any, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or str(value).strip() == "":
-        raise _fail(path, where, f"expected a non-empty text, got {value!r}")
-    return str(value)
-
-
 def _listed(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else [value]
+    return list(value) if isinstance(value, list) else [] if value is None else [value]
 
 
 def metric_direction(path: Path, where: str, metric: str) -> tuple[str, float]:
@@ -142,133 +129,76 @@ def metric_direction(path: Path, where: str, metric: str) -> tuple[str, float]:
     return s.direction, s.rope
 
 
-def _side(path: Path, where: str, value: Any, dataset: str, arch: str) -> Side:
+def _side(value: str | schema.Side, dataset: str, arch: str) -> Side:
     if isinstance(value, str):
         return Side(value, dataset, arch)
-    if not isinstance(value, Mapping) or not set(value) <= SIDE_KEYS or "method" not in value:
-        raise _fail(
-            path,
-            where,
-            f"expected a run label or a mapping with keys {sorted(SIDE_KEYS)} (method required), got {value!r}",
-        )
-    return Side(
-        _text(path, where + ".method", value["method"]),
-        _text(path, where + ".dataset", value.get("dataset", dataset)),
-        _text(path, where + ".arch", value.get("arch", arch)),
-    )
+    return Side(value.method, value.dataset or dataset, value.arch or arch)
 
 
 def _suffix(values: Mapping[str, Any], varying: list[str]) -> str:
-    shown = [
-        v if isinstance(v, str) else v.get("method", "?") if isinstance(v, Mapping) else str(v)
-        for k, v in values.items()
-        if k in varying
-    ]
+    shown = [v if isinstance(v, str) else v.method for k, v in values.items() if k in varying]
     return (" · " + " · ".join(shown)) if shown else ""
 
 
-def _claims(path: Path, i: int, entry: Any) -> list[Claim]:
-    where = f"claims[{i}]"
-    if not isinstance(entry, Mapping):
-        raise _fail(path, where, f"expected a mapping, got {entry!r}")
-    unknown = set(entry) - CLAIM_KEYS
-    if unknown:
-        raise _fail(path, where, f"unknown key(s) {sorted(unknown)}; known: {sorted(CLAIM_KEYS)}")
-    for key in ("id", "claim", "study", "metric", "test", "method", "reference", "dataset", "arch"):
-        if key not in entry:
-            raise _fail(path, where, f"missing '{key}'")
-    cid = _text(path, where + ".id", entry["id"])
-    test = entry["test"]
-    if test not in TESTS:
-        raise _fail(path, f"{where} ({cid}).test", f"unknown test {test!r}; known: {list(TESTS)}")
-    rope = entry.get("rope")
-    if rope is not None and (isinstance(rope, bool) or not isinstance(rope, (int, float)) or rope <= 0):
-        raise _fail(path, f"{where} ({cid}).rope", f"expected a number > 0, got {rope!r}")
-    axes = {k: _listed(entry[k]) for k in ("metric", "method", "reference", "dataset", "arch")}
-    for key, values in axes.items():
-        if not values:
-            raise _fail(path, f"{where} ({cid}).{key}", "an empty list")
+def _claims(path: Path, i: int, entry: schema.ClaimEntry) -> list[Claim]:
+    """The rows of one checked claim entry: one per combination of its listed axes."""
+    cid = entry.id
+    axes = {k: _listed(getattr(entry, k)) for k in ("metric", "method", "reference", "dataset", "arch")}
     varying = [k for k, v in axes.items() if len(v) > 1]
     out = []
     for combo in itertools.product(*axes.values()):
         values = dict(zip(axes, combo))
-        metric = _text(path, f"{where} ({cid}).metric", values["metric"])
-        direction, default_rope = metric_direction(path, f"{where} ({cid}).metric", metric)
-        dataset = _text(path, f"{where} ({cid}).dataset", values["dataset"])
-        arch = _text(path, f"{where} ({cid}).arch", values["arch"])
+        metric, dataset, arch = values["metric"], values["dataset"], values["arch"]
+        direction, default_rope = metric_direction(path, f"claims[{i}] ({cid}).metric", metric)
         out.append(
             Claim(
                 id=cid + _suffix(values, varying),
-                text=_text(path, f"{where}.claim", entry["claim"]),
-                published=_text(path, f"{where}.published", entry.get("published"), required=False),
-                study=_text(path, f"{where}.study", entry["study"]),
+                text=entry.claim,
+                published=entry.published or "",
+                study=entry.study,
                 metric=metric,
-                test=test,
-                rope=float(rope if rope is not None else default_rope),
+                test=entry.test,
+                rope=float(entry.rope if entry.rope is not None else default_rope),
                 direction=direction,
-                side=_side(path, f"{where} ({cid}).method", values["method"], dataset, arch),
-                reference=_side(path, f"{where} ({cid}).reference", values["reference"], dataset, arch),
+                side=_side(values["method"], dataset, arch),
+                reference=_side(values["reference"], dataset, arch),
             )
         )
     return out
 
 
-def _figure(path: Path, i: int, entry: Any) -> CurveFigure:
-    where = f"figures[{i}]"
-    if not isinstance(entry, Mapping) or set(entry) - FIGURE_KEYS or not {"study", "curve", "methods"} <= set(entry):
-        raise _fail(
-            path,
-            where,
-            f"expected a mapping with keys {sorted(FIGURE_KEYS)} (study, curve, methods required), got {entry!r}",
-        )
-    methods = tuple(_text(path, f"{where}.methods", m) for m in _listed(entry["methods"]))
+def _figure(entry: schema.FigureEntry) -> CurveFigure:
     return CurveFigure(
-        _text(path, where + ".study", entry["study"]),
-        _text(path, where + ".curve", entry["curve"]),
-        methods,
-        _text(path, where + ".dataset", entry.get("dataset")),
-        _text(path, where + ".arch", entry.get("arch")),
-        _text(path, where + ".title", entry.get("title", entry["curve"])),
-        _text(path, where + ".ylabel", entry.get("ylabel", entry["curve"])),
+        entry.study,
+        entry.curve,
+        tuple(_listed(entry.methods)),
+        entry.dataset,
+        entry.arch,
+        entry.title or entry.curve,
+        entry.ylabel or entry.curve,
     )
 
 
 def load_paper(path: Path) -> Paper:
-    """Parse and check one claims file (every field, before anything is computed)."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ContractError(f"{path}: cannot read the claims file ({exc})") from None
-    if not isinstance(data, Mapping):
-        raise ContractError(f"{path}: expected a mapping with keys {sorted(PAPER_KEYS)}")
-    unknown = set(data) - PAPER_KEYS
-    if unknown:
-        raise _fail(path, "top level", f"unknown key(s) {sorted(unknown)}; known: {sorted(PAPER_KEYS)}")
-    if not isinstance(data.get("claims"), list) or not data["claims"]:
-        raise _fail(path, "claims", "expected a non-empty list of claims")
-    claims = [c for i, entry in enumerate(data["claims"]) for c in _claims(path, i, entry)]
+    """Parse and check one claims file (its schema: ``benchmark.claims_schema``; then the metrics' declared
+    directions and unique claim ids), before anything is computed."""
+    model = schema.load_claims_file(path)
+    claims = [c for i, entry in enumerate(model.claims) for c in _claims(path, i, entry)]
     ids = [c.id for c in claims]
     duplicated = sorted({x for x in ids if ids.count(x) > 1})
     if duplicated:
         raise _fail(path, "claims", f"duplicate claim id(s) {duplicated}")
-    studies = [_text(path, "studies", s) for s in _listed(data.get("studies") or [])] or list(
-        dict.fromkeys(c.study for c in claims)
-    )
-    notes = [_text(path, "notes", n) for n in _listed(data.get("notes") or [])]
-    figures = [_figure(path, i, f) for i, f in enumerate(_listed(data.get("figures") or []))]
-    order = data.get("order", 1000)
-    if isinstance(order, bool) or not isinstance(order, int):
-        raise _fail(path, "order", f"expected an integer, got {order!r}")
+    studies = _listed(model.studies) or list(dict.fromkeys(c.study for c in claims))
     return Paper(
         path.stem,
-        _text(path, "paper", data.get("paper")),
-        _text(path, "title", data.get("title")),
-        _text(path, "citation", data.get("citation")),
-        _text(path, "url", data.get("url")),
+        model.paper,
+        model.title,
+        model.citation,
+        model.url,
         studies,
-        notes,
+        _listed(model.notes),
         claims,
-        figures,
+        [_figure(f) for f in _listed(model.figures)],
         str(path),
-        order,
+        int(model.order),
     )

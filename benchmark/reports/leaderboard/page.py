@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ...contracts import ContractError
 from ...records.profiles import Overhead
@@ -44,23 +43,7 @@ from .rows import (
 )
 from .submissions import submissions
 
-KEY = "leaderboard"
 HEADLINE = ("accuracy", "auc")
-
-
-def leaderboard_studies(params: Mapping[str, Any]) -> list[str]:
-    """The study names of ``leaderboard:`` in params.yaml: a non-empty list of distinct names of ``studies:``."""
-    names, studies = params.get(KEY), params.get("studies") or {}
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ContractError(f"params.yaml: {KEY}: expected a list of study names, got {names!r}")
-    unknown = [n for n in names if n not in studies]
-    if unknown:
-        raise ContractError(
-            f"params.yaml: {KEY}: {unknown[0]!r} is not a study (known: {sorted(studies)}); got {names!r}"
-        )
-    if len(set(names)) != len(names):
-        raise ContractError(f"params.yaml: {KEY}: a study is listed twice: {names!r}")
-    return list(names)
 
 
 def tables_path(folder: Path, study: str) -> Path:
