@@ -38,8 +38,9 @@ search: $(STAMP)
 
 # Benchmarks (skipped by `make test`): every run is autosaved in .benchmarks/ (git-ignored).
 # benchmark-compare fails when a median is over 10% slower than the committed reference, which
-# benchmark-reference rewrites (run it on an idle machine, then commit the file).
-BENCH := $(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,rounds -p no:cacheprovider
+# benchmark-reference rewrites (run it on an idle machine, then commit the file). In this process, not in
+# addopts' xdist workers: pytest-benchmark refuses to time under xdist.
+BENCH := $(BIN)/python -m pytest tests/benchmarks --benchmark-only --benchmark-columns=min,median,mean,rounds -p no:cacheprovider -p no:xdist
 REFERENCE := results/benchmarks/reference.json
 
 benchmark: $(STAMP)
