@@ -30,7 +30,7 @@ def test_list_shows_every_kind():
     assert all(name in out for name in ("simple_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"))
 
 
-@pytest.mark.parametrize(
+BAD_INPUT = pytest.mark.parametrize(
     "args, message",
     [
         (["--method", "nope"], "unknown method 'nope'; known: "),
@@ -41,12 +41,36 @@ def test_list_shows_every_kind():
         (["--method", "erm", "--epochs", "0"], "'epochs' must be a positive integer"),
     ],
 )
-def test_bad_input_fails_with_one_clear_line_and_no_record(tmp_path, args, message):
+
+
+def bad_run(args, out):
+    """``run`` with the defaults dataset decoy_digits and arch simple_cnn, ``args`` overriding them."""
     base = {"--dataset": "decoy_digits", "--arch": "simple_cnn"}
     for i in range(0, len(args), 2):
         base[args[i]] = args[i + 1]
-    flat = [item for pair in base.items() for item in pair]
-    result = cli("run", *flat, "--out", str(tmp_path), "--quiet")
+    return ["run", *[item for pair in base.items() for item in pair], "--out", str(out), "--quiet"]
+
+
+@BAD_INPUT
+def test_bad_input_fails_with_one_clear_line_and_no_record(tmp_path, capsys, args, message):
+    """In process (``benchmark.cli.main``, what ``python -m benchmark`` calls); the same table through the real
+    process is the slow test below, and refusals' real exit path (exit status 2, one stderr line, nothing
+    written) runs by default in tests/test_input_validation_cli.py::test_subprocess_exit_path."""
+    from benchmark.cli import main as cli_main
+
+    code = cli_main(bad_run(args, tmp_path))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().count("\n") == 0 and message in err, err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@BAD_INPUT
+def test_bad_input_through_python_dash_m_fails_with_one_clear_line_and_no_record(tmp_path, args, message):
+    """The table above, each case in its own ``python -m benchmark`` (about 5 s of CPU apiece): slow, since the
+    in-process test asserts the same lines and tests/test_input_validation_cli.py the subprocess exit path."""
+    result = cli(*bad_run(args, tmp_path))
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and message in result.stderr, result.stderr
     assert not any(tmp_path.iterdir())

@@ -44,8 +44,12 @@ def test_slurm_job_array_via_submitit_local_gives_the_same_records(reference, tm
     )
 
 
-def test_ray_local_instance_gives_the_same_records(reference, tmp_path):
+def test_ray_local_instance_gives_the_same_records(reference, tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]'")
+    # Ray renices its workers to 15: beside the other xdist worker (or anything else busy) they starved, and
+    # this test took 80 s instead of 15 on a busy 2-core machine. The local instance's processes read the
+    # variable when ray.init starts them.
+    monkeypatch.setenv("RAY_worker_niceness", "0")
     summary = sweep(PARAMS, tmp_path, RayExecutor(jobs=2, device="cpu"))
     assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
     assert records(tmp_path) == reference
