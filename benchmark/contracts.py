@@ -412,7 +412,8 @@ class RunConfig:
     ``sweep`` read them from a profile). The device is not part of the identity (a record
     says where it ran). ``evaluation`` holds the saliency-evaluation settings, resolved with
     defaults like hyperparameters. ``precision`` is the training step's autocast dtype (part of
-    the identity: a bf16 run is another run; fp32, the default, leaves ids as they were).
+    the identity: a bf16 run is another run; fp32, the default, leaves ids as they were); ``split``
+    likewise (per_seed redraws the train/val partition per seed; fixed, the default, keeps ids).
     """
 
     method: str
@@ -431,6 +432,7 @@ class RunConfig:
         default_factory=dict
     )  # saliency evaluation settings (benchmark.saliency.settings)
     precision: str = "fp32"  # training-step autocast: fp32 | bf16 | fp16 (benchmark.runs.precision)
+    split: str = "fixed"  # fixed: the built train/val split; per_seed: redrawn per seed (benchmark.data.resplit)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -473,4 +475,5 @@ CONFIG_TYPES: dict[str, type] = {
     "eval_batch_size": int,
     "evaluation": dict,
     "precision": str,
+    "split": str,
 }

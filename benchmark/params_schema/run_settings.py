@@ -1,5 +1,5 @@
 """params.yaml's schema: the training settings a profile, a study, a grid or a search may set (optimizer, schedule,
-evaluation, precision, epochs, batch sizes)."""
+evaluation, precision, split, epochs, batch sizes)."""
 
 import functools
 import operator
@@ -20,6 +20,7 @@ from .fields import (
     PRECISIONS,
     SCHEDULES,
     SEED_MAX,
+    SPLIT_MODES,
     TAG,
     Block,
     Flag,
@@ -207,3 +208,9 @@ class RunSettings(Block):
     schedule: Schedule = None
     evaluation: Annotated[Evaluation | None, Field(description="null: the defaults")] = None
     precision: Precision = None
+    split: Annotated[
+        choice(SPLIT_MODES),  # type: ignore[valid-type]
+        Field(
+            description="fixed: the built train/val split; per_seed: train/val redrawn per seed, the same for every method"
+        ),
+    ] = None

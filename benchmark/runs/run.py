@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, resolve_hparams
-from ..data import dataset_store
+from ..data import dataset_store, resplit
 from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
 from ..saliency.evaluate import SaliencyOutput, Trained, check_splits, evaluate_saliency
@@ -60,6 +60,8 @@ def resolve_config(config: RunConfig) -> RunConfig:
         check_precision(config.precision)
     except ContractError as exc:
         raise ContractError(f"run config: {exc}") from exc
+    if config.split not in resplit.SPLITS:
+        raise ContractError(f"run config: 'split' must be one of {list(resplit.SPLITS)}, got {config.split!r}")
     return dataclasses.replace(
         config,
         method_params=resolve_hparams(method_cls.hparams, config.method_params, owner=f"method '{config.method}'"),
@@ -189,6 +191,16 @@ class Prepared:
     train_split: DeviceSplit  # the train split as the training loop hands it to the method (``training_split``)
     network: Network  # on the device, initial weights from (seed, dataset, arch)
     device: torch.device
+    split_rows: dict[str, str]  # split per_seed: sha256 of the redrawn train/val row indices (else empty)
+
+
+def load_bundle(config: RunConfig, data_root: Path | None = None) -> tuple[DatasetBundle, dict[str, str]]:
+    """The run's dataset; with ``split: per_seed`` its train/val rows redrawn from (seed, dataset), the same
+    partition for every method of the seed (``data.resplit``), and the digests of the redrawn row indices."""
+    bundle = dataset_store.get(config.dataset, config.dataset_params, data_root)
+    if config.split == "fixed":
+        return bundle, {}
+    return resplit.redraw(bundle, derive_seed(config.seed, "split", config.dataset))
 
 
 def prepare(config: RunConfig, device: torch.device, data_root: Path | None = None) -> Prepared:
@@ -198,7 +210,7 @@ def prepare(config: RunConfig, device: torch.device, data_root: Path | None = No
     config = resolve_config(config)
     check_precision_device(config.precision, device)
     method = METHODS.get(config.method)(**config.method_params)
-    bundle = dataset_store.get(config.dataset, config.dataset_params, data_root)
+    bundle, split_rows = load_bundle(config, data_root)
     check_compatible(method, bundle, config)
     check_splits(config.evaluation, list(bundle.splits))
     enable_determinism()
@@ -210,7 +222,14 @@ def prepare(config: RunConfig, device: torch.device, data_root: Path | None = No
     channels, side = bundle.input_shape[0], bundle.input_shape[1]
     net = build_network(config.arch, channels, bundle.num_classes, side, config.arch_params).to(device)
     return Prepared(
-        config=config, method=method, bundle=bundle, splits=splits, train_split=train_split, network=net, device=device
+        config=config,
+        method=method,
+        bundle=bundle,
+        splits=splits,
+        train_split=train_split,
+        network=net,
+        device=device,
+        split_rows=split_rows,
     )
 
 
@@ -269,6 +288,7 @@ def execute(
         data_sha256={
             "family": config.dataset,
             "splits": {k: v["sha256"] for k, v in bundle.manifest["splits"].items()},
+            **({"redrawn_rows": ready.split_rows} if ready.split_rows else {}),
         },
         saliency=saliency,
         device=device,

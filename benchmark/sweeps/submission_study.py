@@ -49,6 +49,7 @@ def _template(cell: tuple[str, str], specs: list[RunSpec]) -> RunSpec:
             repr(c.schedule),
             repr(c.evaluation),
             c.precision,
+            c.split,
             repr(c.dataset_params),
             repr(c.arch_params),
         )
