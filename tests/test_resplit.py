@@ -91,3 +91,11 @@ def test_every_method_of_a_seed_trains_on_the_same_redrawn_partition(tiny_config
     assert np.array_equal(erm.bundle.splits["test"].x, fixed.bundle.splits["test"].x)
     with pytest.raises(ContractError, match="'split' must be one of"):
         prepare(tiny_config(split="per_run"), cpu)
+
+
+def test_the_reports_say_which_sources_vary():
+    from benchmark.reports.sources import sources_text
+
+    assert "train/val split (redrawn per seed" in sources_text([{"split": "per_seed"}] * 2)
+    assert "train/val split is fixed" in sources_text([{"split": "fixed"}, {}])
+    assert "in some runs and fixed in others" in sources_text([{"split": "fixed"}, {"split": "per_seed"}])
