@@ -132,20 +132,44 @@ def test_identical_maps_are_consistency_one_and_noise_near_zero(tmp_path):
     arrays = {}
     for rid, method in zip(completeness.runs["run_id"], completeness.runs["method"]):
         maps = shared if method == "erm" else rng.random((16, 8, 8)).astype(np.float16)
+        if rid == "absent-0-1":
+            maps[:2] = 0  # two dead maps
         arrays[rid] = {"gradient": maps, "index": np.arange(16), "images": images}
-    result = study_consistency(Maps(arrays), completeness, reps=500, seed=0)
+    result = study_consistency(Maps(arrays), completeness)
     s = result.summary.set_index("method")
     for measure in ("spearman", "pearson", "topk_iou"):
         assert s.loc["erm", measure] == pytest.approx(1.0)
         assert s.loc["erm", f"{measure}_low"] == pytest.approx(1.0)
     assert abs(s.loc["good", "spearman"]) < 0.1
     assert s.loc["absent", "runs_used"] == 3 and "seed 3 missing" in s.loc["absent", "flags"]
+    assert s.loc["absent", "constant_maps"] == 2 and "2 of 48 (run, image) maps constant" in s.loc["absent", "flags"]
+    assert s.loc["erm", "constant_maps"] == 0
     c = result.comparisons.set_index(["method", "other"])
+    assert c.loc[("erm", "good"), "n_runs"] == 4 and c.loc[("erm", "absent"), "n_runs"] == 3, "paired by seed"
     assert c.loc[("erm", "good"), "p_holm"] < 0.01 and c.loc[("erm", "good"), "mean_diff"] > 0.8
-    text = "\n".join(consistency_markdown(result, 0.05, 500, 0))
-    assert "1.000 [1.000, 1.000]" in text
+    text = "\n".join(consistency_markdown(result))
+    assert "1.000 [1.000, 1.000]" in text and "jackknife" in text and "the seeds both methods have" in text
+    assert "bootstrap" not in text
     name = consistency_plot.plot_group(result, completeness, ("d0", "cnn", "test", "gradient"), tmp_path)
     assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_two_runs_give_a_value_without_an_interval(tmp_path):
+    completeness, _ = study(cells=1, seeds=2)
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 255, (6, 1, 8, 8), dtype=np.uint8)
+    arrays = {
+        rid: {"gradient": rng.random((6, 8, 8)).astype(np.float16), "index": np.arange(6), "images": images}
+        for rid in completeness.runs["run_id"]
+    }
+    result = study_consistency(Maps(arrays), completeness)
+    s = result.summary.set_index("method")
+    assert np.isfinite(s.loc["erm", "spearman"]) and np.isnan(s.loc["erm", "spearman_low"])
+    assert "CI n.a. (needs >= 3 runs)" in s.loc["erm", "flags"]
+    assert (result.comparisons["note"] == "n.a. (needs >= 3 runs)").all() and result.comparisons["p"].isna().all()
+    text = "\n".join(consistency_markdown(result))
+    assert "[CI n.a.]" in text and "n.a. (needs >= 3 runs)" in text
+    consistency_plot.plot_group(result, completeness, ("d0", "cnn", "test", "gradient"), tmp_path)
 
 
 def test_figures_are_written(tmp_path):

@@ -14,7 +14,7 @@ from benchmark.cli import main
 from benchmark.contracts import ContractError
 from benchmark.reports.formatting import clean
 from benchmark.reports.study.tables_file import StudyTables
-from benchmark.statistics.descriptions import family_tests
+from benchmark.statistics.descriptions import consistency_tests, family_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,28 +30,29 @@ def test_a_hand_made_file_reads_into_types_and_writes_back_the_same_json():
     for fam_json in back["families"].values():
         assert fam_json.pop("family_flags") == []  # the keys files before the schema did not have
         assert fam_json.pop("tests") == {k: t.to_json() for k, t in family_tests(0.05).items()}
+    assert back["consistency"].pop("tests") == {k: t.to_json() for k, t in consistency_tests(0.05).items()}
     assert back == json.loads(json.dumps(clean(data)))  # floats to 6 significant digits, as the writer does
 
 
 @pytest.mark.parametrize("study", ["decoy", "faces", "sgt"])
 def test_the_committed_tables_files_read_and_rewrite_byte_identically(study):
-    """Reading a committed file and writing it again gives its bytes (plus the keys family_flags and tests,
-    absent from files written before the schema)."""
+    """Reading a committed file and writing it again gives its bytes (plus the keys family_flags and tests of the
+    families and the consistency's tests, absent from files written before the schema had them)."""
     path = ROOT / "results" / "leaderboards" / f"{study}.tables.json"
     if not path.exists():
         pytest.skip("no committed statistics")
     typed = StudyTables.read(path)
     original = json.loads(path.read_text(encoding="utf-8"))
+    rewritten = json.loads(typed.to_text())
     if all("tests" not in f for f in original["families"].values()):
         for fam in typed.families.values():
             assert fam.flags == ()
-        rewritten = json.loads(typed.to_text())
         for fam in rewritten["families"].values():
             fam.pop("family_flags")
             fam.pop("tests")
-        assert json.dumps(rewritten, indent=1, ensure_ascii=False) + "\n" == path.read_text(encoding="utf-8")
-    else:
-        assert typed.to_text() == path.read_text(encoding="utf-8")
+    if "tests" not in original.get("consistency", {}):
+        assert rewritten["consistency"].pop("tests") == {k: t.to_json() for k, t in consistency_tests(0.05).items()}
+    assert json.dumps(rewritten, indent=1, ensure_ascii=False) + "\n" == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
 - ``aggregate``: stratified-bootstrap normalized gain (mean, IQM) and probability of improvement;
 - ``bayes``: Bayesian signed-rank with a ROPE (baycomp's sampler, vectorized);
 - ``bootstrap``: seeded vectorized resampling (10,000 repetitions by default);
-- ``consistency``: saliency consistency across runs (per-image Spearman, Pearson, top-10% IoU);
+- ``consistency``: saliency consistency across runs (Spearman, Pearson, top-10% IoU of run pairs; jackknife over runs);
 - ``family``: everything for one family, and its leaderboard.
 """
 

@@ -1,20 +1,25 @@
 """Saliency consistency across independent runs (docs/statistics.md §2.2-2.3; MeGe precedent, Fel et al. 2020).
 
 Input: the probe maps of one method, cell and attribution, shape (runs, images, H, W), runs =
-seeds (the same probe images for every run). Per image, over all n(n-1)/2 pairs of runs:
+seeds (the same probe images for every run). For every image and every pair of runs:
 
 - ``spearman``: Pearson correlation of the average ranks of the flattened maps (ties averaged,
   identical to ``scipy.stats.rankdata(map.ravel())``; primary: invariant to monotone rescaling);
 - ``pearson``: Pearson correlation of the maps, each clipped at its own 99th percentile
-  (heavy-tailed gradients, docs/statistics.md §2.3); maps are used as stored (pixel attributions are
-  stored as absolute values);
+  (heavy-tailed gradients, docs/statistics.md §2.3); maps are used as stored;
 - ``topk_iou``: IoU of the top-10% pixel sets, each set = pixels >= the map's k-th largest value
   with k = ceil(0.1 * H * W) (ties at the threshold all enter, so identical maps give exactly 1).
 
-A pair with a constant map has no correlation (NaN) and is left out of that image's mean
-(``n_pairs`` counts the defined Spearman pairs). Images are the units of the bootstrap CI and of
-the paired method comparison (Wilcoxon over images, Holm over method pairs); seed pairs are
-not independent samples.
+A constant ("dead") map ranks no pixel above another: every similarity of a pair with a constant
+map is 0 (no agreement; for Pearson also a map that its clip makes constant), so a method cannot
+look consistent by producing dead maps; :func:`constant_maps` counts them for the reports.
+
+The consistency of a method is the mean over images of the mean over run pairs, a U-statistic
+of degree 2 over runs with kernel h(r, s) = the image-mean similarity of runs r and s. The run
+(seed), not the image, is the unit of replication: uncertainty comes from the leave-one-seed-out
+jackknife of that U-statistic (Quenouille 1956; Tukey 1958; Arvesen 1969 for U-statistics;
+Efron & Stein 1981), computed from the pair matrix without re-ranking, with a t reference on
+m - 1 df (m runs, or m seeds both methods have for a paired difference). It needs m >= 3.
 """
 
 from __future__ import annotations
@@ -22,17 +27,22 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from .bootstrap import REPS, SEED, indices, mean_interval, percentile_interval
 from .multiple import holm
-from .paired import wilcoxon_p
+from .verdicts import claim_test
 
 MEASURES = ("spearman", "pearson", "topk_iou")
+RANGES = {"spearman": (-1.0, 1.0), "pearson": (-1.0, 1.0), "topk_iou": (0.0, 1.0)}  # where each measure lies
 TOP_FRACTION = 0.1
 CLIP_QUANTILE = 0.99
+MIN_RUNS = 3  # leave-one-out needs a pair left after dropping a run, and two pseudo-values
+NEEDS_RUNS = f"n.a. (needs >= {MIN_RUNS} runs)"
 
 
 def _sorted(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,112 +76,232 @@ def rank_maps(maps: np.ndarray) -> np.ndarray:
     return _ranks(*_sorted(flat)).reshape(maps.shape[:-2] + (flat.shape[-1],))
 
 
-def _pair_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per image, mean Pearson correlation over run pairs of x (runs, images, P); and the defined pair count."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = x - x.mean(axis=-1, keepdims=True)
-        z = z / np.sqrt((z * z).sum(axis=-1, keepdims=True))
-        corr = np.matmul(z.transpose(1, 0, 2), z.transpose(1, 2, 0))  # (images, runs, runs)
-    i, j = np.triu_indices(x.shape[0], k=1)
-    pairs = np.clip(corr[:, i, j], -1.0, 1.0)
-    defined = np.isfinite(pairs).sum(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(pairs, axis=1), defined
+def constant_maps(maps: np.ndarray) -> np.ndarray:
+    """(..., H, W) -> (...) bool: the maps whose pixels are all equal (a dead map carries no ranking)."""
+    flat = np.asarray(maps).reshape(np.shape(maps)[:-2] + (-1,))
+    return flat.max(axis=-1) == flat.min(axis=-1)
+
+
+def _by_image(x: np.ndarray) -> np.ndarray:
+    """(..., runs, images, P) -> (..., images, runs, P)."""
+    return np.swapaxes(x, -3, -2)
+
+
+def _correlations(x: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every pair of runs per image: x (..., runs, images, P) -> (..., images, runs, runs);
+    0 for a pair with a ``dead`` (runs, images) map."""
+    z = x - x.mean(axis=-1, keepdims=True)
+    norm = np.sqrt(np.einsum("...p,...p->...", z, z))
+    z *= np.divide(1.0, norm, out=np.zeros_like(norm), where=~dead)[..., None]
+    zt = _by_image(z)
+    return np.clip(np.matmul(zt, np.swapaxes(zt, -1, -2)), -1.0, 1.0)
+
+
+def pair_similarities(
+    maps: np.ndarray,
+    *,
+    measures: Sequence[str] = MEASURES,
+    top_fraction: float = TOP_FRACTION,
+    clip_quantile: float | None = CLIP_QUANTILE,
+) -> dict[str, np.ndarray]:
+    """Every measure for every pair of runs per image: maps (..., runs, images, H, W) -> (..., images, runs, runs).
+
+    Symmetric; the diagonal (a run with itself) is NaN and never used. A pair with a constant map scores 0
+    (module docstring). Leading axes are independent studies (the simulation tests batch them)."""
+    maps = np.asarray(maps)
+    if maps.ndim < 4 or maps.shape[-4] < 2:
+        raise ValueError(f"maps must be (..., runs >= 2, images, H, W), got shape {maps.shape}")
+    lead = maps.shape[:-2]
+    flat = maps.reshape(-1, maps.shape[-2] * maps.shape[-1])
+    p = flat.shape[1]
+    order, values = _sorted(flat)
+    dead = (values[:, 0] == values[:, -1]).reshape(lead)
+    out: dict[str, np.ndarray] = {}
+    if "spearman" in measures:
+        out["spearman"] = _correlations(_ranks(order, values).reshape(lead + (p,)), dead)
+    if "pearson" in measures:
+        x = flat.astype(np.float64)
+        clipped_dead = dead
+        if clip_quantile is not None:
+            position = clip_quantile * (p - 1)  # numpy's default 'linear' quantile from the sorted values
+            lo, frac = int(math.floor(position)), position - math.floor(position)
+            top = values[:, lo] + frac * (values[:, min(lo + 1, p - 1)] - values[:, lo])
+            x = np.minimum(x, top[:, None])
+            clipped_dead = (values[:, 0] >= top).reshape(lead)  # the clip leaves no spread
+        out["pearson"] = _correlations(x.reshape(lead + (p,)), clipped_dead)
+    if "topk_iou" in measures:
+        k = max(1, math.ceil(top_fraction * p))
+        top_set = _by_image((flat >= values[:, p - k][:, None]).reshape(lead + (p,)).astype(np.float32))
+        inter = np.matmul(top_set, np.swapaxes(top_set, -1, -2)).astype(np.float64)  # exact counts
+        size = top_set.sum(axis=-1, dtype=np.float64)
+        iou = inter / (size[..., :, None] + size[..., None, :] - inter)
+        gone = np.swapaxes(dead, -1, -2)  # (..., images, runs)
+        out["topk_iou"] = np.where(gone[..., :, None] | gone[..., None, :], 0.0, iou)
+    eye = np.eye(maps.shape[-4], dtype=bool)
+    return {m: np.where(eye, np.nan, v) for m, v in out.items()}
+
+
+def _pair_mean(matrix: np.ndarray) -> np.ndarray:
+    """Mean over the pairs r < s of (..., runs, runs) matrices."""
+    i, j = np.triu_indices(matrix.shape[-1], k=1)
+    return matrix[..., i, j].mean(axis=-1)
 
 
 def image_consistency(
     maps: np.ndarray, *, top_fraction: float = TOP_FRACTION, clip_quantile: float | None = CLIP_QUANTILE
 ) -> dict[str, np.ndarray]:
-    """Per image mean pairwise ``spearman``, ``pearson`` and ``topk_iou`` over runs, plus ``n_pairs``.
-
-    ``maps``: (runs, images, H, W) with runs >= 2. Returns arrays of shape (images,).
-    """
+    """Per image, the mean over run pairs of ``spearman``, ``pearson`` and ``topk_iou``, and ``constant_runs``
+    (the runs whose map of that image is constant). ``maps``: (runs >= 2, images, H, W); arrays of shape (images,)."""
     maps = np.asarray(maps)
-    if maps.ndim != 4 or maps.shape[0] < 2:
+    if maps.ndim != 4:
         raise ValueError(f"maps must be (runs >= 2, images, H, W), got shape {maps.shape}")
-    runs, images = maps.shape[:2]
-    flat = maps.reshape(runs * images, -1)
-    order, values = _sorted(flat)
-    p = flat.shape[1]
-    ranks = _ranks(order, values).reshape(runs, images, p)
-    spearman, n_pairs = _pair_mean(ranks)
-    x = flat.astype(np.float64)
-    if clip_quantile is not None:
-        position = clip_quantile * (p - 1)  # numpy's default 'linear' quantile from the sorted values
-        lo, frac = int(math.floor(position)), position - math.floor(position)
-        top = values[:, lo] + frac * (values[:, min(lo + 1, p - 1)] - values[:, lo])
-        x = np.minimum(x, top[:, None])
-    pearson, _ = _pair_mean(x.reshape(runs, images, p))
-    k = max(1, math.ceil(top_fraction * p))
-    top_set = (flat >= values[:, p - k][:, None]).reshape(runs, images, p).astype(np.float32)
-    inter = np.matmul(top_set.transpose(1, 0, 2), top_set.transpose(1, 2, 0)).astype(np.float64)  # exact counts
-    size = top_set.sum(axis=-1, dtype=np.float64).T  # (images, runs)
-    i, j = np.triu_indices(runs, k=1)
-    iou = inter[:, i, j] / (size[:, i] + size[:, j] - inter[:, i, j])
-    return {"spearman": spearman, "pearson": pearson, "topk_iou": iou.mean(axis=1), "n_pairs": n_pairs}
+    pairs = pair_similarities(maps, top_fraction=top_fraction, clip_quantile=clip_quantile)
+    out = {m: _pair_mean(v) for m, v in pairs.items()}
+    return {**out, "constant_runs": constant_maps(maps).sum(axis=0)}
 
 
-def summarize(
-    per_image: dict[str, np.ndarray],
-    *,
-    reps: int = REPS,
-    seed: int | np.random.Generator = SEED,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """``measure, mean, ci_low, ci_high, n_images``: the mean over images of each measure with a percentile
-    bootstrap CI over images (``reps`` draws of the images, shared by the measures; a measure with undefined
-    (NaN) images is bootstrapped over its defined images with the same seed)."""
-    values = np.column_stack([np.asarray(per_image[m], dtype=float) for m in MEASURES])
-    finite = np.isfinite(values)
+def run_kernel(pairs: np.ndarray) -> np.ndarray:
+    """(..., images, runs, runs) pair similarities -> (..., runs, runs) their mean over images: the kernel
+    h(r, s) of the consistency U-statistic (whose pair mean is the mean over images of the per-image pair mean)."""
+    return np.asarray(pairs, dtype=float).mean(axis=-3)
+
+
+def pseudo_values(kernel: np.ndarray) -> np.ndarray:
+    """Leave-one-run-out jackknife pseudo-values of U = mean_{r<s} h(r, s): (..., m, m) -> (..., m) with
+    P_j = m U - (m - 1) U_(-j) and U_(-j) = (S - row_j) / C(m-1, 2) (S the sum over pairs, row_j run j's
+    pairs): no map is re-ranked. Their mean is U; their SD / sqrt(m) is Tukey's jackknife SE (Arvesen 1969)."""
+    kernel = np.asarray(kernel, dtype=float)
+    m = kernel.shape[-1]
+    if m < MIN_RUNS:
+        raise ValueError(f"the jackknife needs >= {MIN_RUNS} runs, got {m}")
+    h = np.where(np.eye(m, dtype=bool), 0.0, kernel)
+    total = h.sum(axis=(-2, -1)) / 2
+    left_out = (total[..., None] - h.sum(axis=-1)) / math.comb(m - 1, 2)
+    return m * (total / math.comb(m, 2))[..., None] - (m - 1) * left_out
+
+
+def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """(p two-sided vs 0, low, high) of ``scipy.stats.ttest_1samp`` over ``values`` (m - 1 df)."""
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # identical pseudo-values: scipy's precision warning
+        res = stats.ttest_1samp(values, 0.0)
+        ci = res.confidence_interval(confidence)
+    return float(res.pvalue), float(ci.low), float(ci.high)
+
+
+def summarize(pairs: Mapping[str, np.ndarray], *, confidence: float = 0.95) -> pd.DataFrame:
+    """``measure, mean, ci_low, ci_high, n_runs``: each measure's consistency (mean over images of the mean over
+    run pairs) with the t-interval of the jackknife over the runs, cut to the measure's range (``RANGES``: a
+    cut interval still covers whatever the true value covers; NaN bounds below ``MIN_RUNS`` runs).
+    ``pairs``: :func:`pair_similarities` of one method, each (images, runs, runs)."""
     rows = []
-    if finite.all():
-        idx = indices(values.shape[0], reps, seed)
-        samples = np.column_stack([np.take(values[:, i], idx).mean(axis=1) for i in range(len(MEASURES))])
-        low, high = percentile_interval(samples, confidence)
-        estimates = [(values[:, i].mean(), low[i], high[i]) for i in range(len(MEASURES))]
-    else:
-        estimates = [mean_interval(values[:, i], reps, seed, confidence) for i in range(len(MEASURES))]
-    for i, (measure, (mean, low, high)) in enumerate(zip(MEASURES, estimates)):
+    for measure in MEASURES:
+        kernel = run_kernel(pairs[measure])
+        m = kernel.shape[-1]
+        low = high = np.nan
+        if m >= MIN_RUNS:
+            _, low, high = _t_interval(pseudo_values(kernel), confidence)
+            low, high = max(low, RANGES[measure][0]), min(high, RANGES[measure][1])
         rows.append(
-            {
-                "measure": measure,
-                "mean": float(mean),
-                "ci_low": float(low),
-                "ci_high": float(high),
-                "n_images": int(finite[:, i].sum()),
-            }
+            {"measure": measure, "mean": float(_pair_mean(kernel)), "ci_low": low, "ci_high": high, "n_runs": m}
         )
     return pd.DataFrame(rows)
 
 
-def compare(per_image: dict[str, np.ndarray], measure: str = "spearman") -> pd.DataFrame:
-    """Paired per-image comparison of methods' consistency: ``{method: (images,) array}`` of one measure,
-    same probe images in the same order. Each pair: ``method, other, n_images, mean_diff, median_diff``
-    (method minus other; consistency is higher-is-better), ``p`` (``wilcoxon(d, zero_method='zsplit')``,
-    NaN below 6 images), ``wilcoxon_method``, ``p_holm`` (Holm over all method pairs)."""
+def _positions(seeds: Sequence[int], chosen: Sequence[int]) -> list[int]:
+    """Where each of ``chosen`` sits in ``seeds`` (the runs' order in the maps and kernels)."""
+    order = list(seeds)
+    return [order.index(s) for s in chosen]
+
+
+def paired_pseudo_values(
+    kernel: np.ndarray, seeds: Sequence[int], kernel_ref: np.ndarray, seeds_ref: Sequence[int]
+) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """The seeds both sides have (sorted) and each side's pseudo-values over exactly those runs (the two
+    methods paired by seed); empty arrays below ``MIN_RUNS`` shared seeds."""
+    both = sorted(set(seeds) & set(seeds_ref))
+    if len(both) < MIN_RUNS:
+        return both, np.array([]), np.array([])
+    a, b = _positions(seeds, both), _positions(seeds_ref, both)
+    return both, pseudo_values(np.asarray(kernel)[np.ix_(a, a)]), pseudo_values(np.asarray(kernel_ref)[np.ix_(b, b)])
+
+
+def _shared_mean(kernel: np.ndarray, seeds: Sequence[int], shared: list[int]) -> float:
+    """The consistency over the runs of ``shared`` only (NaN below 2)."""
+    idx = _positions(seeds, shared)
+    return float(_pair_mean(np.asarray(kernel)[np.ix_(idx, idx)])) if len(idx) >= 2 else np.nan
+
+
+def compare(
+    kernels: Mapping[str, tuple[Sequence[int], np.ndarray]], measure: str = "spearman", *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Every pair of methods of one group, paired by seed: ``{method: (seeds, run_kernel)}`` of one measure.
+
+    Each pair: ``method, other, measure, n_runs`` (shared seeds), ``mean_diff`` (method minus other, both over
+    the shared seeds; higher is more consistent), ``diff_low, diff_high, p`` (two-sided jackknife t on m - 1 df,
+    :func:`paired_pseudo_values`; NaN below ``MIN_RUNS`` shared seeds or when every paired difference is 0,
+    ``note`` says which) and ``p_holm`` (Holm over all method pairs)."""
     rows = []
-    for a, b in itertools.combinations(list(per_image), 2):
-        x, y = np.asarray(per_image[a], float), np.asarray(per_image[b], float)
-        if x.shape != y.shape:
-            raise ValueError(f"'{a}' and '{b}' have different image counts: {x.shape} vs {y.shape}")
-        both = np.isfinite(x) & np.isfinite(y)
-        d = x[both] - y[both]
-        p, used = wilcoxon_p(d)
+    for a, b in itertools.combinations(list(kernels), 2):
+        (seeds_a, ka), (seeds_b, kb) = kernels[a], kernels[b]
+        shared, pa, pb = paired_pseudo_values(ka, seeds_a, kb, seeds_b)
+        p = low = high = np.nan
+        note = NEEDS_RUNS if not pa.size else ""
+        if pa.size and np.all(pa == pb):
+            low = high = 0.0
+            note = "identical runs: every paired difference is 0"
+        elif pa.size:
+            p, low, high = _t_interval(pa - pb, confidence)
         rows.append(
             {
                 "method": a,
                 "other": b,
                 "measure": measure,
-                "n_images": int(both.sum()),
-                "mean_diff": float(d.mean()) if d.size else np.nan,
-                "median_diff": float(np.median(d)) if d.size else np.nan,
+                "n_runs": len(shared),
+                "mean_diff": _shared_mean(ka, seeds_a, shared) - _shared_mean(kb, seeds_b, shared),
+                "diff_low": low,
+                "diff_high": high,
                 "p": p,
-                "wilcoxon_method": used,
+                "note": note,
             }
         )
-    frame = pd.DataFrame(
-        rows, columns=["method", "other", "measure", "n_images", "mean_diff", "median_diff", "p", "wilcoxon_method"]
-    )
-    frame["p_holm"] = holm(frame["p"].to_numpy())
+    columns = ["method", "other", "measure", "n_runs", "mean_diff", "diff_low", "diff_high", "p", "note"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["p_holm"] = holm(frame["p"].to_numpy(dtype=float))
     return frame
+
+
+def consistency_claim_test(
+    maps: np.ndarray,
+    seeds: Sequence[int],
+    maps_ref: np.ndarray,
+    seeds_ref: Sequence[int],
+    *,
+    test: str,
+    direction: str,
+    rope: float,
+) -> dict[str, Any]:
+    """A consistency claim's row: ``verdicts.claim_test`` on the two sides' jackknife pseudo-values of the
+    Spearman consistency over their shared seeds (runs paired by seed), so ``n`` = paired runs, ``mean`` and
+    ``mean_ref`` the two consistencies over those runs, ``gain`` their difference with its jackknife t-interval,
+    ``sd_diff`` the SD of the per-seed (pseudo-value) differences and ``p`` the claim's test on m - 1 df.
+    Also ``images`` and ``constant`` / ``constant_ref`` (the (run, image) maps that are constant, scored 0).
+    Below ``MIN_RUNS`` shared seeds: the two means only (no gain, no p), ``note`` = ``NEEDS_RUNS``."""
+    maps, maps_ref = np.asarray(maps), np.asarray(maps_ref)
+    shared = sorted(set(seeds) & set(seeds_ref))
+    extra: dict[str, Any] = {
+        "images": int(maps.shape[1]),
+        "constant": int(constant_maps(maps[_positions(seeds, shared)]).sum()),
+        "constant_ref": int(constant_maps(maps_ref[_positions(seeds_ref, shared)]).sum()),
+        "note": "",
+    }
+    untested = claim_test(np.array([]), np.array([]), test=test, direction=direction, rope=rope)
+    if len(shared) < 2:
+        return {**untested, "n": len(shared), **extra}
+    kernel = run_kernel(pair_similarities(maps, measures=("spearman",))["spearman"])
+    kernel_ref = run_kernel(pair_similarities(maps_ref, measures=("spearman",))["spearman"])
+    means = {"mean": _shared_mean(kernel, seeds, shared), "mean_ref": _shared_mean(kernel_ref, seeds_ref, shared)}
+    _, pseudo, pseudo_ref = paired_pseudo_values(kernel, seeds, kernel_ref, seeds_ref)
+    if not pseudo.size:
+        return {**untested, "n": len(shared), **means, **extra, "note": NEEDS_RUNS}
+    return {**claim_test(pseudo, pseudo_ref, test=test, direction=direction, rope=rope), **means, **extra}

@@ -350,6 +350,12 @@ def index_html(page_: Page, figs: dict[str, list[Figure]]) -> str:
 # --- a study's page ---------------------------------------------------------------------------------------
 
 
+CONSISTENCY_NOTE = (
+    "Per image, the mean over seed pairs of the similarity of two runs' maps (a pair with a constant map scores 0; "
+    "the constant (run, image) maps are counted), averaged over the probe images. Intervals: "
+)
+
+
 def anchor(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-")
 
@@ -383,6 +389,7 @@ def study_context(tables: StudyTables, figs: list[Figure]) -> dict[str, Any]:
             for s in family_sections(tables)
         ],
         "consistency": None if consistency.empty else frame_table(consistency),
+        "consistency_note": markdown_blocks([CONSISTENCY_NOTE + tables.consistency.tests["interval"].text() + "."]),
         "figures": side_by_side(figs),
         "methods": markdown_blocks(footer(rep)),
     }

@@ -80,6 +80,7 @@ def consistency_frame(tables: StudyTables) -> pd.DataFrame:
             "method": r["method"],
             "runs used": f"{r.get('runs_used', DASH)}/{r.get('runs_expected', DASH)}",
             "images": str(r.get("n_images", DASH)),
+            "constant maps": DASH if r.get("constant_maps") is None else str(r["constant_maps"]),
             "Spearman ρ [95% CI] ↑": interval(r.get("spearman"), r.get("spearman_low"), r.get("spearman_high"), 2),
             "Pearson [95% CI] ↑": interval(r.get("pearson"), r.get("pearson_low"), r.get("pearson_high"), 2),
             "top-10% IoU [95% CI] ↑": interval(r.get("topk_iou"), r.get("topk_iou_low"), r.get("topk_iou_high"), 2),

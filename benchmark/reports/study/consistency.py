@@ -4,13 +4,15 @@ Every run's saliency evaluation stores one map per probe image and attribution
 (``saliency/<split>/<attribution>`` artifacts, float16, each map divided by its maximum) for
 the same probe images for every run of a dataset (``saliency/<split>/index``; checked here: a
 group whose runs saw different images is skipped and named). For each cell (dataset × arch),
-split, attribution and method with at least two done runs, ``statistics.consistency`` gives per
-probe image the mean over seed pairs of the Spearman correlation (primary), the Pearson
-correlation of maps clipped at their 99th percentile and the top-10% IoU, averaged over images
-with a percentile bootstrap CI over images; methods are compared on the per-image Spearman
-values (Wilcoxon signed-rank over images, Holm over the method pairs of one cell, split and
-attribution). Maps are compared at their stored resolution (the feature grid for CAM / Grad-CAM).
-The probe-set-mean map of every run is kept for the figure (``consistency_plot``).
+split, attribution and method with at least two done runs, ``statistics.consistency`` gives the
+mean over probe images of the mean over seed pairs of the Spearman correlation (primary), the
+Pearson correlation of maps clipped at their 99th percentile and the top-10% IoU, a pair with a
+constant map scoring 0 (the constant (run, image) maps are counted and shown), with a jackknife
+t-interval over the runs (from 3 runs); methods are compared on the Spearman consistency, paired
+by seed (jackknife t over the shared seeds, Holm over the method pairs of one cell, split and
+attribution): the run, not the image, is the unit (``descriptions.CONSISTENCY_TESTS``). Maps are
+compared at their stored resolution (the feature grid for CAM / Grad-CAM). The probe-set-mean map
+of every run is kept for the figure (``consistency_plot``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...statistics.consistency import MEASURES, compare, image_consistency, summarize
-from ...statistics.descriptions import CONSISTENCY
+from ...statistics.consistency import MEASURES, MIN_RUNS, NEEDS_RUNS, compare, pair_similarities, run_kernel, summarize
+from ...statistics.consistency import constant_maps as constant
+from ...statistics.descriptions import TestDescription, consistency_tests
 from ..formatting import DASH, interval, markdown_table, pval
 from .tables import Completeness
 
@@ -38,6 +41,7 @@ class ConsistencyResult:
     mean_maps: dict[GroupKey, dict[str, dict[int, np.ndarray]]] = field(default_factory=dict)  # method -> seed -> map
     references: dict[tuple[str, str, str], dict[str, np.ndarray]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    tests: dict[str, TestDescription] = field(default_factory=lambda: consistency_tests(0.05))
 
 
 def _saliency(records: Any, rid: str) -> dict[str, Any]:
@@ -60,7 +64,12 @@ def references(records: Any, rid: str, split: str) -> dict[str, np.ndarray]:
     return out
 
 
-def study_consistency(records: Any, completeness: Completeness, *, reps: int, seed: int) -> ConsistencyResult:
+def constant_flag(count: int, runs: int, images: int) -> str:
+    """The flag of a method whose maps include constant ones (scored 0 against every map)."""
+    return f"{count} of {runs * images} (run, image) maps constant (scored 0)" if count else ""
+
+
+def study_consistency(records: Any, completeness: Completeness, *, alpha: float = 0.05) -> ConsistencyResult:
     """Consistency of every (cell, split, attribution, method) group of the study's done runs.
     ``records`` is a ``RecordSet`` (or anything with its ``record(rid)`` and ``artifact(rid, name)``)."""
     runs = completeness.runs
@@ -93,7 +102,7 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
             refs[(dataset, arch, split)] = references(records, cell_runs["run_id"].iloc[0], split)
             for attribution in _ordered(attributions):
                 group: GroupKey = (dataset, arch, split, attribution)
-                per_image: dict[str, np.ndarray] = {}
+                kernels: dict[str, tuple[list[int], np.ndarray]] = {}
                 mean_maps[group] = {}
                 for method in completeness.methods:
                     expected = completeness.cell_runs(dataset, arch, method)
@@ -116,11 +125,13 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                     }
                     flags = [completeness.missing_note(expected)] if completeness.missing_note(expected) else []
                     if len(maps) >= 2:
-                        values = image_consistency(np.stack(maps))
-                        per_image[method] = values["spearman"]
-                        stats = summarize(values, reps=reps, seed=seed).set_index("measure")
-                        row["n_images"] = int(len(values["spearman"]))
+                        stacked = np.stack(maps)
+                        pairs = pair_similarities(stacked)
+                        kernels[method] = ([int(x) for x in mine["seed"]], run_kernel(pairs["spearman"]))
+                        stats = summarize(pairs).set_index("measure")
+                        row["n_images"] = int(stacked.shape[1])
                         row["n_pairs"] = len(maps) * (len(maps) - 1) // 2
+                        row["constant_maps"] = int(constant(stacked).sum())
                         for m in MEASURES:
                             row.update(
                                 {
@@ -129,15 +140,15 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                                     f"{m}_high": stats.loc[m, "ci_high"],
                                 }
                             )
-                        undefined = int((values["n_pairs"] < row["n_pairs"]).sum())
-                        if undefined:
-                            flags.append(f"{undefined} image(s) with a constant map in some run")
+                        flags += [f for f in (constant_flag(row["constant_maps"], *stacked.shape[:2]),) if f]
+                        if len(maps) < MIN_RUNS:
+                            flags.append(f"CI {NEEDS_RUNS}")
                     else:
                         flags.append(f"{len(maps)} run(s) with maps: consistency needs >= 2")
                     row["flags"] = "; ".join(flags)
                     rows.append(row)
-                if len(per_image) >= 2:
-                    c = compare(per_image, "spearman")
+                if len(kernels) >= 2:
+                    c = compare(kernels, "spearman")
                     c.insert(0, "attribution", attribution)
                     c.insert(0, "split", split)
                     c.insert(0, "arch", arch)
@@ -155,6 +166,7 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
             "runs_used",
             "n_images",
             "n_pairs",
+            "constant_maps",
         ]
         + [f"{m}{s}" for m in MEASURES for s in ("", "_low", "_high")]
         + ["flags"]
@@ -172,16 +184,17 @@ def study_consistency(records: Any, completeness: Completeness, *, reps: int, se
                 "method",
                 "other",
                 "measure",
-                "n_images",
+                "n_runs",
                 "mean_diff",
-                "median_diff",
+                "diff_low",
+                "diff_high",
                 "p",
-                "wilcoxon_method",
+                "note",
                 "p_holm",
             ]
         )
     )
-    return ConsistencyResult(summary, comparison, mean_maps, refs, problems)
+    return ConsistencyResult(summary, comparison, mean_maps, refs, problems, consistency_tests(alpha))
 
 
 def consistency_metrics(result: ConsistencyResult) -> dict[str, Any]:
@@ -193,16 +206,18 @@ def consistency_metrics(result: ConsistencyResult) -> dict[str, Any]:
     return out
 
 
-def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, seed: int) -> list[str]:
+def consistency_markdown(result: ConsistencyResult) -> list[str]:
     """The report section: what was computed, the per-method table and the paired comparisons."""
+    tests = result.tests
     out = [
         "## Saliency consistency across runs",
         "",
         "Per probe image, the mean over all pairs of runs (seeds) of one method and cell of the similarity of "
         "their maps: Spearman ρ of the pixel ranks (primary), Pearson r of the maps clipped at their 99th "
-        "percentile, IoU of the top-10% pixels (chance ≈ 0.053); then the mean over the probe images with a "
-        f"95% percentile bootstrap CI over images ({reps} repetitions, seed {seed}). 1 = every seed gives the "
-        "same map; ≈ 0 = unrelated maps. Maps at their stored resolution (CAM / Grad-CAM: the feature grid).",
+        "percentile, IoU of the top-10% pixels (chance ≈ 0.053); a pair with a constant map scores 0 (the "
+        "constant (run, image) maps are counted); then the mean over the probe images. 1 = every seed gives the "
+        "same map; ≈ 0 = unrelated maps. Maps at their stored resolution (CAM / Grad-CAM: the feature grid). "
+        f"Intervals: {tests['interval'].text()}.",
     ]
     if result.problems:
         out += [""] + [f"- {p}" for p in result.problems]
@@ -217,6 +232,7 @@ def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, see
             "method": r["method"],
             "runs": f"{int(r['runs_used'])}/{int(r['runs_expected'])}",
             "images": DASH if pd.isna(r["n_images"]) else str(int(r["n_images"])),
+            "constant maps": DASH if pd.isna(r["constant_maps"]) else str(int(r["constant_maps"])),
         }
         for m in MEASURES:
             row[f"{LABELS[m]} [95% CI] ↑"] = interval(r[m], r[f"{m}_low"], r[f"{m}_high"])
@@ -225,6 +241,7 @@ def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, see
     out += ["", markdown_table(pd.DataFrame(rows))]
     c = result.comparisons
     if not c.empty:
+        alpha = float(tests["comparison"].alpha or 0.05)
         shown = pd.DataFrame(
             {
                 "cell": c["dataset"] + " / " + c["arch"],
@@ -232,16 +249,19 @@ def consistency_markdown(result: ConsistencyResult, alpha: float, reps: int, see
                 "attribution": c["attribution"],
                 "method": c["method"],
                 "vs": c["other"],
-                "images": c["n_images"].astype(int).astype(str),
-                "mean Δ Spearman": [f"{x:+.3f}" if pd.notna(x) else DASH for x in c["mean_diff"]],
-                "p (Wilcoxon)": [pval(p) if pd.notna(p) else w for p, w in zip(c["p"], c["wilcoxon_method"])],
+                "paired runs": c["n_runs"].astype(int).astype(str),
+                "Δ Spearman [95% CI]": [
+                    interval(x, lo, hi) if pd.notna(x) else DASH
+                    for x, lo, hi in zip(c["mean_diff"], c["diff_low"], c["diff_high"])
+                ],
+                "p": [pval(p) if pd.notna(p) else note for p, note in zip(c["p"], c["note"])],
                 "p_Holm": [pval(p) + (" *" if pd.notna(p) and p < alpha else "") for p in c["p_holm"]],
             }
         )
         out += [
             "",
-            "Paired per-image comparison of the Spearman consistency (Δ = method − vs): "
-            f"{CONSISTENCY.at(alpha).text()}; * p_Holm < {alpha:g}:",
+            "Paired comparison of the Spearman consistency over the seeds both methods have (Δ = method − vs, "
+            f"each over those seeds): {tests['comparison'].text()}; * p_Holm < {alpha:g}:",
             "",
             markdown_table(shown),
         ]

@@ -1,6 +1,7 @@
 """The consistency figure: the probe-set-mean saliency map of every run, one row per method (as CYBORG's
 README shows its test-set mean CAMs of independently trained models), with a reference row (mean probe
-image, mean human annotation, mean wrong-reason mask) and each method's Spearman consistency.
+image, mean human annotation, mean wrong-reason mask) and each method's Spearman consistency with its
+jackknife interval over the runs (``statistics.consistency``).
 
 Every stored map is divided by its own maximum, so a run's mean map lies in [0, 1]; all map panels
 share one colour scale (colour bar), so brightness is comparable across methods and seeds. A run
@@ -91,11 +92,13 @@ def plot_group(result: ConsistencyResult, completeness: Completeness, group: Gro
         for j in range(len(runs), ncols):
             row[j].set_visible(False)
         key = (dataset, arch, split, attribution, method)
-        rho = summary.loc[key, "spearman"] if key in summary.index else np.nan
+        rho, low, high = (
+            summary.loc[key, ["spearman", "spearman_low", "spearman_high"]] if key in summary.index else (np.nan,) * 3
+        )
         text = (
-            f"ρ̄ = {rho:.2f} [{summary.loc[key, 'spearman_low']:.2f}, {summary.loc[key, 'spearman_high']:.2f}]"
-            if pd.notna(rho)
-            else "ρ̄: n.a. (< 2 runs)"
+            "ρ̄: n.a. (< 2 runs)"
+            if pd.isna(rho)
+            else (f"ρ̄ = {rho:.2f} (CI: < 3 runs)" if pd.isna(low) else f"ρ̄ = {rho:.2f} [{low:.2f}, {high:.2f}]")
         )
         row[0].set_ylabel(f"{method}\n{text}", fontsize=8)
     if image is not None:
@@ -110,7 +113,7 @@ def plot_group(result: ConsistencyResult, completeness: Completeness, group: Gro
     images = f"{int(n_images)} probe images" if pd.notna(n_images) else "probe images"
     fig.suptitle(
         f"{attribution} maps of {dataset} / {arch}, split {split}: the mean over {images}, per run\n"
-        "ρ̄ = per-image Spearman between seeds, mean over images [95% bootstrap CI]",
+        "ρ̄ = Spearman between seeds, mean over seed pairs and images [95% jackknife CI over runs]; constant map = 0",
         fontsize=9,
     )
     fig.savefig(Path(folder) / file_name(group), format="png", dpi=DPI)

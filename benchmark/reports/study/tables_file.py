@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ...contracts import ContractError
-from ...statistics.descriptions import TestDescription, family_tests
+from ...statistics.descriptions import TestDescription, consistency_tests, family_tests
 from ...statistics.family import FamilyResult
 from ...statistics.orient import Family
 from ..formatting import clean
@@ -173,11 +173,13 @@ class OverheadTables:
 
 @dataclass(frozen=True)
 class ConsistencyTables:
-    """Saliency consistency across runs (``study.consistency``): rows of its summary, comparisons and problems."""
+    """Saliency consistency across runs (``study.consistency``): rows of its summary, comparisons and problems, and
+    its tests as every report states them (files before these were written: the current ones)."""
 
     summary: list[dict[str, Any]] = field(default_factory=list)
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Any] = field(default_factory=list)
+    tests: dict[str, TestDescription] = field(default_factory=lambda: consistency_tests(0.05))
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,7 @@ class StudyTables:
                 "summary": self.consistency.summary,
                 "comparisons": self.consistency.comparisons,
                 "problems": self.consistency.problems,
+                "tests": {k: t.to_json() for k, t in self.consistency.tests.items()},
             },
             "overhead": {
                 "files": self.overhead.files,
@@ -271,6 +274,9 @@ class StudyTables:
                     list(cons.get("summary") or []),
                     list(cons.get("comparisons") or []),
                     list(cons.get("problems") or []),
+                    {k: TestDescription.from_json(t) for k, t in cons["tests"].items()}
+                    if cons.get("tests")
+                    else consistency_tests(alpha),
                 ),
                 OverheadTables(list(over.get("files") or []), list(over.get("problems") or []), rows),
             )

@@ -221,7 +221,7 @@ def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest
     description head the report) into ``dest``; validated before anything is computed."""
     tables = study_tables(records, options)
     completeness, done, keys = tables.completeness, tables.done, tables.keys
-    consistency = study_consistency(records, completeness, reps=options.reps, seed=options.seed)
+    consistency = study_consistency(records, completeness, alpha=options.alpha)
     seeds = seeds_frame(done, keys)
     archs = list(dict.fromkeys(records.runs["arch"]))
     profiles = options.profiles if options.profiles else project_root() / "results" / "profiles"
@@ -239,14 +239,14 @@ def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest
         versions=versions(),
         runs=records.runs.drop(columns=["path", "current"]),
         families=tables.families,
-        consistency=ConsistencyTables(consistency.summary, consistency.comparisons, consistency.problems),
+        consistency=ConsistencyTables(
+            consistency.summary, consistency.comparisons, consistency.problems, consistency.tests
+        ),
         overhead=OverheadTables(
             overheads.files, overheads.problems, overhead_rows(completeness.methods, archs, overheads)
         ),
     )
-    rep = StudyReport.of(
-        study_file, completeness, consistency_markdown(consistency, options.alpha, options.reps, options.seed)
-    )
+    rep = StudyReport.of(study_file, completeness, consistency_markdown(consistency))
     rep.overhead = overhead_texts(completeness.methods, archs, overheads, options.baseline)
     rep.overhead_note = overhead_note(overheads, study.profile.name, shown_path(profiles))
 
