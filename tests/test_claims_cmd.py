@@ -14,6 +14,8 @@ from statsmodels.stats.weightstats import ttost_paired
 from sweep_helpers import sweep, tiny_params, write_params
 
 from benchmark.cli import main
+from benchmark.records.artifacts import load_array
+from benchmark.statistics.consistency import pair_similarities, pseudo_values, run_kernel
 
 EVALUATION = {
     "probe_size": 8,
@@ -119,6 +121,17 @@ def values(runs: Path, method: str, params: dict, split: str, metric: str) -> np
     return np.array([out[s] for s in sorted(out)])
 
 
+def gradient_maps(runs: Path, method: str) -> dict[int, np.ndarray]:
+    """Seed -> the stored test-split gradient maps of the default-parameter runs of ``method``."""
+    out = {}
+    for path in runs.glob("*.json"):
+        record = json.loads(path.read_text())
+        config = record["config"]
+        if config["method"] == method and config["method_params"].get("lam", 1000.0) == 1000.0:
+            out[config["seed"]] = load_array(path, record["artifacts"]["saliency/test/gradient"])
+    return out
+
+
 def test_claims_table_rows_verdicts_and_a_byte_identical_rerun(env):
     _, runs, claims_dir, dest = env
     files = snapshot(dest)
@@ -150,7 +163,16 @@ def test_numbers_are_recomputed_from_the_record_files(env):
     rrr_iid, erm_iid = values(runs, "rrr", {}, "test_iid", "accuracy"), values(runs, "erm", {}, "test_iid", "accuracy")
     if np.std(rrr_iid - erm_iid) > 0:
         assert rows["T-2"]["p"] == pytest.approx(ttost_paired(rrr_iid, erm_iid, -0.05, 0.05)[0], rel=1e-5)
-    assert rows["T-4"]["n"] == 8, "consistency pairs the 8 probe images"
+    consistency = rows["T-4"]
+    assert consistency["n"] == 3 and consistency["images"] == 8, "consistency pairs the 3 runs by seed, not images"
+    maps = {m: np.stack([a for _, a in sorted(gradient_maps(runs, m).items())]) for m in ("rrr", "erm")}
+    pseudo = {m: pseudo_values(run_kernel(pair_similarities(x)["spearman"])) for m, x in maps.items()}
+    assert consistency["p"] == pytest.approx(
+        stats.ttest_rel(pseudo["rrr"], pseudo["erm"], alternative="greater").pvalue, rel=1e-5
+    )
+    if consistency["verdict"] == "inconclusive":
+        assert consistency["seeds_needed"] >= 2, "more runs add replication: the seeds figure counts runs"
+    assert "jackknife" in consistency["test_name"] and "seeds" in consistency["varies"]
 
 
 def test_a_deleted_record_is_named_and_its_seed_left_out(env, tmp_path, capsys):

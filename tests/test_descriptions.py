@@ -3,20 +3,24 @@ renderer prints that description: change one and every output follows."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
-from test_leaderboard_report import study
+from test_leaderboard_report import Maps, study
 from test_results_readme import write
 
 from benchmark.reports.claims.readme import results_readme
+from benchmark.reports.formatting import clean
 from benchmark.reports.leaderboard.html import index_html, study_html
 from benchmark.reports.leaderboard.markdown import markdown_page
 from benchmark.reports.leaderboard.page import gather
 from benchmark.reports.leaderboard.study_page import caption
 from benchmark.reports.study.board import StudyReport, markdown
+from benchmark.reports.study.consistency import consistency_markdown, study_consistency
 from benchmark.reports.study.tables import board_rows, detail_rows
-from benchmark.reports.study.tables_file import FamilyTables, StudyTables
+from benchmark.reports.study.tables_file import ConsistencyTables, FamilyTables, StudyTables
 from benchmark.reports.study.tex import latex
 from benchmark.statistics import analyze, descriptions
 from benchmark.submission.bundle import comparisons
@@ -79,3 +83,35 @@ def test_a_changed_description_reaches_every_output(changed, tmp_path):
     # the claims tables and results/README.md
     write(tmp_path)
     assert CLAIM in results_readme(tmp_path / "claims", tmp_path / "leaderboards", tmp_path / "search", "quick")
+
+
+def test_the_consistency_descriptions_reach_every_output(monkeypatch, tmp_path):
+    """The interval and the paired comparison of the study's consistency tables (its Markdown, its tables file, the
+    leaderboard's study page) and the test of a consistency claim (the claims tables and results/README.md)."""
+    interval, comparison, claim = "Iota-interval over the runs", "Mu-test over paired seeds", "Nu-test of a claim"
+    tests = descriptions.CONSISTENCY_TESTS
+    monkeypatch.setitem(tests, "interval", replace(tests["interval"], name=interval))
+    monkeypatch.setitem(tests, "comparison", replace(tests["comparison"], name=comparison))
+    monkeypatch.setattr(descriptions, "CONSISTENCY_CLAIM", replace(descriptions.CONSISTENCY_CLAIM, name=claim))
+    completeness, _ = study(cells=1, seeds=3)
+    rng = np.random.default_rng(0)
+    arrays = {
+        rid: {"gradient": rng.random((4, 6, 6)), "index": np.arange(4), "images": np.zeros((4, 1, 6, 6), np.uint8)}
+        for rid in completeness.runs["run_id"]
+    }
+    result = study_consistency(Maps(arrays), completeness)
+    text = "\n".join(consistency_markdown(result))
+    assert interval in text and comparison in text
+    _, _, tables = typed_study()
+    with_consistency = replace(
+        tables, consistency=ConsistencyTables(clean(result.summary), clean(result.comparisons), [], result.tests)
+    )
+    read = StudyTables.from_json(json.loads(with_consistency.to_text()))
+    assert read.consistency.tests["interval"].name == interval and interval in study_html(read, [])
+    write(tmp_path)
+    path = tmp_path / "claims" / "zeta.json"
+    table = json.loads(path.read_text())
+    table["claims"][0].update(metric="consistency/test/cam", images=32)
+    path.write_text(json.dumps(table))
+    readme = results_readme(tmp_path / "claims", tmp_path / "leaderboards", tmp_path / "search", "quick")
+    assert claim in readme and "(n=5 runs paired by seed, 32 probe images)" in readme

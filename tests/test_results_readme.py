@@ -38,7 +38,7 @@ def claims_table(name: str, order: int, study: str, verdict: str) -> dict:
         "d_z": 10.0,
         "p": 0.001,
         "p_tost": None,
-        "runs": None,
+        "images": None,
         "notes": "",
         "p_holm": 0.002,
         "p_tost_holm": None,

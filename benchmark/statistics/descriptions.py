@@ -174,3 +174,14 @@ VERDICT_TESTS = {
 def verdict_tests(alpha: float) -> dict[str, TestDescription]:
     """The claims' tests at ``alpha`` (read at call time, like ``family_tests``)."""
     return {key: test.at(alpha) for key, test in VERDICT_TESTS.items()}
+
+
+CONSISTENCY_CLAIM = TestDescription(
+    name="the claim's test (one-sided t, TOST or two-sided t) on the leave-one-seed-out jackknife pseudo-values "
+    "of the mean pairwise Spearman consistency",
+    function="scipy.stats.ttest_rel on the two sides' pseudo-values",
+    unit="the seeds both sides have (runs paired by seed; m - 1 df, n.a. below 3); the probe images are fixed",
+    correction=CLAIM_CORRECTION,
+    reference=JACKKNIFE_REFERENCE,
+    short="jackknife t over paired seeds",
+)

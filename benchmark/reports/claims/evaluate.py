@@ -4,9 +4,10 @@ Reads only the records (``records.table.RecordSet`` per study): a claim side is 
 one method label in one dataset x architecture cell; the two sides are paired by seed. A side's
 runs that are expected but not done (missing, failed, stale, corrupt) are named in the row and
 left out: a verdict never rests on a stale record. Consistency claims
-(``consistency/SPLIT/ATTRIBUTION``) compare the per-image mean pairwise Spearman correlation of
-the side's stored probe maps across its runs (docs/statistics.md §2.2; ``statistics.consistency``),
-paired over the probe images (the same images for both sides, checked).
+(``consistency/SPLIT/ATTRIBUTION``) compare the mean over probe images of the mean pairwise Spearman
+correlation of each side's stored probe maps across its runs (the same images for both sides,
+checked), with the runs as the unit: a leave-one-seed-out jackknife over the seeds both sides
+have (docs/statistics.md §2.2; ``statistics.consistency.consistency_claim_test``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import pandas as pd
 
 from ...contracts import ContractError
 from ...records.table import RecordSet
-from ...statistics.consistency import image_consistency
+from ...statistics import descriptions
+from ...statistics.consistency import consistency_claim_test
 from ...statistics.verdicts import TEST_NAMES, claim_test, judge
 from .spec import Claim, Paper, Side
 
 TUNED = "[tuned]"
+NO_MAPS = np.zeros((0, 0, 1, 1))  # (runs, images, H, W) of a side without comparable maps
 
 
 def side_runs(records: RecordSet, side: Side) -> pd.DataFrame:
@@ -70,26 +73,55 @@ def seed_values(records: RecordSet, side: Side, metric: str) -> pd.Series:
     return rows.set_index("seed")["value"].sort_index()
 
 
-def image_values(records: RecordSet, side: Side, metric: str) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """Per-probe-image Spearman consistency of the side's done runs, the probe index, and the run count."""
+def side_maps(records: RecordSet, side: Side, metric: str) -> tuple[list[int], np.ndarray | None, np.ndarray | None]:
+    """The seeds of the side's done runs with stored maps of ``consistency/SPLIT/ATTRIBUTION``, their maps
+    (runs, images, H, W) and the probe index (None without such a run)."""
     _, split, attribution = metric.split("/")
     runs = side_runs(records, side)
-    ids = [
-        rid
-        for rid in runs[runs["state"] == "done"]["run_id"]
+    done = runs[runs["state"] == "done"]
+    kept = [
+        (int(seed), rid)
+        for seed, rid in zip(done["seed"], done["run_id"])
         if f"saliency/{split}/{attribution}" in records.record(rid).artifacts
     ]
-    if len(ids) < 2:
-        return np.array([]), None, len(ids)
-    index = np.asarray(records.artifact(ids[0], f"saliency/{split}/index"))
-    maps = np.stack([np.asarray(records.artifact(r, f"saliency/{split}/{attribution}")) for r in ids])
-    return image_consistency(maps)["spearman"], index, len(ids)
+    if not kept:
+        return [], None, None
+    index = np.asarray(records.artifact(kept[0][1], f"saliency/{split}/index"))
+    maps = np.stack([np.asarray(records.artifact(r, f"saliency/{split}/{attribution}")) for _, r in kept])
+    return [s for s, _ in kept], maps, index
+
+
+def consistency_row(claim: Claim, records: RecordSet) -> tuple[dict[str, Any], list[str]]:
+    """The claim test of a consistency claim (runs paired by seed) and its notes."""
+    seeds, maps, index = side_maps(records, claim.side, claim.metric)
+    seeds_ref, maps_ref, index_ref = side_maps(records, claim.reference, claim.metric)
+    notes = []
+    if maps is None or maps_ref is None:
+        notes.append("consistency needs done runs with stored maps on both sides")
+    elif maps.shape[1:] != maps_ref.shape[1:] or not np.array_equal(index, index_ref):
+        notes.append("the two sides saw different probe images: not comparable")
+    elif unpaired := sorted(set(seeds) ^ set(seeds_ref)):
+        notes.append(f"seeds without a pair left out: {unpaired}")
+    if maps is None or maps_ref is None or notes and not notes[0].startswith("seeds"):
+        maps, seeds, maps_ref, seeds_ref = NO_MAPS, [], NO_MAPS, []  # nothing comparable: an untestable row
+    row = consistency_claim_test(
+        maps, seeds, maps_ref, seeds_ref, test=claim.test, direction=claim.direction, rope=claim.rope
+    )
+    if row["note"]:
+        notes.append(f"test {row['note']}: {row['n']} paired runs")
+    if row["constant"] or row["constant_ref"]:
+        total = row["n"] * row["images"]
+        notes.append(
+            f"constant maps (no ranking, similarity scored 0): method {row['constant']} of {total}, "
+            f"reference {row['constant_ref']} of {total} (run, image) maps"
+        )
+    return row, notes
 
 
 def varies(claim: Claim) -> str:
     """What varies inside the claim's interval (DomainBed #103/#139)."""
     if claim.consistency:
-        return "probe images (consistency over each side's independently trained runs)"
+        return "seeds (each side's runs, paired by seed: the jackknife unit); the probe images are fixed"
     tuned = any(TUNED in s.method for s in (claim.side, claim.reference))
     return (
         "seeds only; hyperparameters fixed (tuned ones by the published search, selected on validation)"
@@ -105,18 +137,10 @@ def measure(claim: Claim, records: RecordSet) -> dict[str, Any]:
         for role, s in (("method", claim.side), ("reference", claim.reference))
         if (note := _not_done(side_runs(records, s)))
     ]
-    runs = np.nan
     if claim.consistency:
-        a, index_a, runs_a = image_values(records, claim.side, claim.metric)
-        b, index_b, runs_b = image_values(records, claim.reference, claim.metric)
-        runs = min(runs_a, runs_b)
-        if index_a is not None and index_b is not None and not np.array_equal(index_a, index_b):
-            notes.append("the two sides saw different probe images: not comparable")
-            a, b = np.array([]), np.array([])
-        elif index_a is None or index_b is None:
-            notes.append("consistency needs >= 2 done runs with stored maps per side")
-            a, b = np.array([]), np.array([])
-        values = claim_test(a, b, test=claim.test, direction=claim.direction, rope=claim.rope)
+        values, more = consistency_row(claim, records)
+        notes += more
+        values = {k: v for k, v in values.items() if k not in ("constant", "constant_ref", "note")}
     else:
         ya, yb = seed_values(records, claim.side, claim.metric), seed_values(records, claim.reference, claim.metric)
         seeds = sorted(set(ya.index) & set(yb.index))
@@ -130,7 +154,7 @@ def measure(claim: Claim, records: RecordSet) -> dict[str, Any]:
             direction=claim.direction,
             rope=claim.rope,
         )
-    return {**values, "runs": runs, "notes": "; ".join(notes)}
+    return {**values, "images": values.get("images", np.nan), "notes": "; ".join(notes)}
 
 
 def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05) -> pd.DataFrame:
@@ -140,8 +164,6 @@ def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05
     judged = judge(measured, [c.test for c in paper.claims], [c.rope for c in paper.claims], alpha=alpha)
     rows = []
     for claim, row in zip(paper.claims, judged):
-        if claim.consistency:
-            row["seeds_needed"] = np.nan  # more runs add pairs, not images: no seed count to state
         rows.append(
             {
                 "id": claim.id,
@@ -151,7 +173,8 @@ def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05
                 "metric": claim.metric,
                 "direction": claim.direction,
                 "test": claim.test,
-                "test_name": TEST_NAMES[claim.test],
+                "test_name": TEST_NAMES[claim.test]
+                + (f", {descriptions.CONSISTENCY_CLAIM.short}" if claim.consistency else ""),
                 "rope": claim.rope,
                 "method": claim.side.label(),
                 "reference": claim.reference.label(),

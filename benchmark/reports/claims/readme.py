@@ -44,7 +44,18 @@ def paper_section(table: dict[str, Any]) -> str:
         "",
     )
     rows = pd.DataFrame(table["claims"]).astype(object).where(lambda f: f.notna(), float("nan"))
-    for column in ("seeds_needed", "runs", "gain", "gain_low", "gain_high", "mean", "mean_ref", "p", "p_holm", "rope"):
+    for column in (
+        "seeds_needed",
+        "images",
+        "gain",
+        "gain_low",
+        "gain_high",
+        "mean",
+        "mean_ref",
+        "p",
+        "p_holm",
+        "rope",
+    ):
         rows[column] = pd.to_numeric(rows[column], errors="coerce").astype(float)
     figures = {caption: f"claims/{path}" for caption, path in table["figures"].items()}
     return markdown(paper, rows, figures, table["incomplete"], table["alpha"], heading="##")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...statistics import descriptions
 from ...statistics.descriptions import verdict_tests
 from ..formatting import DASH, interval, markdown_table, num, pval
 from .spec import Paper
@@ -29,17 +30,13 @@ def verdict_text(row: pd.Series) -> str:
             text += f" (≈{int(needed)} paired seeds would settle it)"
         elif isinstance(needed, float) and math.isinf(needed):
             text += " (more than 10000 seeds: the differences are too noisy)"
-        else:
-            text += (
-                " (more runs or images needed; no seed count for this test)" if "consistency" in row["metric"] else ""
-            )
     return text
 
 
 def measured_text(row: pd.Series) -> str:
     if row["metric"].startswith("consistency/"):
-        runs = f", {int(row['runs'])} runs a side" if math.isfinite(float(row["runs"])) else ""
-        return f"{num(row['mean'])} vs {num(row['mean_ref'])} (n={int(row['n'])} images{runs})"
+        images = f", {int(row['images'])} probe images" if math.isfinite(float(row["images"])) else ""
+        return f"{num(row['mean'])} vs {num(row['mean_ref'])} (n={int(row['n'])} runs paired by seed{images})"
     return f"{num(row['mean'])} vs {num(row['mean_ref'])} (n={int(row['n'])} seeds)"
 
 
@@ -108,6 +105,11 @@ def markdown(
         "observed SD of the differences.",
         "",
     ]
+    if table["metric"].str.startswith("consistency/").any():
+        lines += [
+            f"Consistency claims (`consistency/SPLIT/ATTRIBUTION`): {descriptions.CONSISTENCY_CLAIM.at(alpha).text()}.",
+            "",
+        ]
     return "\n".join(lines)
 
 
