@@ -173,6 +173,8 @@ def test_numbers_are_recomputed_from_the_record_files(env):
     if consistency["verdict"] == "inconclusive":
         assert consistency["seeds_needed"] >= 2, "more runs add replication: the seeds figure counts runs"
     assert "jackknife" in consistency["test_name"] and "seeds" in consistency["varies"]
+    assert "initialisation, data order" in rows["T-1 · rrr"]["varies"]
+    assert "the train/val split is fixed" in rows["T-1 · rrr"]["varies"], "read from the records' configs"
 
 
 def test_a_deleted_record_is_named_and_its_seed_left_out(env, tmp_path, capsys):

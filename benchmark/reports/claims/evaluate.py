@@ -23,6 +23,7 @@ from ...records.table import RecordSet
 from ...statistics import descriptions
 from ...statistics.consistency import consistency_claim_test
 from ...statistics.verdicts import TEST_NAMES, claim_test, judge
+from ..sources import sources_text
 from .spec import Claim, Paper, Side
 
 TUNED = "[tuned]"
@@ -118,16 +119,21 @@ def consistency_row(claim: Claim, records: RecordSet) -> tuple[dict[str, Any], l
     return row, notes
 
 
-def varies(claim: Claim) -> str:
-    """What varies inside the claim's interval (DomainBed #103/#139)."""
-    if claim.consistency:
-        return "seeds (each side's runs, paired by seed: the jackknife unit); the probe images are fixed"
+def varies(claim: Claim, records: RecordSet) -> str:
+    """What varies inside the claim's interval (Bouthillier et al. 2021; DomainBed #103/#139): the sources the
+    sides' done runs draw from their seeds (``reports.sources``, from the records' configs), the hyperparameters,
+    and for consistency the probe images (fixed)."""
+    done = pd.concat([side_runs(records, s) for s in (claim.side, claim.reference)])
+    ids = done[done["state"] == "done"]["run_id"]
+    seeds = sources_text(records.record(rid).config for rid in ids)
     tuned = any(TUNED in s.method for s in (claim.side, claim.reference))
-    return (
-        "seeds only; hyperparameters fixed (tuned ones by the published search, selected on validation)"
+    hyper = (
+        "hyperparameters fixed (tuned ones by the published search, selected on validation)"
         if tuned
-        else "seeds only; hyperparameters fixed at the defaults"
+        else "hyperparameters fixed at the defaults"
     )
+    probe = "; the probe images are fixed (runs are the jackknife unit)" if claim.consistency else ""
+    return f"{seeds}; {hyper}{probe}"
 
 
 def measure(claim: Claim, records: RecordSet) -> dict[str, Any]:
@@ -178,7 +184,7 @@ def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05
                 "rope": claim.rope,
                 "method": claim.side.label(),
                 "reference": claim.reference.label(),
-                "varies": varies(claim),
+                "varies": varies(claim, records[claim.study]),
                 **row,
             }
         )

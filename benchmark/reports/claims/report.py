@@ -92,9 +92,12 @@ def markdown(
     for caption, path in figures.items():
         lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
     kinds = sorted(set(table["varies"]))
+    lines += (
+        ["**What varies inside the intervals:** " + kinds[0] + ".", ""]
+        if len(kinds) == 1
+        else ["**What varies inside the intervals:**", ""] + [f"- {kind}." for kind in kinds] + [""]
+    )
     lines += [
-        "**What varies inside the intervals:** " + "; ".join(kinds) + ".",
-        "",
         f"**How a verdict is made** (`benchmark/statistics/verdicts.py`): α = {alpha}. Superiority: "
         f"{tests['superiority'].text()}; *not reproduced* when the 95% interval of the gain lies below +ROPE. "
         f"Equivalence: {tests['equivalence'].text()}; *not reproduced* when the interval lies outside the ROPE. "
