@@ -16,6 +16,7 @@ from sweep_helpers import sweep, tiny_params, write_params
 from benchmark.cli import main
 from benchmark.records.artifacts import load_array
 from benchmark.statistics.consistency import pair_similarities, pseudo_values, run_kernel
+from benchmark.statistics.verdicts import VERDICTS
 
 EVALUATION = {
     "probe_size": 8,
@@ -137,29 +138,29 @@ def test_claims_table_rows_verdicts_and_a_byte_identical_rerun(env):
     files = snapshot(dest)
     assert {"tiny.md", "tiny.json", "tiny/claims.png"} <= set(files)
     table = json.loads(files["tiny.json"])
-    ids = [r["id"] for r in table["claims"]]
-    assert ids == ["T-1 · rrr", "T-1 · rrr[lam=10.0]", "T-2", "T-3", "T-4"], "a list expands into one row each"
-    assert all(
-        r["verdict"]
-        in ("reproduced", "not reproduced", "inconclusive", "changes the result", "no practical difference")
-        for r in table["claims"]
-    )
-    assert sum(table["counts"].values()) == 5
+    assert [r["id"] for r in table["claims"]] == ["T-1", "T-2", "T-3", "T-4"], "one verdict per claims-file entry"
+    cells = {r["id"]: [c["id"] for c in r["cells"]] for r in table["claims"]}
+    assert cells["T-1"] == ["T-1 · rrr", "T-1 · rrr[lam=10.0]"], "a list expands into one cell each, beneath it"
+    assert all(r["verdict"] in VERDICTS for r in table["claims"])
+    assert sum(table["counts"].values()) == 4 and table["cells_total"] == 5, "the summary counts claims"
     text = files["tiny.md"].decode()
-    assert "| T-1 · rrr " in text and "0.9 vs 0.5" in text and "What varies inside the intervals" in text
+    assert "| ↳ T-1 · rrr " in text and "0.9 vs 0.5" in text and "What varies inside the intervals" in text
+    assert "97.5% simultaneous CI" not in text and "99% simultaneous CI" in text, "1 - 0.05/5 over the 5 cells"
     assert claims(runs, claims_dir, dest) == 0
     assert snapshot(dest) == files
 
 
 def test_numbers_are_recomputed_from_the_record_files(env):
     _, runs, _, dest = env
-    rows = {r["id"]: r for r in json.loads((dest / "tiny.json").read_text())["claims"]}
+    claims = {r["id"]: r for r in json.loads((dest / "tiny.json").read_text())["claims"]}
+    rows = {c["id"]: c for r in claims.values() for c in r["cells"]}
     rrr, erm = values(runs, "rrr", {}, "test", "accuracy"), values(runs, "erm", {}, "test", "accuracy")
     assert rows["T-1 · rrr"]["p"] == pytest.approx(stats.ttest_rel(rrr, erm, alternative="greater").pvalue, rel=1e-5)
     assert rows["T-1 · rrr"]["gain"] == pytest.approx(np.mean(rrr - erm), rel=1e-5)
     raw = np.array([rows[i]["p"] for i in rows])
-    assert rows["T-1 · rrr"]["p_holm"] >= rows["T-1 · rrr"]["p"]
-    assert max(r["p_holm"] for r in rows.values()) <= 1 and np.isfinite(raw).all()
+    assert claims["T-1"]["p"] == max(rows["T-1 · rrr"]["p"], rows["T-1 · rrr[lam=10.0]"]["p"]), "intersection-union"
+    assert claims["T-1"]["p_holm"] >= claims["T-1"]["p"]
+    assert max(r["p_holm"] for r in claims.values()) <= 1 and np.isfinite(raw).all()
     rrr_iid, erm_iid = values(runs, "rrr", {}, "test_iid", "accuracy"), values(runs, "erm", {}, "test_iid", "accuracy")
     if np.std(rrr_iid - erm_iid) > 0:
         assert rows["T-2"]["p"] == pytest.approx(ttost_paired(rrr_iid, erm_iid, -0.05, 0.05)[0], rel=1e-5)
@@ -170,9 +171,9 @@ def test_numbers_are_recomputed_from_the_record_files(env):
     assert consistency["p"] == pytest.approx(
         stats.ttest_rel(pseudo["rrr"], pseudo["erm"], alternative="greater").pvalue, rel=1e-5
     )
-    if consistency["verdict"] == "inconclusive":
-        assert consistency["seeds_needed"] >= 2, "more runs add replication: the seeds figure counts runs"
-    assert "jackknife" in consistency["test_name"] and "seeds" in consistency["varies"]
+    if claims["T-4"]["verdict"] == "inconclusive":
+        assert claims["T-4"]["seeds_needed"] >= 2, "more runs add replication: the seeds figure counts runs"
+    assert "jackknife" in claims["T-4"]["test_name"] and "seeds" in consistency["varies"]
     assert "initialisation, data order" in rows["T-1 · rrr"]["varies"]
     assert "the train/val split is fixed" in rows["T-1 · rrr"]["varies"], "read from the records' configs"
 
@@ -186,7 +187,7 @@ def test_a_deleted_record_is_named_and_its_seed_left_out(env, tmp_path, capsys):
     assert claims(copy, claims_dir, tmp_path / "out") == 0
     table = json.loads((tmp_path / "out" / "tiny.json").read_text())
     assert any("erm" in line and "missing" in line for line in table["incomplete"])
-    row = next(r for r in table["claims"] if r["id"] == "T-1 · rrr")
+    row = next(c for r in table["claims"] for c in r["cells"] if c["id"] == "T-1 · rrr")
     assert row["n"] == 2 and "reference: 1 of 3 runs not done (1 missing)" in row["notes"]
     assert "not done:" in capsys.readouterr().out
 

@@ -56,7 +56,7 @@ def test_the_result_carries_its_descriptions_at_its_alpha():
     assert set(r.tests) == set(descriptions.FAMILY_TESTS)
     assert r.tests["per_cell"].alpha == 0.01 and "α = 0.01" in r.tests["per_cell"].text()
     text = r.tests["per_cell"].text()
-    assert "paired t-test (`scipy.stats.ttest_rel`)" in text and "Benjamini–Hochberg" in text
+    assert "paired t-test (" in text and "(`scipy.stats.ttest_rel`)" in text and "Benjamini–Hochberg" in text
     assert "the seeds of a cell" in text, "the unit of replication is stated"
 
 
@@ -111,7 +111,7 @@ def test_the_consistency_descriptions_reach_every_output(monkeypatch, tmp_path):
     write(tmp_path)
     path = tmp_path / "claims" / "zeta.json"
     table = json.loads(path.read_text())
-    table["claims"][0].update(metric="consistency/test/cam", images=32)
+    table["claims"][0]["cells"][0].update(metric="consistency/test/cam", images=32)
     path.write_text(json.dumps(table))
     readme = results_readme(tmp_path / "claims", tmp_path / "leaderboards", tmp_path / "search", "quick")
     assert claim in readme and "(n=5 runs paired by seed, 32 probe images)" in readme

@@ -61,7 +61,12 @@ def test_rows_are_the_stats_numbers_in_the_first_studys_rank_order():
 def test_a_marker_names_its_test_correction_alpha_and_p_values():
     title = gather(both(), link=link).rows[0].scores["alpha"].marker.title
     assert f"Per cell: {PER_CELL.at(0.05).text()}: 2 cell × method comparisons of test/accuracy" in title
-    assert "paired t-test (`scipy.stats.ttest_rel`)" in title and "Benjamini–Hochberg" in title and "α = 0.05" in title
+    assert (
+        "paired t-test (" in title
+        and "(`scipy.stats.ttest_rel`)" in title
+        and "Benjamini–Hochberg" in title
+        and "α = 0.05" in title
+    )
     assert "d1 / cnn: Δ = 0.050, p = 0.006, p_BH = 0.012: better" in title
     assert "Across cells: not tested (N=1 cells < 6" in title
 

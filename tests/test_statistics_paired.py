@@ -43,10 +43,11 @@ def test_paired_test_matches_scipy_and_statsmodels():
     assert r["d_z"] == pytest.approx(d.mean() / d.std(ddof=1), rel=1e-12)
     assert r["rho"] == pytest.approx(stats.pearsonr(Y, B).statistic, rel=1e-10)
     assert r["p_tost"] == pytest.approx(ttost_paired(Y, B, -0.01, 0.01)[0], rel=1e-10)
+    safeguard = d.std(ddof=1) * math.sqrt((n - 1) / stats.chi2.ppf(0.2, n - 1))  # Perugini et al. 2014: 60% bound
     expected = max(
         2,
         math.ceil(
-            TTestPower().solve_power(effect_size=0.01 / d.std(ddof=1), alpha=0.05, power=0.8, alternative="two-sided")
+            TTestPower().solve_power(effect_size=0.01 / safeguard, alpha=0.05, power=0.8, alternative="two-sided")
         ),
     )
     assert r["seeds_needed"] == expected and r["underpowered"] == (n < expected)
@@ -175,3 +176,27 @@ def test_frames_validate_and_orient():
     )
     assert (ranks(loss, family("test/loss").direction)["best"] == 1).all()
     assert (ranks(loss, "higher")["worst"] == 1).all()
+
+
+def test_identical_arms_and_a_constant_difference_agree_with_the_claims_tables():
+    """Fails on the old code: identical arms got p = NaN here ('n.a.') but p = 1 and 'no practical difference' in
+    the claims; two equal gains got p = 0 (the t limit). Now both say 'identical runs', p = 1 (every sign flip
+    gives the same mean), and a constant gain gets the exact sign-flip p (2/2^n two-sided)."""
+    from benchmark.statistics.verdicts import claim_test, judge
+
+    scores = make_scores({"erm": 0.0, "twin": 0.0, "shifted": 0.0}, cells=1, seeds=5, noise=0.0)
+    base = scores["method"] == "erm"
+    scores.loc[scores["method"] == "twin", "value"] = scores.loc[base, "value"].to_numpy()
+    scores.loc[scores["method"] == "shifted", "value"] = scores.loc[base, "value"].to_numpy() + 0.02
+    out = paired_cells(scores, family("test/accuracy"), "erm").set_index("method")
+    assert out.loc["twin", "verdict"] == "identical runs" and out.loc["twin", "p_t"] == 1.0
+    assert out.loc["twin", "p_method"] == "exact sign-flip, zero spread" and np.isnan(out.loc["twin", "gain_low"])
+    assert out.loc["shifted", "p_t"] == pytest.approx(2 / 2**5) and np.isnan(out.loc["shifted", "t"])
+    assert win_tie_loss(out.reset_index()).set_index("method").loc["twin", "ties"] == 1
+    y = scores.loc[base, "value"].to_numpy()
+    (cell,), (claim,) = judge(
+        [claim_test(y, y, test="difference", direction="higher", rope=0.01)], ["A"], ["difference"], [0.01]
+    )
+    assert claim["verdict"] == out.loc["twin", "verdict"] and cell["p"] == out.loc["twin", "p_t"]
+    two = paired_test(np.array([0.9, 0.8]), np.array([0.8, 0.7]), direction="higher", rope=0.01)
+    assert two["p_t"] == pytest.approx(0.5) and two["p_method"] == "exact sign-flip, zero spread"

@@ -81,30 +81,32 @@ def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
     from ..atomic import atomic_folder, atomic_write_text
     from ..reports.claims import plots as claims_plots
     from ..reports.claims.evaluate import evaluate
-    from ..reports.claims.report import as_json, markdown
+    from ..reports.claims.report import as_json, counts, markdown, percent
     from ..reports.formatting import clean
 
     table = evaluate(paper, records, alpha=alpha)
     incomplete = incomplete_of(paper, records)
     with atomic_folder(dest / paper.name) as folder:
+        caption = (
+            f"{paper.paper}: every cell's gain in ROPE units, simultaneous {percent(table.simultaneous_level)} "
+            "interval (equivalence: 90%), colour = its claim's verdict"
+        )
         figures = {
-            f"{paper.paper}: every claim's gain in ROPE units, 95% interval, colour = verdict": f"{paper.name}/"
-            + claims_plots.claims_forest(table, folder, "claims.png", f"{paper.paper} claims")
+            caption: f"{paper.name}/" + claims_plots.claims_forest(table, folder, "claims.png", f"{paper.paper} claims")
         }
         for i, figure in enumerate(paper.figures):
             name, said = claims_plots.curve(records[figure.study], figure, folder, f"curve_{i}_{figure.curve}.png")
             figures[f"{figure.title}. {said}" if said else figure.title] = f"{paper.name}/{name}"
-    atomic_write_text(dest / f"{paper.name}.md", markdown(paper, table, figures, incomplete, alpha) + "\n")
+    atomic_write_text(dest / f"{paper.name}.md", markdown(paper, table, figures, incomplete) + "\n")
     atomic_write_text(
         dest / f"{paper.name}.json",
-        json.dumps(
-            clean(as_json(paper, table, figures, incomplete, alpha)), indent=1, ensure_ascii=False, allow_nan=False
-        )
+        json.dumps(clean(as_json(paper, table, figures, incomplete)), indent=1, ensure_ascii=False, allow_nan=False)
         + "\n",
     )
-    tally = ", ".join(f"{n} {k}" for k, n in table["verdict"].value_counts().sort_index().items())
+    tally = ", ".join(f"{n} {k}" for k, n in counts(table).items())
     return (
-        f"{paper.paper}: {len(table)} claims ({tally}); wrote {dest / paper.name}.md, .json and {len(figures)} figures"
+        f"{paper.paper}: {len(table.claims)} claims, {table.cells_total} cells ({tally}); wrote "
+        f"{dest / paper.name}.md, .json and {len(figures)} figures"
     )
 
 

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from ..statistics.descriptions import p_text
+
 ARROW = {"higher": "↑", "lower": "↓"}
 DASH = "–"
 
@@ -23,9 +25,7 @@ def num(x: Any, digits: int = 3) -> str:
 
 
 def pval(p: Any) -> str:
-    if p is None or p is pd.NA or not math.isfinite(float(p)):
-        return DASH
-    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+    return DASH if p is None or p is pd.NA else p_text(p)
 
 
 def interval(value: Any, low: Any, high: Any, digits: int = 3) -> str:

@@ -7,14 +7,17 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
 - ``frames``: tidy scores -> a family's rows, a (method, cell, seed) cube, cell x method means;
 - ``descriptive``: per cell mean, SD, n, t-interval;
 - ``paired``: within a cell, each method vs the baseline (t, Wilcoxon, d_z, rho, power, TOST, BH, W/T/L);
+- ``exact``: exact permutation tests where the t statistic is undefined (zero spread);
 - ``multiple``: Holm and BH (``multipletests``), markers from adjusted p;
-- ``power``: seeds needed for one ROPE, smallest attainable Wilcoxon/Friedman p;
+- ``power``: seeds needed for one ROPE (safeguard SD; paired t, Welch, TOST), smallest attainable Wilcoxon p;
 - ``across``: mean ranks, Friedman/Iman–Davenport, pairwise Wilcoxon + Holm, CD significance matrix;
 - ``aggregate``: stratified-bootstrap normalized gain (mean, IQM) and probability of improvement;
 - ``bayes``: Bayesian signed-rank with a ROPE (baycomp's sampler, vectorized);
 - ``bootstrap``: seeded vectorized resampling (10,000 repetitions by default);
 - ``consistency``: saliency consistency across runs (Spearman, Pearson, top-10% IoU of run pairs; jackknife over runs);
-- ``family``: everything for one family, and its leaderboard.
+- ``family``: everything for one family, and its leaderboard;
+- ``claim_cells``: one cell of a paper's claim (paired t, or Welch across datasets; TOST);
+- ``verdicts``: a paper's claims judged (intersection-union / union, Holm, simultaneous intervals, verdicts).
 """
 
 from .family import FamilyResult, analyze, leaderboard

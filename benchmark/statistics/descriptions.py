@@ -9,9 +9,21 @@ and results/README.md, a submission's claim, the figure captions) prints ``TestD
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+
+def p_text(p: Any) -> str:
+    """A p-value as every report prints it: 3 decimals, or 1 significant digit in e-notation below 0.001."""
+    try:
+        value = float(p)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,8 @@ class TestDescription:
 # --- a family of a study (statistics.family.analyze) --------------------------------------------------------
 
 PER_CELL = TestDescription(
-    name="paired t-test",
+    name="paired t-test (the exact sign-flip test where every pair differs by the same amount; every "
+    "difference 0: identical runs)",
     function="scipy.stats.ttest_rel",
     unit="the seeds of a cell (dataset × arch), each method paired with the baseline by seed",
     correction="Benjamini–Hochberg over every cell × method comparison of the family "
@@ -143,37 +156,83 @@ def consistency_tests(alpha: float) -> dict[str, TestDescription]:
 # --- a paper's claims (statistics.verdicts) ----------------------------------------------------------------
 
 CLAIM_CORRECTION = "Holm over the paper's claims (`statsmodels multipletests('holm')`)"
+SEEDS = (
+    "the seeds of each cell: the method paired with its reference by seed; across datasets each side's seeds (Welch)"
+)
 VERDICT_TESTS = {
     "superiority": TestDescription(
-        name="one-sided paired t-test (H1: gain > 0)",
-        function="scipy.stats.ttest_rel",
-        unit="the seeds, the method paired with its reference by seed",
+        name="one-sided paired t-test (H1: gain > 0) per cell (Welch's t, unpaired, across datasets); "
+        "claim p = the largest cell p (intersection-union: every cell must show it)",
+        function="scipy.stats.ttest_rel / scipy.stats.ttest_ind(equal_var=False)",
+        unit=SEEDS,
         correction=CLAIM_CORRECTION,
-        reference="Holm 1979",
-        short="one-sided paired t (H1: gain > 0)",
+        reference="Berger 1982; Berger & Hsu 1996; Welch 1947; Holm 1979",
+        short="one-sided paired t (H1: gain > 0), every cell",
     ),
     "equivalence": TestDescription(
-        name="two one-sided paired t-tests within ±ROPE (TOST)",
-        function="statsmodels.stats.weightstats.ttost_paired",
-        unit="the seeds, paired",
+        name="two one-sided t-tests within ±ROPE (TOST) per cell, paired (Welch across datasets); claim p = the "
+        "largest cell p (intersection-union)",
+        function="statsmodels.stats.weightstats.ttost_paired / ttost_ind(usevar='unequal')",
+        unit=SEEDS,
         correction=CLAIM_CORRECTION,
-        reference="Schuirmann 1987; Lakens 2017",
-        short="paired TOST within ±ROPE",
+        reference="Schuirmann 1987; Lakens 2017; Berger & Hsu 1996",
+        short="TOST within ±ROPE, every cell",
     ),
     "difference": TestDescription(
-        name="two-sided paired t-test, and TOST for no practical difference",
-        function="scipy.stats.ttest_rel",
-        unit="the seeds, paired",
-        correction=CLAIM_CORRECTION,
-        reference="Holm 1979; Lakens 2017",
-        short="two-sided paired t (and TOST for no difference)",
+        name="two-sided paired t-test per cell; claim p = min(1, cells × smallest cell p) (Bonferroni union: "
+        "does the choice change anything?); no practical difference = every cell's TOST (largest TOST p)",
+        function="scipy.stats.ttest_rel; statsmodels.stats.weightstats.ttost_paired",
+        unit=SEEDS,
+        correction=CLAIM_CORRECTION + "; the ablations' TOST p a second Holm family",
+        reference="Holm 1979; Lakens 2017; Berger & Hsu 1996",
+        short="two-sided paired t, any cell (and TOST, every cell)",
+    ),
+}
+VERDICT_RULES = {
+    "intervals": TestDescription(
+        name="simultaneous t-intervals of the gain (superiority and difference cells; Welch–Satterthwaite across "
+        "datasets); equivalence cells show the 90% interval of a TOST at α = 0.05",
+        function="scipy.stats.t.interval at two-sided level 1 − α/R",
+        unit="the seeds of each cell",
+        correction="Bonferroni over the R cells of the paper's table",
+        reference="Dunn 1961; Lakens 2017",
+        short="simultaneous 1 − α/R intervals",
+    ),
+    "negligible": TestDescription(
+        name="ROPE decision rule: a significant claim whose every simultaneous interval lies inside ±ROPE is "
+        "*significant but negligible*; one lying below +ROPE (or outside ±ROPE, equivalence) rules the claim out",
+        function="statistics.verdicts.judge",
+        unit="the cells of a claim",
+        correction="the simultaneous intervals above",
+        reference="Kruschke 2018; Lakens, Scheel & Isager 2018",
+        short="ROPE rule on simultaneous intervals",
+    ),
+    "degenerate": TestDescription(
+        name="exact permutation test where the t statistic is undefined (every pair differs by the same amount: "
+        "sign flips, one-sided p = 1/2^n; both arms constant: relabellings); every difference 0 is "
+        "*identical runs*, no verdict",
+        function="scipy.stats.permutation_test(n_resamples=inf)",
+        unit="the seeds of a cell",
+        correction="as the cell's claim",
+        reference="Fisher 1935",
+        short="exact permutation test at zero spread",
+    ),
+    "seeds": TestDescription(
+        name="seeds to settle an inconclusive claim: 80% power against a one-ROPE effect for the test used "
+        "(one-sided paired t, TOST, two-sided t at α/cells, Welch per arm), at the Holm step of the claim's rank, "
+        "with the safeguard SD (upper bound of the SD's two-sided 60% interval); never the observed effect",
+        function="statsmodels.stats.power.TTestPower / TTestIndPower; TOST power of Chow, Shao & Wang",
+        unit="seeds per cell (paired seeds; seeds per arm when unpaired)",
+        correction="α of the claim's Holm step, α/(m − rank + 1)",
+        reference="Perugini, Gallucci & Costantini 2014; Colas et al. 2018",
+        short="seeds for 80% power at one ROPE, safeguard SD",
     ),
 }
 
 
 def verdict_tests(alpha: float) -> dict[str, TestDescription]:
-    """The claims' tests at ``alpha`` (read at call time, like ``family_tests``)."""
-    return {key: test.at(alpha) for key, test in VERDICT_TESTS.items()}
+    """The claims' tests and verdict rules at ``alpha`` (read at call time, like ``family_tests``)."""
+    return {key: test.at(alpha) for key, test in {**VERDICT_TESTS, **VERDICT_RULES}.items()}
 
 
 CONSISTENCY_CLAIM = TestDescription(

@@ -36,6 +36,18 @@ def holm(pvalues: np.ndarray) -> np.ndarray:
     return out
 
 
+def holm_steps(pvalues: np.ndarray, alpha: float) -> np.ndarray:
+    """The Holm threshold each finite p is compared with: alpha / (m - rank + 1), rank 1 for the smallest p
+    (ties in the order :func:`holm` sorts them); NaN where p is NaN. A claim must reach its step to be rejected
+    (and every smaller p its own): the level a power analysis for that claim has to plan for."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    out[order] = alpha / np.arange(order.size, 0, -1)
+    return out
+
+
 def bh(pvalues: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg (FDR; independent or positively dependent tests)."""
     return adjust(pvalues, "fdr_bh")

@@ -1,176 +1,219 @@
-"""A paper's claim judged from paired seeds: reproduced, not reproduced or inconclusive (docs/statistics.md §1.16).
+"""A paper's claims judged, one verdict per claim with its cells beneath it (docs/statistics.md §1.16).
 
-Each claim compares a method with a reference on one metric over paired seeds (the same seed
-list for both sides; the oriented gain ``sign * (y_method - y_ref)`` is positive when the method
-is better) and names one of three tests. Every p-value of one paper's claims table is one Holm
-family (a pre-registered set of headline claims, docs/statistics.md §1.8), and the verdict reads the
-Holm-adjusted p:
+A claim (one entry of ``claims/PAPER.yaml``) may span several *cells* (its listed architectures,
+methods, references or metrics); each cell is measured by ``claim_cells.claim_test`` (paired t, or
+Welch's t across datasets). One family-wise standard makes every statement of a paper's table:
 
-- ``superiority`` (the method is better): one-sided paired t-test, H1: mean gain > 0
-  (``scipy.stats.ttest_rel(..., alternative='greater')`` on the oriented values).
-  *reproduced*: adjusted p < alpha. *not reproduced*: the two-sided 95% t-interval of the gain
-  lies below +ROPE, so an improvement of practical size is ruled out (this includes a significant
-  effect the other way). *inconclusive* otherwise.
-- ``equivalence`` (the method preserves the metric, e.g. SGT's accuracy): paired TOST within
-  (-ROPE, +ROPE) (``paired.tost_p``; Schuirmann 1987), never "no significant difference".
-  *reproduced*: adjusted TOST p < alpha. *not reproduced*: the 95% interval lies entirely outside
-  the ROPE (a difference of practical size is shown). *inconclusive* otherwise.
-- ``difference`` (an ablation: does a choice change the result?): two-sided paired t-test.
-  *changes the result*: adjusted p < alpha; *no practical difference*: TOST p (adjusted) < alpha;
-  *inconclusive* otherwise.
-
-An inconclusive verdict carries the paired seeds a power analysis says would settle it at 80%
-power, for an effect of one ROPE standardized by the observed SD of the differences (never the
-observed effect: Colas et al. 2018, Card et al. 2020): the paired t-test's n
-(``power.seeds_needed``) for superiority and difference, and the TOST's n (:func:`tost_seeds_needed`)
-for equivalence. Fewer than two shared seeds: "untestable". Pairs that all differ by the same amount
-(zero spread, e.g. an ablation whose option never took effect) get the t-tests' limits: p = 0 when the
-constant difference points the claimed way (or lies inside the ROPE, for TOST), else 1.
+- **Claim p.** A superiority or equivalence claim over several cells holds only if it holds in every
+  cell: an intersection-union test, whose p is the largest cell p (Berger 1982; Berger & Hsu 1996). An
+  ablation (``difference``) asks whether the choice changes anything, in any cell: a union, tested by
+  Bonferroni, ``min(1, k · smallest cell p)``; its "no practical difference" side (every cell equivalent)
+  is again an intersection, the largest cell TOST p.
+- **Holm** (Holm 1979) over the paper's claims; the ablations' TOST p's are a second Holm family.
+- **Intervals.** Superiority and difference cells show a simultaneous interval, Bonferroni over the R
+  cells of the paper's table (two-sided level 1 - alpha/R), so every "ruled out" in the table holds
+  together at family-wise level alpha. Equivalence cells show the 90% interval (1 - 2 alpha) that a TOST at
+  alpha = 0.05 corresponds to (Lakens 2017); their "not reproduced" reads the simultaneous one.
+- **Verdicts.** ``superiority``: Holm p < alpha -> *reproduced*, unless every cell's simultaneous interval
+  lies inside (-ROPE, +ROPE): *significant but negligible* (the gain is real but below the smallest effect of
+  interest; Kruschke 2018's ROPE rule, Lakens, Scheel & Isager 2018). Else a cell whose simultaneous interval
+  lies below +ROPE rules the claim out: *not reproduced*. Else *inconclusive*. ``equivalence``: Holm p < alpha ->
+  *reproduced*; a cell whose simultaneous interval lies entirely outside the ROPE -> *not reproduced*; else
+  *inconclusive*. ``difference``: Holm p < alpha -> *changes the result* (or *significant but negligible*, as
+  above); Holm TOST p < alpha -> *no practical difference*; else *inconclusive*.
+- **Degenerate data.** Fewer than two pairs (seeds a side) in a cell: *untestable*. Every cell with every
+  paired difference exactly 0: *identical runs* (the report checks whether the option was exercised).
+- **Inconclusive** says why (after Holm, or the interval spans zero, ...) and what would settle it: the
+  seeds per cell that give 80% power against a one-ROPE effect for the test actually used (one-sided paired
+  t, TOST, two-sided t at alpha/k, or Welch per arm) at the Holm step of the claim's rank, with a safeguard SD
+  (``power.safeguard_sd``; Perugini et al. 2014); the claim needs the largest cell figure. Never the
+  observed effect (Colas et al. 2018; Card et al. 2020).
 """
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from .descriptions import VERDICT_TESTS
-from .multiple import holm
-from .paired import paired_stats, shared, tost_p
-from .power import ALPHA, POWER, seeds_needed
+from .claim_cells import FIELDS, TESTS, UNPAIRED, claim_test, interval
+from .descriptions import VERDICT_TESTS, p_text
+from .multiple import holm, holm_steps
+from .paired import IDENTICAL
+from .power import ALPHA, POWER, safeguard_sd, seeds_needed, tost_seeds_needed, welch_seeds_needed
 
-TESTS = ("superiority", "equivalence", "difference")
+__all__ = ["FIELDS", "TESTS", "claim_test", "judge", "simultaneous_level"]
+
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, UNTESTABLE = "reproduced", "not reproduced", "inconclusive", "untestable"
+NEGLIGIBLE = "significant but negligible"
 CHANGES, NO_CHANGE = "changes the result", "no practical difference"
+VERDICTS = (REPRODUCED, NEGLIGIBLE, NOT_REPRODUCED, INCONCLUSIVE, CHANGES, NO_CHANGE, IDENTICAL, UNTESTABLE)
 TEST_NAMES = {key: test.short for key, test in VERDICT_TESTS.items()}  # the claims tables' test column
-MAX_SEEDS = 10_000  # power searches stop here: "more than 10000" means the effect is hopeless at this SD
+IUT, UNION, SINGLE = "largest cell p (intersection-union)", "Bonferroni: cells × smallest cell p (union)", "one cell"
 
 
-def tost_power(rope: float, sd_diff: float, n: int, alpha: float = ALPHA) -> float:
-    """Approximate power of the paired TOST at a true difference of 0 (Chow, Shao & Wang, *Sample Size
-    Calculations in Clinical Research*, 2nd ed., sec. 3.2): ``max(0, 2 F_{n-1}(ROPE sqrt(n)/sd - t_{1-alpha,n-1}) - 1)``."""
-    if n < 2 or not (np.isfinite(sd_diff) and sd_diff > 0 and rope > 0):
+def simultaneous_level(cells: int, alpha: float = ALPHA) -> float:
+    """Two-sided level of each of ``cells`` Bonferroni-simultaneous intervals: 1 - alpha / cells."""
+    return 1 - alpha / max(1, cells)
+
+
+def shown_level(test: str, cells: int, alpha: float = ALPHA) -> float:
+    """The level of the interval a cell shows: 1 - 2 alpha for equivalence (the TOST's), else simultaneous."""
+    return 1 - 2 * alpha if test == "equivalence" else simultaneous_level(cells, alpha)
+
+
+def claim_p(p: Sequence[float], test: str) -> float:
+    """One p per claim from its cells' p: the largest (intersection-union), or for ``difference`` the
+    Bonferroni union ``min(1, k · smallest)``; NaN when any cell is untestable."""
+    values = np.asarray(p, dtype=float)
+    if values.size == 0 or not np.isfinite(values).all():
         return float("nan")
-    df = n - 1
-    return float(max(0.0, 2 * stats.t.cdf(rope * np.sqrt(n) / sd_diff - stats.t.ppf(1 - alpha, df), df) - 1))
+    if test == "difference":
+        return float(min(1.0, values.size * values.min()))
+    return float(values.max())
 
 
-def tost_seeds_needed(rope: float, sd_diff: float, alpha: float = ALPHA, power: float = POWER) -> float:
-    """The smallest n >= 2 with :func:`tost_power` >= ``power`` (NaN when the SD is 0/NaN; inf beyond MAX_SEEDS)."""
-    if not (np.isfinite(sd_diff) and sd_diff > 0 and rope > 0):
-        return float("nan")
-    z = stats.norm.ppf(1 - alpha) + stats.norm.ppf(1 - (1 - power) / 2)
-    n = max(2, int(np.floor((z * sd_diff / rope) ** 2)) - 2)  # the normal approximation, then walk up
-    while tost_power(rope, sd_diff, n, alpha) < power:
-        n += 1
-        if n > MAX_SEEDS:
-            return float("inf")
-    return float(n)
+def _names(cells: Sequence[Mapping[str, Any]], where: Sequence[bool]) -> str:
+    """' in A, B' for the flagged cells of a claim over several cells ('in all k cells' when every one is)."""
+    if len(where) < 2:
+        return ""
+    if all(where):
+        return f" in all {len(where)} cells"
+    return " in " + ", ".join(str(c.get("cell") or i) for i, (c, w) in enumerate(zip(cells, where)) if w)
 
 
-def one_sided_p(y: np.ndarray, y_ref: np.ndarray, direction: str) -> float:
-    """Paired t-test p for H1 "the method is better" (oriented by ``direction``); NaN below 2 pairs."""
-    if y.size < 2:
-        return float("nan")
-    sign = 1.0 if direction == "higher" else -1.0
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # near-constant differences: scipy's precision warning
-        return float(stats.ttest_rel(sign * y, sign * y_ref, alternative="greater").pvalue)
+def _inside(c: Mapping[str, Any], rope: float) -> bool:
+    return bool(-rope < c["sim_low"] and c["sim_high"] < rope)
 
 
-def claim_test(
-    y: np.ndarray, y_ref: np.ndarray, *, test: str, direction: str, rope: float, confidence: float = 0.95
-) -> dict[str, float]:
-    """Everything a claim row reports before correction (seed-aligned arrays; NaN pairs dropped).
-
-    ``n, mean, mean_ref, gain, gain_low, gain_high, sd_diff, d_z, p`` (the test's own p: one-sided t,
-    TOST, or two-sided t) and ``p_tost`` (for ``difference``: the no-difference side)."""
-    if test not in TESTS:
-        raise ValueError(f"unknown test '{test}'; known: {TESTS}")
-    y, y_ref = shared(y, y_ref)
-    n = int(y.size)
-    out: dict[str, float] = {
-        "n": n,
-        "mean": float(y.mean()) if n else np.nan,
-        "mean_ref": float(y_ref.mean()) if n else np.nan,
-    }
-    if n < 2:
-        return {**out, **dict.fromkeys(("gain", "gain_low", "gain_high", "sd_diff", "d_z", "p", "p_tost"), np.nan)}
-    s = paired_stats(y, y_ref, direction, confidence)
-    out.update({k: float(s[k]) for k in ("gain", "gain_low", "gain_high", "sd_diff", "d_z")})
-    out["p_tost"] = float(tost_p(y, y_ref, rope))
+def _decide(
+    test: str, claim: Mapping[str, Any], cells: Sequence[Mapping[str, Any]], ropes: Sequence[float], alpha: float
+) -> tuple[str, str]:
+    """The verdict of one claim and why (see the module docstring)."""
+    few = [c["n"] < 2 or c["n_ref"] < 2 for c in cells]
+    if any(few):
+        return UNTESTABLE, f"fewer than 2 {'seeds a side' if cells[0]['design'] == UNPAIRED else 'pairs'}" + _names(
+            cells, few
+        )
+    if all(c["identical"] for c in cells):
+        return IDENTICAL, "every paired difference is exactly 0"
+    if claim["p_holm"] < alpha:
+        if test != "equivalence" and all(_inside(c, r) for c, r in zip(cells, ropes)):
+            return NEGLIGIBLE, "significant, but every simultaneous interval lies inside ±ROPE"
+        return (CHANGES if test == "difference" else REPRODUCED), ""
     if test == "superiority":
-        out["p"] = one_sided_p(y, y_ref, direction)
-    elif test == "equivalence":
-        out["p"] = out["p_tost"]
-    else:
-        out["p"] = float(s["p_t"])
-    if out["sd_diff"] == 0:  # every pair differs by the same amount: the t statistics' limits (a zero-width interval)
-        out["p_tost"] = 0.0 if abs(out["gain"]) < rope else 1.0
-        out["p"] = {
-            "superiority": 0.0 if out["gain"] > 0 else 1.0,
-            "equivalence": out["p_tost"],
-            "difference": 0.0 if out["gain"] != 0 else 1.0,
-        }[test]
-    return out
-
-
-def verdict(
-    row: dict[str, float],
-    *,
-    test: str,
-    rope: float,
-    p_adjusted: float,
-    p_tost_adjusted: float = np.nan,
-    alpha: float = ALPHA,
-) -> str:
-    """The verdict of one claim row from its adjusted p-values and its interval (see the module docstring)."""
-    if row["n"] < 2 or not np.isfinite(row["gain"]):
-        return UNTESTABLE
-    if test == "superiority":
-        if p_adjusted < alpha:
-            return REPRODUCED
-        return NOT_REPRODUCED if row["gain_high"] < rope else INCONCLUSIVE
+        below = [c["sim_high"] < r for c, r in zip(cells, ropes)]
+        if any(below):
+            return NOT_REPRODUCED, "the simultaneous interval lies below +ROPE" + _names(cells, below)
     if test == "equivalence":
-        if p_adjusted < alpha:
-            return REPRODUCED
-        return NOT_REPRODUCED if (row["gain_low"] > rope or row["gain_high"] < -rope) else INCONCLUSIVE
-    if p_adjusted < alpha:
-        return CHANGES
-    return NO_CHANGE if p_tost_adjusted < alpha else INCONCLUSIVE
+        outside = [c["sim_low"] > r or c["sim_high"] < -r for c, r in zip(cells, ropes)]
+        if any(outside):
+            return NOT_REPRODUCED, "the simultaneous interval lies outside ±ROPE" + _names(cells, outside)
+    if test == "difference" and claim["p_tost_holm"] < alpha:
+        return NO_CHANGE, ""
+    return INCONCLUSIVE, _why(test, claim, cells, alpha)
 
 
-def seeds_to_settle(
-    row: dict[str, float], *, test: str, rope: float, alpha: float = ALPHA, power: float = POWER
-) -> float:
-    """Paired seeds for 80% power against a one-ROPE effect (TOST power for equivalence); NaN if undefined."""
-    sd = row.get("sd_diff", np.nan)
+def _why(test: str, claim: Mapping[str, Any], cells: Sequence[Mapping[str, Any]], alpha: float) -> str:
+    """Why an inconclusive claim is inconclusive."""
+    p, p_holm = claim["p"], claim["p_holm"]
+    if p < alpha:
+        return f"after Holm (p = {p_text(p)}, Holm {p_text(p_holm)})"
+    failed = [c["p"] >= alpha for c in cells] if test != "difference" else [True] * len(cells)
+    flat = [f and c["zero_spread"] for f, c in zip(failed, cells)]
+    if any(flat):
+        c = next(c for c, f in zip(cells, flat) if f)
+        return f"zero spread: exact permutation p = {p_text(c['p'])} at n = {int(c['n'])}" + _names(cells, flat)
+    if test == "superiority":
+        return f"the interval spans zero (p = {p_text(p)})" + _names(cells, failed)
+    if test == "equivalence":
+        return f"the 90% interval reaches beyond ±ROPE (TOST p = {p_text(p)})" + _names(cells, failed)
+    tost, tost_holm = claim["p_tost"], claim["p_tost_holm"]
+    if tost < alpha:
+        return (
+            f"equivalence after Holm (TOST p = {p_text(tost)}, Holm {p_text(tost_holm)}); no change (p = {p_text(p)})"
+        )
+    return f"neither a change (p = {p_text(p)}) nor equivalence within ±ROPE (TOST p = {p_text(tost)})"
+
+
+def cell_seeds(cell: Mapping[str, Any], test: str, rope: float, alpha: float, power: float = POWER) -> float:
+    """Seeds (pairs, or per arm when unpaired) for ``power`` against a one-ROPE effect at ``alpha`` for the test
+    the cell uses, at the safeguard SD of its observed spread; NaN without spread."""
+    if cell["design"] == UNPAIRED:
+        sd = float(safeguard_sd(cell["sd"], cell["n"]))
+        sd_ref = float(safeguard_sd(cell["sd_ref"], cell["n_ref"]))
+        if test == "equivalence":
+            return tost_seeds_needed(rope, float(np.sqrt((sd**2 + sd_ref**2) / 2)), alpha, power, "unpaired")
+        alternative = "larger" if test == "superiority" else "two-sided"
+        return welch_seeds_needed(rope, sd, sd_ref, alpha, power, alternative)
+    sd = float(safeguard_sd(cell["sd_diff"], cell["n"]))
     if test == "equivalence":
         return tost_seeds_needed(rope, sd, alpha, power)
-    return float(seeds_needed(rope, sd, alpha, power))
+    return float(seeds_needed(rope, sd, alpha, power, "larger" if test == "superiority" else "two-sided"))
 
 
 def judge(
-    rows: list[dict[str, float]], tests: list[str], ropes: list[float], alpha: float = ALPHA, power: float = POWER
-) -> list[dict[str, float | str]]:
-    """Holm over the rows' p (one paper = one family; the ``difference`` rows' TOST p are a second family),
-    then each row's verdict and, when inconclusive, the seeds that would settle it."""
-    p_holm = holm(np.array([r["p"] for r in rows], dtype=float))
-    differences = [i for i, t in enumerate(tests) if t == "difference"]
-    tost_holm = np.full(len(rows), np.nan)
-    if differences:
-        tost_holm[differences] = holm(np.array([rows[i]["p_tost"] for i in differences], dtype=float))
-    out: list[dict[str, float | str]] = []
-    for i, (row, test, rope) in enumerate(zip(rows, tests, ropes)):
-        judged: dict[str, float | str] = {**row, "p_holm": float(p_holm[i]), "p_tost_holm": float(tost_holm[i])}
-        judged["verdict"] = verdict(
-            row, test=test, rope=rope, p_adjusted=p_holm[i], p_tost_adjusted=tost_holm[i], alpha=alpha
+    cells: Sequence[Mapping[str, Any]],
+    claims: Sequence[str],
+    tests: Sequence[str],
+    ropes: Sequence[float],
+    alpha: float = ALPHA,
+    power: float = POWER,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Judge a paper's table: ``cells`` (``claim_test`` rows, optionally with a ``cell`` label), the claim
+    each belongs to, its test and ROPE. Returns the cells with their intervals (``gain_low, gain_high`` at
+    ``ci_level``: what the table shows; ``sim_low, sim_high`` at ``sim_level``) and one row per claim, in
+    order of first appearance: ``id, test, n_cells, p, p_rule, p_holm, alpha_step, p_tost, p_tost_holm,
+    verdict, reason, seeds_needed, seeds_alpha, seeds_unit``."""
+    total = len(cells)
+    sim = simultaneous_level(total, alpha)
+    out_cells: list[dict[str, Any]] = []
+    for cell, test in zip(cells, tests):
+        row = {**cell, "sim_level": sim}
+        row["sim_low"], row["sim_high"] = interval(row, sim)
+        row["ci_level"] = shown_level(test, total, alpha)
+        row["gain_low"], row["gain_high"] = interval(row, row["ci_level"])
+        out_cells.append(row)
+    ids = list(dict.fromkeys(claims))
+    members = {cid: [i for i, c in enumerate(claims) if c == cid] for cid in ids}
+    rows: list[dict[str, Any]] = []
+    for cid in ids:
+        idx = members[cid]
+        test = tests[idx[0]]
+        if any(tests[i] != test for i in idx):
+            raise ValueError(f"claim {cid}: its cells name different tests")
+        rows.append(
+            {
+                "id": cid,
+                "test": test,
+                "n_cells": len(idx),
+                "p": claim_p([out_cells[i]["p"] for i in idx], test),
+                "p_rule": SINGLE if len(idx) == 1 else (UNION if test == "difference" else IUT),
+                "p_tost": claim_p([out_cells[i]["p_tost"] for i in idx], "equivalence")
+                if test == "difference"
+                else np.nan,
+            }
         )
-        judged["seeds_needed"] = (
-            seeds_to_settle(row, test=test, rope=rope, alpha=alpha, power=power)
-            if judged["verdict"] == INCONCLUSIVE
+    p = np.array([r["p"] for r in rows], dtype=float)
+    for r, adjusted, step in zip(rows, holm(p), holm_steps(p, alpha)):
+        r["p_holm"], r["alpha_step"] = float(adjusted), float(step)
+    ablations = [i for i, r in enumerate(rows) if r["test"] == "difference"]
+    tost = holm(np.array([rows[i]["p_tost"] for i in ablations], dtype=float))
+    for r in rows:
+        r["p_tost_holm"] = np.nan
+    for i, adjusted in zip(ablations, tost):
+        rows[i]["p_tost_holm"] = float(adjusted)
+    for r in rows:
+        idx = members[r["id"]]
+        mine, rope = [out_cells[i] for i in idx], [float(ropes[i]) for i in idx]
+        r["verdict"], r["reason"] = _decide(r["test"], r, mine, rope, alpha)
+        r["seeds_alpha"] = r["alpha_step"] / (len(idx) if r["test"] == "difference" else 1)
+        r["seeds_unit"] = "seeds per arm" if any(c["design"] == UNPAIRED for c in mine) else "paired seeds"
+        needed = [cell_seeds(c, r["test"], q, r["seeds_alpha"], power) for c, q in zip(mine, rope)]
+        r["seeds_needed"] = (
+            float(max(needed))
+            if r["verdict"] == INCONCLUSIVE and np.isfinite(r["seeds_alpha"]) and not np.isnan(needed).any()
             else np.nan
         )
-        out.append(judged)
-    return out
+    return out_cells, rows

@@ -1,18 +1,22 @@
 """Every claim of a paper measured on the records of its studies, with its verdict (``statistics.verdicts``).
 
-Reads only the records (``records.table.RecordSet`` per study): a claim side is the done runs of
-one method label in one dataset x architecture cell; the two sides are paired by seed. A side's
-runs that are expected but not done (missing, failed, stale, corrupt) are named in the row and
-left out: a verdict never rests on a stale record. Consistency claims
-(``consistency/SPLIT/ATTRIBUTION``) compare the mean over probe images of the mean pairwise Spearman
-correlation of each side's stored probe maps across its runs (the same images for both sides,
-checked), with the runs as the unit: a leave-one-seed-out jackknife over the seeds both sides
-have (docs/statistics.md §2.2; ``statistics.consistency.consistency_claim_test``).
+Reads only the records (``records.table.RecordSet`` per study): a cell's side is the done runs of one
+method label in one dataset x architecture cell. Within one dataset the two sides are paired by seed
+(seeds only one side has are named and left out); across datasets they share no randomness and every
+seed of each side enters an unpaired (Welch) test. A side's runs that are expected but not done
+(missing, failed, stale, corrupt) are named in the row and left out: a verdict never rests on a stale
+record. Consistency claims (``consistency/SPLIT/ATTRIBUTION``) compare the mean over probe images of the
+mean pairwise Spearman correlation of each side's stored probe maps across its runs (the same images for
+both sides, checked), with the runs as the unit: a leave-one-seed-out jackknife over the seeds both sides
+have (docs/statistics.md §2.2; ``statistics.consistency.consistency_claim_test``). A claim whose every
+cell has identical arms gets the records' check of whether its option was exercised
+(``identical.exercised``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,8 +26,10 @@ from ...contracts import ContractError
 from ...records.table import RecordSet
 from ...statistics import descriptions
 from ...statistics.consistency import consistency_claim_test
-from ...statistics.verdicts import TEST_NAMES, claim_test, judge
+from ...statistics.paired import IDENTICAL
+from ...statistics.verdicts import TEST_NAMES, claim_test, judge, simultaneous_level
 from ..sources import sources_text
+from .identical import exercised
 from .spec import Claim, Paper, Side
 
 TUNED = "[tuned]"
@@ -149,43 +155,80 @@ def measure(claim: Claim, records: RecordSet) -> dict[str, Any]:
         values = {k: v for k, v in values.items() if k not in ("constant", "constant_ref", "note")}
     else:
         ya, yb = seed_values(records, claim.side, claim.metric), seed_values(records, claim.reference, claim.metric)
-        seeds = sorted(set(ya.index) & set(yb.index))
-        unpaired = sorted(set(ya.index) ^ set(yb.index))
-        if unpaired:
-            notes.append(f"seeds without a pair left out: {unpaired}")
+        if claim.paired:
+            seeds = sorted(set(ya.index) & set(yb.index))
+            unpaired = sorted(set(ya.index) ^ set(yb.index))
+            if unpaired:
+                notes.append(f"seeds without a pair left out: {unpaired}")
+            ya, yb = ya.reindex(seeds), yb.reindex(seeds)
+        else:
+            notes.append("unpaired (Welch): the two datasets share no randomness, every seed of each side enters")
         values = claim_test(
-            ya.reindex(seeds).to_numpy(float),
-            yb.reindex(seeds).to_numpy(float),
+            ya.to_numpy(float),
+            yb.to_numpy(float),
             test=claim.test,
             direction=claim.direction,
             rope=claim.rope,
+            paired=claim.paired,
         )
     return {**values, "images": values.get("images", np.nan), "notes": "; ".join(notes)}
 
 
-def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05) -> pd.DataFrame:
-    """One row per claim: what was claimed, what was measured, the Holm-adjusted p and the verdict."""
+@dataclass
+class ClaimsTable:
+    """A paper's judged table: one row per claim (``claims``) and one per cell (``cells``, ``claim`` = the id of
+    its claim); ``cells_total`` R sets the simultaneous intervals' level 1 - alpha/R."""
+
+    claims: pd.DataFrame
+    cells: pd.DataFrame
+    alpha: float
+    cells_total: int
+
+    @property
+    def simultaneous_level(self) -> float:
+        return simultaneous_level(self.cells_total, self.alpha)
+
+    def cells_of(self, claim_id: str) -> pd.DataFrame:
+        return self.cells[self.cells["claim"] == claim_id]
+
+
+def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05) -> ClaimsTable:
+    """Every cell measured, every claim judged (one verdict per claims-file entry, its cells beneath it)."""
     check_sides(paper, records)
-    measured = [measure(c, records[c.study]) for c in paper.claims]
-    judged = judge(measured, [c.test for c in paper.claims], [c.rope for c in paper.claims], alpha=alpha)
-    rows = []
-    for claim, row in zip(paper.claims, judged):
-        rows.append(
-            {
-                "id": claim.id,
-                "claim": claim.text,
-                "published": claim.published,
-                "study": claim.study,
-                "metric": claim.metric,
-                "direction": claim.direction,
-                "test": claim.test,
-                "test_name": TEST_NAMES[claim.test]
-                + (f", {descriptions.CONSISTENCY_CLAIM.short}" if claim.consistency else ""),
-                "rope": claim.rope,
-                "method": claim.side.label(),
-                "reference": claim.reference.label(),
-                "varies": varies(claim, records[claim.study]),
-                **row,
-            }
+    measured = [{**measure(c, records[c.study]), "cell": c.cell} for c in paper.claims]
+    cells, claims = judge(
+        measured,
+        [c.entry for c in paper.claims],
+        [c.test for c in paper.claims],
+        [c.rope for c in paper.claims],
+        alpha=alpha,
+    )
+    first = {c.entry: c for c in reversed(paper.claims)}
+    for row in claims:
+        claim, mine = first[row["id"]], [c for c in paper.claims if c.entry == row["id"]]
+        if row["verdict"] == IDENTICAL:
+            row["reason"] = "; ".join(dict.fromkeys(exercised(c, records[c.study]) for c in mine))
+        consistency = f", {descriptions.CONSISTENCY_CLAIM.short}" if any(c.consistency for c in mine) else ""
+        row.update(
+            claim=claim.text,
+            published=claim.published,
+            study=claim.study,
+            test_name=TEST_NAMES[claim.test] + consistency,
         )
-    return pd.DataFrame(rows)
+    cell_rows = [
+        {
+            "id": claim.id,
+            "claim": claim.entry,
+            "study": claim.study,
+            "metric": claim.metric,
+            "direction": claim.direction,
+            "test": claim.test,
+            "rope": claim.rope,
+            "method": claim.side.label(),
+            "reference": claim.reference.label(),
+            "varies": varies(claim, records[claim.study]),
+            **row,
+        }
+        for claim, row in zip(paper.claims, cells)
+    ]
+    return ClaimsTable(pd.DataFrame(claims), pd.DataFrame(cell_rows), alpha, len(cell_rows))

@@ -1,8 +1,8 @@
 """A claims table's figures (PNG, bare matplotlib ``Figure``s, written into a folder; file names returned).
 
-- ``claims_forest``: every claim's oriented gain with its 95% t-interval, in units of the claim's
-  ROPE so that accuracy, AUC and saliency claims share one axis; the ROPE band, the zero line,
-  colour = verdict;
+- ``claims_forest``: every cell's oriented gain with the interval its table shows (simultaneous over
+  the paper's cells; 90% for equivalence), in units of the cell's ROPE so that accuracy, AUC and
+  saliency claims share one axis; the ROPE band, the zero line, colour = its claim's verdict;
 - ``curve``: a per-epoch curve of the records (e.g. SMOOT's chosen mask fraction), every seed as a
   thin line and the mean over seeds as a thick one, per method.
 """
@@ -12,25 +12,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ...records.table import RecordSet
 from ..study.plots import DPI
+from .evaluate import ClaimsTable
+from .report import percent
 from .spec import CurveFigure
 
 VERDICT_COLOURS = {
     "reproduced": "tab:green",
+    "significant but negligible": "tab:olive",
     "not reproduced": "tab:red",
     "inconclusive": "tab:orange",
     "untestable": "black",
     "changes the result": "tab:purple",
     "no practical difference": "tab:grey",
+    "identical runs": "tab:brown",
 }
 
 
-def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> str:
+def claims_forest(judged: ClaimsTable, folder: Path, name: str, title: str) -> str:
+    """Every cell's oriented gain in ROPE units with the interval the table shows, coloured by its claim's verdict."""
     from matplotlib.figure import Figure
 
+    verdict = dict(zip(judged.claims["id"], judged.claims["verdict"]))
+    table = judged.cells.assign(verdict=judged.cells["claim"].map(verdict))
     fig = Figure(figsize=(7.5, 0.34 * len(table) + 1.6), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(table))[::-1]
@@ -52,7 +58,11 @@ def claims_forest(table: pd.DataFrame, folder: Path, name: str, title: str) -> s
                 label=verdict,
             )
     ax.set_yticks(y, table["id"], fontsize=7)
-    ax.set_xlabel("gain over the reference in ROPEs (> 0: better), 95% t-interval")
+    ax.set_xlabel(
+        f"gain over the reference in ROPEs (> 0: better); simultaneous {percent(judged.simultaneous_level)} "
+        "interval (equivalence: 90%); colour: the claim's verdict",
+        fontsize=8,
+    )
     finite = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)], [-1.5, 1.5]])
     span = np.nanpercentile(np.abs(finite), 95) * 1.15
     ax.set_xlim(-span, span)

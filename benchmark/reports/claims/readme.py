@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..formatting import DASH, markdown_table, num
-from .report import COUNTS, markdown
+from .report import COUNTS, from_json, markdown
 from .spec import Paper
 
 PRIMARY = ("accuracy", "auc")  # the leaderboard families shown here (all families: the study's own board)
@@ -43,22 +43,8 @@ def paper_section(table: dict[str, Any]) -> str:
         [],
         "",
     )
-    rows = pd.DataFrame(table["claims"]).astype(object).where(lambda f: f.notna(), float("nan"))
-    for column in (
-        "seeds_needed",
-        "images",
-        "gain",
-        "gain_low",
-        "gain_high",
-        "mean",
-        "mean_ref",
-        "p",
-        "p_holm",
-        "rope",
-    ):
-        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype(float)
     figures = {caption: f"claims/{path}" for caption, path in table["figures"].items()}
-    return markdown(paper, rows, figures, table["incomplete"], table["alpha"], heading="##")
+    return markdown(paper, from_json(table), figures, table["incomplete"], heading="##")
 
 
 def study_board(study: str, leaderboards: Path) -> str:
@@ -146,12 +132,27 @@ def results_readme(claims: Path, leaderboards: Path, search: Path, profile: str)
         "",
         tally(tables),
         "",
-        "- **reproduced**: the paper's direction holds, Holm-adjusted p < α over the paper's claims;",
-        "- **not reproduced**: the 95% interval rules out an effect of one ROPE in the paper's direction "
-        "(equivalence claims: rules out equivalence);",
-        "- **inconclusive**: neither; the row says how many paired seeds would settle it (80% power for a "
-        "one-ROPE effect at the observed spread);",
-        "- ablations say whether a choice **changes the result**, makes **no practical difference**, or neither.",
+        "One verdict per claim (an entry of `claims/PAPER.yaml`); a claim over several cells (architectures, "
+        "methods, metrics) is listed with its cells beneath it, and the table above counts claims.",
+        "",
+        "- **reproduced**: the claim holds in every cell (intersection-union test: the largest cell p), "
+        "Holm-adjusted over the paper's claims, p < α;",
+        "- **significant but negligible**: significant, but every cell's simultaneous interval lies inside "
+        "±ROPE: the effect is real and smaller than the smallest effect of interest;",
+        "- **not reproduced**: not significant, and in some cell the simultaneous interval (Bonferroni over the "
+        "paper's cells) rules out a gain of one ROPE (equivalence claims: rules out equivalence);",
+        "- **inconclusive**: neither; the row says why (e.g. only after Holm, or the interval spans zero) and how "
+        "many seeds would settle it (80% power at one ROPE for the test used, at the claim's Holm step, with a "
+        "safeguard SD);",
+        "- ablations say whether a choice **changes the result** (in any of its cells), makes **no practical "
+        "difference** (in every cell), or neither;",
+        "- **identical runs**: every paired difference is exactly 0; no test, and the row says whether the "
+        "option under test was exercised (the two sides' configs and recorded weights, metrics and curves);",
+        "- **untestable**: fewer than two pairs (seeds a side) in a cell.",
+        "",
+        "Comparisons across datasets (e.g. CYBORG's 7x-data reference, RRR's clean-digits reference) are "
+        "unpaired (Welch): the two datasets share no randomness. Each test and rule, with its reference, is "
+        "stated once under each paper's table (*How a verdict is made*).",
         "",
         "Hyperparameters: every method runs at its paper's defaults; the tuned arms (label `[tuned]`) use "
         "the selection of a published random search (DomainBed's protocol: the same number of seeded draws "

@@ -1,10 +1,11 @@
 """A paper's claims table as Markdown and JSON (written by ``python -m benchmark claims PAPER``).
 
-One row per claim: the claim and the paper's number, what this suite measured (the method's
-and the reference's means over n paired seeds, the oriented gain with its 95% t-interval), the
-test with its raw and Holm-adjusted p (one Holm family per paper), and the verdict; an
-inconclusive verdict names the paired seeds a power analysis says would settle it. Every number
-is computed from the records; nothing is written by hand.
+One verdict per claim (an entry of the claims file), its cells beneath it: per cell the method's and
+the reference's means over the seeds, the oriented gain with the interval the family-wise standard
+shows (simultaneous over the paper's cells; 90% for equivalence), the cell's test and raw p; per claim
+the combined p (intersection-union or union) with its Holm adjustment and the verdict, which says why
+when it is inconclusive and how many seeds would settle it. Every number is computed from the records;
+nothing is written by hand.
 """
 
 from __future__ import annotations
@@ -16,110 +17,174 @@ import pandas as pd
 
 from ...statistics import descriptions
 from ...statistics.descriptions import verdict_tests
+from ...statistics.verdicts import INCONCLUSIVE, VERDICTS
 from ..formatting import DASH, interval, markdown_table, num, pval
+from .evaluate import ClaimsTable
 from .spec import Paper
 
-COUNTS = ("reproduced", "not reproduced", "inconclusive", "changes the result", "no practical difference", "untestable")
+COUNTS = VERDICTS  # the summary's columns, in this order
+NUMBERS = ("seeds_needed", "seeds_alpha", "images", "gain", "gain_low", "gain_high", "sim_low", "sim_high")
+
+
+def percent(level: float) -> str:
+    """0.996875 -> '99.69%', 0.95 -> '95%' (two decimals at most, trailing zeros dropped)."""
+    return f"{100 * level:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def seeds_text(row: pd.Series) -> str:
+    """What would settle an inconclusive claim (empty otherwise)."""
+    if row["verdict"] != INCONCLUSIVE:
+        return ""
+    needed, unit = row.get("seeds_needed"), row.get("seeds_unit") or "paired seeds"
+    per = " a cell" if int(row["n_cells"]) > 1 else ""
+    if isinstance(needed, float) and math.isfinite(needed):
+        return (
+            f"; ≈{int(needed)} {unit}{per} would settle it (80% power at one ROPE, α = {row['seeds_alpha']:.3g}, "
+            "safeguard SD)"
+        )
+    if isinstance(needed, float) and math.isinf(needed):
+        return f"; more than 10000 {unit}{per}: the differences are too noisy"
+    return "; no seed count for this test" if "zero spread" not in str(row.get("reason")) else ""
 
 
 def verdict_text(row: pd.Series) -> str:
-    text = f"**{row['verdict']}**"
-    needed = row["seeds_needed"]
-    if row["verdict"] == "inconclusive":
-        if isinstance(needed, float) and math.isfinite(needed):
-            text += f" (≈{int(needed)} paired seeds would settle it)"
-        elif isinstance(needed, float) and math.isinf(needed):
-            text += " (more than 10000 seeds: the differences are too noisy)"
-    return text
+    reason = row.get("reason")
+    said = f": {reason}" if isinstance(reason, str) and reason else ""
+    return f"**{row['verdict']}**{said}{seeds_text(row)}"
 
 
 def measured_text(row: pd.Series) -> str:
     if row["metric"].startswith("consistency/"):
         images = f", {int(row['images'])} probe images" if math.isfinite(float(row["images"])) else ""
         return f"{num(row['mean'])} vs {num(row['mean_ref'])} (n={int(row['n'])} runs paired by seed{images})"
+    if row.get("design") == "unpaired":
+        return (
+            f"{num(row['mean'])} (n={int(row['n'])}) vs {num(row['mean_ref'])} (n={int(row['n_ref'])} seeds), unpaired"
+        )
     return f"{num(row['mean'])} vs {num(row['mean_ref'])} (n={int(row['n'])} seeds)"
 
 
-def display(table: pd.DataFrame) -> pd.DataFrame:
-    """The claims table as printed."""
-    repeated = (table["claim"] == table["claim"].shift()) & (table["published"] == table["published"].shift())
-    return pd.DataFrame(
-        {
-            "id": table["id"],
-            "claim": ["〃" if r else c for c, r in zip(table["claim"], repeated)],  # a row expanded from the one above
-            "paper": ["〃" if r else (p or DASH) for p, r in zip(table["published"], repeated)],
-            "method vs reference": [
-                f"{m} vs {r.split(' · ')[0]}" if m.split(" · ")[1:] == r.split(" · ")[1:] else f"{m} vs {r}"
-                for m, r in zip(table["method"], table["reference"])
-            ],
-            "metric": table["metric"],
-            "measured": [measured_text(r) for _, r in table.iterrows()],
-            "gain [95% CI] (ROPE)": [
-                f"{interval(r['gain'], r['gain_low'], r['gain_high'])} ({num(r['rope'], 3)})"
-                for _, r in table.iterrows()
-            ],
-            "test: p (Holm)": [f"{r['test']}: {pval(r['p'])} ({pval(r['p_holm'])})" for _, r in table.iterrows()],
-            "verdict": [verdict_text(r) for _, r in table.iterrows()],
-        }
+def versus(method: str, reference: str) -> str:
+    same_cell = method.split(" · ")[1:] == reference.split(" · ")[1:]
+    return f"{method} vs {reference.split(' · ')[0]}" if same_cell else f"{method} vs {reference}"
+
+
+def cell_test(row: pd.Series) -> str:
+    how = row.get("p_method")
+    return (
+        f"{row['test']}{f' ({how})' if isinstance(how, str) and how not in ('', 'paired t') else ''}: {pval(row['p'])}"
     )
 
 
-def counts(table: pd.DataFrame) -> dict[str, int]:
-    return {k: int((table["verdict"] == k).sum()) for k in COUNTS if (table["verdict"] == k).any()}
+def claim_p(claim: pd.Series) -> str:
+    rule = "" if int(claim["n_cells"]) == 1 else (" (union)" if claim["test"] == "difference" else " (every cell)")
+    text = f"{pval(claim['p'])}{rule} → {pval(claim['p_holm'])}"
+    if claim["test"] == "difference":
+        text += f"; TOST {pval(claim['p_tost'])} → {pval(claim['p_tost_holm'])}"
+    return text
+
+
+def _cell_columns(cell: pd.Series, gain_column: str) -> dict[str, str]:
+    shown = interval(cell["gain"], cell["gain_low"], cell["gain_high"])
+    if cell["test"] == "equivalence" and shown != DASH:
+        shown += " (90%)"
+    return {
+        "method vs reference": versus(cell["method"], cell["reference"]),
+        "metric": cell["metric"],
+        "measured": measured_text(cell),
+        gain_column: f"{shown} ({num(cell['rope'], 3)})",
+        "test: p": cell_test(cell),
+    }
+
+
+def display(table: ClaimsTable) -> pd.DataFrame:
+    """The claims table as printed: a claim row (alone for a one-cell claim), then its cells."""
+    gain_column = f"gain [{percent(table.simultaneous_level)} simultaneous CI; equivalence: 90%] (ROPE)"
+    blank = dict.fromkeys(("method vs reference", "metric", "measured", gain_column, "test: p"), "")
+    rows = []
+    for _, claim in table.claims.iterrows():
+        cells = table.cells_of(claim["id"])
+        head = {
+            "id": claim["id"],
+            "claim": claim["claim"],
+            "paper": claim["published"] or DASH,
+            **(_cell_columns(cells.iloc[0], gain_column) if len(cells) == 1 else blank),
+            "claim p → Holm": claim_p(claim),
+            "verdict": verdict_text(claim),
+        }
+        if len(cells) > 1:
+            head["method vs reference"] = f"{len(cells)} cells:"
+        rows.append(head)
+        if len(cells) > 1:
+            for _, cell in cells.iterrows():
+                rows.append(
+                    {"id": f"↳ {cell['id']}", "claim": "", "paper": "", **_cell_columns(cell, gain_column)}
+                    | {"claim p → Holm": "", "verdict": ""}
+                )
+    return pd.DataFrame(rows)
+
+
+def counts(table: ClaimsTable) -> dict[str, int]:
+    verdicts = table.claims["verdict"]
+    return {k: int((verdicts == k).sum()) for k in COUNTS if (verdicts == k).any()}
+
+
+def how_verdicts_are_made(table: ClaimsTable) -> str:
+    """The legend: every test and rule once, from ``descriptions.verdict_tests``."""
+    tests = verdict_tests(float(table.alpha))
+    return (
+        f"**How a verdict is made** (`benchmark/statistics/verdicts.py`): α = {table.alpha}. Superiority: "
+        f"{tests['superiority'].text()}. Equivalence: {tests['equivalence'].text()}. Difference (ablations): "
+        f"{tests['difference'].text()}. Intervals: {tests['intervals'].text()}; this table has R = "
+        f"{table.cells_total} cells, so each is a {percent(table.simultaneous_level)} interval. Verdicts: "
+        f"{tests['negligible'].text()}. Degenerate data: {tests['degenerate'].text()}. *Inconclusive* says why and "
+        f"what would settle it: {tests['seeds'].text()}. Gains are oriented (positive = the method is better); the "
+        "ROPE is the metric's declared smallest effect of interest unless the claim sets one; 'claim p → Holm' "
+        "is the claim's combined p and its Holm adjustment."
+    )
 
 
 def markdown(
-    paper: Paper, table: pd.DataFrame, figures: dict[str, str], incomplete: list[str], alpha: float, heading: str = "#"
+    paper: Paper, table: ClaimsTable, figures: dict[str, str], incomplete: list[str], heading: str = "#"
 ) -> str:
     """The section of one paper: header, notes, claims table, figures, what varies, how verdicts are made."""
     tally = ", ".join(f"{n} {k}" for k, n in counts(table).items())
-    tests = verdict_tests(float(alpha))
     lines = [
         f"{heading} {paper.paper}: {paper.title}",
         "",
         f"{paper.citation}. <{paper.url}>",
         "",
-        f"{len(table)} claims: {tally}. Studies: {', '.join(f'`{s}`' for s in paper.studies)}.",
+        f"{len(table.claims)} claims ({table.cells_total} cells): {tally}. "
+        f"Studies: {', '.join(f'`{s}`' for s in paper.studies)}.",
         "",
     ]
     lines += [f"- {note}" for note in paper.notes] + ([""] if paper.notes else [])
     if incomplete:
         lines += ["Runs not done (left out of every test):", ""] + [f"- {x}" for x in incomplete] + [""]
     lines += [markdown_table(display(table)), ""]
-    notes = [f"- **{r['id']}**: {r['notes']}" for _, r in table.iterrows() if r["notes"]]
+    notes = [f"- **{r['id']}**: {r['notes']}" for _, r in table.cells.iterrows() if r["notes"]]
     if notes:
-        lines += ["Notes on rows:", ""] + notes + [""]
+        lines += ["Notes on cells:", ""] + notes + [""]
     for caption, path in figures.items():
         lines += [f"![{caption}]({path})", "", f"*{caption}*", ""]
-    kinds = sorted(set(table["varies"]))
+    kinds = sorted(set(table.cells["varies"]))
     lines += (
         ["**What varies inside the intervals:** " + kinds[0] + ".", ""]
         if len(kinds) == 1
         else ["**What varies inside the intervals:**", ""] + [f"- {kind}." for kind in kinds] + [""]
     )
-    lines += [
-        f"**How a verdict is made** (`benchmark/statistics/verdicts.py`): α = {alpha}. Superiority: "
-        f"{tests['superiority'].text()}; *not reproduced* when the 95% interval of the gain lies below +ROPE. "
-        f"Equivalence: {tests['equivalence'].text()}; *not reproduced* when the interval lies outside the ROPE. "
-        f"Difference (ablations): {tests['difference'].text()}. Gains are oriented (positive = the method is "
-        "better); the "
-        "ROPE is the metric's declared smallest effect of interest unless the claim sets one. "
-        "*Inconclusive* rows give the paired seeds for 80% power against a one-ROPE effect at the "
-        "observed SD of the differences.",
-        "",
-    ]
-    if table["metric"].str.startswith("consistency/").any():
-        lines += [
-            f"Consistency claims (`consistency/SPLIT/ATTRIBUTION`): {descriptions.CONSISTENCY_CLAIM.at(alpha).text()}.",
-            "",
-        ]
+    lines += [how_verdicts_are_made(table), ""]
+    if table.cells["metric"].str.startswith("consistency/").any():
+        consistency = descriptions.CONSISTENCY_CLAIM.at(table.alpha).text()
+        lines += [f"Consistency claims (`consistency/SPLIT/ATTRIBUTION`): {consistency}.", ""]
     return "\n".join(lines)
 
 
-def as_json(
-    paper: Paper, table: pd.DataFrame, figures: dict[str, str], incomplete: list[str], alpha: float
-) -> dict[str, Any]:
-    rows = table.astype(object).where(pd.notna(table), None).to_dict(orient="records")
+def as_json(paper: Paper, table: ClaimsTable, figures: dict[str, str], incomplete: list[str]) -> dict[str, Any]:
+    def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return frame.astype(object).where(pd.notna(frame), None).to_dict(orient="records")
+
+    claims = [{**claim, "cells": records(table.cells_of(claim["id"]))} for claim in records(table.claims)]
     return {
         "paper": paper.paper,
         "name": paper.name,
@@ -129,9 +194,25 @@ def as_json(
         "url": paper.url,
         "studies": paper.studies,
         "notes": paper.notes,
-        "alpha": alpha,
+        "alpha": table.alpha,
+        "cells_total": table.cells_total,
+        "simultaneous_level": table.simultaneous_level,
         "counts": counts(table),
         "incomplete": incomplete,
         "figures": figures,
-        "claims": rows,
+        "claims": claims,
     }
+
+
+def from_json(data: dict[str, Any]) -> ClaimsTable:
+    """The table a claims JSON holds (``as_json``), for results/README.md."""
+
+    def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+        out = pd.DataFrame(rows).astype(object).where(lambda f: f.notna(), float("nan"))
+        for column in {*NUMBERS, "mean", "mean_ref", "p", "p_holm", "p_tost", "p_tost_holm", "rope"} & set(out):
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+        return out
+
+    claims = [{k: v for k, v in c.items() if k != "cells"} for c in data["claims"]]
+    cells = [cell for c in data["claims"] for cell in c["cells"]]
+    return ClaimsTable(frame(claims), frame(cells), float(data["alpha"]), int(data["cells_total"]))

@@ -21,8 +21,9 @@ metric, the test and optionally the ROPE; the verdict comes from ``statistics.ve
         method: sgt                 # a run label, or {method:, dataset:, arch:}
         reference: erm
         dataset: clean_digits       # default of both sides
-        arch: [simple_cnn, gap_cnn] # any of metric/method/reference/dataset/arch may be a list:
-                                    # one claim row per combination, its id suffixed by the varying values
+        arch: [simple_cnn, gap_cnn] # any of metric/method/reference/dataset/arch may be a list: one cell per
+                                    # combination, its id suffixed by the varying values; the claim gets
+                                    # one verdict over its cells (statistics.verdicts)
     figures:                        # optional per-epoch curves of the records (e.g. SMOOT's fraction)
       - {study: sgt, curve: mask_fraction, methods: [smoot], dataset: clean_digits, arch: simple_cnn,
          title: ..., ylabel: ...}
@@ -61,7 +62,9 @@ class Side:
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim row: ``side`` against ``reference`` on ``metric`` with ``test``."""
+    """One cell of a claim: ``side`` against ``reference`` on ``metric`` with ``test``. ``entry`` is the id of the
+    claims-file entry it was expanded from (the claim that gets one verdict); ``id`` is the entry id suffixed by
+    the cell's varying values (``cell``), or the entry id itself for a one-cell claim."""
 
     id: str
     text: str
@@ -73,10 +76,17 @@ class Claim:
     direction: str
     side: Side
     reference: Side
+    entry: str = ""
+    cell: str = ""
 
     @property
     def consistency(self) -> bool:
         return self.metric.startswith(CONSISTENCY + "/")
+
+    @property
+    def paired(self) -> bool:
+        """Both sides in one dataset share their seeds' randomness; across datasets they share none (Welch)."""
+        return self.side.dataset == self.reference.dataset
 
 
 @dataclass(frozen=True)
@@ -135,13 +145,12 @@ def _side(value: str | schema.Side, dataset: str, arch: str) -> Side:
     return Side(value.method, value.dataset or dataset, value.arch or arch)
 
 
-def _suffix(values: Mapping[str, Any], varying: list[str]) -> str:
-    shown = [v if isinstance(v, str) else v.method for k, v in values.items() if k in varying]
-    return (" · " + " · ".join(shown)) if shown else ""
+def _cell(values: Mapping[str, Any], varying: list[str]) -> str:
+    return " · ".join(v if isinstance(v, str) else v.method for k, v in values.items() if k in varying)
 
 
 def _claims(path: Path, i: int, entry: schema.ClaimEntry) -> list[Claim]:
-    """The rows of one checked claim entry: one per combination of its listed axes."""
+    """The cells of one checked claim entry: one per combination of its listed axes."""
     cid = entry.id
     axes = {k: _listed(getattr(entry, k)) for k in ("metric", "method", "reference", "dataset", "arch")}
     varying = [k for k, v in axes.items() if len(v) > 1]
@@ -150,9 +159,10 @@ def _claims(path: Path, i: int, entry: schema.ClaimEntry) -> list[Claim]:
         values = dict(zip(axes, combo))
         metric, dataset, arch = values["metric"], values["dataset"], values["arch"]
         direction, default_rope = metric_direction(path, f"claims[{i}] ({cid}).metric", metric)
+        cell = _cell(values, varying)
         out.append(
             Claim(
-                id=cid + _suffix(values, varying),
+                id=f"{cid} · {cell}" if cell else cid,
                 text=entry.claim,
                 published=entry.published or "",
                 study=entry.study,
@@ -162,6 +172,8 @@ def _claims(path: Path, i: int, entry: schema.ClaimEntry) -> list[Claim]:
                 direction=direction,
                 side=_side(values["method"], dataset, arch),
                 reference=_side(values["reference"], dataset, arch),
+                entry=cid,
+                cell=cell,
             )
         )
     return out
@@ -184,8 +196,8 @@ def load_paper(path: Path) -> Paper:
     directions and unique claim ids), before anything is computed."""
     model = schema.load_claims_file(path)
     claims = [c for i, entry in enumerate(model.claims) for c in _claims(path, i, entry)]
-    ids = [c.id for c in claims]
-    duplicated = sorted({x for x in ids if ids.count(x) > 1})
+    ids, entries = [c.id for c in claims], [entry.id for entry in model.claims]
+    duplicated = sorted({x for x in ids if ids.count(x) > 1} | {x for x in entries if entries.count(x) > 1})
     if duplicated:
         raise _fail(path, "claims", f"duplicate claim id(s) {duplicated}")
     studies = _listed(model.studies) or list(dict.fromkeys(c.study for c in claims))
