@@ -95,6 +95,21 @@ def test_too_few_cells_say_so_instead_of_a_p_value():
     assert "Friedman" in notes and "no pair testable" in notes and "N=2<6 cells" in notes
 
 
+def test_identical_runs_and_a_constant_difference_are_labelled_in_the_detail_table():
+    """Fails on the old code: a method bit-identical to the baseline showed p 'n.a.' here (NaN from the t-test)
+    while the claims said 'no practical difference'; the label is now 'identical runs' in both."""
+    completeness, scores = study(absent_done=True)
+    erm = scores["method"] == "erm"
+    for method, shift in (("good", 0.0), ("absent", 0.02)):
+        scores.loc[scores["method"] == method, "value"] = scores.loc[erm, "value"].to_numpy() + shift
+    result = analyze(scores, "test/accuracy", "erm", reps=200, bayes_samples=500)
+    detail = detail_rows(result, completeness)
+    shown = detail_display(detail, FamilyTables.from_result(result, board_rows(result, completeness, detail), detail))
+    assert (shown.loc[shown["method"] == "good", "p (paired t)"] == "1.000 (identical runs)").all()
+    assert (shown.loc[shown["method"] == "absent", "p (paired t)"] == "0.250 (exact sign-flip, zero spread)").all()
+    assert (detail.loc[detail["method"] == "good", "verdict"] == "identical runs").all()
+
+
 def test_group_letters_follow_the_holm_matrix():
     order = ["a", "b", "c", "d"]
     p = pd.DataFrame(1.0, index=order, columns=order)

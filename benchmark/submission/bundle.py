@@ -140,7 +140,7 @@ def comparisons(paired: pd.DataFrame, test: str) -> dict[str, dict[str, Any]]:
             "test": test,
             "cells": cells,
             "wins": verdicts.count("win"),
-            "ties": verdicts.count("tie"),
+            "ties": verdicts.count("tie") + verdicts.count("identical runs"),
             "losses": verdicts.count("loss"),
         }
     return out

@@ -128,7 +128,9 @@ class Page:
 
 def verdict_word(d: Mapping[str, Any]) -> str:
     """A per-cell verdict in words."""
-    return {"win": "better", "loss": "worse"}.get(d.get("verdict") or "", "not separated")
+    return {"win": "better", "loss": "worse", "identical runs": "identical runs"}.get(
+        d.get("verdict") or "", "not separated"
+    )
 
 
 def cell_marker(rows: list[Mapping[str, Any]]) -> str:

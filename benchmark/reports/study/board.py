@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...saliency.metrics import spec
 from ...statistics.descriptions import family_tests
+from ...statistics.paired import IDENTICAL, T_TEST
 from ..formatting import ARROW, DASH, interval, markdown_table, num, pval, sd_n
 from .overhead import COLUMN as OVERHEAD_COLUMN
 from .tables import DETAIL_COLUMNS, Completeness
@@ -129,6 +130,15 @@ def board_display(board: pd.DataFrame, r: FamilyTables, overhead: dict[str, str]
     return pd.DataFrame(rows)
 
 
+def p_text(d: pd.Series) -> str:
+    """The paired p of a cell; where every pair differs by the same amount, the exact sign-flip p, so labelled
+    (and "identical runs" when every difference is 0: the label the claims tables use)."""
+    if d.get("verdict") == IDENTICAL:
+        return f"{pval(d['p_t'])} ({IDENTICAL})"
+    how = d.get("p_method")
+    return pval(d["p_t"]) + (f" ({how})" if isinstance(how, str) and how != T_TEST else "")
+
+
 def power_text(d: pd.Series) -> str:
     if pd.isna(d.get("underpowered")):
         return DASH
@@ -157,7 +167,7 @@ def detail_display(detail: pd.DataFrame, r: FamilyTables) -> pd.DataFrame:
                 if is_base
                 else interval(d["gain"], d["gain_low"], d["gain_high"])
                 + (f" (n={int(d['n_pairs'])})" if paired else ""),
-                "p (paired t)": pval(d["p_t"]) if paired else (DASH if is_base else "n.a. (n<2 pairs)"),
+                "p (paired t)": p_text(d) if paired else (DASH if is_base else "n.a. (n<2 pairs)"),
                 "p_BH": (pval(d["p_bh"]) + (f" {d['marker']}" if d["marker"] else "")) if paired else DASH,
                 "p (Wilcoxon)": DASH
                 if is_base
@@ -239,8 +249,9 @@ def footer(rep: StudyReport) -> list[str]:
         "zero_method='zsplit', method='auto': exact up to n = 50 without ties or zeros, else a sign-flip permutation "
         "test up to n = 13) or n.a. when n < 6 (2/2^n > 0.05); "
         "d_z = Δ / SD of the differences; ρ = Pearson correlation of the paired values; power: seeds for 80% power "
-        f"of the two-sided paired t at α = {rep.alpha:g} against an effect of one ROPE (d = ROPE / SD of the "
-        "differences; `statsmodels TTestPower`), never the observed effect; equivalence: "
+        f"of the two-sided paired t at α = {rep.alpha:g} against an effect of one ROPE (d = ROPE / safeguard SD, "
+        "the upper bound of the two-sided 60% interval of the differences' SD, Perugini et al. 2014; "
+        "`statsmodels TTestPower`), never the observed effect; equivalence: "
         f'{t["equivalence"].text()}, ≡ when below α ("no loss beyond one ROPE").',
         f"- **Across cells** (cells are the units): mean rank (1 = best) over complete cells with a percentile "
         f"bootstrap CI resampling cells ({rep.reps} repetitions, `numpy.random.default_rng({rep.seed})`); "

@@ -24,7 +24,13 @@ from ...saliency.metrics import spec
 from ...statistics.family import FamilyResult
 from ..formatting import ARROW, pval
 
-VERDICT_COLOURS = {"win": "tab:green", "loss": "tab:red", "tie": "tab:grey", "n.a.": "black"}
+VERDICT_COLOURS = {
+    "win": "tab:green",
+    "loss": "tab:red",
+    "tie": "tab:grey",
+    "identical runs": "tab:brown",
+    "n.a.": "black",
+}
 DPI = 110
 
 
@@ -242,7 +248,7 @@ def forest(
     handles = [
         Line2D([], [], color=c, marker="o", label="not testable (n < 2 pairs)" if v == "n.a." else v)
         for v, c in VERDICT_COLOURS.items()
-        if v != "n.a." or v in used
+        if v not in ("n.a.", "identical runs") or v in used
     ]
     handles.append(Line2D([], [], color="0.85", linewidth=6, label="ROPE (± smallest effect of interest)"))
     fig.legend(
