@@ -79,7 +79,7 @@ def _names(cells: Sequence[Mapping[str, Any]], where: Sequence[bool]) -> str:
     if len(where) < 2:
         return ""
     if all(where):
-        return f" in all {len(where)} cells"
+        return " in both cells" if len(where) == 2 else f" in all {len(where)} cells"
     return " in " + ", ".join(str(c.get("cell") or i) for i, (c, w) in enumerate(zip(cells, where)) if w)
 
 

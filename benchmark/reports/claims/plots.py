@@ -59,7 +59,7 @@ def claims_forest(judged: ClaimsTable, folder: Path, name: str, title: str) -> s
             )
     ax.set_yticks(y, table["id"], fontsize=7)
     ax.set_xlabel(
-        f"gain over the reference in ROPEs (> 0: better); simultaneous {percent(judged.simultaneous_level)} "
+        f"gain over the reference in ROPEs (> 0: better)\nsimultaneous {percent(judged.simultaneous_level)} "
         "interval (equivalence: 90%); colour: the claim's verdict",
         fontsize=8,
     )
