@@ -252,3 +252,14 @@ def test_a_constant_difference_at_two_pairs_is_not_significant():
 def test_fewer_than_two_pairs_is_untestable_and_nan_pairs_are_dropped():
     _, (claim,) = judge([row([0.9, np.nan], [0.8, 0.7], "superiority")], ["A"], ["superiority"], [0.01])
     assert claim["verdict"] == UNTESTABLE and np.isnan(claim["p"])
+
+
+def test_a_row_measured_elsewhere_is_read_as_a_paired_t_row_unless_it_gives_its_se():
+    """The consistency path returns its own rows: without ``se``/``df`` they are a paired t's, with them its own."""
+    full = row(BASE + np.array(NOISY), BASE, "superiority")
+    bare = {k: full[k] for k in ("n", "mean", "mean_ref", "gain", "sd_diff", "p", "p_tost")}
+    (a,), _ = judge([full], ["A"], ["superiority"], [0.01])
+    (b,), _ = judge([bare], ["A"], ["superiority"], [0.01])
+    assert (b["gain_low"], b["gain_high"]) == pytest.approx((a["gain_low"], a["gain_high"]), rel=1e-12)
+    (c,), _ = judge([{**bare, "se": 0.01, "df": 3.0}], ["A"], ["superiority"], [0.01])
+    assert c["gain_high"] == pytest.approx(bare["gain"] + stats.t.ppf(0.975, 3) * 0.01, rel=1e-12)

@@ -19,6 +19,7 @@ and there is no interval; every difference exactly 0 is ``identical``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,27 @@ FIELDS = (
 )
 
 
-def interval(row: dict[str, Any], confidence: float) -> tuple[float, float]:
+def complete(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A cell row with every field of ``FIELDS``: a row measured elsewhere (e.g. the consistency path) that
+    gives only ``n, mean, mean_ref, gain, sd_diff, p`` is read as a paired t row (``se = sd_diff/sqrt(n)``,
+    ``df = n-1``); give ``se`` and ``df`` when the estimator's standard error is another (a jackknife)."""
+    out: dict[str, Any] = dict(row)
+    n = float(out.get("n", 0) or 0)
+    defaults = {
+        "design": PAIRED,
+        "n_ref": out.get("n", 0),
+        "se": float(out.get("sd_diff", np.nan)) / np.sqrt(n) if n > 0 else np.nan,
+        "df": n - 1 if n > 1 else np.nan,
+        "zero_spread": False,
+        "identical": False,
+        "p_method": "",
+    }
+    for key in FIELDS:
+        out.setdefault(key, defaults.get(key, np.nan))
+    return out
+
+
+def interval(row: Mapping[str, Any], confidence: float) -> tuple[float, float]:
     """Two-sided ``confidence`` t-interval of the gain, ``scipy.stats.t.interval(confidence, df, gain, se)``;
     NaN without a spread (zero-spread or untestable rows)."""
     se, df, gain = (float(row.get(k, np.nan)) for k in ("se", "df", "gain"))

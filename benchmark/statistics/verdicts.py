@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .claim_cells import FIELDS, TESTS, UNPAIRED, claim_test, interval
+from .claim_cells import FIELDS, TESTS, UNPAIRED, claim_test, complete, interval
 from .descriptions import VERDICT_TESTS, p_text
 from .multiple import holm, holm_steps
 from .paired import IDENTICAL
@@ -161,8 +161,8 @@ def judge(
     alpha: float = ALPHA,
     power: float = POWER,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Judge a paper's table: ``cells`` (``claim_test`` rows, optionally with a ``cell`` label), the claim
-    each belongs to, its test and ROPE. Returns the cells with their intervals (``gain_low, gain_high`` at
+    """Judge a paper's table: ``cells`` (``claim_test`` rows, or rows completed by ``claim_cells.complete``;
+    optionally with a ``cell`` label), the claim each belongs to, its test and ROPE. Returns the cells with their intervals (``gain_low, gain_high`` at
     ``ci_level``: what the table shows; ``sim_low, sim_high`` at ``sim_level``) and one row per claim, in
     order of first appearance: ``id, test, n_cells, p, p_rule, p_holm, alpha_step, p_tost, p_tost_holm,
     verdict, reason, seeds_needed, seeds_alpha, seeds_unit``."""
@@ -170,7 +170,7 @@ def judge(
     sim = simultaneous_level(total, alpha)
     out_cells: list[dict[str, Any]] = []
     for cell, test in zip(cells, tests):
-        row = {**cell, "sim_level": sim}
+        row = {**complete(cell), "sim_level": sim}
         row["sim_low"], row["sim_high"] = interval(row, sim)
         row["ci_level"] = shown_level(test, total, alpha)
         row["gain_low"], row["gain_high"] = interval(row, row["ci_level"])
