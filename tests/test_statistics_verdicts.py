@@ -251,7 +251,13 @@ def test_a_constant_difference_at_two_pairs_is_not_significant():
 
 def test_fewer_than_two_pairs_is_untestable_and_nan_pairs_are_dropped():
     _, (claim,) = judge([row([0.9, np.nan], [0.8, 0.7], "superiority")], ["A"], ["superiority"], [0.01])
-    assert claim["verdict"] == UNTESTABLE and np.isnan(claim["p"])
+    assert claim["verdict"] == UNTESTABLE and np.isnan(claim["p"]) and claim["reason"] == "fewer than 2 pairs"
+    lone = row([0.9, 0.8, 0.7], [0.8, np.nan], "superiority", paired=False)
+    _, (claim,) = judge([lone], ["A"], ["superiority"], [0.01])
+    assert claim["verdict"] == UNTESTABLE and claim["reason"] == "fewer than 2 seeds a side"
+    untested = {**row([], [], "superiority"), "n": 2}  # e.g. a consistency row below 3 paired runs
+    _, (claim,) = judge([untested], ["A"], ["superiority"], [0.01])
+    assert claim["verdict"] == UNTESTABLE and claim["reason"] == "no test (see the cell's notes)"
 
 
 def test_a_row_measured_elsewhere_is_read_as_a_paired_t_row_unless_it_gives_its_se():

@@ -91,11 +91,14 @@ def _decide(
     test: str, claim: Mapping[str, Any], cells: Sequence[Mapping[str, Any]], ropes: Sequence[float], alpha: float
 ) -> tuple[str, str]:
     """The verdict of one claim and why (see the module docstring)."""
-    few = [c["n"] < 2 or c["n_ref"] < 2 for c in cells]
+    few = [c["n"] < 2 or c["n_ref"] < 2 or not np.isfinite(c["p"]) for c in cells]
     if any(few):
-        return UNTESTABLE, f"fewer than 2 {'seeds a side' if cells[0]['design'] == UNPAIRED else 'pairs'}" + _names(
-            cells, few
-        )
+        c = next(c for c, f in zip(cells, few) if f)
+        if c["design"] == UNPAIRED and min(c["n"], c["n_ref"]) < 2:
+            said = "fewer than 2 seeds a side"
+        else:
+            said = "fewer than 2 pairs" if c["n"] < 2 else "no test (see the cell's notes)"
+        return UNTESTABLE, said + _names(cells, few)
     if all(c["identical"] for c in cells):
         return IDENTICAL, "every paired difference is exactly 0"
     if claim["p_holm"] < alpha:
