@@ -78,7 +78,7 @@ def rank_maps(maps: np.ndarray) -> np.ndarray:
 
 def constant_maps(maps: np.ndarray) -> np.ndarray:
     """(..., H, W) -> (...) bool: the maps whose pixels are all equal (a dead map carries no ranking)."""
-    flat = np.asarray(maps).reshape(np.shape(maps)[:-2] + (-1,))
+    flat = np.asarray(maps).reshape(np.shape(maps)[:-2] + (int(np.prod(np.shape(maps)[-2:])),))  # not -1: 0 runs
     return flat.max(axis=-1) == flat.min(axis=-1)
 
 
