@@ -15,7 +15,8 @@ from sweep_helpers import sweep, tiny_params, write_params
 
 from benchmark.cli import main
 from benchmark.records.artifacts import load_array
-from benchmark.statistics.consistency import pair_similarities, pseudo_values, run_kernel
+from benchmark.statistics.consistency import pseudo_values, run_kernel
+from benchmark.statistics.map_similarity import pair_similarities
 from benchmark.statistics.verdicts import VERDICTS
 
 EVALUATION = {

@@ -12,18 +12,14 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from benchmark.statistics.consistency import (
-    MEASURES,
     NEEDS_RUNS,
     compare,
     consistency_claim_test,
-    constant_maps,
-    image_consistency,
-    pair_similarities,
     pseudo_values,
-    rank_maps,
     run_kernel,
     summarize,
 )
+from benchmark.statistics.map_similarity import MEASURES, constant_maps, image_consistency, pair_similarities, rank_maps
 
 
 def test_ranks_equal_scipy_rankdata_with_ties():

@@ -20,7 +20,8 @@ import pandas as pd
 
 from benchmark.statistics import analyze
 from benchmark.statistics.bootstrap import REPS
-from benchmark.statistics.consistency import compare, pair_similarities, run_kernel, summarize
+from benchmark.statistics.consistency import compare, run_kernel, summarize
+from benchmark.statistics.map_similarity import pair_similarities
 
 METHODS, CELLS, SEEDS, IMAGES, SIZE = 10, 20, 10, 64, 28
 TARGET_SECONDS = 10.0

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...statistics.consistency import MEASURES, MIN_RUNS, NEEDS_RUNS, compare, pair_similarities, run_kernel, summarize
-from ...statistics.consistency import constant_maps as constant
+from ...statistics.consistency import MIN_RUNS, NEEDS_RUNS, compare, run_kernel, summarize
 from ...statistics.descriptions import TestDescription, consistency_tests
+from ...statistics.map_similarity import MEASURES, pair_similarities
+from ...statistics.map_similarity import constant_maps as constant
 from ..formatting import DASH, interval, markdown_table, pval
 from .tables import Completeness
 
