@@ -13,7 +13,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from benchmark.statistics import across, aggregate, bayes
-from benchmark.statistics.bootstrap import percentile_interval, stratified, uniforms
+from benchmark.statistics.bootstrap import stratified, uniforms
 from benchmark.statistics.frames import cell_means, cube, select
 from benchmark.statistics.orient import family
 
@@ -95,21 +95,30 @@ def test_significance_matrix_draws_a_cd_diagram():
     sig = across.significance_matrix(pairwise, list(MATRIX.columns))
     assert (np.diag(sig) == 1).all() and np.allclose(sig, sig.T)
     assert sig.loc["a", "erm"] == pytest.approx(pairwise.query("method == 'erm' and other == 'a'")["p_holm"].item())
-    ranks = across.mean_ranks(MATRIX, "higher", reps=50).set_index("method")["mean_rank"]
+    ranks = across.mean_ranks(MATRIX, "higher").set_index("method")["mean_rank"]
     fig, ax = plt.subplots()
     sp.critical_difference_diagram(ranks, sig, ax=ax)
     plt.close(fig)
 
 
-def test_mean_ranks_orientation_and_bootstrap():
-    out = across.mean_ranks(MATRIX, "higher", reps=2000, seed=5).set_index("method")
+def test_mean_ranks_orientation_and_t_interval():
+    out = across.mean_ranks(MATRIX, "higher").set_index("method")
     r = MATRIX.rank(axis=1, ascending=False)
     assert np.allclose(out["mean_rank"], r.mean()) and out["mean_rank"].idxmin() == "a"
-    idx = np.random.default_rng(5).integers(0, 7, size=(2000, 7))
-    low, high = np.percentile(r.to_numpy()[idx].mean(axis=1), [2.5, 97.5], axis=0)
+    low, high = stats.t.interval(0.95, 6, loc=r.mean(), scale=r.std(ddof=1) / np.sqrt(7))
     assert np.allclose(out["rank_low"], low) and np.allclose(out["rank_high"], high)
-    flipped = across.mean_ranks(MATRIX, "lower", reps=10).set_index("method")["mean_rank"]
+    assert (out["rank_ci_na"] == "").all()
+    flipped = across.mean_ranks(MATRIX, "lower").set_index("method")["mean_rank"]
     assert np.allclose(flipped, 5 - out["mean_rank"])
+
+
+@pytest.mark.parametrize("cells", [1, 2, 5])
+def test_below_six_cells_the_mean_rank_has_no_interval_and_no_cd_diagram(cells):
+    out = across.mean_ranks(MATRIX.iloc[:cells], "higher")
+    assert out["rank_low"].isna().all() and out["rank_high"].isna().all()
+    assert (out["rank_ci_na"] == f"n.a. ({cells} cells < 6)").all()
+    assert across.cd_gate(MATRIX.iloc[:cells]) == f"n.a. ({cells} cells < 6)"
+    assert across.cd_gate(MATRIX.iloc[:6]) == ""
 
 
 def test_bayesian_signed_rank_equals_baycomp():
@@ -128,50 +137,89 @@ def test_bayesian_signed_rank_equals_baycomp():
     assert (out["p_better"], out["p_rope"], out["p_worse"]) == pytest.approx(probs, abs=1e-12)
 
 
-def test_stratified_bootstrap_of_gains_matches_a_direct_loop():
+def test_the_bayesian_signed_rank_needs_six_cells():
+    """With one cell the test returns its prior (P(better) = 0.841 whatever the data, the figure of issue 22):
+    below 6 cells it is not computed. 6 is the fewest cells at which P(better) can pass 0.95 wherever the prior's
+    pseudo-observation lies (Beta(0.5, N) share of the posterior; checked against the sampler at 0)."""
+    for n in (1, 3):
+        far = bayes.signed_rank(np.full(n, 1.0), np.zeros(n), 0.01, nsamples=20000, random_state=0)[0]
+        assert far == pytest.approx(stats.beta.cdf(1 / np.sqrt(2), 0.5, n), abs=0.01)
+    assert bayes.lowest_best(5) < 0.95 <= bayes.lowest_best(6) and bayes.MIN_CELLS == 6
+    fam = family("test/accuracy")
+    for cells in (1, 2, 5):
+        out = bayes.versus_baseline(MATRIX[["erm", "a"]].iloc[:cells], fam, "erm", nsamples=500).iloc[0]
+        assert np.isnan(out["p_better"]) and out["bayes_na"] == f"n.a. ({cells} cells < 6)"
+    six = bayes.versus_baseline(MATRIX[["erm", "a"]].iloc[:6], fam, "erm", nsamples=500).iloc[0]
+    assert np.isfinite(six["p_better"]) and six["bayes_na"] == ""
+
+
+def test_gains_intervals_match_direct_computations():
+    """Mean gain and Δ: the Welch–Satterthwaite t interval of the pooled paired differences; P(improvement):
+    Clopper–Pearson on the effective seeds; the IQM (10 cells): t × the SD of a direct stratified bootstrap loop
+    over the seeds spread by sqrt(n/(n-1))."""
     rng = np.random.default_rng(2)
-    values = 0.8 + rng.normal(0, 0.01, size=(3, 4, 6))  # methods x cells x seeds
+    cells = 10
+    values = 0.8 + rng.normal(0, 0.01, size=(3, cells, 6))  # methods x cells x seeds
     values[1] += 0.01
     values[2, 1, 0] = np.nan  # one run undefined: cell 1 has 5 shared seeds for method "b"
     scores = scores_from(values, ["erm", "a", "b"])
     fam = family("test/accuracy")
     data = cube(select(scores, fam))
     out = aggregate.gains(data, fam, "erm", reps=300, seed=9).set_index("method")
-    u = uniforms(4, 6, 300, 9)
+    u = uniforms(cells, 6, 300, 9)
     for m, name in ((1, "a"), (2, "b")):
-        shared = [np.flatnonzero(np.isfinite(values[m, c]) & np.isfinite(values[0, c])) for c in range(4)]
+        shared = [np.flatnonzero(np.isfinite(values[m, c]) & np.isfinite(values[0, c])) for c in range(cells)]
         counts = np.array([len(s) for s in shared])
+        d = [values[m, c, s] - values[0, c, s] for c, s in enumerate(shared)]
+        pooled = np.concatenate(d)
+        se2 = sum((len(x) / len(pooled)) ** 2 * x.var(ddof=1) / len(x) for x in d)
+        df = se2**2 / sum(((len(x) / len(pooled)) ** 2 * x.var(ddof=1) / len(x)) ** 2 / (len(x) - 1) for x in d)
+        low, high = stats.t.interval(0.95, df, loc=pooled.mean(), scale=np.sqrt(se2))
+        assert (out.loc[name, "delta"], out.loc[name, "delta_low"], out.loc[name, "delta_high"]) == pytest.approx(
+            (pooled.mean(), low, high), rel=1e-10
+        )
+        assert out.loc[name, "gain_mean_low"] == pytest.approx(low / fam.rope, rel=1e-10)
+        poi = np.mean([np.mean((x > 0) + 0.5 * (x == 0)) for x in d])
+        n_eff = cells**2 / np.sum(1 / counts)
+        assert out.loc[name, "poi"] == pytest.approx(poi)
+        assert out.loc[name, "poi_low"] == pytest.approx(stats.beta.ppf(0.025, poi * n_eff, n_eff - poi * n_eff + 1))
         idx = stratified(counts, u)
 
-        def stats_of(pick, shared=shared, m=m):
-            g, d, poi = [], [], []
-            for c in range(4):
-                seeds = shared[c][pick[c]]
-                ym, yb = values[m, c, seeds], values[0, c, seeds]
-                g.append((ym - yb.mean()) / fam.rope)
-                d.append(ym - yb)
-                poi.append(np.mean((ym > yb) + 0.5 * (ym == yb)))
-            g, d = np.concatenate(g), np.concatenate(d)
-            return g.mean(), stats.trim_mean(g, 0.25), d.mean(), np.mean(poi)
+        def iqm_of(ym, yb):
+            return stats.trim_mean(np.concatenate([(a - b.mean()) / fam.rope for a, b in zip(ym, yb)]), 0.25)
 
-        point = stats_of([np.arange(n) for n in counts])
-        boot = np.array([stats_of([idx[r, c, : counts[c]] for c in range(4)]) for r in range(300)])
-        low, high = percentile_interval(boot)
-        for i, key in enumerate(("gain_mean", "gain_iqm", "delta", "poi")):
-            assert out.loc[name, key] == pytest.approx(point[i], rel=1e-10)
-            assert out.loc[name, f"{key}_low"] == pytest.approx(low[i], rel=1e-10)
-            assert out.loc[name, f"{key}_high"] == pytest.approx(high[i], rel=1e-10)
+        def spread(y):
+            return [x.mean() + np.sqrt(len(x) / (len(x) - 1)) * (x - x.mean()) for x in y]
+
+        ym = spread([values[m, c, s] for c, s in enumerate(shared)])
+        yb = spread([values[0, c, s] for c, s in enumerate(shared)])
+        boot = [
+            iqm_of(
+                [y[idx[r, c, : counts[c]]] for c, y in enumerate(ym)],
+                [y[idx[r, c, : counts[c]]] for c, y in enumerate(yb)],
+            )
+            for r in range(300)
+        ]
+        point = iqm_of([values[m, c, s] for c, s in enumerate(shared)], [values[0, c, s] for c, s in enumerate(shared)])
+        half = stats.t.ppf(0.975, int((counts - 1).sum())) * np.std(boot, ddof=1)
+        assert out.loc[name, "gain_iqm"] == pytest.approx(point, rel=1e-10)
+        assert (out.loc[name, "gain_iqm_low"], out.loc[name, "gain_iqm_high"]) == pytest.approx(
+            (point - half, point + half), rel=1e-10
+        )
         rliable = np.mean(
             [
                 stats.mannwhitneyu(
                     values[m, c][np.isfinite(values[m, c])], values[0, c], alternative="greater"
                 ).statistic
                 / (np.isfinite(values[m, c]).sum() * 6)
-                for c in range(4)
+                for c in range(cells)
             ]
         )
         assert out.loc[name, "poi_unpaired"] == pytest.approx(rliable)
-    assert out.loc["b", "n_pairs"] == 23
+    assert out.loc["b", "n_pairs"] == 59
+    few = aggregate.gains(cube(select(scores_from(values[:, :9], ["erm", "a", "b"]), fam)), fam, "erm", reps=30)
+    assert few["gain_iqm"].isna().all() and (few["gain_iqm_na"] == "n.a. (9 cells < 10)").all()
+    assert few["delta_low"].notna().all() and few["poi_low"].notna().all(), "the seeds are the units: any cells"
 
 
 def test_gain_scales_and_orientation():

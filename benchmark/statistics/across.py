@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .bootstrap import REPS, SEED, indices, percentile_interval
 from .frames import complete_cells
+from .gates import MIN_RANK_CELLS, too_few
 from .multiple import holm
 from .orient import ranks, sign
 from .paired import wilcoxon_p
@@ -27,31 +27,46 @@ from .power import ALPHA, MIN_WILCOXON_N, cells_needed, min_wilcoxon_p
 OK, INSUFFICIENT = "ok", "insufficient"
 
 
-def mean_ranks(
-    matrix: pd.DataFrame,
-    direction: str,
-    *,
-    reps: int = REPS,
-    seed: int | np.random.Generator = SEED,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """``method, mean_rank, rank_low, rank_high, n_cells``: mean rank (1 = best by ``direction``) over complete
-    cells, percentile bootstrap interval resampling cells with replacement (``reps`` draws)."""
+def mean_ranks(matrix: pd.DataFrame, direction: str, *, confidence: float = 0.95) -> pd.DataFrame:
+    """``method, mean_rank, rank_low, rank_high, n_cells, rank_ci_na``: mean rank (1 = best by ``direction``) over
+    complete cells, with a Student t interval over the cells (``scipy.stats.t.interval``, N - 1 df) from
+    ``MIN_RANK_CELLS`` complete cells; below, the interval is NaN and ``rank_ci_na`` says "n.a. (N cells < 6)".
+
+    The cells are the units. Coverage of the mean rank's interval (4 methods, 3,000 simulated sets of 6 cells):
+    the t interval 93–94% for the methods in the middle, 86% for one ranked first in most cells (a bounded,
+    discrete mean); the percentile bootstrap over cells used before: 80–85%. Below 6 cells no rank test can
+    separate two methods (Demšar 2006), and an interval would suggest a precision the tests do not have.
+    """
     full, _ = complete_cells(matrix)
     r = ranks(full, direction).to_numpy()
-    if r.shape[0] == 0:
+    n = r.shape[0]
+    gate = too_few(n, MIN_RANK_CELLS)
+    if n == 0:
         return pd.DataFrame(
-            {"method": matrix.columns, "mean_rank": np.nan, "rank_low": np.nan, "rank_high": np.nan, "n_cells": 0}
+            {
+                "method": matrix.columns,
+                "mean_rank": np.nan,
+                "rank_low": np.nan,
+                "rank_high": np.nan,
+                "n_cells": 0,
+                "rank_ci_na": gate,
+            }
         )
-    samples = r[indices(r.shape[0], reps, seed)].mean(axis=1)
-    low, high = percentile_interval(samples, confidence)
+    mean = r.mean(axis=0)
+    low, high = np.full(mean.shape, np.nan), np.full(mean.shape, np.nan)
+    if not gate:
+        sem = r.std(axis=0, ddof=1) / np.sqrt(n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
+        low, high = np.where(sem > 0, low, mean), np.where(sem > 0, high, mean)
     return pd.DataFrame(
         {
             "method": list(matrix.columns),
-            "mean_rank": r.mean(axis=0),
+            "mean_rank": mean,
             "rank_low": low,
             "rank_high": high,
-            "n_cells": r.shape[0],
+            "n_cells": n,
+            "rank_ci_na": gate,
         }
     )
 
@@ -166,9 +181,16 @@ def pairwise_wilcoxon(
     return frame
 
 
+def cd_gate(matrix: pd.DataFrame) -> str:
+    """ "n.a. (N cells < 6)" when the complete cells are too few for the CD diagram and its group letters (every
+    pair of ranked methods tested by the Wilcoxon over cells), else ""."""
+    return too_few(len(complete_cells(matrix)[0]), MIN_RANK_CELLS)
+
+
 def significance_matrix(pairwise: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     """Square, symmetric matrix of Holm-adjusted p for ``scikit_posthocs.critical_difference_diagram(ranks, sig)``:
-    diagonal 1, untested ('insufficient') pairs 1 (drawn as not significantly different)."""
+    diagonal 1, untested ('insufficient') pairs 1. The diagram and the group letters are only drawn from
+    ``MIN_RANK_CELLS`` complete cells (``cd_gate``), where every pair of ranked methods is tested."""
     sig = pd.DataFrame(1.0, index=pd.Index(methods), columns=pd.Index(methods))
     for row in pairwise.itertuples(index=False):
         p = row.p_holm if np.isfinite(row.p_holm) else 1.0

@@ -1,9 +1,7 @@
-"""Aggregate normalized gain and probability of improvement across cells, with stratified-bootstrap CIs.
+"""Aggregate normalized gain and probability of improvement across cells (docs/statistics.md §1.5, §1.6).
 
-docs/statistics.md §1.13 (across cells, step 4), §1.6 and §1.15 (rliable's stratified bootstrap, a few lines over a
-seeded ``numpy.random.Generator``; IQM = ``scipy.stats.trim_mean(x, 0.25)`` over the pooled
-(cell, seed) gains). For each method only the seeds it shares with the baseline (both finite)
-enter. Per cell c and shared seed s the normalized gain is
+For each method only the seeds it shares with the baseline (both finite) enter. Per cell c and shared seed s
+the normalized gain is
 
     g[m, c, s] = sign * (y[m, c, s] - mean_s y[base, c, s]) / scale_c
 
@@ -12,9 +10,22 @@ cell, so g = 1 is a gain of exactly the smallest effect of interest; it is fixed
 estimated from the runs and defined for metrics near 0), ``"baseline_sd"`` (the baseline's SD over
 its seeds in the cell, Glass's delta) or ``"baseline_mean"`` (|baseline mean|: relative gain).
 Cells whose scale is 0 or undefined are left out (``n_cells`` says how many entered).
-The bootstrap resamples seeds with replacement within each cell (strata), the same resampled
-seeds for the method and the baseline (paired), ``reps`` times (default 10,000); the
-uniforms are shared by all methods (common random numbers). Percentile intervals.
+
+Intervals (the seeds are the units, the cells fixed; coverage checked by simulation, see ``pooled``):
+
+- the mean gain and the pooled paired Δ: Welch–Satterthwaite t intervals of the pooled mean of the paired
+  differences (``pooled.pooled_mean``), valid from one cell;
+- the paired probability of improvement: Clopper–Pearson on the effective seeds (``pooled.improvement_interval``);
+- the IQM (``scipy.stats.trim_mean(g, 0.25)`` over the pooled (cell, seed) gains, Agarwal et al. 2021): only from
+  ``MIN_IQM_CELLS`` (10) cells. It is an across-task aggregate meant to ignore outlying tasks (one cell's runs
+  fit in the trimmed quarter only from 4 cells), and its interval covers ≥ 93% at 5 seeds only from 10 cells.
+  The interval is IQM ± t × SE with Σ(n_c − 1) degrees of freedom; the SE is the SD of rliable's stratified
+  bootstrap (seeds resampled with replacement within each cell, paired, ``reps`` times, the uniforms shared by
+  all methods) drawn from seeds moved away from their cell mean by sqrt(n_c / (n_c - 1)), so that a resampled
+  cell has the variance of its seeds (the plain bootstrap's is (n_c - 1)/n_c of it; Davison & Hinkley 1997).
+  Coverage at 5 seeds (2,000 simulated studies a case, cells 0 to 6 SDs apart): 94–95% over 10 cells, down to
+  92.5% over 6 and 93.3% over 8; rliable's percentile interval 93–94% over 10 cells, 91.5% over 4–6
+  (``tests/test_statistics_coverage.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +36,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .bootstrap import REPS, SEED, percentile_interval, stratified, uniforms
+from .bootstrap import REPS, SEED, stratified, uniforms
 from .frames import Cube
+from .gates import MIN_IQM_CELLS, too_few
 from .orient import Family
+from .pooled import improvement_interval, pooled_mean
 
 SCALES = ("rope", "baseline_sd", "baseline_mean")
 
@@ -60,34 +73,43 @@ def _compact(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return ym, yb, counts
 
 
-def _statistics(
-    ym: np.ndarray, yb: np.ndarray, valid: np.ndarray, sign: int, scale: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Mean gain, IQM gain, raw pooled paired gain and paired PoI of (..., cells, seeds) arrays; ``valid`` is
-    the (cells, seeds) mask of real pairs (the others are padding)."""
-    factor = (sign / scale)[:, None]
-    if valid.all():  # the usual case: same seeds everywhere, no masking needed
-        g = (ym - yb.mean(axis=-1, keepdims=True)) * factor
-        d = ym - yb
-        flat_g = g.reshape(g.shape[:-2] + (-1,))
-        return {
-            "gain_mean": flat_g.mean(axis=-1),
-            "gain_iqm": stats.trim_mean(flat_g, 0.25, axis=-1),
-            "delta": sign * d.mean(axis=(-2, -1)),
-            "poi": (np.sign(d) * sign + 1).mean(axis=(-2, -1)) / 2,
-        }
-    counts = valid.sum(axis=-1)
+def iqm(ym: np.ndarray, yb: np.ndarray, counts: np.ndarray, sign: int, scale: np.ndarray) -> np.ndarray:
+    """IQM of the pooled normalized gains of (..., cells, seeds) compacted arrays (``counts`` real seeds per cell,
+    the rest padding)."""
+    valid = np.arange(ym.shape[-1])[None, :] < counts[:, None]
     base_mean = np.where(valid, yb, 0.0).sum(axis=-1) / counts
-    g = (ym - base_mean[..., None]) * factor
-    d = sign * (ym - yb)
-    flat_g, flat_d = g[..., valid], d[..., valid]
-    better = np.where(valid, (np.sign(d) + 1) / 2, 0.0).sum(axis=-1) / counts
-    return {
-        "gain_mean": flat_g.mean(axis=-1),
-        "gain_iqm": stats.trim_mean(flat_g, 0.25, axis=-1),
-        "delta": flat_d.mean(axis=-1),
-        "poi": better.mean(axis=-1),
-    }
+    g = (ym - base_mean[..., None]) * (sign / scale)[:, None]
+    return stats.trim_mean(g[..., valid], 0.25, axis=-1)
+
+
+def _spread(y: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each cell's seeds moved away from their mean by sqrt(n_c / (n_c - 1)) (1 for a single seed)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        centre = np.nanmean(y, axis=-1, keepdims=True)
+    factor = np.sqrt(counts / np.maximum(counts - 1, 1))[:, None]
+    return centre + factor * (y - centre)
+
+
+def iqm_interval(
+    ym: np.ndarray,
+    yb: np.ndarray,
+    counts: np.ndarray,
+    sign: int,
+    scale: np.ndarray,
+    u: np.ndarray,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """IQM ± t(Σ(n_c − 1) df) × its stratified-bootstrap SE from the spread seeds (module docstring);
+    (..., cells, width) compacted arrays, ``u`` the (reps, cells, width) uniforms of ``bootstrap.stratified``."""
+    idx = stratified(counts, u)
+    pick = idx.reshape((1,) * (ym.ndim - 2) + idx.shape)  # broadcast over the leading axes
+    boot_m = np.take_along_axis(_spread(ym, counts)[..., None, :, :], pick, axis=-1)
+    boot_b = np.take_along_axis(_spread(yb, counts)[..., None, :, :], pick, axis=-1)
+    se = iqm(boot_m, boot_b, counts, sign, scale).std(axis=-1, ddof=1)
+    point = iqm(ym, yb, counts, sign, scale)
+    half = stats.t.ppf(0.5 + confidence / 2, int((counts - 1).sum())) * se
+    return point - half, point + half
 
 
 def gains(
@@ -101,9 +123,10 @@ def gains(
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """One row per non-baseline method: ``method, n_cells, n_pairs, scale, gain_mean(_low/_high),
-    gain_iqm(_low/_high), delta(_low/_high)`` (pooled mean oriented paired difference, metric units),
-    ``poi(_low/_high)`` (paired P(improvement): per cell mean of 1[d>0] + 0.5·1[d=0], averaged over
-    cells) and ``poi_unpaired`` (rliable's A12 per cell, averaged; no interval)."""
+    gain_iqm(_low/_high)`` (NaN below ``MIN_IQM_CELLS`` cells, ``gain_iqm_na`` says so), ``delta(_low/_high)``
+    (pooled mean oriented paired difference, metric units), ``poi(_low/_high)`` (paired P(improvement): per cell
+    mean of 1[d>0] + 0.5·1[d=0], averaged over cells) and ``poi_unpaired`` (rliable's A12 per cell, averaged;
+    no interval)."""
     b = data.index(baseline)
     base_all = data.values[b]
     scales = cell_scale(base_all, fam, scale)
@@ -119,13 +142,30 @@ def gains(
             rows.append(row)
             continue
         ym, yb, counts, sc = ym[keep], yb[keep], counts[keep], scales[keep]
-        valid = np.arange(ym.shape[1])[None, :] < counts[:, None]
-        point = _statistics(ym, yb, valid, fam.sign, sc)
-        flat = stratified(counts, u[:, keep]) + (np.arange(len(counts)) * ym.shape[1])[None, :, None]
-        boot = _statistics(ym.ravel()[flat], yb.ravel()[flat], valid, fam.sign, sc)
-        for name, value in point.items():
-            low, high = percentile_interval(boot[name], confidence)
-            row.update({name: float(value), f"{name}_low": float(low), f"{name}_high": float(high)})
+        d = fam.sign * (ym - yb)
+        for name, values in (("gain_mean", d / sc[:, None]), ("delta", d)):
+            pooled = pooled_mean(values, confidence)
+            row.update(
+                {
+                    name: float(pooled["mean"]),
+                    f"{name}_low": float(pooled["low"]),
+                    f"{name}_high": float(pooled["high"]),
+                }
+            )
+        row["gain_iqm_na"] = too_few(len(counts), MIN_IQM_CELLS)
+        if row["gain_iqm_na"]:
+            row.update({"gain_iqm": np.nan, "gain_iqm_low": np.nan, "gain_iqm_high": np.nan})
+        else:
+            low, high = iqm_interval(ym, yb, counts, fam.sign, sc, u[:, keep], confidence)
+            row.update(
+                {
+                    "gain_iqm": float(iqm(ym, yb, counts, fam.sign, sc)),
+                    "gain_iqm_low": float(low),
+                    "gain_iqm_high": float(high),
+                }
+            )
+        poi = improvement_interval((np.sign(d) + 1) / 2, confidence)
+        row.update({"poi": float(poi["poi"]), "poi_low": float(poi["low"]), "poi_high": float(poi["high"])})
         runs, base_runs = data.values[m][keep], base_all[keep]
         row["poi_unpaired"] = float(
             np.mean([a12(fam.sign * r[np.isfinite(r)], fam.sign * q[np.isfinite(q)]) for r, q in zip(runs, base_runs)])

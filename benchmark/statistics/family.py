@@ -49,6 +49,8 @@ class FamilyResult:
     bayes: pd.DataFrame  # bayes.versus_baseline
     wtl: pd.DataFrame  # paired.win_tie_loss
     leaderboard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # family-wide figures not drawn below their minimum of cells: name -> "n.a. (N cells < K)" or "" (gates)
+    gates: dict[str, str] = field(default_factory=dict)
     # descriptions.family_tests: the tests as every report states them
     tests: dict[str, TestDescription] = field(default_factory=dict)
 
@@ -88,7 +90,7 @@ def analyze(
         paired=paired,
         matrix=matrix,
         dropped_cells=dropped,
-        mean_ranks=across.mean_ranks(matrix, fam.direction, reps=reps, seed=seed, confidence=confidence),
+        mean_ranks=across.mean_ranks(matrix, fam.direction, confidence=confidence),
         friedman=across.friedman(matrix, alpha),
         pairwise=pairwise,
         versus_baseline=across.pairwise_wilcoxon(matrix, fam.direction, baseline=baseline, alpha=alpha),
@@ -97,6 +99,7 @@ def analyze(
         bayes=bayes.versus_baseline(matrix, fam, baseline, nsamples=bayes_samples, random_state=seed),
         wtl=win_tie_loss(paired) if not paired.empty else pd.DataFrame(columns=["method"]),
         tests=family_tests(alpha),
+        gates={"cd_diagram": across.cd_gate(matrix)},
     )
     result.leaderboard = leaderboard(result)
     return result
@@ -104,9 +107,10 @@ def analyze(
 
 def leaderboard(r: FamilyResult) -> pd.DataFrame:
     """One row per method, best mean rank first (docs/statistics.md §1.14): ``place, method, direction, rope,
-    mean_rank, rank_low, rank_high``, the ``aggregate.gains`` columns, ``wins, ties, losses, untested``,
-    ``p_cells, p_cells_holm, cells_status`` (Wilcoxon over cells vs the baseline), ``p_better, p_rope, p_worse``,
-    ``median_d_z``, ``underpowered_cells, n_cells, flags`` ('; '-joined warnings)."""
+    mean_rank, rank_low, rank_high, rank_ci_na``, the ``aggregate.gains`` columns, ``wins, ties, losses,
+    untested``, ``p_cells, p_cells_holm, cells_status`` (Wilcoxon over cells vs the baseline), ``p_better, p_rope,
+    p_worse, bayes_na``, ``median_d_z``, ``underpowered_cells, n_cells, flags`` ('; '-joined warnings). A ``*_na``
+    column holds "n.a. (N cells < K)" where its statistic has too few cells (``gates``), else ""."""
     board = r.mean_ranks.drop(columns="n_cells")
     vs = r.versus_baseline.rename(
         columns={"p": "p_cells", "p_holm": "p_cells_holm", "status": "cells_status", "reason": "cells_reason"}
