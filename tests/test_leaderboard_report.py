@@ -3,18 +3,20 @@ identical maps, figures."""
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from benchmark.reports.leaderboard.html import study_html
 from benchmark.reports.study import consistency_plot
 from benchmark.reports.study import plots as study_plots
-from benchmark.reports.study.board import board_display, detail_display, family_notes
+from benchmark.reports.study.board import StudyReport, board_display, detail_display, family_notes, markdown
 from benchmark.reports.study.consistency import consistency_markdown, study_consistency
 from benchmark.reports.study.tables import Completeness, board_rows, detail_rows, letters, seeds_frame
-from benchmark.reports.study.tables_file import FamilyTables
+from benchmark.reports.study.tables_file import FamilyTables, StudyTables
 from benchmark.reports.study.tex import tex_escape
 from benchmark.statistics import analyze
 
@@ -108,6 +110,40 @@ def test_identical_runs_and_a_constant_difference_are_labelled_in_the_detail_tab
     assert (shown.loc[shown["method"] == "good", "p (paired t)"] == "1.000 (identical runs)").all()
     assert (shown.loc[shown["method"] == "absent", "p (paired t)"] == "0.250 (exact sign-flip, zero spread)").all()
     assert (detail.loc[detail["method"] == "good", "verdict"] == "identical runs").all()
+
+
+@pytest.mark.parametrize("cells", [1, 2])
+def test_one_or_two_cells_print_na_instead_of_the_prior_and_degenerate_intervals(cells, tmp_path, monkeypatch):
+    """Issue 22: with 1 cell the Bayesian signed-rank printed its prior (0.84 / 0.16 / 0.00), the mean-rank CI
+    [1.00, 1.00], the CD diagram one bar over pairs never tested. Every page says "n.a. (N cells < K)" instead,
+    and the diagram is not drawn."""
+    completeness, scores = study(cells=cells, seeds=5)
+    result = analyze(scores, "test/accuracy", "erm", reps=200, bayes_samples=500)
+    detail = detail_rows(result, completeness)
+    rows = board_rows(result, completeness, detail)
+    fam = FamilyTables.from_result(result, rows, detail)
+    runs = completeness.runs.drop(columns=["path", "current"])
+    tables = StudyTables("s", "quick", "few cells", "erm", 0.05, 200, 0, 500, "rope", {}, runs, {fam.key: fam})
+    read = StudyTables.from_json(json.loads(tables.to_text()))
+    assert read.families[fam.key].gates == {"cd_diagram": f"n.a. ({cells} cells < 6)"}
+    board = board_display(rows, read.families[fam.key]).set_index("method")
+    good = board.loc["good"]
+    assert good["P(better / ROPE / worse), ROPE 0.01"] == f"n.a. ({cells} cells < 6)"
+    assert good["mean rank [95% CI] ↓"] == f"1.00 [n.a. ({cells} cells < 6)]"
+    assert good["gain, IQM [95% CI] ↑"] == f"n.a. ({cells} cells < 10)"
+    assert good["group"] == f"n.a. ({cells} cells < 6)"
+    assert "[" in good["Δ vs erm [95% CI] ↑"] and "CI n.a." not in good["Δ vs erm [95% CI] ↑"]
+    page = markdown(StudyReport.of(read, completeness)) + study_html(read, [])
+    assert f"n.a. ({cells} cells &lt; 6)" in page and f"n.a. ({cells} cells < 6)" in page
+    assert "0.84 / 0.16" not in page and "[1.00, 1.00]" not in page
+    assert "minimum 6 cells" in page, "the Methods footer states each minimum"
+
+    def never(*args, **kwargs):
+        raise AssertionError("a CD diagram drawn from fewer than 6 cells")
+
+    monkeypatch.setattr("scikit_posthocs.critical_difference_diagram", never)
+    name = study_plots.cd_diagram([result], tmp_path)
+    assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_group_letters_follow_the_holm_matrix():

@@ -287,7 +287,7 @@ def columns(page: Page) -> list[tuple[str, str, str]]:
                 f"Δ vs {s.baseline} [95% CI] ↑",
                 f"{s.name}: pooled paired difference to {s.baseline} over "
                 "every (cell, seed) pair, oriented (positive = better), "
-                "stratified bootstrap CI; marker: significance (legend)",
+                "Welch–Satterthwaite t CI (the seeds are the units); marker: significance (legend)",
             ),
         ]
     out += [("", f"step time ÷ ERM, {a}", f"measured training-step time over ERM's on {a}") for a in page.archs]
@@ -305,9 +305,6 @@ def legend(page: Page) -> list[str]:
             return next(iter(texts.values()), "")
         return "; ".join(f"{name}: {text}" for name, text in texts.items())
 
-    boot = "; ".join(
-        f"{n}: {t['bootstrap_reps']} repetitions, seed {t['seed']}, scale {t['scale']}" for n, t in page.tests.items()
-    )
     return [
         f"**Markers** (in the Δ column): {UP} better / {DOWN} worse than `{base}` after correction; {MIXED} better "
         f"in some cells and worse in others; {SAME} equivalent within the ROPE in every tested cell (TOST); blank: "
@@ -322,9 +319,10 @@ def legend(page: Page) -> list[str]:
         + f", against `{base}`.",
         "**Mean** over the cells every method of the study has (the cells the ranks use; a column header's tooltip "
         "names them). **Mean rank** (1 = best) over those cells, with the place among the ranked methods; its "
-        "bootstrap CI, the Friedman test and the pairwise Wilcoxon–Holm tests behind the CD diagram are on each "
-        f"study's page. **Δ**: pooled paired difference over the method's (cell, seed) pairs, stratified "
-        f"bootstrap 95% CI ({boot}).",
+        "CI (from 6 cells), the Friedman test and the pairwise Wilcoxon–Holm tests behind the CD diagram are on "
+        "each study's page. **Δ**: pooled paired difference over the method's (cell, seed) pairs, 95% CI: "
+        + (described("pooled") or "stratified bootstrap")
+        + ".",
         "**Overhead**: median training-step wall time over ERM's on the same network and batch, bootstrap 95% CI, "
         "from the stored profile(s) "
         + (", ".join(f"`results/profiles/{f}`" for f in page.overhead_files) or "(none)")

@@ -80,11 +80,18 @@ def family_title(r: FamilyTables) -> str:
     )
 
 
+def not_computed(row: pd.Series | dict, column: str) -> str:
+    """The "n.a. (N cells < K)" of a statistic that had too few cells (``statistics.gates``), else ""."""
+    value = row.get(column)
+    return value if isinstance(value, str) else ""
+
+
 def board_display(board: pd.DataFrame, r: FamilyTables, overhead: dict[str, str] | None = None) -> pd.DataFrame:
     """The main table as strings (docs/statistics.md §1.14 columns), with the measured overhead beside the
-    runs when given."""
+    runs when given; a statistic with too few cells prints "n.a. (N cells < K)"."""
     base, rows = r.baseline, []
     for _, b in board.iterrows():
+        rank_na, iqm_na, bayes_na = (not_computed(b, c) for c in ("rank_ci_na", "gain_iqm_na", "bayes_na"))
         is_base, ranked = b["method"] == base, pd.notna(b["place"])
         cells = b.get("cells_status")
         if is_base:
@@ -95,21 +102,24 @@ def board_display(board: pd.DataFrame, r: FamilyTables, overhead: dict[str, str]
             p_cells = f"{pval(b['p_cells_holm'])} (raw {pval(b['p_cells'])})" if pd.notna(b.get("p_cells")) else DASH
         bayes = (
             DASH
-            if is_base or pd.isna(b.get("p_better"))
-            else f"{b['p_better']:.2f} / {b['p_rope']:.2f} / {b['p_worse']:.2f}"
+            if is_base
+            else bayes_na
+            or (DASH if pd.isna(b.get("p_better")) else f"{b['p_better']:.2f} / {b['p_rope']:.2f} / {b['p_worse']:.2f}")
         )
         wtl = DASH if is_base or pd.isna(b.get("wins")) else f"{b['wins']}/{b['ties']}/{b['losses']}"
         rows.append(
             {
                 "#": str(int(b["place"])) if ranked else DASH,
                 "method": f"{b['method']} (baseline)" if is_base else b["method"],
-                "mean rank [95% CI] ↓": interval(b.get("mean_rank"), b.get("rank_low"), b.get("rank_high"), 2),
+                "mean rank [95% CI] ↓": f"{num(b.get('mean_rank'), 2)} [{rank_na}]"
+                if rank_na and pd.notna(b.get("mean_rank"))
+                else interval(b.get("mean_rank"), b.get("rank_low"), b.get("rank_high"), 2),
                 "gain, mean [95% CI] ↑": DASH
                 if is_base
                 else interval(b.get("gain_mean"), b.get("gain_mean_low"), b.get("gain_mean_high"), 2),
                 "gain, IQM [95% CI] ↑": DASH
                 if is_base
-                else interval(b.get("gain_iqm"), b.get("gain_iqm_low"), b.get("gain_iqm_high"), 2),
+                else iqm_na or interval(b.get("gain_iqm"), b.get("gain_iqm_low"), b.get("gain_iqm_high"), 2),
                 f"Δ vs {base} [95% CI] ↑": DASH
                 if is_base
                 else interval(b.get("delta"), b.get("delta_low"), b.get("delta_high")),
@@ -204,10 +214,7 @@ def family_notes(r: FamilyTables) -> list[str]:
     if pw.empty:
         lines.append("Pairwise Wilcoxon over cells: a single method, nothing to compare.")
     elif tested.empty:
-        lines.append(
-            f"Pairwise Wilcoxon over cell means (Holm): no pair testable ({pw['reason'].iloc[0]}); the CD "
-            "diagram joins every method and the groups are one."
-        )
+        lines.append(f"Pairwise Wilcoxon over cell means (Holm): no pair testable ({pw['reason'].iloc[0]}).")
     else:
         sig = tested[tested["p_holm"] < r.alpha]
         blocked = tested["reason"][tested["reason"] != ""]
@@ -222,6 +229,12 @@ def family_notes(r: FamilyTables) -> list[str]:
             + (f" ({blocked.iloc[0]})" if len(blocked) else "")
             + "."
         )
+    gate = r.gates.get("cd_diagram", "")
+    if gate:
+        lines.append(
+            f"CD diagram and group letters: {gate}, complete cells: not drawn, since with fewer complete cells "
+            "some pairs of ranked methods are never tested."
+        )
     if r.dropped_cells:
         lines.append(
             "Cells without every method (left out of ranks and Friedman, kept in the paired tests): "
@@ -233,7 +246,8 @@ def family_notes(r: FamilyTables) -> list[str]:
 
 def footer(rep: StudyReport) -> list[str]:
     seeds = sorted(set(int(s) for s in rep.completeness.runs["seed"]))
-    t = rep.families[0].tests if rep.families and rep.families[0].tests else family_tests(rep.alpha)
+    # the tests as the tables file states them; a test a file written before it lacks: its current description
+    t = {**family_tests(rep.alpha), **(rep.families[0].tests if rep.families else {})}
     lines = [
         "## Methods",
         "",
@@ -253,16 +267,15 @@ def footer(rep: StudyReport) -> list[str]:
         "the upper bound of the two-sided 60% interval of the differences' SD, Perugini et al. 2014; "
         "`statsmodels TTestPower`), never the observed effect; equivalence: "
         f'{t["equivalence"].text()}, ≡ when below α ("no loss beyond one ROPE").',
-        f"- **Across cells** (cells are the units): mean rank (1 = best) over complete cells with a percentile "
-        f"bootstrap CI resampling cells ({rep.reps} repetitions, `numpy.random.default_rng({rep.seed})`); "
-        f"{t['friedman'].text()}; method vs the baseline (column p cells): {t['across_cells'].text()}; all pairs "
-        f"(CD diagram, group letters: methods sharing a letter are not significantly different): "
-        f"{t['pairwise'].text()}; normalized gain g = sign · (y − baseline mean) / scale with "
-        f'scale = {rep.scale} ("rope": g = 1 is one ROPE), mean and IQM (`scipy.stats.trim_mean(g, 0.25)`) over '
-        f"the pooled (cell, seed) gains, pooled paired Δ and paired P(improvement), each with a stratified "
-        f"bootstrap CI (seeds resampled within cells, paired, {rep.reps} repetitions, seed {rep.seed}); A12 = "
-        f"unpaired Vargha–Delaney P(method > baseline); {t['bayes'].text()}: prior 0.5, {rep.bayes_samples} draws, "
-        f"RandomState({rep.seed}).",
+        f"- **Across cells** (cells are the units): {t['mean_rank'].text()}; {t['friedman'].text()}; method vs the "
+        f"baseline (column p cells): {t['across_cells'].text()}; all pairs (CD diagram, group letters: methods "
+        f"sharing a letter are not significantly different): {t['pairwise'].text()}; {t['bayes'].text()}: prior 0.5, "
+        f"{rep.bayes_samples} draws, RandomState({rep.seed}). A number or figure whose "
+        'statistic has fewer cells than its minimum reads "n.a. (N cells < K)".',
+        f"- **Pooled over cells** (the seeds are the units, the cells fixed): normalized gain g = sign · (y − "
+        f'baseline mean) / scale with scale = {rep.scale} ("rope": g = 1 is one ROPE); its mean and the pooled '
+        f"paired Δ: {t['pooled'].text()}; {t['iqm'].text()}, {rep.reps} bootstrap repetitions, seed {rep.seed}; "
+        f"{t['improvement'].text()}; A12 = unpaired Vargha–Delaney P(method > baseline), per cell, averaged.",
         "- **Families.** Each SPLIT/METRIC is its own correction family (BH and Holm never mix metrics):",
         "",
         markdown_table(

@@ -2,7 +2,8 @@
 
 - ``cd_diagram``: per family, the mean ranks over complete cells and bars joining the methods
   that the all-pairs Wilcoxon-over-cells test with Holm does not separate
-  (``scikit_posthocs.critical_difference_diagram(ranks, holm_matrix)``);
+  (``scikit_posthocs.critical_difference_diagram(ranks, holm_matrix)``); with fewer than 6 complete cells
+  (``FamilyResult.gates``) the panel is not drawn and says why;
 - ``forest``: per family, each method's paired difference to the baseline in each cell with its
   95% t-interval, a zero line and the ROPE band; colour = BH-adjusted verdict;
 - ``cell_means``: per family, each cell's mean per method with its 95% t-interval and the seeds
@@ -144,7 +145,7 @@ def _stack_crossbars(lines: list) -> None:
 def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagram.png") -> str:
     from scikit_posthocs import critical_difference_diagram
 
-    sizes = [max(2, len(r.mean_ranks)) for r in families]
+    sizes = [2 if r.gates.get("cd_diagram") else max(2, len(r.mean_ranks)) for r in families]  # not drawn: a line
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9.0, sum(0.28 * k + 1.3 for k in sizes) + 0.5), layout="constrained")
@@ -153,30 +154,33 @@ def cd_diagram(families: list[FamilyResult], folder: Path, name: str = "cd_diagr
         ranks = r.mean_ranks.set_index("method")["mean_rank"].dropna()
         n_cells = int(r.mean_ranks["n_cells"].max()) if len(r.mean_ranks) else 0
         tested = r.pairwise[r.pairwise["status"] == "ok"] if not r.pairwise.empty else r.pairwise
-        if not len(tested):
-            note = f"; no pair is testable with N={n_cells} < 6 cells, so one bar joins all"
+        gate = r.gates.get("cd_diagram", "")
+        if gate or not len(tested):
+            note = ""
         elif (tested["reason"] != "").all():
             needs = tested["reason"].iloc[0].split("(")[-1].rstrip(")")
             note = f"; with N={n_cells} cells no pair can pass Holm ({needs})"
         else:
             note = ""
+        short = r.tests["pairwise"].short if r.tests else "Wilcoxon–Holm over cells"
         ax.set_title(
-            f"{r.family.key} {ARROW[r.family.direction]}: mean rank over N={n_cells} complete cell(s), "
-            f"1 = best (baseline {r.baseline} in orange)\n"
-            f"bars join methods not separated by {r.tests['pairwise'].short if r.tests else 'Wilcoxon–Holm over cells'} "
-            f"(α={r.alpha:g}){note}",
+            f"{r.family.key} {ARROW[r.family.direction]}: "
+            + (
+                "critical-difference diagram not drawn"
+                if gate
+                else f"mean rank over N={n_cells} complete cell(s), 1 = best (baseline {r.baseline} in orange)\n"
+                f"bars join methods not separated by {short} (α={r.alpha:g}){note}"
+            ),
             fontsize=8,
             loc="center",
         )
-        if len(ranks) < 2:
-            ax.text(
-                0.5,
-                0.5,
-                "fewer than two ranked methods: nothing to compare",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
+        if len(ranks) < 2 or gate:
+            why = (
+                f"{gate} complete cells: the {short} tests no pair below 6 cells,\nand a bar would join pairs never tested"
+                if gate
+                else "fewer than two ranked methods: nothing to compare"
             )
+            ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, fontsize=9)
             ax.set_axis_off()
             continue
         sig = r.significance.loc[ranks.index, ranks.index]

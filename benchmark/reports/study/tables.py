@@ -239,7 +239,8 @@ def family_flags(result: FamilyResult) -> list[str]:
 
 
 def board_rows(result: FamilyResult, completeness: Completeness, detail: pd.DataFrame) -> pd.DataFrame:
-    """The family's leaderboard (``statistics.family.leaderboard``) plus ``group`` (CD letters), ``runs``
+    """The family's leaderboard (``statistics.family.leaderboard``) plus ``group`` (CD letters, or "n.a. (N cells
+    < 6)"), ``runs``
     (done/expected over the family's cells) and completeness flags; a study method without any value in
     the family gets a row of its own (unranked) instead of disappearing."""
     board = result.leaderboard.copy()
@@ -248,7 +249,8 @@ def board_rows(result: FamilyResult, completeness: Completeness, detail: pd.Data
         for m in board["method"]
         if m in result.significance.index and np.isfinite(board.loc[board["method"] == m, "mean_rank"].iloc[0])
     ]
-    group = letters(ranked, result.significance, result.alpha)
+    gate = result.gates.get("cd_diagram", "")  # too few complete cells: some pairs never tested, no letters
+    group = {m: gate for m in ranked} if gate else letters(ranked, result.significance, result.alpha)
     board["group"] = board["method"].map(group).fillna("")
     absent = [m for m in detail["method"].unique() if m not in set(board["method"])]
     if absent:

@@ -76,6 +76,9 @@ class FamilyTables:
     flags: tuple[str, ...] = ()
     # the family's tests as every report states them (files before these were written: the current ones)
     tests: dict[str, TestDescription] = field(default_factory=dict)
+    # family-wide figures with too few cells: name -> "n.a. (N cells < K)" or "" (statistics.family.gates;
+    # files before these were written have none)
+    gates: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -102,6 +105,7 @@ class FamilyTables:
             clean(r.versus_baseline),
             tuple(family_flags(r)),
             dict(r.tests),
+            dict(r.gates),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -120,6 +124,7 @@ class FamilyTables:
             "dropped_cells": [list(c) for c in self.dropped_cells],
             "family_flags": list(self.flags),
             "tests": {k: t.to_json() for k, t in self.tests.items()},
+            **({"gates": dict(self.gates)} if self.gates else {}),
         }
 
     @classmethod
@@ -146,6 +151,7 @@ class FamilyTables:
             {k: TestDescription.from_json(t) for k, t in data["tests"].items()}
             if data.get("tests")
             else family_tests(alpha),
+            {str(k): str(v) for k, v in (data.get("gates") or {}).items()},
         )
 
 
