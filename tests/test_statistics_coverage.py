@@ -12,9 +12,11 @@ bootstrap SE of spread seeds 95% over 10 cells far apart (92.5% over 6: the IQM 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
+from benchmark.statistics import across
 from benchmark.statistics.aggregate import iqm, iqm_interval
 from benchmark.statistics.bootstrap import uniforms
 from benchmark.statistics.pooled import improvement_interval, pooled_mean
@@ -100,3 +102,24 @@ def iqm_coverage(cells: int, studies: int, seed: int) -> float:
 
 def test_the_iqm_interval_covers_from_ten_cells():
     assert iqm_coverage(10, 2_000, seed=10) >= FLOOR
+
+
+def test_the_mean_rank_t_interval_over_six_cells_beats_the_bootstrap_it_replaces():
+    """Cells are the units of the mean rank. 3,000 simulated sets of 6 cells, 4 methods with different effects:
+    the t interval of ``across.mean_ranks`` covers the expected rank in 93–94% for three of them (87% for the one
+    ranked first in most cells, whose ranks pile up at 1); the percentile bootstrap over cells used before
+    covers 81–86%."""
+    rng = np.random.default_rng(6)
+    effects, cells, studies = np.array([0.0, 0.3, 0.8, 1.5]), 6, 3_000
+    truth = stats.rankdata(-(effects + rng.standard_normal((100_000, 4))), axis=1).mean(axis=0)
+    ranks = stats.rankdata(-(effects + rng.standard_normal((studies, cells, 4))), axis=2)
+    mean, sem = ranks.mean(axis=1), stats.sem(ranks, axis=1)
+    half = stats.t.ppf(0.975, cells - 1) * sem  # as across.mean_ranks: the point when every cell agrees
+    low, high = mean - half, mean + half
+    matrix = pd.DataFrame(-ranks[0], columns=list("abcd"))  # the production function on one study
+    assert np.allclose(across.mean_ranks(matrix, "higher")["rank_low"], low[0])
+    t_cover = ((low <= truth) & (truth <= high)).mean(axis=0)
+    boot = ranks[:, rng.integers(0, cells, size=(400, cells))].mean(axis=2)
+    b_low, b_high = np.percentile(boot, [2.5, 97.5], axis=1)
+    b_cover = ((b_low <= truth) & (truth <= b_high)).mean(axis=0)
+    assert (t_cover[:3] >= 0.92).all() and (b_cover < 0.88).all() and (t_cover > b_cover).all()

@@ -32,9 +32,9 @@ def mean_ranks(matrix: pd.DataFrame, direction: str, *, confidence: float = 0.95
     complete cells, with a Student t interval over the cells (``scipy.stats.t.interval``, N - 1 df) from
     ``MIN_RANK_CELLS`` complete cells; below, the interval is NaN and ``rank_ci_na`` says "n.a. (N cells < 6)".
 
-    The cells are the units. Coverage of the mean rank's interval (4 methods, 3,000 simulated sets of 6 cells):
-    the t interval 93–94% for the methods in the middle, 86% for one ranked first in most cells (a bounded,
-    discrete mean); the percentile bootstrap over cells used before: 80–85%. Below 6 cells no rank test can
+    The cells are the units. Coverage of the mean rank's interval (4 methods, 3,000 simulated sets of 6 cells,
+    ``tests/test_statistics_coverage.py``): the t interval 93–94%, 87% for a method ranked first in most cells
+    (a bounded, discrete mean); the percentile bootstrap over cells used before: 81–86%. Below 6 cells no rank test can
     separate two methods (Demšar 2006), and an interval would suggest a precision the tests do not have.
     """
     full, _ = complete_cells(matrix)
