@@ -10,9 +10,13 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
 - ``exact``: exact permutation tests where the t statistic is undefined (zero spread);
 - ``multiple``: Holm and BH (``multipletests``), markers from adjusted p;
 - ``power``: seeds needed for one ROPE (safeguard SD; paired t, Welch, TOST), smallest attainable Wilcoxon p;
-- ``across``: mean ranks, Friedman/Iman–Davenport, pairwise Wilcoxon + Holm, CD significance matrix;
-- ``aggregate``: stratified-bootstrap normalized gain (mean, IQM) and probability of improvement;
-- ``bayes``: Bayesian signed-rank with a ROPE (baycomp's sampler, vectorized);
+- ``across``: mean ranks (t interval over cells), Friedman/Iman–Davenport, pairwise Wilcoxon + Holm, CD matrix;
+- ``aggregate``: normalized gain (mean, IQM) and probability of improvement pooled over cells;
+- ``pooled``: intervals of a number pooled over cells with the seeds as units (Welch–Satterthwaite t,
+  Clopper–Pearson), their coverage checked by simulation;
+- ``gates``: the fewest cells each across-cell statistic needs, "n.a. (N cells < K)" below;
+- ``bayes``: Bayesian signed-rank with a ROPE (baycomp's sampler, vectorized), from 6 cells;
+- ``description``, ``descriptions``: every test as the reports state it (``TestDescription``);
 - ``bootstrap``: seeded vectorized resampling (10,000 repetitions by default);
 - ``consistency``: saliency consistency across runs (Spearman, Pearson, top-10% IoU of run pairs; jackknife over runs);
 - ``family``: everything for one family, and its leaderboard;

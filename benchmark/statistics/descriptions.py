@@ -4,17 +4,17 @@ correction, α and the reference (docs/statistics.md §1.15-1.16).
 A result of this layer carries its descriptions (``FamilyResult.tests``; ``verdicts.VERDICT_TESTS`` for
 the claims), and every renderer (the study's Markdown and TeX, the leaderboard pages, the claims tables
 and results/README.md, a submission's claim, the figure captions) prints ``TestDescription.text`` or
-``short`` instead of its own prose, so a change of a test is a change of one description here.
+``short`` instead of its own prose, so a change of a test is a change of one description here. The record
+type, ``TestDescription``, is in ``description`` (imported from here as before).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .bayes import DECISION, MIN_CELLS, PRIOR, lowest_best
+from .description import TestDescription
 from .gates import MIN_IQM_CELLS, MIN_RANK_CELLS
 
 
@@ -27,55 +27,6 @@ def p_text(p: Any) -> str:
     if not math.isfinite(value):
         return "–"
     return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
-
-
-@dataclass(frozen=True)
-class TestDescription:
-    """One statistical test as a report states it."""
-
-    name: str  # e.g. "paired t-test"
-    function: str  # the library function that computes it
-    unit: str  # the unit of replication
-    correction: str  # the multiple-comparison correction and its family ("none" when there is none)
-    reference: str
-    short: str  # a few words for figure captions and column notes
-    alpha: float | None = None
-    # the fewest cells it is computed from (None: a rule of its own, in min_reason) and why; below it every
-    # output prints "n.a. (N cells < K)" (statistics.gates)
-    min_cells: int | None = None
-    min_reason: str = ""
-
-    def at(self, alpha: float) -> TestDescription:
-        return replace(self, alpha=alpha)
-
-    def minimum(self) -> str:
-        """ "minimum K cells: why", or "" when the test states none."""
-        if self.min_cells is None:
-            return f"minimum: {self.min_reason}" if self.min_reason else ""
-        return f"minimum {self.min_cells} cell{'s' if self.min_cells > 1 else ''}: {self.min_reason}"
-
-    def text(self) -> str:
-        """One sentence: test (function), unit, correction, α, the minimum of cells, reference."""
-        level = f", α = {self.alpha:g}" if self.alpha is not None else ""
-        least = f"; {self.minimum()}" if self.minimum() else ""
-        return f"{self.name} (`{self.function}`) over {self.unit}; {self.correction}{level}{least} ({self.reference})"
-
-    def to_json(self) -> dict[str, Any]:
-        """The fields; the minimum only when there is one (files written before it had none)."""
-        out = asdict(self)
-        for key, default in (("min_cells", None), ("min_reason", "")):
-            if out[key] == default:
-                del out[key]
-        return out
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TestDescription:
-        return cls(
-            **{k: data[k] for k in ("name", "function", "unit", "correction", "reference", "short")},
-            alpha=data.get("alpha"),
-            min_cells=data.get("min_cells"),
-            min_reason=data.get("min_reason", ""),
-        )
 
 
 # --- a family of a study (statistics.family.analyze) --------------------------------------------------------
