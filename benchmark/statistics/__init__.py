@@ -16,7 +16,7 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
   Clopper–Pearson), their coverage checked by simulation;
 - ``gates``: the fewest cells each across-cell statistic needs, "n.a. (N cells < K)" below;
 - ``bayes``: Bayesian signed-rank with a ROPE (baycomp's sampler, vectorized), from 6 cells;
-- ``description``, ``descriptions``: every test as the reports state it (``TestDescription``);
+- ``description``, ``descriptions``, ``across_descriptions``: every test as the reports state it;
 - ``bootstrap``: seeded vectorized resampling (10,000 repetitions by default);
 - ``consistency``: saliency consistency across runs (Spearman, Pearson, top-10% IoU of run pairs; jackknife over runs);
 - ``family``: everything for one family, and its leaderboard;

@@ -5,7 +5,8 @@ A result of this layer carries its descriptions (``FamilyResult.tests``; ``verdi
 the claims), and every renderer (the study's Markdown and TeX, the leaderboard pages, the claims tables
 and results/README.md, a submission's claim, the figure captions) prints ``TestDescription.text`` or
 ``short`` instead of its own prose, so a change of a test is a change of one description here. The record
-type, ``TestDescription``, is in ``description`` (imported from here as before).
+type, ``TestDescription``, is in ``description``, the across-cell tests with their minimum of cells in
+``across_descriptions`` (both imported from here as before).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .bayes import DECISION, MIN_CELLS, PRIOR, lowest_best
+from .across_descriptions import ACROSS_CELLS, BAYES, FRIEDMAN, IMPROVEMENT, IQM, MEAN_RANK, PAIRWISE, POOLED
 from .description import TestDescription
-from .gates import MIN_IQM_CELLS, MIN_RANK_CELLS
 
 
 def p_text(p: Any) -> str:
@@ -48,91 +48,6 @@ EQUIVALENCE = TestDescription(
     correction="Benjamini–Hochberg over the family's comparisons",
     reference="Schuirmann 1987; Lakens 2017",
     short="TOST within the ROPE, BH",
-)
-WILCOXON_CELLS = "the smallest exact two-sided p with N cells, 2/2^N, is below 0.05 only from 6 cells"  # MIN_RANK_CELLS = power.MIN_WILCOXON_N
-ACROSS_CELLS = TestDescription(
-    name="Wilcoxon signed-rank test over cell means",
-    function="scipy.stats.wilcoxon",
-    unit="the cells (each cell's mean over seeds is one pair with the baseline's)",
-    correction="Holm over the methods compared with the baseline (`statsmodels multipletests('holm')`)",
-    reference="Demšar 2006",
-    short="Wilcoxon–Holm over cells",
-    min_cells=MIN_RANK_CELLS,
-    min_reason=WILCOXON_CELLS,
-)
-PAIRWISE = TestDescription(
-    name="Wilcoxon signed-rank test over cell means, every pair of methods",
-    function="scipy.stats.wilcoxon",
-    unit="the complete cells",
-    correction="Holm over all pairs (`statsmodels multipletests('holm')`)",
-    reference="Demšar 2006; Benavoli, Corani & Mangili 2016",
-    short="Wilcoxon–Holm over cells",
-    min_cells=MIN_RANK_CELLS,
-    min_reason=WILCOXON_CELLS + "; the CD diagram and its group letters are drawn only then, when every pair of "
-    "ranked methods is tested, never for pairs that were not",
-)
-FRIEDMAN = TestDescription(
-    name="Friedman test with the Iman–Davenport F",
-    function="scipy.stats.friedmanchisquare",
-    unit="the complete cells (ranks of the methods within each cell)",
-    correction="none (one omnibus test per family)",
-    reference="Demšar 2006",
-    short="Friedman / Iman–Davenport",
-    min_reason="N cells whose smallest exact p, (k!)^(1−N), reaches α: 3 cells for 3 methods, 2 for more",
-)
-MEAN_RANK = TestDescription(
-    name="mean rank with a Student t interval over cells",
-    function="scipy.stats.t.interval",
-    unit="the complete cells (each method's rank within a cell, 1 = best)",
-    correction="none (one interval per method)",
-    reference="Demšar 2006",
-    short="mean rank, t interval over cells",
-    min_cells=MIN_RANK_CELLS,
-    min_reason="as for the Wilcoxon over cells: with fewer, no rank test separates two methods and an interval "
-    "would suggest a precision they do not have",
-)
-BAYES = TestDescription(
-    name="Bayesian signed-rank test with the family's ROPE",
-    function="baycomp's sampler",
-    unit="the cells (cell means)",
-    correction="none (posterior probabilities)",
-    reference="Benavoli et al. 2014, 2017",
-    short="Bayesian signed-rank",
-    min_cells=MIN_CELLS,
-    min_reason=f"the fewest cells at which P(better) can pass {DECISION:g} wherever the prior's pseudo-observation "
-    f"(weight {PRIOR:g}) lies ({lowest_best(MIN_CELLS - 1):.2f} at {MIN_CELLS - 1}); with one cell the test "
-    "returns its prior, 0.84 whatever the data",
-)
-POOLED = TestDescription(
-    name="pooled paired difference Δ and normalized mean gain, Welch–Satterthwaite t interval",
-    function="scipy.stats.t.ppf",
-    unit="the seeds, paired by seed within each cell (the cells fixed)",
-    correction="none (one interval per method)",
-    reference="Satterthwaite 1946; Welch 1947",
-    short="pooled Δ, Welch–Satterthwaite t",
-    min_cells=1,
-    min_reason="the seeds are the units (coverage 94.5–96% at 5 seeds per cell, simulated; at least 2 seeds a cell)",
-)
-IQM = TestDescription(
-    name="IQM of the normalized gains, t interval from its stratified-bootstrap SE (seeds spread by √(n/(n−1)))",
-    function="scipy.stats.trim_mean(g, 0.25)",
-    unit="the seeds, resampled within each cell, paired",
-    correction="none (one interval per method)",
-    reference="Agarwal et al. 2021; Davison & Hinkley 1997",
-    short="IQM, stratified bootstrap",
-    min_cells=MIN_IQM_CELLS,
-    min_reason="the IQM discards an outlying cell only when its runs fit in the trimmed quarter (4 cells), and its "
-    "interval covers ≥ 93% at 5 seeds only from 10 cells (simulated: 92.5% at 6)",
-)
-IMPROVEMENT = TestDescription(
-    name="paired probability of improvement, Clopper–Pearson interval on the effective seeds",
-    function="scipy.stats.beta.ppf",
-    unit="the seeds, paired by seed within each cell (the cells fixed)",
-    correction="none (one interval per method)",
-    reference="Bouthillier et al. 2021; Korn & Graubard 1998",
-    short="P(improvement), Clopper–Pearson",
-    min_cells=1,
-    min_reason="the seeds are the units (conservative when cells differ: Hoeffding 1956)",
 )
 FAMILY_TESTS = {
     "per_cell": PER_CELL,
