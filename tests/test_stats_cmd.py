@@ -64,6 +64,8 @@ def test_stats_writes_every_file_and_a_rerun_is_byte_identical(swept, stats_cmd)
     assert "mean ± SD (n) ↑" in text and "## Methods" in text and "scipy" in text
     assert "6 of 6 expected runs done" in text
     assert "n.a. (N=1 cells < 6)" in text, "one cell: the across-cell test says so instead of a p-value"
+    assert "What varies inside the intervals: over seeds: initialisation, data order" in text
+    assert "the train/val split is fixed" in json.loads(files["tiny.tables.json"])["sources"], "read from the records"
     assert stats_cmd(runs, dest) == 0
     assert snapshot(dest) == files
 

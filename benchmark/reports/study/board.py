@@ -49,6 +49,7 @@ class StudyReport:
         default_factory=dict
     )  # method -> measured step time over ERM's (reports.study.overhead)
     overhead_note: str = ""
+    sources: str = ""  # what varies over the seeds (reports.sources); empty: not recorded
 
     @classmethod
     def of(
@@ -69,6 +70,7 @@ class StudyReport:
             list(tables.families.values()),
             dict(tables.versions),
             list(consistency_md or []),
+            sources=tables.sources,
         )
 
 
@@ -253,8 +255,9 @@ def footer(rep: StudyReport) -> list[str]:
         "",
         f"- **Units and pairing.** Seeds {', '.join(map(str, seeds))}, the same for every method: one run seed "
         "derives the initial weights (seed, dataset, arch), the data order (seed, dataset, epoch) and the method's "
-        "noise (seed, method, epoch), so runs with the same seed are paired. Intervals vary over seeds only "
-        "(hyperparameters are fixed: defaults unless the method label names them; no tuning). Only done runs "
+        "noise (seed, method, epoch), so runs with the same seed are paired. What varies inside the intervals: "
+        f"{rep.sources or 'the seeds'}; hyperparameters are fixed (defaults unless the method label names them). "
+        "Only done runs "
         "(valid record, current code) enter; the others are listed above and flagged where they would have been.",
         "- **Within a cell** (dataset × arch): mean, SD (ddof 1), n, 95% t-interval (`scipy.stats.t.interval`). "
         "Paired over the seeds both runs have: Δ = oriented mean difference (positive = better) with its 95% "

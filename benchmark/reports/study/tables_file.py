@@ -206,6 +206,7 @@ class StudyTables:
     families: dict[str, FamilyTables]
     consistency: ConsistencyTables = field(default_factory=ConsistencyTables)
     overhead: OverheadTables = field(default_factory=OverheadTables)
+    sources: str = ""  # what varies over the seeds of the done runs (reports.sources); written when known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -232,6 +233,7 @@ class StudyTables:
                 "problems": self.overhead.problems,
                 "rows": [vars(r) for r in self.overhead.rows],
             },
+            **({"sources": self.sources} if self.sources else {}),
         }
 
     def to_text(self) -> str:
@@ -285,6 +287,7 @@ class StudyTables:
                     else consistency_tests(alpha),
                 ),
                 OverheadTables(list(over.get("files") or []), list(over.get("problems") or []), rows),
+                str(data.get("sources", "")),
             )
         except ContractError:
             raise

@@ -27,6 +27,7 @@ from ...statistics import analyze
 from ...statistics.descriptions import family_tests
 from ...statistics.family import FamilyResult
 from ..formatting import clean
+from ..sources import sources_text
 from . import consistency_plot, plots
 from .board import VERSIONED, StudyReport, detail_csv, markdown
 from .consistency import ConsistencyResult, consistency_markdown, consistency_metrics, study_consistency
@@ -216,6 +217,11 @@ def study_tables(records: RecordSet, options: StatsOptions) -> Tables:
     return Tables(completeness, done, keys, results, details, boards, families)
 
 
+def done_ids(records: RecordSet) -> list[str]:
+    """The run ids of the done runs (the ones every table reads)."""
+    return list(records.runs.loc[records.runs["state"] == "done", "run_id"])
+
+
 def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest: Path) -> Written:
     """Every table and figure of ``study``'s ``records`` (a ``sweeps.study.Study``: its name, profile and
     description head the report) into ``dest``; validated before anything is computed."""
@@ -245,6 +251,7 @@ def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest
         overhead=OverheadTables(
             overheads.files, overheads.problems, overhead_rows(completeness.methods, archs, overheads)
         ),
+        sources=sources_text(records.record(rid).config for rid in done_ids(records)),
     )
     rep = StudyReport.of(study_file, completeness, consistency_markdown(consistency))
     rep.overhead = overhead_texts(completeness.methods, archs, overheads, options.baseline)
