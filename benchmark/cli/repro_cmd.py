@@ -4,6 +4,11 @@ Streams DVC's output unchanged and timestamps its ``Running stage 'NAME':`` line
 until the next one starts or DVC exits. Writes ``results/stage_times.md`` (stage, seconds, share of
 the total; the machine's cores and load at the start) when DVC succeeded and ran at least one stage,
 so a no-op rerun keeps the last measured table. Exits with DVC's status.
+
+A rerun is a replication (issue 23): before DVC runs, the per-seed values and claims tables in
+``results/`` are snapshotted to ``results/replication/committed/``; after DVC succeeded the fresh
+results are compared with them in ``results/replication.md`` and one summary line is printed last
+(``cli.replication_cmd``, ``reports.replication``). Both are git-ignored.
 """
 
 from __future__ import annotations
@@ -44,7 +49,11 @@ def table(times: list[tuple[str, float]], total: float, command: list[str], core
 def run(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write_text
     from ..paths import project_root
+    from .replication_cmd import default_snapshot, report, snapshot
 
+    results = project_root() / "results"
+    basis = default_snapshot(results)
+    snapped = snapshot(results, basis)
     command = ["dvc", "repro", *args.dvc_args]  # as shown; run with this interpreter's dvc (no PATH needed)
     load = os.getloadavg()[0]
     started = time.perf_counter()
@@ -70,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else project_root() / "results" / "stage_times.md"
         atomic_write_text(out, table(times, end - started, command, os.cpu_count() or 1, load))
         print(f"wrote {out}: {len(times)} stages in {(end - started) / 60:.1f} min")
+    if proc.returncode == 0 and snapped:
+        print(report(basis, results, results / "replication.md"))
     return proc.returncode
 
 

@@ -188,3 +188,17 @@ CONSISTENCY_CLAIM = TestDescription(
     reference=JACKKNIFE_REFERENCE,
     short="jackknife t over paired seeds",
 )
+
+
+# --- a rerun against the committed results (reports.replication; issue 23) ----------------------------------------
+
+REPLICATION = TestDescription(
+    name="replication check, no test: the fresh claims-cell gain counted inside or outside the committed cell's "
+    "interval (simultaneous 1 − α/R, or the TOST's 90%); a same-level interval captures a replication's estimate "
+    "less often than its level says (about 83% for a 95% interval), so an outside gain is a flag, not a failure",
+    function="numpy comparison of the stored numbers",
+    unit="a claims cell, rerun over all its seeds",
+    correction="none (a count over the cells, printed beside the per-seed equality and the verdict changes)",
+    reference="Cumming & Maillardet 2006; docs/architecture.md (replication report)",
+    short="fresh gain inside the committed interval",
+)
