@@ -28,7 +28,8 @@ timestamps), into ``--dest`` (default ``results/leaderboards``):
   numbers only, so ``dvc metrics show`` has columns;
 - ``STUDY.tables.json``: every table in full (leaderboards, detail rows, Friedman, pairwise Holm,
   gains, Bayesian signed-rank, W/T/L, consistency and its comparisons, the runs and their states);
-- ``STUDY.seeds.csv``: one row per done run with its value of every family (DVC plots);
+- ``STUDY.seeds.csv``: one row per done run with its value of every family, as round-trip floats (DVC
+  plots; the replication report of ``repro`` compares them bitwise);
 - ``STUDY/``: the figures (critical-difference diagram, forest plot, cell means, consistency maps).
 """
 

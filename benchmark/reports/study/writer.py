@@ -274,7 +274,8 @@ def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest
         )
         + "\n",
         dest / f"{study.name}.tables.json": study_file.to_text(),
-        dest / f"{study.name}.seeds.csv": seeds.to_csv(index=False, float_format="%.6g", lineterminator="\n"),
+        # round-trip floats (repr), not %.6g: a rerun's replication report compares them bitwise (issue 23)
+        dest / f"{study.name}.seeds.csv": seeds.to_csv(index=False, lineterminator="\n"),
     }
     for path, text in written.items():
         atomic_write_text(path, text)
