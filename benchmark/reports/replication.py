@@ -199,6 +199,11 @@ def _num(x: object) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{float(x):.6g}"  # type: ignore[arg-type]
 
 
+def _exact(x: object) -> str:
+    """A per-seed value as stored (round-trip repr), "–" when absent."""
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else repr(float(x))  # type: ignore[arg-type]
+
+
 def _interval(gain: object, low: object, high: object) -> str:
     return f"{_num(gain)} [{_num(low)}, {_num(high)}]"
 
@@ -221,7 +226,7 @@ def value_lines(values: pd.DataFrame) -> list[str]:
         out += ["", "Every per-seed value that is not as committed:", ""]
         out += _table(
             ["study", "method", "dataset", "arch", "seed", "family", "committed", "fresh", ""],
-            [[*(str(r[k]) for k in (*RUN, "family")), _num(r["committed"]), _num(r["fresh"]), r["status"]] for _, r in changed.iterrows()],
+            [[*(str(r[k]) for k in (*RUN, "family")), _exact(r["committed"]), _exact(r["fresh"]), r["status"]] for _, r in changed.iterrows()],
         )
     return out
 
