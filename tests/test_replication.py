@@ -70,7 +70,9 @@ def test_the_report_names_the_changed_value_its_interval_and_the_verdict_change(
     assert "2 of 3 fresh gains inside the committed intervals; 1 of 2 verdicts changed" in line
     text = out.read_text()
     # the record: study, method, dataset, arch, seed, metric, both values (the last digit of a round-trip float)
-    assert "| toy | sgt | digits | cnn | 1 | test/accuracy | 0.9183673469387755 | 0.9183673469387756 | differs |" in text
+    assert (
+        "| toy | sgt | digits | cnn | 1 | test/accuracy | 0.9183673469387755 | 0.9183673469387756 | differs |" in text
+    )
     assert "| toy | 7 | 1 | 0 | 0 |" in text, "per study: values compared, differ, added, missing"
     # the fresh gain outside the committed interval, with that interval and its level
     assert "| TOY-1 · cnn | 0.05 [0.01, 0.09] | 0.9875 | 0.12 [-0.01, 0.25] | **outside** |" in text

@@ -103,10 +103,9 @@ def compare_values(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame
     at_digits = both["study"].isin(rounded_studies).to_numpy()
     c, f = both["committed"].to_numpy(float), both["fresh"].to_numpy(float)
     f_cmp = np.where(at_digits, rounded(np.nan_to_num(f)), f)
-    status = np.select(
-        [np.isnan(c), np.isnan(f), c == f_cmp], ["added", "missing", "equal"], default="differs"
-    ).astype(object)
-    return both.assign(status=status, digits=np.where(at_digits, DIGITS, None)).sort_values(key, ignore_index=True)
+    status = np.select([np.isnan(c), np.isnan(f), c == f_cmp], ["added", "missing", "equal"], default="differs")
+    digits = pd.Series(DIGITS, index=both.index).where(at_digits)  # NaN: compared exactly
+    return both.assign(status=status, digits=digits).sort_values(key, ignore_index=True)
 
 
 def compare_cells(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +114,7 @@ def compare_cells(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     both = committed.merge(fresh, on=CELL, how="outer", suffixes=("_committed", "_fresh"))
     low, high, gain = (both[c].to_numpy(float) for c in ("gain_low_committed", "gain_high_committed", "gain_fresh"))
     known = ~(np.isnan(low) | np.isnan(high) | np.isnan(gain))
-    inside = np.where(known, (low <= gain) & (gain <= high), None)
+    inside = pd.Series((low <= gain) & (gain <= high), index=both.index, dtype=object).where(known, None)
     return both.assign(inside=inside).sort_values(CELL, ignore_index=True)
 
 
@@ -123,7 +122,11 @@ def compare_claims(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame
     """Each claim: committed and fresh verdict and reason, ``status`` (same, changed, added, missing)."""
     both = committed.merge(fresh, on=VERDICT, how="outer", suffixes=("_committed", "_fresh"), indicator=True)
     status = np.select(
-        [both["_merge"] == "right_only", both["_merge"] == "left_only", both["verdict_committed"] == both["verdict_fresh"]],
+        [
+            both["_merge"] == "right_only",
+            both["_merge"] == "left_only",
+            both["verdict_committed"] == both["verdict_fresh"],
+        ],
         ["added", "missing", "same"],
         default="changed",
     )
@@ -140,10 +143,14 @@ class Replication:
     def identical(self) -> bool:
         """Every per-seed value, cell gain and interval and verdict as committed, nothing added or missing."""
         cells_equal = all(
-            np.array_equal(self.cells[f"{n}_committed"].to_numpy(float), self.cells[f"{n}_fresh"].to_numpy(float), equal_nan=True)
+            np.array_equal(
+                self.cells[f"{n}_committed"].to_numpy(float), self.cells[f"{n}_fresh"].to_numpy(float), equal_nan=True
+            )
             for n in ("gain", "gain_low", "gain_high")
         )
-        return bool((self.values["status"] == "equal").all() and cells_equal and (self.claims["status"] == "same").all())
+        return bool(
+            (self.values["status"] == "equal").all() and cells_equal and (self.claims["status"] == "same").all()
+        )
 
     @property
     def rounded(self) -> bool:
@@ -195,13 +202,11 @@ def summary(rep: Replication, where: str = "results/replication.md") -> str:
     return f"replication: {'; '.join(parts)} (see {where})"
 
 
-def _num(x: object) -> str:
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{float(x):.6g}"  # type: ignore[arg-type]
-
-
-def _exact(x: object) -> str:
-    """A per-seed value as stored (round-trip repr), "–" when absent."""
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else repr(float(x))  # type: ignore[arg-type]
+def _num(x: object, exact: bool = False) -> str:
+    """A number at 6 significant digits (``exact``: as stored, the round-trip repr); "–" when absent."""
+    if x is None or pd.isna(x):
+        return "–"
+    return repr(float(x)) if exact else f"{float(x):.6g}"  # type: ignore[arg-type]
 
 
 def _interval(gain: object, low: object, high: object) -> str:
@@ -217,7 +222,13 @@ def value_lines(values: pd.DataFrame) -> list[str]:
     """Per study: values compared, differing, added, missing; then every value that is not equal."""
     per = values.groupby("study")["status"].value_counts().unstack(fill_value=0)
     rows = [
-        [s, str(int(r.get("equal", 0) + r.get("differs", 0))), str(int(r.get("differs", 0))), str(int(r.get("added", 0))), str(int(r.get("missing", 0)))]
+        [
+            s,
+            str(int(r.get("equal", 0) + r.get("differs", 0))),
+            str(int(r.get("differs", 0))),
+            str(int(r.get("added", 0))),
+            str(int(r.get("missing", 0))),
+        ]
         for s, r in per.iterrows()
     ]
     out = _table(["study", "values compared", "differ", "added", "missing"], rows)
@@ -226,7 +237,15 @@ def value_lines(values: pd.DataFrame) -> list[str]:
         out += ["", "Every per-seed value that is not as committed:", ""]
         out += _table(
             ["study", "method", "dataset", "arch", "seed", "family", "committed", "fresh", ""],
-            [[*(str(r[k]) for k in (*RUN, "family")), _exact(r["committed"]), _exact(r["fresh"]), r["status"]] for _, r in changed.iterrows()],
+            [
+                [
+                    *(str(r[k]) for k in (*RUN, "family")),
+                    _num(r["committed"], True),
+                    _num(r["fresh"], True),
+                    r["status"],
+                ]
+                for _, r in changed.iterrows()
+            ],
         )
     return out
 
@@ -264,7 +283,11 @@ def markdown(rep: Replication, committed: str, fresh: str) -> str:
         "## Per-seed values",
         "",
         "Every value of `leaderboards/STUDY.seeds.csv` (a run × a metric), compared as stored"
-        + (f"; studies whose committed file stores {DIGITS} significant digits are compared at that precision." if rep.rounded else " (round-trip floats: bitwise)."),
+        + (
+            f"; studies whose committed file stores {DIGITS} significant digits are compared at that precision."
+            if rep.rounded
+            else " (round-trip floats: bitwise)."
+        ),
         "",
         *value_lines(rep.values),
         "",
@@ -282,7 +305,10 @@ def markdown(rep: Replication, committed: str, fresh: str) -> str:
         lines += ["", f"### {r['claim']} ({r['paper']}): {r['status']}", ""]
         lines += _table(
             ["", "verdict", "reason"],
-            [["committed", str(r["verdict_committed"]), str(r["reason_committed"])], ["fresh", str(r["verdict_fresh"]), str(r["reason_fresh"])]],
+            [
+                ["committed", str(r["verdict_committed"]), str(r["reason_committed"])],
+                ["fresh", str(r["verdict_fresh"]), str(r["reason_fresh"])],
+            ],
         )
         lines += ["", *_table(CELL_HEADER, cell_rows(rep.cells[rep.cells["claim"] == r["claim"]]))]
     return "\n".join(lines) + "\n"

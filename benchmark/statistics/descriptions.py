@@ -199,6 +199,6 @@ REPLICATION = TestDescription(
     function="numpy comparison of the stored numbers",
     unit="a claims cell, rerun over all its seeds",
     correction="none (a count over the cells, printed beside the per-seed equality and the verdict changes)",
-    reference="Cumming & Maillardet 2006; docs/architecture.md (replication report)",
+    reference="Cumming & Maillardet 2006; docs/statistics.md §1.17",
     short="fresh gain inside the committed interval",
 )
