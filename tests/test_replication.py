@@ -104,7 +104,7 @@ def test_a_committed_file_rounded_to_6_digits_is_compared_at_that_precision(tmp_
     rounded = rounded.replace("0.9009743", "0.900974")
     rounded = rounded.replace("0.8571428571428571", "0.857143").replace("0.9183673469387755", "0.918367")
     rep = compare(read_results(write(tmp_path / "old", rounded)), read_results(write(tmp_path / "new")))
-    assert rep.identical and "at the 6 significant digits stored" in summary(rep)
+    assert rep.identical and "identical to the committed results at the 6 significant digits" in summary(rep)
     exact = compare(read_results(write(tmp_path / "exact")), read_results(tmp_path / "new"))
     assert exact.identical and "significant digits" not in summary(exact)
 

@@ -42,10 +42,10 @@ def test_repro_runs_dvc_and_writes_the_stage_times_without_dvc_on_the_path(tmp_p
     assert "| hello |" in out.read_text() and "Running stage 'hello'" in printed
     # the replication report against the snapshot taken before DVC ran (issue 23), its summary printed last
     assert printed.strip().splitlines()[-1].startswith("replication: 1 of 1 per-seed values differ")
-    assert (
-        "| s | erm | d | n | 0 | test/accuracy | 0.5 | 0.25 | differs |"
-        in (tmp_path / "results/replication.md").read_text()
+    assert "| s | erm | d | n | 0 | test/accuracy | 0.5 | 0.25 | differs |" in (
+        report := (tmp_path / "results/replication.md").read_text()
     )
+    assert "(taken " in report and "before DVC ran)" in report, "the report says where its basis came from"
     out.unlink()
     assert main(["repro", "--out", str(out)]) == 0 and not out.exists(), "a no-op rerun keeps the last table"
     assert "replication: bitwise identical to the committed results" in capsys.readouterr().out

@@ -65,8 +65,17 @@ def report(committed: Path, results: Path, out: Path) -> str:
             "python -m benchmark repro takes one before DVC runs)"
         )
     rep = compare(read_results(committed), read_results(results))
-    atomic_write_text(out, markdown(rep, shown(committed), shown(results)))
+    atomic_write_text(out, markdown(rep, basis(committed), shown(results)))
     return summary(rep, shown(out))
+
+
+def basis(committed: Path) -> str:
+    """The snapshot folder, with when ``snapshot`` took it (from its marker), for the report's first line."""
+    marker = committed / MARKER
+    if not marker.is_file():
+        return f"`{shown(committed)}`"
+    stamp = json.loads(marker.read_text())
+    return f"`{shown(committed)}` (taken {stamp['taken']} from `{shown(Path(stamp['source']))}` before DVC ran)"
 
 
 def shown(path: Path) -> str:

@@ -95,16 +95,16 @@ def stores_rounded(values: pd.Series) -> bool:
 
 def compare_values(committed: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     """One row per (run, family) on either side: ``committed``, ``fresh``, ``status`` (equal, differs, added,
-    missing) and ``digits`` (the precision compared: None exactly, else ``DIGITS`` for a rounded study file)."""
+    missing) and ``digits``: ``DIGITS`` where the pair is equal only at the precision of a committed study file
+    that stores no more (``%.6g``, before issue 23), else NaN (bitwise equal, or different)."""
     key = [*RUN, "family"]
     both = committed.merge(fresh, on=key, how="outer", suffixes=("_committed", "_fresh"))
     both = both.rename(columns={"value_committed": "committed", "value_fresh": "fresh"})
     rounded_studies = {s for s, g in committed.groupby("study")["value"] if stores_rounded(g)}
-    at_digits = both["study"].isin(rounded_studies).to_numpy()
     c, f = both["committed"].to_numpy(float), both["fresh"].to_numpy(float)
-    f_cmp = np.where(at_digits, rounded(np.nan_to_num(f)), f)
-    status = np.select([np.isnan(c), np.isnan(f), c == f_cmp], ["added", "missing", "equal"], default="differs")
-    digits = pd.Series(DIGITS, index=both.index).where(at_digits)  # NaN: compared exactly
+    at_digits = both["study"].isin(rounded_studies).to_numpy() & (c != f) & (c == rounded(np.nan_to_num(f)))
+    status = np.select([np.isnan(c), np.isnan(f), (c == f) | at_digits], ["added", "missing", "equal"], "differs")
+    digits = pd.Series(DIGITS, index=both.index).where(at_digits)
     return both.assign(status=status, digits=digits).sort_values(key, ignore_index=True)
 
 
@@ -181,15 +181,16 @@ def counts(rep: Replication) -> dict[str, int]:
     }
 
 
-def summary(rep: Replication, where: str = "results/replication.md") -> str:
-    """The one line ``make reproduce`` ends with."""
+def findings(rep: Replication) -> str:
+    """What the rerun found, in one sentence: differing values, gains inside the committed intervals, verdicts."""
     n = counts(rep)
     if rep.identical:
-        precision = f" (per-seed values at the {DIGITS} significant digits stored)" if rep.rounded else ""
-        return (
-            f"replication: bitwise identical to the committed results{precision}: {n['values']} per-seed values, "
-            f"{n['claims']} verdicts (see {where})"
+        same = (
+            f"identical to the committed results at the {DIGITS} significant digits their seeds files store"
+            if rep.rounded
+            else "bitwise identical to the committed results"
         )
+        return f"{same}: {n['values']} per-seed values, {n['claims']} verdicts"
     parts = [
         f"{n['differ']} of {n['values']} per-seed values differ from the committed ones",
         f"{n['inside']} of {n['gains']} fresh gains inside the committed intervals",
@@ -199,7 +200,12 @@ def summary(rep: Replication, where: str = "results/replication.md") -> str:
         parts.append(f"{n['added']} per-seed values added, {n['missing']} missing")
     if n["claims_other"]:
         parts.append(f"{n['claims_other']} claims added or missing")
-    return f"replication: {'; '.join(parts)} (see {where})"
+    return "; ".join(parts)
+
+
+def summary(rep: Replication, where: str = "results/replication.md") -> str:
+    """The one line ``make reproduce`` ends with."""
+    return f"replication: {findings(rep)} (see {where})"
 
 
 def _num(x: object, exact: bool = False) -> str:
@@ -275,10 +281,10 @@ def markdown(rep: Replication, committed: str, fresh: str) -> str:
     lines = [
         "# Replication: this rerun against the committed results",
         "",
-        f"Committed basis: `{committed}` (snapshot taken before DVC ran); fresh: `{fresh}`. "
+        f"Committed basis: {committed}; fresh: `{fresh}`. "
         "Written by `python -m benchmark repro` (or `python -m benchmark replication`); not committed.",
         "",
-        f"**{summary(rep).removeprefix('replication: ').split(' (see ')[0]}.**",
+        f"**{findings(rep)}.**",
         "",
         "## Per-seed values",
         "",
@@ -293,7 +299,9 @@ def markdown(rep: Replication, committed: str, fresh: str) -> str:
         "",
         "## Claims cells: the fresh gain against the committed interval",
         "",
-        f"{n['inside']} of {n['gains']} fresh gains lie inside the committed interval. {REPLICATION.text()}.",
+        f"{n['inside']} of {n['gains']} fresh gains lie inside the committed interval; the cells below are not.",
+        "",
+        f"Method: {REPLICATION.text()}.",
         "",
         *(_table(CELL_HEADER, outside) if (outside := cell_rows(rep.cells[rep.cells["inside"] != True])) else []),  # noqa: E712
         "",
