@@ -71,7 +71,8 @@ def test_the_report_names_the_changed_value_its_interval_and_the_verdict_change(
     text = out.read_text()
     # the record: study, method, dataset, arch, seed, metric, both values (the last digit of a round-trip float)
     assert (
-        "| toy | sgt | digits | cnn | 1 | test/accuracy | 0.9183673469387755 | 0.9183673469387756 | differs |" in text
+        "| toy | sgt | digits | cnn | 1 | test/accuracy | 0.9183673469387755 | 0.9183673469387756 | 1.11022e-16 | differs |"
+        in text
     )
     assert "| toy | 7 | 1 | 0 | 0 |" in text, "per study: values compared, differ, added, missing"
     # the fresh gain outside the committed interval, with that interval and its level

@@ -42,7 +42,7 @@ def test_repro_runs_dvc_and_writes_the_stage_times_without_dvc_on_the_path(tmp_p
     assert "| hello |" in out.read_text() and "Running stage 'hello'" in printed
     # the replication report against the snapshot taken before DVC ran (issue 23), its summary printed last
     assert printed.strip().splitlines()[-1].startswith("replication: 1 of 1 per-seed values differ")
-    assert "| s | erm | d | n | 0 | test/accuracy | 0.5 | 0.25 | differs |" in (
+    assert "| s | erm | d | n | 0 | test/accuracy | 0.5 | 0.25 | -0.25 | differs |" in (
         report := (tmp_path / "results/replication.md").read_text()
     )
     assert "(taken " in report and "before DVC ran)" in report, "the report says where its basis came from"

@@ -242,12 +242,13 @@ def value_lines(values: pd.DataFrame) -> list[str]:
     if len(changed):
         out += ["", "Every per-seed value that is not as committed:", ""]
         out += _table(
-            ["study", "method", "dataset", "arch", "seed", "family", "committed", "fresh", ""],
+            ["study", "method", "dataset", "arch", "seed", "family", "committed", "fresh", "fresh − committed", ""],
             [
                 [
                     *(str(r[k]) for k in (*RUN, "family")),
                     _num(r["committed"], True),
                     _num(r["fresh"], True),
+                    _num(r["fresh"] - r["committed"]),
                     r["status"],
                 ]
                 for _, r in changed.iterrows()
