@@ -29,6 +29,7 @@ from statsmodels.stats.weightstats import ttost_ind
 from .exact import DECIMALS, relabel_p, relabel_tost_p, sign_flip_p
 from .orient import sign
 from .paired import SIGN_FLIP, T_TEST, paired_stats, shared, tost_p
+from .power import POWER, safeguard_sd, seeds_needed, tost_seeds_needed, welch_seeds_needed
 
 TESTS = ("superiority", "equivalence", "difference")
 PAIRED, UNPAIRED = "paired", "unpaired"
@@ -159,3 +160,19 @@ def claim_test(
     if test not in TESTS:
         raise ValueError(f"unknown test '{test}'; known: {TESTS}")
     return (_paired if paired else _unpaired)(np.asarray(y, float), np.asarray(y_ref, float), test, direction, rope)
+
+
+def cell_seeds(cell: Mapping[str, Any], test: str, rope: float, alpha: float, power: float = POWER) -> float:
+    """Seeds (pairs, or per arm when unpaired) for ``power`` against a one-ROPE effect at ``alpha`` for the test
+    the cell uses, at the safeguard SD of its observed spread; NaN without spread."""
+    if cell["design"] == UNPAIRED:
+        sd = float(safeguard_sd(cell["sd"], cell["n"]))
+        sd_ref = float(safeguard_sd(cell["sd_ref"], cell["n_ref"]))
+        if test == "equivalence":
+            return tost_seeds_needed(rope, float(np.sqrt((sd**2 + sd_ref**2) / 2)), alpha, power, "unpaired")
+        alternative = "larger" if test == "superiority" else "two-sided"
+        return welch_seeds_needed(rope, sd, sd_ref, alpha, power, alternative)
+    sd = float(safeguard_sd(cell["sd_diff"], cell["n"]))
+    if test == "equivalence":
+        return tost_seeds_needed(rope, sd, alpha, power)
+    return float(seeds_needed(rope, sd, alpha, power, "larger" if test == "superiority" else "two-sided"))

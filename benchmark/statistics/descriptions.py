@@ -16,6 +16,7 @@ from typing import Any
 
 from .across_descriptions import ACROSS_CELLS, BAYES, FRIEDMAN, IMPROVEMENT, IQM, MEAN_RANK, PAIRWISE, POOLED
 from .description import TestDescription
+from .stability import DRAWS, STABLE
 
 
 def p_text(p: Any) -> str:
@@ -170,6 +171,18 @@ VERDICT_RULES = {
         correction="α of the claim's Holm step, α/(m − rank + 1)",
         reference="Perugini, Gallucci & Costantini 2014; Colas et al. 2018",
         short="seeds for 80% power at one ROPE, safeguard SD",
+    ),
+    "stability": TestDescription(
+        name=f"stability: the share of {DRAWS} seeded reruns of the whole table (new seeds, the same number per cell) "
+        "that give the claim's verdict again, each rerun's cell gain and SD drawn from their posterior predictive "
+        "under a noninformative prior and judged by the rules above; a reproduced, not reproduced, negligible, "
+        f"changes or no-difference verdict below {STABLE} is *inconclusive (unstable)*",
+        function="statistics.stability.rerun_outcomes (numpy default_rng, fixed seed; scipy.stats.t)",
+        unit="the seeds of each cell (the rerun keeps each cell's count)",
+        correction="each rerun is judged with the same Holm families and simultaneous intervals",
+        reference="Gelman et al. 2013 (BDA3 §3.2); Spiegelhalter, Abrams & Myles 2004; Killeen 2005; "
+        "Iverson, Lee & Wagenmakers 2009; Anderson & Maxwell 2016",
+        short=f"predictive stability of the verdict ≥ {STABLE}",
     ),
 }
 

@@ -28,6 +28,9 @@ Welch's t across datasets). One family-wise standard makes every statement of a 
   t, TOST, two-sided t at alpha/k, or Welch per arm) at the Holm step of the claim's rank, with a safeguard SD
   (``power.safeguard_sd``; Perugini et al. 2014); the claim needs the largest cell figure. Never the
   observed effect (Colas et al. 2018; Card et al. 2020).
+- **Stability** (``stability``): the share of seeded reruns of the whole table, drawn from the cells' posterior
+  predictive, that give the claim's verdict again; a decisive verdict below ``stability.STABLE`` = 0.8 is
+  *inconclusive* ("unstable: reproduced in 62% of reruns"), with the seeds that would settle it.
 """
 
 from __future__ import annotations
@@ -37,19 +40,23 @@ from typing import Any
 
 import numpy as np
 
-from .claim_cells import FIELDS, TESTS, UNPAIRED, claim_test, complete, interval
+from . import stability as st
+from .claim_cells import FIELDS, TESTS, UNPAIRED, cell_seeds, claim_test, complete, interval
 from .descriptions import VERDICT_TESTS, p_text
 from .multiple import holm, holm_steps
 from .paired import IDENTICAL
-from .power import ALPHA, POWER, safeguard_sd, seeds_needed, tost_seeds_needed, welch_seeds_needed
+from .power import ALPHA, POWER
 
-__all__ = ["FIELDS", "TESTS", "claim_test", "judge", "simultaneous_level"]
+__all__ = ["FIELDS", "TESTS", "cell_seeds", "claim_test", "judge", "simultaneous_level"]
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, UNTESTABLE = "reproduced", "not reproduced", "inconclusive", "untestable"
 NEGLIGIBLE = "significant but negligible"
 CHANGES, NO_CHANGE = "changes the result", "no practical difference"
 VERDICTS = (REPRODUCED, NEGLIGIBLE, NOT_REPRODUCED, INCONCLUSIVE, CHANGES, NO_CHANGE, IDENTICAL, UNTESTABLE)
 TEST_NAMES = {key: test.short for key, test in VERDICT_TESTS.items()}  # the claims tables' test column
+DECISIVE = {REPRODUCED: st.POSITIVE, CHANGES: st.POSITIVE, NEGLIGIBLE: st.NEGLIGIBLE, NOT_REPRODUCED: st.RULED_OUT}
+DECISIVE[NO_CHANGE] = st.NO_CHANGE
+CODES = {**DECISIVE, INCONCLUSIVE: st.INCONCLUSIVE}
 IUT, UNION, SINGLE = "largest cell p (intersection-union)", "Bonferroni: cells × smallest cell p (union)", "one cell"
 
 
@@ -140,20 +147,32 @@ def _why(test: str, claim: Mapping[str, Any], cells: Sequence[Mapping[str, Any]]
     return f"neither a change (p = {p_text(p)}) nor equivalence within ±ROPE (TOST p = {p_text(tost)})"
 
 
-def cell_seeds(cell: Mapping[str, Any], test: str, rope: float, alpha: float, power: float = POWER) -> float:
-    """Seeds (pairs, or per arm when unpaired) for ``power`` against a one-ROPE effect at ``alpha`` for the test
-    the cell uses, at the safeguard SD of its observed spread; NaN without spread."""
-    if cell["design"] == UNPAIRED:
-        sd = float(safeguard_sd(cell["sd"], cell["n"]))
-        sd_ref = float(safeguard_sd(cell["sd_ref"], cell["n_ref"]))
-        if test == "equivalence":
-            return tost_seeds_needed(rope, float(np.sqrt((sd**2 + sd_ref**2) / 2)), alpha, power, "unpaired")
-        alternative = "larger" if test == "superiority" else "two-sided"
-        return welch_seeds_needed(rope, sd, sd_ref, alpha, power, alternative)
-    sd = float(safeguard_sd(cell["sd_diff"], cell["n"]))
-    if test == "equivalence":
-        return tost_seeds_needed(rope, sd, alpha, power)
-    return float(seeds_needed(rope, sd, alpha, power, "larger" if test == "superiority" else "two-sided"))
+def _word(code: int, test: str) -> str:
+    """The verdict an outcome code of ``stability`` names for a claim's test."""
+    if code == st.POSITIVE:
+        return CHANGES if test == "difference" else REPRODUCED
+    return {st.NEGLIGIBLE: NEGLIGIBLE, st.RULED_OUT: NOT_REPRODUCED, st.NO_CHANGE: NO_CHANGE}.get(code, INCONCLUSIVE)
+
+
+def _stabilise(rows: list[dict[str, Any]], cells: list[dict[str, Any]], members: list[list[int]], ropes, alpha) -> None:
+    """Each claim's ``stability`` (share of seeded reruns giving its verdict, ``stability.rerun_outcomes``), the
+    reruns' verdicts (``reruns``) and its ``seeds``; a decisive verdict below ``stability.STABLE`` is
+    *inconclusive (unstable)*, its tested verdict kept in ``verdict_tested``."""
+    outcomes = st.rerun_outcomes(cells, members, [r["test"] for r in rows], [float(q) for q in ropes], alpha)
+    for r, idx, share in zip(rows, members, st.shares(outcomes)):
+        n = sorted({int(cells[i][k]) for i in idx for k in ("n", "n_ref") if np.isfinite(cells[i][k])})
+        r["seeds"] = "–" if not n else f"{n[0]}" if len(n) == 1 else f"{n[0]}–{n[-1]}"
+        r["verdict_tested"], code = r["verdict"], CODES.get(r["verdict"], st.NONE)
+        r["stability"] = share.get(code, 0.0) if code != st.NONE else float("nan")
+        said = [
+            f"{_word(c, r['test'])} {s:.0%}" if s >= 0.005 else f"{_word(c, r['test'])} <1%" for c, s in share.items()
+        ]
+        r["reruns"] = ", ".join(said) if code != st.NONE else ""
+        if r["verdict"] in DECISIVE and r["stability"] < st.STABLE:
+            r["verdict"], r["reason"] = (
+                INCONCLUSIVE,
+                f"unstable: {r['verdict']} in {r['stability']:.0%} of reruns with new seeds",
+            )
 
 
 def judge(
@@ -168,7 +187,7 @@ def judge(
     optionally with a ``cell`` label), the claim each belongs to, its test and ROPE. Returns the cells with their intervals (``gain_low, gain_high`` at
     ``ci_level``: what the table shows; ``sim_low, sim_high`` at ``sim_level``) and one row per claim, in
     order of first appearance: ``id, test, n_cells, p, p_rule, p_holm, alpha_step, p_tost, p_tost_holm,
-    verdict, reason, seeds_needed, seeds_alpha, seeds_unit``."""
+    verdict, reason, seeds_needed, seeds_alpha, seeds_unit, stability, reruns, seeds, verdict_tested``."""
     total = len(cells)
     sim = simultaneous_level(total, alpha)
     out_cells: list[dict[str, Any]] = []
@@ -211,6 +230,10 @@ def judge(
         idx = members[r["id"]]
         mine, rope = [out_cells[i] for i in idx], [float(ropes[i]) for i in idx]
         r["verdict"], r["reason"] = _decide(r["test"], r, mine, rope, alpha)
+    _stabilise(rows, out_cells, [members[cid] for cid in ids], ropes, alpha)
+    for r in rows:
+        idx = members[r["id"]]
+        mine, rope = [out_cells[i] for i in idx], [float(ropes[i]) for i in idx]
         r["seeds_alpha"] = r["alpha_step"] / (len(idx) if r["test"] == "difference" else 1)
         r["seeds_unit"] = "seeds per arm" if any(c["design"] == UNPAIRED for c in mine) else "paired seeds"
         needed = [cell_seeds(c, r["test"], q, r["seeds_alpha"], power) for c, q in zip(mine, rope)]
