@@ -151,6 +151,26 @@ def test_claims_table_rows_verdicts_and_a_byte_identical_rerun(env):
     assert snapshot(dest) == files
 
 
+def test_every_claim_reports_its_stability_and_seeds(env):
+    """Issue 23 part 3a (fails on the code before it): the JSON gives each claim its stability, the reruns'
+    verdicts, the seeds per cell and the tested verdict; no decisive verdict is kept below 0.8."""
+    _, _, _, dest = env
+    table = json.loads((dest / "tiny.json").read_text())
+    text = (dest / "tiny.md").read_text()
+    assert "| stability (seeds)" in text and "Stability (seeds per cell):" in text
+    for claim in table["claims"]:
+        assert claim["seeds"] == "3" and claim["verdict_tested"] in VERDICTS
+        if claim["verdict_tested"] in ("untestable", "identical runs"):
+            assert claim["stability"] is None and claim["reruns"] == ""
+            continue
+        assert 0 <= claim["stability"] <= 1 and (claim["stability"] == 0 or claim["verdict_tested"] in claim["reruns"])
+        assert f"{100 * claim['stability']:.0f}% (3 seeds)" in text
+        decisive = claim["verdict_tested"] != "inconclusive"
+        assert claim["verdict"] == (
+            "inconclusive" if decisive and claim["stability"] < 0.8 else claim["verdict_tested"]
+        )
+
+
 def test_numbers_are_recomputed_from_the_record_files(env):
     _, runs, _, dest = env
     claims = {r["id"]: r for r in json.loads((dest / "tiny.json").read_text())["claims"]}

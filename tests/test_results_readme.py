@@ -67,6 +67,10 @@ def claims_table(name: str, order: int, study: str, verdict: str) -> dict:
         "seeds_alpha": 0.05,
         "seeds_unit": "paired seeds",
         "seeds_needed": None,
+        "stability": 0.934,
+        "seeds": "5",
+        "reruns": f"{verdict} 93%, inconclusive 7%",
+        "verdict_tested": verdict,
         "claim": "a beats b",
         "published": "0.6 vs 0.5",
         "study": study,
@@ -119,6 +123,15 @@ def test_sections_follow_the_claims_order_with_tables_leaderboards_and_search(tm
     assert "test/loss" not in text, "only the primary families; the full board is linked"
     assert "![s1: cell means with 95% CIs, seeds as dots](leaderboards/s1/cell_means.png)" in text
     assert "`dec`: every method tuned — [dec.md](search/dec.md)" in text
+
+
+def test_each_verdict_shows_its_stability_and_seeds_and_the_legend_states_the_rule(tmp_path):
+    """Issue 23 part 3a; fails on the code before it (no stability column, no legend entry)."""
+    write(tmp_path)
+    text = results_readme(tmp_path / "claims", tmp_path / "leaderboards", tmp_path / "search", "quick")
+    assert "| stability (seeds)" in text and text.count("| 93% (5 seeds)") == 2
+    assert "**Stability (seeds)**" in text and "below 80%" in text and "unstable: reproduced in 62%" in text
+    assert "Stability (seeds per cell): stability: the share of 4000 seeded reruns" in text, "the legend's rule"
 
 
 def test_readme_command_writes_the_file_and_a_rerun_is_identical(tmp_path):

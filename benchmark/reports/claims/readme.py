@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...statistics.stability import STABLE
 from ..formatting import DASH, markdown_table, num
 from .report import COUNTS, from_json, markdown
 from .spec import Paper
@@ -149,6 +150,13 @@ def results_readme(claims: Path, leaderboards: Path, search: Path, profile: str)
         "- **identical runs**: every paired difference is exactly 0; no test, and the row says whether the "
         "option under test was exercised (the two sides' configs and recorded weights, metrics and curves);",
         "- **untestable**: fewer than two pairs (seeds a side) in a cell.",
+        "",
+        "**Stability (seeds)**, beside each verdict: the share of seeded simulated reruns with new seeds (the same "
+        "number per cell, shown in brackets) that give the same verdict, each rerun drawn from the cells' "
+        f"posterior predictive and judged by the same rules. No claim is called reproduced, not reproduced, "
+        f"significant but negligible, changes the result or no practical difference below {STABLE:.0%}: it reads "
+        '*inconclusive* with "unstable: reproduced in 62% of reruns with new seeds" and the seeds that would '
+        "settle it. The method, its calibration check and its limits: docs/statistics.md §1.16.",
         "",
         "Comparisons across datasets (e.g. CYBORG's 7x-data reference, RRR's clean-digits reference) are "
         "unpaired (Welch): the two datasets share no randomness. Each test and rule, with its reference, is "

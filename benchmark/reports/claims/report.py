@@ -23,7 +23,7 @@ from .evaluate import ClaimsTable
 from .spec import Paper
 
 COUNTS = VERDICTS  # the summary's columns, in this order
-NUMBERS = ("seeds_needed", "seeds_alpha", "images", "gain", "gain_low", "gain_high", "sim_low", "sim_high")
+NUMBERS = ("seeds_needed", "seeds_alpha", "stability", "images", "gain", "gain_low", "gain_high", "sim_low", "sim_high")
 
 
 def percent(level: float) -> str:
@@ -37,6 +37,12 @@ def seeds_text(row: pd.Series) -> str:
         return ""
     needed, unit = row.get("seeds_needed"), row.get("seeds_unit") or "paired seeds"
     per = " a cell" if int(row["n_cells"]) > 1 else ""
+    used = max((int(n) for n in str(row.get("seeds", "")).split("–") if n.isdigit()), default=0)
+    if str(row.get("reason")).startswith("unstable") and isinstance(needed, float) and needed <= used:
+        return (
+            f"; {used} {unit}{per} already give 80% power at one ROPE (≈{int(needed)} needed): the estimate sits "
+            "on a decision boundary, and only more seeds move it off"
+        )
     if isinstance(needed, float) and math.isfinite(needed):
         return (
             f"; ≈{int(needed)} {unit}{per} would settle it (80% power at one ROPE, α = {row['seeds_alpha']:.3g}, "
@@ -45,6 +51,15 @@ def seeds_text(row: pd.Series) -> str:
     if isinstance(needed, float) and math.isinf(needed):
         return f"; more than 10000 {unit}{per}: the differences are too noisy"
     return "; no seed count for this test" if "zero spread" not in str(row.get("reason")) else ""
+
+
+def stability_text(row: pd.Series) -> str:
+    """'93% (5 seeds)': the share of seeded reruns giving the claim's verdict, and the seeds per cell it used."""
+    value, seeds = row.get("stability"), row.get("seeds")
+    seeds = f" ({seeds} seeds)" if isinstance(seeds, str) and seeds not in ("", DASH) else ""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return f"{DASH}{seeds}"
+    return f"{100 * value:.0f}%{seeds}"
 
 
 def verdict_text(row: pd.Series) -> str:
@@ -111,6 +126,7 @@ def display(table: ClaimsTable) -> pd.DataFrame:
             **(_cell_columns(cells.iloc[0], gain_column) if len(cells) == 1 else blank),
             "claim p → Holm": claim_p(claim),
             "verdict": verdict_text(claim),
+            "stability (seeds)": stability_text(claim),
         }
         if len(cells) > 1:
             head["method vs reference"] = f"{len(cells)} cells:"
@@ -119,7 +135,7 @@ def display(table: ClaimsTable) -> pd.DataFrame:
             for _, cell in cells.iterrows():
                 rows.append(
                     {"id": f"↳ {cell['id']}", "claim": "", "paper": "", **_cell_columns(cell, gain_column)}
-                    | {"claim p → Holm": "", "verdict": ""}
+                    | {"claim p → Holm": "", "verdict": "", "stability (seeds)": ""}
                 )
     return pd.DataFrame(rows)
 
@@ -138,7 +154,7 @@ def how_verdicts_are_made(table: ClaimsTable) -> str:
         f"{tests['difference'].text()}. Intervals: {tests['intervals'].text()}; this table has R = "
         f"{table.cells_total} cells, so each is a {percent(table.simultaneous_level)} interval. Verdicts: "
         f"{tests['negligible'].text()}. Degenerate data: {tests['degenerate'].text()}. *Inconclusive* says why and "
-        f"what would settle it: {tests['seeds'].text()}. Gains are oriented (positive = the method is better); the "
+        f"what would settle it: {tests['seeds'].text()}. Stability (seeds per cell): {tests['stability'].text()}. Gains are oriented (positive = the method is better); the "
         "ROPE is the metric's declared smallest effect of interest unless the claim sets one; 'claim p → Holm' "
         "is the claim's combined p and its Holm adjustment."
     )
