@@ -4,7 +4,7 @@
 A rerun draws new seeds for every cell of the paper's table, with the same number of seeds per cell. Its
 cell statistics are drawn from their posterior predictive distribution under the noninformative prior
 p(mu, sigma^2) ∝ 1/sigma^2 given the observed ones (Gelman et al. 2013, BDA3 §3.2; the predictive
-probability of replication of Killeen 2005, Spiegelhalter, Abrams & Myles 2004 §6.5): with the observed
+probability of replication of Killeen 2005; Spiegelhalter, Abrams & Myles 2004): with the observed
 gain g, standard error s and df nu,
 
     sigma_se^2 = s^2 · nu / X,  X ~ chi2(nu)          (the true standard error, scaled-inverse-chi2)
