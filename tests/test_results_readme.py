@@ -132,6 +132,11 @@ def test_each_verdict_shows_its_stability_and_seeds_and_the_legend_states_the_ru
     assert "| stability (seeds)" in text and text.count("| 93% (5 seeds)") == 2
     assert "**Stability (seeds)**" in text and "below 80%" in text and "unstable: reproduced in 62%" in text
     assert "Stability (seeds per cell): stability: the share of 4000 seeded reruns" in text, "the legend's rule"
+    table = claims_table("beta", 3, "s1", "inconclusive")
+    table["claims"][0].update(stability=0.25, reruns="not reproduced 75%, inconclusive 25%")
+    (tmp_path / "claims" / "beta.json").write_text(json.dumps(table))
+    text = results_readme(tmp_path / "claims", tmp_path / "leaderboards", tmp_path / "search", "quick")
+    assert "| 25% (5 seeds): not reproduced 75%, inconclusive 25% |" in text, "below 0.8: what the reruns say"
 
 
 def test_readme_command_writes_the_file_and_a_rerun_is_identical(tmp_path):

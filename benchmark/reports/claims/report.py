@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...statistics import descriptions
 from ...statistics.descriptions import verdict_tests
+from ...statistics.stability import STABLE
 from ...statistics.verdicts import INCONCLUSIVE, VERDICTS
 from ..formatting import DASH, interval, markdown_table, num, pval
 from .evaluate import ClaimsTable
@@ -54,12 +55,14 @@ def seeds_text(row: pd.Series) -> str:
 
 
 def stability_text(row: pd.Series) -> str:
-    """'93% (5 seeds)': the share of seeded reruns giving the claim's verdict, and the seeds per cell it used."""
-    value, seeds = row.get("stability"), row.get("seeds")
+    """'93% (5 seeds)': the share of seeded reruns giving the claim's verdict, and the seeds per cell it used;
+    below ``STABLE`` also what the reruns say ('62% (5 seeds): reproduced 62%, inconclusive 38%')."""
+    value, seeds, reruns = row.get("stability"), row.get("seeds"), row.get("reruns")
     seeds = f" ({seeds} seeds)" if isinstance(seeds, str) and seeds not in ("", DASH) else ""
     if not isinstance(value, float) or not math.isfinite(value):
         return f"{DASH}{seeds}"
-    return f"{100 * value:.0f}%{seeds}"
+    said = f": {reruns}" if value < STABLE and isinstance(reruns, str) and reruns else ""
+    return f"{100 * value:.0f}%{seeds}{said}"
 
 
 def verdict_text(row: pd.Series) -> str:
