@@ -153,11 +153,11 @@ def results_readme(claims: Path, leaderboards: Path, search: Path, profile: str)
         "",
         "**Stability (seeds)**, beside each verdict: the share of seeded simulated reruns with new seeds (the same "
         "number per cell, shown in brackets) that give the same verdict, each rerun drawn from the cells' "
-        "posterior predictive and judged by the same rules; below that threshold the column also lists what the reruns say. "
-        "No claim is called reproduced, not reproduced, significant but negligible, changes the result or no "
-        f"practical difference below {STABLE:.0%}: it reads "
+        "posterior predictive and judged by the same rules. No claim is called reproduced, not reproduced, "
+        f"significant but negligible, changes the result or no practical difference below {STABLE:.0%}: it reads "
         '*inconclusive* with "unstable: reproduced in 62% of reruns with new seeds" and the seeds that would '
-        "settle it. The method, its calibration check and its limits: docs/statistics.md §1.16.",
+        f"settle it; below {STABLE:.0%} the column also lists what the reruns say. The method, its calibration "
+        "check and its limits: docs/statistics.md §1.16.",
         "",
         "Comparisons across datasets (e.g. CYBORG's 7x-data reference, RRR's clean-digits reference) are "
         "unpaired (Welch): the two datasets share no randomness. Each test and rule, with its reference, is "
