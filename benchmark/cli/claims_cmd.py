@@ -76,15 +76,32 @@ def incomplete_of(paper, records: dict) -> list[str]:
     return incomplete_lines({s: records[s] for s in studies})
 
 
-def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
+def judged(paper, records: dict, alpha: float, settled: tuple | None):
+    """The paper's table: its looks when ``settled`` = (design, starts) names it (``reports.claims.settle``),
+    else one evaluation on the study's own seeds."""
+    from ..reports.claims.evaluate import evaluate
+    from ..reports.claims.settle import at_seeds, walk
+
+    if settled is None:
+        return evaluate(paper, records, alpha=alpha)
+    design, starts = settled
+    if paper.name in design.papers:
+        return walk(paper, records, starts, design)
+    return evaluate(paper, at_seeds(records, starts, 0), alpha=alpha)
+
+
+def write_paper(paper, records: dict, dest: Path, alpha: float, settled: tuple | None = None) -> str:
     """Evaluate one paper's claims and write its Markdown, JSON and figures; a one-line tally."""
     from ..atomic import atomic_folder, atomic_write_text
     from ..reports.claims import plots as claims_plots
-    from ..reports.claims.evaluate import evaluate
     from ..reports.claims.report import as_json, counts, markdown, percent
     from ..reports.formatting import clean
 
-    table = evaluate(paper, records, alpha=alpha)
+    table = judged(paper, records, alpha, settled)
+    if settled is not None:
+        from ..reports.claims.settle import at_seeds
+
+        records = at_seeds(records, settled[1], 0)  # figures and the not-done list: the study's own seeds
     incomplete = incomplete_of(paper, records)
     with atomic_folder(dest / paper.name) as folder:
         caption = (
@@ -110,6 +127,19 @@ def write_paper(paper, records: dict, dest: Path, alpha: float) -> str:
     )
 
 
+def settle_records(records: dict, root: str | None) -> tuple | None:
+    """(records with the added seeds, the design, each study's first added seed) when ``root`` (default
+    results/settle) holds a ``settle`` plan, else None."""
+    from ..reports.claims.settle import Design, with_settle
+    from .settle_cmd import settle_root
+
+    design = Design.read(settle_root(root))
+    if design is None:
+        return None
+    combined, starts = with_settle(records, settle_root(root))
+    return combined, design, starts
+
+
 def run(args: argparse.Namespace) -> int:
     from ..contracts import ContractError
     from ..reports.claims.evaluate import check_sides
@@ -128,10 +158,14 @@ def run(args: argparse.Namespace) -> int:
     for paper in papers:
         check_sides(paper, records)
     dest = Path(args.dest) if args.dest else claims_folder().parent / "results" / "claims"
+    settled = settle_records(records, args.settle)
     for line in incomplete_lines(records):
         print(f"not done: {line}")
+    if settled is not None:
+        records = settled[0]
+        print(f"settle: the looks of {', '.join(settled[1].papers) or 'no paper'} ({args.settle or 'results/settle'})")
     for paper in papers:
-        print(write_paper(paper, records, dest, args.alpha))
+        print(write_paper(paper, records, dest, args.alpha, settled[1:] if settled else None))
     return 0
 
 
@@ -144,4 +178,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--claims-dir", help="folder of the claims files (default: claims/)")
     p.add_argument("--dest", help="output folder (default: results/claims)")
+    p.add_argument(
+        "--settle", help="folder of `settle`'s plan and added records (default: results/settle; absent: no looks)"
+    )
     p.set_defaults(func=run)

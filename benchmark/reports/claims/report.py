@@ -24,7 +24,20 @@ from .evaluate import ClaimsTable
 from .spec import Paper
 
 COUNTS = VERDICTS  # the summary's columns, in this order
-NUMBERS = ("seeds_needed", "seeds_alpha", "stability", "images", "gain", "gain_low", "gain_high", "sim_low", "sim_high")
+NUMBERS = (
+    "seeds_needed",
+    "seeds_alpha",
+    "stability",
+    "looks",
+    "looks_planned",
+    "alpha_look",
+    "images",
+    "gain",
+    "gain_low",
+    "gain_high",
+    "sim_low",
+    "sim_high",
+)
 
 
 def percent(level: float) -> str:
@@ -54,11 +67,20 @@ def seeds_text(row: pd.Series) -> str:
     return "; no seed count for this test" if "zero spread" not in str(row.get("reason")) else ""
 
 
+def looks_text(row: pd.Series) -> str:
+    """'; look 2 of 3, α = 0.0166' for a row of a settled paper (``settle``: the looks it took and the nominal
+    level of its last one), else ''."""
+    looks, planned, alpha = row.get("looks"), row.get("looks_planned"), row.get("alpha_look")
+    if not isinstance(planned, (int, float)) or not planned or math.isnan(planned) or planned < 2:
+        return ""
+    return f"; look {int(looks)} of {int(planned)}, α = {float(alpha):.3g}"
+
+
 def stability_text(row: pd.Series) -> str:
     """'93% (5 seeds)': the share of seeded reruns giving the claim's verdict, and the seeds per cell it used;
     below ``STABLE`` also what the reruns say ('62% (5 seeds): reproduced 62%, inconclusive 38%')."""
     value, seeds, reruns = row.get("stability"), row.get("seeds"), row.get("reruns")
-    seeds = f" ({seeds} seeds)" if isinstance(seeds, str) and seeds not in ("", DASH) else ""
+    seeds = f" ({seeds} seeds{looks_text(row)})" if isinstance(seeds, str) and seeds not in ("", DASH) else ""
     if not isinstance(value, float) or not math.isfinite(value):
         return f"{DASH}{seeds}"
     said = f": {reruns}" if value < STABLE and isinstance(reruns, str) and reruns else ""
