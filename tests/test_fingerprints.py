@@ -161,6 +161,21 @@ def test_dvc_profile_deps_cover_the_commands_closure():
     assert not uncovered, f"{stage} stage deps miss {uncovered}"
 
 
+def test_dvc_settle_deps_cover_the_commands_closure():
+    """The settle stage trains runs and judges claims: its deps cover both closures."""
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["settle"]["deps"]
+    modules = ["benchmark.__main__", "benchmark.cli.settle_cmd", "benchmark.cli.claims_cmd"]
+    modules += ["benchmark.runs.run", "benchmark.sweeps.worker", "benchmark.sweeps.executors"]
+    modules += [
+        registry.get(name).__module__
+        for registry in (METHODS, DATASETS, ARCHS)
+        for name in registry.names()
+        if registry.get(name).__module__.startswith(("benchmark.", "salbench_plugins."))
+    ]
+    uncovered = [p for p in module_closure(modules) if not _covered(p, deps)]
+    assert not uncovered, f"settle stage deps miss {uncovered}"
+
+
 LAYERS = (
     "base",
     "data",

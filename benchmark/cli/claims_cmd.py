@@ -130,8 +130,7 @@ def write_paper(paper, records: dict, dest: Path, alpha: float, settled: tuple |
 def settle_records(records: dict, root: str | None) -> tuple | None:
     """(records with the added seeds, the design, each study's first added seed) when ``root`` (default
     results/settle) holds a ``settle`` plan, else None."""
-    from ..reports.claims.settle import Design, with_settle
-    from .settle_cmd import settle_root
+    from ..reports.claims.settle import Design, settle_root, with_settle
 
     design = Design.read(settle_root(root))
     if design is None:

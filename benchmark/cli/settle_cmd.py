@@ -23,12 +23,6 @@ from .sweep_cmd import parse_jobs
 DEFAULT_MAX_SEEDS, DEFAULT_GROUP = 11, 3
 
 
-def settle_root(value: str | None) -> Path:
-    from ..paths import project_root
-
-    return Path(value) if value else project_root() / "results" / "settle"
-
-
 def check(args: argparse.Namespace, studies: dict) -> None:
     """--group and --max-seeds against every study the papers use (before anything is computed)."""
     from ..contracts import ContractError
@@ -94,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from ..contracts import ContractError
-    from ..reports.claims.settle import walk, with_settle
+    from ..reports.claims.settle import settle_root, walk, with_settle
     from ..reports.claims.spec import load_paper
     from ..sweeps.study import expand
     from .claims_cmd import claims_folder, load_studies, paper_path

@@ -63,6 +63,13 @@ class Design:
         return cls(tuple(data["papers"]), int(data["max_seeds"]), int(data["group"]), float(data["alpha"]))
 
 
+def settle_root(value: str | None = None) -> Path:
+    """Where ``settle`` keeps its plan and added records: ``value``, else results/settle in the project."""
+    from ...paths import project_root
+
+    return Path(value) if value else project_root() / "results" / "settle"
+
+
 def first_seed(records: RecordSet) -> int:
     """The first seed a study does not train: where its added seeds start."""
     return int(records.runs["seed"].max()) + 1 if not records.runs.empty else 0
