@@ -78,6 +78,7 @@ def test_settle_adds_seeds_to_the_unsettled_row_only_and_claims_shows_its_looks(
     assert (rows["T-2"]["looks"], rows["T-2"]["verdict"], rows["T-2"]["seeds"]) == (1, "untestable", "0")
     assert rows["T-2"]["alpha_look"] == pytest.approx(alphas[0], rel=1e-4)
     assert rows["T-1"]["verdict"] != "untestable"
+    assert "O'Brien–Fleming-type α spending" in (dest / "tiny.md").read_text()  # the legend states the design
     assert f"6 seeds; look 2 of 2, α = {alphas[1]:.3g}" in (dest / "tiny.md").read_text()
 
 

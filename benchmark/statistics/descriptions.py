@@ -184,6 +184,18 @@ VERDICT_RULES = {
         "Iverson, Lee & Wagenmakers 2009; Anderson & Maxwell 2016",
         short=f"predictive stability of the verdict ≥ {STABLE}",
     ),
+    "sequential": TestDescription(
+        name="group-sequential seeds (`settle`): a row not decisive and stable at a look gets the study's next seeds "
+        "(3 a look, both sides paired by seed, up to the declared maximum per cell) and is judged again; every look "
+        "runs the rules above with α replaced by its nominal level from O'Brien–Fleming-type α spending, "
+        "2 · (2 − 2Φ(z_{1−α/4}/√t)) at information t = seeds / maximum, with exact boundaries for the correlated "
+        "looks (corr √(t_i/t_j)); the stability is checked again at every look",
+        function="statistics.sequential.boundaries (scipy.stats.multivariate_normal.cdf, scipy.optimize.brentq)",
+        unit="the seeds of each cell, look by look",
+        correction="α spent over the looks of each row (overall α over all looks), Holm over the claims at each look",
+        reference="Lan & DeMets 1983; DeMets & Lan 1994; Jennison & Turnbull 2000; docs/statistics.md §1.18",
+        short="O'Brien–Fleming-type α spending over looks",
+    ),
 }
 
 

@@ -182,6 +182,7 @@ def how_verdicts_are_made(table: ClaimsTable) -> str:
         f"what would settle it: {tests['seeds'].text()}. Stability (seeds per cell): {tests['stability'].text()}. Gains are oriented (positive = the method is better); the "
         "ROPE is the metric's declared smallest effect of interest unless the claim sets one; 'claim p → Holm' "
         "is the claim's combined p and its Holm adjustment."
+        + (f" Looks (`settle`): {tests['sequential'].text()}." if "looks_planned" in table.claims else "")
     )
 
 
