@@ -44,16 +44,16 @@ def obf_spending(t: np.ndarray | float, alpha: float) -> np.ndarray:
     """Cumulative two-sided alpha spent by information ``t``: Lan & DeMets' (1983) O'Brien–Fleming-type
     function on each side at alpha/2, ``2 · (2 - 2 Phi(z_{1 - alpha/4} / sqrt(t)))`` (DeMets & Lan 1994;
     gsDesign's ``sfLDOF`` with ``test.type = 2``); ``alpha`` at t = 1."""
-    t = np.asarray(t, dtype=float)
+    info = np.asarray(t, dtype=float)
     with np.errstate(divide="ignore"):
-        spent = 4 * stats.norm.sf(stats.norm.isf(alpha / 4) / np.sqrt(t))
-    return np.where(t > 0, spent, 0.0)
+        spent = 4 * stats.norm.sf(stats.norm.isf(alpha / 4) / np.sqrt(info))
+    return np.where(info > 0, spent, 0.0)
 
 
-def look_correlation(t: Sequence[float]) -> np.ndarray:
+def look_correlation(t: Sequence[float] | np.ndarray) -> np.ndarray:
     """corr(Z_i, Z_j) = sqrt(t_min / t_max) of the statistics at information fractions ``t``."""
-    t = np.asarray(t, dtype=float)
-    return np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    info = np.asarray(t, dtype=float)
+    return np.sqrt(np.minimum.outer(info, info) / np.maximum.outer(info, info))
 
 
 def _continue_probability(bounds: Sequence[float], corr: np.ndarray) -> float:
@@ -72,13 +72,13 @@ def _gap(c: float, earlier: list[float], corr: np.ndarray, target: float) -> flo
 def boundaries(t: Sequence[float], alpha: float = 0.05) -> np.ndarray:
     """Two-sided critical values c_k of the O'Brien–Fleming-type spending design at information ``t``
     (increasing, the last 1), solved one look at a time (module docstring)."""
-    t = np.asarray(t, dtype=float)
-    if t.size == 0 or np.any(np.diff(t) <= 0) or t[0] <= 0 or t[-1] > 1:
-        raise ValueError(f"boundaries: information fractions must increase in (0, 1], got {t.tolist()}")
-    spent = obf_spending(t, alpha)
-    corr = look_correlation(t)
+    info = np.asarray(t, dtype=float)
+    if info.size == 0 or np.any(np.diff(info) <= 0) or info[0] <= 0 or info[-1] > 1:
+        raise ValueError(f"boundaries: information fractions must increase in (0, 1], got {info.tolist()}")
+    spent = obf_spending(info, alpha)
+    corr = look_correlation(info)
     out: list[float] = []
-    for k in range(t.size):
+    for k in range(info.size):
         target = 1 - spent[k]
         if k == 0:
             out.append(float(stats.norm.isf((1 - target) / 2)))
