@@ -5,6 +5,7 @@ plan and shows the row's looks."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,13 @@ def test_settle_adds_seeds_to_the_unsettled_row_only_and_claims_shows_its_looks(
     assert (rows["T-2"]["looks"], rows["T-2"]["verdict"], rows["T-2"]["seeds"]) == (1, "untestable", "0")
     assert rows["T-2"]["alpha_look"] == pytest.approx(alphas[0], rel=1e-4)
     assert rows["T-1"]["verdict"] != "untestable"
+    partial = folder / "partial"  # a look whose runs are not all there: claims stops the row at its look
+    shutil.copytree(folder / "settle", partial)
+    next(iter(sorted((partial / "tiny").glob("*.json")))).unlink()
+    assert main([*args, "--dest", str(folder / "out_partial"), "--settle", str(partial)]) == 0
+    stopped = {r["id"]: r for r in json.loads((folder / "out_partial" / "tiny.json").read_text())["claims"]}
+    assert (stopped["T-1"]["looks"], stopped["T-1"]["seeds"]) == (1, "3")
+    assert stopped["T-1"]["alpha_look"] == pytest.approx(alphas[0], rel=1e-4)
     assert "O'Brien–Fleming-type α spending" in (dest / "tiny.md").read_text()  # the legend states the design
     assert f"6 seeds; look 2 of 2, α = {alphas[1]:.3g}" in (dest / "tiny.md").read_text()
 
