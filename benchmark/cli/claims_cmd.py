@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     for paper in papers:
         check_sides(paper, records)
     dest = Path(args.dest) if args.dest else claims_folder().parent / "results" / "claims"
-    settled = settle_records(records, args.settle)
+    settled = None if args.out and not args.settle else settle_records(records, args.settle)
     for line in incomplete_lines(records):
         print(f"not done: {line}")
     if settled is not None:
@@ -178,6 +178,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--claims-dir", help="folder of the claims files (default: claims/)")
     p.add_argument("--dest", help="output folder (default: results/claims)")
     p.add_argument(
-        "--settle", help="folder of `settle`'s plan and added records (default: results/settle; absent: no looks)"
+        "--settle",
+        help="folder of `settle`'s plan and added records (default: results/settle, none with --out; no plan: no looks)",
     )
     p.set_defaults(func=run)

@@ -27,6 +27,8 @@ def check(args: argparse.Namespace, studies: dict) -> None:
     """--group and --max-seeds against every study the papers use (before anything is computed)."""
     from ..contracts import ContractError
 
+    if not 0 < args.alpha < 1:
+        raise ContractError(f"settle: --alpha must be in (0, 1), got {args.alpha}")
     if args.group < 1:
         raise ContractError(f"settle: --group must be at least 1, got {args.group}")
     for name, study in studies.items():

@@ -185,7 +185,15 @@ def walk(
     return assemble(entries, tables, {e: key(e) for e in entries}, plans, look, row, design.alpha)
 
 
-def assemble(entries, tables, keys, plans, look, row, alpha: float) -> ClaimsTable:
+def assemble(
+    entries: list[str],
+    tables: Mapping[tuple[int, float], ClaimsTable],
+    keys: Mapping[str, tuple[int, float]],
+    plans: Mapping[str, sequential.Plan],
+    look: Mapping[str, int],
+    row: Callable[[str], pd.Series],
+    alpha: float,
+) -> ClaimsTable:
     """One table from each row's last look: its claim row and its cells, with its looks."""
     claims, cells = [], []
     for e in entries:
