@@ -175,13 +175,15 @@ def walk(
         nexts = {e: next_runs(paper, e, plans[e], look[e], starts) for e in going}
         if train is not None:
             records = train([run for runs in nexts.values() for run in runs])
+        moved = [e for e in going if all(attempted(records, *run) for run in nexts[e])]
         for e in entries:
-            if e in going and all(attempted(records, *run) for run in nexts[e]):
+            if e in moved:
                 look[e] += 1
             else:
                 active.discard(e)
         if on_look is not None:
-            on_look(f"{paper.name}: {len(going)} rows to their next look: {', '.join(going)}")
+            said = f"{', '.join(moved)} to their next look" if moved else "no row has its next look's runs"
+            on_look(f"{paper.name}: {len(going)} rows not settled; {said}")
     return assemble(entries, tables, {e: key(e) for e in entries}, plans, look, row, design.alpha)
 
 
