@@ -21,6 +21,8 @@ if XDIST_WORKER:
 import torch  # noqa: E402 - after the thread variables
 from quick import QUICK_TRAINING  # noqa: E402
 
+import benchmark  # noqa: E402, F401 - pins the portable CPU numerics before torch loads (benchmark.numerics)
+
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 torch.set_num_threads(1 if XDIST_WORKER else min(2, torch.get_num_threads()))
 

@@ -10,6 +10,7 @@ import torch
 import torchvision
 
 from ..code_closure import closure_digest
+from ..numerics import in_effect
 from ..paths import project_root
 from ..registry import ARCHS, DATASETS, METHODS
 
@@ -51,6 +52,7 @@ def environment(device: torch.device) -> dict[str, str | int]:
         "device": str(device),
         "threads": torch.get_num_threads(),
         "git_commit": git_commit(),
+        **{f"numerics_{k}": v for k, v in in_effect().items()},
     }
     if device.type == "cuda":
         info["device_name"] = torch.cuda.get_device_name(device)
