@@ -15,14 +15,12 @@ extras) moves with its row.
 from __future__ import annotations
 
 import hashlib
-from typing import cast
 
 import numpy as np
 
 from ..contracts import ContractError, DatasetBundle, Split
 
 SPLITS = ("fixed", "per_seed")  # the run setting ``split``: the built partition, or a redraw per seed
-POOLED = ("train", "val")
 
 
 def _strata(split: Split) -> np.ndarray:
@@ -65,7 +63,7 @@ def redraw(bundle: DatasetBundle, seed: int) -> tuple[DatasetBundle, dict[str, s
     splits = dict(bundle.splits)
     splits["train"], splits["val"] = _take(pooled, new_train), _take(pooled, new_val)
     digests = {
-        name: hashlib.sha256(cast(np.ndarray, rows).astype("<i8").tobytes()).hexdigest()
+        name: hashlib.sha256(rows.astype("<i8").tobytes()).hexdigest()
         for name, rows in (("train", new_train), ("val", new_val))
     }
     return DatasetBundle(splits=splits, classes=bundle.classes, manifest=bundle.manifest), digests
