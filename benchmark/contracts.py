@@ -9,7 +9,6 @@ record (``benchmark.records.schema``) stores what it produced.
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,9 +18,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-
-class ContractError(ValueError):
-    """A plug-in or a user input breaks a contract; the message names the culprit."""
+from .costs import COST_UNITS, NOMINAL_FORWARDS, Cost  # noqa: F401 - part of the contracts
+from .errors import ContractError
+from .hparams import HParam, resolve_hparams  # noqa: F401 - part of the contracts
 
 
 # --------------------------------------------------------------------------- batches
@@ -148,100 +147,6 @@ class Network(nn.Module):
 
 
 # --------------------------------------------------------------------------- methods
-_SCALAR_TYPES = (bool, int, float, str)
-
-
-@dataclass(frozen=True)
-class HParam:
-    """A declared hyperparameter: default, one-line meaning, optional allowed values or an
-    inclusive numeric range ``[low, high]`` (either bound may be None)."""
-
-    default: Any
-    help: str
-    choices: tuple | None = None
-    low: float | None = None
-    high: float | None = None
-
-    def validate(self, name: str, value: Any, owner: str) -> Any:
-        """Return ``value`` coerced to the default's type, or raise naming the culprit."""
-        kind = type(self.default)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if kind is not type(value):
-            raise ContractError(
-                f"{owner}: hyperparameter '{name}' expects {kind.__name__}, got {value!r} ({type(value).__name__})"
-            )
-        if kind is float and not math.isfinite(value):
-            raise ContractError(f"{owner}: hyperparameter '{name}' must be finite, got {value!r}")
-        if kind in (int, float) and (
-            (self.low is not None and value < self.low) or (self.high is not None and value > self.high)
-        ):
-            bounds = f"[{'-inf' if self.low is None else self.low}, {'inf' if self.high is None else self.high}]"
-            raise ContractError(f"{owner}: hyperparameter '{name}' must be in {bounds}, got {value!r}")
-        if self.choices is not None and value not in self.choices:
-            raise ContractError(f"{owner}: hyperparameter '{name}' must be one of {list(self.choices)}, got {value!r}")
-        return value
-
-
-def resolve_hparams(declared: Mapping[str, HParam], overrides: Mapping[str, Any], owner: str) -> dict[str, Any]:
-    """Defaults updated by ``overrides``; unknown names fail with the list of known ones."""
-    unknown = sorted(set(overrides) - set(declared))
-    if unknown:
-        raise ContractError(f"{owner}: unknown hyperparameter(s) {unknown}; known: {sorted(declared)}")
-    return {name: hp.validate(name, overrides.get(name, hp.default), owner) for name, hp in declared.items()}
-
-
-COST_UNITS = ("forward", "backward", "input_backward", "double_backward", "grad_cam")
-NOMINAL_FORWARDS = {"forward": 1.0, "backward": 2.0, "input_backward": 1.0, "double_backward": 5.0, "grad_cam": 0.0}
-
-
-@dataclass(frozen=True)
-class Cost:
-    """Theoretical cost of one training step, counted in units measured on the ERM step of the same
-    network, batch and machine (``benchmark.profiling``), so a cost that depends on the network says so:
-
-    - forward: forward passes; backward: full backward passes (parameters and activations);
-    - input_backward: backward passes that only need the input gradient (no graph kept);
-    - double_backward: an input gradient built with ``create_graph=True`` and one backward through
-      both it and the forward (double back-propagation, Drucker & LeCun 1992). Measured, because
-      through BatchNorm or max-pooling it costs more than two plain backward passes;
-    - grad_cam: Grad-CAM weights of a head that is not global-average-pool -> linear (a backward
-      through the head with ``create_graph=True`` and the loss's backward through that). Zero on a
-      network whose ``exact_cam`` is True: there the CAM is the classifier row, in closed form.
-
-    ERM is Cost(forward=1, backward=1).
-    """
-
-    forward: float
-    backward: float
-    input_backward: float = 0.0
-    double_backward: float = 0.0
-    grad_cam: float = 0.0
-
-    def seconds(self, units: Mapping[str, float]) -> float:
-        """Predicted step time from measured unit times (seconds per unit, keys ``COST_UNITS``;
-        a unit the method does not use may be missing)."""
-        total = 0.0
-        for name in COST_UNITS:
-            count = getattr(self, name)
-            if count:
-                if name not in units:
-                    raise ContractError(f"cost unit '{name}' was not measured; measured: {sorted(units)}")
-                total += count * units[name]
-        return total
-
-    def in_forward_units(self) -> float:
-        """The nominal count of docs/methods.md (Conventions): F per forward, 2F per backward, 1F per
-        input-only backward, 5F per double backward (an input backward and two backward passes);
-        Grad-CAM counted as 0F."""
-        return sum(getattr(self, name) * NOMINAL_FORWARDS[name] for name in COST_UNITS)
-
-    def describe(self) -> str:
-        """Compact form, e.g. ``1F+1B`` or ``1F+1DB+1CAM``."""
-        short = {"forward": "F", "backward": "B", "input_backward": "IB", "double_backward": "DB", "grad_cam": "CAM"}
-        return "+".join(f"{getattr(self, n):g}{short[n]}" for n in COST_UNITS if getattr(self, n)) or "0"
-
-
 @dataclass
 class TrainState:
     """What a method may read (and SMOOT may adapt) during training."""
@@ -413,7 +318,8 @@ class RunConfig:
     says where it ran). ``evaluation`` holds the saliency-evaluation settings, resolved with
     defaults like hyperparameters. ``precision`` is the training step's autocast dtype (part of
     the identity: a bf16 run is another run; fp32, the default, leaves ids as they were); ``split``
-    likewise (per_seed redraws the train/val partition per seed; fixed, the default, keeps ids).
+    likewise (per_seed redraws the train/val partition per seed; fixed, the default, keeps ids), and
+    ``numerics`` (the CPU kernels of the process, ``benchmark.numerics.mode``: a native run is another run).
     """
 
     method: str
@@ -433,6 +339,7 @@ class RunConfig:
     )  # saliency evaluation settings (benchmark.saliency.settings)
     precision: str = "fp32"  # training-step autocast: fp32 | bf16 | fp16 (benchmark.runs.precision)
     split: str = "fixed"  # fixed: the built train/val split; per_seed: redrawn per seed (benchmark.data.resplit)
+    numerics: str = "portable"  # CPU kernels: portable (pinned, any AVX2 x86) | native (benchmark.numerics)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -476,4 +383,5 @@ CONFIG_TYPES: dict[str, type] = {
     "evaluation": dict,
     "precision": str,
     "split": str,
+    "numerics": str,
 }

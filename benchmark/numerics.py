@@ -11,7 +11,8 @@ each pin below alone changes a 2-epoch run's weights, docs/architecture.md "Port
   (read at oneDNN's first use; read back with ``ONEDNN_VERBOSE=1``).
 - MKL (BLAS, FFT): its code branch by CPU vendor and model; Conditional Numerical Reproducibility
   ``MKL_CBWR=AVX2`` fixes it (Intel's MKL developer guide, "Obtaining Numerically Reproducible
-  Results"; read back by ``mkl_serv_cbwr_get``).
+  Results"; read back by ``mkl_serv_cbwr_get``), with ``MKL_DYNAMIC=FALSE`` (the guide's
+  "Reproducibility Conditions": no run-time change of the thread count; the run fixes the count).
 
 Every variable must be set before torch loads, so :func:`pin_environment` runs when the
 ``benchmark`` package is imported (``benchmark/__init__.py``), and worker processes inherit it.
@@ -23,10 +24,15 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
-PINS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}
+from .errors import ContractError
+
+PINS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2", "MKL_DYNAMIC": "FALSE"}
+PORTABLE, NATIVE_MODE = "portable", "native"
+MODES = (PORTABLE, NATIVE_MODE)
+IN_EFFECT = {"aten_cpu_capability": "AVX2", "mkl_cbwr": "AVX2", "onednn_max_cpu_isa": "AVX2"}
 NATIVE = "SALBENCH_NATIVE_NUMERICS"
 MKL_BRANCHES = {
     1: "OFF",
@@ -81,3 +87,35 @@ def in_effect() -> dict[str, str]:
         "mkl_cbwr": mkl_branch(),
         "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "native"),
     }
+
+
+def mode(environ: Mapping[str, str] | None = None) -> str:
+    """The numerics this process was asked for: 'portable' when every pin holds its pinned value,
+    else 'native' (the opt-out, or a user's own setting of a pinned variable). Part of a run's
+    identity (``RunConfig.numerics``): a native run computes other numbers, so it is another run."""
+    environ = os.environ if environ is None else environ
+    if environ.get(NATIVE, "") not in ("", "0"):
+        return NATIVE_MODE
+    return PORTABLE if all(environ.get(k) == v for k, v in PINS.items()) else NATIVE_MODE
+
+
+def require(expected: str) -> None:
+    """Fail a run whose process does not compute with the numerics its identity names: a portable
+    run in a process whose torch loaded before the pins (imported before ``benchmark``), or whose CPU
+    has no AVX2. Read back from the libraries (:func:`in_effect`)."""
+    if expected != mode():
+        raise ContractError(
+            f"numerics: the run asks for '{expected}' numerics, this process has '{mode()}' "
+            f"({NATIVE}={os.environ.get(NATIVE, '')!r}, pins {[os.environ.get(k) for k in PINS]})"
+        )
+    if expected == PORTABLE and (found := in_effect()) != IN_EFFECT:
+        raise ContractError(
+            f"numerics: portable numerics are not in effect in this process ({found}): torch was imported "
+            f"before the benchmark package, or this CPU has no AVX2; import benchmark first, or set {NATIVE}=1"
+        )
+
+
+def worker_env() -> dict[str, str]:
+    """The variables a worker on another host needs to compute with this process's numerics."""
+    names = (*PINS, NATIVE)
+    return {k: os.environ[k] for k in names if k in os.environ}

@@ -18,10 +18,9 @@ if XDIST_WORKER:
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"
 
-import torch  # noqa: E402 - after the thread variables
+import benchmark  # noqa: E402, F401, I001 - pins the portable CPU numerics before torch loads (benchmark.numerics)
+import torch  # noqa: E402 - after the thread variables and the pins
 from quick import QUICK_TRAINING  # noqa: E402
-
-import benchmark  # noqa: E402, F401 - pins the portable CPU numerics before torch loads (benchmark.numerics)
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 torch.set_num_threads(1 if XDIST_WORKER else min(2, torch.get_num_threads()))

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 import sys
 
 import pytest
+import torch
 from sweep_helpers import records, sweep, tiny_params
 
 from benchmark.contracts import ContractError
+from benchmark.numerics import IN_EFFECT
 from benchmark.sweeps.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor, with_threads
 from benchmark.sweeps.study import expand
 from benchmark.sweeps.worker import make_task
 
 PARAMS = tiny_params(seeds=2)
+
+
+def pinned_numerics(folder) -> bool:
+    """Every record's environment says its worker computed with the portable pins (read back there)."""
+    found = [
+        {k.removeprefix("numerics_"): v for k, v in json.loads(p.read_text())["environment"].items() if "numerics" in k}
+        for p in sorted(folder.glob("*.json"))
+    ]
+    return bool(found) and all(f == IN_EFFECT for f in found)
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +39,17 @@ def reference(tmp_path_factory):
 def test_local_process_pool_gives_the_in_process_records(reference, tmp_path):
     summary = sweep(PARAMS, tmp_path, LocalExecutor(2))
     assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
+    assert records(tmp_path) == reference and pinned_numerics(tmp_path)
+
+
+def test_the_hosts_thread_count_does_not_reach_the_run(reference, tmp_path):
+    """The profile pins a run's threads (tiny: 1): a process computing with 2 gives the same records."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert sweep(PARAMS, tmp_path, LocalExecutor(1)).ok == 2
+    finally:
+        torch.set_num_threads(before)
     assert records(tmp_path) == reference
 
 
@@ -37,7 +60,7 @@ def test_slurm_job_array_via_submitit_local_gives_the_same_records(reference, tm
     )
     summary = sweep(PARAMS, tmp_path / "runs", executor)
     assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
-    assert records(tmp_path / "runs") == reference
+    assert records(tmp_path / "runs") == reference and pinned_numerics(tmp_path / "runs")
     assert (
         len(list((tmp_path / "logs").glob("*_submission.sh"))) + len(list((tmp_path / "logs").glob("*_result.pkl")))
         >= 2
@@ -52,7 +75,7 @@ def test_ray_local_instance_gives_the_same_records(reference, tmp_path, monkeypa
     monkeypatch.setenv("RAY_worker_niceness", "0")
     summary = sweep(PARAMS, tmp_path, RayExecutor(jobs=2, device="cpu"))
     assert (summary.ok, summary.failed, summary.lost) == (2, 0, 0)
-    assert records(tmp_path) == reference
+    assert records(tmp_path) == reference and pinned_numerics(tmp_path)
 
 
 def test_executor_settings_fail_clearly(tmp_path, monkeypatch):

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from ..config import dataset_variant, load_params
     from ..contracts import ContractError, RunConfig
     from ..records.recorder import record_run
+    from ..numerics import mode as numerics_mode
     from ..runs.run import resolve_config
     from ..runs.training import check_training
     from ..sweeps.study import load_profile
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         optimizer=optimizer,
         schedule=schedule,
         precision=precision,
+        numerics=numerics_mode(),
         evaluation={
             **(settings.get("evaluation") or {}),
             **parse_assignments(args.eval, "--eval"),

@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from .. import numerics
 from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, resolve_hparams
 from ..data import dataset_store, resplit
 from ..models.build import arch_params, build_network
@@ -60,6 +61,8 @@ def resolve_config(config: RunConfig) -> RunConfig:
         check_precision(config.precision)
     except ContractError as exc:
         raise ContractError(f"run config: {exc}") from exc
+    if config.numerics not in numerics.MODES:
+        raise ContractError(f"run config: 'numerics' must be one of {list(numerics.MODES)}, got {config.numerics!r}")
     if config.split not in resplit.SPLITS:
         raise ContractError(f"run config: 'split' must be one of {list(resplit.SPLITS)}, got {config.split!r}")
     return dataclasses.replace(
@@ -245,9 +248,11 @@ def execute(
 
     With ``checkpoint``, the training loop saves it every epoch and resumes from it;
     ``on_epoch(n)`` is called after epoch n. Fails before training on an incompatible
-    method and dataset or an evaluation split the dataset lacks.
+    method and dataset or an evaluation split the dataset lacks, or in a process that does not compute
+    with the numerics the config names (``benchmark.numerics.require``).
     """
     started = time.perf_counter()
+    numerics.require(config.numerics)
     ready = prepare(config, select_device(device) if isinstance(device, str) else device, data_root)
     config, bundle, splits, net, device = ready.config, ready.bundle, ready.splits, ready.network, ready.device
     loaded = time.perf_counter()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing as mp
 import os
+import shlex
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -34,6 +35,7 @@ import torch
 
 from ..contracts import ContractError
 from ..params_schema import Slurm, validated
+from ..numerics import worker_env
 from ..paths import project_root
 from .worker import RunOutcome, RunTask, outcome, run_task, run_tasks, set_worker_device
 
@@ -112,10 +114,11 @@ class LocalExecutor(Executor):
 
 
 def salbench_env() -> dict[str, str]:
-    """The SALBENCH_* variables workers on other hosts need (project root, data, params)."""
+    """The variables workers on other hosts need: SALBENCH_* (project root, data, params) and the numerics
+    pins (``benchmark.numerics``: a worker whose numerics differ from the run's fails it, naming them)."""
     env = {k: v for k, v in os.environ.items() if k.startswith("SALBENCH_")}
     env.setdefault("SALBENCH_ROOT", str(project_root()))
-    return env
+    return {**env, **worker_env()}
 
 
 class RayExecutor(Executor):
@@ -239,6 +242,9 @@ class SlurmExecutor(Executor):
         self.executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
         parameters = {SLURM_PARAMETERS[k]: v for k, v in settings.items() if k in SLURM_PARAMETERS}
         parameters.setdefault("timeout_min", 60)
+        # the numerics pins, exported in the sbatch script before the job's python starts (the local modes
+        # inherit this process's environment); a job whose numerics differ fails its runs, naming them
+        parameters["slurm_setup"] = [f"export {k}={shlex.quote(v)}" for k, v in sorted(worker_env().items())]
         try:
             self.executor.update_parameters(name=job_name, **parameters)
         except (NameError, AssertionError, ValueError) as exc:

@@ -48,6 +48,7 @@ from typing import Any
 from ..config import check_params, load_params, params_path
 from ..contracts import ContractError, RunConfig
 from ..data.paper_variants import resolve_variant
+from ..numerics import mode as numerics_mode
 from ..params_schema import AXES, RUN_SETTINGS, Grid
 from ..records.identity import run_id
 from ..records.selections import Tuned, apply_settings, tuned_draw
@@ -298,6 +299,7 @@ def expand(
                     method_params=method_params,
                     dataset_params={**variant_params, **extra},
                     arch_params=arch_params,
+                    numerics=numerics_mode(),
                     **(settings if tuned is None else apply_settings(settings, tuned.settings)),
                 )
                 try:
