@@ -39,6 +39,7 @@ import numpy as np
 
 from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam, Split
 from benchmark.data import faces_drawing as fd
+from benchmark.data import faces_regions as fr
 from benchmark.data.annotators import annotate, sample_styles
 from benchmark.data.constructions import patch_masks
 from benchmark.data.digits import to_uint8
@@ -184,8 +185,8 @@ def make_split(
         image = image + rng.normal(0.0, p["noise"], image.shape).astype(np.float32)
         image, cue_mask[part] = apply_cue(image, g, carries[part], value[part], corner[part], p)
         x[part] = to_uint8(image)
-        regions, valid = fd.revealing_regions(g, gen, NAMES, px)
-        stray = fd.stack_regions(fd.spurious_regions(g, px))
+        regions, valid = fr.revealing_regions(g, gen, NAMES, px)
+        stray = fr.stack_regions(fr.spurious_regions(g, px))
         saliency[part] = annotate(regions, valid, annotator[part], styles, stray, rng, size)
     saliency[~annotated] = 0.0
     extras = {

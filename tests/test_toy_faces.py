@@ -14,6 +14,7 @@ from scipy.ndimage import binary_erosion
 from benchmark.contracts import ContractError
 from benchmark.data import dataset_store as store
 from benchmark.data import faces_drawing as fd
+from benchmark.data import faces_regions as fr
 from benchmark.data.annotators import annotate, sample_styles
 from benchmark.registry import DATASETS
 
@@ -42,9 +43,9 @@ def test_each_artifact_inside_its_regions_and_annotation(size):
         gen = np.full(n, k)
         footprint = (fd.render(g, size, gen, NAMES, strength) != clean).any(1)
         assert footprint.any((1, 2)).all(), f"{name}: every synthetic image shows its artifact"
-        regions, valid = fd.revealing_regions(g, gen, NAMES, 2.0 / size)
+        regions, valid = fr.revealing_regions(g, gen, NAMES, 2.0 / size)
         assert not (footprint & ~inside_any(regions, valid, size)).any(), f"{name}: artifact outside its regions"
-        stray = fd.stack_regions(fd.spurious_regions(g, 2.0 / size))
+        stray = fr.stack_regions(fr.spurious_regions(g, 2.0 / size))
         maps = annotate(regions, valid, rng.integers(0, 5, n), styles, stray, rng, size)[:, 0]
         assert maps.max() <= 1.0 and maps.min() >= 0.0
         assert maps[footprint].min() >= 0.5, f"{name}: annotation weak on the artifact ({maps[footprint].min():.2f})"
