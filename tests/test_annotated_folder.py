@@ -49,7 +49,7 @@ def write_csv(root, rows):
 
 
 def build(root, **params):
-    return store.build("annotated_folder", {"root": str(root), **params})
+    return store.build("annotated_folder", {"root": str(root), "classes": "fake,real", **params})
 
 
 def test_clean_folder_loads_exactly(tmp_path):
@@ -166,7 +166,7 @@ def test_every_problem_reported_at_once(tmp_path):
     bad = [malformed_row(root, case)[0] for case in MALFORMED]
     write_csv(root, rows + bad)
     with pytest.raises(ContractError) as info:
-        build(root, classes="fake,real")
+        build(root)
     text = str(info.value)
     assert f"{len(MALFORMED)} problem(s)" in text
     for line, case in enumerate(MALFORMED, start=8):
@@ -188,3 +188,15 @@ def test_missing_columns_and_root(tmp_path):
         build(tmp_path)
     with pytest.raises(ContractError, match="set the dataset parameter 'root'"):
         store.build("annotated_folder", {})
+
+
+def test_classes_must_be_declared_so_a_typo_in_a_label_is_never_a_class(tmp_path, monkeypatch, capsys):
+    """A stranger's labels.csv with 'synthetic' mislabelled 'fake' once: without declared classes the build
+    stops naming the CSV's labels; with them, the typo is refused with the closest class."""
+    rows = make_folder(tmp_path, classes=("real", "synthetic"))
+    rows[0]["label"] = "fake"
+    write_csv(tmp_path, rows)
+    with pytest.raises(ContractError, match=r"set the dataset parameter 'classes' .* \['fake', 'real', 'synthetic'\]"):
+        store.build("annotated_folder", {"root": str(tmp_path)})
+    with pytest.raises(ContractError, match=r"label 'fake' not in the class list \['real', 'synthetic'\]"):
+        build(tmp_path, classes="real,synthetic")

@@ -183,3 +183,17 @@ def test_list_methods_shows_boolean_defaults_as_declared(capsys):
     assert cli_main(["list", "methods"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| relu ", "| invert_saliency "))]
     assert rows and all(line.split("|")[2].strip() == "False" for line in rows)
+
+
+def test_a_diverging_run_says_which_epoch_terms_and_lr_in_one_line_and_keeps_its_failure_record(tmp_path, capsys):
+    """Issue 27: `run --lr 1e12` ended in a NonFiniteLoss traceback; now one line and a failure record."""
+    from benchmark.cli import main as cli_main
+
+    argv = ["run", "--method", "erm", "--dataset", "clean_digits", "--epochs", "2", "--lr", "1e12"]
+    code = cli_main([*argv, "--out", str(tmp_path), "--quiet", "--no-saliency"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1, err
+    assert "epoch 1: the training diverged: non-finite train_loss, ce (lr 1e+12; try a smaller learning rate" in err[0]
+    (path,) = tmp_path.glob("*.json")
+    record = json.loads(path.read_text())
+    assert record["status"] == "failed" and record["error"]["type"] == "NonFiniteLoss" and str(path) in err[0]

@@ -84,7 +84,7 @@ class Env:
             write_png(self.folder / "maps" / f"{i}.png", heat)
             base.append((f"images/{i}.png", label, split, f"maps/{i}.png"))
         self.csv([*(base if rows is None else rows), *extra_rows])
-        return self.variant("annotated_folder", root=str(self.folder), **params)
+        return self.variant("annotated_folder", root=str(self.folder), **{"classes": "fake,real", **params})
 
     def csv(self, rows: list[tuple], name: str = "labels.csv") -> None:
         lines = ["image,label,split,annotation", *(",".join(r) for r in rows)]
@@ -331,8 +331,10 @@ CASES: dict[str, Case] = {
         ("line 6", "label 'cat'"),
     ),
     "single class, none declared": (
-        lambda e, m: e.annotated(rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "real", "val", "")]),
-        ("only the class ['real']",),
+        lambda e, m: e.annotated(
+            rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "real", "val", "")], classes=""
+        ),
+        ("set the dataset parameter 'classes'", "the CSV's labels are ['real']"),
     ),
     "train with one class": (
         lambda e, m: e.annotated(rows=[(e.image("a.png"), "real", "train", ""), (e.image("b.png"), "fake", "val", "")]),
@@ -503,7 +505,7 @@ def test_own_build_is_replaced_and_allow_zero_maps_accepts_zero_maps(env, capsys
 
 def test_changed_source_folder_is_never_served_stale(env, capsys):
     built = env.own_build()
-    params = {"root": str(env.folder)}
+    params = {"root": str(env.folder), "classes": "fake,real"}
     from benchmark.registry import DATASETS
 
     resolved = DATASETS.get("annotated_folder")().resolve(params)
@@ -516,7 +518,7 @@ def test_changed_source_folder_is_never_served_stale(env, capsys):
     assert store.find("annotated_folder", resolved, env.data) is None
     assert store.get("annotated_folder", params, env.data).splits["train"].x[1].max() == 7, "rebuilt from the folder"
     # rebuilt: served again; then an image deleted: not served, the build reports the file
-    assert main(env.variant("annotated_folder", root=str(env.folder))) == 0
+    assert main(env.variant("annotated_folder", root=str(env.folder), classes="fake,real")) == 0
     assert store.find("annotated_folder", resolved, env.data) == built
     (env.folder / "images" / "2.png").unlink()
     assert store.find("annotated_folder", resolved, env.data) is None

@@ -46,7 +46,10 @@ def paper_params(block: dict | None = None, faces_root: str = "/nonexistent/face
     params["profiles"]["paper"] = copy.deepcopy(PAPER_CPU)
     params["paper_datasets"] = {
         "mnist_paper": {"family": "mnist", "params": {"construction": "decoy"}},
-        "faces_paper": {"family": "annotated_folder", "params": {"root": faces_root, "image_size": 16}},
+        "faces_paper": {
+            "family": "annotated_folder",
+            "params": {"root": faces_root, "classes": "fake,real", "image_size": 16},
+        },
     }
     if block is not None:
         params["studies"]["tiny"]["at_profile"] = {"paper": block}

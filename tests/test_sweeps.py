@@ -126,7 +126,7 @@ def test_failed_runs_write_failure_records_and_the_sweep_goes_on(tmp_path):
     assert raised.status == nan.status == "failed"
     assert raised.error["type"] == "RuntimeError" and raised.error["message"] == "flaky method failed on purpose"
     assert 'raise RuntimeError("flaky method failed on purpose")' in raised.error["traceback"]
-    assert nan.error["type"] == "NonFiniteLoss" and "non-finite training loss" in nan.error["message"]
+    assert nan.error["type"] == "NonFiniteLoss" and "the training diverged: non-finite" in nan.error["message"]
     assert nan.fingerprint == by_mode["ok"].fingerprint and set(nan.fingerprint) == {
         "method",
         "dataset",

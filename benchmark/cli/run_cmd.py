@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from pathlib import Path
 
 from . import parse_assignments
@@ -92,10 +94,12 @@ def checked_precision(args: argparse.Namespace, profile, device: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..config import dataset_variant, load_params
     from ..contracts import ContractError, RunConfig
-    from ..records.recorder import record_run
     from ..numerics import mode as numerics_mode
+    from ..records.identity import run_id
+    from ..records.record_store import write_record
+    from ..records.recorder import failure_record, record_run
     from ..runs.run import resolve_config
-    from ..runs.training import check_training
+    from ..runs.training import NonFiniteLoss, check_training
     from ..sweeps.study import load_profile
 
     profile = load_profile(args.profile, load_params())
@@ -135,7 +139,15 @@ def run(args: argparse.Namespace) -> int:
 
     resolved = resolve_config(config)
     METHODS.get(resolved.method)(**resolved.method_params)  # the method's own checks (e.g. SMOOT's bounds)
-    result = record_run(config, Path(args.out), device=device, progress=not args.quiet, checkpoint=args.checkpoint)
+    started = time.perf_counter()
+    try:
+        result = record_run(config, Path(args.out), device=device, progress=not args.quiet, checkpoint=args.checkpoint)
+    except NonFiniteLoss as exc:  # a diverging run: one line and its failure record, as a sweep writes it
+        path = write_record(
+            failure_record(config.to_dict(), exc, time.perf_counter() - started, device), Path(args.out)
+        )
+        print(f"error: run {run_id(resolved)}: {exc}; failure record: {path}", file=sys.stderr)
+        return 1
     summary = {
         split: {k: round(v, 4) for k, v in m.items() if not k.startswith("saliency/")}
         for split, m in result.record.metrics.items()

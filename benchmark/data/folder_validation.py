@@ -11,8 +11,8 @@ The rules (docs/datasets.md, "Your own annotated data"):
 
 - paths (the CSV itself, every image and map) resolve inside ROOT; no NUL byte;
 - the same file twice (compared by resolved path: ``./a.png`` = ``a.png``) is a duplicate;
-- labels are among the declared ``classes`` (no duplicates, at least two), or, without
-  ``classes``, the CSV has at least two labels; ``train`` holds at least two classes;
+- ``classes`` is declared (no duplicates, at least two) and every label is among them (inferred
+  classes would make a typo in a label a class of its own); ``train`` holds at least two classes;
 - split names are ``train``, ``val``, ``test`` or ``test_<name>`` (``SPLIT_PATTERN``), or
   the declared ``splits``; ``train`` and ``val`` are required;
 - every image decodes, has at most ``PIL.Image.MAX_IMAGE_PIXELS`` pixels and at least
@@ -308,10 +308,16 @@ def validate_and_load(
             f"it, 'csv' to its name)"
         )
     rows = read_rows(csv_path)
+    if not classes:  # inferred classes would turn a typo in one label ('fake' for 'synthetic') into a class
+        found = sorted({r.label for r in rows if r.label}, key=_natural)
+        raise ContractError(
+            f"annotated_folder {csv_path}: set the dataset parameter 'classes' to the class names in label order "
+            f"(the CSV's labels are {found}: e.g. classes: {','.join(found)!r}); a label outside them is then an error"
+        )
     problems: list[str] = []
     if not rows:
         problems.append("the CSV has no rows")
-    known = classes or sorted({r.label for r in rows if r.label}, key=_natural)
+    known = classes
     first_of: dict[Path, int] = {}
     loaded = Loaded(rows=rows, classes=known)
     sizes: dict[tuple[int, int], int] = {}
@@ -385,11 +391,6 @@ def validate_and_load(
         f"no row has split '{s}' (train and val are required)" for s in ("train", "val") if rows and s not in present
     ]
     labels = {r.label for r in rows if r.label}
-    if rows and not classes and len(labels) < 2:
-        problems.append(
-            f"the CSV has only the class {sorted(labels)} (a classifier needs at least two; "
-            f"a label column with one value is a mistake)"
-        )
     train_labels = {r.label for r in rows if r.split == "train" and r.label in known}
     if len(labels) >= 2 and "train" in present and len(train_labels) < 2:
         problems.append(f"split 'train' has only the class {sorted(train_labels)} (it needs at least two classes)")

@@ -356,7 +356,11 @@ def train(
         step = state.step
         row = {key: float(total) / max(batches, 1) for key, total in sums.items()}
         if not all(math.isfinite(value) for value in row.values()):
-            raise NonFiniteLoss(f"epoch {epoch + 1}: non-finite training loss or scalar {row}")
+            bad = [key for key, value in row.items() if not math.isfinite(value)]
+            raise NonFiniteLoss(
+                f"epoch {epoch + 1}: the training diverged: non-finite {', '.join(bad)} "
+                f"(lr {opt.param_groups[0]['lr']:g}; try a smaller learning rate, or the method's loss weight)"
+            )
         row["lr"] = float(opt.param_groups[0]["lr"])
         sched.step()
         row["val_accuracy"] = evaluate(net, val_split, config.eval_batch_size)["accuracy"]

@@ -34,8 +34,8 @@ from typing import Any
 import torch
 
 from ..contracts import ContractError
-from ..params_schema import Slurm, validated
 from ..numerics import worker_env
+from ..params_schema import Slurm, validated
 from ..paths import project_root
 from .worker import RunOutcome, RunTask, outcome, run_task, run_tasks, set_worker_device
 
