@@ -87,6 +87,9 @@ METHODS = {
         "ce = F.cross_entropy(net(batch.x).logits, batch.y) + 0 * batch.saliency.sum()\n",
         declare="needs_annotations = True",
     ),
+    "undeclared": method_file(
+        "undeclared", "ce = F.cross_entropy(net(batch.x).logits, batch.y) + 0 * (batch.saliency > 0.5).sum()\n"
+    ),
     "underdeclared": method_file(
         "underdeclared", "ce = sum(F.cross_entropy(net(batch.x).logits, batch.y) for _ in range(4))\n"
     ),
@@ -126,7 +129,7 @@ out["good"] = {"passed": report.passed, "lines": report.lines(), "failures": lin
 partial = run_checks("needsann", configs("needsann", "digits", "unannotated"), device="cpu", cost_settings=cheap)
 out["needsann"] = {"passed": partial.passed, "lines": partial.lines(), "failures": lines(partial.failures)}
 out["smoke"] = {name: lines(smoke_failures(name, configs(name, "digits"), device="cpu"))
-                for name in ["nanloss", "detached", "raises", "epgood"]}
+                for name in ["nanloss", "detached", "raises", "epgood", "undeclared"]}
 out["determinism"] = {name: lines(determinism_failures(name, configs(name, "digits")[0], device="cpu"))
                       for name in ["good", "globalrand", "unseeded"]}
 out["compatibility"] = {name: lines(compatibility_failures(name, configs(name, "faces", "unannotated")))
@@ -277,6 +280,18 @@ def test_smoke_names_the_exception_and_its_line(found):
         f"check 'smoke' failed {WHERE}: the training step raised IndexError: list index out of range "
         f"(methods/raises.py:{line} in loss); fix: fix the loss at that line (run it on one batch: python -m "
         f"benchmark run --method raises --dataset decoy_digits --arch simple_cnn --epochs 1)"
+    ]
+
+
+def test_smoke_says_a_loss_read_saliency_it_did_not_declare(found):
+    """Issue 27: a loss reading batch.saliency without needs_annotations failed with `TypeError: '>' not
+    supported between instances of 'NoneType' and 'float'`, never naming the cause."""
+    line = line_of("undeclared", "batch.saliency > 0.5")
+    assert found[0]["smoke"]["undeclared"] == [
+        f"check 'smoke' failed {WHERE}: the loss read batch.saliency, which is None because the method does not "
+        f"declare needs_annotations = True: TypeError: '>' not supported between instances of 'NoneType' and "
+        f"'float' (methods/undeclared.py:{line} in loss); fix: declare needs_annotations = True on the class (the "
+        f"training loop then hands it the annotations), or read batch.saliency only when it is not None"
     ]
 
 

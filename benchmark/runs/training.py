@@ -199,7 +199,16 @@ def train_step(
     and the step-time profiler (``benchmark.profiling``) both run exactly this."""
     device = batch.x.device
     with phase("forward"), autocast(precision, device), cpu_channels_last(net, device):
-        loss, scalars = method.loss(net, batch, state)
+        try:
+            loss, scalars = method.loss(net, batch, state)
+        except (TypeError, AttributeError) as exc:
+            if batch.saliency is None and not method.needs_annotations:
+                raise ContractError(
+                    f"method '{method.name}': its loss raised {type(exc).__name__} ({exc}) on a batch whose saliency "
+                    f"is None: if the loss reads batch.saliency, declare needs_annotations = True on the class (the "
+                    f"training loop hands annotations only to methods that declare it)"
+                ) from exc
+            raise
     with phase("backward"):
         opt.zero_grad(set_to_none=True)
         (loss if scaler is None else scaler.scale(loss)).backward()

@@ -72,6 +72,13 @@ def step_failures(config: RunConfig, device: torch.device) -> list[CheckFailure]
                 "`if tensor`, no boolean-mask indexing (use batch.annotated_rows), no tensors made "
                 "from Python numbers inside the loss",
             )
+        if exc.__cause__ is not None and batch.saliency is None and not method.needs_annotations:
+            return failure(
+                "the loss read batch.saliency, which is None because the method does not declare "
+                f"needs_annotations = True: {exception_line(exc.__cause__, type(method))}",
+                "declare needs_annotations = True on the class (the training loop then hands it the annotations), "
+                "or read batch.saliency only when it is not None",
+            )
         return failure(
             f"the training step raised {exception_line(exc, type(method))}",
             "fix the loss at that line (run it on one batch: python -m benchmark run --method "
