@@ -58,7 +58,9 @@ class AnnotatedFolder(Dataset):
     params = {
         "root": HParam("", "folder holding the CSV; the CSV's paths are relative to it (required)"),
         "csv": HParam("labels.csv", "CSV file name inside root"),
-        "classes": HParam("", "comma-separated class names in label order (required: a label outside them is an error)"),
+        "classes": HParam(
+            "", "comma-separated class names in label order (required: a label outside them is an error)"
+        ),
         "splits": HParam(
             "",
             "comma-separated allowed split names ('' : train, val, test and test_<name>); must include train and val",
