@@ -10,7 +10,10 @@ from benchmark.registry import register_method
 
 @register_method
 class ERM(Method):
-    """Empirical risk minimization (Vapnik 1992): mean cross-entropy of the logits."""
+    """Empirical risk minimization (Vapnik 1992): the mean cross-entropy of the logits over the batch,
+
+    L = (1/B) * sum_i CE(f(x_i), y_i)
+    """
 
     name = "erm"
     citation = "Vapnik. Principles of Risk Minimization for Learning Theory. NeurIPS 1992"

@@ -41,11 +41,12 @@ def method_file(
     hparams: str = '{"noise": HParam(0.1, "std of the input noise", low=0.0, high=1.0)}',
     declare: str = "",
     cost: str = "Cost(forward=1, backward=1)",
+    doc: str = "A test method: cross-entropy on a noisy input,\n\n    L = CE(f(x + noise), y)\n",
 ) -> str:
-    """A method file: a class ``name`` with the given url, hyperparameters, class body and loss body."""
+    """A method file: a class ``name`` with the given docstring, url, hyperparameters, class body and loss body."""
     body = textwrap.indent(textwrap.dedent(loss), " " * 8)
     return (
-        f'"""A test method."""\n'
+        f'"""{doc}"""\n'
         f"import numpy as np\nimport torch\nimport torch.nn.functional as F\n"
         f"from benchmark.contracts import Cost, HParam, Method\nfrom benchmark.registry import register_method\n"
         f"{head}\n\n\n"
@@ -94,6 +95,7 @@ METHODS = {
         "underdeclared", "ce = sum(F.cross_entropy(net(batch.x).logits, batch.y) for _ in range(4))\n"
     ),
     "importerror": method_file("importerror", PLAIN, head="import not_a_module_anywhere"),
+    "noequation": method_file("noequation", PLAIN, doc="A method; the loss is described in words only."),
 }
 ENTRY_POINTS = {  # module of package ep_methods -> file text; entry point name -> value
     "modules": {
@@ -121,7 +123,7 @@ def lines(failures):
     return [f.line() for f in failures]
 cheap = CostSettings(batch_size=16, rounds=2, warmup=1, unit_rounds=2)
 out = {"contract": {}}
-for name in ["good", "nourl", "norange", "importerror", "nosuchmethod", "epgood", "epbroken"]:
+for name in ["good", "nourl", "norange", "importerror", "nosuchmethod", "epgood", "epbroken", "noequation"]:
     cls, source, failures = contract_failures(name)
     out["contract"][name] = {"source": source, "lines": lines(failures), "loaded": cls is not None}
 report = run_checks("good", configs("good", "digits", "faces"), device="cpu", cost_settings=cheap)
@@ -217,6 +219,16 @@ def test_contract_names_the_missing_url(found):
         '`url = "https://arxiv.org/abs/..."` beside `citation` (or the paper\'s DOI, e.g. '
         '`url = "10.1109/WACV56688.2023.00123"`)'
     ]
+
+
+def test_contract_wants_the_papers_equation_in_the_docstring(found):
+    """Issue 27: the guide's rule "the docstring names the paper's equation" is checked, not only asked."""
+    assert found[0]["contract"]["noequation"]["lines"] == [
+        "check 'contract' failed: the docstring shows no equation: the method cannot be held against its paper; "
+        "fix: write the paper's loss as an indented line of the class or module docstring (e.g. `    L = CE(f(x), "
+        "y) + lam * R(x)`) or cite its number (`Eq. (3)`), and say what you changed"
+    ]
+    assert found[0]["contract"]["good"]["lines"] == []
 
 
 def test_contract_wants_a_range_on_every_numeric_hyperparameter(found):

@@ -16,7 +16,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NAN_METHOD = '''"""A method whose loss is NaN."""
+NAN_METHOD = '''"""A method whose loss is NaN,
+
+    L = CE(f(x), y) * nan
+"""
 import torch.nn.functional as F
 from benchmark.contracts import Cost, Method
 from benchmark.registry import register_method

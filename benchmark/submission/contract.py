@@ -7,13 +7,17 @@ the group ``saliency_benchmark.methods``) and declares what the suite reads (``b
 - ``needs_annotations``, a bool;
 - ``hparams``, a dict of ``HParam``: each with a help text, each number (int or float, not bool) with a
   range (``low``/``high``) or ``choices``, each default valid by its own declaration;
-- ``loss``, overridden; and the method constructs with its defaults (``Method()``).
+- ``loss``, overridden; and the method constructs with its defaults (``Method()``);
+- the paper's equation in the class's or its module's docstring: a displayed formula (an indented line
+  with ``=``, e.g. ``    L = CE(f(x), y) + lam * R``) or a numbered reference (``Eq. (3)``), so a reviewer
+  can hold the loss against its paper (CONTRIBUTING.md, "What a maintainer checks").
 
 Nothing is trained here: a method that fails its contract gets no compute.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -217,6 +221,36 @@ def construct_failures(cls: type, name: str) -> list[CheckFailure]:
     return []
 
 
+DISPLAYED = re.compile(r"^ {4,}\S[^\n]*=", re.M)  # an indented formula line
+NUMBERED = re.compile(r"\b(?:eqs?\.|equations?)\s*\(?\d", re.I)  # Eq. (3), equation 2, Eqs. 4-5
+
+
+def _dedented(doc: str) -> str:
+    """A docstring without its source indentation: the closing quotes' indentation when they stand on their
+    own line (a class's docstring whose only further line is a formula keeps that line indented), else the
+    smallest indentation after the first line."""
+    first, _, rest = doc.partition("\n")
+    last = rest.rsplit("\n", 1)[-1]
+    lines = [line for line in rest.splitlines() if line.strip()]
+    margin = len(last) if rest and not last.strip() else min((len(x) - len(x.lstrip(" ")) for x in lines), default=0)
+    return "\n".join([first, *(line[margin:] for line in rest.splitlines())])
+
+
+def docstring_failures(cls: type, name: str) -> list[CheckFailure]:
+    """The paper's equation in the class's or the module's docstring (displayed, or by its number)."""
+    module = sys.modules.get(cls.__module__)
+    docs = [_dedented(o.__doc__) for o in (cls, module) if o is not None and isinstance(o.__doc__, str)]
+    if any(DISPLAYED.search(d) or NUMBERED.search(d) for d in docs):
+        return []
+    return [
+        _failure(
+            "the docstring shows no equation: the method cannot be held against its paper",
+            "write the paper's loss as an indented line of the class or module docstring (e.g. "
+            "`    L = CE(f(x), y) + lam * R(x)`) or cite its number (`Eq. (3)`), and say what you changed",
+        )
+    ]
+
+
 DECLARATIONS: tuple[Callable[[type, str], list[CheckFailure]], ...] = (
     name_failures,
     citation_failures,
@@ -225,6 +259,7 @@ DECLARATIONS: tuple[Callable[[type, str], list[CheckFailure]], ...] = (
     annotation_flag_failures,
     hparams_failures,
     loss_failures,
+    docstring_failures,
 )
 
 
