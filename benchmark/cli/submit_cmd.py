@@ -14,6 +14,13 @@ A failed check prints one line per failure (check, architecture / dataset, what 
 and writes nothing. On success the bundle ``results/submissions/METHOD/`` is written in one rename
 (``submission.bundle``). ``--verify`` re-derives a bundle's claim from its records instead (exit 1
 on a mismatch).
+
+``--rerun K`` adds the sentinel re-run (``submission.rerun``): K of the bundle's runs, drawn with a salt
+(``--rerun-salt``, else a fresh one), retrained from their recorded configs and compared with their records
+(CPU: weights digest and every metric, exactly); the outcome goes to the bundle's ``verification.json``,
+which the leaderboard reads. With ``--verify`` it checks the committed bundle (the maintainers' check);
+without, it runs after ``submit`` wrote the bundle (the submitter's dry run of that check). K outside
+1..N is refused (exit 2) before any compute; a mismatch exits 1.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def destinations(args: argparse.Namespace) -> tuple[Path, Path, Path]:
@@ -48,23 +56,61 @@ def refuse(lines: list[str]) -> int:
     return 2
 
 
-def verify_cmd(args: argparse.Namespace) -> int:
+def rerun_refusal(args: argparse.Namespace, runs: int) -> list[str]:
+    """Why ``--rerun K`` cannot run on a bundle of ``runs`` runs (nothing without ``--rerun``)."""
+    from ..submission.rerun import count_problem
+
+    problem = count_problem(args.rerun, runs) if args.rerun is not None else ""
+    return [problem] if problem else []
+
+
+def sentinel_lines(folder: Path, draft: Any, quiet: bool) -> tuple[list[str], str]:
+    """Run the drawn re-run ``draft`` (``submission.rerun.plan``) on the bundle in ``folder``: (its mismatch
+    lines, its verdict); writes the bundle's verification.json."""
+    from ..submission.rerun import chance_of_drawing, sentinel, write_verification
+
+    print(
+        f"re-run: {draft.k} of the bundle's {draft.of} runs drawn with salt {draft.salt!r} (replay: --rerun-salt "
+        f"{shlex.quote(draft.salt)}); an edited run is drawn with probability "
+        f"{chance_of_drawing(draft.of, draft.k):.2f}: {', '.join(draft.chosen)}"
+    )
+    result = sentinel(folder, draft, None if quiet else (lambda line: print(f"... {line}", file=sys.stderr)))
+    for line in result.notes:
+        print(f"note: {line}")
+    path = write_verification(folder, result)
+    print(f"{result.verdict()} (written to {path})")
+    return [f"re-run {line}" for line in result.mismatches], result.verdict()
+
+
+def verify_cmd(args: argparse.Namespace, folder: Path | None = None) -> int:
+    """``--verify`` (and ``--rerun K``) on the bundle in ``folder`` (default: the method's bundle); a bad K, or
+    a drawn GPU run on a machine without one, is refused before anything is computed."""
     from ..config import load_params
     from ..submission.bundle import verify
     from ..submission.protocol import rederiver
+    from ..submission.rerun import plan
 
     bundles, runs, work = destinations(args)
-    folder = bundles / args.method
+    folder = folder or bundles / args.method
     if not (folder / "claim.json").is_file():
         return refuse(
             [f"submit --verify: no bundle {folder}/claim.json (run `python -m benchmark submit {args.method}`)"]
         )
+    draft = None
+    if args.rerun is not None:
+        draft, refusals = plan(folder, args.rerun, args.rerun_salt)
+        if draft is None or refusals:
+            return refuse(refusals)
     problems, notes = verify(folder, rederiver(args.method, load_params(), runs, work, options(args)))
     for line in notes:
         print(line)
+    verdict = ""
+    if draft is not None:
+        lines, verdict = sentinel_lines(folder, draft, args.quiet)
+        problems, verdict = problems + lines, f"; {verdict}"
     for line in problems:
         print(f"mismatch: {line}", file=sys.stderr)
-    print(f"bundle {folder}: {'verified' if not problems else f'{len(problems)} mismatch(es)'}")
+    print(f"bundle {folder}: {'verified' if not problems else f'{len(problems)} mismatch(es)'}{verdict}")
     return 1 if problems else 0
 
 
@@ -92,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if device:
         problems.append(f"profile '{pairs[0][0].profile.name}': {device}")
     check_destination(bundles / args.method)
+    problems += rerun_refusal(args, sum(len(submission.runs) for _, submission in pairs))
     if problems:
         return refuse(problems)
     print(f"submit {args.method} ({source}) at profile {pairs[0][0].profile.name}:")
@@ -130,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {folder}/ (commit it with {content['method_file']}); the statistics with every method are in "
         f"{work / 'leaderboards'}/; check it with `python -m benchmark submit {args.method} --verify`"
     )
-    return 0
+    return verify_cmd(args, folder) if args.rerun is not None else 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -153,6 +200,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="re-derive results/submissions/METHOD/claim.json from its "
         "records (and the ranking from the studies' records when they are done); exit 1 on a mismatch",
+    )
+    p.add_argument(
+        "--rerun",
+        type=int,
+        metavar="K",
+        help="sentinel re-run: retrain K of the bundle's runs (a seeded draw) from their recorded configs and "
+        "require identical weights and metrics on CPU; writes the bundle's verification.json (with --verify: "
+        "the committed bundle; without: the bundle submit just wrote); exit 1 on a mismatch",
+    )
+    p.add_argument(
+        "--rerun-salt",
+        metavar="TEXT",
+        help="the salt of --rerun's draw (default: a fresh random one, printed and kept in verification.json; "
+        "give it to replay a draw)",
     )
     p.add_argument("--submissions", help="bundle root (default: results/submissions)")
     p.add_argument("--runs", help="root of the studies' records (default: results/runs)")

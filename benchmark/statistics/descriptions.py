@@ -227,3 +227,20 @@ REPLICATION = TestDescription(
     reference="Cumming & Maillardet 2006; docs/statistics.md §1.17",
     short="fresh gain inside the committed interval",
 )
+
+
+# --- a submission's sentinel re-run (submission.rerun; issue 24) --------------------------------------------------
+
+SENTINEL_RERUN = TestDescription(
+    name="sentinel re-run, no test: K of the bundle's N runs drawn without replacement (seed: sha256 of the "
+    "bundle and a salt the maintainer draws after the submission), each retrained from its recorded config and "
+    "compared with its record: on CPU the weights digest and every metric exactly, on GPU every metric within "
+    "a stated tolerance; one edited run is drawn with probability K/N",
+    function="numpy.random.Generator.choice(N, K, replace=False); scipy.stats.hypergeom for the chance of "
+    "drawing an edited run",
+    unit="the bundle's runs (a study × cell × seed each)",
+    correction="none (any mismatch fails the bundle)",
+    reference="MLCommons, General MLPerf Submission Rules, source code requirements for replication; "
+    "docs/statistics.md §1.18",
+    short="sentinel re-run of K drawn runs, exact on CPU",
+)

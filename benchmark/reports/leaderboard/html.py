@@ -101,6 +101,7 @@ class Badge:
 
     profile: str
     stale: bool = False
+    rerun: str = ""  # "re-run: K/K identical" (``Row.rerun``)
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def sig(marker: Marker) -> Sig | None:
 
 
 def method_cell(row: Row, stale: bool) -> Cell:
-    badge = Badge(row.profile, stale) if row.kind == "submission" else None
+    badge = Badge(row.profile, stale, row.rerun) if row.kind == "submission" else None
     return Cell(row.label, row.label, link=row.link or None, badge=badge, note=row.note)
 
 

@@ -47,7 +47,8 @@ class Footnotes:
 def method_text(row: Row, stale: bool) -> str:
     name = f"[`{row.label}`]({row.link})" if row.link else f"`{row.label}`"
     if row.kind == "submission":
-        name += f" *({'STALE ' if stale else ''}submission, profile {row.profile})*"
+        rerun = f"; {row.rerun}" if row.rerun else ""
+        name += f" *({'STALE ' if stale else ''}submission, profile {row.profile}{rerun})*"
     return name + (f": {row.note}" if row.note else "")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ...contracts import ContractError
 from ...records.profiles import Overhead
+from ...statistics import descriptions
 from ..formatting import num, pval
 from ..study.tables_file import FamilyTables, StudyTables
 from .rows import (
@@ -330,5 +331,7 @@ def legend(page: Page) -> list[str]:
         "**Submissions**: rows from `results/submissions/METHOD/claim.json` (`python -m benchmark submit`), "
         "with the claim's own numbers and test (its place and mean rank: the study's methods and the submission "
         "ranked together; its overhead: measured by `submit`, in ERM steps). A claim whose method file is absent or changed since (sha256) is "
-        "stale: greyed and never ranked; a claim at another profile than the statistics is listed apart.",
+        "stale: greyed and never ranked; a claim at another profile than the statistics is listed apart. "
+        "**re-run: J/K identical** (from the bundle's `verification.json`, `python -m benchmark submit METHOD "
+        f"--verify --rerun K`): {descriptions.SENTINEL_RERUN.text()}; *outdated* when the bundle changed since.",
     ]

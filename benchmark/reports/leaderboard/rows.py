@@ -94,6 +94,7 @@ class Row:
     kind: str = "study"  # "study" or "submission"
     profile: str = ""
     note: str = ""  # why a submission is stale or listed apart
+    rerun: str = ""  # a submission's sentinel re-run, "re-run: K/K identical" (its bundle's verification.json)
 
 
 @dataclass

@@ -5,7 +5,9 @@ family's entry under ``ranking`` (or ``families``), its mean (or the mean of its
 the cells every method of the study has), its comparison with the baseline (per-cell verdicts, or one
 test) and its measured overhead. A claim whose method file is absent or has changed since (sha256)
 is *stale*: shown greyed, never ranked; a claim at another profile than a study's statistics is
-listed apart; an unreadable claim is named.
+listed apart; an unreadable claim is named. The bundle's ``verification.json`` (``submit --verify --rerun K``)
+gives the row its re-run mark (``rerun_mark``: read from the file, nothing is trained; the file is written by
+``submission.rerun``).
 """
 
 from __future__ import annotations
@@ -34,9 +36,36 @@ from .rows import (
     verdict_word,
 )
 
+VERIFICATION = "verification.json"  # a bundle's sentinel re-run (``submission.rerun``), beside claim.json
+DIGESTED = ("claim.json", "fingerprints.json")  # what ``bundle_digest`` pins (the records through their sha256)
+
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bundle_digest(folder: Path) -> str:
+    """sha256 over ``claim.json`` and ``fingerprints.json`` (each name, a NUL, its bytes): the bundle's
+    identity (``fingerprints.json`` holds every record's sha256)."""
+    digest = hashlib.sha256()
+    for name in DIGESTED:
+        digest.update(name.encode() + b"\0" + (Path(folder) / name).read_bytes())
+    return digest.hexdigest()
+
+
+def rerun_mark(folder: Path) -> str:
+    """The leaderboard's mark of the bundle in ``folder`` from its ``verification.json``: "re-run: J/K
+    identical", "re-run: outdated ..." when the bundle changed since, or "" without a re-run."""
+    path = Path(folder) / VERIFICATION
+    if not path.is_file():
+        return ""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))["rerun"]
+        verdict, digest = str(entry["verdict"]), str(entry["bundle_sha256"])
+        current = bundle_digest(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"re-run: unreadable {VERIFICATION} ({type(exc).__name__})"
+    return verdict if digest == current else "re-run: outdated (the bundle changed since; re-run again)"
 
 
 def staleness(claim: Mapping[str, Any], root: Path) -> str:
@@ -167,6 +196,7 @@ def submission_row(
         claim_costs(claim, archs),
         kind="submission",
         profile=profile,
+        rerun=rerun_mark(folder),
     )
     other = [i.name for i in infos if i.profile != profile]
     row.note = staleness(claim, root) or (
