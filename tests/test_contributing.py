@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from test_submit_rerun import cheat
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "CONTRIBUTING.md"
@@ -388,6 +389,22 @@ def test_submit_at_the_tiny_profile_writes_the_bundle_and_verify_passes(guide):
     submission = json.loads((bundle / "submission.json").read_text())
     assert submission["profile"] == "tiny"
     assert "verified" in guide.find("python -m benchmark submit hint --verify").output
+
+
+def test_the_sentinel_rerun_of_2_runs_is_identical_and_names_an_edited_record(guide, tmp_path):
+    out = guide.find("python -m benchmark submit hint --verify --rerun 2").output
+    assert re.search(r"^bundle .*/hint: verified; re-run: 2/2 identical$", out, re.MULTILINE), out
+    bundle = shutil.copytree(guide.copy / "results" / "submissions" / "hint", tmp_path / "bundles" / "hint")
+    assert json.loads((bundle / "verification.json").read_text())["rerun"]["verdict"] == "re-run: 2/2 identical"
+    key, original, salt = cheat(bundle, "train", "loss", 0.125)  # a number the claim does not read
+    args = ["--verify", "--rerun", "2", "--rerun-salt", salt, "--submissions", str(tmp_path / "bundles"), "--quiet"]
+    command = [sys.executable, "-m", "benchmark", "submit", "hint", *args]
+    env = environment(guide.copy, tmp_path)
+    done = subprocess.run(command, cwd=guide.copy, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    mismatches = [line for line in done.stderr.splitlines() if line.startswith("mismatch: ")]
+    assert mismatches == [f"mismatch: re-run {key}: metrics.train.loss: recorded 0.125, re-run {original!r}"]
+    assert "re-run: 1/2 identical" in done.stdout
 
 
 def test_the_pull_request_commits_what_the_guide_says(guide):

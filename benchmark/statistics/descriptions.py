@@ -241,6 +241,6 @@ SENTINEL_RERUN = TestDescription(
     unit="the bundle's runs (a study × cell × seed each)",
     correction="none (any mismatch fails the bundle)",
     reference="MLCommons, General MLPerf Submission Rules, source code requirements for replication; "
-    "docs/statistics.md §1.18",
+    "docs/statistics.md §1.19",
     short="sentinel re-run of K drawn runs, exact on CPU",
 )
