@@ -392,7 +392,7 @@ def test_submit_at_the_tiny_profile_writes_the_bundle_and_verify_passes(guide):
 
 
 def test_the_sentinel_rerun_of_2_runs_is_identical_and_names_an_edited_record(guide, tmp_path):
-    out = guide.find("python -m benchmark submit hint --verify --rerun 2").output
+    out = guide.find("python -m benchmark submit hint --profile tiny --jobs auto --quiet --rerun 2").output
     assert re.search(r"^bundle .*/hint: verified; re-run: 2/2 identical$", out, re.MULTILINE), out
     bundle = shutil.copytree(guide.copy / "results" / "submissions" / "hint", tmp_path / "bundles" / "hint")
     assert json.loads((bundle / "verification.json").read_text())["rerun"]["verdict"] == "re-run: 2/2 identical"
