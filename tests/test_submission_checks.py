@@ -459,3 +459,11 @@ def test_existing_methods_without_annotations_do_not_read_them():
     for name in ("erm", "sgt", "smoot"):
         text = (ROOT / "methods" / f"{name}.py").read_text()
         assert "batch.saliency" not in text and "batch.annotated" not in text, name
+
+
+@pytest.mark.parametrize("name", ["erm", "sgt", "smoot", "cyborg", "sage", "rrr", "gradia"])
+def test_every_seed_method_passes_the_contract_it_asks_of_a_submission(name):
+    """The seed methods meet the rules a submission meets (the docstring's equation included)."""
+    from benchmark.submission.contract import contract_failures
+
+    assert [f.line() for f in contract_failures(name)[2]] == []

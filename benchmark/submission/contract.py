@@ -9,7 +9,8 @@ the group ``saliency_benchmark.methods``) and declares what the suite reads (``b
   range (``low``/``high``) or ``choices``, each default valid by its own declaration;
 - ``loss``, overridden; and the method constructs with its defaults (``Method()``);
 - the paper's equation in the class's or its module's docstring: a displayed formula (an indented line
-  with ``=``, e.g. ``    L = CE(f(x), y) + lam * R``) or a numbered reference (``Eq. (3)``), so a reviewer
+  with ``=``, e.g. ``    L = CE(f(x), y) + lam * R``, or a line starting ``L = ``) or a numbered reference
+  (``Eq. (3)``), so a reviewer
   can hold the loss against its paper (CONTRIBUTING.md, "What a maintainer checks").
 
 Nothing is trained here: a method that fails its contract gets no compute.
@@ -221,7 +222,8 @@ def construct_failures(cls: type, name: str) -> list[CheckFailure]:
     return []
 
 
-DISPLAYED = re.compile(r"^ {4,}\S[^\n]*=", re.M)  # an indented formula line
+# a displayed formula: an indented line with '=', or a line that starts with a symbol and ' = ' (L = ...)
+DISPLAYED = re.compile(r"^(?: {4,}\S[^\n]*=|[A-Za-z][\w()\[\]^'{},]{0,20} = )", re.M)
 NUMBERED = re.compile(r"\b(?:eqs?\.|equations?)\s*\(?\d", re.I)  # Eq. (3), equation 2, Eqs. 4-5
 
 
