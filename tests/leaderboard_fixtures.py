@@ -341,10 +341,18 @@ TEST = "paired t-test over the seeds of each cell (the submission vs the method)
 
 
 def claim(
-    method: str, method_file: str, digest: str, profile: str = "quick", mean_rank: float = 1.5, shape: str = "bundle"
+    method: str,
+    method_file: str,
+    digest: str,
+    profile: str = "quick",
+    mean_rank: float = 1.5,
+    shape: str = "bundle",
+    study: str = "alpha",
 ) -> dict:
-    """A ``claim.json`` for study alpha: as ``submission.bundle.claim`` writes it (``ranking`` and per-cell
-    ``cells``), or ``shape="brief"``: the shape first announced (``families`` with a mean and one test)."""
+    """A ``claim.json`` for ``study`` (its headline family): as ``submission.bundle.claim`` writes it (``ranking``
+    and per-cell ``cells``), or ``shape="brief"``: the shape first announced (``families`` with a mean and one
+    test)."""
+    key = next(iter(NUMBERS[study]))
     ranking = {
         "direction": "higher",
         "rope": 0.01,
@@ -356,9 +364,9 @@ def claim(
         "gain_high": 0.05,
     }
     if shape == "brief":
-        study = {
+        entry = {
             "families": {
-                "test/accuracy": {
+                key: {
                     **ranking,
                     "mean": 0.78,
                     "versus": {
@@ -392,10 +400,10 @@ def claim(
             }
             for other, gain, p, verdict in (("erm", 0.03, 0.01, "win"), ("sgt", -0.02, 0.2, "tie"))
         }
-        study = {
+        entry = {
             "runs": 3,
-            "cells": {"test/accuracy": {"d1/cnn": {"mean": 0.78, "sd": 0.01, "n": 3}}},
-            "ranking": {"test/accuracy": {**ranking, "versus": versus}},
+            "cells": {key: {"d1/cnn": {"mean": 0.78, "sd": 0.01, "n": 3}}},
+            "ranking": {key: {**ranking, "versus": versus}},
         }
     return {
         "method": method,
@@ -404,7 +412,7 @@ def claim(
         "profile": profile,
         "method_file": method_file,
         "method_sha256": digest,
-        "studies": {"alpha": study},
+        "studies": {study: entry},
         "overhead": {CELL[1]: {"declared": 2.0, "measured": 1.9, "ratio": 0.95}},
     }
 
@@ -419,9 +427,10 @@ def write_submission(
     profile: str = "quick",
     mean_rank: float = 1.5,
     shape: str = "bundle",
+    study: str = "alpha",
 ) -> Path:
     """A method file under ``root/methods`` and its bundle ``submissions/METHOD/claim.json``; the file is then
-    changed or removed to make the claim stale."""
+    changed or removed to make the claim stale; ``study``: the study the claim is for."""
     source = root / "methods" / f"{method}.py"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(f"# the {method} method\n")
@@ -429,7 +438,7 @@ def write_submission(
     folder = submissions / method
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "claim.json").write_text(
-        json.dumps(claim(method, f"methods/{method}.py", digest, profile, mean_rank, shape))
+        json.dumps(claim(method, f"methods/{method}.py", digest, profile, mean_rank, shape, study))
     )
     if change_file:
         source.write_text(f"# the {method} method, edited after the claim\n")

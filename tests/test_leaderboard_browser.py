@@ -5,7 +5,8 @@ Renders the pages (``reports.leaderboard.html``, as ``python -m benchmark leader
 statistics (two studies, three methods, matplotlib PNGs, a current and a stale submission), opens it as a ``file://`` page and checks
 what a person sees: the rows in rank order, a click on a column header re-ordering them (and a second
 click reversing), the significance markers with their tests as tooltips, the embedded images
-displayed, the paper links, the stale submission greyed below the ranked rows, a study's page. Saves
+displayed, the paper links, the stale submission greyed below the ranked rows, a study's page and its
+submissions. Saves
 a screenshot as ``tests/artifacts/leaderboard.png`` (git-ignored).
 """
 
@@ -19,11 +20,12 @@ from leaderboard_fixtures import PAPERS, link, write_statistics, write_submissio
 
 from benchmark.atomic import atomic_write_text
 from benchmark.reports.leaderboard.html import index_html, study_html
-from benchmark.reports.leaderboard.page import gather
+from benchmark.reports.leaderboard.page import gather, study_gather
 from benchmark.reports.leaderboard.study_page import figures
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+GREY = "rgb(140, 149, 159)"  # a stale submission's text (leaderboard.css: tbody.unranked)
 HOW = "install it with `apt-get install chromium chromium-driver` (Debian) and `pip install -e '.[test]'` (selenium)"
 FLAGS = (
     "--headless=new",
@@ -69,8 +71,16 @@ def site(tmp_path) -> Path:
         index_html(page, {s: figures(stats / s, ("cd_diagram", "consistency")) for s in tables}),
     )
     for study, t in tables.items():
-        atomic_write_text(out / "leaderboard" / f"{study}.html", study_html(t, figures(stats / study)))
+        subs_of = study_gather(t, subs, tmp_path, link=link)  # the submissions with a claim for the study
+        atomic_write_text(out / "leaderboard" / f"{study}.html", study_html(t, figures(stats / study), subs_of))
     return out
+
+
+def colour(driver, row) -> str:
+    """The computed text colour of a table row's first cell."""
+    from selenium.webdriver.common.by import By
+
+    return driver.execute_script("return getComputedStyle(arguments[0]).color", row.find_element(By.TAG_NAME, "td"))
 
 
 def texts(driver, selector: str) -> list[str]:
@@ -103,10 +113,7 @@ def test_a_person_sees_sorted_rows_markers_images_and_links(site, tmp_path):
 
         stale = driver.find_element(By.CSS_SELECTOR, "#overall tbody.unranked tr")
         assert "STALE" in stale.text and "changed since the claim" in stale.text
-        assert (
-            driver.execute_script("return getComputedStyle(arguments[0]).color", stale.find_element(By.TAG_NAME, "td"))
-            == "rgb(140, 149, 159)"
-        )
+        assert colour(driver, stale) == GREY
 
         markers = driver.find_elements(By.CSS_SELECTOR, "#overall .sig")
         assert sorted(m.text for m in markers) == sorted(["▲", "▼", "≈", "▲", "▲", "▲"])  # stale focus-like row too
@@ -145,6 +152,11 @@ def test_a_person_sees_sorted_rows_markers_images_and_links(site, tmp_path):
             driver.execute_script("return arguments[0].naturalWidth", i) > 0
             for i in driver.find_elements(By.TAG_NAME, "img")
         )
+
+        driver.get((site / "leaderboard" / "alpha.html").as_uri())  # its submissions, as on the index
+        assert texts(driver, first) == ["sgt", "focus", "cyborg", "erm"]
+        stale = driver.find_element(By.CSS_SELECTOR, "#overall tbody.unranked tr")
+        assert "STALE submission" in stale.text and colour(driver, stale) == GREY
     finally:
         driver.quit()
 

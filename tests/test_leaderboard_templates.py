@@ -70,6 +70,7 @@ def study_context(**changes) -> dict:
                 "detail": small_table(),
             }
         ],
+        "submissions": None,
         "consistency": None,
         "figures": Figures(None, []),
         "methods": markdown_blocks(["## Methods", "", "| a | b |", "|---|---|", "| 1 & 2 | 'x' |"]),

@@ -7,8 +7,8 @@ submissions' ``--submissions/METHOD/claim.json``; writes into ``--dest`` (defaul
 - ``leaderboard.html``: one self-contained page (inline CSS/JS, embedded figures): the overall
   table with sortable columns, significance markers with their tests as tooltips, paper links and
   the measured overhead, the CD diagrams and consistency figures, a legend naming every test;
-- ``leaderboard/STUDY.html``: one self-contained page per study: every family's board, the figures,
-  the statistics' Methods section;
+- ``leaderboard/STUDY.html``: one self-contained page per study: every family's board, the submissions
+  with a claim for the study (as the overall table shows them), the figures, the statistics' Methods section;
 - ``leaderboard.md``: the Markdown twin for GitHub.
 
 A study without its tables file stops the command with one line saying how to make it, before
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..paths import project_root
     from ..reports.leaderboard.html import index_html, study_html
     from ..reports.leaderboard.markdown import markdown_page
-    from ..reports.leaderboard.page import gather, load_tables, tables_path
+    from ..reports.leaderboard.page import gather, load_tables, study_gather, tables_path
     from ..reports.leaderboard.study_page import figures
 
     root = project_root()
@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
         dest / "leaderboard.html": index_html(page, shown_figs),
         dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards),
     }
-    pages = {f"{s}.html": study_html(tables[s], figures(boards / s)) for s in studies}
+    pages = {
+        f"{s}.html": study_html(tables[s], figures(boards / s), study_gather(tables[s], claims, root)) for s in studies
+    }
     with atomic_folder(dest / "leaderboard") as folder:
         for name, text in pages.items():
             atomic_write_text(folder / name, text)

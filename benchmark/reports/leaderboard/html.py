@@ -318,6 +318,16 @@ def overall_table(page_: Page, rows: list[Row], stale: list[Row], ident: str, ra
     return table(heads, bodies, sorted_by=2 if page_.studies and ranked else None, ident=ident)
 
 
+def boards(page_: Page) -> dict[str, Any]:
+    """The overall table (ranked rows, stale submissions greyed below), the claims at another profile apart and
+    the legend: the index's, and a study page's submissions (``page.study_gather``)."""
+    return {
+        "overall": overall_table(page_, page_.rows, page_.stale, "overall"),
+        "apart": overall_table(page_, page_.apart, [], "apart", ranked=False) if page_.apart else None,
+        "legend": markdown_blocks(f"- {line}" for line in legend(page_)),
+    }
+
+
 def index_context(page_: Page, figs: dict[str, list[Figure]]) -> dict[str, Any]:
     """What ``index.html.j2`` shows; ``figs``: study -> the figures shown (CD diagram, consistency)."""
     return {
@@ -336,10 +346,8 @@ def index_context(page_: Page, figs: dict[str, list[Figure]]) -> dict[str, Any]:
             for s in page_.studies
         ],
         "archs": list(page_.archs),
-        "overall": overall_table(page_, page_.rows, page_.stale, "overall"),
-        "apart": overall_table(page_, page_.apart, [], "apart", ranked=False) if page_.apart else None,
         "problems": list(page_.problems),
-        "legend": markdown_blocks(f"- {line}" for line in legend(page_)),
+        "boards": boards(page_),
     }
 
 
@@ -361,9 +369,18 @@ def anchor(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-")
 
 
-def study_context(tables: StudyTables, figs: list[Figure]) -> dict[str, Any]:
-    """What ``study.html.j2`` shows: every family's board, notes and per-cell detail, consistency, figures,
-    the stats' Methods footer."""
+def submissions_context(page_: Page | None) -> dict[str, Any] | None:
+    """A study page's submissions (``page.study_gather``; None: not shown): how many, the headline family and
+    the index's tables and legend for that study."""
+    if page_ is None:
+        return None
+    shown = sum(r.kind == "submission" for r in [*page_.rows, *page_.stale, *page_.apart])
+    return {"count": shown, "family": page_.studies[0].family, "boards": boards(page_)}
+
+
+def study_context(tables: StudyTables, figs: list[Figure], subs: Page | None = None) -> dict[str, Any]:
+    """What ``study.html.j2`` shows: every family's board, notes and per-cell detail, the submissions with a
+    claim for the study (``subs``, from ``page.study_gather``), consistency, figures, the stats' Methods footer."""
     rep = study_report(tables)
     counts = rep.completeness.counts()
     consistency = consistency_frame(tables)
@@ -389,6 +406,7 @@ def study_context(tables: StudyTables, figs: list[Figure]) -> dict[str, Any]:
             }
             for s in family_sections(tables)
         ],
+        "submissions": submissions_context(subs),
         "consistency": None if consistency.empty else frame_table(consistency),
         "consistency_note": markdown_blocks([CONSISTENCY_NOTE + tables.consistency.tests["interval"].text() + "."]),
         "figures": side_by_side(figs),
@@ -396,6 +414,7 @@ def study_context(tables: StudyTables, figs: list[Figure]) -> dict[str, Any]:
     }
 
 
-def study_html(tables: StudyTables, figs: list[Figure]) -> str:
-    """One study's page: every family's board, notes and per-cell detail, consistency, figures, Methods."""
-    return render("study.html.j2", study_context(tables, figs))
+def study_html(tables: StudyTables, figs: list[Figure], subs: Page | None = None) -> str:
+    """One study's page: every family's board, notes and per-cell detail, the submissions (``subs``), consistency,
+    figures, Methods."""
+    return render("study.html.j2", study_context(tables, figs, subs))

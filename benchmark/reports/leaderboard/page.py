@@ -11,12 +11,14 @@ family): the mean over the cells every method has (the cells the ranks use), the
 place, and the pooled paired difference to the baseline with a significance marker read from
 the stats tables (``marker``), all read through the typed ``study.tables_file.StudyTables``. A submission's row comes from its claim; a claim whose method file
 is absent or has changed since (sha256) is *stale*: shown greyed, never ranked; a claim at
-another profile than a study's statistics is listed apart.
+another profile than a study's statistics is listed apart. A study's page shows the same rows for that
+study alone (``study_gather``): its methods and the submissions whose claim covers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ...contracts import ContractError
@@ -264,6 +266,23 @@ def gather(
         for name, t in all_tables.items()
     }
     return Page(infos, archs, ranked, stale, apart, problems, files, tests)
+
+
+def study_gather(
+    tables: StudyTables,
+    submissions_folder: Path | None = None,
+    root: Path | None = None,
+    link: Link = registry_link,
+) -> Page:
+    """One study's share of the index (``gather`` over that study alone): its methods and the submissions whose
+    claim has an entry for it, judged against its profile (stale greyed, another profile apart); an unreadable
+    claim names no study and stays on the index."""
+    page = gather({tables.study: tables}, submissions_folder, root, link)
+
+    def mine(rows: list[Row]) -> list[Row]:
+        return [r for r in rows if r.kind != "submission" or tables.study in r.scores]
+
+    return replace(page, rows=mine(page.rows), stale=mine(page.stale), apart=mine(page.apart), problems=[])
 
 
 def columns(page: Page) -> list[tuple[str, str, str]]:
