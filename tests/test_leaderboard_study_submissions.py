@@ -12,6 +12,7 @@ from leaderboard_fixtures import link, write_statistics, write_submission
 from test_leaderboard_page import run_command
 from test_submit_rerun import verified
 
+from benchmark import paths
 from benchmark.reports.leaderboard.html import study_html
 from benchmark.reports.leaderboard.page import study_gather
 from benchmark.statistics import descriptions
@@ -66,7 +67,8 @@ def test_a_study_without_submissions_says_so_and_without_a_folder_its_page_is_as
 
 
 def test_the_command_writes_the_submissions_on_each_study_page(tmp_path, monkeypatch):
-    monkeypatch.setenv("SALBENCH_ROOT", str(tmp_path))  # where the claims' method files are
+    # the command's root, where the claims' method files are (not $SALBENCH_ROOT: the registry would load from it)
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
     write_statistics(tmp_path / "leaderboards")
     bundles(tmp_path, tmp_path / "submissions")
     code, dest = run_command(tmp_path, monkeypatch)
