@@ -11,9 +11,10 @@ from sweep_helpers import tiny_params
 
 from benchmark.config import load_params
 from benchmark.contracts import ContractError
-from benchmark.submission.bundle import MARK, check_destination, claim, sha256_file, verify, write_bundle
+from benchmark.submission.bundle import MARK, check_destination, claim, sha256_file, write_bundle
 from benchmark.submission.protocol import ProtocolOptions, rederiver, run_protocol, work_folder
 from benchmark.submission.summary import summary_text
+from benchmark.submission.verify import verify
 from benchmark.sweeps.study import expand
 from benchmark.sweeps.submission_study import comparison_cells, leaderboard_protocol, leaderboard_studies
 
@@ -168,8 +169,8 @@ def test_verify_names_an_edited_record_and_an_edited_claim(bundle, tmp_path):
     problems, _ = verify(copy, rederiver(METHOD, params, runs, work, options))
     text = "\n".join(problems)
     assert f"records/tiny/{record.stem}.json was edited" in text
-    assert "claim.studies.tiny.cells.test/accuracy" in text and "the records give" in text
-    assert "claim.studies.tiny.ranking.test/accuracy.place" in text
+    assert "claim.json was edited: studies.tiny.cells.test/accuracy" in text and "the records give" in text
+    assert "claim.json was edited: studies.tiny.ranking.test/accuracy.place" in text
 
 
 def test_verify_without_the_studys_records_checks_the_cells_and_says_why_not_the_ranking(bundle, tmp_path):

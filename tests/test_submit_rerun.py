@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cheat(bundle: Path, split: str, metric: str, value: float, k: int = 2) -> tuple[str, float, str]:
-    """Edit ``metrics.SPLIT.METRIC`` of the bundle's first record and recompute its sha256 in fingerprints.json,
-    as a cheater would (the record written as ``records.record_store.record_text`` writes it); returns (the
+    """Edit ``metrics.SPLIT.METRIC`` of the bundle's first record and recompute its sha256 in fingerprints.json
+    and that file's in submission.json, as a cheater would (the record written as ``records.record_store.record_text`` writes it); returns (the
     run, its original value, a salt whose draw of ``k`` runs includes it: the first of s0, s1, ...)."""
     key = rerun.bundle_runs(bundle)[0]
     path = bundle / "records" / f"{key}.json"
@@ -42,6 +42,11 @@ def cheat(bundle: Path, split: str, metric: str, value: float, k: int = 2) -> tu
     prints = json.loads((bundle / "fingerprints.json").read_text())
     prints[key]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (bundle / "fingerprints.json").write_text(json.dumps(prints, indent=1, sort_keys=True) + "\n")
+    submission = json.loads((bundle / "submission.json").read_text())
+    submission["file_sha256"]["fingerprints.json"] = hashlib.sha256(
+        (bundle / "fingerprints.json").read_bytes()
+    ).hexdigest()
+    (bundle / "submission.json").write_text(json.dumps(submission, indent=1, sort_keys=True) + "\n")
     salt = next(f"s{i}" for i in range(1000) if key in rerun.choose(bundle, k, f"s{i}"))
     return key, original, salt
 

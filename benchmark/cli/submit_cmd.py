@@ -86,9 +86,9 @@ def verify_cmd(args: argparse.Namespace, folder: Path | None = None) -> int:
     """``--verify`` (and ``--rerun K``) on the bundle in ``folder`` (default: the method's bundle); a bad K, or
     a drawn GPU run on a machine without one, is refused before anything is computed."""
     from ..config import load_params
-    from ..submission.bundle import verify
     from ..submission.protocol import rederiver
     from ..submission.rerun import plan
+    from ..submission.verify import verify
 
     bundles, runs, work = destinations(args)
     folder = folder or bundles / args.method

@@ -4,7 +4,9 @@ Written in one atomic rename once every check and the protocol passed (RobustBen
 claim, re-checked from its evidence before it is accepted):
 
 - ``submission.json``: the method (name, citation, paper link, where it loads from), the sha256 of
-  its file and its code fingerprint, the profile, the command, the check lines and cost rows;
+  its file and its code fingerprint, the profile, the command, the check lines and cost rows, and
+  (``file_sha256``) the sha256 of ``claim.json`` and ``fingerprints.json`` as written, so that
+  ``verify`` tells an edit of either apart from a change of what they describe;
 - ``records/STUDY/RUN_ID.json``: the submission's run records, byte for byte (their probe-map
   artifacts are left out, so a bundle stays small);
 - ``fingerprints.json``: per record, the sha256 of its bytes and its code fingerprint;
@@ -13,17 +15,15 @@ claim, re-checked from its evidence before it is accepted):
   gain over ERM, and its paired comparison with every method (re-derivable with the study's records);
 - ``summary.md``: the printed summary.
 
-``verify`` re-derives the claim from the bundle and names every mismatch: a method file changed
-since, a record edited or stale, a number that the records no longer give.
+``submission.verify`` re-derives the claim from the bundle and names every way it went stale.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ import pandas as pd
 from ..atomic import atomic_folder
 from ..contracts import ContractError, paper_link
 from ..paths import project_root
-from ..records.table import RecordSet, load_records
 from ..registry import METHODS
 from ..reports.formatting import json_number
 from ..statistics import FamilyResult
@@ -40,7 +39,6 @@ from ..statistics.descriptive import describe_cells
 from ..statistics.orient import family
 from .protocol import StudyOutcome, submission_rows
 
-RankingInputs = tuple  # (results, boards, versus_results): the arguments of ``ranking`` but the method
 MARK = "python -m benchmark submit"  # submission.json's "created_by": what this program may overwrite
 
 
@@ -166,14 +164,24 @@ def claim(method: str, profile: str, outcomes: list[StudyOutcome], cost_rows: li
         "method_file": shown,
         "method_sha256": sha256_file(path),
         "studies": studies,
-        "overhead": {str(row["arch"]): {k: _num(v) for k, v in row.items() if k != "arch"} for row in cost_rows},
+        "overhead": overhead(cost_rows),
     }
+
+
+def overhead(cost_rows: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The claim's ``overhead``: arch -> the cost row's numbers (submission.json keeps the rows themselves)."""
+    return {str(row["arch"]): {k: _num(v) for k, v in row.items() if k != "arch"} for row in cost_rows}
 
 
 def record_files(outcome: StudyOutcome) -> list[Path]:
     """The submission's record files in the work folder, in run order."""
     status = outcome.records.status.runs
     return [status[spec.run_id].path for spec in outcome.submission.runs]
+
+
+def json_text(data: Any) -> str:
+    """A bundle's JSON file as written (sorted keys, one-space indent, no NaN)."""
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_bundle(
@@ -201,91 +209,12 @@ def write_bundle(
                     "sha256": sha256_file(path),
                     "fingerprint": dict(record.fingerprint),
                 }
-        files = {
-            "submission.json": {"created_by": MARK, **submission, "method_sha256": content["method_sha256"]},
-            "claim.json": content,
-            "fingerprints.json": prints,
-        }
-        for name, data in files.items():
-            (folder / name).write_text(
-                json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-            )
+        texts = {"claim.json": json_text(content), "fingerprints.json": json_text(prints)}
+        anchors = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in texts.items()}
+        texts["submission.json"] = json_text(
+            {"created_by": MARK, **submission, "method_sha256": content["method_sha256"], "file_sha256": anchors}
+        )
+        for name, text in texts.items():
+            (folder / name).write_text(text, encoding="utf-8")
         (folder / "summary.md").write_text(summary_text)
     return final
-
-
-def bundle_records(folder: Path, study: str) -> RecordSet:
-    """Every record of the bundle's ``records/STUDY`` classified against today's code."""
-    return load_records(folder / "records" / study)
-
-
-def _compare(where: str, claimed: Any, derived: Any, problems: list[str]) -> None:
-    if isinstance(claimed, dict) and isinstance(derived, dict):
-        for key in sorted(set(claimed) | set(derived)):
-            _compare(f"{where}.{key}", claimed.get(key), derived.get(key), problems)
-        return
-    if isinstance(claimed, float) and isinstance(derived, float):
-        if not math.isclose(claimed, derived, rel_tol=1e-9, abs_tol=1e-12):
-            problems.append(f"{where}: claimed {claimed!r}, the records give {derived!r}")
-        return
-    if claimed != derived:
-        problems.append(f"{where}: claimed {claimed!r}, the records give {derived!r}")
-
-
-def verify(
-    folder: Path, rederive: Callable[[str, str, Path], RankingInputs | str] | None = None
-) -> tuple[list[str], list[str]]:
-    """(every mismatch between the bundle in ``folder`` and what its records give today, notes).
-
-    Checks the method file's sha256, each record's bytes against ``fingerprints.json`` and its code
-    fingerprint against today's code (a stale record cannot back a claim), then re-derives the
-    per-cell numbers of ``claim.json`` from the records alone; with ``rederive(study, profile, folder)``
-    (the statistics of the study's records with the bundle's, or a note saying why they cannot be
-    had), the ranking too."""
-    try:
-        content = json.loads((folder / "claim.json").read_text())
-        prints = json.loads((folder / "fingerprints.json").read_text())
-    except (OSError, ValueError) as exc:
-        return [f"{folder}: unreadable bundle ({exc})"], []
-    problems: list[str] = []
-    notes: list[str] = []
-    path = project_root() / content["method_file"]
-    if not path.is_file():
-        problems.append(f"method file {content['method_file']} is absent")
-    elif sha256_file(path) != content["method_sha256"]:
-        problems.append(f"method file {content['method_file']} changed since the bundle was made (sha256): resubmit")
-    for study, entry in content["studies"].items():
-        records = bundle_records(folder, study)
-        for rid, run in records.status.runs.items():
-            key = f"{study}/{rid}"
-            if key not in prints:
-                problems.append(f"records/{study}/{rid}.json is not in fingerprints.json")
-            elif sha256_file(run.path) != prints[key]["sha256"]:
-                problems.append(f"records/{study}/{rid}.json was edited (sha256 differs from fingerprints.json)")
-            if run.state != "done":
-                problems.append(f"records/{study}/{rid}.json is {run.state}: {run.problem}")
-        missing = sorted(
-            k for k in prints if k.startswith(f"{study}/") and k.split("/", 1)[1] not in records.status.runs
-        )
-        problems += [f"records/{k}.json is missing" for k in missing]
-        if len(records.status.runs) != entry["runs"]:
-            problems.append(
-                f"study {study}: claim says {entry['runs']} runs, the bundle holds {len(records.status.runs)}"
-            )
-        _compare(
-            f"claim.studies.{study}.cells", entry["cells"], cell_numbers(records.done(), list(entry["cells"])), problems
-        )
-        if rederive is None:
-            continue
-        inputs = rederive(study, content["profile"], folder / "records" / study)
-        if isinstance(inputs, str):
-            notes.append(f"study {study}: ranking not re-derived: {inputs}")
-            continue
-        _compare(
-            f"claim.studies.{study}.ranking",
-            entry["ranking"],
-            json.loads(json.dumps(ranking(*inputs, content["method"]))),
-            problems,
-        )
-        notes.append(f"study {study}: ranking re-derived from the study's records and the bundle's")
-    return problems, notes

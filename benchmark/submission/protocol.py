@@ -242,13 +242,24 @@ def protocol_configs(pairs: list[tuple[Study, Study]]) -> list:
     return list(seen.values())
 
 
+@dataclass
+class Rederived:
+    """What ``verify`` re-derives a study's ranking from: ``bundle.ranking``'s arguments but the method, and the
+    folders the study's own records were read from."""
+
+    results: list[FamilyResult]
+    boards: Mapping[str, pd.DataFrame]
+    versus: list[FamilyResult]
+    sources: list[Path]
+
+
 def rederiver(
     method: str, params: Mapping[str, Any], runs_root: Path, work: Path, options: ProtocolOptions
-) -> Callable[[str, str, Path], tuple | str]:
-    """For ``bundle.verify``: (study, profile, the bundle's records folder) -> the statistics the ranking is
+) -> Callable[[str, str, Path], Rederived | str]:
+    """For ``verify``: (study, profile, the bundle's records folder) -> the statistics the ranking is
     re-derived from, or a note saying which study runs are not done (in ``runs_root/STUDY`` or the work folder)."""
 
-    def inputs(study: str, profile: str, folder: Path) -> tuple | str:
+    def inputs(study: str, profile: str, folder: Path) -> Rederived | str:
         reference = expand(study, profile, params=params)
         submission = submission_study(reference, method)
         records, missing = gather(reference, submission, [runs_root / study, work / "runs" / study], folder)
@@ -259,6 +270,10 @@ def rederiver(
             )
         both = together(reference, submission)
         tables = study_tables(records, stats_options(both, folder, options))
-        return tables.results, tables.boards, versus_submission(tables.done, tables.keys, method, options)
+        mine = {s.run_id for s in submission.runs}
+        sources = sorted({run.path.parent for rid, run in records.status.runs.items() if rid not in mine})
+        return Rederived(
+            tables.results, tables.boards, versus_submission(tables.done, tables.keys, method, options), sources
+        )
 
     return inputs
