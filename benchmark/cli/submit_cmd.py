@@ -12,8 +12,8 @@ folder is this program's to write. Then, in order (CONTRIBUTING.md):
 
 A failed check prints one line per failure (check, architecture / dataset, what to change), exits 2
 and writes nothing. On success the bundle ``results/submissions/METHOD/`` is written in one rename
-(``submission.bundle``). ``--verify`` re-derives a bundle's claim from its records instead (exit 1
-on a mismatch).
+(``submission.bundle``). ``--verify`` re-derives a bundle's claim from its records instead
+(``submission.verify``): one ``mismatch:`` line per way the bundle went stale, exit 1.
 
 ``--rerun K`` adds the sentinel re-run (``submission.rerun``): K of the bundle's runs, drawn with a salt
 (``--rerun-salt``, else a fresh one), retrained from their recorded configs and compared with their records
