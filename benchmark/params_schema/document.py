@@ -49,6 +49,29 @@ def _leaderboard(value: Any, handler: Callable[[Any], Any]) -> Any:
     return handler(value)
 
 
+class BoardCell(Block):
+    """A ranked cell of the across-cell leaderboard: a (dataset, arch) of a ``leaderboard:`` study where every
+    leaderboard method trains, the metric it is scored on and the no-shortcut dataset ERM is trained on there."""
+
+    shape: ClassVar[str] = "a mapping {study, dataset, arch, metric, reference, shortcut}"
+    study: Annotated[str, WrapValidator(text_rule("a study of leaderboard:, e.g. study: decoy"))] = Field()
+    dataset: Annotated[str, WrapValidator(text_rule("a dataset variant the study trains on"))] = Field()
+    arch: Annotated[str, WrapValidator(text_rule("an architecture the study trains on this dataset"))] = Field()
+    metric: Annotated[str, WrapValidator(text_rule("SPLIT/METRIC, e.g. test/accuracy"))] = Field()
+    reference: Annotated[
+        str, WrapValidator(text_rule("the dataset without the shortcut, e.g. clean_digits (ERM trains on it)"))
+    ] = Field()
+    shortcut: Annotated[str, WrapValidator(text_rule("what the cell varies, in words, e.g. decoy patch"))] = Field()
+
+
+class LeaderboardGrid(Block):
+    """The across-cell leaderboard (``python -m benchmark board``): its baseline and its ranked cells."""
+
+    shape: ClassVar[str] = "a mapping {baseline, cells}"
+    baseline: Annotated[str, WrapValidator(text_rule("the method every score is relative to, e.g. erm"))] = "erm"
+    cells: list[BoardCell] = Field()
+
+
 def _section(what: str) -> WrapValidator:
     return mapping(f"of names to {what} (name: {{...}})")
 
@@ -66,6 +89,10 @@ class ParamsFile(Block):
         list[str] | None,
         WrapValidator(_leaderboard),
         Field(description="the studies `python -m benchmark leaderboard` and `submit` rank methods on"),
+    ] = None
+    leaderboard_grid: Annotated[
+        LeaderboardGrid | None,
+        Field(description="the cells `python -m benchmark board` ranks methods over, each with its no-shortcut reference"),
     ] = None
     studies: Annotated[dict[str, Study] | None, _section("studies")] = None
     optional_studies: Annotated[dict[str, Study] | None, _section("studies")] = None
