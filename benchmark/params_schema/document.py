@@ -92,7 +92,9 @@ class ParamsFile(Block):
     ] = None
     leaderboard_grid: Annotated[
         LeaderboardGrid | None,
-        Field(description="the cells `python -m benchmark board` ranks methods over, each with its no-shortcut reference"),
+        Field(
+            description="the cells `python -m benchmark board` ranks methods over, each with its no-shortcut reference"
+        ),
     ] = None
     studies: Annotated[dict[str, Study] | None, _section("studies")] = None
     optional_studies: Annotated[dict[str, Study] | None, _section("studies")] = None
@@ -110,7 +112,9 @@ def check_params_file(data: Mapping[str, Any], source: str = SOURCE) -> ParamsFi
 
 def check_references(data: Mapping[str, Any], source: str = SOURCE) -> None:
     """The names one section takes from another: a study's ``profile`` and ``at_profile`` profiles and a
-    search's ``profile`` are under ``profiles:``; ``leaderboard:`` lists studies."""
+    search's ``profile`` are under ``profiles:``; ``leaderboard:`` lists studies; each ``leaderboard_grid`` cell
+    names a study of ``leaderboard:`` and a reference dataset of ``datasets:`` (what the study trains is checked by
+    ``board``, at its profile)."""
     profiles = sorted(map(str, data.get("profiles") or {}))
 
     def profile_of(where: str, name: Any) -> None:
@@ -131,6 +135,32 @@ def check_references(data: Mapping[str, Any], source: str = SOURCE) -> None:
             profile_of(f"searches.{name}.profile", search["profile"])
     if data.get(LEADERBOARD) is not None:
         leaderboard_studies(data, source)
+    grid_cells(data, source)
+
+
+def grid_cells(data: Mapping[str, Any], source: str = SOURCE) -> None:
+    """Each ``leaderboard_grid.cells[i]``: its study in ``leaderboard:``, its dataset and reference variants of
+    ``datasets:`` (or ``paper_datasets:``), no (dataset, arch) twice."""
+    grid = data.get("leaderboard_grid")
+    if not isinstance(grid, Mapping):
+        return
+    ranked = data.get(LEADERBOARD) or []
+    variants = sorted({*map(str, data.get("datasets") or {}), *map(str, data.get("paper_datasets") or {})})
+    seen: set[tuple[str, str]] = set()
+    for i, cell in enumerate(grid.get("cells") or []):
+        where = f"{source}: leaderboard_grid.cells[{i}]"
+        if cell.get("study") not in ranked:
+            raise ContractError(f"{where}.study: {shown(cell.get('study'))} is not a study of leaderboard: {ranked}")
+        for key in ("dataset", "reference"):
+            if variants and cell.get(key) not in variants:
+                raise ContractError(
+                    f"{where}.{key}: unknown dataset variant {shown(cell.get(key))}"
+                    f"{did_you_mean(str(cell.get(key)), variants)}"
+                )
+        pair = (str(cell.get("dataset")), str(cell.get("arch")))
+        if pair in seen:
+            raise ContractError(f"{where}: dataset {pair[0]} on arch {pair[1]} is already a cell of the grid")
+        seen.add(pair)
 
 
 def leaderboard_studies(params: Mapping[str, Any], source: str = SOURCE) -> list[str]:

@@ -171,14 +171,21 @@ def board(
         matrix[method] = per_cell
         if m == b:
             continue
-        row = {"method": method, "n_cells": int((counts > 0).sum()), "seeds": _seeds_text(counts)}
+        point = low = high = np.nan
         if keep.any() and (counts > 1).all() and (rcounts > 1).all():
-            point, low, high = score_interval(ym, yb, counts, yr, rcounts, u, ur, confidence)
-            row.update(gap_closed=float(point), gap_closed_low=float(low), gap_closed_high=float(high))
-        else:
-            row.update(gap_closed=np.nan, gap_closed_low=np.nan, gap_closed_high=np.nan)
-        row.update(confidence=confidence, marker=marker(row["gap_closed_low"], row["gap_closed_high"]))
-        rows.append(row)
+            point, low, high = map(float, score_interval(ym, yb, counts, yr, rcounts, u, ur, confidence))
+        rows.append(
+            {
+                "method": method,
+                "n_cells": int((counts > 0).sum()),
+                "seeds": _seeds_text(counts),
+                "gap_closed": point,
+                "gap_closed_low": low,
+                "gap_closed_high": high,
+                "confidence": confidence,
+                "marker": marker(low, high),
+            }
+        )
     frame = pd.DataFrame(matrix, index=pd.Index(np.asarray(cells)[keep], name="cell"))
     frame.columns.name = "method"
     return Board(gaps, pd.DataFrame(rows), frame, board_tests(alpha))
