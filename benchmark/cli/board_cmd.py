@@ -45,6 +45,8 @@ def check_cells(cells: list[Any], studies: dict[str, Any], baseline: str) -> Non
                 f"{where}.dataset/arch: study {cell.study} does not train {cell.dataset} on {cell.arch} "
                 f"(it trains {sorted(trained)})"
             )
+        if cell.reference == cell.dataset:
+            raise ContractError(f"{where}.reference: the same dataset as the cell's ({cell.dataset}): no gap to close")
         if not any(
             s.dataset == cell.reference and s.arch == cell.arch and s.config.method == baseline for s in study.runs
         ):

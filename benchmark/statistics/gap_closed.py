@@ -188,7 +188,8 @@ def board(
         )
     frame = pd.DataFrame(matrix, index=pd.Index(np.asarray(cells)[keep], name="cell"))
     frame.columns.name = "method"
-    return Board(gaps, pd.DataFrame(rows), frame, board_tests(alpha))
+    columns = ["method", "n_cells", "seeds", "gap_closed", "gap_closed_low", "gap_closed_high", "confidence", "marker"]
+    return Board(gaps, pd.DataFrame(rows, columns=columns), frame, board_tests(alpha))
 
 
 def _compact_one(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

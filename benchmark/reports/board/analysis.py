@@ -95,6 +95,7 @@ def analyse(
         "marker": "",
     }
     rows = pd.concat([rows, pd.DataFrame([erm])], ignore_index=True)
+    rows[["place", "of"]] = rows[["place", "of"]].astype("Int64")  # the baseline has no place
     apart = pd.DataFrame(
         [
             {"method": label, "cells": ", ".join(data.present[label]), "reason": reason}

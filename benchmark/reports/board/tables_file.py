@@ -82,6 +82,7 @@ class BoardTables:
                 if lacking:
                     raise KeyError(f"a row lacks {lacking[0]!r}")
                 tables[name] = frame(rows) if rows else pd.DataFrame(columns=list(columns))
+            tables["rows"] = tables["rows"].astype({c: "Int64" for c in ("place", "of") if c in tables["rows"]})
             for name in ("baseline", "alpha", "friedman", "tests"):
                 if name not in data:
                     raise KeyError(name)
