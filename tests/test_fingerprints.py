@@ -176,6 +176,21 @@ def test_dvc_settle_deps_cover_the_commands_closure():
     assert not uncovered, f"settle stage deps miss {uncovered}"
 
 
+def test_dvc_board_deps_cover_the_commands_closure():
+    """The across-cell leaderboard reads records through the study expansion: its deps cover that closure, the
+    grid studies' records and the params it reads."""
+    stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["board"]
+    modules = ["benchmark.__main__", "benchmark.cli.board_cmd", "benchmark.cli.sweep_cmd", "benchmark.records.table"]
+    modules += ["benchmark.reports.board.analysis", "benchmark.reports.board.inputs", "benchmark.reports.board.writer"]
+    modules += ["benchmark.sweeps.study", "benchmark.config"]
+    uncovered = [p for p in module_closure(modules) if not _covered(p, stage["deps"])]
+    assert not uncovered, f"board stage deps miss {uncovered}"
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    studies = {cell["study"] for cell in params["leaderboard_grid"]["cells"]}
+    assert {f"results/runs/{s}" for s in studies} <= set(stage["deps"])
+    assert {"leaderboard_grid", "leaderboard", "studies"} <= set(stage["params"])
+
+
 LAYERS = (
     "base",
     "data",
