@@ -1,6 +1,7 @@
 """Hand-made statistics files for the leaderboard page tests: two studies (``alpha``, ``beta``) of three
 methods each, in the shape ``python -m benchmark stats`` writes (``STUDY.tables.json`` and ``STUDY/*.png``),
-and submission bundles (``results/submissions/METHOD/claim.json`` and a method file)."""
+the across-cell board (``board.tables.json`` and ``board/*.png``), and submission bundles
+(``results/submissions/METHOD/claim.json`` and a method file)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from benchmark.reports.board.analysis import analyse
+from benchmark.reports.board.inputs import Arrays, GridCell
+from benchmark.reports.board.tables_file import BoardTables
 from benchmark.reports.study.tables import DETAIL_COLUMNS
 from benchmark.reports.study.tables_file import StudyTables
 
@@ -312,10 +318,39 @@ def typed(data: dict[str, Any]) -> StudyTables:
     return StudyTables.from_json(data, "hand-made tables")
 
 
-def write_statistics(folder: Path, studies: tuple[str, ...] = ("alpha", "beta")) -> dict[str, StudyTables]:
+BOARD_CLOSES = {"erm": 0.0, "sgt": 0.6, "cyborg": 0.3}  # the fraction of each cell's gap a method closes
+
+
+def board_tables() -> BoardTables:
+    """An across-cell board of erm, sgt and cyborg over 6 hand-made cells, 5 seeds (``reports.board.analysis``)."""
+    rng = np.random.default_rng(0)
+    cells = [GridCell("alpha", f"d{i}", "cnn", "test/accuracy", f"clean{i}", f"cue {i}") for i in range(6)]
+    gaps = np.linspace(0.1, 0.3, 6)
+    values = np.stack([0.5 + c * gaps[:, None] + 0.01 * rng.standard_normal((6, 5)) for c in BOARD_CLOSES.values()])
+    reference = 0.5 + gaps[:, None] + 0.01 * rng.standard_normal((6, 5))
+    ids = {m: frozenset(f"{m}-{i}" for i in range(30)) for m in BOARD_CLOSES}
+    present = {m: [c.name for c in cells] for m in BOARD_CLOSES}
+    data = Arrays(list(BOARD_CLOSES), np.arange(5), values, reference, ids, present)
+    return analyse(cells, data, "erm", reps=200)
+
+
+def write_board(folder: Path) -> BoardTables:
+    """``folder/board.tables.json`` and ``folder/board/{cd_diagram,gap_closed}.png``, read back."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "board.tables.json").write_text(board_tables().to_text())
+    for name, color in (("cd_diagram", "tab:purple"), ("gap_closed", "tab:red")):
+        png(folder / "board" / f"{name}.png", color)
+    return BoardTables.read(folder / "board.tables.json")
+
+
+def write_statistics(
+    folder: Path, studies: tuple[str, ...] = ("alpha", "beta"), board: bool = True
+) -> dict[str, StudyTables]:
     """``folder/STUDY.tables.json`` and ``folder/STUDY/{cd_diagram,forest,consistency_…}.png`` of each study,
-    read back through ``StudyTables.read``."""
+    read back through ``StudyTables.read``, and the across-cell board (``write_board``) unless ``board`` is False."""
     out = {}
+    if board:
+        write_board(folder)
     for study in studies:
         out[study] = tables(study)
         folder.mkdir(parents=True, exist_ok=True)

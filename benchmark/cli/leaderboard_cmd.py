@@ -1,17 +1,21 @@
 """``leaderboard``: the leaderboard page, from the statistics files only (nothing trained or tested).
 
-Reads, for each study of ``leaderboard:`` in params.yaml, ``--leaderboards/STUDY.tables.json`` and the
+Reads the across-cell board ``--leaderboards/board.tables.json`` and its figures in ``--leaderboards/board/``
+(what ``python -m benchmark board`` wrote: the overall table ranks its rows), and, for each study of
+``leaderboard:`` in params.yaml, ``--leaderboards/STUDY.tables.json`` and the
 figures in ``--leaderboards/STUDY/`` (what ``python -m benchmark stats STUDY`` wrote), and the accepted
 submissions' ``--submissions/METHOD/claim.json``; writes into ``--dest`` (default ``results/``):
 
 - ``leaderboard.html``: one self-contained page (inline CSS/JS, embedded figures): the overall
-  table with sortable columns, significance markers with their tests as tooltips, paper links and
-  the measured overhead, the CD diagrams and consistency figures, a legend naming every test;
+  table ranks the board's rows (gap closed with its simultaneous interval and marker, mean rank, cells and
+  seeds, paper links and the measured overhead, sortable), the raw per-cell tables and the board's figures,
+  the submissions in a table of their own (their claim's per-study numbers), the studies' CD diagrams and
+  consistency figures, a legend naming every test;
 - ``leaderboard/STUDY.html``: one self-contained page per study: every family's board, the submissions
   with a claim for the study (as the overall table shows them), the figures, the statistics' Methods section;
 - ``leaderboard.md``: the Markdown twin for GitHub.
 
-A study without its tables file stops the command with one line saying how to make it, before
+A missing board, or a study without its tables file, stops the command with one line saying how to make it, before
 anything is written. Files are written atomically and byte-identically on rerun.
 """
 
@@ -34,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_params
     from ..params_schema import leaderboard_studies
     from ..paths import project_root
+    from ..reports.leaderboard.board_view import NAME, load_board
     from ..reports.leaderboard.html import index_html, study_html
     from ..reports.leaderboard.markdown import markdown_page
     from ..reports.leaderboard.page import gather, load_tables, study_gather, tables_path
@@ -44,12 +49,14 @@ def run(args: argparse.Namespace) -> int:
     boards = Path(args.leaderboards) if args.leaderboards else root / "results" / "leaderboards"
     claims = Path(args.submissions) if args.submissions else root / "results" / "submissions"
     studies = leaderboard_studies(load_params())
+    board = load_board(boards, shown(boards / f"{NAME}.tables.json", root))
     tables = {s: load_tables(boards, s, shown(tables_path(boards, s), root)) for s in studies}
     page = gather(tables, claims, root)
     shown_figs = {s: figures(boards / s, ("cd_diagram", "consistency")) for s in studies}
+    board_figs = figures(boards / NAME)
     written = {
-        dest / "leaderboard.html": index_html(page, shown_figs),
-        dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards),
+        dest / "leaderboard.html": index_html(page, shown_figs, board, board_figs),
+        dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards, board, board_figs),
     }
     pages = {
         f"{s}.html": study_html(tables[s], figures(boards / s), study_gather(tables[s], claims, root)) for s in studies
@@ -59,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
             atomic_write_text(folder / name, text)
     for path, text in written.items():
         atomic_write_text(path, text)
-    ranked = sum(r.kind == "submission" for r in page.rows)
+    subs = sum(r.kind == "submission" for r in page.rows)
     print(
-        f"leaderboard: {len(page.rows)} methods ({ranked} submissions) over {', '.join(studies)}; "
-        f"{len(page.stale)} stale and {len(page.apart)} other-profile submissions not ranked"
+        f"leaderboard: {len(board.rows) - 1} rows ranked across {int(board.cells['usable'].astype(bool).sum())} "
+        f"cells; {subs} submissions shown apart ({len(page.stale)} stale, {len(page.apart)} at another profile)"
     )
     print(
         f"wrote {shown(dest / 'leaderboard.html', root)}, {shown(dest / 'leaderboard.md', root)} and "

@@ -13,11 +13,12 @@ from .tables_file import BoardTables
 
 
 def marker_title(row: Any) -> str:
-    """The marker's tooltip: what it is read from, and the interval's confidence."""
-    if not row.get("marker"):
+    """The marker's tooltip: what it is read from, and the interval's confidence ("" without an interval)."""
+    confidence = row.get("confidence")
+    if confidence is None or pd.isna(confidence) or pd.isna(row.get("gap_closed_low")):
         return ""
-    side = "above 0 (ERM)" if row["marker"] == "▲" else "below 0 (ERM)"
-    return f"the row's own {100 * float(row['confidence']):.2f}% simultaneous interval is {side}"
+    side = {"▲": "is above 0 (ERM): ▲", "▼": "is below 0 (ERM): ▼"}.get(row.get("marker") or "", "includes 0 (ERM)")
+    return f"the row's own {100 * float(confidence):.2f}% simultaneous interval (Bonferroni) {side}"
 
 
 def rank_text(row: Any, gate: str = "") -> str:

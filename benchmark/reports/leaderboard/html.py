@@ -21,7 +21,7 @@ import html
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..board.tables_file import BoardTables
 from ..formatting import DASH, num
 from ..study.board import footer
 from ..study.tables_file import StudyTables
+from .board_view import board_columns, board_legend, board_rows, raw_tables
 from .page import columns, legend
 from .rows import DOWN, MIXED, SAME, UP, Marker, Page, Row
 from .study_page import Figure, consistency_frame, family_sections, study_report
@@ -318,18 +320,72 @@ def overall_table(page_: Page, rows: list[Row], stale: list[Row], ident: str, ra
     return table(heads, bodies, sorted_by=2 if page_.studies and ranked else None, ident=ident)
 
 
-def boards(page_: Page) -> dict[str, Any]:
-    """The overall table (ranked rows, stale submissions greyed below), the claims at another profile apart and
-    the legend: the index's, and a study page's submissions (``page.study_gather``)."""
+def boards(page_: Page, ident: str = "overall") -> dict[str, Any]:
+    """The overall table (ranked rows, stale submissions greyed below; ``ident`` its id), the claims at another
+    profile apart and the legend: the index's, and a study page's submissions (``page.study_gather``)."""
     return {
-        "overall": overall_table(page_, page_.rows, page_.stale, "overall"),
+        "overall": overall_table(page_, page_.rows, page_.stale, ident),
         "apart": overall_table(page_, page_.apart, [], "apart", ranked=False) if page_.apart else None,
         "legend": markdown_blocks(f"- {line}" for line in legend(page_)),
     }
 
 
-def index_context(page_: Page, figs: dict[str, list[Figure]]) -> dict[str, Any]:
-    """What ``index.html.j2`` shows; ``figs``: study -> the figures shown (CD diagram, consistency)."""
+def board_table(page_: Page, board: BoardTables) -> Table:
+    """The index's overall table: the board's rows over the same cells and seeds, with the studies' overhead."""
+    heads = [Head(h, t, "descending" if "↑" in h else "ascending") for h, t in board_columns(board, page_.archs)]
+    body = []
+    for r in board_rows(board, page_):
+        cells = [
+            Cell(r.label, r.label, link=r.link or None, note=r.note),
+            Cell(str(r.cells), r.cells, cls="num"),
+            Cell(r.seeds, r.seeds, cls="num"),
+            Cell(
+                r.score, r.score_value if r.score_value is not None else "", r.marker.title, "num", marker=sig(r.marker)
+            ),
+            Cell(r.rank, r.rank_value if r.rank_value is not None else "", cls="num"),
+        ]
+        for arch in page_.archs:
+            cost = r.overhead.get(arch)
+            cells.append(
+                Cell(cost.text, cost.value if cost.value is not None else "", cost.title, "num")
+                if cost
+                else Cell(DASH, "", cls="num")
+            )
+        body.append(("baseline" if r.baseline else "", cells))
+    return table(heads, [("ranked", body)], sorted_by=None, ident="overall")
+
+
+def board_context(page_: Page, board: BoardTables, figs: list[Figure]) -> dict[str, Any]:
+    """The board on the index: its table, the raw per-cell tables, Friedman, the figures and the legend."""
+    cells, raw, friedman = raw_tables(board)
+    usable = int(board.cells["usable"].astype(bool).sum())
+    return {
+        "overall": board_table(page_, board),
+        "usable": usable,
+        "cells_total": len(board.cells),
+        "baseline": board.baseline,
+        "cells": frame_table(cells),
+        "raw": frame_table(raw),
+        "friedman": friedman,
+        "figures": side_by_side(figs),
+        "legend": markdown_blocks(f"- {line}" for line in board_legend(board)),
+    }
+
+
+def submissions_only(page_: Page) -> Page:
+    """The page's submissions alone: on the index with a board, the studies' methods are on the board."""
+    return replace(page_, rows=[r for r in page_.rows if r.kind == "submission"])
+
+
+def index_context(
+    page_: Page,
+    figs: dict[str, list[Figure]],
+    board: BoardTables | None = None,
+    board_figs: list[Figure] | None = None,
+) -> dict[str, Any]:
+    """What ``index.html.j2`` shows; ``figs``: study -> the figures shown (CD diagram, consistency); ``board``: the
+    across-cell board (its rows are the overall table; the submissions then have a table of their own)."""
+    subs = submissions_only(page_) if board is not None else page_
     return {
         "title": "Saliency-guided training leaderboard",
         "markers": {"up": UP, "down": DOWN, "mixed": MIXED, "same": SAME},
@@ -347,13 +403,21 @@ def index_context(page_: Page, figs: dict[str, list[Figure]]) -> dict[str, Any]:
         ],
         "archs": list(page_.archs),
         "problems": list(page_.problems),
-        "boards": boards(page_),
+        "boards": boards(subs, "submissions" if board is not None else "overall"),
+        "board": board_context(page_, board, board_figs or []) if board is not None else None,
+        "submissions": len(subs.rows) + len(subs.stale) + len(subs.apart),
     }
 
 
-def index_html(page_: Page, figs: dict[str, list[Figure]]) -> str:
-    """The overall leaderboard page; ``figs``: study -> the figures shown (CD diagram, consistency)."""
-    return render("index.html.j2", index_context(page_, figs))
+def index_html(
+    page_: Page,
+    figs: dict[str, list[Figure]],
+    board: BoardTables | None = None,
+    board_figs: list[Figure] | None = None,
+) -> str:
+    """The overall leaderboard page; ``figs``: study -> the figures shown (CD diagram, consistency); ``board``: the
+    across-cell board and ``board_figs`` its figures."""
+    return render("index.html.j2", index_context(page_, figs, board, board_figs))
 
 
 # --- a study's page ---------------------------------------------------------------------------------------

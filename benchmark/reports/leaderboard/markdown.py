@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..board.tables_file import BoardTables
 from ..formatting import DASH, markdown_table, num
+from .board_view import board_columns, board_legend, board_rows, board_texts, raw_tables
 from .page import columns, legend
 from .rows import Marker, Page, Row
 from .study_page import Figure
@@ -68,14 +70,55 @@ def row_texts(row: Row, page: Page, notes: Footnotes, stale: bool = False) -> li
     return [cell_text(t) for t in out]
 
 
-def board(page: Page, rows: list[Row], stale: list[Row], notes: Footnotes) -> str:
+def table(page: Page, rows: list[Row], stale: list[Row], notes: Footnotes) -> str:
     heads = [f"{study}: {head}" if study else head for study, head, _ in columns(page)]
     body = [row_texts(r, page, notes) for r in rows] + [row_texts(r, page, notes, stale=True) for r in stale]
     return markdown_table(pd.DataFrame(body, columns=heads))
 
 
-def markdown_page(page: Page, figs: dict[str, list[Figure]], dest: Path, leaderboards: Path) -> str:
-    """``results/leaderboard.md``; ``dest``: its folder (links are relative to it)."""
+def board_section(page: Page, board: BoardTables, figs: list[Figure], dest: Path) -> list[str]:
+    """The across-cell board: the overall table (marker footnotes give their interval), the raw tables, figures."""
+    heads = [h for h, _ in board_columns(board, page.archs)]
+    rows = board_rows(board, page)
+    body = [[cell_text(t) for t in board_texts(r, page.archs)] for r in rows]
+    cells, raw, friedman = raw_tables(board)
+    usable = int(board.cells["usable"].astype(bool).sum())
+    out = [
+        "## Overall: ranked across cells",
+        "",
+        f"Every method, at its defaults and tuned, scored by the fraction of the shortcut gap it closes in each of "
+        f"{usable} usable cells (of {len(board.cells)}; 0 = `{board.baseline}`, 1 = `{board.baseline}` trained "
+        "without the shortcut), every column over the same cells and seeds; ▲ / ▼: the row's own simultaneous "
+        "interval at confidence 1 − α/K (Bonferroni over the K ranked rows; the legend) is above / below 0.",
+        "",
+        markdown_table(pd.DataFrame(body, columns=heads)),
+        "",
+        "### The cells",
+        "",
+        markdown_table(cells),
+        "",
+        "### Raw per-cell means",
+        "",
+        markdown_table(raw),
+        "",
+        friedman,
+        "",
+    ]
+    for fig in figs:
+        out += [f"**{fig.caption}**", "", f"![{fig.caption}]({relative(fig.path, dest)})", ""]
+    return out
+
+
+def markdown_page(
+    page: Page,
+    figs: dict[str, list[Figure]],
+    dest: Path,
+    leaderboards: Path,
+    board: BoardTables | None = None,
+    board_figs: list[Figure] | None = None,
+) -> str:
+    """``results/leaderboard.md``; ``dest``: its folder (links are relative to it); ``board``: the across-cell
+    board (its rows are the overall table; the submissions then have a table of their own)."""
     notes = Footnotes()
     out = [
         "# Saliency-guided training: leaderboard",
@@ -95,19 +138,31 @@ def markdown_page(page: Page, figs: dict[str, list[Figure]], dest: Path, leaderb
             f"headline family `{s.family}`, mean over {'; '.join(f'{d} / {a}' for d, a in s.cells)}): "
             f"{s.description}"
         )
-    out += ["", "## Overall", "", board(page, page.rows, page.stale, notes), ""]
+    if board is None:
+        out += ["", "## Overall", "", table(page, page.rows, page.stale, notes), ""]
+    else:
+        subs = [r for r in page.rows if r.kind == "submission"]
+        out += ["", *board_section(page, board, board_figs or [], dest)]
+        out += ["## Submissions: each claim's per-study numbers", ""]
+        out += [
+            "The accepted submissions as their claims state them, per study; not ranked on the board above.",
+            "",
+            table(page, subs, page.stale, notes) if subs or page.stale else "No submissions.",
+            "",
+        ]
     if page.apart:
         out += [
             "## Submissions at another profile",
             "",
             "Not comparable with the statistics above: listed apart, never ranked.",
             "",
-            board(page, page.apart, [], notes),
+            table(page, page.apart, [], notes),
             "",
         ]
     if page.problems:
         out += ["## Unreadable submissions", ""] + [f"- {p}" for p in page.problems] + [""]
-    out += ["## Legend", ""] + [f"- {line}" for line in legend(page)] + ["", "## Figures", ""]
+    out += ["## Legend", ""] + [f"- {line}" for line in (board_legend(board) if board is not None else [])]
+    out += [f"- {line}" for line in legend(page)] + ["", "## Figures", ""]
     for s in page.studies:
         out += [f"### {s.name}", ""]
         for fig in figs.get(s.name, []):

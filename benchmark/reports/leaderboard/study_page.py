@@ -28,6 +28,7 @@ CAPTIONS = {
     "{pairwise} does not separate",
     "forest": "Forest plot: paired difference to the baseline per cell, 95% CI, zero line and ROPE band",
     "cell_means": "Cell means with 95% CIs, seeds as dots, the baseline's mean dashed",
+    "gap_closed": "Gap closed across cells: each row's IQM with its simultaneous interval; 0 = ERM, 1 = the reference",
 }
 
 
