@@ -73,6 +73,21 @@ def test_the_command_refuses_a_missing_board(tmp_path, monkeypatch, capsys):
     assert err.strip().endswith("run python -m benchmark board") and len(err.strip().splitlines()) == 1
 
 
+def test_the_command_refuses_a_malformed_board_naming_the_field(tmp_path, monkeypatch, capsys):
+    import json
+
+    write_statistics(tmp_path / "leaderboards")
+    path = tmp_path / "leaderboards" / "board.tables.json"
+    data = json.loads(path.read_text())
+    del data["rows"][1]["n_cells"]
+    path.write_text(json.dumps(data))
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml")))
+    code = main(["leaderboard", "--dest", str(tmp_path / "out"), "--leaderboards", str(tmp_path / "leaderboards")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and not (tmp_path / "out").exists()
+    assert "board.tables.json: rows: malformed" in err[0] and "'n_cells'" in err[0]
+
+
 def test_a_person_sorts_the_board(tmp_path):
     from selenium.webdriver.common.by import By
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from leaderboard_fixtures import tables, write_params
+from leaderboard_fixtures import tables, write_board, write_params
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
@@ -76,7 +76,7 @@ def test_a_malformed_file_is_refused_naming_the_field(tmp_path, change, fragment
 
 def test_the_leaderboard_command_refuses_a_malformed_tables_file_in_one_line(tmp_path, capsys, monkeypatch):
     boards = tmp_path / "leaderboards"
-    boards.mkdir()
+    write_board(boards)
     for study in ("alpha", "beta"):
         data = tables(study)
         if study == "beta":

@@ -5,7 +5,9 @@ Fixed formats and nothing time-dependent, so a rerun writes byte-identical files
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -72,3 +74,18 @@ def clean(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [clean(v) for v in obj]
     return json_number(obj)
+
+
+def json_text(obj: Any) -> str:
+    """A tables file's text: JSON of ``clean(obj)``, floats to 6 significant digits, no NaN, one trailing newline."""
+    return json.dumps(clean(obj), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def read_json(path: Path, where: str) -> Any:
+    """The parsed JSON file at ``path``; a ContractError naming ``where`` when it cannot be read."""
+    from ..contracts import ContractError
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ContractError(f"{where}: cannot read ({exc})") from exc

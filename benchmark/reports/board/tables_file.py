@@ -5,7 +5,6 @@ the leaderboard pages only through ``BoardTables`` (``to_text`` / ``read``). Flo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ import pandas as pd
 
 from ...contracts import ContractError
 from ...statistics.descriptions import TestDescription
-from ..formatting import clean
+from ..formatting import json_text, read_json
 from ..study.tables_file import frame
 
 # the columns each table must have (more are kept)
@@ -64,7 +63,7 @@ class BoardTables:
 
     def to_text(self) -> str:
         """The file's text: JSON, floats to 6 significant digits, no NaN, one trailing newline."""
-        return json.dumps(clean(self.to_json()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        return json_text(self.to_json())
 
     @classmethod
     def from_json(cls, data: Any, where: str = "board.tables.json") -> BoardTables:
@@ -116,8 +115,4 @@ class BoardTables:
     def read(cls, path: Path, shown: str | None = None) -> BoardTables:
         """The tables file at ``path`` (``shown``: how messages name it)."""
         where = shown or str(path)
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ContractError(f"{where}: cannot read ({exc})") from exc
-        return cls.from_json(data, where)
+        return cls.from_json(read_json(path, where), where)

@@ -8,7 +8,8 @@ the same bytes.
 
 The pages are Jinja2 templates (``templates/``: ``base.html.j2`` with ``leaderboard.css`` and
 ``leaderboard.js``, ``index.html.j2``, ``study.html.j2``, the shared ``macros.html.j2``); this module
-builds their context, plain data (strings, numbers and the dataclasses below), and renders it. The
+builds their context, plain data (strings, numbers and the dataclasses of ``html_parts``; the board's in
+``board_html``), and renders it. The
 numbers come from ``page`` (and, on a study's page, from the stats' own renderers). Every value a
 template prints is escaped as ``html.escape`` escapes it (``finalize``); the only markup that is not
 the templates' own comes from the ``inline`` filter, which escapes first.
@@ -16,17 +17,12 @@ the templates' own comes from the ``inline`` filter, which escapes first.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -34,13 +30,30 @@ from ..board.tables_file import BoardTables
 from ..formatting import DASH, num
 from ..study.board import footer
 from ..study.tables_file import StudyTables
-from .board_view import board_columns, board_legend, board_rows, raw_tables
+from .board_html import board_context
+from .html_parts import (  # noqa: F401 - the page's pieces, imported from here as before
+    Badge,
+    Block,
+    Body,
+    Cell,
+    Figures,
+    FigureView,
+    Head,
+    Sig,
+    Table,
+    TableRow,
+    data_uri,
+    embedded_png,
+    frame_table,
+    markdown_blocks,
+    overhead_cells,
+    side_by_side,
+    sig,
+    table,
+)
 from .page import columns, legend
-from .rows import DOWN, MIXED, SAME, UP, Marker, Page, Row
+from .rows import DOWN, MIXED, SAME, UP, Page, Row
 from .study_page import Figure, consistency_frame, family_sections, study_report
-
-SIG_CLASS = {UP: "up", DOWN: "down", MIXED: "mixed", SAME: "same"}
-
 
 # --- rendering --------------------------------------------------------------------------------------------
 
@@ -85,194 +98,7 @@ def render(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(context)
 
 
-# --- the context: tables, Markdown blocks, figures ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sig:
-    """A significance marker in a cell: its symbol, class (colour) and tooltip."""
-
-    symbol: str
-    cls: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Badge:
-    """A submission's badge on its method cell."""
-
-    profile: str
-    stale: bool = False
-    rerun: str = ""  # "re-run: K/K identical" (``Row.rerun``)
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table cell: its text, the key it sorts by (None: the page parses the text), a tooltip, a class;
-    a method cell may link its text, a Δ cell may carry a marker, a submission a badge and a note."""
-
-    text: str
-    sort: float | str | None = None
-    title: str = ""
-    cls: str = ""
-    link: str | None = None
-    marker: Sig | None = None
-    badge: Badge | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Head:
-    text: str
-    title: str = ""
-    first: str = "ascending"  # the direction of the first click
-    sorted: bool = False  # the table's initial order
-
-
-@dataclass(frozen=True)
-class TableRow:
-    index: int  # the default order (the page's sort breaks ties by it)
-    cells: list[Cell]
-    cls: str = ""
-
-
-@dataclass(frozen=True)
-class Body:
-    rows: list[TableRow]
-    cls: str = ""
-
-
-@dataclass(frozen=True)
-class Table:
-    heads: list[Head]
-    bodies: list[Body]
-    ident: str = ""
-
-
-def table(
-    heads: list[Head],
-    bodies: list[tuple[str, list[tuple[str, list[Cell]]]]],
-    sorted_by: int | None = None,
-    ident: str = "",
-) -> Table:
-    """A sortable table; ``bodies``: (tbody class, [(tr class, cells)]); rows numbered across the bodies."""
-    heads = [Head(h.text, h.title, h.first, i == sorted_by) for i, h in enumerate(heads)]
-    out, index = [], 0
-    for cls, body in bodies:
-        rows = []
-        for tr_cls, cells in body:
-            rows.append(TableRow(index, cells, tr_cls))
-            index += 1
-        out.append(Body(rows, cls))
-    return Table(heads, out, ident)
-
-
-def frame_table(frame: pd.DataFrame) -> Table:
-    """A frame of strings (the stats' renderers) as a sortable table; "↑" columns sort high first."""
-    heads = [Head(str(c), first="descending" if "↑" in str(c) else "ascending") for c in frame.columns]
-    wrap = [str(c) == "flags" for c in frame.columns]
-    body = [
-        ("", [Cell(str(v), cls="" if w else "nw") for v, w in zip(row, wrap)]) for row in frame.itertuples(index=False)
-    ]
-    return table(heads, [("", body)])
-
-
-@dataclass(frozen=True)
-class Block:
-    """A Markdown block: ``list`` (items), ``table`` (head, rows), ``heading`` (level, text), ``paragraph``."""
-
-    kind: str
-    text: str = ""
-    level: int = 0
-    items: list[str] = field(default_factory=list)
-    head: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-
-
-def markdown_blocks(lines: Iterable[str]) -> list[Block]:
-    """Markdown blocks (``## heading``, ``- bullet``, a pipe table, paragraphs): the stats' notes and footer."""
-    out: list[Block] = []
-    items: list[str] = []
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if items:
-            out.append(Block("list", items=list(items)))
-            items.clear()
-        if rows:
-            head, *body = [r for r in rows if not all(re.fullmatch(r":?-+:?", c) for c in r)]
-            out.append(Block("table", head=head, rows=body))
-            rows.clear()
-
-    for line in "\n".join(lines).splitlines():
-        text = line.strip()
-        if text.startswith("|"):
-            if items:
-                flush()
-            rows.append([c.strip() for c in text.strip("|").split("|")])
-            continue
-        if rows:
-            flush()
-        if text.startswith("- "):
-            items.append(text[2:])
-        elif text.startswith("#"):
-            flush()
-            level = min(len(text) - len(text.lstrip("#")), 4)
-            out.append(Block("heading", text.lstrip("#").strip(), level))
-        elif text:
-            flush()
-            out.append(Block("paragraph", text))
-    flush()
-    return out
-
-
-def embedded_png(path: Path) -> bytes:
-    """The figure as a 256-colour palette PNG (Pillow's fast-octree quantizer, deterministic): plots and
-    colour-mapped saliency maps keep their look at about a third of the bytes, so every page stays a few
-    MB at most. The PNG files themselves are untouched."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        palette = image.convert("RGBA").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-def data_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(embedded_png(Path(path))).decode("ascii")
-
-
-@dataclass(frozen=True)
-class FigureView:
-    caption: str
-    src: str  # a data: URI
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A page's figures: the (tall) CD diagram beside a gallery of the rest, or (``tall`` None) one gallery."""
-
-    tall: FigureView | None
-    rest: list[FigureView]
-
-
-def side_by_side(figs: list[Figure]) -> Figures:
-    def view(fig: Figure) -> FigureView:
-        return FigureView(fig.caption, data_uri(fig.path))
-
-    tall = [f for f in figs if f.path.stem == "cd_diagram"]
-    rest = [f for f in figs if f not in tall]
-    if not tall or not rest:
-        return Figures(None, [view(f) for f in figs])
-    return Figures(view(tall[0]), [view(f) for f in rest])
-
-
 # --- the index page ---------------------------------------------------------------------------------------
-
-
-def sig(marker: Marker) -> Sig | None:
-    return Sig(marker.symbol, SIG_CLASS[marker.symbol], marker.title) if marker.symbol else None
 
 
 def method_cell(row: Row, stale: bool) -> Cell:
@@ -302,14 +128,7 @@ def row_cells(row: Row, page_: Page, stale: bool = False) -> list[Cell]:
                 marker=sig(sc.marker),
             ),
         ]
-    for arch in page_.archs:
-        cost = row.overhead.get(arch)
-        cells.append(
-            Cell(cost.text, cost.value if cost.value is not None else "", cost.title, "num")
-            if cost
-            else Cell(DASH, "", cls="num")
-        )
-    return cells
+    return cells + overhead_cells(row.overhead, page_.archs)
 
 
 def overall_table(page_: Page, rows: list[Row], stale: list[Row], ident: str, ranked: bool = True) -> Table:
@@ -327,48 +146,6 @@ def boards(page_: Page, ident: str = "overall") -> dict[str, Any]:
         "overall": overall_table(page_, page_.rows, page_.stale, ident),
         "apart": overall_table(page_, page_.apart, [], "apart", ranked=False) if page_.apart else None,
         "legend": markdown_blocks(f"- {line}" for line in legend(page_)),
-    }
-
-
-def board_table(page_: Page, board: BoardTables) -> Table:
-    """The index's overall table: the board's rows over the same cells and seeds, with the studies' overhead."""
-    heads = [Head(h, t, "descending" if "↑" in h else "ascending") for h, t in board_columns(board, page_.archs)]
-    body = []
-    for r in board_rows(board, page_):
-        cells = [
-            Cell(r.label, r.label, link=r.link or None, note=r.note),
-            Cell(str(r.cells), r.cells, cls="num"),
-            Cell(r.seeds, r.seeds, cls="num"),
-            Cell(
-                r.score, r.score_value if r.score_value is not None else "", r.marker.title, "num", marker=sig(r.marker)
-            ),
-            Cell(r.rank, r.rank_value if r.rank_value is not None else "", cls="num"),
-        ]
-        for arch in page_.archs:
-            cost = r.overhead.get(arch)
-            cells.append(
-                Cell(cost.text, cost.value if cost.value is not None else "", cost.title, "num")
-                if cost
-                else Cell(DASH, "", cls="num")
-            )
-        body.append(("baseline" if r.baseline else "", cells))
-    return table(heads, [("ranked", body)], sorted_by=None, ident="overall")
-
-
-def board_context(page_: Page, board: BoardTables, figs: list[Figure]) -> dict[str, Any]:
-    """The board on the index: its table, the raw per-cell tables, Friedman, the figures and the legend."""
-    cells, raw, friedman = raw_tables(board)
-    usable = int(board.cells["usable"].astype(bool).sum())
-    return {
-        "overall": board_table(page_, board),
-        "usable": usable,
-        "cells_total": len(board.cells),
-        "baseline": board.baseline,
-        "cells": frame_table(cells),
-        "raw": frame_table(raw),
-        "friedman": friedman,
-        "figures": side_by_side(figs),
-        "legend": markdown_blocks(f"- {line}" for line in board_legend(board)),
     }
 
 

@@ -9,7 +9,6 @@ names the file and the field that is wrong (``ContractError``), so a malformed f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from ...contracts import ContractError
 from ...statistics.descriptions import TestDescription, consistency_tests, family_tests
 from ...statistics.family import FamilyResult
 from ...statistics.orient import Family
-from ..formatting import clean
+from ..formatting import clean, json_text, read_json
 from .tables import family_flags
 
 # integer columns: JSON nulls would make them float on reading, so they are read back as nullable integers
@@ -238,7 +237,7 @@ class StudyTables:
 
     def to_text(self) -> str:
         """The file's text: JSON, floats to 6 significant digits, no NaN, one trailing newline."""
-        return json.dumps(clean(self.to_json()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        return json_text(self.to_json())
 
     @classmethod
     def from_json(cls, data: Any, where: str = "STUDY.tables.json") -> StudyTables:
@@ -298,8 +297,4 @@ class StudyTables:
     def read(cls, path: Path, shown: str | None = None) -> StudyTables:
         """The tables file at ``path`` (``shown``: how messages name it)."""
         where = shown or str(path)
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ContractError(f"{where}: cannot read ({exc})") from exc
-        return cls.from_json(data, where)
+        return cls.from_json(read_json(path, where), where)
