@@ -12,6 +12,8 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
 - ``power``: seeds needed for one ROPE (safeguard SD; paired t, Welch, TOST), smallest attainable Wilcoxon p;
 - ``across``: mean ranks (t interval over cells), Friedman/Iman–Davenport, pairwise Wilcoxon + Holm, CD matrix;
 - ``aggregate``: normalized gain (mean, IQM) and probability of improvement pooled over cells;
+- ``gap_closed``: the across-cell board's score, the fraction of the shortcut gap closed (IQM, Bonferroni
+  simultaneous bootstrap interval), usable cells, one row per distinct set of runs;
 - ``pooled``: intervals of a number pooled over cells with the seeds as units (Welch–Satterthwaite t,
   Clopper–Pearson), their coverage checked by simulation;
 - ``gates``: the fewest cells each across-cell statistic needs, "n.a. (N cells < K)" below;
