@@ -16,7 +16,7 @@ from benchmark.reports.leaderboard.html import index_html
 from benchmark.reports.leaderboard.markdown import markdown_page
 from benchmark.reports.leaderboard.page import gather
 from benchmark.reports.leaderboard.study_page import figures
-from benchmark.statistics.descriptions import GAP_CLOSED
+from benchmark.statistics.across_descriptions import GAP_CLOSED
 
 
 def site(tmp_path):
@@ -114,10 +114,10 @@ def test_a_changed_board_description_reaches_the_board_and_the_index(tmp_path, m
     from dataclasses import replace
 
     from benchmark.reports.board.markdown import markdown as board_markdown
-    from benchmark.statistics import descriptions
+    from benchmark.statistics import across_descriptions
 
     name = "Theta-score of the gaps"
-    monkeypatch.setitem(descriptions.BOARD_TESTS, "gap_closed", replace(GAP_CLOSED, name=name))
+    monkeypatch.setitem(across_descriptions.BOARD_TESTS, "gap_closed", replace(GAP_CLOSED, name=name))
     page, board, figs, stats = site(tmp_path)
     assert name in board_markdown(board) and name in index_html(page, {}, board, figs)
     assert name in markdown_page(page, {}, tmp_path, stats, board, figs)

@@ -1,5 +1,6 @@
 """The across-cell statistics of a family as every report states them, each with its minimum of cells and why
-(``descriptions.FAMILY_TESTS`` gathers them; docs/statistics.md §1.2-1.6, §1.13; ``gates``)."""
+(``descriptions.FAMILY_TESTS`` gathers them; docs/statistics.md §1.2-1.6, §1.13; ``gates``), and the tests of the
+across-cell leaderboard (``BOARD_TESTS``, docs/statistics.md §1.20)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,15 @@ BOARD_RANK = TestDescription(
     min_cells=MIN_RANK_CELLS,
     min_reason=MEAN_RANK.min_reason,
 )
+BOARD_TESTS = {
+    "reference_gap": REFERENCE_GAP,
+    "gap_closed": GAP_CLOSED,
+    "mean_rank": BOARD_RANK,
+    "friedman": FRIEDMAN,
+    "pairwise": PAIRWISE,
+}
+
+
+def board_tests(alpha: float) -> dict[str, TestDescription]:
+    """The tests of the across-cell leaderboard (``statistics.gap_closed``) at ``alpha``, read at call time."""
+    return {key: test.at(alpha) for key, test in BOARD_TESTS.items()}

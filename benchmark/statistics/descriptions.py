@@ -14,19 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .across_descriptions import (
-    ACROSS_CELLS,
-    BAYES,
-    BOARD_RANK,
-    FRIEDMAN,
-    GAP_CLOSED,
-    IMPROVEMENT,
-    IQM,
-    MEAN_RANK,
-    PAIRWISE,
-    POOLED,
-    REFERENCE_GAP,
-)
+from .across_descriptions import ACROSS_CELLS, BAYES, FRIEDMAN, IMPROVEMENT, IQM, MEAN_RANK, PAIRWISE, POOLED
 from .description import TestDescription
 from .stability import DRAWS, STABLE
 
@@ -74,20 +62,6 @@ FAMILY_TESTS = {
     "iqm": IQM,
     "improvement": IMPROVEMENT,
 }
-
-
-BOARD_TESTS = {
-    "reference_gap": REFERENCE_GAP,
-    "gap_closed": GAP_CLOSED,
-    "mean_rank": BOARD_RANK,
-    "friedman": FRIEDMAN,
-    "pairwise": PAIRWISE,
-}
-
-
-def board_tests(alpha: float) -> dict[str, TestDescription]:
-    """The tests of the across-cell leaderboard (``statistics.gap_closed``) at ``alpha``."""
-    return {key: test.at(alpha) for key, test in BOARD_TESTS.items()}
 
 
 def family_tests(alpha: float) -> dict[str, TestDescription]:

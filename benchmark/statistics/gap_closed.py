@@ -39,9 +39,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .across_descriptions import board_tests
 from .aggregate import _compact, _spread
 from .bootstrap import REPS, SEED, generator, stratified, uniforms
-from .descriptions import TestDescription, board_tests
+from .description import TestDescription
 
 
 def cell_gaps(
