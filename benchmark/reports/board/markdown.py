@@ -33,7 +33,11 @@ def ranked_display(t: BoardTables) -> pd.DataFrame:
     out = []
     for row in t.rows.to_dict("records"):
         place = row.get("place")
-        score = interval(row["gap_closed"], row.get("gap_closed_low"), row.get("gap_closed_high"))
+        score = (
+            "0 (by definition)"
+            if row["method"] == t.baseline
+            else interval(row["gap_closed"], row.get("gap_closed_low"), row.get("gap_closed_high"))
+        )
         out.append(
             {
                 "place": DASH if place is None or pd.isna(place) else f"{int(place)}/{int(row['of'])}",
