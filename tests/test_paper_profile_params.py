@@ -115,7 +115,13 @@ def test_each_paper_table_study_gets_the_papers_protocol(name, offline_place):
     # item whose selection equals the defaults is one run under two labels, at quick, not at paper's optimizer)
     labels = lambda s: {label for labels in s.method_labels().values() for label in labels if label}  # noqa: E731
     untuned = {label for label in labels(quick) | {s.method for s in quick.runs} if not label.endswith("[tuned]")}
-    assert untuned <= labels(study) | {s.method for s in study.runs}
+    # the leaderboard grid (params.yaml leaderboard_grid) is CPU-sized toy cells, not carried to the paper scale:
+    # a method at its defaults that trains only in those cells (sgt, smoot, rrr in faces) is not a paper comparison
+    board = {(c["dataset"], c["arch"]) for c in params["leaderboard_grid"]["cells"] if c["study"] == name}
+    board |= {(c["reference"], c["arch"]) for c in params["leaderboard_grid"]["cells"] if c["study"] == name}
+    outside = {s.method for s in quick.runs if (s.dataset, s.arch) not in board}
+    board_only = {s.method for s in quick.runs if "[" not in s.method and s.method not in outside}
+    assert untuned - board_only <= labels(study) | {s.method for s in study.runs}
     assert not [s for s in study.runs if s.tuned], "the quick search's selection is not carried to the paper scale"
     for spec in study.runs:
         if spec.config.dataset == "annotated_folder":

@@ -90,10 +90,11 @@ def test_method_needing_annotations_fails_before_training(tiny_config, tmp_path,
 
 
 def test_shortcut_is_real_and_clean_digits_generalize(tiny_config, tmp_path):
-    """Issue 2's calibration: ERM + simple_cnn loses >= 15 points to the decoy; clean stays learnable."""
-    decoy = record_run(tiny_config(epochs=10), tmp_path, device="cpu", progress=False).record.metrics
+    """Issue 2's calibration: ERM + simple_cnn loses >= 15 points to the decoy; clean stays learnable. At 5 epochs
+    (the decoy study's budget) the margins are wide: train - test 0.29, test_iid 0.965, clean 0.907."""
+    decoy = record_run(tiny_config(epochs=5), tmp_path, device="cpu", progress=False).record.metrics
     clean = record_run(
-        tiny_config(epochs=10, dataset_params={"decoy": False}), tmp_path, device="cpu", progress=False
+        tiny_config(epochs=5, dataset_params={"decoy": False}), tmp_path, device="cpu", progress=False
     ).record.metrics
     assert decoy["train"]["accuracy"] - decoy["test"]["accuracy"] >= 0.15
     assert decoy["test_iid"]["accuracy"] > 0.9
