@@ -121,7 +121,7 @@ def configs(name, *which):
     return [RunConfig(method=name, **cells[w], **spec["train"]) for w in which]
 def lines(failures):
     return [f.line() for f in failures]
-cheap = CostSettings(batch_size=16, rounds=2, warmup=1, unit_rounds=2)
+cheap = CostSettings(batch_size=16, rounds=3, max_rounds=3, max_half_width=float("inf"), min_run_time=0.01, warmup=1, unit_rounds=2)
 out = {"contract": {}}
 for name in ["good", "nourl", "norange", "importerror", "nosuchmethod", "epgood", "epbroken", "noequation"]:
     cls, source, failures = contract_failures(name)

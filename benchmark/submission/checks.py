@@ -61,7 +61,7 @@ class ChecksReport:
 
     source: str
     results: list[CheckResult]
-    cost_rows: list[dict[str, Any]] = field(default_factory=list)  # cost.cost_row: arch, declared, measured, ratio, ...
+    cost_rows: list[dict[str, Any]] = field(default_factory=list)  # cost.cost_row: arch, declared, measured [CI], ...
 
     @property
     def failures(self) -> list[CheckFailure]:
