@@ -5,6 +5,7 @@ Markdown renderings, the command's refusal of a missing tables file and its byte
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from benchmark.reports.leaderboard.html import index_html, study_html
 from benchmark.reports.leaderboard.markdown import markdown_page
 from benchmark.reports.leaderboard.page import gather, registry_link, study_marker
 from benchmark.reports.leaderboard.study_page import figures
+from benchmark.reports.leaderboard.submissions import claim_costs
 from benchmark.reports.study.tables_file import StudyTables
 from benchmark.statistics.descriptions import ACROSS_CELLS, PER_CELL
 
@@ -128,7 +130,9 @@ def test_submissions_current_ranked_stale_greyed_other_profile_apart(tmp_path):
         "From the claim: paired t-test over the seeds of each cell (the submission vs the method), Benjamini-Hochberg, "
         "α = 0.05.\nd1/cnn: Δ = 0.030, p_adjusted = 0.010: better."
     )
-    assert focus.overhead["cnn"].text == "1.90×" and "declared 2.00×" in focus.overhead["cnn"].title
+    assert focus.overhead["cnn"].text == "1.90× (not re-measured)"  # no results/profiles: the claim's cost
+    assert focus.overhead["cnn"].title.startswith("cost from the bundle (not re-measured)")
+    assert "declared 2.00×" in focus.overhead["cnn"].title
     assert [r.label for r in page.stale] == ["edited", "gone"]
     assert page.stale[0].note.startswith("stale: methods/edited.py changed since the claim (sha256 ")
     assert page.stale[1].note == "stale: methods/gone.py is absent"
@@ -142,6 +146,42 @@ def test_submissions_current_ranked_stale_greyed_other_profile_apart(tmp_path):
     )
     assert "focus" in ranked and "edited" not in ranked and "gone" not in ranked
     assert unranked.count('class="stale"') == 2 and "(not ranked)" in unranked and "STALE submission" in unranked
+
+
+def write_profile(folder: Path, label: str, ratios: dict[str, tuple[float, float, float]]) -> None:
+    """A stored profile ``folder/LABEL.json`` (schema 1) with each method's ratio to ERM [low, high] on cnn."""
+    rows = [
+        {"method": m, "ratio_to_erm": r, "ratio_ci": [lo, hi], "theoretical_ratio": 2.0, "step_median_s": 0.01}
+        for m, (r, lo, hi) in ratios.items()
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{label}.json").write_text(json.dumps({"schema": 1, "cases": [{"arch": "cnn", "methods": rows}]}))
+
+
+def test_a_submissions_overhead_is_the_profile_stages_and_the_bundles_only_when_not_re_measured(tmp_path):
+    """The profile stage timed "focus" with every method in one run: its cell reads that, not the claim's 1.90;
+    "other", which the profile lacks, keeps the claim's number, marked as not re-measured."""
+    subs = tmp_path / "results" / "submissions"
+    write_submission(tmp_path, subs, "focus")
+    write_submission(tmp_path, subs, "other", mean_rank=2.5)
+    write_profile(tmp_path / "results" / "profiles", "quick", {"erm": (1.0, 1.0, 1.0), "focus": (1.4, 1.3, 1.5)})
+    rows = {r.label: r for r in gather(both(), subs, tmp_path, link=link).rows}
+    focus, other = rows["focus"].overhead["cnn"], rows["other"].overhead["cnn"]
+    assert (focus.text, focus.value) == ("1.40× [1.30, 1.50]", 1.4)
+    assert focus.title.startswith("re-measured by the profile stage on cnn, in the same run as every method")
+    assert focus.title.endswith("results/profiles/quick.json")
+    assert (other.text, other.value) == ("1.90× (not re-measured)", 1.9)
+    assert other.title == "cost from the bundle (not re-measured): measured by submit on cnn; declared 2.00×"
+
+
+def test_a_bundles_ci_and_an_unreliable_cost_are_shown_as_stored():
+    ci = {"declared": 2.0, "measured": 1.9, "measured_low": 1.8, "measured_high": 2.05, "rounds": 15}
+    unreliable = {"declared": 2.0, "measured": None, "unreliable": "CI too wide: 1.90 [1.20, 2.90]"}
+    cells = claim_costs({"method": "x", "overhead": {"cnn": ci, "vit": unreliable}}, ["cnn", "vit", "mlp"])
+    assert cells["cnn"].text == "1.90× [1.80, 2.05] (not re-measured)"
+    assert (cells["vit"].text, cells["vit"].value) == ("unreliable (not re-measured)", None)
+    assert cells["vit"].title.endswith("; unreliable: CI too wide: 1.90 [1.20, 2.90]")
+    assert cells["mlp"].text == "not profiled"
 
 
 def test_a_claim_in_the_first_announced_shape_is_read_too(tmp_path):

@@ -3,7 +3,9 @@
 A claim (``python -m benchmark submit``; ``submission.bundle``) is read tolerantly: its headline
 family's entry under ``ranking`` (or ``families``), its mean (or the mean of its per-cell means over
 the cells every method of the study has), its comparison with the baseline (per-cell verdicts, or one
-test) and its measured overhead. A claim whose method file is absent or has changed since (sha256)
+test). Its overhead comes from the profile stage's file (``results/profiles/PROFILE.json``, the claim's
+profile), which times every registered method, accepted submissions included, in one run on one machine;
+only a method that file lacks shows the claim's own cost, marked "not re-measured". A claim whose method file is absent or has changed since (sha256)
 is *stale*: shown greyed, never ranked; a claim at another profile than a study's statistics is
 listed apart; an unreadable claim is named. The bundle's ``verification.json`` (``submit --verify --rerun K``)
 gives the row its re-run mark (``rerun_mark``: read from the file, nothing is trained; the file is written by
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...records.profiles import Overhead, load_overheads
 from ..formatting import num, pval
 from .rows import (
     DOWN,
@@ -153,23 +156,48 @@ def claim_scores(claim: Mapping[str, Any], infos: list[StudyInfo]) -> dict[str, 
     return out
 
 
-def claim_costs(claim: Mapping[str, Any], archs: list[str]) -> dict[str, OverheadCell]:
+def claim_costs(
+    claim: Mapping[str, Any], archs: list[str], profiled: Mapping[tuple[str, str], Overhead] | None = None
+) -> dict[str, OverheadCell]:
+    """A submission's overhead cell per architecture: from the profile stage's file when it timed the method
+    (``profiled``: (method, arch) -> its ratio to ERM, measured in the same run as every study method), else
+    the claim's own measurement, marked "cost from the bundle (not re-measured)"."""
+    method = str(claim.get("method") or "")
     out = {}
     for arch in archs:
-        entry = (claim.get("overhead") or {}).get(arch)
-        measured = number(entry.get("measured")) if isinstance(entry, Mapping) else None
-        declared = number(entry.get("declared")) if isinstance(entry, Mapping) else None
-        out[arch] = (
-            OverheadCell(
-                f"{measured:.2f}×",
-                measured,
-                f"measured by submit on {arch} (fastest of its repeats)"
-                + (f"; declared {declared:.2f}×" if declared is not None else ""),
+        o = (profiled or {}).get((method, arch))
+        if o is not None:
+            out[arch] = OverheadCell(
+                o.text(),
+                o.ratio,
+                f"re-measured by the profile stage on {arch}, in the same run as every method of the page: median "
+                f"training-step time over ERM's, bootstrap 95% CI; the declared cost predicts {o.theoretical:.2f}×; "
+                f"results/profiles/{o.source}",
             )
-            if measured is not None
-            else OverheadCell("not profiled", None, f"the claim has no overhead on {arch}")
+            continue
+        entry = (claim.get("overhead") or {}).get(arch)
+        out[arch] = (
+            bundle_cost(entry, arch)
+            if isinstance(entry, Mapping)
+            else OverheadCell(
+                "not profiled", None, f"the claim has no overhead on {arch} and the profile stage has not timed it"
+            )
         )
     return out
+
+
+def bundle_cost(entry: Mapping[str, Any], arch: str) -> OverheadCell:
+    """The overhead cell of a claim's own cost on ``arch`` (``submission.cost``: measured [low, high] or unreliable)."""
+    measured, declared = number(entry.get("measured")), number(entry.get("declared"))
+    low, high = number(entry.get("measured_low")), number(entry.get("measured_high"))
+    note = f"cost from the bundle (not re-measured): measured by submit on {arch}"
+    if declared is not None:
+        note += f"; declared {declared:.2f}×"
+    if measured is None:
+        why = str(entry.get("unreliable") or "no number")
+        return OverheadCell("unreliable (not re-measured)", None, f"{note}; unreliable: {why}")
+    ci = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
+    return OverheadCell(f"{measured:.2f}×{ci} (not re-measured)", measured, note)
 
 
 def read_claim(folder: Path) -> dict[str, Any]:
@@ -184,7 +212,13 @@ def read_claim(folder: Path) -> dict[str, Any]:
 
 
 def submission_row(
-    claim: Mapping[str, Any], folder: Path, infos: list[StudyInfo], archs: list[str], root: Path, link: Link
+    claim: Mapping[str, Any],
+    folder: Path,
+    infos: list[StudyInfo],
+    archs: list[str],
+    root: Path,
+    link: Link,
+    profiles: Path | None = None,
 ) -> Row:
     method = str(claim.get("method") or folder.name)
     profile = str(claim.get("profile") or "unknown")
@@ -193,7 +227,7 @@ def submission_row(
         method,
         (link_of(url) if isinstance(url, str) else None) or link(method),
         claim_scores(claim, infos),
-        claim_costs(claim, archs),
+        claim_costs(claim, archs, load_overheads(profiles, profile).found if profiles is not None else None),
         kind="submission",
         profile=profile,
         rerun=rerun_mark(folder),
@@ -209,9 +243,12 @@ def submission_row(
 
 
 def submissions(
-    folder: Path, infos: list[StudyInfo], archs: list[str], root: Path, link: Link
+    folder: Path, infos: list[StudyInfo], archs: list[str], root: Path, link: Link, profiles: Path | None = None
 ) -> tuple[list[Row], list[Row], list[Row], list[str]]:
-    """(current rows, stale rows, rows at another profile, problems) of ``folder/METHOD/claim.json``."""
+    """(current rows, stale rows, rows at another profile, problems) of ``folder/METHOD/claim.json``; the
+    overheads come from ``profiles`` (default: the ``profiles`` folder beside ``folder``, i.e.
+    ``results/profiles``) where the profile stage timed the method (``claim_costs``)."""
+    profiles = Path(folder).parent / "profiles" if profiles is None else profiles
     current, stale, apart, problems = [], [], [], []
     folders = sorted(p for p in Path(folder).iterdir() if p.is_dir()) if Path(folder).is_dir() else []
     for sub in folders:
@@ -222,6 +259,6 @@ def submissions(
         except ValueError as exc:
             problems.append(str(exc))
             continue
-        row = submission_row(claim, sub, infos, archs, root, link)
+        row = submission_row(claim, sub, infos, archs, root, link, profiles)
         (stale if row.note.startswith("stale") else apart if row.note else current).append(row)
     return current, stale, apart, problems
