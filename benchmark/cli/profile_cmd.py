@@ -11,6 +11,14 @@ written): the training profile, method and architecture names, the image shape e
 needs, batch size and settings, device, precision, the label (a plain file name) and ``--out``
 (not a file). Writes ``LABEL.json``, ``LABEL.md``, ``LABEL.overhead.png`` and ``LABEL.phases.png``
 into ``--out`` (default ``results/profiles``), each atomically, once everything is measured.
+
+Accepted submissions join by default: without ``--methods`` every registered method is timed, and a
+submission's method file is in ``methods/`` (the file its bundle pins), so the pipeline's profile stage
+(dvc.yaml ``profile@quick``) times them in the same rounds as the seed methods and the leaderboard reads
+every row's overhead from that one run (``reports.leaderboard.submissions``) rather than the number a bundle
+measured on its author's machine. No flag, so the stage cannot leave them out by omission; the command
+names the submissions it timed, and those of ``results/submissions/*/claim.json`` it did not (``--methods``
+without them, or a method that is not registered), whose leaderboard cell stays the bundle's own cost.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from .run_cmd import DEFAULT_PROFILE, check_out_folder, checked_device, checked_
 
 DEFAULT_ARCHS = ("simple_cnn", "gap_cnn")
 DEFAULT_OUT = "results/profiles"  # under the project root
+SUBMISSIONS = "results/submissions"  # the accepted submissions' bundles, METHOD/claim.json, under the project root
 DEFAULTS = {
     "rounds": 10,
     "min_run_time": 0.05,
@@ -86,6 +95,37 @@ def checked_methods(names: list[str] | None) -> list[str]:
             METHODS.get(name)  # unknown -> UnknownName with the closest name; broken plug-in -> its error
         return method_order(names)
     return method_order([n for n in METHODS.names() if not n.startswith("_")])
+
+
+def accepted_submissions(root: Path) -> list[str]:
+    """The methods of ``root/results/submissions/*/claim.json`` whose method file (``method_file``, relative
+    to ``root``) exists: the submissions the leaderboard shows; an unreadable claim is skipped (the leaderboard
+    names it)."""
+    import json
+
+    found = []
+    for claim_path in sorted((root / SUBMISSIONS).glob("*/claim.json")):
+        try:
+            claim = json.loads(claim_path.read_text(encoding="utf-8"))
+            method, file = str(claim["method"]), str(claim["method_file"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if (root / file).is_file():
+            found.append(method)
+    return found
+
+
+def submissions_line(accepted: list[str], timed: list[str]) -> str:
+    """What the run did with the accepted submissions: timed here, or left to their bundle's cost ("" if none)."""
+    joined = [m for m in accepted if m in timed]
+    missing = [m for m in accepted if m not in timed]
+    parts = [f"timed with the seed methods: {', '.join(joined)}"] if joined else []
+    if missing:
+        parts.append(
+            f"not timed: {', '.join(missing)} (not among the methods profiled; the leaderboard shows their "
+            "bundle's cost, not re-measured)"
+        )
+    return f"accepted submissions {'; '.join(parts)}" if parts else ""
 
 
 def checked_archs(args: argparse.Namespace) -> list[tuple[str, int, int]]:
@@ -217,6 +257,9 @@ def run(args: argparse.Namespace) -> int:
         extra_settings={"training_profile": profile.name, "optimizer": optimizer},
     )
     written = outputs.write(out, doc)
+    line = submissions_line(accepted_submissions(project_root()), methods)
+    if line:
+        print(line)
     for case in doc["cases"]:
         worst = max(case["methods"], key=lambda r: r["measured_over_theoretical"])
         print(
