@@ -52,7 +52,12 @@ def made(tmp_path_factory) -> Made:
     params = project / "params.yaml"
     text = params.read_text()
     assert "\nleaderboard: [decoy, faces]\n" in text
-    params.write_text(text.replace("\nleaderboard: [decoy, faces]\n", f"\nleaderboard: [{STUDY}]\n"))
+    text = text.replace("\nleaderboard: [decoy, faces]\n", f"\nleaderboard: [{STUDY}]\n")
+    # the across-cell grid keeps the cells of that study only (a cell of another study is refused)
+    grid = [line for line in text.splitlines() if line.startswith("    - {study: ")]
+    assert grid and any(f"{{study: {STUDY}," in line for line in grid)
+    drop = {line for line in grid if f"{{study: {STUDY}," not in line}
+    params.write_text("\n".join(line for line in text.splitlines() if line not in drop) + "\n")
     env = environment(project, tmp)
     command = [sys.executable, "-m", "benchmark", "submit", "hint", "--profile", "tiny", "--jobs", "auto", "--quiet"]
     done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=600)
