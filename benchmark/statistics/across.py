@@ -29,7 +29,8 @@ OK, INSUFFICIENT = "ok", "insufficient"
 
 def mean_ranks(matrix: pd.DataFrame, direction: str, *, confidence: float = 0.95) -> pd.DataFrame:
     """``method, mean_rank, rank_low, rank_high, n_cells, rank_ci_na``: mean rank (1 = best by ``direction``) over
-    complete cells, with a Student t interval over the cells (``scipy.stats.t.interval``, N - 1 df) from
+    complete cells, with a Student t interval over the cells (``scipy.stats.t.interval``, N - 1 df, clipped to the
+    ranks' range [1, k]) from
     ``MIN_RANK_CELLS`` complete cells; below, the interval is NaN and ``rank_ci_na`` says "n.a. (N cells < 6)".
 
     The cells are the units. Coverage of the mean rank's interval (4 methods, 3,000 simulated sets of 6 cells,
@@ -59,6 +60,7 @@ def mean_ranks(matrix: pd.DataFrame, direction: str, *, confidence: float = 0.95
         with np.errstate(invalid="ignore", divide="ignore"):
             low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
         low, high = np.where(sem > 0, low, mean), np.where(sem > 0, high, mean)
+        low, high = np.clip(low, 1, r.shape[1]), np.clip(high, 1, r.shape[1])  # a rank lies in [1, k]
     return pd.DataFrame(
         {
             "method": list(matrix.columns),
