@@ -8,6 +8,12 @@ cells. Bad input (a cell's study not in ``leaderboard:``, a dataset/arch the stu
 without ERM runs in the study, an unknown metric) prints one line naming the field and exits 2 before any compute,
 nothing written. Writes atomically, byte-identical on rerun, into ``--dest`` (default ``results/leaderboards``):
 ``board.md``, ``board.csv``, ``board.json`` (DVC metrics), ``board.tables.json`` and ``board/*.png``.
+
+The accepted submissions are always ranked (``--submissions``, default ``results/submissions``): each current
+bundle at the board's profile is one more row of kind ``submission`` (``reports.board.bundles``), and the others
+are listed apart with why. Always, not behind a flag, because ``submit`` claims the place its method takes on this
+board (``board_tables``, the one function both call): a board without the submissions would give every number of a
+claim a second meaning. ``--no-submissions`` ranks the studies' methods alone (a look at the grid, not the page).
 """
 
 from __future__ import annotations
@@ -55,28 +61,58 @@ def check_cells(cells: list[Any], studies: dict[str, Any], baseline: str) -> Non
             )
 
 
-def run(args: argparse.Namespace) -> int:
+def board_tables(
+    params: dict[str, Any],
+    profile: str | None,
+    runs_roots: list[Path | None],
+    submissions: Path | None,
+    *,
+    alpha: float = 0.05,
+    reps: int = 10_000,
+    seed: int = 0,
+    own: tuple[str, Path] | None = None,
+    only: list[str] | None = None,
+) -> Any:
+    """The board (``reports.board.tables_file.BoardTables``) of the grid's studies at ``profile``: each study run
+    from the first of ``runs_roots`` (None: ``results/runs``; each holds STUDY/) where it is done, and the current
+    bundles under ``submissions`` ranked beside them (``reports.board.bundles``; ``only``: just those methods).
+    ``own``: (method, folder of its STUDY/ records) ranked in place of its bundle: what ``submit`` claims, computed
+    here so that the summary, the claim and the page give the same numbers over the same cells and rows."""
     import pandas as pd
 
-    from ..config import load_params
     from ..paths import project_root
+    from ..records.run_states import folder_status
     from ..records.table import load_records
     from ..reports.board.analysis import analyse
+    from ..reports.board.bundles import read_bundles
     from ..reports.board.inputs import arrays
-    from ..reports.board.writer import write_board
     from ..sweeps.study import expand
     from .sweep_cmd import study_folder
 
-    params = load_params()
     baseline, cells = grid(params)
-    studies = {name: expand(name, args.profile) for name in dict.fromkeys(c.study for c in cells)}
+    studies = {name: expand(name, profile, params=params) for name in dict.fromkeys(c.study for c in cells)}
     check_cells(cells, studies, baseline)
-    runs, scores = [], []
+    board_profile = next(iter(studies.values())).profile.name
+    bundles = read_bundles(
+        submissions, list(studies), board_profile, project_root(), skip=[own[0]] if own else [], only=only
+    )
+    if own:
+        bundles.add(own[0], {name: own[1] / name for name in studies if (own[1] / name).is_dir()})
+    runs, scores = list(bundles.runs), list(bundles.scores)
     for name, study in studies.items():
-        folder = study_folder(study.name, str(Path(args.out) / name) if args.out else None)
-        records = load_records(folder, [s.config for s in study.runs], method_labels=study.method_labels())
-        runs.append(records.runs.assign(study=name))
-        scores.append(records.scores.assign(study=name))
+        left, labels = list(study.runs), study.method_labels()
+        folders = [study_folder(study.name, str(Path(root) / name) if root else None) for root in runs_roots]
+        for i, folder in enumerate(folders):
+            if i < len(folders) - 1:
+                done = folder_status(folder, [s.run_id for s in left]).runs
+                here = [s for s in left if done[s.run_id].state == "done"]
+            else:
+                here = left
+            if here:
+                records = load_records(folder, [s.config for s in here], method_labels=labels)
+                runs.append(records.runs.assign(study=name))
+                scores.append(records.scores.assign(study=name))
+            left = [s for s in left if s not in here]
     all_runs, all_scores = pd.concat(runs, ignore_index=True), pd.concat(scores, ignore_index=True)
     in_grid = pd.concat(
         [
@@ -94,15 +130,28 @@ def run(args: argparse.Namespace) -> int:
         for r in pending.itertuples()
     ]
     data = arrays(cells, all_runs[in_grid], all_scores, baseline)
-    tables = analyse(cells, data, baseline, alpha=args.alpha, reps=args.reps, seed=args.seed, not_done=not_done)
-    dest = Path(args.dest) if args.dest else project_root() / "results" / "leaderboards"
+    return analyse(cells, data, baseline, alpha=alpha, reps=reps, seed=seed, not_done=not_done, bundles=bundles)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_params
+    from ..paths import project_root
+    from ..reports.board.writer import write_board
+
+    root = project_root()
+    submissions = None if args.no_submissions else Path(args.submissions or root / "results" / "submissions")
+    tables = board_tables(
+        load_params(), args.profile, [args.out], submissions, alpha=args.alpha, reps=args.reps, seed=args.seed
+    )
+    dest = Path(args.dest) if args.dest else root / "results" / "leaderboards"
     written = write_board(tables, dest)
-    for line in not_done:
+    for line in tables.not_done:
         print(f"not done: {line}")
     usable = int(tables.cells["usable"].sum())
+    subs = int((tables.rows["kind"] == "submission").sum())
     print(
-        f"board: {len(tables.rows) - 1} ranked rows over {usable} usable cells of {len(cells)}; "
-        f"{len(tables.apart)} listed apart; {len(not_done)} runs not done"
+        f"board: {len(tables.rows) - 1} ranked rows ({subs} submissions) over {usable} usable cells of "
+        f"{len(tables.cells)}; {len(tables.apart)} listed apart; {len(tables.not_done)} runs not done"
     )
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
@@ -116,4 +165,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--dest", help="output folder (default: results/leaderboards)")
+    p.add_argument("--submissions", help="the submission bundles ranked beside the methods (default: results/submissions)")
+    p.add_argument("--no-submissions", action="store_true", help="rank the studies' methods only")
     p.set_defaults(func=run)

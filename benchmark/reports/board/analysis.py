@@ -11,8 +11,9 @@ import pandas as pd
 
 from ...statistics import across
 from ...statistics.gap_closed import board, cell_gaps, distinct_rows
+from .bundles import KIND, Bundles
 from .inputs import Arrays, GridCell, apart_reason
-from .tables_file import BoardTables
+from .tables_file import APART_COLUMNS, BoardTables
 
 
 def _raw(cells: Sequence[GridCell], data: Arrays, rows: list[str], matrix: pd.DataFrame) -> pd.DataFrame:
@@ -45,8 +46,11 @@ def analyse(
     reps: int = 10_000,
     seed: int = 0,
     not_done: Sequence[str] = (),
+    bundles: Bundles | None = None,
 ) -> BoardTables:
-    """Every table of ``board.tables.json`` (see ``BoardTables``)."""
+    """Every table of ``board.tables.json`` (see ``BoardTables``); ``bundles``: the submissions whose records are
+    in ``data`` (their rows' kind and re-run mark) and those listed apart."""
+    bundles = bundles or Bundles()
     fams = [cell.family for cell in cells]
     sign = np.array([f.sign for f in fams], float)
     rope = np.array([f.rope for f in fams], float)
@@ -78,6 +82,8 @@ def analyse(
     ranks = across.mean_ranks(out.matrix, "higher", confidence=1 - alpha)
     rows = out.rows.merge(ranks[["method", "mean_rank", "rank_low", "rank_high"]], on="method", how="left")
     rows.insert(1, "note", [notes.get(m, "") for m in rows["method"]])
+    rows.insert(2, "kind", [KIND if m in bundles.reruns else "study" for m in rows["method"]])
+    rows["rerun"] = [bundles.reruns.get(m, "") for m in rows["method"]]
     rows = rows.sort_values(["gap_closed", "mean_rank"], ascending=[False, True], na_position="last", kind="stable")
     rows.insert(0, "place", np.arange(1, len(rows) + 1))
     rows["of"] = len(rows)
@@ -86,6 +92,8 @@ def analyse(
     erm = {
         "method": baseline,
         "note": "the baseline: 0 by definition",
+        "kind": "study",
+        "rerun": "",
         "n_cells": len(usable),
         "seeds": str(seeds),
         "gap_closed": 0.0,
@@ -98,11 +106,17 @@ def analyse(
     rows[["place", "of"]] = rows[["place", "of"]].astype("Int64")  # the baseline has no place
     apart = pd.DataFrame(
         [
-            {"method": label, "cells": ", ".join(data.present[label]), "reason": reason}
+            {
+                "method": label,
+                "kind": KIND if label in bundles.reruns else "study",
+                "cells": ", ".join(data.present[label]),
+                "reason": reason,
+            }
             for label, reason in reasons.items()
             if reason
-        ],
-        columns=["method", "cells", "reason"],
+        ]
+        + [{"method": m, "kind": KIND, "cells": "", "reason": why} for m, why in sorted(bundles.apart.items())],
+        columns=APART_COLUMNS,
     )
     pairwise = across.pairwise_wilcoxon(out.matrix, "higher", alpha=alpha)
     return BoardTables(

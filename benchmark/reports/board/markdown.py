@@ -28,6 +28,12 @@ def rank_text(row: Any, gate: str = "") -> str:
     return interval(row.get("mean_rank"), row.get("rank_low"), row.get("rank_high"), 2)
 
 
+def row_notes(row: Any) -> list[str]:
+    """What a row's name carries: "submission" (and its re-run mark) for a submission, then its note."""
+    kind = "submission" + (f"; {row['rerun']}" if row.get("rerun") else "") if row.get("kind") == "submission" else ""
+    return [x for x in (kind, str(row.get("note") or "")) if x]
+
+
 def ranked_display(t: BoardTables) -> pd.DataFrame:
     """The ranked table as printed: place, row (note), cells, seeds per cell, gap closed [CI] marker, mean rank."""
     out = []
@@ -41,7 +47,7 @@ def ranked_display(t: BoardTables) -> pd.DataFrame:
         out.append(
             {
                 "place": DASH if place is None or pd.isna(place) else f"{int(place)}/{int(row['of'])}",
-                "method": row["method"] + (f" ({row['note']})" if row.get("note") else ""),
+                "method": row["method"] + "".join(f" ({x})" for x in row_notes(row)),
                 "cells": str(row["n_cells"]),
                 "seeds per cell": str(row["seeds"]),
                 "gap closed (IQM [simultaneous CI])": f"{score} {row.get('marker') or ''}".rstrip(),

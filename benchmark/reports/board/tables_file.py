@@ -21,6 +21,7 @@ from ..study.tables_file import frame
 CELL_COLUMNS = ("cell", "study", "metric", "shortcut", "reference", "gap", "usable", "reason")
 ROW_COLUMNS = ("method", "note", "n_cells", "seeds", "gap_closed", "gap_closed_low", "gap_closed_high", "marker")
 RAW_COLUMNS = ("cell", "method", "mean", "n", "gap_closed")
+APART_COLUMNS = ["method", "kind", "cells", "reason"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,10 @@ class BoardTables:
             name = "friedman"
             friedman = dict(data["friedman"])
             name = "apart"
-            apart = pd.DataFrame(list(data.get("apart") or []), columns=["method", "cells", "reason"])
+            apart = pd.DataFrame(list(data.get("apart") or []), columns=APART_COLUMNS).fillna({"kind": "study"})
+            rows = tables["rows"]
+            for column, default in (("kind", "study"), ("rerun", "")):
+                rows[column] = rows[column].fillna(default) if column in rows else default
             return cls(
                 str(data["baseline"]),
                 alpha,

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..board.tables_file import BoardTables
 from .board_view import board_columns, board_legend, board_rows, raw_tables
-from .html_parts import Cell, Head, Table, frame_table, markdown_blocks, overhead_cells, side_by_side, sig, table
+from .html_parts import Badge, Cell, Head, Table, frame_table, markdown_blocks, overhead_cells, side_by_side, sig, table
 from .rows import Page
 from .study_page import Figure
 
@@ -18,7 +18,13 @@ def board_table(page_: Page, board: BoardTables) -> Table:
     body = []
     for r in board_rows(board, page_):
         cells = [
-            Cell(r.label, r.label, link=r.link or None, note=r.note),
+            Cell(
+                r.label,
+                r.label,
+                link=r.link or None,
+                note=r.note,
+                badge=Badge(r.profile, False, r.rerun) if r.kind == "submission" else None,
+            ),
             Cell(str(r.cells), r.cells, cls="num"),
             Cell(r.seeds, r.seeds, cls="num"),
             Cell(

@@ -1,7 +1,8 @@
 """The across-cell board on the index page (issue 24 item 4): its ranked rows with the studies' step-time overhead,
 the raw per-cell table, its figures and its tests, read from ``results/leaderboards/board.tables.json``
 (``python -m benchmark board``) through ``reports.board.tables_file.BoardTables``. Every column of a row is over the
-same cells and seeds; the submissions stay in a table of their own (their claim's per-study numbers)."""
+same cells and seeds. A current submission is ranked there as a row of its own kind (marked, linked to its paper as
+its claim gives it, with its re-run mark); the stale and other-profile ones keep a table of their own."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ class BoardRow:
     rank_value: float | None
     overhead: dict[str, OverheadCell]
     baseline: bool = False
+    kind: str = "study"
+    rerun: str = ""  # a submission's "re-run: K/K identical" (its verification.json)
+    profile: str = ""
 
 
 def _number(x: object) -> float | None:
@@ -59,8 +63,9 @@ def _number(x: object) -> float | None:
 
 
 def board_rows(board: BoardTables, page: Page, link: Link = registry_link) -> list[BoardRow]:
-    """The board's rows, best first and the baseline last, with each label's overhead from the studies' rows."""
-    studies = {r.label: r for r in page.rows if r.kind == "study"}
+    """The board's rows, best first and the baseline last, with each label's link and overhead from the page's
+    rows of the same kind (a submission's from its claim)."""
+    known_rows = {(r.kind, r.label): r for r in page.rows}
     gate = board.gates.get("mean_rank", "")
     out = []
     for row in board.rows.to_dict("records"):
@@ -68,7 +73,8 @@ def board_rows(board: BoardTables, page: Page, link: Link = registry_link) -> li
         base = label == board.baseline
         where = "" if base or place is None or pd.isna(place) else f" ({int(place)}/{int(row['of'])})"
         symbol = str(row.get("marker") or "")
-        known = studies.get(label)
+        kind = str(row.get("kind") or "study")
+        known = known_rows.get((kind, label))
         out.append(
             BoardRow(
                 label,
@@ -85,6 +91,9 @@ def board_rows(board: BoardTables, page: Page, link: Link = registry_link) -> li
                 _number(row.get("mean_rank")),
                 dict(known.overhead) if known else {},
                 base,
+                kind,
+                str(row.get("rerun") or ""),
+                known.profile if known else "",
             )
         )
     return out
@@ -133,6 +142,8 @@ def raw_tables(board: BoardTables) -> tuple[pd.DataFrame, pd.DataFrame, str]:
 def board_texts(row: BoardRow, archs: list[str]) -> list[str]:
     """A row's cells as text (the Markdown twin)."""
     name = f"[`{row.label}`]({row.link})" if row.link else f"`{row.label}`"
+    if row.kind == "submission":
+        name += f" *(submission{f', profile {row.profile}' if row.profile else ''}{f'; {row.rerun}' if row.rerun else ''})*"
     name += f" ({row.note})" if row.note else ""
     score = f"{row.score} {row.marker.symbol}".rstrip()
     costs = [row.overhead[a].text if a in row.overhead else DASH for a in archs]

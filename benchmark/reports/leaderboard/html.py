@@ -150,8 +150,9 @@ def boards(page_: Page, ident: str = "overall") -> dict[str, Any]:
 
 
 def submissions_only(page_: Page) -> Page:
-    """The page's submissions alone: on the index with a board, the studies' methods are on the board."""
-    return replace(page_, rows=[r for r in page_.rows if r.kind == "submission"])
+    """The submissions the board does not rank (stale, another profile): on the index with a board, the studies'
+    methods and the current submissions are the board's rows."""
+    return replace(page_, rows=[])
 
 
 def index_context(

@@ -141,13 +141,13 @@ def markdown_page(
     if board is None:
         out += ["", "## Overall", "", table(page, page.rows, page.stale, notes), ""]
     else:
-        subs = [r for r in page.rows if r.kind == "submission"]
         out += ["", *board_section(page, board, board_figs or [], dest)]
-        out += ["## Submissions: each claim's per-study numbers", ""]
+        out += ["## Submissions not ranked", ""]
         out += [
-            "The accepted submissions as their claims state them, per study; not ranked on the board above.",
+            "The current submissions are rows of the board above; these are stale (their method file is absent or "
+            "changed since the claim), with their claims' per-study numbers, never ranked.",
             "",
-            table(page, subs, page.stale, notes) if subs or page.stale else "No submissions.",
+            table(page, [], page.stale, notes) if page.stale else "None stale.",
             "",
         ]
     if page.apart:
