@@ -70,13 +70,13 @@ def board_tables(
     alpha: float = 0.05,
     reps: int = 10_000,
     seed: int = 0,
-    own: tuple[str, Path] | None = None,
+    own: tuple[str, Path, set[str] | None] | None = None,
     only: list[str] | None = None,
 ) -> Any:
     """The board (``reports.board.tables_file.BoardTables``) of the grid's studies at ``profile``: each study run
     from the first of ``runs_roots`` (None: ``results/runs``; each holds STUDY/) where it is done, and the current
     bundles under ``submissions`` ranked beside them (``reports.board.bundles``; ``only``: just those methods).
-    ``own``: (method, folder of its STUDY/ records) ranked in place of its bundle: what ``submit`` claims, computed
+    ``own``: (method, folder of its STUDY/ records, its run ids or None: all) ranked in place of its bundle: what ``submit`` claims, computed
     here so that the summary, the claim and the page give the same numbers over the same cells and rows."""
     import pandas as pd
 
@@ -97,8 +97,9 @@ def board_tables(
         submissions, list(studies), board_profile, project_root(), skip=[own[0]] if own else [], only=only
     )
     if own:
-        bundles.add(own[0], {name: own[1] / name for name in studies if (own[1] / name).is_dir()})
-    runs, scores = list(bundles.runs), list(bundles.scores)
+        bundles.add(own[0], {name: own[1] / name for name in studies if (own[1] / name).is_dir()}, ids=own[2])
+    runs: list[pd.DataFrame] = []
+    scores: list[pd.DataFrame] = []
     for name, study in studies.items():
         left, labels = list(study.runs), study.method_labels()
         folders = [study_folder(study.name, str(Path(root) / name) if root else None) for root in runs_roots]
@@ -113,6 +114,7 @@ def board_tables(
                 runs.append(records.runs.assign(study=name))
                 scores.append(records.scores.assign(study=name))
             left = [s for s in left if s not in here]
+    runs, scores = runs + bundles.runs, scores + bundles.scores  # the studies' methods first
     all_runs, all_scores = pd.concat(runs, ignore_index=True), pd.concat(scores, ignore_index=True)
     in_grid = pd.concat(
         [
@@ -165,6 +167,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--dest", help="output folder (default: results/leaderboards)")
-    p.add_argument("--submissions", help="the submission bundles ranked beside the methods (default: results/submissions)")
+    p.add_argument(
+        "--submissions", help="the submission bundles ranked beside the methods (default: results/submissions)"
+    )
     p.add_argument("--no-submissions", action="store_true", help="rank the studies' methods only")
     p.set_defaults(func=run)

@@ -82,6 +82,45 @@ def sentinel_lines(folder: Path, draft: Any, quiet: bool) -> tuple[list[str], st
     return [f"re-run {line}" for line in result.mismatches], result.verdict()
 
 
+def board_claim(
+    args: argparse.Namespace,
+    params: dict[str, Any],
+    profile: str,
+    own: tuple[str, Path, set[str] | None],
+    only: list[str] | None = None,
+) -> dict[str, Any] | None:
+    """The method's row on the across-cell board (``submission.board``), computed by ``board_cmd.board_tables``
+    (the board stage's function, its default alpha and seed, ``--reps`` repetitions) over the studies' records
+    (``--runs``, else the work folder's) and the current bundles (``only``: those); None without a
+    ``leaderboard_grid``."""
+    from ..submission.board import board_entry
+    from .board_cmd import board_tables
+
+    if not (params.get("leaderboard_grid") or {}).get("cells"):
+        return None
+    bundles, runs, work = destinations(args)
+    tables = board_tables(params, profile, [runs, work / "runs"], bundles, reps=args.reps, own=own, only=only)
+    return board_entry(tables, own[0])
+
+
+def board_rederiver(args: argparse.Namespace, folder: Path) -> Any:
+    """For ``verify``: claim.json -> its ``board`` entry re-derived from the bundle's records beside the bundles
+    it names, or a note saying why not (one of them is no longer ranked)."""
+    from ..config import load_params
+
+    def rederive(content: dict[str, Any]) -> dict[str, Any] | str | None:
+        beside = list((content.get("board") or {}).get("beside") or [])
+        entry = board_claim(
+            args, load_params(), str(content.get("profile")), (args.method, folder / "records", None), beside
+        )
+        if entry is not None and entry.get("beside") != sorted(beside):
+            gone = sorted(set(beside) - set(entry.get("beside") or []))
+            return f"the submissions it was ranked beside are no longer all current ({', '.join(gone)})"
+        return entry
+
+    return rederive
+
+
 def verify_cmd(args: argparse.Namespace, folder: Path | None = None) -> int:
     """``--verify`` (and ``--rerun K``) on the bundle in ``folder`` (default: the method's bundle); a bad K, or
     a drawn GPU run on a machine without one, is refused before anything is computed."""
@@ -101,7 +140,9 @@ def verify_cmd(args: argparse.Namespace, folder: Path | None = None) -> int:
         draft, refusals = plan(folder, args.rerun, args.rerun_salt)
         if draft is None or refusals:
             return refuse(refusals)
-    problems, notes = verify(folder, rederiver(args.method, load_params(), runs, work, options(args)))
+    problems, notes = verify(
+        folder, rederiver(args.method, load_params(), runs, work, options(args)), board_rederiver(args, folder)
+    )
     for line in notes:
         print(line)
     verdict = ""
@@ -158,7 +199,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     outcomes = run_protocol(pairs, runs, work, options(args))
     profile = pairs[0][0].profile.name
-    content = claim(args.method, profile, outcomes, report.cost_rows)
+    ids = {s.run_id for _, submission in pairs for s in submission.runs}
+    board = board_claim(args, params, profile, (args.method, work / "runs", ids))
+    content = claim(args.method, profile, outcomes, report.cost_rows, board)
     text = summary_text(content, report.cost_rows, report.lines())
     command = " ".join(["python -m benchmark submit", shlex.quote(args.method), "--profile", profile])
     submission = {
@@ -171,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
         "warnings": [f.line() for f in report.warnings],
         "cost": report.cost_rows,
     }
-    folder = write_bundle(bundles, args.method, profile, outcomes, submission, text, report.cost_rows)
+    folder = write_bundle(bundles, args.method, profile, outcomes, submission, text, report.cost_rows, board)
     print(text)
     print(
         f"wrote {folder}/ (commit it with {content['method_file']}); the statistics with every method are in "

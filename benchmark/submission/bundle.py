@@ -10,9 +10,11 @@ claim, re-checked from its evidence before it is accepted):
 - ``records/STUDY/RUN_ID.json``: the submission's run records, byte for byte (their probe-map
   artifacts are left out, so a bundle stays small);
 - ``fingerprints.json``: per record, the sha256 of its bytes and its code fingerprint;
-- ``claim.json``: what the submission reports: per study and metric family, the per-cell mean,
-  SD and seed count of the method (re-derivable from the records alone), its place, mean rank and
-  gain over ERM, and its paired comparison with every method (re-derivable with the study's records);
+- ``claim.json``: what the submission reports: its row on the across-cell board (``board``: gap closed,
+  mean rank, place of N, as the page shows it; ``submission.board``), and per study and metric family
+  the per-cell mean, SD and seed count of the method (re-derivable from the records alone), its per-study
+  place, mean rank and gain over ERM, and its paired comparison with every method (re-derivable with the
+  study's records);
 - ``summary.md``: the printed summary.
 
 ``submission.verify`` re-derives the claim from the bundle and names every way it went stale.
@@ -144,8 +146,15 @@ def comparisons(paired: pd.DataFrame, test: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def claim(method: str, profile: str, outcomes: list[StudyOutcome], cost_rows: list[Mapping[str, Any]]) -> dict:
-    """The claim file's content (see the module docstring)."""
+def claim(
+    method: str,
+    profile: str,
+    outcomes: list[StudyOutcome],
+    cost_rows: list[Mapping[str, Any]],
+    board: Mapping[str, Any] | None = None,
+) -> dict:
+    """The claim file's content (see the module docstring); ``board``: the method's row on the across-cell
+    board (``submission.board.board_entry``)."""
     cls = METHODS.get(method)
     path, shown = method_file(method)
     studies = {}
@@ -165,6 +174,7 @@ def claim(method: str, profile: str, outcomes: list[StudyOutcome], cost_rows: li
         "method_sha256": sha256_file(path),
         "studies": studies,
         "overhead": overhead(cost_rows),
+        **({"board": dict(board)} if board is not None else {}),
     }
 
 
@@ -192,11 +202,12 @@ def write_bundle(
     submission: dict,
     summary_text: str,
     cost_rows: list[Mapping[str, Any]],
+    board: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``root/METHOD/`` in one rename (see the module docstring); returns the folder."""
     final = root / method
     check_destination(final)
-    content = claim(method, profile, outcomes, cost_rows)
+    content = claim(method, profile, outcomes, cost_rows, board)
     with atomic_folder(final) as folder:
         prints = {}
         for outcome in outcomes:

@@ -1,5 +1,7 @@
-"""The summary ``submit`` prints (and bundles as ``summary.md``): where the method ranks, the significance of
-each comparison, and its measured overhead. Reads only the claim (``bundle.claim``) and the cost rows."""
+"""The summary ``submit`` prints (and bundles as ``summary.md``): the method's row on the across-cell board (the
+claim's ``board``, printed as the page prints it: ``submission.board``), its per-study numbers (labelled per
+study: each study's own cells and methods), the significance of each comparison, and its measured overhead. Reads
+only the claim (``bundle.claim``) and the cost rows."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tabulate import tabulate
+
+from .board import summary_lines
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -73,15 +77,28 @@ def summary_text(content: Mapping[str, Any], cost_rows: list[Mapping[str, Any]],
         "",
         *[f"- {line}" for line in check_lines],
         "",
-        "## Where it ranks",
+        "## On the board",
         "",
-        "Mean over the cells of the method's seed means; place by mean rank over cells among every method of "
-        "the study (Friedman/Nemenyi ranks of `stats`); gain: the paired difference to ERM, oriented so "
-        "that positive is better, with its bootstrap 95% CI.",
+        *summary_lines(content.get("board"), method),
+        "",
+        "## Per study",
+        "",
+        "Each study on its own (its cells, its methods and this one; not the board's numbers): the per-study "
+        "mean over the study's cells of the method's seed means; the per-study place by mean rank over those "
+        "cells (Friedman/Nemenyi ranks of `stats`); gain: the paired difference to ERM, oriented so that "
+        "positive is better, with its bootstrap 95% CI.",
         "",
         tabulate(
             ranking_rows(content),
-            headers=["study", "family", "better", "mean", "place", "mean rank", "gain over erm [95% CI]"],
+            headers=[
+                "study",
+                "family",
+                "better",
+                "per-study mean",
+                "per-study place",
+                "per-study mean rank",
+                "gain over erm [95% CI]",
+            ],
             tablefmt="github",
         ),
         "",

@@ -16,7 +16,10 @@ change of what they describe. ``verify`` runs every check it can, in this order,
    "claim.json was edited" when its sha256 is not submission.json's;
 5. per study, the ranking from the study's records and the bundle's (``rederive``:
    ``submission.protocol.rederiver``): when the bundle's side is intact, a difference means the study's
-   records changed underneath (one line naming their folder and the first differing value).
+   records changed underneath (one line naming their folder and the first differing value);
+6. when everything above agrees (or only claim.json was edited), the method's row on the across-cell board
+   (claim.json's ``board``; ``board``: ``cli.submit_cmd.board_rederiver``, the board's own function beside the
+   bundles the claim names): one line per differing value.
 
 A check that cannot run because an earlier one failed (a study's numbers when its records are stale or not the
 listed ones) is one ``not checked:`` note instead; nothing raises on an edited bundle.
@@ -38,6 +41,7 @@ from .bundle import cell_numbers, overhead, ranking, sha256_file
 from .protocol import Rederived
 
 Rederive = Callable[[str, str, Path], Rederived | str]
+BoardRederive = Callable[[Mapping[str, Any]], Mapping[str, Any] | str | None]
 _ABSENT = object()
 
 
@@ -282,7 +286,25 @@ def header_lines(content: Mapping[str, Any], submission: Mapping[str, Any], pref
     ]
 
 
-def verify(folder: Path, rederive: Rederive | None = None) -> tuple[list[str], list[str]]:
+def check_board(content: Mapping[str, Any], board: BoardRederive, claim_edit: str, found: Findings) -> None:
+    """claim.json's ``board`` against the board re-derived (check 6 of the module docstring)."""
+    try:
+        derived = board(content)
+    except ContractError as exc:
+        found.notes.append(f"not checked: the board entry: {exc}")
+        return
+    if isinstance(derived, str):
+        found.notes.append(f"board: not re-derived: {derived}")
+        return
+    found.notes.append("board: the method's row re-derived by the board's function beside the same bundles")
+    prefix = "claim.json was edited: " if claim_edit else "claim.json "
+    derived = json.loads(json.dumps(derived)) if derived is not None else _ABSENT
+    found.mismatches += claim_lines(prefix, "board", content.get("board", _ABSENT), derived, "the board gives")
+
+
+def verify(
+    folder: Path, rederive: Rederive | None = None, board: BoardRederive | None = None
+) -> tuple[list[str], list[str]]:
     """(every way the bundle in ``folder`` went stale, one line each; notes) — the checks of the module docstring.
     ``rederive(study, profile, records folder)``: the statistics of the study's records with the bundle's, or a
     note saying why they cannot be had."""
@@ -325,6 +347,9 @@ def verify(folder: Path, rederive: Rederive | None = None) -> tuple[list[str], l
             intact = agree and not any(f"records/{study}/" in line for line in found.mismatches)
             cause = "claim" if claim_edit else ("" if intact else "bundle")
             check_ranking(study, entry, content, rederive, folder, cause, found)
+    edits_only = bool(claim_edit) and all(line.startswith(prefix) for line in found.mismatches)
+    if board is not None and not found.blocked and (not found.mismatches or edits_only):
+        check_board(content, board, claim_edit, found)
     if claim_edit and not any(line.startswith(prefix) for line in found.mismatches):
         found.mismatches.append(f"claim.json was edited since submit wrote it ({claim_edit})")
     for reason, names in found.blocked.items():

@@ -126,7 +126,7 @@ def analyse(
         seed=seed,
         cells=cell_table,
         rows=rows,
-        raw=_raw(cells, data, [*ranked, *apart["method"]], out.matrix),
+        raw=_raw(cells, data, [*ranked, *(m for m in apart["method"] if m in data.labels)], out.matrix),
         apart=apart,
         friedman=across.friedman(out.matrix, alpha),
         pairwise=pairwise,

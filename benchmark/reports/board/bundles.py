@@ -28,13 +28,15 @@ class Bundles:
     reruns: dict[str, str] = field(default_factory=dict)
     apart: dict[str, str] = field(default_factory=dict)
 
-    def add(self, method: str, records: Mapping[str, Path], rerun: str = "") -> None:
-        """The records of ``method`` (study -> its folder of records) as a board row."""
+    def add(
+        self, method: str, records: Mapping[str, Path], rerun: str = "", ids: Collection[str] | None = None
+    ) -> None:
+        """The records of ``method`` (study -> its folder of records; ``ids``: only those runs) as a board row."""
         for study, path in records.items():
             found = load_records(path)
-            keep = found.runs["method"] == method
-            self.runs.append(found.runs[keep].assign(study=study))
-            self.scores.append(found.scores[found.scores["method"] == method].assign(study=study))
+            for frames, frame in ((self.runs, found.runs), (self.scores, found.scores)):
+                keep = (frame["method"] == method) & (frame["run_id"].isin(ids) if ids is not None else True)
+                frames.append(frame[keep].assign(study=study))
         self.reruns[method] = rerun
 
 
