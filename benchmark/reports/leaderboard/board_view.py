@@ -130,7 +130,9 @@ def board_legend(board: BoardTables) -> list[str]:
         f"{t['pairwise'].text()}.",
         "**Rows**: one per distinct set of runs (a tuned label whose selection equals the defaults is shown once, "
         "“tuned = defaults”); labels not trained in every usable cell are listed apart on the board "
-        "(`results/leaderboards/board.md`), not ranked.",
+        "(`results/leaderboards/board.md`), not ranked. A current submission is a row like any method, marked "
+        "*submission* with its re-run mark: its bundle's runs in the same cells, paired by seed with ERM; its "
+        "claim states the same numbers (`claim.json`'s `board`).",
     ]
 
 
@@ -143,7 +145,9 @@ def board_texts(row: BoardRow, archs: list[str]) -> list[str]:
     """A row's cells as text (the Markdown twin)."""
     name = f"[`{row.label}`]({row.link})" if row.link else f"`{row.label}`"
     if row.kind == "submission":
-        name += f" *(submission{f', profile {row.profile}' if row.profile else ''}{f'; {row.rerun}' if row.rerun else ''})*"
+        name += (
+            f" *(submission{f', profile {row.profile}' if row.profile else ''}{f'; {row.rerun}' if row.rerun else ''})*"
+        )
     name += f" ({row.note})" if row.note else ""
     score = f"{row.score} {row.marker.symbol}".rstrip()
     costs = [row.overhead[a].text if a in row.overhead else DASH for a in archs]
