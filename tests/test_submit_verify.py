@@ -184,3 +184,15 @@ def test_an_edited_method_file_is_named_and_the_rest_still_checked(made, tmp_pat
     ]
     note = f"not checked: claim.json's numbers of {STUDY}: their records are stale against today's methods/hint.py"
     assert f"{note}, which changed" in done.stdout.splitlines(), done.stdout
+
+
+def test_an_edited_board_entry_is_named_against_the_board(made, tmp_path):
+    """claim.json's ``board`` (issue 27 item 4) is re-derived by the board's own function: at ``tiny`` the grid is
+    not trained, so the entry is its reason, and an edit of it is named with both values."""
+    bundle = made.copy(tmp_path)
+    board = json.loads((bundle / "claim.json").read_text())["board"]
+    assert board["reason"].startswith("no board at profile tiny") and "place" not in board
+    rewrite(bundle / "claim.json", lambda c: c["board"].update(reason="ranked first"))
+    assert mismatches(made.verify(bundle)) == [
+        f"mismatch: claim.json was edited: board.reason: claimed 'ranked first', the board gives {board['reason']!r}"
+    ]

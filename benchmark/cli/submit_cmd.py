@@ -92,14 +92,18 @@ def board_claim(
     """The method's row on the across-cell board (``submission.board``), computed by ``board_cmd.board_tables``
     (the board stage's function, its default alpha and seed, ``--reps`` repetitions) over the studies' records
     (``--runs``, else the work folder's) and the current bundles (``only``: those); None without a
-    ``leaderboard_grid``."""
+    ``leaderboard_grid``; only a ``reason`` when the grid is not trained at ``profile`` (``tiny``)."""
+    from ..contracts import ContractError
     from ..submission.board import board_entry
     from .board_cmd import board_tables
 
     if not (params.get("leaderboard_grid") or {}).get("cells"):
         return None
     bundles, runs, work = destinations(args)
-    tables = board_tables(params, profile, [runs, work / "runs"], bundles, reps=args.reps, own=own, only=only)
+    try:
+        tables = board_tables(params, profile, [runs, work / "runs"], bundles, reps=args.reps, own=own, only=only)
+    except ContractError as exc:  # the grid's cells are not trained at this profile (tiny): no board there
+        return {"reason": f"no board at profile {profile} ({exc})"}
     return board_entry(tables, own[0])
 
 

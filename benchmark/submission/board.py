@@ -87,6 +87,8 @@ def summary_lines(entry: Mapping[str, Any] | None, method: str) -> list[str]:
         f"studies' methods, {beside}). Gap closed: the IQM of (method − ERM) / (reference − ERM) over the cells' "
         "seeds, 0 = ERM, 1 = ERM without the shortcut."
     )
+    if "cells" not in entry:
+        return [f"`{method}` is not ranked on the board: {entry['reason']}."]
     if "reason" in entry:
         return [head, "", f"`{method}` is not ranked on the board: {entry['reason']}."]
     confidence = 100 * float(entry["confidence"])
