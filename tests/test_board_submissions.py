@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from leaderboard_fixtures import link, write_statistics
-from sweep_helpers import TINY_DATA, tiny_params, write_params
+from sweep_helpers import write_params
+from test_board import grid_params as board_grid_params
 
 from benchmark.cli import main
-from benchmark.cli.submit_cmd import board_claim
+from benchmark.cli.submit_cmd import board_claim, board_rederiver
 from benchmark.paths import project_root
 from benchmark.records.identity import identity
 from benchmark.records.record_store import write_record
@@ -32,22 +33,22 @@ from benchmark.sweeps.submission_study import submission_study
 
 SEEDS = 4
 GAP = 0.3  # the reference ERM (no decoy) over ERM with it
-CLOSES = {"erm": 0.0, "rrr": 0.3, "gradia": 0.7, "smoot": 0.9, "cyborg": 0.95}  # the share of the gap closed
+CLOSES = {
+    "erm": 0.0,
+    "rrr": 0.3,
+    "gradia": 0.7,
+    "smoot": 0.9,
+    "cyborg": 0.95,
+    "sage": 0.5,
+}  # the share of the gap closed
 RERUN = "re-run: 2/2 identical"
 
 
 def grid_params() -> dict:
-    """Study ``tiny``: erm and rrr on the decoy digits, erm on the clean ones (the reference); one board cell."""
-    params = tiny_params(methods=["erm", "rrr"], seeds=SEEDS)
-    params["datasets"]["tiny_clean"] = {"family": "decoy_digits", "params": {**TINY_DATA, "decoy": False}}
-    params["studies"]["tiny"]["grids"] = [
-        {"methods": ["erm", "rrr"], "datasets": ["tiny_digits"]},
-        {"methods": ["erm"], "datasets": ["tiny_clean"]},
-    ]
-    del params["studies"]["tiny"]["methods"], params["studies"]["tiny"]["datasets"]
-    params["leaderboard"] = ["tiny"]
-    cell = {"study": "tiny", "dataset": "tiny_digits", "arch": "simple_cnn[hidden=16]", "metric": "test/accuracy"}
-    params["leaderboard_grid"] = {"cells": [{**cell, "reference": "tiny_clean", "shortcut": "decoy"}]}
+    """``test_board``'s study ``tiny`` (erm and rrr on the decoy digits, erm on the clean ones: the reference; one
+    board cell), with SEEDS seeds."""
+    params = board_grid_params()
+    params["studies"]["tiny"]["seeds"] = SEEDS
     return params
 
 
@@ -148,3 +149,20 @@ def test_the_summary_the_claim_and_the_page_give_one_gap_closed_and_place(board_
     assert "*(submission, profile quick; re-run: 2/2 identical)*" in row
     unranked = text.split("## Submissions not ranked")[1]
     assert "`gradia`" not in unranked and "`smoot`" in unranked
+
+
+def test_verify_rederives_the_board_entry_beside_the_bundles_the_claim_names(board_inputs, tmp_path):
+    """``--verify``'s check 6: the claim's ``board`` re-derived equals it; a submission accepted later moves the
+    page's place of N (one more row) but not the claim's meaning: it is re-derived beside the bundles it names."""
+    params, runs, subs = board_inputs
+    args = argparse.Namespace(method="gradia", submissions=subs, runs=runs, work=tmp_path / "work", reps=200)
+    entry = board_claim(args, params, "quick", ("gradia", subs / "gradia" / "records", None))
+    claim = json.loads(json.dumps({"method": "gradia", "profile": "quick", "board": entry}))
+    rederive = board_rederiver(args, subs / "gradia")
+    assert json.loads(json.dumps(rederive(claim))) == claim["board"]
+    bundle(subs, "sage", submission_study(expand("tiny", params=params), "sage").runs, Fingerprints())
+    now = board_claim(args, params, "quick", ("gradia", subs / "gradia" / "records", None))
+    assert (now["place"], now["of"], now["beside"]) == (1, 3, ["sage"]), "the page's board now has 3 rows"
+    assert json.loads(json.dumps(rederive(claim))) == claim["board"], "the claim's board: beside no submission"
+    claim["board"]["beside"] = ["smoot"]
+    assert rederive(claim) == "the submissions it was ranked beside are no longer all current (smoot)"

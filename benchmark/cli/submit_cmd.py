@@ -117,7 +117,7 @@ def board_rederiver(args: argparse.Namespace, folder: Path) -> Any:
         entry = board_claim(
             args, load_params(), str(content.get("profile")), (args.method, folder / "records", None), beside
         )
-        if entry is not None and entry.get("beside") != sorted(beside):
+        if entry is not None and "beside" in entry and entry["beside"] != sorted(beside):
             gone = sorted(set(beside) - set(entry.get("beside") or []))
             return f"the submissions it was ranked beside are no longer all current ({', '.join(gone)})"
         return entry

@@ -227,6 +227,20 @@ def check_study(study: str, entry: Mapping[str, Any], records: RecordSet, claim_
     return len(found.mismatches) == before
 
 
+def attempt(call: Callable[[], Any], found: Findings, failed: str, skipped: str) -> tuple[bool, Any]:
+    """(True, what ``call`` re-derived), or (False, None) with a note: ``failed: why`` on a ContractError,
+    ``skipped: why`` when it returned why it could not."""
+    try:
+        out = call()
+    except ContractError as exc:
+        found.notes.append(f"{failed}: {exc}")
+        return False, None
+    if isinstance(out, str):
+        found.notes.append(f"{skipped}: {out}")
+        return False, None
+    return True, out
+
+
 def check_ranking(
     study: str,
     entry: Mapping[str, Any],
@@ -239,13 +253,13 @@ def check_ranking(
     """The ranking of ``study`` re-derived; ``why``: "claim" when claim.json was edited (one line per value),
     "bundle" when the bundle's records or numbers differ (one line), "" when only the study's records can explain
     a difference (one line naming them)."""
-    try:
-        inputs = rederive(study, str(content.get("profile")), folder / "records" / study)
-    except ContractError as exc:
-        found.notes.append(f"not checked: the ranking of study {study}: {exc}")
-        return
-    if isinstance(inputs, str):
-        found.notes.append(f"study {study}: ranking not re-derived: {inputs}")
+    done, inputs = attempt(
+        lambda: rederive(study, str(content.get("profile")), folder / "records" / study),
+        found,
+        f"not checked: the ranking of study {study}",
+        f"study {study}: ranking not re-derived",
+    )
+    if not done:
         return
     derived = json.loads(json.dumps(ranking(inputs.results, inputs.boards, inputs.versus, str(content.get("method")))))
     where = f"studies.{study}.ranking"
@@ -288,13 +302,8 @@ def header_lines(content: Mapping[str, Any], submission: Mapping[str, Any], pref
 
 def check_board(content: Mapping[str, Any], board: BoardRederive, claim_edit: str, found: Findings) -> None:
     """claim.json's ``board`` against the board re-derived (check 6 of the module docstring)."""
-    try:
-        derived = board(content)
-    except ContractError as exc:
-        found.notes.append(f"not checked: the board entry: {exc}")
-        return
-    if isinstance(derived, str):
-        found.notes.append(f"board: not re-derived: {derived}")
+    done, derived = attempt(lambda: board(content), found, "not checked: the board entry", "board: not re-derived")
+    if not done:
         return
     found.notes.append("board: the method's row re-derived by the board's function beside the same bundles")
     prefix = "claim.json was edited: " if claim_edit else "claim.json "
