@@ -76,8 +76,9 @@ def board_tables(
     """The board (``reports.board.tables_file.BoardTables``) of the grid's studies at ``profile``: each study run
     from the first of ``runs_roots`` (None: ``results/runs``; each holds STUDY/) where it is done, and the current
     bundles under ``submissions`` ranked beside them (``reports.board.bundles``; ``only``: just those methods).
-    ``own``: (method, folder of its STUDY/ records, its run ids or None: all) ranked in place of its bundle: what ``submit`` claims, computed
-    here so that the summary, the claim and the page give the same numbers over the same cells and rows."""
+    ``own``: (method, folder of its STUDY/ records, its run ids or None: all) ranked in place of its bundle: what
+    ``submit`` claims, computed here so that the summary, the claim and the page give the same numbers over the
+    same cells and rows."""
     import pandas as pd
 
     from ..paths import project_root

@@ -347,12 +347,14 @@ def legend(page: Page) -> list[str]:
         "from the stored profile(s) "
         + (", ".join(f"`results/profiles/{f}`" for f in page.overhead_files) or "(none)")
         + " (`python -m benchmark profile`); a labelled variant is n.a. (the profile times defaults).",
-        "**Submissions**: rows from `results/submissions/METHOD/claim.json` (`python -m benchmark submit`), "
-        "with the claim's own numbers and test (its place and mean rank: the study's methods and the submission "
-        "ranked together; its overhead: the profile stage's, which times the submissions with every other method "
+        "**Submissions**: on the index's across-cell board, a current submission is a row like any method "
+        "(its bundle's runs; the numbers its claim's `board` states). In the per-study tables, rows from "
+        "`results/submissions/METHOD/claim.json` (`python -m benchmark submit`), with the claim's own per-study "
+        "numbers and test (its per-study place and mean rank: the study's methods and the submission ranked "
+        "together; its overhead: the profile stage's, which times the submissions with every other method "
         "in one run, else the claim's own, marked *not re-measured*). A claim whose method file is absent or "
-        "changed since (sha256) is "
-        "stale: greyed and never ranked; a claim at another profile than the statistics is listed apart. "
+        "changed since (sha256) is stale: greyed and never ranked; a claim at another profile than the "
+        "statistics is listed apart. "
         "**re-run: J/K identical** (from the bundle's `verification.json`, `python -m benchmark submit METHOD "
         f"--verify --rerun K`): {descriptions.SENTINEL_RERUN.text()}; *outdated* when the bundle changed since.",
     ]
