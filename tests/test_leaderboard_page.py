@@ -326,3 +326,29 @@ def test_embedded_figures_are_palette_pngs_of_the_same_size_and_committed_pages_
     assert len(embedded_png(source)) < source.stat().st_size
     for page in [ROOT / "results" / "leaderboard.html", *sorted((ROOT / "results" / "leaderboard").glob("*.html"))]:
         assert page.stat().st_size < 2 * 1024 * 1024, page
+
+
+def test_a_study_page_links_a_figure_too_large_to_embed_and_embeds_the_rest(tmp_path):
+    """A forest plot of every cell x method would make the page megabytes: above ``EMBED_LIMIT`` the page shows
+    the PNG from its file (a path relative to the page, full resolution); a small figure stays embedded."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.reports.leaderboard.html_parts import EMBED_LIMIT, embedded_png, side_by_side
+    from benchmark.reports.leaderboard.study_page import Figure
+
+    figs = tmp_path / "results" / "leaderboards" / "faces"
+    figs.mkdir(parents=True)
+    noise = np.random.default_rng(0).integers(0, 256, size=(700, 700, 3), dtype=np.uint8)  # incompressible
+    Image.fromarray(noise).save(figs / "forest.png")
+    Image.fromarray(np.zeros((40, 40, 3), dtype=np.uint8)).save(figs / "cell_means.png")
+    assert len(embedded_png(figs / "forest.png")) > EMBED_LIMIT > len(embedded_png(figs / "cell_means.png"))
+    shown = side_by_side(
+        [Figure("forest", figs / "forest.png"), Figure("means", figs / "cell_means.png")],
+        tmp_path / "results" / "leaderboard",
+    )
+    sources = {f.caption: f.src for f in [*([shown.tall] if shown.tall else []), *shown.rest]}
+    assert sources["forest"] == "../leaderboards/faces/forest.png"
+    assert sources["means"].startswith("data:image/png;base64,")
+    embedded = side_by_side([Figure("forest", figs / "forest.png")])  # no page folder: everything embedded
+    assert embedded.rest[0].src.startswith("data:image/png;base64,")

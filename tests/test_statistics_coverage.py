@@ -115,7 +115,7 @@ def test_the_mean_rank_t_interval_over_six_cells_beats_the_bootstrap_it_replaces
     ranks = stats.rankdata(-(effects + rng.standard_normal((studies, cells, 4))), axis=2)
     mean, sem = ranks.mean(axis=1), stats.sem(ranks, axis=1)
     half = stats.t.ppf(0.975, cells - 1) * sem  # as across.mean_ranks: the point when every cell agrees
-    low, high = mean - half, mean + half
+    low, high = np.clip(mean - half, 1, 4), np.clip(mean + half, 1, 4)  # clipped to the ranks' range, as mean_ranks
     matrix = pd.DataFrame(-ranks[0], columns=list("abcd"))  # the production function on one study
     assert np.allclose(across.mean_ranks(matrix, "higher")["rank_low"], low[0])
     t_cover = ((low <= truth) & (truth <= high)).mean(axis=0)

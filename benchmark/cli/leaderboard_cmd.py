@@ -59,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
         dest / "leaderboard.md": markdown_page(page, shown_figs, dest, boards, board, board_figs),
     }
     pages = {
-        f"{s}.html": study_html(tables[s], figures(boards / s), study_gather(tables[s], claims, root)) for s in studies
+        f"{s}.html": study_html(
+            tables[s], figures(boards / s), study_gather(tables[s], claims, root), dest / "leaderboard"
+        )
+        for s in studies
     }
     with atomic_folder(dest / "leaderboard") as folder:
         for name, text in pages.items():

@@ -220,9 +220,12 @@ def submissions_context(page_: Page | None) -> dict[str, Any] | None:
     return {"count": shown, "family": page_.studies[0].family, "boards": boards(page_)}
 
 
-def study_context(tables: StudyTables, figs: list[Figure], subs: Page | None = None) -> dict[str, Any]:
+def study_context(
+    tables: StudyTables, figs: list[Figure], subs: Page | None = None, page_folder: Path | None = None
+) -> dict[str, Any]:
     """What ``study.html.j2`` shows: every family's board, notes and per-cell detail, the submissions with a
-    claim for the study (``subs``, from ``page.study_gather``), consistency, figures, the stats' Methods footer."""
+    claim for the study (``subs``, from ``page.study_gather``), consistency, figures (a large one linked from
+    ``page_folder``, ``html_parts.side_by_side``), the stats' Methods footer."""
     rep = study_report(tables)
     counts = rep.completeness.counts()
     consistency = consistency_frame(tables)
@@ -251,12 +254,14 @@ def study_context(tables: StudyTables, figs: list[Figure], subs: Page | None = N
         "submissions": submissions_context(subs),
         "consistency": None if consistency.empty else frame_table(consistency),
         "consistency_note": markdown_blocks([CONSISTENCY_NOTE + tables.consistency.tests["interval"].text() + "."]),
-        "figures": side_by_side(figs),
+        "figures": side_by_side(figs, page_folder),
         "methods": markdown_blocks(footer(rep)),
     }
 
 
-def study_html(tables: StudyTables, figs: list[Figure], subs: Page | None = None) -> str:
+def study_html(
+    tables: StudyTables, figs: list[Figure], subs: Page | None = None, page_folder: Path | None = None
+) -> str:
     """One study's page: every family's board, notes and per-cell detail, the submissions (``subs``), consistency,
-    figures, Methods."""
-    return render("study.html.j2", study_context(tables, figs, subs))
+    figures (those above ``html_parts.EMBED_LIMIT`` linked from ``page_folder`` when given), Methods."""
+    return render("study.html.j2", study_context(tables, figs, subs, page_folder))

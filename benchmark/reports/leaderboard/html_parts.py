@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -188,8 +189,17 @@ class Figures:
     rest: list[FigureView]
 
 
-def side_by_side(figs: list[Figure]) -> Figures:
+EMBED_LIMIT = 256 * 1024  # bytes of an embedded figure above which a page links the PNG file instead
+
+
+def side_by_side(figs: list[Figure], page_folder: Path | None = None) -> Figures:
+    """The figures of a page, embedded; with ``page_folder`` (where the page is written) a figure whose embedded
+    PNG would exceed ``EMBED_LIMIT`` (a forest plot of every cell x method) is shown from its file by a relative
+    path instead, so a study page stays small and the figure keeps its full resolution."""
+
     def view(fig: Figure) -> FigureView:
+        if page_folder is not None and len(embedded_png(fig.path)) > EMBED_LIMIT:
+            return FigureView(fig.caption, Path(os.path.relpath(fig.path, page_folder)).as_posix())
         return FigureView(fig.caption, data_uri(fig.path))
 
     tall = [f for f in figs if f.path.stem == "cd_diagram"]
