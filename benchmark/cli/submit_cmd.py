@@ -237,7 +237,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--profile",
         help="training profile of the protocol (default: each study's, else quick; "
-        "tiny: the flow in about a minute, ranks nothing)",
+        "tiny: the flow in a minute or two, ranks nothing)",
     )
     p.add_argument("--jobs", type=parse_jobs, default=1, help="parallel runs (as `sweep --jobs`)")
     p.add_argument("--reps", type=int, default=10_000, help="bootstrap repetitions of the statistics (default 10000)")
