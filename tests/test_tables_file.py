@@ -12,7 +12,7 @@ from leaderboard_fixtures import tables, write_board, write_params
 
 from benchmark.cli import main
 from benchmark.contracts import ContractError
-from benchmark.reports.formatting import clean
+from benchmark.reports.formatting import clean, rows_json_text
 from benchmark.reports.study.tables_file import StudyTables
 from benchmark.statistics.descriptions import consistency_tests, family_tests
 
@@ -52,7 +52,7 @@ def test_the_committed_tables_files_read_and_rewrite_byte_identically(study):
             fam.pop("tests")
     if "tests" not in original.get("consistency", {}):
         assert rewritten["consistency"].pop("tests") == {k: t.to_json() for k, t in consistency_tests(0.05).items()}
-    assert json.dumps(rewritten, indent=1, ensure_ascii=False) + "\n" == path.read_text(encoding="utf-8")
+    assert rows_json_text(rewritten) == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,23 @@ def json_text(obj: Any) -> str:
     return json.dumps(clean(obj), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def rows_json_text(obj: Any) -> str:
+    """A statistics tables file's text: ``json_text``'s content, but each row of a table (an object in a list)
+    compact on a line of its own, so a study with many cells x methods stays a small, diffable file."""
+
+    def dump(value: Any, depth: int) -> str:
+        pad = " " * (depth + 1)
+        if isinstance(value, dict) and value:
+            items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {dump(v, depth + 1)}" for k, v in value.items()]
+            return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+        if isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
+            rows = [pad + json.dumps(v, ensure_ascii=False, allow_nan=False, separators=(",", ":")) for v in value]
+            return "[\n" + ",\n".join(rows) + "\n" + " " * depth + "]"
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    return dump(clean(obj), 0) + "\n"
+
+
 def read_json(path: Path, where: str) -> Any:
     """The parsed JSON file at ``path``; a ContractError naming ``where`` when it cannot be read."""
     from ..contracts import ContractError

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ...contracts import ContractError
 from ...statistics.descriptions import TestDescription
-from ..formatting import json_text, read_json
+from ..formatting import read_json, rows_json_text
 from ..study.tables_file import frame
 
 # the columns each table must have (more are kept)
@@ -64,7 +64,7 @@ class BoardTables:
 
     def to_text(self) -> str:
         """The file's text: JSON, floats to 6 significant digits, no NaN, one trailing newline."""
-        return json_text(self.to_json())
+        return rows_json_text(self.to_json())
 
     @classmethod
     def from_json(cls, data: Any, where: str = "board.tables.json") -> BoardTables:

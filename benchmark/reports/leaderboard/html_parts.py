@@ -4,7 +4,6 @@ embedded figures. Plain data the templates print."""
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -14,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..formatting import DASH
+from ..png import palette_png
 from .rows import DOWN, MIXED, SAME, UP, Marker, OverheadCell
 from .study_page import Figure
 
@@ -159,16 +159,9 @@ def markdown_blocks(lines: Iterable[str]) -> list[Block]:
 
 
 def embedded_png(path: Path) -> bytes:
-    """The figure as a 256-colour palette PNG (Pillow's fast-octree quantizer, deterministic): plots and
-    colour-mapped saliency maps keep their look at about a third of the bytes, so every page stays a few
-    MB at most. The PNG files themselves are untouched."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        palette = image.convert("RGBA").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    """The figure as a 256-colour palette PNG (``reports.png.palette_png``), so every page stays a few MB at most.
+    The PNG files themselves are untouched."""
+    return palette_png(Path(path))
 
 
 def data_uri(path: Path) -> str:

@@ -15,6 +15,7 @@ Each function writes one PNG into ``folder`` and returns its file name.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pandas as pd
 from ...saliency.metrics import spec
 from ...statistics.family import FamilyResult
 from ..formatting import ARROW, pval
+from ..png import palette_png
 
 VERDICT_COLOURS = {
     "win": "tab:green",
@@ -48,7 +50,10 @@ def _figure(panels: int, rows_per_panel: int, ncols: int = 2, width: float = 6.0
 
 
 def _save(fig, folder: Path, name: str) -> str:
-    fig.savefig(Path(folder) / name, format="png", dpi=DPI)
+    """The figure as a palette PNG (``reports.png``): a forest plot of every cell x method stays well under a MB."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    (Path(folder) / name).write_bytes(palette_png(buffer.getvalue()))
     return name
 
 

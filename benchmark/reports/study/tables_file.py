@@ -20,7 +20,7 @@ from ...contracts import ContractError
 from ...statistics.descriptions import TestDescription, consistency_tests, family_tests
 from ...statistics.family import FamilyResult
 from ...statistics.orient import Family
-from ..formatting import clean, json_text, read_json
+from ..formatting import clean, read_json, rows_json_text
 from .tables import family_flags
 
 # integer columns: JSON nulls would make them float on reading, so they are read back as nullable integers
@@ -237,7 +237,7 @@ class StudyTables:
 
     def to_text(self) -> str:
         """The file's text: JSON, floats to 6 significant digits, no NaN, one trailing newline."""
-        return json_text(self.to_json())
+        return rows_json_text(self.to_json())
 
     @classmethod
     def from_json(cls, data: Any, where: str = "STUDY.tables.json") -> StudyTables:
