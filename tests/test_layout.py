@@ -46,8 +46,9 @@ def test_channels_last_gradients_change_the_layout_not_the_values(monkeypatch):
 
 @pytest.mark.parametrize("arch, channels", [("simple_cnn", 1), ("gap_cnn", 3)])
 def test_the_cpu_step_runs_channels_last_for_every_method_with_the_same_values_to_rounding(arch, channels):
-    """Every forward inside ``train_step`` sees channels-last inputs; the loss and the updated weights
-    equal an NCHW step to float rounding (dropout off, so both draw nothing)."""
+    """Every forward inside ``train_step`` sees channels-last inputs, but a double-backward method's
+    (RRR), which runs NCHW; the loss and the updated weights equal an NCHW step to float rounding
+    (dropout off, so both draw nothing)."""
     torch.manual_seed(0)
     template = build_network(arch, channels, 10, 28, {"dropout": False} if arch == "simple_cnn" else None)
     g = torch.Generator().manual_seed(0)
@@ -63,7 +64,7 @@ def test_the_cpu_step_runs_channels_last_for_every_method_with_the_same_values_t
             net = copy.deepcopy(template).train()
             first_conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
             hook = first_conv.register_forward_pre_hook(
-                lambda m, args, fast=fast: seen.append((fast, args[0].stride(1) == 1))
+                lambda m, args, fast=fast, name=name: seen.append((name, fast, args[0].stride(1) == 1))
             )
             state = TrainState(epoch=0, step=0, epochs=1, device=torch.device("cpu"), generator=make_generator(0))
             opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -82,7 +83,10 @@ def test_the_cpu_step_runs_channels_last_for_every_method_with_the_same_values_t
         other = torch.cat([(b - o).flatten() for b, o in zip(w2, w0)])
         # batch norm and min-max normalized maps (CYBORG on gap_cnn: 2.4e-3) amplify rounding: compare the whole update
         assert (update - other).norm() <= 1e-2 * update.norm(), (name, float((update - other).norm() / update.norm()))
-    assert {flag for fast, flag in seen if fast} == {True} and {flag for fast, flag in seen if not fast} == {False}
+    double = {name for name in METHODS.names() if METHODS.get(name).cost.double_backward > 0}
+    assert "rrr" in double
+    assert {flag for name, fast, flag in seen if fast and name not in double} == {True}
+    assert {flag for name, fast, flag in seen if not fast or name in double} == {False}
 
 
 @contextlib.contextmanager
@@ -92,5 +96,38 @@ def unittest_mock_layout():
 
     from benchmark.runs import training
 
-    with mock.patch.object(training, "cpu_channels_last", lambda net, device: contextlib.nullcontext()):
+    with mock.patch.object(
+        training, "cpu_channels_last", lambda net, device, double_backward=False: contextlib.nullcontext()
+    ):
         yield
+
+
+def test_predict_scores_a_channels_last_copy_in_cpu_chunks_and_leaves_the_network_as_it_was():
+    """``runs.evaluation.predict`` on the CPU: the same logits as one NCHW eval-mode pass to float
+    rounding, channels-last forwards of at most ``CPU_CHUNK`` images, and ``net`` keeps its mode."""
+    from benchmark.models.layout import CPU_CHUNK
+    from benchmark.runs.device_data import DeviceSplit
+    from benchmark.runs.evaluation import predict
+
+    torch.manual_seed(0)
+    net = build_network("gap_cnn", 3, 2, 16).train()
+    x = torch.randint(0, 256, (150, 3, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    split = DeviceSplit(x=x, y=torch.zeros(150, dtype=torch.long), saliency=None, annotated=None)
+    first = []  # (images, channels-last) of every forward of the first convolution
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(
+        lambda m, args: (
+            first.append((args[0].shape[0], args[0].stride(1) == 1))
+            if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3
+            else None
+        )
+    )
+    try:
+        logits = predict(net, split, batch_size=512)
+    finally:
+        handle.remove()
+    assert net.training  # its mode is restored
+    with torch.no_grad():
+        reference = copy.deepcopy(net).eval()(split.batch(torch.arange(150)).x).logits
+    assert torch.allclose(logits, reference, rtol=1e-4, atol=1e-5)
+    assert [n for n, _ in first] == [CPU_CHUNK, CPU_CHUNK, 150 - 2 * CPU_CHUNK]
+    assert all(channels_last for _, channels_last in first)

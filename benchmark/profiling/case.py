@@ -68,11 +68,12 @@ class Case:
         return self.batch.size
 
     @contextlib.contextmanager
-    def autocast(self, net: Network) -> Iterator[None]:
+    def autocast(self, net: Network, double_backward: bool = False) -> Iterator[None]:
         """What ``train_step`` puts around a method's loss: the autocast region of the case's precision
         (``benchmark.runs.precision``) and, on the CPU, channels-last execution of ``net``
-        (``benchmark.models.layout``), so the unit costs are measured as the steps run."""
-        with autocast(self.precision, self.device), cpu_channels_last(net, self.device):
+        (``benchmark.models.layout``; NCHW for a ``double_backward`` graph, as ``train_step`` runs one),
+        so the unit costs are measured as the steps run."""
+        with autocast(self.precision, self.device), cpu_channels_last(net, self.device, double_backward):
             yield
 
     def fresh_net(self) -> Network:

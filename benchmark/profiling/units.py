@@ -9,7 +9,8 @@ Each backward-type unit is timed after an untimed forward (the region starts onc
   (Simonyan et al. 2014), no graph kept;
 - ``double_backward``: ``g = autograd.grad(sum log p(x), x, create_graph=True)`` then one
   ``(CE + ||g||^2).backward()`` through both (double back-propagation, Drucker & LeCun 1992;
-  the term RRR trains with);
+  the term RRR trains with), in the layout such a step runs in (NCHW on the CPU,
+  ``models.layout.cpu_channels_last``);
 - ``grad_cam``: the extra time of Grad-CAM weights (Selvaraju et al. 2017, Eq. 1) built with
   ``create_graph=True`` and the loss's backward through them. Measured as the difference of two
   graphs timed in the same rounds, (A) ``CE + mean(CAM^2)`` with the Grad-CAM weights and
@@ -44,9 +45,9 @@ def theoretical_ratio(cost: Cost, baseline: Cost, units: Mapping[str, float]) ->
 def _regions(case: Case) -> dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]]:
     net, batch = case.fresh_net(), case.batch
 
-    def forward_out(x: torch.Tensor):
+    def forward_out(x: torch.Tensor, double_backward: bool = False):
         net.zero_grad(set_to_none=True)
-        with case.autocast(net):
+        with case.autocast(net, double_backward):
             return net(x)
 
     def forward(_: object) -> None:
@@ -63,7 +64,7 @@ def _regions(case: Case) -> dict[str, tuple[Callable[[], Any], Callable[[Any], A
     def double_graph() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = batch.x.detach().requires_grad_(True)
         with sdpa_kernel(SDPBackend.MATH):  # the fused attention kernels have no double backward
-            log_probs = F.log_softmax(forward_out(x).logits.float(), 1)
+            log_probs = F.log_softmax(forward_out(x, double_backward=True).logits.float(), 1)
         return log_probs, F.nll_loss(log_probs, batch.y), x
 
     def double_backward(graph: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> None:

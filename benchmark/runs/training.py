@@ -195,10 +195,12 @@ def train_step(
     No host-device synchronization without a scaler (tests/test_host_sync.py); a scaler checks
     its gradients for inf/NaN on the host at each step (torch's design). On the CPU every forward
     of the loss runs channels-last (``benchmark.models.layout``: the same values to float
-    rounding, much faster convolutions and pooling), for every method alike. The training loop
+    rounding, much faster convolutions and pooling), for every method alike but those that
+    declare a double backward (RRR), which run NCHW, their faster layout (``cpu_channels_last``). The training loop
     and the step-time profiler (``benchmark.profiling``) both run exactly this."""
     device = batch.x.device
-    with phase("forward"), autocast(precision, device), cpu_channels_last(net, device):
+    layout = cpu_channels_last(net, device, double_backward=method.cost.double_backward > 0)
+    with phase("forward"), autocast(precision, device), layout:
         try:
             loss, scalars = method.loss(net, batch, state)
         except (TypeError, AttributeError) as exc:

@@ -52,7 +52,7 @@ ranking (f = 0 and f = 1) are one group each. The perturbed images are built a c
 time by one vectorized ``torch.where`` (no loop over images, fractions or rankings) and
 scored in inference mode, so memory is bounded by one chunk whatever the image size. On
 an accelerator a chunk is ``eval_batch_size`` images and the network is the trained one.
-On the CPU a chunk is at most ``CPU_CHUNK`` = 64 images, because there large batches are
+On the CPU a chunk is at most ``models.layout.CPU_CHUNK`` = 64 images, because there large batches are
 slower per image, not faster: simple_cnn's activations at batch 512 (75 MB for conv2's
 output) leave the cores' caches and the memory-bound ReLU and max-pool dominate (64 images
 per forward: 1.75x fewer CPU seconds per image than 512); and the images are scored by a
@@ -74,10 +74,9 @@ import torchvision.transforms.functional as TF
 from torch import Tensor
 
 from ..contracts import Network
-from ..models.layout import cpu_channels_last_copy
+from ..models.layout import cpu_channels_last_copy, inference_chunk
 
 RANDOM = "random"
-CPU_CHUNK = 64  # images per forward on the CPU (module doc)
 MAX_MASKED = 0.9  # the last masked fraction of the masking curve: SGT's 0..90%
 BLUR_KERNEL, BLUR_SIGMA = 11, 5.0
 
@@ -127,12 +126,6 @@ def scoring_network(net: Network) -> Network:
     """The network that scores the perturbed images: on the CPU a channels-last copy in eval mode
     (module doc; ``net`` itself is left as it is), elsewhere ``net``."""
     return cpu_channels_last_copy(net)
-
-
-def forward_chunk(batch_size: int, device: torch.device) -> int:
-    """Images per forward pass when scoring perturbed images: ``batch_size`` on an accelerator; on
-    the CPU at most ``CPU_CHUNK``, whose activations stay in the cores' caches (see the module doc)."""
-    return batch_size if device.type != "cpu" else max(1, min(batch_size, CPU_CHUNK))
 
 
 @dataclass(frozen=True)
@@ -255,7 +248,7 @@ def perturbation_curves(
             Plan.of(groups, x.device),
             y,
             target,
-            forward_chunk(batch_size, x.device),
+            inference_chunk(batch_size, x.device),
         )
     finally:
         net.train(was_training)
