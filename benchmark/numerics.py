@@ -51,12 +51,17 @@ MKL_BRANCHES = {
 }
 
 
+def opted_out(environ: Mapping[str, str]) -> bool:
+    """Whether ``environ`` asks for native numerics (``SALBENCH_NATIVE_NUMERICS`` set, and not to 0)."""
+    return environ.get(NATIVE, "") not in ("", "0")
+
+
 def pin_environment(environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
     """Set every pin the environment does not already set (unless ``SALBENCH_NATIVE_NUMERICS=1``);
     returns the pinned variables' values now in ``environ``. Called before torch loads: once it has,
     ATen's choice is made (the other two libraries read theirs at first use)."""
     environ = os.environ if environ is None else environ
-    if environ.get(NATIVE, "") not in ("", "0"):
+    if opted_out(environ):
         return {}
     for name, value in PINS.items():
         environ.setdefault(name, value)
@@ -94,7 +99,7 @@ def mode(environ: Mapping[str, str] | None = None) -> str:
     else 'native' (the opt-out, or a user's own setting of a pinned variable). Part of a run's
     identity (``RunConfig.numerics``): a native run computes other numbers, so it is another run."""
     environ = os.environ if environ is None else environ
-    if environ.get(NATIVE, "") not in ("", "0"):
+    if opted_out(environ):
         return NATIVE_MODE
     return PORTABLE if all(environ.get(k) == v for k, v in PINS.items()) else NATIVE_MODE
 

@@ -317,9 +317,8 @@ def validate_and_load(
     problems: list[str] = []
     if not rows:
         problems.append("the CSV has no rows")
-    known = classes
     first_of: dict[Path, int] = {}
-    loaded = Loaded(rows=rows, classes=known)
+    loaded = Loaded(rows=rows, classes=classes)
     sizes: dict[tuple[int, int], int] = {}
     for row in rows:
         errs: list[str] = []
@@ -327,8 +326,8 @@ def validate_and_load(
             errs.append(f"{row.extra_cells} cell(s) more than the header's columns (a comma inside a path? quote it)")
         if not row.label:
             errs.append("empty label")
-        elif row.label not in known:
-            errs.append(f"label {row.label!r} not in the class list {known}{did_you_mean(row.label, known)}")
+        elif row.label not in classes:
+            errs.append(f"label {row.label!r} not in the class list {classes}{did_you_mean(row.label, classes)}")
         problem = split_problem(row.split, splits)
         if problem:
             errs.append(problem)
@@ -391,7 +390,7 @@ def validate_and_load(
         f"no row has split '{s}' (train and val are required)" for s in ("train", "val") if rows and s not in present
     ]
     labels = {r.label for r in rows if r.label}
-    train_labels = {r.label for r in rows if r.split == "train" and r.label in known}
+    train_labels = {r.label for r in rows if r.split == "train" and r.label in classes}
     if len(labels) >= 2 and "train" in present and len(train_labels) < 2:
         problems.append(f"split 'train' has only the class {sorted(train_labels)} (it needs at least two classes)")
     if len(problems) == 1:  # one line
