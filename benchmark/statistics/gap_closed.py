@@ -207,17 +207,21 @@ def _seeds_text(counts: np.ndarray) -> str:
     return str(low) if low == high else f"{low}–{high}"
 
 
-def distinct_rows(run_ids: Mapping[str, frozenset[str]]) -> tuple[list[str], dict[str, str]]:
-    """One row per distinct set of runs: labels with identical run ids in every cell are one row, shown as the
-    default label (a label without ``[tuned]`` first, then the shorter, then by name). Returns (rows kept, note per
-    kept row: "tuned = defaults" when a tuned label merged into its default, else "same runs as ...")."""
+def same_run_groups(run_ids: Mapping[str, frozenset[str]], keep: str | None = None) -> list[list[str]]:
+    """Labels with identical run ids, grouped, each group's shown label first: ``keep`` when the group has it,
+    else a label without ``[tuned]`` first, then the shorter, then by name; groups in first-label order."""
     groups: dict[frozenset[str], list[str]] = {}
     for label, ids in run_ids.items():
         groups.setdefault(ids, []).append(label)
+    return [sorted(labels, key=lambda x: (x != keep, x.endswith("[tuned]"), len(x), x)) for labels in groups.values()]
+
+
+def distinct_rows(run_ids: Mapping[str, frozenset[str]]) -> tuple[list[str], dict[str, str]]:
+    """One row per distinct set of runs: labels with identical run ids in every cell are one row, shown as the
+    default label (``same_run_groups``). Returns (rows kept, note per kept row: "tuned = defaults" when a tuned
+    label merged into its default, else "same runs as ...")."""
     kept, notes = [], {}
-    for labels in groups.values():
-        labels = sorted(labels, key=lambda x: (x.endswith("[tuned]"), len(x), x))
-        head, rest = labels[0], labels[1:]
+    for head, *rest in same_run_groups(run_ids):
         kept.append(head)
         if rest:
             tuned = [x for x in rest if x == f"{head}[tuned]"]

@@ -19,6 +19,7 @@ from ...saliency.metrics import spec
 from ...statistics.descriptions import family_tests
 from ...statistics.paired import IDENTICAL, T_TEST
 from ..formatting import ARROW, DASH, interval, markdown_table, num, pval, sd_n
+from .labels import merged_text
 from .overhead import COLUMN as OVERHEAD_COLUMN
 from .tables import DETAIL_COLUMNS, Completeness
 from .tables_file import FamilyTables, StudyTables
@@ -50,6 +51,7 @@ class StudyReport:
     )  # method -> measured step time over ERM's (reports.study.overhead)
     overhead_note: str = ""
     sources: str = ""  # what varies over the seeds (reports.sources); empty: not recorded
+    merged: dict[str, list[str]] = field(default_factory=dict)  # shown label -> labels naming the same runs
 
     @classmethod
     def of(
@@ -71,6 +73,7 @@ class StudyReport:
             dict(tables.versions),
             list(consistency_md or []),
             sources=tables.sources,
+            merged=dict(tables.merged),
         )
 
 
@@ -302,6 +305,8 @@ def footer(rep: StudyReport) -> list[str]:
     ]
     if rep.overhead_note:
         lines.insert(-1, rep.overhead_note)
+    if rep.merged:
+        lines.insert(-1, merged_text(rep.merged))
     return lines
 
 

@@ -206,6 +206,7 @@ class StudyTables:
     consistency: ConsistencyTables = field(default_factory=ConsistencyTables)
     overhead: OverheadTables = field(default_factory=OverheadTables)
     sources: str = ""  # what varies over the seeds of the done runs (reports.sources); written when known
+    merged: dict[str, list[str]] = field(default_factory=dict)  # shown label -> labels naming the same runs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -233,6 +234,7 @@ class StudyTables:
                 "rows": [vars(r) for r in self.overhead.rows],
             },
             **({"sources": self.sources} if self.sources else {}),
+            **({"merged": self.merged} if self.merged else {}),
         }
 
     def to_text(self) -> str:
@@ -287,6 +289,7 @@ class StudyTables:
                 ),
                 OverheadTables(list(over.get("files") or []), list(over.get("problems") or []), rows),
                 str(data.get("sources", "")),
+                {str(k): [str(x) for x in v] for k, v in (data.get("merged") or {}).items()},
             )
         except ContractError:
             raise

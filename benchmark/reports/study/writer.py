@@ -31,6 +31,7 @@ from ..sources import sources_text
 from . import consistency_plot, plots
 from .board import VERSIONED, StudyReport, detail_csv, markdown
 from .consistency import ConsistencyResult, consistency_markdown, consistency_metrics, study_consistency
+from .labels import one_label_per_run_set
 from .overhead import overhead_note, overhead_rows, overhead_texts
 from .tables import Completeness, board_rows, detail_rows, family_metrics, seeds_frame
 from .tables_file import ConsistencyTables, FamilyTables, OverheadTables, StudyTables
@@ -224,7 +225,9 @@ def done_ids(records: RecordSet) -> list[str]:
 
 def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest: Path) -> Written:
     """Every table and figure of ``study``'s ``records`` (a ``sweeps.study.Study``: its name, profile and
-    description head the report) into ``dest``; validated before anything is computed."""
+    description head the report) into ``dest``; validated before anything is computed. Labels naming the same
+    runs are one row (``labels.one_label_per_run_set``)."""
+    records, merged = one_label_per_run_set(records, options.baseline)
     tables = study_tables(records, options)
     completeness, done, keys = tables.completeness, tables.done, tables.keys
     consistency = study_consistency(records, completeness, alpha=options.alpha)
@@ -252,6 +255,7 @@ def write_statistics(study: Any, records: RecordSet, options: StatsOptions, dest
             overheads.files, overheads.problems, overhead_rows(completeness.methods, archs, overheads)
         ),
         sources=sources_text(records.record(rid).config for rid in done_ids(records)),
+        merged=merged,
     )
     rep = StudyReport.of(study_file, completeness, consistency_markdown(consistency))
     rep.overhead = overhead_texts(completeness.methods, archs, overheads, options.baseline)
