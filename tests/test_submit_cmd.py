@@ -3,16 +3,25 @@ nothing written, ``--checks-only``. (The whole protocol at the tiny profile runs
 the guide's own example; the protocol's pieces in tests/test_submission_protocol.py.)
 
 Each case runs the command in a temporary project (``SALBENCH_ROOT``: the repository's methods, datasets,
-params.yaml and published searches linked, an empty ``results/``), so nothing is written into the checkout."""
+params.yaml and published searches linked, an empty ``results/``), so nothing is written into the checkout. The
+refusals run ``python -m benchmark`` (the real exit path); ``--checks-only`` runs in this process
+(``benchmark.cli.main``) with a cheaper cost measurement (``CHEAP_COST``, as tests/test_submission_checks.py: the
+cost check's own tests are tests/test_submission_cost.py), since the default's rounds took 20 of its 27 s."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from benchmark.cli import main
+from benchmark.registry import DATASETS, METHODS
+from benchmark.submission import checks
+from benchmark.submission.cost import CostSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,12 +103,24 @@ def test_a_failed_check_names_check_arch_dataset_and_fix_and_writes_nothing(proj
     assert written(project, "nanloss") == []
 
 
-def test_checks_only_runs_checks_1_to_4_and_writes_nothing(project):
-    out = submit(project, "gradia", "--profile", "tiny", "--checks-only")
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "check 1/4 contract: ok (methods/gradia.py)" in out.stdout
-    assert "study decoy (profile tiny): 3 runs, 3 seeds in 1 cell(s): decoy_digits/simple_cnn" in out.stdout
-    assert "the protocol was not run (--checks-only); nothing written" in out.stdout
+CHEAP_COST = CostSettings(
+    batch_size=16, rounds=3, max_rounds=3, max_half_width=float("inf"), min_run_time=0.01, warmup=1, unit_rounds=1
+)
+
+
+def test_checks_only_runs_checks_1_to_4_and_writes_nothing(project, monkeypatch, capsys):
+    METHODS.load()  # the registries from the checkout (the project links the same files), before SALBENCH_ROOT
+    DATASETS.load()
+    monkeypatch.setenv("SALBENCH_ROOT", str(project))
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(checks, "run_checks", functools.partial(checks.run_checks, cost_settings=CHEAP_COST))
+    code = main(["submit", "gradia", "--profile", "tiny", "--checks-only"])
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    assert "check 1/4 contract: ok (methods/gradia.py)" in out.out
+    assert "check 4/4 honesty: ok" in out.out and all(f"  cost {a} (" in out.out for a in ("simple_cnn", "gap_cnn"))
+    assert "study decoy (profile tiny): 3 runs, 3 seeds in 1 cell(s): decoy_digits/simple_cnn" in out.out
+    assert "the protocol was not run (--checks-only); nothing written" in out.out
     assert written(project, "gradia") == []
 
 
