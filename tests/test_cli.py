@@ -23,10 +23,22 @@ def cli(*args, env=None, cwd=ROOT):
     )
 
 
-def test_list_shows_every_kind():
-    assert "erm" in cli("list", "methods").stdout
-    assert "decoy_digits" in cli("list", "datasets").stdout
-    out = cli("list", "archs").stdout
+# 12x12 digits (the default 28x28): a run of one epoch in about a second, for tests that read what a run writes
+SMALL_DIGITS = ["--data", "image_size=12", "--data", "digit_size=8", "--data", "patch_size=3"]
+
+
+def test_list_shows_every_kind(capsys):
+    """In process (``benchmark.cli.main``); ``list methods`` through ``python -m benchmark`` is in the tests of
+    a dropped-in method file below."""
+    from benchmark.cli import main as cli_main
+
+    def listed(kind: str) -> str:
+        assert cli_main(["list", kind]) == 0
+        return capsys.readouterr().out
+
+    assert "erm" in listed("methods")
+    assert "decoy_digits" in listed("datasets")
+    out = listed("archs")
     assert all(name in out for name in ("simple_cnn", "resnet18", "resnet50", "densenet121", "vit_tiny"))
 
 
@@ -83,6 +95,7 @@ def test_run_writes_record_and_variant_resolves(tmp_path):
         "erm",
         "--dataset",
         "clean_digits",
+        *SMALL_DIGITS,
         "--epochs",
         "1",
         "--out",
@@ -119,12 +132,7 @@ def test_readme_method_snippet_runs_as_printed(tmp_path):
         "label_smoothing",
         "--dataset",
         "decoy_digits",
-        "--data",
-        "image_size=12",
-        "--data",
-        "digit_size=8",
-        "--data",
-        "patch_size=3",
+        *SMALL_DIGITS,
         "--epochs",
         "1",
         "--out",
@@ -161,6 +169,7 @@ def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
         "label_smoothing",
         "--dataset",
         "decoy_digits",
+        *SMALL_DIGITS,
         "--set",
         "eps=0.2",
         "--epochs",
@@ -189,7 +198,7 @@ def test_a_diverging_run_says_which_epoch_terms_and_lr_in_one_line_and_keeps_its
     """Issue 27: `run --lr 1e12` ended in a NonFiniteLoss traceback; now one line and a failure record."""
     from benchmark.cli import main as cli_main
 
-    argv = ["run", "--method", "erm", "--dataset", "clean_digits", "--epochs", "2", "--lr", "1e12"]
+    argv = ["run", "--method", "erm", "--dataset", "clean_digits", *SMALL_DIGITS, "--epochs", "2", "--lr", "1e12"]
     code = cli_main([*argv, "--out", str(tmp_path), "--quiet", "--no-saliency"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1, err
