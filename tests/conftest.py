@@ -9,6 +9,8 @@ busy alone at the end (6.5 min on 2 cores for 11 min of work)."""
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +57,26 @@ def pytest_collection_modifyitems(items):
     """The tests of ``LONGEST_FIRST``'s files first, in its order (a stable sort: nothing else moves)."""
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+@pytest.fixture(scope="session")
+def faces_submission(tmp_path_factory) -> Path:
+    """The project of hint's tiny submission on the faces study (tiny_submission.py), made once per session: in
+    one xdist worker, while the others wait for its lock (pytest-xdist's pattern for a session fixture; filelock
+    is a dependency of torch). Read it, or copy it: other tests read it too."""
+    from filelock import FileLock
+    from tiny_submission import faces_project
+
+    if not XDIST_WORKER:
+        return faces_project(tmp_path_factory.mktemp("faces-submission"))
+    shared = tmp_path_factory.getbasetemp().parent / "faces-submission"  # the session's folder, all workers'
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "done").is_file():
+            shutil.rmtree(shared, ignore_errors=True)  # what a failed attempt left
+            shared.mkdir()
+            faces_project(shared)
+            (shared / "done").touch()
+    return shared / "project"
 
 
 @pytest.fixture

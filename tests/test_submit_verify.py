@@ -1,15 +1,10 @@
 """``submit METHOD --verify`` names every way a bundle goes stale (issue 27 item 1; ``benchmark.submission.verify``).
 
-One real bundle, made once for the module as CONTRIBUTING.md makes it: the guide's ``methods/hint.py`` in a copy
-of the project (tests/test_contributing.py's helpers), ``submit hint --profile tiny``, with ``leaderboard:`` cut
-to the ``faces`` study so that it takes seconds (its 6 reference runs and the 3 of hint train in the submission's
-work folder). Each test copies the bundle, makes it stale in one way and runs ``--verify`` on the copy: exit 1,
-the exact ``mismatch:`` line(s) on stderr, no traceback.
-
-The commands run in one helper process of the copy (``Commands``: ``benchmark.cli.main``, what ``python -m
-benchmark`` calls, with the copy's ``benchmark`` package as that does), which pays the imports once instead of
-about 5 s per command; the real exit path of ``--verify`` runs in tests/test_contributing.py (the guide's
-``--rerun`` check). The bundle's cost check measures fewer rounds (``CHEAP_COST``): nothing here reads its numbers.
+One real bundle, made once per session as CONTRIBUTING.md makes it, on the ``faces`` study alone (conftest.py's
+``faces_submission``: tests/tiny_submission.py), copied for this module. Each test copies the bundle, makes it
+stale in one way and runs ``--verify`` on the copy: exit 1, the exact ``mismatch:`` line(s) on stderr, no
+traceback. The commands run in one helper process of the copy (``tiny_submission.Commands``, as ``python -m
+benchmark``); the real exit path of ``--verify`` runs in tests/test_contributing.py (the guide's ``--rerun`` check).
 """
 
 from __future__ import annotations
@@ -19,63 +14,15 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_contributing import copy_project, environment, guide_blocks
+from test_contributing import WORK_RUNS
+from tiny_submission import STUDY, Commands
 
-STUDY = "faces"
 CELL = "toy_faces[test_size=96,train_size=96,val_size=64]/gap_cnn"
-
-
-# The helper process: each stdin line a JSON argv, answered by one line [exit code, stdout, stderr]. A traceback
-# goes to the command's stderr, as in `python -m benchmark`.
-HELPER = """
-import contextlib, functools, io, json, sys, traceback
-from benchmark.cli import main
-from benchmark.submission import checks
-from benchmark.submission.cost import CostSettings
-cheap = CostSettings(batch_size=16, rounds=3, max_rounds=3, max_half_width=float("inf"), min_run_time=0.01, unit_rounds=1)
-checks.run_checks = functools.partial(checks.run_checks, cost_settings=cheap)
-for line in sys.stdin:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(json.loads(line))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        except Exception:
-            traceback.print_exc()
-            code = 1
-    print(json.dumps([code, out.getvalue(), err.getvalue()]), flush=True)
-"""
-
-
-class Commands:
-    """``python -m benchmark ARGS`` in ``project``, answered by one long-lived helper process (``HELPER``)."""
-
-    def __init__(self, project: Path, env: dict):
-        command = [sys.executable, "-c", HELPER]
-        self.process = subprocess.Popen(
-            command, cwd=project, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(args) + "\n")
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        assert answer, f"the helper process ended (exit {self.process.wait()})"
-        code, out, err = json.loads(answer)
-        return subprocess.CompletedProcess(["python", "-m", "benchmark", *args], code, out, err)
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
 
 
 @dataclass(frozen=True)
@@ -95,24 +42,11 @@ class Made:
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory) -> Iterator[Made]:
+def made(faces_submission, tmp_path_factory) -> Iterator[Made]:
     tmp = tmp_path_factory.mktemp("verify")
-    project = copy_project(tmp / "project")
-    (block,) = [b for b in guide_blocks() if b.attrs.get("file") == "methods/hint.py"]
-    (project / "methods" / "hint.py").write_text(block.text)
-    params = project / "params.yaml"
-    text = params.read_text()
-    assert "\nleaderboard: [decoy, faces]\n" in text
-    text = text.replace("\nleaderboard: [decoy, faces]\n", f"\nleaderboard: [{STUDY}]\n")
-    # the across-cell grid keeps the cells of that study only (a cell of another study is refused)
-    grid = [line for line in text.splitlines() if line.startswith("    - {study: ")]
-    assert grid and any(f"{{study: {STUDY}," in line for line in grid)
-    drop = {line for line in grid if f"{{study: {STUDY}," not in line}
-    params.write_text("\n".join(line for line in text.splitlines() if line not in drop) + "\n")
-    run = Commands(project, environment(project, tmp))
+    project = shutil.copytree(faces_submission, tmp / "project", symlinks=True)
+    run = Commands(project, tmp)
     try:
-        done = run("submit", "hint", "--profile", "tiny", "--jobs", "auto", "--quiet")
-        assert done.returncode == 0, done.stdout + done.stderr
         yield Made(project, run, project / "results" / "submissions" / "hint")
     finally:
         run.close()
@@ -200,7 +134,7 @@ def test_study_records_changed_underneath_name_their_folder(made, tmp_path):
     bundle = made.copy(tmp_path)
     runs = tmp_path / "runs" / STUDY
     runs.mkdir(parents=True)
-    work = made.project / "results" / "submission-work" / "hint" / "runs" / STUDY
+    work = made.project / WORK_RUNS / STUDY
     mine = {p.name for p in records(bundle)}
     study = [shutil.copy(p, runs / p.name) for p in sorted(work.glob("*.json")) if p.name not in mine]
     assert len(study) == 6  # erm and cyborg, 3 seeds
