@@ -72,9 +72,14 @@ class Commands:
         return subprocess.CompletedProcess(["python", "-m", "benchmark", *args], code, out, err)
 
     def close(self) -> None:
+        """End the helper process (its input closed ends its loop; killed if it has not exited a minute later)."""
         assert self.process.stdin is not None
         self.process.stdin.close()
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def faces_project(tmp: Path) -> Path:
