@@ -203,6 +203,7 @@ LAYERS = (
     "sweeps",
     "profiling",
     "submission",
+    "doctor",
     "cli",
 )
 
