@@ -103,3 +103,21 @@ def test_a_bad_argument_is_one_line_and_exit_2_before_any_compute(args, message,
     assert code == 2
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and message in captured.err
+
+
+def test_the_guard_verdict_names_the_cuda_steps_that_waited_for_the_device():
+    """On CUDA (only the device's type is read here), the guard line sums up the step lines: a FAIL naming the
+    steps whose detail says they synchronized, else a PASS counting the guarded steps; SKIPped steps not counted."""
+    from benchmark.doctor.steps import SYNCED, guard_verdict
+    from benchmark.doctor.verdicts import Verdict
+
+    cuda = torch.device("cuda")
+    steps = [
+        Verdict("PASS", "step erm/resnet50 fp32", "first step 0.10 s"),
+        Verdict("FAIL", "step rrr/resnet50 fp32", f"the step {SYNCED}: RuntimeError: ... (methods/rrr.py:90 in loss)"),
+        Verdict("SKIP", "step erm/resnet50 bf16", "no bfloat16"),
+    ]
+    failed = guard_verdict(cuda, steps)
+    assert failed.status == "FAIL" and failed.detail.endswith("1 of 2 step(s) waited for the device: rrr/resnet50 fp32")
+    passed = guard_verdict(cuda, [steps[0], steps[2]])
+    assert passed.status == "PASS" and passed.detail.startswith("1 step(s) ran under torch.cuda.set_sync_debug_mode")

@@ -45,7 +45,8 @@ TRAINING: dict[str, Any] = {
     "evaluation": {"enabled": False},
 }
 SEEDS = 2
-CUDA_TOLERANCE = {"rtol": 1e-4, "atol": 1e-6}  # torch.allclose, per weight tensor
+RTOL, ATOL = 1e-4, 1e-6  # CUDA_TOLERANCE: torch.allclose per weight tensor
+CUDA_TOLERANCE = f"rtol {RTOL:g}, atol {ATOL:g}"
 
 
 def sweep_device(device: torch.device) -> str:
@@ -137,7 +138,7 @@ def trained(
 def weights_gap(a: torch.nn.Module, b: torch.nn.Module) -> tuple[bool, float]:
     """(every weight tensor within ``CUDA_TOLERANCE``, the largest absolute difference)."""
     pairs = [(x.detach().float(), y.detach().float()) for x, y in zip(a.state_dict().values(), b.state_dict().values())]
-    close = all(torch.allclose(x, y, **CUDA_TOLERANCE) for x, y in pairs)
+    close = all(torch.allclose(x, y, rtol=RTOL, atol=ATOL) for x, y in pairs)
     return close, max((float((x - y).abs().max()) for x, y in pairs if x.numel()), default=0.0)
 
 

@@ -82,7 +82,7 @@ def peak_start(device: torch.device) -> int:
 def peak_text(device: torch.device, start: int) -> str:
     """The step's peak memory as measured, or why there is no number."""
     if device.type != "cuda":
-        return "peak memory n.a. on CPU (torch.cuda.max_memory_allocated is CUDA's)"
+        return "peak memory n.a. on CPU (a CUDA allocator counter)"
     peak = int(torch.cuda.max_memory_allocated(device))
     return f"peak {peak / MIB:.0f} MiB allocated ({(peak - start) / MIB:.0f} MiB above the step's start)"
 
@@ -174,5 +174,5 @@ def guard_verdict(device: torch.device, steps: list[Verdict]) -> Verdict:
     ran = [v for v in steps if v.name.startswith("step ") and v.status != "SKIP"]
     synced = [v.name.removeprefix("step ") for v in ran if SYNCED in v.detail]
     if synced:
-        return Verdict("FAIL", name, f"{len(synced)} of {len(ran)} steps waited for the device: {', '.join(synced)}")
-    return Verdict("PASS", name, f"{len(ran)} steps ran under torch.cuda.set_sync_debug_mode('error'): none synced")
+        return Verdict("FAIL", name, f"{len(synced)} of {len(ran)} step(s) waited for the device: {', '.join(synced)}")
+    return Verdict("PASS", name, f"{len(ran)} step(s) ran under torch.cuda.set_sync_debug_mode('error'): none synced")
