@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install reproduce test lint search benchmark benchmark-compare benchmark-reference clean
+.PHONY: install reproduce test lint gpu-check search benchmark benchmark-compare benchmark-reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The pre-flight checks to run first on a GPU machine (README "Before a GPU run"): one PASS/FAIL/SKIP line
+# per check; exit 1 when one failed. On a machine without CUDA the CUDA checks are SKIPped, saying why.
+gpu-check: $(STAMP)
+	$(BIN)/python -m benchmark doctor --device auto
 
 # Hyperparameter searches (optional/dvc.yaml, outside `make reproduce`): every `searches:` entry of
 # params.yaml; publishes results/search/NAME.json, which the studies' tuned items read (commit it).
