@@ -49,7 +49,7 @@ def test_the_baseline_is_the_label_kept_and_nothing_changes_without_shared_runs(
     assert none == {} and list(same.runs["method"]) == ["erm", "sage"]
 
 
-def test_the_methods_section_prints_the_merge(monkeypatch):
+def test_the_methods_section_prints_the_merge():
     """``footer`` (the Markdown and HTML pages' Methods section) carries the line, from the report's field."""
     from types import SimpleNamespace
 
