@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,7 +23,7 @@ from benchmark.config import load_params
 from benchmark.data.paper_variants import paper_variants
 from benchmark.data.real_families import TorchvisionFamily
 from benchmark.registry import DATASETS
-from benchmark.sweeps.study import expand
+from benchmark.sweeps.study import Study, expand, extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = load_params()  # params.yaml (or SALBENCH_PARAMS)
@@ -99,12 +100,23 @@ PAPER_TABLES = {
 }
 
 
+def with_extensions(name: str, profile: str | None, params) -> Study:
+    """Study ``name`` with the runs and labels of the optional studies extending it, as one study."""
+    studies = [expand(n, profile, params=params) for n in [name, *extensions(name, params)]]
+    return dataclasses.replace(
+        studies[0],
+        runs=tuple(r for s in studies for r in s.runs),
+        aliases=tuple(a for s in studies for a in s.aliases),
+    )
+
+
 @pytest.mark.parametrize("name", sorted(PAPER_TABLES))
 def test_each_paper_table_study_gets_the_papers_protocol(name, offline_place):
     params = PARAMS
     want = PAPER_TABLES[name]
-    quick = expand(name, params=params)
-    study = expand(name, "paper", params=params)
+    # the paper table is the study and the optional studies that extend it (params.yaml `extends:`)
+    quick = with_extensions(name, None, params)
+    study = with_extensions(name, "paper", params)
     assert {s.arch for s in study.runs} == want["archs"]
     assert {s.dataset for s in study.runs} == want["datasets"]
     assert {s.config.epochs for s in study.runs} == {want["epochs"]}

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from ..reports.claims.settle import settle_root, walk, with_settle
     from ..reports.claims.spec import load_paper
     from ..sweeps.study import expand
-    from .claims_cmd import claims_folder, load_studies, paper_path
+    from .claims_cmd import claims_folder, default_papers, load_studies, paper_path
 
     if bool(args.paper) == bool(args.all):
         raise ContractError("settle: name PAPER(s) (files claims/PAPER.yaml) or give --all")
@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     check(args, studies)
     root = settle_root(args.root)
     base = load_studies(papers, args.profile, args.out)
+    papers = [p for p in default_papers(papers, base, args.profile)[0] if p.claims]  # the default cells only
     records, starts = with_settle(base, root)
     design = design_of(args, [p.name for p in papers], root)
     train = estimate(base, starts) if args.dry_run else trainer(studies, base, root, args)

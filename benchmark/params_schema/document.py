@@ -110,6 +110,23 @@ def check_params_file(data: Mapping[str, Any], source: str = SOURCE) -> ParamsFi
     return model
 
 
+def extended_study(data: Mapping[str, Any], source: str, section: str, name: str, study: Mapping[str, Any]) -> None:
+    """An ``extends`` names a study under ``studies:`` and is given only under ``optional_studies:``."""
+    base = study.get("extends")
+    if base is None:
+        return
+    if section != "optional_studies":
+        raise ContractError(
+            f"{source}: {section}.{name}.extends: only a study under optional_studies may extend another"
+        )
+    studies = sorted(map(str, data.get("studies") or {}))
+    if base not in studies:
+        raise ContractError(
+            f"{source}: {section}.{name}.extends: unknown study {shown(base)}{did_you_mean(str(base), studies)}; "
+            f"studies in {source}: {studies}"
+        )
+
+
 def check_references(data: Mapping[str, Any], source: str = SOURCE) -> None:
     """The names one section takes from another: a study's ``profile`` and ``at_profile`` profiles and a
     search's ``profile`` are under ``profiles:``; ``leaderboard:`` lists studies; each ``leaderboard_grid`` cell
@@ -126,6 +143,7 @@ def check_references(data: Mapping[str, Any], source: str = SOURCE) -> None:
 
     for section in ("studies", "optional_studies"):
         for name, study in (data.get(section) or {}).items():
+            extended_study(data, source, section, name, study)
             if study.get("profile") is not None:
                 profile_of(f"{section}.{name}.profile", study["profile"])
             for profile in study.get("at_profile") or {}:

@@ -138,3 +138,10 @@ class Study(Grid):
     profile: Name = None
     grids: Grids = None
     at_profile: Annotated[dict[str, AtProfile] | None, mapping("PROFILE -> {study keys}")] = None
+    extends: Annotated[
+        Name,
+        Field(
+            description="(optional_studies only) a study under `studies:` whose settings and profile blocks this one "
+            "takes, training only its own grids: arms the claims read beside that study's (`claims --extended`)"
+        ),
+    ] = None

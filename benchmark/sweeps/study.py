@@ -251,6 +251,32 @@ def study_section(params: Mapping[str, Any], name: str) -> tuple[str, Mapping[st
     raise _unknown("study", f"studies (+ {OPTIONAL_STUDIES})" if optional else "studies", name, {**studies, **optional})
 
 
+EXTENDS = "extends"  # an optional study's base under `studies:` (its settings, profile blocks; own grids)
+
+
+def extended_entry(params: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``extends: BASE`` study's entry: everything of BASE but its grids and description (its axes, run
+    settings, ``profile`` and ``at_profile`` blocks, those blocks without their ``grids``), then its own keys."""
+    base = _section(params, "studies")[entry[EXTENDS]]
+    merged = {k: v for k, v in base.items() if k not in ("grids", "description", "at_profile")}
+    blocks = {
+        profile: {k: v for k, v in block.items() if k not in ("grids", "description")}
+        for profile, block in (base.get("at_profile") or {}).items()
+    }
+    for profile, block in (entry.get("at_profile") or {}).items():
+        blocks[profile] = {**blocks.get(profile, {}), **block}
+    merged.update({k: v for k, v in entry.items() if k not in (EXTENDS, "at_profile")})
+    if blocks:
+        merged["at_profile"] = blocks
+    return merged
+
+
+def extensions(base: str, params: Mapping[str, Any] | None = None) -> list[str]:
+    """The optional studies that extend study ``base`` (``extends: base``), in params.yaml's order."""
+    params = load_params() if params is None else params
+    return [name for name, entry in _section(params, OPTIONAL_STUDIES).items() if entry.get(EXTENDS) == base]
+
+
 def expand(
     name: str, profile: str | None = None, params: Mapping[str, Any] | None = None, problems: list[str] | None = None
 ) -> Study:
@@ -262,7 +288,7 @@ def expand(
     params = load_params() if params is None else check_params(params)
     section, studies = study_section(params, name)
     where = f"{params_path().name}: {section}.{name}"
-    entry = studies[name]
+    entry = extended_entry(params, studies[name]) if EXTENDS in studies[name] else studies[name]
     chosen = load_profile(profile or entry.get("profile") or DEFAULT_PROFILE, params)
     entry, where, grids_where = apply_block(where, entry, chosen.name)
     base = {k: v for k, v in entry.items() if k in GRID_KEYS}

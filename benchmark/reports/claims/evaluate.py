@@ -192,6 +192,11 @@ class ClaimsTable:
         return self.cells[self.cells["claim"] == claim_id]
 
 
+def empty_table(alpha: float) -> ClaimsTable:
+    """The table of a paper none of whose cells the loaded studies train (``optional_cells``)."""
+    return ClaimsTable(pd.DataFrame(columns=["id", "verdict"]), pd.DataFrame(columns=["claim", "id"]), alpha, 0)
+
+
 def evaluate(paper: Paper, records: Mapping[str, RecordSet], alpha: float = 0.05) -> ClaimsTable:
     """Every cell measured, every claim judged (one verdict per claims-file entry, its cells beneath it)."""
     check_sides(paper, records)

@@ -45,7 +45,9 @@ def paper_section(table: dict[str, Any]) -> str:
         "",
     )
     figures = {caption: f"claims/{path}" for caption, path in table["figures"].items()}
-    return markdown(paper, from_json(table), figures, table["incomplete"], heading="##")
+    return markdown(
+        paper, from_json(table), figures, table["incomplete"], heading="##", not_run=table.get("not_run", "")
+    )
 
 
 def study_board(study: str, leaderboards: Path) -> str:

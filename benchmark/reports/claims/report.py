@@ -166,6 +166,8 @@ def display(table: ClaimsTable) -> pd.DataFrame:
 
 
 def counts(table: ClaimsTable) -> dict[str, int]:
+    if "verdict" not in table.claims:  # a paper without a trained cell (``optional_cells``)
+        return {}
     verdicts = table.claims["verdict"]
     return {k: int((verdicts == k).sum()) for k in COUNTS if (verdicts == k).any()}
 
@@ -187,20 +189,29 @@ def how_verdicts_are_made(table: ClaimsTable) -> str:
 
 
 def markdown(
-    paper: Paper, table: ClaimsTable, figures: dict[str, str], incomplete: list[str], heading: str = "#"
+    paper: Paper,
+    table: ClaimsTable,
+    figures: dict[str, str],
+    incomplete: list[str],
+    heading: str = "#",
+    not_run: str = "",
 ) -> str:
-    """The section of one paper: header, notes, claims table, figures, what varies, how verdicts are made."""
+    """The section of one paper: header, notes, claims table, figures, what varies, how verdicts are made;
+    ``not_run``: the paragraph naming the cells only an optional study trains (``optional_cells``)."""
     tally = ", ".join(f"{n} {k}" for k, n in counts(table).items())
     lines = [
         f"{heading} {paper.paper}: {paper.title}",
         "",
         f"{paper.citation}. <{paper.url}>",
         "",
-        f"{len(table.claims)} claims ({table.cells_total} cells): {tally}. "
+        f"{len(table.claims)} claims ({table.cells_total} cells){': ' + tally if tally else ''}. "
         f"Studies: {', '.join(f'`{s}`' for s in paper.studies)}.",
         "",
     ]
     lines += [f"- {note}" for note in paper.notes] + ([""] if paper.notes else [])
+    lines += [not_run, ""] if not_run else []
+    if table.claims.empty:
+        return "\n".join(lines)
     if incomplete:
         lines += ["Runs not done (left out of every test):", ""] + [f"- {x}" for x in incomplete] + [""]
     lines += [markdown_table(display(table)), ""]
@@ -222,7 +233,9 @@ def markdown(
     return "\n".join(lines)
 
 
-def as_json(paper: Paper, table: ClaimsTable, figures: dict[str, str], incomplete: list[str]) -> dict[str, Any]:
+def as_json(
+    paper: Paper, table: ClaimsTable, figures: dict[str, str], incomplete: list[str], not_run: str = ""
+) -> dict[str, Any]:
     def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return frame.astype(object).where(pd.notna(frame), None).to_dict(orient="records")
 
@@ -241,6 +254,7 @@ def as_json(paper: Paper, table: ClaimsTable, figures: dict[str, str], incomplet
         "simultaneous_level": table.simultaneous_level,
         "counts": counts(table),
         "incomplete": incomplete,
+        "not_run": not_run,
         "figures": figures,
         "claims": claims,
     }
