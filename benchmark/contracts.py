@@ -320,6 +320,9 @@ class RunConfig:
     the identity: a bf16 run is another run; fp32, the default, leaves ids as they were); ``split``
     likewise (per_seed redraws the train/val partition per seed; fixed, the default, keeps ids), and
     ``numerics`` (the CPU kernels of the process, ``benchmark.numerics.mode``: a native run is another run).
+    ``val_curve`` scores the val split after every epoch (the record's ``val_accuracy`` curve); it
+    never changes the training, but the record differs, so it is part of the identity like precision
+    (false, the default, keeps ids).
     """
 
     method: str
@@ -340,6 +343,7 @@ class RunConfig:
     precision: str = "fp32"  # training-step autocast: fp32 | bf16 | fp16 (benchmark.runs.precision)
     split: str = "fixed"  # fixed: the built train/val split; per_seed: redrawn per seed (benchmark.data.resplit)
     numerics: str = "portable"  # CPU kernels: portable (pinned, any AVX2 x86) | native (benchmark.numerics)
+    val_curve: bool = False  # per-epoch val accuracy in the curves (benchmark.runs.training.train)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -384,4 +388,5 @@ CONFIG_TYPES: dict[str, type] = {
     "precision": str,
     "split": str,
     "numerics": str,
+    "val_curve": bool,
 }

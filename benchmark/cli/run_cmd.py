@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         optimizer=optimizer,
         schedule=schedule,
         precision=precision,
+        val_curve=settings.get("val_curve", False),
         numerics=numerics_mode(),
         evaluation={
             **(settings.get("evaluation") or {}),

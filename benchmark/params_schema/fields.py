@@ -32,7 +32,17 @@ DEVICE_REGEX = r"^(auto|cpu|cuda(:[0-9]+)?|mps)$"
 DEVICES = "auto, cpu, cuda, cuda:N, mps"
 ATTRIBUTION_NAMES = ("cam", "gradcam", "gradient", "input_x_gradient", "integrated_gradients")
 METRICS = ("accuracy", "auc", "loss")
-RUN_SETTINGS = ("epochs", "batch_size", "eval_batch_size", "optimizer", "schedule", "evaluation", "precision", "split")
+RUN_SETTINGS = (
+    "epochs",
+    "batch_size",
+    "eval_batch_size",
+    "optimizer",
+    "schedule",
+    "evaluation",
+    "precision",
+    "split",
+    "val_curve",
+)
 AXES = ("methods", "archs", "datasets", "seeds")
 LEADERBOARD = "leaderboard"
 TAG = "~"  # the prefix of a tagged union's tags: they are in pydantic's error locations, never in a key's path

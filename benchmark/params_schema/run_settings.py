@@ -1,5 +1,5 @@
 """params.yaml's schema: the training settings a profile, a study, a grid or a search may set (optimizer, schedule,
-evaluation, precision, split, epochs, batch sizes)."""
+evaluation, precision, split, epochs, batch sizes, val_curve)."""
 
 import functools
 import operator
@@ -212,5 +212,12 @@ class RunSettings(Block):
         choice(SPLIT_MODES),  # type: ignore[valid-type]
         Field(
             description="fixed: the built train/val split; per_seed: train/val redrawn per seed, the same for every method"
+        ),
+    ] = None
+    val_curve: Annotated[
+        Flag,
+        Field(
+            description="true: score the val split after every epoch (the record's val_accuracy curve); "
+            "false, the default: only after training"
         ),
     ] = None

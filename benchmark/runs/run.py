@@ -65,6 +65,8 @@ def resolve_config(config: RunConfig) -> RunConfig:
         raise ContractError(f"run config: 'numerics' must be one of {list(numerics.MODES)}, got {config.numerics!r}")
     if config.split not in resplit.SPLITS:
         raise ContractError(f"run config: 'split' must be one of {list(resplit.SPLITS)}, got {config.split!r}")
+    if not isinstance(config.val_curve, bool):
+        raise ContractError(f"run config: 'val_curve' must be true or false, got {config.val_curve!r}")
     return dataclasses.replace(
         config,
         method_params=resolve_hparams(method_cls.hparams, config.method_params, owner=f"method '{config.method}'"),

@@ -341,8 +341,10 @@ def train(
     on_epoch: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train ``net`` in place for ``config.epochs`` on ``train_split``; resume from ``checkpoint`` when it
-    exists. ``val_split`` only gives the per-epoch validation accuracy (never a batch to the method);
-    no other split reaches the loop, so no test split can be trained on (tests/test_submission_checks.py)."""
+    exists. ``val_split`` only gives the per-epoch validation accuracy, and only with ``config.val_curve``
+    (the ``val_accuracy`` curve; never a batch to the method, never a change to the training: off, the
+    default, the run skips that pass and the final evaluation still scores val); no other split reaches
+    the loop, so no test split can be trained on (tests/test_submission_checks.py)."""
     opt = make_optimizer(net.parameters(), config.optimizer)
     sched = make_scheduler(opt, config.schedule, config.epochs)
     scaler = make_scaler(config.precision, device)
@@ -374,14 +376,18 @@ def train(
             )
         row["lr"] = float(opt.param_groups[0]["lr"])
         sched.step()
-        row["val_accuracy"] = evaluate(net, val_split, config.eval_batch_size)["accuracy"]
+        if config.val_curve:
+            row["val_accuracy"] = evaluate(net, val_split, config.eval_batch_size)["accuracy"]
         row.update(method.on_epoch_end(state))
         row["epoch"] = epoch + 1
         row["seconds"] = time.perf_counter() - began
         history.append(row)
         for key, value in row.items():
             result.curves[key].append(value)
-        bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_accuracy']:.3f}")
+        postfix = {"loss": f"{row['train_loss']:.3f}"}
+        if config.val_curve:
+            postfix["val_acc"] = f"{row['val_accuracy']:.3f}"
+        bar.set_postfix(postfix)
         if checkpoint is not None:
             state = {
                 "epoch": epoch + 1,
