@@ -7,7 +7,6 @@ import subprocess
 
 import numpy as np
 import torch
-import torchvision
 
 from ..code_closure import closure_digest
 from ..numerics import in_effect
@@ -43,6 +42,8 @@ def git_commit() -> str:
 
 
 def environment(device: torch.device) -> dict[str, str | int]:
+    import torchvision  # here, not at import: the reporting commands import this module and never call this
+
     info: dict[str, str | int] = {
         "python": platform.python_version(),
         "torch": torch.__version__,

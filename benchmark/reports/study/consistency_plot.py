@@ -43,7 +43,13 @@ def plot_group(result: ConsistencyResult, completeness: Completeness, group: Gro
     expected = {m: completeness.cell_runs(dataset, arch, m).sort_values("seed") for m in methods}
     ncols = max([len(e) for e in expected.values()] + [len(refs), 1])
     nrows = len(methods) + (1 if refs else 0)
-    fig = Figure(figsize=(1.55 * ncols + 2.6, 1.6 * nrows + 0.9), layout="constrained")
+    width, height = 1.55 * ncols + 2.6, 1.6 * nrows + 0.9
+    fig = Figure(figsize=(width, height))
+    # fixed margins in inches (the method labels on the left, the colour bar on the right, the title on top):
+    # a constrained layout over this many panels took most of the `stats` command's time
+    fig.subplots_adjust(
+        left=1.1 / width, right=1 - 1.0 / width, bottom=0.1 / height, top=1 - 1.0 / height, wspace=0.12, hspace=0.3
+    )
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.set_xticks([])
@@ -102,7 +108,8 @@ def plot_group(result: ConsistencyResult, completeness: Completeness, group: Gro
         )
         row[0].set_ylabel(f"{method}\n{text}", fontsize=8)
     if image is not None:
-        bar = fig.colorbar(image, ax=axes[row0:, :].ravel().tolist(), shrink=0.8)
+        top = axes[row0, 0].get_position().y1
+        bar = fig.colorbar(image, cax=fig.add_axes((1 - 0.8 / width, 0.1 / height, 0.12 / width, top - 0.1 / height)))
         bar.set_label("probe-set mean of the max-normalised map", fontsize=8)
         bar.ax.tick_params(labelsize=7)
     n_images = (
