@@ -135,7 +135,7 @@ def test_a_bad_extends_is_one_line_naming_the_field(where, base, said):
         check_params_file(params)
 
 
-def test_params_yaml_keeps_ablations_vit_and_sgt_s_gap_cnn_out_of_the_default_claims():
+def test_params_yaml_keeps_ablations_vit_gap_cnn_and_fractions_out_of_the_default_claims():
     """The committed split (issue 24 item 5, the budget): these cells are in the optional studies, every other
     cell of every claims file is trained by the default pipeline."""
     papers = [load_paper(p) for p in sorted((ROOT / "claims").glob("*.yaml"))]
@@ -144,6 +144,8 @@ def test_params_yaml_keeps_ablations_vit_and_sgt_s_gap_cnn_out_of_the_default_cl
     optional = {n.cell: n.study for cells in left.values() for n in cells}
     assert {k for k in optional if k.startswith(("CYB-1", "CYB-2"))} == {"CYB-1 · vit_tiny", "CYB-2 · vit_tiny"}
     assert {k for k in optional if k.startswith("SGT-")} == {"SGT-1 · gap_cnn", "SGT-2 · gap_cnn"}
+    fractions = {f"SMOOT-{i} · sgt[fraction={f}]" for i in (1, 2) for f in (0.1, 0.3, 0.7)}
+    assert {k for k in optional if k.startswith("SMOOT-")} == fractions, "SMOOT vs SGT at 0.5 stays by default"
     assert not [p for p in kept if p.name == "ambiguities" and p.claims], "every ablation is optional"
     assert set(optional.values()) == {"sgt_more", "faces_more"}
     assert all(p.claims for p in kept if p.name != "ambiguities"), "every paper keeps default cells"
