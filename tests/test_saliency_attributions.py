@@ -122,6 +122,16 @@ def test_attribute_batches_and_skips_the_duplicate_class_activation_map(tiny):
     assert whole.ig_delta.shape == (5,)
 
 
+def test_an_attribution_list_without_a_gradient_map_needs_no_backward_pass(tiny):
+    """Issue 25 item 7 (fails on the code before it: ``autograd.grad(score, [])`` raised a ValueError): CAM and
+    IG only, the paper-scale list without gradient maps, gives each map as alone."""
+    net, x, target = tiny
+    maps = A.attribute(net, x, target, ["cam", "integrated_gradients"], ig_steps=4, ig_baseline="zeros", batch_size=8)
+    assert set(maps.native) == {"cam", "integrated_gradients"} and maps.ig_delta.shape == (x.shape[0],)
+    torch.testing.assert_close(maps.native["cam"], A.cam(net.eval(), x, target))
+    assert A.gradient_maps(net, x, target, ["cam"]) == {}
+
+
 def test_quantized_maps_are_scale_free_float16():
     maps = torch.tensor([[[0.0, 2e-9], [1e-9, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])
     stored = A.quantize(maps)

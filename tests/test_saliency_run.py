@@ -171,3 +171,20 @@ def test_an_unknown_evaluation_split_fails_before_training(tmp_path):
     with pytest.raises(ContractError, match=r"split 'nope' not in the dataset's splits \[.*'test_iid'.*\]"):
         record_run(config, tmp_path, device="cpu", progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_run_whose_attributions_need_no_gradient_is_evaluated(tmp_path):
+    """Issue 25 item 7: CAM and IG only (no gradient map; sanity on) trains, evaluates and records the maps."""
+    config = RunConfig(
+        method="erm",
+        dataset="decoy_digits",
+        dataset_params={"image_size": 12, "digit_size": 8, "patch_size": 3},
+        arch="gap_cnn",
+        arch_params={"width": 4},
+        seed=0,
+        **{**QUICK_TRAINING, "epochs": 1},
+        evaluation={**SMALL, "attributions": ["cam", "integrated_gradients"]},
+    )
+    record = read_record(record_run(config, tmp_path, device="cpu", progress=False).path)
+    assert {"saliency/test/cam", "saliency/test/integrated_gradients"} <= set(record.artifacts)
+    assert not [k for k in record.artifacts if k.endswith(("/gradient", "/gradcam"))]

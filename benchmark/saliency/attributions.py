@@ -98,7 +98,10 @@ def gradient_maps(net: Network, x: Tensor, target: Tensor, names: list[str] | tu
     """The maps of ``names`` (a subset of ``GRADIENT_MAPS``) from one forward and one backward pass:
     Grad-CAM needs dy_c/dA (the feature map), gradient and input x gradient dy_c/dx, and both lie
     on the same backward pass. The values are those of separate passes (Captum ``Saliency`` and
-    ``InputXGradient`` take the same gradient of the same gathered logit; tested bitwise)."""
+    ``InputXGradient`` take the same gradient of the same gathered logit; tested bitwise). No name of
+    ``GRADIENT_MAPS``: no pass at all (an attribution list of CAM and IG only)."""
+    if not set(names) & set(GRADIENT_MAPS):
+        return {}
     leaf = _leaf(x)
     with torch.enable_grad():
         out = net(leaf)
