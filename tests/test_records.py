@@ -224,3 +224,21 @@ def test_atomic_folders_get_the_umask_mode_and_leave_nothing_on_failure(tmp_path
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (tmp_path / "out" / "a.txt").exists()
+
+
+def test_a_cuda_record_would_store_the_gpu_numerics_and_a_cpu_record_does_not(monkeypatch):
+    """Issue 25 item 5: the CUDA/cuDNN versions, TF32 and the determinism switches, read from torch (a CUDA
+    record's environment gets them; they decide a GPU run's bits as the pins decide a CPU run's)."""
+    import torch
+
+    from benchmark.records.provenance import environment, gpu_numerics
+
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    facts = gpu_numerics()
+    assert facts["cudnn_deterministic"] is True and facts["cudnn_benchmark"] is False
+    assert facts["cuda"] == str(torch.version.cuda) and facts["tf32_cudnn"] == torch.backends.cudnn.allow_tf32
+    assert facts["deterministic_algorithms"] == torch.are_deterministic_algorithms_enabled()
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
+    assert gpu_numerics()["cudnn_deterministic"] is False
+    assert not set(facts) & set(environment(torch.device("cpu"))), "a CPU record has no GPU facts"

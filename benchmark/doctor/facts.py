@@ -13,6 +13,7 @@ import os
 import torch
 
 from ..numerics import mode as numerics_mode
+from ..records.provenance import gpu_numerics
 from .verdicts import Verdict
 
 GIB = 1024**3
@@ -55,13 +56,12 @@ def cuda_facts(device: torch.device) -> Verdict:
     if device.type != "cuda":
         why = "no CUDA device on this machine" if not torch.cuda.is_available() else "CUDA not asked for"
         return Verdict("SKIP", name, f"device {device}: {why} (run with --device cuda on a GPU machine)")
-    cudnn = torch.backends.cudnn
-    flags = (
-        f"TF32 matmul {torch.backends.cuda.matmul.allow_tf32} (float32 matmul precision "
-        f"{torch.get_float32_matmul_precision()}), TF32 cuDNN {cudnn.allow_tf32}; cuDNN benchmark "
-        f"{cudnn.benchmark}, deterministic {cudnn.deterministic}"
-    )
+    facts = gpu_numerics()
+    flags = ", ".join(f"{k} {v}" for k, v in facts.items() if k not in ("cuda", "cudnn"))
     gpus = "; ".join(gpu_line(i) for i in range(torch.cuda.device_count()))
-    version = cudnn.version() if cudnn.is_available() else None
-    detail = f"CUDA {torch.version.cuda}, cuDNN {version or 'absent'}; GPUs {gpus}; {flags}"
+    version = facts["cudnn"] if facts["cudnn"] != "None" else None
+    detail = (
+        f"CUDA {facts['cuda']}, cuDNN {version or 'absent'}; GPUs {gpus}; {flags} (float32 matmul precision "
+        f"{torch.get_float32_matmul_precision()})"
+    )
     return Verdict("PASS" if version else "FAIL", name, detail)

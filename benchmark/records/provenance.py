@@ -41,10 +41,10 @@ def git_commit() -> str:
     return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
-def environment(device: torch.device) -> dict[str, str | int]:
+def environment(device: torch.device) -> dict[str, str | int | bool]:
     import torchvision  # here, not at import: the reporting commands import this module and never call this
 
-    info: dict[str, str | int] = {
+    info: dict[str, str | int | bool] = {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
@@ -57,6 +57,22 @@ def environment(device: torch.device) -> dict[str, str | int]:
     }
     if device.type == "cuda":
         info["device_name"] = torch.cuda.get_device_name(device)
+        info.update(gpu_numerics())
     else:
         info["device_name"] = platform.processor() or platform.machine()
     return info
+
+
+def gpu_numerics() -> dict[str, str | bool]:
+    """What decides a CUDA run's numbers besides the code and the card: the CUDA and cuDNN versions, TF32 in
+    matmuls and convolutions, and the determinism switches (README, "What is bitwise reproducible where")."""
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    return {
+        "cuda": str(torch.version.cuda),
+        "cudnn": str(cudnn),
+        "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+        "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "cudnn_deterministic": bool(torch.backends.cudnn.deterministic),
+        "deterministic_algorithms": bool(torch.are_deterministic_algorithms_enabled()),
+    }
