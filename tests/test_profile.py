@@ -293,3 +293,27 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys, monkeypatch):
     assert main(["profile", "--out", str(tmp_path / "a_file" / "sub")]) == 2
     assert "is a file" in capsys.readouterr().err
     assert (tmp_path / "a_file").read_text() == "x"
+
+
+def test_a_cuda_device_is_the_current_one_while_the_profile_measures(monkeypatch):
+    """Issue 25 item 6: the step timer synchronizes the *current* CUDA device, so ``profile --device cuda:1`` must
+    make cuda:1 current (it timed GPU 0's queue before); on the CPU nothing is switched."""
+    import contextlib
+
+    import torch
+
+    from benchmark.profiling import measure
+
+    entered = []
+
+    @contextlib.contextmanager
+    def current(device):
+        entered.append(str(device))
+        yield
+
+    monkeypatch.setattr(torch.cuda, "device", current)
+    with measure.on_device(torch.device("cuda:1")):
+        pass
+    with measure.on_device(torch.device("cpu")):
+        pass
+    assert entered == ["cuda:1"]

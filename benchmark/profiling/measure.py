@@ -8,6 +8,7 @@ same warm step functions, so no profiler is active while anything is timed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -163,6 +164,13 @@ def profile_document(
     }
 
 
+def on_device(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """``device`` as the current CUDA device (``torch.cuda.device``), a no-op elsewhere: the step timer
+    (``torch.utils.benchmark.Timer``) and the allocator's counters without an index act on the current device,
+    so ``profile --device cuda:1`` measured GPU 0's queue before (issue 25 item 6)."""
+    return torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
+
+
 def run_profile(
     label: str,
     command: str,
@@ -177,12 +185,24 @@ def run_profile(
     progress: bool = True,
     extra_settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Profile every (arch, channels, image_size) of ``archs`` with ``methods`` (ERM added first)."""
+    """Profile every (arch, channels, image_size) of ``archs`` with ``methods`` (ERM added first), with
+    ``device`` the current CUDA device while it measures (``on_device``)."""
     cases = []
-    for arch, channels, side in archs:
-        cases.append(
-            profile_case(
-                arch, methods, batch_size, channels, side, optimizer, device, precision, num_threads, settings, progress
+    with on_device(device):
+        for arch, channels, side in archs:
+            cases.append(
+                profile_case(
+                    arch,
+                    methods,
+                    batch_size,
+                    channels,
+                    side,
+                    optimizer,
+                    device,
+                    precision,
+                    num_threads,
+                    settings,
+                    progress,
+                )
             )
-        )
     return profile_document(label, command, cases, device, precision, num_threads, settings, extra_settings)
