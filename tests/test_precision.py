@@ -73,6 +73,30 @@ def test_precision_is_part_of_the_identity_and_fp32_keeps_the_ids(tiny_config):
         RunConfig.from_dict({**fp32.to_dict(), "precision": 16})
 
 
+@pytest.mark.parametrize(
+    ("method", "refused"),
+    [
+        ("erm", False),
+        ("sage", False),
+        ("sgt", True),
+        ("smoot", True),
+        ("rrr", True),
+        ("gradia", True),
+        ("cyborg", True),
+    ],
+)
+def test_fp16_is_refused_for_a_method_whose_loss_takes_gradients(tiny_config, method, refused):
+    """Issue 25 item 4: the fp16 loss scaler scales the final backward only, not an input gradient or Grad-CAM
+    weights taken inside the loss (fails on the code before it: every method resolved at fp16)."""
+    config = tiny_config(method=method, precision="fp16")
+    if not refused:
+        assert resolve_config(config).precision == "fp16"
+        return
+    with pytest.raises(ContractError, match=f"precision 'fp16' with method '{method}'.*use bf16 or fp32"):
+        resolve_config(config)
+    assert resolve_config(tiny_config(method=method, precision="bf16")).precision == "bf16"
+
+
 def test_bf16_run_records_its_precision(tiny_config, tmp_path):
     result = record_run(tiny_config(epochs=1, precision="bf16"), tmp_path, device="cpu", progress=False)
     record = result.record

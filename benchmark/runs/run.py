@@ -24,6 +24,7 @@ import torch
 
 from .. import numerics
 from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, resolve_hparams
+from ..costs import Cost
 from ..data import dataset_store, resplit
 from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
@@ -47,6 +48,18 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def check_fp16_gradients(precision: str, method: str, cost: Cost) -> None:
+    """fp16 is refused for a method whose loss takes gradients itself (SGT's and SMOOT's input gradient, RRR's
+    double backward, Grad-CAM weights: ``Cost``): the loss scaler scales only the final backward, so those inner
+    fp16 gradients underflow unscaled. bf16 has float32's exponent range and needs no scaling."""
+    inner = [name for name in ("input_backward", "double_backward", "grad_cam") if getattr(cost, name)]
+    if precision == "fp16" and inner:
+        raise ContractError(
+            f"run config: precision 'fp16' with method '{method}': its loss takes gradients inside the step "
+            f"({', '.join(inner)}), which the fp16 loss scaler does not reach; use bf16 or fp32"
+        )
+
+
 def resolve_config(config: RunConfig) -> RunConfig:
     """The config with every method, dataset and architecture parameter filled in (validated)."""
     method_cls = METHODS.get(config.method)
@@ -61,6 +74,7 @@ def resolve_config(config: RunConfig) -> RunConfig:
         check_precision(config.precision)
     except ContractError as exc:
         raise ContractError(f"run config: {exc}") from exc
+    check_fp16_gradients(config.precision, config.method, method_cls.cost)
     if config.numerics not in numerics.MODES:
         raise ContractError(f"run config: 'numerics' must be one of {list(numerics.MODES)}, got {config.numerics!r}")
     if config.split not in resplit.SPLITS:
