@@ -232,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
         profile_ray=study.profile.ray,
         cluster=args.cluster,
         threads=study.profile.threads,
+        runs_per_gpu=study.profile.runs_per_gpu,
         log_dir=log_dir,
     )
     summary = run_sweep(study, folder, executor, retry_failed=args.retry_failed, progress=not args.quiet)

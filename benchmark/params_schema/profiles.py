@@ -75,5 +75,9 @@ class Profile(RunSettings):
     device: Device = None
     checkpoint: Flag = None
     threads: Annotated[PositiveInt | None, Field(description="torch CPU threads per run; null: split the cores")] = None
+    runs_per_gpu: Annotated[
+        PositiveInt | None,
+        Field(description="local --jobs auto: workers per visible GPU (default 1); worker i on cuda:{i % GPUs}"),
+    ] = None
     slurm: Slurm | None = None
     ray: Ray | None = None

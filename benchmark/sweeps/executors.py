@@ -2,8 +2,10 @@
 
 One interface, ``Executor.run(tasks, on_done)``; three back ends:
 
-* ``local``: in this process (one job) or a spawn-started process pool (``jobs`` workers;
-  one GPU per worker when GPUs are present, round-robin when there are more jobs than GPUs);
+* ``local``: in this process (one job) or a spawn-started process pool (``jobs`` workers).
+  With GPUs (``torch.cuda.device_count()``, so those ``CUDA_VISIBLE_DEVICES`` leaves visible)
+  ``jobs='auto'`` is one worker per GPU times the profile's ``runs_per_gpu``; worker i runs on
+  ``cuda:{i % GPUs}`` whatever CUDA device the profile names (``worker.set_worker_device``);
 * ``ray``: tasks on an existing Ray cluster (``address``) or on a local Ray instance, with
   ``num_gpus`` per run requested from Ray (optional extra: ``pip install '.[ray]'``);
 * ``slurm``: a submitit job array (time, partition, gres, ... from the profile's ``slurm:``),
@@ -77,13 +79,27 @@ def _init_worker(devices: Any) -> None:
     set_worker_device(devices.get())
 
 
+def worker_devices(workers: int, gpus: int) -> list[str]:
+    """The device of each pool worker: worker i on ``cuda:{i % gpus}``; '' (the run's own) without GPUs."""
+    return [f"cuda:{i % gpus}" if gpus else "" for i in range(workers)]
+
+
+def check_runs_per_gpu(runs_per_gpu: Any) -> int:
+    if isinstance(runs_per_gpu, bool) or not isinstance(runs_per_gpu, int) or runs_per_gpu < 1:
+        raise ContractError(f"profile runs_per_gpu: must be an integer >= 1, got {runs_per_gpu!r}")
+    return runs_per_gpu
+
+
 class LocalExecutor(Executor):
     name = "local"
 
-    def __init__(self, jobs: int | str = 1, device: str = "auto", threads: int | None = None) -> None:
+    def __init__(
+        self, jobs: int | str = 1, device: str = "auto", threads: int | None = None, runs_per_gpu: int = 1
+    ) -> None:
         self.gpus = gpu_count(device)
-        if jobs == "auto":  # one job per GPU, else as many as the cores hold at the profile's threads per run
-            jobs = self.gpus or max(1, available_cores() // (threads or 1))
+        self.runs_per_gpu = check_runs_per_gpu(runs_per_gpu)
+        if jobs == "auto":  # runs_per_gpu per GPU, else as many as the cores hold at the profile's threads per run
+            jobs = self.gpus * self.runs_per_gpu or max(1, available_cores() // (threads or 1))
         if not isinstance(jobs, int) or jobs < 1:
             raise ContractError(f"--jobs must be a positive integer or 'auto', got {jobs!r}")
         self.jobs = jobs
@@ -101,8 +117,8 @@ class LocalExecutor(Executor):
             return
         ctx = mp.get_context("spawn")  # no fork after torch/CUDA initialization
         devices = ctx.Queue()
-        for i in range(workers):
-            devices.put(f"cuda:{i % self.gpus}" if self.gpus else "")
+        for device in worker_devices(workers, self.gpus):
+            devices.put(device)
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(devices,)) as pool:
             futures = {pool.submit(run_task, task): task for task in tasks}
             for future in as_completed(futures):
@@ -279,9 +295,10 @@ def make_executor(
     log_dir: Path | None = None,
     cluster: str | None = None,
     threads: int | None = None,
+    runs_per_gpu: int = 1,
 ) -> Executor:
     if name == "local":
-        return LocalExecutor(jobs, device, threads)
+        return LocalExecutor(jobs, device, threads, runs_per_gpu)
     if name == "ray":
         return RayExecutor(address, jobs, device, profile_ray)
     if name == "slurm":

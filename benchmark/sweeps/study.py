@@ -75,6 +75,7 @@ class Profile:
     device: str = "auto"
     checkpoint: bool = False
     threads: int | None = 1
+    runs_per_gpu: int = 1  # local ``--jobs auto``: workers per visible GPU
     slurm: dict[str, Any] = field(default_factory=dict)
     ray: dict[str, Any] = field(default_factory=dict)
 
@@ -159,6 +160,7 @@ def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
         device=entry.get("device", "auto"),
         checkpoint=entry.get("checkpoint", False),
         threads=entry.get("threads", 1),
+        runs_per_gpu=entry.get("runs_per_gpu", 1),
         slurm=dict(entry.get("slurm") or {}),
         ray=dict(entry.get("ray") or {}),
     )

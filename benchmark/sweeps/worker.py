@@ -30,7 +30,8 @@ _WORKER_DEVICE: str | None = None  # this process's GPU, set by a pool initializ
 
 
 def set_worker_device(device: str | None) -> None:
-    """Pin runs of this worker process whose device is 'auto'/'cuda' to ``device`` (e.g. 'cuda:1')."""
+    """Pin the runs of this worker process to ``device`` (e.g. 'cuda:1', the GPU the executor gave it): a
+    run whose device is 'auto' or any CUDA device ('cuda', 'cuda:0', ...) runs there; 'cpu' stays on the CPU."""
     global _WORKER_DEVICE
     _WORKER_DEVICE = device or None
 
@@ -96,13 +97,19 @@ def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Pat
     return stamp
 
 
+def worker_device(device: str) -> str:
+    """The device a run of this process uses: the worker's GPU (``set_worker_device``) for a run naming
+    'auto' or any CUDA device, so that a profile's 'cuda:0' does not pin every worker to GPU 0."""
+    if _WORKER_DEVICE and (device == "auto" or device.startswith("cuda")):
+        return _WORKER_DEVICE
+    return device
+
+
 def run_task(task: RunTask) -> RunOutcome:
     """Run one task; write its record (success or failure) into ``task.out_dir``."""
     config = RunConfig.from_dict(task.config)
     folder = Path(task.out_dir)
-    device = task.device
-    if _WORKER_DEVICE and device in ("auto", "cuda"):
-        device = _WORKER_DEVICE
+    device = worker_device(task.device)
     previous_threads = torch.get_num_threads()
     if task.threads:
         torch.set_num_threads(int(task.threads))

@@ -1,0 +1,120 @@
+"""GPU sweeps without a GPU: the devices the local pool's workers get (monkeypatched device counts), the
+device a worker's run uses, Ray's retries (a fake ``ray`` module when Ray is absent) and the SLURM array
+element that a requeue resumes (submitit's checkpoint protocol)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from types import SimpleNamespace
+
+import pytest
+import torch
+from sweep_helpers import tiny_params
+
+from benchmark.contracts import ContractError
+from benchmark.sweeps import executors, worker
+from benchmark.sweeps.executors import LocalExecutor
+from benchmark.sweeps.study import expand
+from benchmark.sweeps.worker import make_task, outcome, run_task, set_worker_device
+
+PARAMS = tiny_params(seeds=4)
+
+
+def fake_gpus(monkeypatch, count: int) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+
+
+def tasks(tmp_path, device: str = "cuda:0", checkpoint: bool = False):
+    study = expand("tiny", params=PARAMS)
+    profile = SimpleNamespace(device=device, checkpoint=checkpoint, threads=1)
+    return [make_task(spec, profile, tmp_path) for spec in study.runs]  # type: ignore[arg-type]
+
+
+class FakePool:
+    """A process pool in this process: starts ``max_workers`` workers (their initializer draws a device
+    from the executor's queue) and runs each submitted task at once."""
+
+    def __init__(self, max_workers, mp_context=None, initializer=None, initargs=()):
+        for _ in range(max_workers):
+            initializer(*initargs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@pytest.mark.parametrize(
+    "gpus, runs_per_gpu, expected",
+    [
+        (2, 1, ["cuda:0", "cuda:1"]),
+        (2, 2, ["cuda:0", "cuda:1", "cuda:0", "cuda:1"]),
+        (1, 3, ["cuda:0", "cuda:0", "cuda:0"]),
+        (4, 1, ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]),  # 4 runs: all four GPUs busy
+    ],
+)
+def test_jobs_auto_starts_runs_per_gpu_workers_on_each_visible_gpu(tmp_path, monkeypatch, gpus, runs_per_gpu, expected):
+    fake_gpus(monkeypatch, gpus)
+    executor = LocalExecutor("auto", "cuda:0", threads=4, runs_per_gpu=runs_per_gpu)
+    assert executor.jobs == gpus * runs_per_gpu and executor.gpus == gpus
+    drawn: list[str] = []
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", FakePool)
+    monkeypatch.setattr(executors, "set_worker_device", drawn.append)
+    monkeypatch.setattr(executors, "run_task", lambda task: outcome(task, "ok", 0.0))
+    done = []
+    executor.run(tasks(tmp_path), done.append)
+    assert drawn == expected and len(done) == 4
+
+
+def test_a_cpu_profile_or_no_gpu_keeps_the_core_count(monkeypatch):
+    monkeypatch.setattr(executors, "available_cores", lambda: 8)
+    fake_gpus(monkeypatch, 2)
+    assert LocalExecutor("auto", "cpu", threads=2, runs_per_gpu=3).jobs == 4  # cpu: the GPUs are not used
+    fake_gpus(monkeypatch, 0)
+    assert LocalExecutor("auto", "cuda", threads=2, runs_per_gpu=3).jobs == 4
+    assert executors.worker_devices(3, 0) == ["", "", ""]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_runs_per_gpu_below_one_is_refused_naming_the_field(bad):
+    with pytest.raises(ContractError, match=rf"^profile runs_per_gpu: must be an integer >= 1, got {bad!r}$"):
+        LocalExecutor("auto", "cuda", runs_per_gpu=bad)
+
+
+@pytest.mark.parametrize("named", ["auto", "cuda", "cuda:0", "cuda:3"])
+def test_a_worker_s_gpu_wins_over_the_cuda_device_the_profile_names(tmp_path, monkeypatch, named):
+    """A profile naming cuda:0 does not pin every worker to GPU 0: the run goes to the worker's GPU."""
+    seen = []
+
+    def record_run(config, folder, device, **kwargs):
+        seen.append(device)
+        return SimpleNamespace(record=SimpleNamespace(timing={}))
+
+    monkeypatch.setattr(worker, "record_run", record_run)
+    task = tasks(tmp_path, device=named)[0]
+    set_worker_device("cuda:1")
+    try:
+        assert run_task(task).status == "ok"
+        cpu = run_task(tasks(tmp_path, device="cpu")[0])
+    finally:
+        set_worker_device(None)
+    assert cpu.status == "ok" and seen == ["cuda:1", "cpu"]
+    run_task(task)  # no worker device (one job, in this process): the profile's device
+    assert seen[-1] == named
+
+
+def test_the_profile_s_runs_per_gpu_reaches_the_local_executor(monkeypatch):
+    params = tiny_params(seeds=1)
+    params["profiles"]["quick"]["runs_per_gpu"] = 3
+    profile = expand("tiny", params=params).profile
+    assert profile.runs_per_gpu == 3 and expand("tiny", params=PARAMS).profile.runs_per_gpu == 1
+    fake_gpus(monkeypatch, 2)
+    executor = executors.make_executor("local", jobs="auto", device="cuda", runs_per_gpu=profile.runs_per_gpu)
+    assert isinstance(executor, LocalExecutor) and executor.jobs == 6
