@@ -4,8 +4,9 @@ element that a requeue resumes (submitit's checkpoint protocol)."""
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import Future
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import pytest
 import torch
@@ -118,3 +119,78 @@ def test_the_profile_s_runs_per_gpu_reaches_the_local_executor(monkeypatch):
     fake_gpus(monkeypatch, 2)
     executor = executors.make_executor("local", jobs="auto", device="cuda", runs_per_gpu=profile.runs_per_gpu)
     assert isinstance(executor, LocalExecutor) and executor.jobs == 6
+
+
+class FakeRay(ModuleType):
+    """What RayExecutor calls of ``ray``, in this process: records the options of ``ray.remote``."""
+
+    def __init__(self, gpus: float) -> None:
+        super().__init__("ray")
+        self.gpus, self.options, self.calls = gpus, [], []
+
+    def is_initialized(self):
+        return False
+
+    def init(self, **options):
+        pass
+
+    def shutdown(self):
+        pass
+
+    def cluster_resources(self):
+        return {"CPU": 8.0, **({"GPU": self.gpus} if self.gpus else {})}
+
+    def remote(self, **options):
+        self.options.append(options)
+
+        def wrap(fn):
+            def remote(*args):
+                self.calls.append(args[1:])
+                return fn(*args)
+
+            return SimpleNamespace(remote=remote)
+
+        return wrap
+
+    def wait(self, refs, num_returns=1):
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref):
+        return ref
+
+
+def ray_sweep(tmp_path, monkeypatch, settings=None, gpus=2.0, checkpoint=False, runs_per_gpu=1, device="cuda"):
+    fake = FakeRay(gpus)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setattr(worker, "run_task", lambda task: outcome(task, "ok", 0.0, message=worker._WORKER_DEVICE or ""))
+    executor = executors.make_executor("ray", device=device, profile_ray=settings, runs_per_gpu=runs_per_gpu)
+    done = []
+    executor.run(tasks(tmp_path, device=device, checkpoint=checkpoint), done.append)
+    set_worker_device(None)
+    assert [d.status for d in done] == ["ok"] * 4
+    return fake, done
+
+
+def test_ray_retries_a_lost_run_only_when_it_resumes_from_a_checkpoint(tmp_path, monkeypatch):
+    fake, done = ray_sweep(tmp_path, monkeypatch, checkpoint=True)
+    assert fake.options == [{"num_cpus": 1, "num_gpus": 1.0, "max_retries": 2}]
+    assert {d.message for d in done} == {"cuda:0"}  # Ray's task sees its own GPU(s) only: cuda:0 is its GPU
+    fake, _ = ray_sweep(tmp_path, monkeypatch, checkpoint=False)
+    assert fake.options[0]["max_retries"] == 0  # a retry would start the run over: the next sweep reruns it
+    fake, _ = ray_sweep(tmp_path, monkeypatch, {"max_retries": 5, "num_cpus": 4}, checkpoint=False)
+    assert fake.options == [{"num_cpus": 4, "num_gpus": 1.0, "max_retries": 5}]
+
+
+def test_ray_shares_a_gpu_between_runs_per_gpu_runs(tmp_path, monkeypatch):
+    fake, _ = ray_sweep(tmp_path, monkeypatch, runs_per_gpu=4)
+    assert fake.options[0]["num_gpus"] == 0.25
+    fake, done = ray_sweep(tmp_path, monkeypatch, gpus=0)  # a CPU cluster: no GPU asked for, no device pinned
+    assert fake.options[0]["num_gpus"] == 0 and {d.message for d in done} == {""} and fake.calls[0] == ("",)
+    fake, _ = ray_sweep(tmp_path, monkeypatch, {"num_gpus": 2}, runs_per_gpu=4)
+    assert fake.options[0]["num_gpus"] == 2  # the profile's num_gpus wins
+
+
+def test_ray_settings_are_checked(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", FakeRay(0))
+    with pytest.raises(ContractError, match=r"profile ray: max_retries: must be an integer >= 0, got -1"):
+        executors.make_executor("ray", profile_ray={"max_retries": -1})

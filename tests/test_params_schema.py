@@ -138,6 +138,7 @@ OUT_OF_RANGE = [
     ("profiles.quick", "batch_size", -4, "profiles.quick.batch_size: must be an integer >= 1, got -4"),
     ("profiles.quick", "threads", 0, "profiles.quick.threads: must be an integer >= 1, got 0"),
     ("profiles.paper", "runs_per_gpu", 0, "profiles.paper.runs_per_gpu: must be an integer >= 1, got 0"),
+    ("profiles.paper.ray", "max_retries", -1, "profiles.paper.ray.max_retries: must be an integer >= 0, got -1"),
     ("profiles.quick.optimizer", "lr", 0, "profiles.quick.optimizer.lr: must be a finite number > 0, got 0"),
     ("profiles.quick.optimizer", "lr", math.inf, "profiles.quick.optimizer.lr: must be a finite number > 0, got inf"),
     ("profiles.quick.optimizer", "lr", "1e-3", "optimizer.lr: must be a finite number > 0, got '1e-3' (YAML reads"),

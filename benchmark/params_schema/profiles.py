@@ -52,9 +52,13 @@ class Slurm(Block):
 class Ray(Block):
     """Ray resources per run (``sweeps.executors.RayExecutor``)."""
 
-    shape: ClassVar[str] = "a mapping {num_cpus: ..., num_gpus: ...}"
+    shape: ClassVar[str] = "a mapping {num_cpus: ..., num_gpus: ..., max_retries: ...}"
     num_cpus: number(gt=0) = None  # type: ignore[valid-type]
     num_gpus: number(ge=0) = None  # type: ignore[valid-type]
+    max_retries: Annotated[
+        number(ge=0, integer=True) | None,  # type: ignore[valid-type]
+        Field(description="retries of a run whose worker or node is lost; default 2 with checkpoint: true, else 0"),
+    ] = None
 
 
 def _device(value: Any, handler: Callable[[Any], Any]) -> Any:

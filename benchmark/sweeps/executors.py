@@ -7,7 +7,10 @@ One interface, ``Executor.run(tasks, on_done)``; three back ends:
   ``jobs='auto'`` is one worker per GPU times the profile's ``runs_per_gpu``; worker i runs on
   ``cuda:{i % GPUs}`` whatever CUDA device the profile names (``worker.set_worker_device``);
 * ``ray``: tasks on an existing Ray cluster (``address``) or on a local Ray instance, with
-  ``num_gpus`` per run requested from Ray (optional extra: ``pip install '.[ray]'``);
+  ``num_gpus`` per run requested from Ray (default ``1 / runs_per_gpu`` when the cluster has GPUs;
+  optional extra: ``pip install '.[ray]'``); a task whose worker or node is lost is retried
+  ``max_retries`` times (the profile's ``ray:``; default: 2 when the profile checkpoints, so a
+  retry resumes the run from its last epoch, else 0);
 * ``slurm``: a submitit job array (time, partition, gres, ... from the profile's ``slurm:``),
   or submitit's local test mode when asked for by name (``cluster='local'`` or ``'debug'``).
   Without ``sbatch`` on this machine and without that name it refuses (it never falls back to
@@ -38,8 +41,9 @@ import torch
 from ..contracts import ContractError
 from ..numerics import worker_env
 from ..params_schema import Slurm, validated
+from ..params_schema.profiles import Ray
 from ..paths import project_root
-from .worker import RunOutcome, RunTask, outcome, run_task, run_tasks, set_worker_device
+from .worker import RunOutcome, RunTask, outcome, run_pinned, run_task, run_tasks, set_worker_device
 
 OnDone = Callable[[RunOutcome], None]
 EXECUTORS = ("local", "ray", "slurm")
@@ -137,6 +141,16 @@ def salbench_env() -> dict[str, str]:
     return {**env, **worker_env()}
 
 
+RAY_RETRIES_WITH_CHECKPOINT = 2
+
+
+def ray_default_retries(tasks: list[RunTask]) -> int:
+    """Retries of a task whose worker or node is lost, when the profile's ``ray:`` leaves them out: a run
+    that checkpoints resumes from its last epoch (so a retry redoes at most one epoch), one that does not
+    would start over, so it is not retried (the next sweep reruns it, as for every lost run)."""
+    return RAY_RETRIES_WITH_CHECKPOINT if tasks and all(task.checkpoint for task in tasks) else 0
+
+
 class RayExecutor(Executor):
     name = "ray"
 
@@ -146,6 +160,7 @@ class RayExecutor(Executor):
         jobs: int | str | None = None,
         device: str = "auto",
         settings: dict[str, Any] | None = None,
+        runs_per_gpu: int = 1,
     ) -> None:
         try:
             import ray  # noqa: F401
@@ -158,6 +173,8 @@ class RayExecutor(Executor):
         self.jobs = None if jobs in (None, "auto") else jobs
         self.device = device
         self.settings = dict(settings or {})
+        validated(Ray, self.settings, "profile ray")
+        self.runs_per_gpu = check_runs_per_gpu(runs_per_gpu)
 
     def describe(self) -> str:
         return f"ray ({self.address or 'local instance'})"
@@ -180,10 +197,14 @@ class RayExecutor(Executor):
             ray.init(**options)
         try:
             cluster_gpus = ray.cluster_resources().get("GPU", 0)
-            num_gpus = self.settings.get("num_gpus", 1 if self.device != "cpu" and cluster_gpus else 0)
+            gpus = 1 / self.runs_per_gpu if self.device != "cpu" and cluster_gpus else 0
+            num_gpus = self.settings.get("num_gpus", gpus)
             num_cpus = self.settings.get("num_cpus", 1)
-            remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)(run_task)
-            pending = {remote.remote(task): task for task in with_threads(tasks, int(num_cpus))}
+            retries = self.settings.get("max_retries", ray_default_retries(tasks))
+            remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=retries)(run_pinned)
+            # Ray makes a task's GPU(s) its only visible ones: cuda:0 is the task's GPU whatever the profile names
+            device = "cuda:0" if num_gpus else ""
+            pending = {remote.remote(task, device): task for task in with_threads(tasks, int(num_cpus))}
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
@@ -300,7 +321,7 @@ def make_executor(
     if name == "local":
         return LocalExecutor(jobs, device, threads, runs_per_gpu)
     if name == "ray":
-        return RayExecutor(address, jobs, device, profile_ray)
+        return RayExecutor(address, jobs, device, profile_ray, runs_per_gpu)
     if name == "slurm":
         return SlurmExecutor(log_dir or project_root() / "results" / "logs", profile_slurm, cluster)
     raise ContractError(f"unknown executor '{name}'; known: {list(EXECUTORS)}")

@@ -138,6 +138,12 @@ def run_task(task: RunTask) -> RunOutcome:
         torch.set_num_threads(previous_threads)
 
 
+def run_pinned(task: RunTask, device: str) -> RunOutcome:
+    """``run_task`` in a process whose GPU is ``device`` ('' : none); a Ray task's entry point."""
+    set_worker_device(device)
+    return run_task(task)
+
+
 def run_tasks(tasks: list[RunTask]) -> list[RunOutcome]:
     """Several tasks one after the other (one SLURM array element may carry several short runs)."""
     return [run_task(task) for task in tasks]
