@@ -4,13 +4,18 @@ element that a requeue resumes (submitit's checkpoint protocol)."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
 import sys
+import time
 from concurrent.futures import Future
+from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
 import torch
-from sweep_helpers import tiny_params
+from sweep_helpers import records, sweep, tiny_params
 
 from benchmark.contracts import ContractError
 from benchmark.sweeps import executors, worker
@@ -194,3 +199,88 @@ def test_ray_settings_are_checked(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", FakeRay(0))
     with pytest.raises(ContractError, match=r"profile ray: max_retries: must be an integer >= 0, got -1"):
         executors.make_executor("ray", profile_ray={"max_retries": -1})
+
+
+class Preempted(BaseException):
+    """What submitit's signal handler does inside a run once it has requeued the job: exit the process."""
+
+
+def test_a_requeued_array_element_never_recomputes_a_finished_run(tmp_path, monkeypatch):
+    submitit = pytest.importorskip("submitit")
+    ran: list[str] = []
+
+    def fake_run(task):
+        ran.append(task.run_id)
+        if len(ran) == 2 and not resumed:
+            raise Preempted  # the signal arrives during the second run
+        return outcome(task, "ok", 1.0, message="computed")
+
+    monkeypatch.setattr(worker, "run_task", fake_run)
+    chunk = tasks(tmp_path)[:3]
+    element = worker.ResumableRuns()
+    resumed = False
+    with pytest.raises(Preempted):
+        element(chunk)
+    requeued = element.checkpoint(chunk)  # what submitit pickles and requeues
+    assert isinstance(requeued, submitit.helpers.DelayedSubmission) and requeued.args == (chunk,)
+    assert requeued.function is element  # submitit requeues the element itself, with what it has finished
+    requeued = pickle.loads(pickle.dumps(requeued))
+    assert list(requeued.function.finished) == [chunk[0].run_id]
+    resumed = True
+    results = requeued.result()
+    assert [r.run_id for r in results] == [t.run_id for t in chunk] and {r.status for r in results} == {"ok"}
+    assert ran == [chunk[0].run_id, chunk[1].run_id, chunk[1].run_id, chunk[2].run_id]  # the first ran once
+
+
+def test_a_requeued_element_skips_a_run_whose_record_is_current(tmp_path, monkeypatch):
+    """A requeue that carried no state (a lost node): the record on disk says the run is done."""
+    first, second = tasks(tmp_path, device="cpu")[:2]
+    assert run_task(first).status == "ok"  # a real record of the current code
+    before = (tmp_path / f"{first.run_id}.json").stat().st_mtime_ns
+    monkeypatch.setattr(worker, "run_task", lambda task: outcome(task, "ok", 1.0, message="computed"))
+    results = worker.ResumableRuns()([first, second])
+    assert [r.message for r in results] == ["record already current (requeued job): not rerun", "computed"]
+    assert results[0].compute_seconds > 0 and (tmp_path / f"{first.run_id}.json").stat().st_mtime_ns == before
+
+
+def test_a_job_submitit_ends_leaves_no_failure_record(tmp_path, monkeypatch):
+    """submitit ends a job timed out too often by raising inside the run: lost (rerun next), not failed."""
+    submitit = pytest.importorskip("submitit")
+
+    def interrupted(config, folder, **kwargs):
+        raise submitit.core.utils.UncompletedJobError("Job not requeued because: timed-out too many times.")
+
+    monkeypatch.setattr(worker, "record_run", interrupted)
+    task = tasks(tmp_path, device="cpu")[0]
+    with pytest.raises(submitit.core.utils.UncompletedJobError):
+        run_task(task)
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_a_preempted_slurm_element_is_requeued_and_resumes_in_submitit_local_mode(tmp_path):
+    """A real submitit job (local mode) signalled as SLURM signals a preempted job: it is requeued, its
+    finished run is not recomputed and the records equal an uninterrupted sweep's."""
+    submitit = pytest.importorskip("submitit")
+    params = tiny_params(seeds=2, epochs=3, checkpoint=True)
+    study = expand("tiny", params=params)
+    reference = tmp_path / "reference"
+    assert sweep(params, reference, LocalExecutor(1)).ok == 2
+    chunk = [make_task(spec, study.profile, tmp_path / "runs") for spec in study.runs]
+    executor = submitit.AutoExecutor(folder=str(tmp_path / "logs"), cluster="local")
+    executor.update_parameters(timeout_min=60)  # a signal in the first 48 minutes: a preemption
+    job = executor.submit(worker.ResumableRuns(), chunk)
+    first = tmp_path / "runs" / f"{chunk[0].run_id}.json"
+    deadline = time.monotonic() + 120
+    while not first.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    written = first.stat().st_mtime_ns
+    # SIGUSR2, as SLURM signals a preempted job, to the job's python (the child of submitit's local controller)
+    controller = job._process.pid
+    (child,) = Path(f"/proc/{controller}/task/{controller}/children").read_text().split()
+    os.kill(int(child), signal.SIGUSR2)
+    results = job.result()
+    assert [r.status for r in results] == ["ok", "ok"]
+    log = "".join(p.read_text() for p in sorted((tmp_path / "logs").iterdir()) if p.suffix in (".out", ".err"))
+    assert "this job is preempted" in log and "Requeued job" in log, log[-2000:]
+    assert first.stat().st_mtime_ns == written  # the finished run was not recomputed
+    assert records(tmp_path / "runs") == records(reference)

@@ -13,6 +13,9 @@ One interface, ``Executor.run(tasks, on_done)``; three back ends:
   retry resumes the run from its last epoch, else 0);
 * ``slurm``: a submitit job array (time, partition, gres, ... from the profile's ``slurm:``),
   or submitit's local test mode when asked for by name (``cluster='local'`` or ``'debug'``).
+  Each element (``worker.ResumableRuns``) follows submitit's checkpoint protocol: preempted or
+  near its time limit, it is requeued with the outcomes of its finished runs, which it never
+  recomputes; the interrupted run resumes from its last checkpoint (``checkpoint: true``).
   Without ``sbatch`` on this machine and without that name it refuses (it never falls back to
   local processes silently: a GPU profile's runs would each fail there after minutes).
 
@@ -43,7 +46,7 @@ from ..numerics import worker_env
 from ..params_schema import Slurm, validated
 from ..params_schema.profiles import Ray
 from ..paths import project_root
-from .worker import RunOutcome, RunTask, outcome, run_pinned, run_task, run_tasks, set_worker_device
+from .worker import ResumableRuns, RunOutcome, RunTask, outcome, run_pinned, run_task, set_worker_device
 
 OnDone = Callable[[RunOutcome], None]
 EXECUTORS = ("local", "ray", "slurm")
@@ -295,7 +298,7 @@ class SlurmExecutor(Executor):
 
         tasks = with_threads(tasks, self.cpus)
         chunks = [tasks[i : i + self.runs_per_job] for i in range(0, len(tasks), self.runs_per_job)]
-        jobs = self.executor.map_array(run_tasks, chunks)
+        jobs = self.executor.map_array(ResumableRuns(), chunks)  # requeued after a preemption or timeout
         chunk_of = {job.job_id: chunk for job, chunk in zip(jobs, chunks)}
         for job in submitit.helpers.as_completed(jobs, poll_frequency=self.poll_seconds):
             try:

@@ -23,6 +23,8 @@ from ..records.identity import canonical_json
 from ..records.provenance import code_fingerprint
 from ..records.record_store import write_record
 from ..records.recorder import checkpoint_path, failure_record, record_run
+from ..records.run_states import folder_status
+from ..records.schema import RunRecord
 from .study import Profile, RunSpec
 
 WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the sweep's
@@ -97,6 +99,12 @@ def guard_checkpoint(folder: Path, rid: str, fingerprint: dict[str, str]) -> Pat
     return stamp
 
 
+def job_ended(exc: BaseException) -> bool:
+    """submitit ending a job it does not requeue (timed out too often), raised inside the run by its signal
+    handler: the run did not fail, its job ended; no failure record (the run comes back lost, rerun next)."""
+    return type(exc).__name__ == "UncompletedJobError" and type(exc).__module__.startswith("submitit")
+
+
 def worker_device(device: str) -> str:
     """The device a run of this process uses: the worker's GPU (``set_worker_device``) for a run naming
     'auto' or any CUDA device, so that a profile's 'cuda:0' does not pin every worker to GPU 0."""
@@ -131,6 +139,8 @@ def run_task(task: RunTask) -> RunOutcome:
         compute = sum(result.record.timing.get(key, 0.0) for key in WORK_TIMINGS)
         return outcome(task, "ok", time.perf_counter() - started, compute)
     except Exception as exc:  # noqa: BLE001 - any failure of a run becomes its failure record
+        if job_ended(exc):
+            raise
         seconds = time.perf_counter() - started
         write_record(failure_record(task.config, exc, seconds, device), folder)
         return outcome(task, "failed", seconds, message=f"{type(exc).__name__}: {exc}")
@@ -144,6 +154,48 @@ def run_pinned(task: RunTask, device: str) -> RunOutcome:
     return run_task(task)
 
 
-def run_tasks(tasks: list[RunTask]) -> list[RunOutcome]:
-    """Several tasks one after the other (one SLURM array element may carry several short runs)."""
-    return [run_task(task) for task in tasks]
+def current_records(tasks: list[RunTask]) -> dict[str, RunRecord]:
+    """The tasks' runs whose record in their folder is valid, successful and of the current code."""
+    folders: dict[Path, list[str]] = {}
+    for task in tasks:
+        folders.setdefault(Path(task.out_dir), []).append(task.run_id)
+    found = {}
+    for folder, run_ids in folders.items():
+        for rid, state in folder_status(folder, run_ids).runs.items():
+            if state.state == "done" and state.record is not None:
+                found[rid] = state.record
+    return found
+
+
+class ResumableRuns:
+    """A SLURM array element's runs, one after the other, requeued after a preemption or a timeout
+    (submitit's checkpoint protocol: a callable with a ``checkpoint`` method returning the submission
+    to requeue, here itself, pickled with the outcomes of the runs it has finished).
+
+    The requeued element never recomputes a finished run: it takes the outcome it carries, or skips a
+    run whose record is already current (written before a requeue that kept no state, e.g. a lost
+    node); the interrupted run restarts and, with ``checkpoint: true``, resumes from its last epoch
+    (``run_task`` keeps a checkpoint of the same code)."""
+
+    def __init__(self) -> None:
+        self.finished: dict[str, RunOutcome] = {}  # run id -> outcome, carried across requeues
+
+    def __call__(self, tasks: list[RunTask]) -> list[RunOutcome]:
+        todo = [task for task in tasks if task.run_id not in self.finished]
+        current = current_records(todo) if todo else {}
+        for task in todo:
+            record = current.get(task.run_id)
+            if record is not None:
+                compute = sum(record.timing.get(key, 0.0) for key in WORK_TIMINGS)
+                self.finished[task.run_id] = outcome(
+                    task, "ok", 0.0, compute, message="record already current (requeued job): not rerun"
+                )
+            else:
+                self.finished[task.run_id] = run_task(task)
+        return [self.finished[task.run_id] for task in tasks]
+
+    def checkpoint(self, tasks: list[RunTask]) -> Any:
+        """What submitit requeues: this element, with what it has finished, and the same runs."""
+        from submitit.helpers import DelayedSubmission
+
+        return DelayedSubmission(self, tasks)
