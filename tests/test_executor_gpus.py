@@ -4,6 +4,7 @@ element that a requeue resumes (submitit's checkpoint protocol)."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import signal
@@ -259,9 +260,10 @@ def test_a_job_submitit_ends_leaves_no_failure_record(tmp_path, monkeypatch):
 
 def test_a_preempted_slurm_element_is_requeued_and_resumes_in_submitit_local_mode(tmp_path):
     """A real submitit job (local mode) signalled as SLURM signals a preempted job: it is requeued, its
-    finished run is not recomputed and the records equal an uninterrupted sweep's."""
+    finished run is not recomputed, the interrupted one resumes from its checkpoint and the records equal an
+    uninterrupted sweep's."""
     submitit = pytest.importorskip("submitit")
-    params = tiny_params(seeds=2, epochs=3, checkpoint=True)
+    params = tiny_params(seeds=2, epochs=4, checkpoint=True)
     study = expand("tiny", params=params)
     reference = tmp_path / "reference"
     assert sweep(params, reference, LocalExecutor(1)).ok == 2
@@ -270,9 +272,10 @@ def test_a_preempted_slurm_element_is_requeued_and_resumes_in_submitit_local_mod
     executor.update_parameters(timeout_min=60)  # a signal in the first 48 minutes: a preemption
     job = executor.submit(worker.ResumableRuns(), chunk)
     first = tmp_path / "runs" / f"{chunk[0].run_id}.json"
+    second_checkpoint = tmp_path / "runs" / f"{chunk[1].run_id}.ckpt"  # the second run has saved an epoch
     deadline = time.monotonic() + 120
-    while not first.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while not second_checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
     written = first.stat().st_mtime_ns
     # SIGUSR2, as SLURM signals a preempted job, to the job's python (the child of submitit's local controller)
     controller = job._process.pid
@@ -283,4 +286,6 @@ def test_a_preempted_slurm_element_is_requeued_and_resumes_in_submitit_local_mod
     log = "".join(p.read_text() for p in sorted((tmp_path / "logs").iterdir()) if p.suffix in (".out", ".err"))
     assert "this job is preempted" in log and "Requeued job" in log, log[-2000:]
     assert first.stat().st_mtime_ns == written  # the finished run was not recomputed
+    second = json.loads((tmp_path / "runs" / f"{chunk[1].run_id}.json").read_text())
+    assert second["timing"]["resumed_from_epoch"] >= 1  # the interrupted run resumed from its checkpoint
     assert records(tmp_path / "runs") == records(reference)
