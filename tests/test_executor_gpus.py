@@ -4,6 +4,7 @@ element that a requeue resumes (submitit's checkpoint protocol)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -125,6 +126,8 @@ def test_the_profile_s_runs_per_gpu_reaches_the_local_executor(monkeypatch):
     fake_gpus(monkeypatch, 2)
     executor = executors.make_executor("local", jobs="auto", device="cuda", runs_per_gpu=profile.runs_per_gpu)
     assert isinstance(executor, LocalExecutor) and executor.jobs == 6
+    gpu_profile = dataclasses.replace(profile, device="cuda")  # settle, search and a submission's runs
+    assert executors.local_executor(gpu_profile, "auto").jobs == 6
 
 
 class FakeRay(ModuleType):

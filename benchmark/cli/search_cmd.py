@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..contracts import ContractError
     from ..records.selections import definition_hash, search_folder, shown
     from ..records.table import load_records
-    from ..sweeps.executors import make_executor
+    from ..sweeps.executors import local_executor
     from ..sweeps.search import load_search
     from ..sweeps.search_runs import markdown, plan, publication
     from ..sweeps.study import device_problem
@@ -60,9 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return dry_run(planned.study, folder, args.retry_failed, [], [problem] if problem else [])
     if problem:
         raise ContractError(f"profile '{planned.study.profile.name}': {problem}")
-    executor = make_executor(
-        "local", jobs=args.jobs, device=planned.study.profile.device, threads=planned.study.profile.threads
-    )
+    executor = local_executor(planned.study.profile, args.jobs)
     summary = run_sweep(planned.study, folder, executor, retry_failed=args.retry_failed, progress=not args.quiet)
     print(summary.line())
     if summary.lost:

@@ -51,7 +51,7 @@ def design_of(args: argparse.Namespace, names: list[str], root: Path):
 def trainer(studies: dict, base: dict, root: Path, args: argparse.Namespace):
     """``train(wanted)`` for ``walk``: the wanted runs swept into ``root/STUDY``, then every record reloaded."""
     from ..reports.claims.settle import added_specs, with_settle
-    from ..sweeps.executors import make_executor
+    from ..sweeps.executors import local_executor
     from ..sweeps.study import Study
     from ..sweeps.sweep import run_sweep
 
@@ -62,9 +62,7 @@ def trainer(studies: dict, base: dict, root: Path, args: argparse.Namespace):
                 by_study.setdefault(study, {})[spec.run_id] = spec
         for name, specs in by_study.items():
             study = studies[name]
-            executor = make_executor(
-                "local", jobs=args.jobs, device=study.profile.device, threads=study.profile.threads
-            )
+            executor = local_executor(study.profile, args.jobs)
             settle_study = Study(name, f"seeds added to {name}", study.profile, tuple(specs.values()))
             summary = run_sweep(settle_study, root / name, executor, progress=not args.quiet)
             print(summary.line().replace("sweep", "settle", 1), file=sys.stderr)

@@ -31,7 +31,7 @@ from ..records.run_states import folder_status
 from ..records.table import RecordSet, combine, load_records
 from ..reports.study.writer import StatsOptions, Written, study_tables, write_statistics
 from ..statistics import FamilyResult, analyze
-from ..sweeps.executors import make_executor
+from ..sweeps.executors import local_executor
 from ..sweeps.study import Study, expand
 from ..sweeps.submission_study import submission_study
 from ..sweeps.sweep import run_sweep
@@ -185,9 +185,7 @@ def run_study(
         profile=reference.profile,
         runs=tuple(list(submission.runs) + missing),
     )
-    executor = make_executor(
-        "local", jobs=options.jobs, device=reference.profile.device, threads=reference.profile.threads
-    )
+    executor = local_executor(reference.profile, options.jobs)
     summary = run_sweep(to_train, folder, executor, progress=options.progress, stream=stream)
     print(summary.line(), file=stream)
     failures = failed_runs(submission, folder)

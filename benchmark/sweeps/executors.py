@@ -309,6 +309,12 @@ class SlurmExecutor(Executor):
                 on_done(result)
 
 
+def local_executor(profile: Any, jobs: int | str = 1) -> LocalExecutor:
+    """This machine's executor at a study's profile (its device, threads and ``runs_per_gpu``): what
+    ``settle``, ``search`` and a submission's runs use."""
+    return LocalExecutor(jobs, profile.device, profile.threads, profile.runs_per_gpu)
+
+
 def make_executor(
     name: str,
     jobs: int | str = 1,
