@@ -110,79 +110,58 @@ def test_run_writes_record_and_variant_resolves(tmp_path):
     assert set(record["metrics"]) == {"train", "val", "test"}
 
 
-def project_with_method(tmp_path, file_name, source):
-    """A copy of the plug-in folders with one more method file; the env that points runs at it."""
+def project_with_methods(tmp_path, files):
+    """A copy of the plug-in folders with more method files (name -> source); the env that points runs at it."""
     root = tmp_path / "project"
     shutil.copytree(ROOT / "methods", root / "methods")
     shutil.copytree(ROOT / "datasets", root / "datasets")
-    (root / "methods" / file_name).write_text(source)
+    for file_name, source in files.items():
+        (root / "methods" / file_name).write_text(source)
     return {"SALBENCH_ROOT": str(root), "SALBENCH_PARAMS": str(ROOT / "params.yaml")}
 
 
-def test_readme_method_snippet_runs_as_printed(tmp_path):
+def readme_method_snippet():
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Adding a method") :]
     start = section.index("\n", section.index("```python")) + 1  # the fence may carry file=PATH
-    code = section[start : section.index("\n```", start)]
-    env = project_with_method(tmp_path, "label_smoothing.py", code + "\n")
-    assert "label_smoothing" in cli("list", "methods", env=env).stdout
-    result = cli(
-        "run",
-        "--method",
-        "label_smoothing",
-        "--dataset",
-        "decoy_digits",
-        *SMALL_DIGITS,
-        "--epochs",
-        "1",
-        "--out",
-        str(tmp_path / "runs"),
-        "--quiet",
-        "--no-saliency",
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr
+    return section[start : section.index("\n```", start)] + "\n"
 
 
-def test_method_file_dropped_into_methods_is_listed_and_runnable(tmp_path):
-    env = project_with_method(
-        tmp_path,
-        "label_smoothing.py",
-        '"""Label smoothing (Szegedy et al. 2016): a method that touches no other file."""\n'
-        "import torch.nn.functional as F\n"
-        "from benchmark.contracts import Cost, HParam, Method\n"
-        "from benchmark.registry import register_method\n\n"
-        "@register_method\n"
-        "class LabelSmoothing(Method):\n"
-        "    name = 'label_smoothing'\n"
-        "    citation = 'Szegedy et al. CVPR 2016'\n"
-        "    cost = Cost(forward=1, backward=1)\n"
-        "    hparams = {'eps': HParam(0.1, 'smoothing')}\n\n"
-        "    def loss(self, net, batch, state):\n"
-        "        loss = F.cross_entropy(net(batch.x).logits, batch.y, label_smoothing=self.eps)\n"
-        "        return loss, {}\n",
+# A method that touches no other file, beside the README's (its own name: both are in one project)
+DROPPED_METHOD = (
+    '"""Label smoothing (Szegedy et al. 2016): a method that touches no other file."""\n'
+    "import torch.nn.functional as F\n"
+    "from benchmark.contracts import Cost, HParam, Method\n"
+    "from benchmark.registry import register_method\n\n"
+    "@register_method\n"
+    "class DroppedSmoothing(Method):\n"
+    "    name = 'dropped_smoothing'\n"
+    "    citation = 'Szegedy et al. CVPR 2016'\n"
+    "    cost = Cost(forward=1, backward=1)\n"
+    "    hparams = {'eps': HParam(0.1, 'smoothing')}\n\n"
+    "    def loss(self, net, batch, state):\n"
+    "        loss = F.cross_entropy(net(batch.x).logits, batch.y, label_smoothing=self.eps)\n"
+    "        return loss, {}\n"
+)
+
+
+def test_readme_snippet_and_a_dropped_method_file_are_listed_and_runnable(tmp_path):
+    """The README's snippet runs as printed, and a file dropped into methods/ is found: one project, one listing
+    (a ``python -m benchmark`` is about 5 s of CPU)."""
+    env = project_with_methods(
+        tmp_path, {"label_smoothing.py": readme_method_snippet(), "dropped_smoothing.py": DROPPED_METHOD}
     )
-    assert "label_smoothing" in cli("list", "methods", env=env).stdout
-    result = cli(
-        "run",
-        "--method",
-        "label_smoothing",
-        "--dataset",
-        "decoy_digits",
-        *SMALL_DIGITS,
-        "--set",
-        "eps=0.2",
-        "--epochs",
-        "1",
-        "--out",
-        str(tmp_path / "runs"),
-        "--quiet",
-        "--no-saliency",
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr
-    record = json.loads(Path(json.loads(result.stdout)["record"]).read_text())
-    assert record["config"]["method_params"] == {"eps": 0.2}
+    listed = cli("list", "methods", env=env).stdout
+    assert "label_smoothing" in listed and "dropped_smoothing" in listed, listed
+
+    def run(method, *extra):
+        args = ["--dataset", "decoy_digits", *SMALL_DIGITS, *extra, "--epochs", "1", "--out", str(tmp_path / method)]
+        result = cli("run", "--method", method, *args, "--quiet", "--no-saliency", env=env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(Path(json.loads(result.stdout)["record"]).read_text())
+
+    run("label_smoothing")
+    assert run("dropped_smoothing", "--set", "eps=0.2")["config"]["method_params"] == {"eps": 0.2}
 
 
 def test_list_methods_shows_boolean_defaults_as_declared(capsys):
