@@ -41,8 +41,8 @@ gpu-check: $(STAMP)
 search: $(STAMP)
 	$(BIN)/dvc repro optional/dvc.yaml:search
 
-# Every claims cell, the optional ones too (optional/dvc.yaml:claims-extended, outside `make reproduce`, about
-# 14 minutes on 2 cores): trains the optional studies that extend a default one (params.yaml `extends:`) and
+# Every claims cell, the optional ones too (optional/dvc.yaml:claims-extended, outside `make reproduce`, 12.5
+# minutes on 2 cores): trains the optional studies that extend a default one (params.yaml `extends:`) and
 # writes results/claims_extended/PAPER.md; the default tables name those cells "not run by default".
 claims-extended: $(STAMP)
 	$(BIN)/dvc repro optional/dvc.yaml:claims-extended
