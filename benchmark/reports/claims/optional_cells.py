@@ -26,10 +26,9 @@ def arm(side: Side) -> Arm:
 
 @dataclasses.dataclass(frozen=True)
 class NotRun:
-    """A claims cell that the default pipeline does not train: ``side`` is trained only by ``study``."""
+    """A claims cell that the default pipeline does not train: a side of it is trained only by ``study``."""
 
     cell: str
-    side: str
     study: str
 
 
@@ -48,7 +47,7 @@ def split_paper(
     for claim in paper.claims:
         missing = [s for s in (claim.side, claim.reference) if optional_only(claim.study, s)]
         if missing:
-            left.append(NotRun(claim.id, missing[0].label(), optional[claim.study][arm(missing[0])]))
+            left.append(NotRun(claim.id, optional[claim.study][arm(missing[0])]))
         else:
             kept.append(claim)
     figures = [
