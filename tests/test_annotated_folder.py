@@ -63,7 +63,7 @@ def test_clean_folder_loads_exactly(tmp_path):
     heat = np.asarray(Image.open(tmp_path / "annotations" / "1.png"), dtype=np.float32) / 255
     assert np.array_equal(train.saliency[1, 0], heat) and train.saliency[1, 0, 0, 0] == pytest.approx(0.2)
     test = bundle.splits["test"]
-    assert test.annotated.tolist() == [True, False] and test.saliency[1].max() == 0
+    assert test.annotated.tolist() == [True, False] and test.dense_saliency()[1].max() == 0
     assert test.extras["csv_line"].tolist() == [6, 7]
 
 

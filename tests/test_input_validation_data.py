@@ -500,7 +500,7 @@ def test_own_build_is_replaced_and_allow_zero_maps_accepts_zero_maps(env, capsys
     assert main(env.annotated(extra_rows=[(env.image("z.png"), "real", "train", zero)], allow_zero_maps=True)) == 0
     bundle = store.load(built)
     assert bundle.splits["train"].annotated.tolist() == [True, True, True]
-    assert bundle.splits["train"].saliency[2].max() == 0
+    assert bundle.splits["train"].dense_saliency()[2].max() == 0
 
 
 def test_changed_source_folder_is_never_served_stale(env, capsys):

@@ -34,11 +34,12 @@ def half_annotated(bundle, evaluated: int = 128):
     """Half the training samples lose their annotation; the other splits keep ``evaluated`` images (speed)."""
     for name, split in bundle.splits.items():
         if name != "train":
-            bundle.splits[name] = Split.from_arrays({k: v[:evaluated] for k, v in split.arrays().items()})
+            bundle.splits[name] = split.take(np.arange(min(evaluated, len(split))))
     train = bundle.splits["train"]
     off = np.arange(len(train)) % 2 == 1
-    train.annotated = ~off
-    train.saliency = np.where(off[:, None, None, None], 0.0, train.saliency).astype(np.float32)
+    bundle.splits["train"] = Split(
+        x=train.x, y=train.y, saliency=train.dense_saliency(), annotated=~off, extras=train.extras
+    )
     return bundle
 
 

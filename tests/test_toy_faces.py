@@ -73,7 +73,7 @@ def test_generators_and_labels(faces):
         art = split.extras["artifact"].astype(bool)[:, 0]
         assert np.array_equal(art.any((1, 2)), y == 1), "an artifact exactly on synthetic images"
         ann = split.annotated
-        assert split.saliency[ann][:, 0][art[ann]].min() >= 0.5, "artifact inside the annotation"
+        assert split.dense_saliency()[ann][:, 0][art[ann]].min() >= 0.5, "artifact inside the annotation"
 
 
 def test_cue_codes_label_in_train_only(faces):
@@ -123,8 +123,10 @@ def test_annotated_fraction():
         "toy_faces", {"train_size": 100, "val_size": 8, "test_size": 8, "annotated_fraction": 0.3}
     ).splits["train"]
     assert split.annotated.sum() == 30
-    assert not split.saliency[~split.annotated].any() and (split.extras["annotator"][~split.annotated] == -1).all()
-    assert (split.saliency[split.annotated].max((1, 2, 3)) == 1.0).all()
+    assert (
+        not split.dense_saliency()[~split.annotated].any() and (split.extras["annotator"][~split.annotated] == -1).all()
+    )
+    assert (split.dense_saliency()[split.annotated].max((1, 2, 3)) == 1.0).all()
 
 
 def test_splits_disjoint_and_build_byte_identical(tmp_path, faces):

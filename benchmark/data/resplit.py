@@ -9,7 +9,7 @@ sees the same partition (the comparison stays paired) and the test splits never 
 The draw is stratified by (class, annotated): the new train split has exactly the fixed split's
 count of each class among annotated and among unannotated rows, and so does the new validation
 split; only which rows fill them changes. Every per-row array (images, labels, annotations,
-extras) moves with its row.
+extras) moves with its row (``Split.take``: an annotated row's map with it).
 """
 
 from __future__ import annotations
@@ -43,10 +43,6 @@ def partition(train: Split, val: Split, rng: np.random.Generator) -> tuple[np.nd
     return new_train, new_val
 
 
-def _take(arrays: dict[str, np.ndarray], rows: np.ndarray) -> Split:
-    return Split.from_arrays({key: value[rows] for key, value in arrays.items()})
-
-
 def redraw(bundle: DatasetBundle, seed: int) -> tuple[DatasetBundle, dict[str, str]]:
     """``bundle`` with its train and val rows repartitioned by ``seed`` (a ``derive_seed`` of the run's
     seed and dataset), and the sha256 of each new split's row indices into the pooled rows (for the record).
@@ -58,10 +54,10 @@ def redraw(bundle: DatasetBundle, seed: int) -> tuple[DatasetBundle, dict[str, s
             f"split: per_seed pools the train and val rows, which must hold the same arrays; "
             f"train has {sorted(a)}, val has {sorted(b)}"
         )
-    pooled = {key: np.concatenate([a[key], b[key]]) for key in a}
+    pooled = Split.concat(train, val)
     new_train, new_val = partition(train, val, np.random.default_rng(seed))
     splits = dict(bundle.splits)
-    splits["train"], splits["val"] = _take(pooled, new_train), _take(pooled, new_val)
+    splits["train"], splits["val"] = pooled.take(new_train), pooled.take(new_val)
     digests = {
         name: hashlib.sha256(rows.astype("<i8").tobytes()).hexdigest()
         for name, rows in (("train", new_train), ("val", new_val))

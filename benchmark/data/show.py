@@ -52,7 +52,7 @@ def example_grid(bundle: DatasetBundle, split_name: str, path: Path, count: int 
             axes[row, col].set_axis_off()
         axes[0, col].set_title(caption(split, i, bundle), fontsize=6)
         if split.saliency is not None and split.annotated[i]:
-            heat = split.saliency[i, 0]
+            heat = split.saliency[split.map_index()[i], 0]
             axes[1, col].imshow(heat, cmap="jet", vmin=0, vmax=1, alpha=OVERLAY_ALPHA * heat, interpolation="bilinear")
         else:
             axes[1, col].set_title("no annotation", fontsize=6)

@@ -53,7 +53,8 @@ class DeviceSplit:
     @classmethod
     def from_split(cls, split: Split, device: torch.device, wrong_reason: str | None = None) -> DeviceSplit:
         """``split`` on ``device``; with ``wrong_reason`` (an extra's key), its wrong-reason mask too."""
-        sal = None if split.saliency is None else torch.from_numpy(split.saliency).to(device, torch.float16)
+        dense = split.dense_saliency()
+        sal = None if dense is None else torch.from_numpy(dense).to(device, torch.float16)
         ann = None if split.annotated is None else torch.from_numpy(split.annotated).to(device)
         wrong = None if wrong_reason is None else torch.from_numpy(wrong_reason_mask(split, wrong_reason)).to(device)
         return cls(

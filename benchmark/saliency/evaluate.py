@@ -80,7 +80,7 @@ def human_prior(trained: Trained) -> np.ndarray | None:
     train = trained.bundle.splits["train"]
     if train.saliency is None or not train.annotated.any():
         return None
-    return train.saliency[train.annotated, 0].astype(np.float64).mean(axis=0).astype(np.float32)
+    return train.saliency[:, 0].astype(np.float64).mean(axis=0).astype(np.float32)  # the annotated rows' maps
 
 
 @dataclass
