@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install reproduce test lint gpu-check search claims-extended benchmark benchmark-compare benchmark-reference clean
+.PHONY: install reproduce test lint gpu-check rehearsal search claims-extended benchmark benchmark-compare benchmark-reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ lint: $(STAMP)
 # per check; exit 1 when one failed. On a machine without CUDA the CUDA checks are SKIPped, saying why.
 gpu-check: $(STAMP)
 	$(BIN)/python -m benchmark doctor --device auto
+
+# The paper path end to end on this CPU (README "The rehearsal"): the generated CYBORG-layout folder, the builds
+# of its two variants, one run on the 7x data, the studies' rehearsal blocks swept and their statistics; each
+# step's time and peak memory in results/rehearsal/rehearsal.md.
+rehearsal: $(STAMP)
+	$(BIN)/python -m benchmark rehearsal
 
 # Hyperparameter searches (optional/dvc.yaml, outside `make reproduce`): every `searches:` entry of
 # params.yaml; publishes results/search/NAME.json, which the studies' tuned items read (commit it).

@@ -1,0 +1,55 @@
+"""``rehearsal-folder``: a generated folder in the CYBORG release layout that ``annotated_folder`` reads
+(issue 25's rehearsal data): the two CSVs' rows, the 7x file's added rows unannotated, the maps' exact pixels,
+and a destination it did not write left alone."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from benchmark.data.dataset_store import build
+
+SETTINGS = ["--train", "4", "--val", "2", "--test", "2", "--copies", "3", "--size", "32"]
+
+
+def rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def generate(dest):
+    return subprocess.run(
+        [sys.executable, "-m", "benchmark", "rehearsal-folder", str(dest), *SETTINGS],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_folder_layout_and_what_annotated_folder_reads(tmp_path):
+    dest = tmp_path / "folder"
+    assert generate(dest).returncode == 0
+    base, seven = rows(dest / "labels.csv"), rows(dest / "labels_7x.csv")
+    assert [r["split"] for r in base].count("train") == 4 and len(base) == 4 + 2 + 2 + 2
+    assert [r["split"] for r in seven].count("train") == 12 and len(seven) == 12 + 6
+    assert all(r["annotation"] for r in base) and sum(not r["annotation"] for r in seven) == 8
+    assert [r for r in seven if r["split"] != "train"] == [r for r in base if r["split"] != "train"]
+    faces = build("toy_faces", {"image_size": 32, "annotators": 5, "train_size": 4, "val_size": 2, "test_size": 2})
+    maps = faces.splits["train"].saliency[:, 0]
+    written = [np.asarray(Image.open(dest / r["annotation"])) for r in base if r["split"] == "train"]
+    assert np.array_equal(np.stack(written), np.round(np.clip(maps, 0, 1) * 255).astype(np.uint8))
+    params = {"root": str(dest), "csv": "labels_7x.csv", "classes": "real,synthetic", "colour": "rgb"}
+    train = build("annotated_folder", params).splits["train"]
+    assert len(train) == 12 and train.annotated.tolist() == [True] * 4 + [False] * 8
+    assert train.y[:4].tolist() == faces.splits["train"].y.tolist()
+
+
+def test_a_folder_it_did_not_write_is_refused(tmp_path):
+    dest = tmp_path / "mine"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("keep me")
+    result = generate(dest)
+    assert result.returncode == 2 and "not a folder written by rehearsal-folder" in result.stderr
+    assert sorted(p.name for p in dest.iterdir()) == ["notes.txt"]
