@@ -419,6 +419,16 @@ def test_dry_run_prints_the_expansion_and_one_warning_per_absent_thing(place, ca
         "fp32",
     ]
     assert "erm/resnet18[weights=IMAGENET1K_V1]/mnist_paper/seed=1" in out and "4 valid runs, 4 would run" in out
+    needs = {
+        tuple(c.strip() for c in r.strip("|").split("|"))
+        for r in out.splitlines()
+        if r.startswith("| dataset ") or r.startswith("| weights ")
+    }
+    assert needs == {
+        ("dataset", "mnist_paper", "absent (see the warning below)"),
+        ("dataset", "faces_paper", "absent (see the warning below)"),
+        ("weights", "resnet18[weights=IMAGENET1K_V1]", "absent (see the warning below)"),
+    }
     assert listing(place) == before
 
 
@@ -439,6 +449,11 @@ def test_a_present_annotated_folder_passes_the_check_and_trains(place, capsys):
     assert absent_lines(expand("tiny", "paper", params=params), params) == []
     code, out, err = call(["sweep", "tiny", "--profile", "paper", "--dry-run", "--out", "out"], capsys)
     assert code == 0 and err == "" and "erm/simple_cnn[hidden=16]/faces_paper/seed=0" in out
+    row = next(r for r in out.splitlines() if r.startswith("| dataset "))
+    assert "| faces_paper " in row and "not built: each run builds it in memory" in row
+    assert any(
+        r.startswith("| weights ") and "| simple_cnn " in r and "none (random init)" in r for r in out.splitlines()
+    )
     code, out, err = call(["sweep", "tiny", "--profile", "paper", "--out", "out", "--quiet"], capsys)
     assert code == 0, err
     assert len(list((place / "out").glob("*.json"))) == 1

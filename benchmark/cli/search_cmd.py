@@ -57,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
             f"search {search.name}: {search.draws} draws x {len(search.methods)} methods, "
             f"{len(planned.study.runs)} distinct runs"
         )
-        return dry_run(planned.study, folder, args.retry_failed, [], [problem] if problem else [])
+        from ..sweeps.prerequisites import state_rows
+
+        needs = state_rows(planned.study, params)
+        return dry_run(planned.study, folder, args.retry_failed, [], [problem] if problem else [], needs)
     if problem:
         raise ContractError(f"profile '{planned.study.profile.name}': {problem}")
     executor = local_executor(planned.study.profile, args.jobs)

@@ -153,13 +153,17 @@ def print_expansion(study) -> None:
     print()
 
 
-def dry_run(study, folder: Path, retry_failed: bool, problems: list[str], machine: list[str]) -> int:
+def dry_run(
+    study, folder: Path, retry_failed: bool, problems: list[str], machine: list[str], needs: list[list[str]]
+) -> int:
     from tabulate import tabulate
 
     from ..sweeps.study_states import study_status
     from ..sweeps.sweep import leftover_lines, report_problems
 
     print_expansion(study)
+    print(tabulate(needs, headers=["needs", "name", "on this machine"], tablefmt="github"))
+    print()
     status = study_status(study, folder)
     todo = {run.spec.run_id for run in status.todo(retry_failed)}
     rows = [
@@ -190,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     from ..config import load_params
     from ..contracts import ContractError
     from ..paths import project_root
-    from ..sweeps.prerequisites import absent_lines
+    from ..sweeps.prerequisites import absent_lines, state_rows
     from ..sweeps.study import expand
     from .run_cmd import check_out_folder
 
@@ -205,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             args.retry_failed,
             problems,
             machine_problems(study, args) + absent_lines(study, params),
+            state_rows(study, params),
         )
     study = expand(args.study, args.profile, params=params)
     folder = study_folder(study.name, folder_arg)

@@ -8,7 +8,11 @@ One line per absent thing, naming it, what is missing and how to get it (``absen
 - torchvision pretrained weights (an arch parameter ``weights`` other than ``none``) absent from the
   torch hub cache, with the command that downloads them.
 
-``sweep --dry-run`` prints them as warnings (exit 0: the machine that runs the sweep may have what
+``state_rows`` is the dry run's table of every dataset and pretrained weights a study needs, present or
+not: built in the store (and where), its source present but not built, absent; weights not needed, in
+the torch hub cache, absent.
+
+``sweep --dry-run`` prints the absent ones as warnings (exit 0: the machine that runs the sweep may have what
 this one lacks); a sweep refuses them before anything is computed or written (exit 2). Nothing here
 touches the network, decodes an image or writes a file.
 """
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contracts import ContractError
+from ..data import dataset_store
 from ..data.availability import source_problem
 from ..data.paper_variants import SECTION, paper_variants
 from ..registry import ARCHS
@@ -57,6 +62,48 @@ def weights_problem(arch: str, arch_params: Mapping[str, Any]) -> str | None:
         f"arch '{arch}' weights '{weights}' are absent: no {checkpoint}; download them once (internet) with: "
         f"{command}  - or offline, place {url} there"
     )
+
+
+def weights_state(arch: str, arch_params: Mapping[str, Any]) -> str:
+    """``none (random init)``, ``cached`` or ``absent`` (``weights_problem`` says how to get them)."""
+    weights = arch_params.get("weights")
+    if not isinstance(weights, str) or weights in ("", "none"):
+        return "none (random init)"
+    return "absent (see the warning below)" if weights_problem(arch, arch_params) else f"{weights}: cached"
+
+
+def dataset_state(spec: Any, params: Mapping[str, Any]) -> str:
+    """Where a run's dataset comes from on this machine: its build in the store, else its source."""
+    config = spec.config
+    built = dataset_store.find(config.dataset, config.dataset_params)
+    if built is not None:
+        return f"built: {built}"
+    variant = spec.dataset.split("[", 1)[0]
+    if source_problem(spec.dataset, config.dataset, config.dataset_params, variant_key(variant, params)):
+        return "absent (see the warning below)"
+    return f"not built: each run builds it in memory (`python -m benchmark data build {variant}` once saves that)"
+
+
+def state_rows(study: Any, params: Mapping[str, Any]) -> list[list[str]]:
+    """[kind, name, state] of every distinct dataset and architecture's weights the study's runs need."""
+    rows: list[list[str]] = []
+    seen: set[str] = set()
+    for spec in study.runs:
+        config = spec.config
+        for kind, name, key, state in (
+            ("dataset", spec.dataset, repr((config.dataset, sorted(config.dataset_params.items()))), dataset_state),
+            ("weights", config.arch, repr((config.arch, sorted(config.arch_params.items()))), None),
+        ):
+            if key in seen:
+                continue
+            seen.add(key)
+            if state is None:
+                weights = config.arch_params.get("weights", "none")
+                label = name if weights in ("", "none") else f"{name}[weights={weights}]"
+                rows.append([kind, label, weights_state(config.arch, config.arch_params)])
+            else:
+                rows.append([kind, name, state(spec, params)])
+    return rows
 
 
 def absent_lines(study: Any, params: Mapping[str, Any]) -> list[str]:
