@@ -39,6 +39,7 @@ it is not used here.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from pathlib import Path
 
@@ -180,7 +181,7 @@ PATTERNS = {  # 4 batches of 6: which samples are annotated
 
 
 def guarded_epoch(
-    name: str, params: dict, arch: str, pattern: str, optimizer: dict, precision: str = "fp32"
+    name: str, params: dict, arch: str, pattern: str, optimizer: dict, precision: str = "fp32", streamed: bool = False
 ) -> list[str]:
     torch.manual_seed(0)
     side = 16
@@ -189,6 +190,8 @@ def guarded_epoch(
     method = METHODS.get(name)(**params)
     opt = make_optimizer(net.parameters(), optimizer)
     split = make_split(24, side, PATTERNS[pattern], wrong_reason=method.needs_wrong_reason)
+    if streamed:  # the images stay a host array, gathered batch by batch (runs.placement)
+        split = dataclasses.replace(split, x=split.x.numpy())
     state = TrainState(epoch=0, step=0, epochs=1, device=torch.device("cpu"), generator=make_generator(0))
     train_step(net, method, next(split.batches(6)), state, opt, precision=precision)  # creates the optimizer state
     order = None if pattern == "none in a batch" else torch.randperm(24, generator=torch.Generator().manual_seed(2))
@@ -221,6 +224,12 @@ def test_no_host_sync_with_the_other_optimizers(optimizer):
 @pytest.mark.parametrize("name", ["erm", "sage", "cyborg"])
 def test_no_host_sync_under_bf16_autocast(name):
     assert not guarded_epoch(name, {}, "gap_cnn", "partly", {"name": "adam", "lr": 1e-3}, precision="bf16")
+
+
+@pytest.mark.parametrize("name,params", [("erm", {}), ("cyborg", {}), ("rrr", {"annotation": "wrong_reason"})])
+def test_no_host_sync_on_streamed_batches(name, params):
+    """Images streamed from the host (issue 25 item 2): the prefetched batches add no sync to the epoch."""
+    assert not guarded_epoch(name, params, "gap_cnn", "partly", {"name": "adam", "lr": 1e-3}, streamed=True)
 
 
 def test_the_guard_catches_what_it_is_for():

@@ -423,7 +423,8 @@ def test_training_hands_a_method_train_rows_only_and_annotations_only_when_decla
     assert len(test_only) > 100 and len(seen.rows) >= 64
     assert seen.rows <= splits["train"] and not seen.rows & test_only
     assert seen.saliency is annotations and not seen.wrong_reason
-    assert output.splits["train"].saliency is not None  # the evaluated train split keeps its annotations
+    # the train split's maps reach the device only for a method that reads them (issue 25 item 1)
+    assert (output.splits["train"].saliency is not None) is annotations
 
 
 def test_the_honesty_check_catches_a_loop_that_leaks(monkeypatch):
@@ -447,7 +448,11 @@ def test_the_honesty_check_catches_a_loop_that_leaks(monkeypatch):
         "24 row(s) that are not rows of the train split (rows of: test_open); fix: the "
         "training loop must hand a method only"
     ), leak.line()
-    monkeypatch.setattr(run_module, "training_split", lambda method, bundle, train, config: train)
+    monkeypatch.setattr(  # the train split with its maps, as if the loop copied and handed them to ERM
+        run_module,
+        "training_split",
+        lambda method, bundle, train, config: DeviceSplit.from_split(bundle.splits["train"], train.y.device),
+    )
     (annotations,) = split_failures("erm", config, device="cpu", steps=1)
     assert annotations.problem == (
         "the method was handed annotations (batch.saliency) though it does not declare needs_annotations"

@@ -29,8 +29,9 @@ from ..data import dataset_store, resplit
 from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
 from ..saliency.evaluate import SaliencyOutput, Trained, check_splits, evaluate_saliency
-from ..saliency.settings import EVALUATION_PARAMS, resolve_evaluation
+from ..saliency.settings import EVALUATION_PARAMS, evaluated_splits, resolve_evaluation
 from ..seeding import derive_seed, enable_determinism, seed_global
+from . import placement
 from .device_data import DeviceSplit, wrong_reason_key, wrong_reason_mask
 from .evaluation import UNDEFINED, evaluate
 from .precision import check_precision, check_precision_device
@@ -206,7 +207,7 @@ class Prepared:
     config: RunConfig  # resolved
     method: Method
     bundle: DatasetBundle
-    splits: dict[str, DeviceSplit]  # every split on the device, annotations included: what is evaluated
+    splits: dict[str, DeviceSplit]  # every split on the device, maps where read (``map_readers``)
     train_split: DeviceSplit  # the train split as the training loop hands it to the method (``training_split``)
     network: Network  # on the device, initial weights from (seed, dataset, arch)
     device: torch.device
@@ -222,10 +223,42 @@ def load_bundle(config: RunConfig, data_root: Path | None = None) -> tuple[Datas
     return resplit.redraw(bundle, derive_seed(config.seed, "split", config.dataset))
 
 
-def prepare(config: RunConfig, device: torch.device, data_root: Path | None = None) -> Prepared:
+def map_readers(method: Method, bundle: DatasetBundle, config: RunConfig) -> set[str]:
+    """The splits whose human maps a consumer reads: the train split for a method that declares
+    ``needs_annotations``, and the splits the saliency evaluation explains when it is enabled
+    (``saliency.settings.evaluated_splits``; its human-prior reference reads the host arrays). Only
+    these are copied to the device with their maps: ERM with the evaluation off moves no map at all."""
+    readers = {"train"} if method.needs_annotations else set()
+    if config.evaluation.get("enabled", False):
+        readers.update(evaluated_splits(config.evaluation, list(bundle.splits)))
+    return readers
+
+
+def device_splits(
+    method: Method, bundle: DatasetBundle, config: RunConfig, device: torch.device, data_placement: str = "auto"
+) -> dict[str, DeviceSplit]:
+    """Every split of ``bundle`` on ``device``: its maps only when read (``map_readers``), its images resident
+    or streamed (``placement.choose`` at ``data_placement``; what stays resident in any case is weighed too)."""
+    readers = map_readers(method, bundle, config)
+    fixed = sum(
+        split.y.nbytes * 3  # labels as int64, flags, map index
+        + (split.saliency.nbytes // 2 if name in readers and split.saliency is not None else 0)
+        for name, split in bundle.splits.items()
+    )
+    streamed = placement.choose({name: s.x for name, s in bundle.splits.items()}, fixed, device, data_placement)
+    return {
+        name: DeviceSplit.from_split(split, device, maps=name in readers, stream=streamed[name])
+        for name, split in bundle.splits.items()
+    }
+
+
+def prepare(
+    config: RunConfig, device: torch.device, data_root: Path | None = None, data_placement: str = "auto"
+) -> Prepared:
     """Resolve ``config``, build its method and load its dataset to ``device`` (refused before anything
     else when they are incompatible, or when an evaluation split is missing), and build the network from
-    the run's initial-weights seed: everything ``execute`` needs to call ``train``."""
+    the run's initial-weights seed: everything ``execute`` needs to call ``train``. ``data_placement``
+    (``runs.placement``): the splits' images resident on the device or streamed; never the results."""
     config = resolve_config(config)
     check_precision_device(config.precision, device)
     method = METHODS.get(config.method)(**config.method_params)
@@ -235,7 +268,7 @@ def prepare(config: RunConfig, device: torch.device, data_root: Path | None = No
     enable_determinism()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    splits = {name: DeviceSplit.from_split(split, device) for name, split in bundle.splits.items()}
+    splits = device_splits(method, bundle, config, device, data_placement)
     train_split = training_split(method, bundle, splits["train"], config)
     seed_global(derive_seed(config.seed, "init", config.dataset, config.arch))
     channels, side = bundle.input_shape[0], bundle.input_shape[1]
@@ -259,17 +292,20 @@ def execute(
     checkpoint: Path | None = None,
     data_root: Path | None = None,
     on_epoch: Callable[[int], None] | None = None,
+    data_placement: str = "auto",
 ) -> RunOutput:
     """Run ``config`` (resolved here): train, evaluate every split, evaluate the saliency.
 
     With ``checkpoint``, the training loop saves it every epoch and resumes from it;
     ``on_epoch(n)`` is called after epoch n. Fails before training on an incompatible
     method and dataset or an evaluation split the dataset lacks, or in a process that does not compute
-    with the numerics the config names (``benchmark.numerics.require``).
+    with the numerics the config names (``benchmark.numerics.require``). ``data_placement``: the profile's
+    execution setting (``runs.placement``: resident or streamed images, the same results).
     """
     started = time.perf_counter()
     numerics.require(config.numerics)
-    ready = prepare(config, select_device(device) if isinstance(device, str) else device, data_root)
+    placement.check_placement(data_placement)
+    ready = prepare(config, select_device(device) if isinstance(device, str) else device, data_root, data_placement)
     config, bundle, splits, net, device = ready.config, ready.bundle, ready.splits, ready.network, ready.device
     loaded = time.perf_counter()
     trained = train(

@@ -44,8 +44,9 @@ from .settings import evaluated_splits
 class SplitOnDevice(Protocol):
     """What the evaluation reads of a split already on the device (``runs.device_data.DeviceSplit``)."""
 
-    x: Tensor
     y: Tensor
+
+    def images(self, index: Tensor | np.ndarray) -> Tensor: ...  # uint8 rows, resident or streamed
 
     def batch(self, index: Tensor) -> Any: ...
 
@@ -222,7 +223,7 @@ def evaluate_split(
 
     saved = {
         "index": index.astype(np.int64),
-        "images": device_split.x[torch.as_tensor(index, device=x.device)].cpu().numpy(),
+        "images": device_split.images(index).cpu().numpy(),
         "labels": y.cpu().numpy(),
         "target": target.cpu().numpy(),
     }
