@@ -187,3 +187,27 @@ def test_a_run_forced_resident_or_streamed_computes_the_same_record(mapped_faces
     assert all(np.array_equal(arrays[key], streamed.saliency.arrays[key]) for key in arrays)
     with pytest.raises(ContractError, match=r"^profile data_placement: must be one of"):
         run.execute(config, "cpu", progress=False, data_placement="gpu")
+
+
+def test_the_profile_key_reaches_the_run_and_not_its_identity(tmp_path, monkeypatch):
+    """``data_placement`` of a profile rides on the task to ``record_run`` (as ``device`` and ``threads`` do);
+    the run id is the same whatever its value, and the schema knows the run layer's values."""
+    from sweep_helpers import tiny_params
+
+    from benchmark.params_schema.profiles import Profile
+    from benchmark.sweeps import worker
+    from benchmark.sweeps.study import expand
+
+    ids, seen = {}, []
+    for how in ("auto", "stream"):
+        params = tiny_params(seeds=1)
+        params["profiles"]["quick"]["data_placement"] = how
+        study = expand("tiny", params=params)
+        assert study.profile.data_placement == how
+        task = worker.make_task(study.runs[0], study.profile, tmp_path)
+        ids[how] = task.run_id
+        monkeypatch.setattr(worker, "record_run", lambda *args, **kwargs: seen.append(kwargs["data_placement"]))
+        worker.run_task(task)
+    assert seen == ["auto", "stream"] and ids["auto"] == ids["stream"]
+    schema = Profile.model_json_schema()["properties"]["data_placement"]
+    assert tuple(next(v["enum"] for v in schema["anyOf"] if "enum" in v)) == placement.PLACEMENTS

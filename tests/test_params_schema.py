@@ -152,6 +152,12 @@ OUT_OF_RANGE = [
     ),
     ("profiles.quick", "device", "tpu", "profiles.quick.device: device 'tpu' unknown; valid devices: auto, cpu"),
     ("profiles.quick", "checkpoint", "yes", "profiles.quick.checkpoint: must be true or false, got str 'yes'"),
+    (
+        "profiles.paper",
+        "data_placement",
+        "gpu",
+        "profiles.paper.data_placement: expected one of ['auto', 'resident', 'stream'], got 'gpu'",
+    ),
     ("profiles.quick", "val_curve", "yes", "profiles.quick.val_curve: must be true or false, got str 'yes'"),
     ("studies.tiny", "val_curve", 1, "studies.tiny.val_curve: must be true or false, got int 1"),
     ("searches.tiny", "val_curve", None, "searches.tiny.val_curve: must be true or false, got NoneType None"),

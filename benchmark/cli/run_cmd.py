@@ -142,7 +142,14 @@ def run(args: argparse.Namespace) -> int:
     METHODS.get(resolved.method)(**resolved.method_params)  # the method's own checks (e.g. SMOOT's bounds)
     started = time.perf_counter()
     try:
-        result = record_run(config, Path(args.out), device=device, progress=not args.quiet, checkpoint=args.checkpoint)
+        result = record_run(
+            config,
+            Path(args.out),
+            device=device,
+            progress=not args.quiet,
+            checkpoint=args.checkpoint,
+            data_placement=profile.data_placement,
+        )
     except NonFiniteLoss as exc:  # a diverging run: one line and its failure record, as a sweep writes it
         path = write_record(
             failure_record(config.to_dict(), exc, time.perf_counter() - started, device), Path(args.out)

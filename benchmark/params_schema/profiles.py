@@ -9,7 +9,7 @@ from pydantic import (
     WrapValidator,
 )
 
-from .fields import DEVICE_REGEX, DEVICES, Block, Flag, Name, Text, fail, mapping, number, shown
+from .fields import DEVICE_REGEX, DEVICES, Block, Flag, Name, Text, choice, fail, mapping, number, shown
 from .run_settings import PositiveInt, RunSettings
 
 # --------------------------------------------------------------------------- profiles
@@ -82,6 +82,13 @@ class Profile(RunSettings):
     runs_per_gpu: Annotated[
         PositiveInt | None,
         Field(description="local --jobs auto: workers per visible GPU (default 1); worker i on cuda:{i % GPUs}"),
+    ] = None
+    data_placement: Annotated[
+        choice(("auto", "resident", "stream")) | None,
+        Field(
+            description="images on the device whole (resident) or streamed batch by batch from the host; auto: "
+            "resident while they fit in half the device's free memory (benchmark/runs/placement.py); never in run ids"
+        ),
     ] = None
     slurm: Slurm | None = None
     ray: Ray | None = None

@@ -84,18 +84,28 @@ def record_run(
     checkpoint: bool = False,
     data_root: Path | None = None,
     on_epoch: Callable[[int], None] | None = None,
+    data_placement: str = "auto",
 ) -> Recorded:
     """Run ``config`` and write its record to ``out_dir/RUN_ID.json`` (only on success).
 
     With ``checkpoint``, ``RUN_ID.ckpt`` is saved every epoch, a killed run resumes from it,
-    and it is removed once the record is written.
+    and it is removed once the record is written. ``data_placement``: resident or streamed images
+    (``runs.placement``), an execution setting that never changes the record.
     """
     started = time.perf_counter()
     config = resolve_config(config)
     rid = run_id(config)
     out_dir = Path(out_dir)
     ckpt = checkpoint_path(out_dir, rid) if checkpoint else None  # created by its first save (benchmark.atomic)
-    output = execute(config, device=device, progress=progress, checkpoint=ckpt, data_root=data_root, on_epoch=on_epoch)
+    output = execute(
+        config,
+        device=device,
+        progress=progress,
+        checkpoint=ckpt,
+        data_root=data_root,
+        on_epoch=on_epoch,
+        data_placement=data_placement,
+    )
     path = record_path(out_dir, rid)
     record = assemble(output, rid, path)
     record.timing["total_seconds"] = time.perf_counter() - started

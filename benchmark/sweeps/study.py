@@ -76,6 +76,7 @@ class Profile:
     checkpoint: bool = False
     threads: int | None = 1
     runs_per_gpu: int = 1  # local ``--jobs auto``: workers per visible GPU
+    data_placement: str = "auto"  # images resident on the device or streamed (``runs.placement``); not in run ids
     slurm: dict[str, Any] = field(default_factory=dict)
     ray: dict[str, Any] = field(default_factory=dict)
 
@@ -161,6 +162,7 @@ def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
         checkpoint=entry.get("checkpoint", False),
         threads=entry.get("threads", 1),
         runs_per_gpu=entry.get("runs_per_gpu", 1),
+        data_placement=entry.get("data_placement", "auto"),
         slurm=dict(entry.get("slurm") or {}),
         ray=dict(entry.get("ray") or {}),
     )

@@ -51,6 +51,7 @@ class RunTask:
     checkpoint: bool  # per-epoch checkpoints, resumed by a rerun
     threads: int | None  # CPU threads per run; None: the executor's share of the cores (``with_threads``)
     data_root: Path | None = None  # absolute; None: the default data root
+    data_placement: str = "auto"  # images resident or streamed (``runs.placement``); never the record
 
 
 Status = Literal["ok", "failed", "lost"]
@@ -79,6 +80,7 @@ def make_task(spec: RunSpec, profile: Profile, folder: Path, data_root: Path | N
         checkpoint=profile.checkpoint,
         threads=profile.threads,
         data_root=None if data_root is None else Path(data_root).resolve(),
+        data_placement=profile.data_placement,
     )
 
 
@@ -133,6 +135,7 @@ def run_task(task: RunTask) -> RunOutcome:
             progress=False,
             checkpoint=task.checkpoint,
             data_root=task.data_root,
+            data_placement=task.data_placement,
         )
         if stamp is not None:
             stamp.unlink(missing_ok=True)
