@@ -35,7 +35,7 @@ def fake_gpus(monkeypatch, count: int) -> None:
 
 def tasks(tmp_path, device: str = "cuda:0", checkpoint: bool = False):
     study = expand("tiny", params=PARAMS)
-    profile = SimpleNamespace(device=device, checkpoint=checkpoint, threads=1)
+    profile = SimpleNamespace(device=device, checkpoint=checkpoint, threads=1, data_placement="auto")
     return [make_task(spec, profile, tmp_path) for spec in study.runs]  # type: ignore[arg-type]
 
 
