@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from ..contracts import Batch, ContractError, Split
-from .placement import streamed_rows, to_device
+from .placement import host_rows, streamed_rows, to_device
 
 
 def wrong_reason_key(split: Split, keys: Sequence[str]) -> str | None:
@@ -116,7 +116,7 @@ class DeviceSplit:
         if isinstance(self.x, Tensor):
             return self.x[torch.as_tensor(index, device=self.x.device)]
         rows = index.cpu().numpy() if isinstance(index, Tensor) else np.asarray(index)
-        return next(streamed_rows(self.x, [rows.astype(np.int64)], self.y.device))
+        return host_rows(self.x, rows.astype(np.int64), self.y.device)
 
     def batch(
         self,

@@ -19,6 +19,7 @@ wrong-reason masks); a split that does not fit is streamed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,8 +64,6 @@ def free_memory(device: torch.device) -> int | None:
         for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
-    import os
-
     return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
 
 
@@ -122,6 +121,11 @@ def copied(host: Tensor, device: torch.device, side: torch.cuda.Stream | None) -
     current.wait_stream(side)
     out.record_stream(current)  # allocated on the side stream, used on the current one
     return out
+
+
+def host_rows(array: np.ndarray, rows: np.ndarray, device: torch.device) -> Tensor:
+    """The uint8 images ``rows`` of a host array on ``device``, gathered and copied at once (no prefetch)."""
+    return gather(array, rows, device.type == "cuda").to(device)
 
 
 def streamed_rows(array: np.ndarray, rows: Sequence[np.ndarray], device: torch.device) -> Iterator[Tensor]:

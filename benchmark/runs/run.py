@@ -240,11 +240,11 @@ def device_splits(
     """Every split of ``bundle`` on ``device``: its maps only when read (``map_readers``), its images resident
     or streamed (``placement.choose`` at ``data_placement``; what stays resident in any case is weighed too)."""
     readers = map_readers(method, bundle, config)
-    fixed = sum(
-        split.y.nbytes * 3  # labels as int64, flags, map index
-        + (split.saliency.nbytes // 2 if name in readers and split.saliency is not None else 0)
+    train = bundle.splits["train"]
+    fixed = sum(  # resident in any case: int64 labels and map index, bool flags, float16 maps
+        17 * len(split) + (split.saliency.nbytes // 2 if name in readers and split.saliency is not None else 0)
         for name, split in bundle.splits.items()
-    )
+    ) + (len(train) * train.x.shape[2] * train.x.shape[3] if method.needs_wrong_reason else 0)  # bool mask
     streamed = placement.choose({name: s.x for name, s in bundle.splits.items()}, fixed, device, data_placement)
     return {
         name: DeviceSplit.from_split(split, device, maps=name in readers, stream=streamed[name])
