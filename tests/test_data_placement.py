@@ -79,7 +79,8 @@ def test_the_device_holds_the_annotated_maps_once_and_a_batch_gathers_them():
         seen.append(batch.n_annotated)
     assert len(seen) == 4 and 0 in seen and sum(seen) > 0
     bare = DeviceSplit.from_split(split, CPU, maps=False)
-    assert bare.saliency is None and bare.map_index is None and next(bare.batches(5)).saliency is None
+    assert bare.saliency is None and bare.map_index is None and bare.annotated is None
+    assert next(bare.batches(5)).saliency is None and next(bare.batches(5)).n_annotated == 0
 
 
 @pytest.mark.parametrize("drop_last", [True, False])

@@ -76,20 +76,21 @@ class DeviceSplit:
         stream: bool = False,
     ) -> DeviceSplit:
         """``split`` on ``device``; with ``wrong_reason`` (an extra's key), its wrong-reason mask too; its
-        annotated rows' maps only with ``maps``; its images left on the host (streamed) with ``stream``."""
+        annotated rows' maps and flags only with ``maps``; its images left on the host (streamed) with ``stream``."""
         saliency = index = None
         if maps and split.saliency is not None:
             compact = torch.from_numpy(np.ascontiguousarray(split.saliency)).to(torch.float16)
             saliency = torch.cat([torch.zeros_like(compact[:1]), compact]).to(device)
             index = torch.from_numpy(split.map_index() + 1).to(device)
-        ann = None if split.annotated is None else torch.from_numpy(split.annotated).to(device)
+        flags = None if saliency is None else np.array(split.annotated, dtype=bool)  # no maps, no flags
+        ann = None if flags is None else torch.from_numpy(flags).to(device)
         wrong = None if wrong_reason is None else torch.from_numpy(wrong_reason_mask(split, wrong_reason)).to(device)
         return cls(
             x=split.x if stream else to_device(split.x, device),
             y=torch.from_numpy(split.y).to(device, torch.int64),
             saliency=saliency,
             annotated=ann,
-            annotated_host=None if split.annotated is None else np.array(split.annotated, dtype=bool),
+            annotated_host=flags,
             wrong_reason=wrong,
             map_index=index,
         )
