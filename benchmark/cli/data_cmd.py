@@ -1,4 +1,7 @@
-"""``data build NAME``: build (or fetch) a dataset into ``data/NAME`` with its manifest.
+"""``data build NAME``: build (or fetch) a dataset into ``data/NAME`` with its manifest; NAME is a
+``datasets:`` or ``paper_datasets:`` variant of params.yaml, or a family (``paper_variants.resolve_variant``).
+A variant whose source is absent (an ``annotated_folder`` root that is not there) is refused with one line
+naming the params.yaml entry to edit (``availability.source_problem``), before anything is read or written.
 ``data show NAME``: print the manifest of ``data/NAME`` and write a PNG grid of examples per split.
 
 NAME must be a valid name (letters, digits, ``_ . -``, no leading dot) and ``ROOT/NAME`` must
@@ -12,9 +15,12 @@ import json
 import os
 from pathlib import Path
 
-from ..config import dataset_variant
+from ..config import load_params
 from ..contracts import ContractError
 from ..data import dataset_store
+from ..data.availability import folder_problem
+from ..data.paper_variants import SECTION, paper_variants, resolve_variant
+from ..registry import DATASETS
 
 
 def build(args: argparse.Namespace) -> int:
@@ -27,7 +33,15 @@ def build(args: argparse.Namespace) -> int:
         or os.statvfs(existing).f_flag & os.ST_RDONLY
     ):
         raise ContractError(f"data root {args.root}: cannot write under {existing} (not a writable folder)")
-    family, params = dataset_variant(args.name)
+    config = load_params()
+    family, params = resolve_variant(args.name, config)
+    sections = (SECTION, paper_variants(config)), ("datasets", config.get("datasets") or {})
+    key = next((f"{section}.{args.name}" for section, names in sections if args.name in names), None)
+    resolved = DATASETS.get(family)().resolve(params)
+    if getattr(DATASETS.get(family), "source_checksum", None) is not None:  # torchvision families download
+        problem = folder_problem(args.name, family, resolved, key)
+        if problem is not None:
+            raise ContractError(f"data build {args.name}: {problem}")
     bundle = dataset_store.build(family, params)
     try:
         folder = dataset_store.save(bundle, folder)
