@@ -12,35 +12,51 @@ label outside ``classes``, a duplicate image (same resolved file), a path escapi
 unknown split name, a second image size (when ``image_size`` is 0) are all reported at
 once, and ``data build`` exits with status 2 without writing anything. The splits are the
 CSV's ``split`` values: ``train`` and ``val`` (required), ``test`` and ``test_<name>``, or
-the names declared in ``splits``. Rows without an annotation get a zero map and
-``annotated = False``.
+the names declared in ``splits``. Only annotated rows carry a map (``Split.saliency`` holds
+the maps of the rows with ``annotated = True``, in row order).
+
+The build streams (``prepare``): after validation (which keeps no pixels), each image and
+its map are decoded, resized and written one at a time into arrays preallocated at the target
+size (``benchmark.data.array_files``: memory-mapped ``.npy`` files for ``data build``), so the
+host holds the final arrays and one source image, never the whole decoded source.
 
 Source checksum: ``source_checksum`` hashes the CSV's bytes and the bytes of every file it
-references; the manifest records it, and a build is served (``benchmark.data.dataset_store.find``)
-only while the folder still has it, so an edited or deleted image makes the next run rebuild.
+references; ``source_stat`` fingerprints their relative paths, sizes and mtimes. The manifest
+records both, and a build is served (``benchmark.data.dataset_store.find``) only while the folder
+still has them (stats first, the content checksum when the stats differ), so an edited or deleted
+image makes the next run rebuild.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam, Split
+from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam
+from benchmark.data.array_files import ArraysInMemory
 from benchmark.data.folder_validation import (
+    DECODE_ERRORS,
     MIN_SIDE,
-    Loaded,
+    Checked,
     check_classes,
     check_splits,
     folder_checksum,
-    validate_and_load,
+    folder_stat,
+    read_image,
+    read_map,
+    validate,
 )
 from benchmark.registry import register_dataset
+
+SETTLE_ROWS = 128  # rows written between two flushes of the memory-mapped arrays
+RACY_SLACK_NS = 2_000_000_000  # file timestamps may be this coarse (FAT: 2 s); younger files are "racily clean"
 
 
 def resize(arrays: np.ndarray, size: int, antialias: bool = True) -> np.ndarray:
@@ -115,55 +131,90 @@ class AnnotatedFolder(Dataset):
         """sha256 of the CSV's bytes and of every file it references (None: unreadable now)."""
         return folder_checksum(Path(params["root"]).expanduser(), params["csv"])
 
+    @classmethod
+    def source_stat(cls, params: Mapping[str, Any], older_than_ns: int | None = None) -> str | None:
+        """The stat fingerprint of the CSV and every file it references (``folder_validation.folder_stat``)."""
+        return folder_stat(Path(params["root"]).expanduser(), params["csv"], older_than_ns)
+
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
+        """The dataset in memory (``prepare``'d, then written into plain arrays)."""
+        sink = ArraysInMemory()
+        classes, manifest = self.prepare(params)(sink)
+        return DatasetBundle(splits=sink.splits(), classes=classes, manifest=manifest)
+
+    def prepare(self, params: Mapping[str, Any]) -> Callable[[ArraysInMemory], tuple[list[str], dict[str, Any]]]:
+        """Validate the folder (every problem at once, nothing written: ``folder_validation.validate``)
+        and return the writer that puts every split's arrays into a sink one image at a time and
+        returns (class names, the manifest's source entries). The source's stats are taken before the
+        validation and after the writing: a file changed meanwhile is refused (rerun); the stat
+        fingerprint is recorded only for files older than the build's start (a younger one is "racily
+        clean": ``folder_validation.folder_stat``)."""
         p = self.resolve(params)
         root = Path(p["root"]).expanduser()
+        started = time.time_ns() - RACY_SLACK_NS
+        before = self.source_stat(p)
         classes = self.names(p["classes"]) if p["classes"].strip() else []
         splits = self.names(p["splits"]) if p["splits"].strip() else None
-        loaded = validate_and_load(
+        checked = validate(
             root, p["csv"], classes, same_size=p["image_size"] == 0, splits=splits, allow_zero_maps=p["allow_zero_maps"]
         )
-        rgb = p["colour"] == "rgb" or (p["colour"] == "auto" and any(im.shape[-1] == 3 for im in loaded.images))
-        index = {
-            name: [i for i, r in enumerate(loaded.rows) if r.split == name]
-            for name in sorted({r.split for r in loaded.rows})
-        }
-        splits = {name: self.make_split(loaded, rows, rgb, p["image_size"]) for name, rows in index.items()}
-        csv_bytes = (root / p["csv"]).read_bytes()
-        checksum = self.source_checksum(p)
-        if checksum is None:
-            raise ContractError(
-                f"annotated_folder {root / p['csv']}: a file changed or vanished while it was read; rerun"
-            )
-        return DatasetBundle(
-            splits=splits,
-            classes=loaded.classes,
-            manifest={
-                "source": str(root / p["csv"]),
-                "source_sha256": {p["csv"]: hashlib.sha256(csv_bytes).hexdigest()},
-                "source_checksum": checksum,
-                "split_notes": {name: "rows of the CSV with this split, in CSV order" for name in splits},
-            },
+        rgb = p["colour"] == "rgb" or (
+            p["colour"] == "auto" and any(shape is not None and shape[-1] == 3 for shape in checked.shapes)
         )
+        index = {
+            name: [i for i, r in enumerate(checked.rows) if r.split == name]
+            for name in sorted({r.split for r in checked.rows})
+        }
+        changed = f"annotated_folder {root / p['csv']}: a file changed or vanished while it was read; rerun"
+
+        def write(sink: ArraysInMemory) -> tuple[list[str], dict[str, Any]]:
+            try:
+                for name, rows in index.items():
+                    self.write_split(root, checked, rows, rgb, p["image_size"], name, sink)
+            except DECODE_ERRORS:
+                raise ContractError(changed) from None
+            checksum = self.source_checksum(p)
+            if checksum is None or before is None or self.source_stat(p) != before:
+                raise ContractError(changed)
+            return checked.classes, {
+                "source": str(root / p["csv"]),
+                "source_sha256": {p["csv"]: hashlib.sha256((root / p["csv"]).read_bytes()).hexdigest()},
+                "source_checksum": checksum,
+                "source_stat": self.source_stat(p, older_than_ns=started),
+                "split_notes": {name: "rows of the CSV with this split, in CSV order" for name in index},
+            }
+
+        return write
 
     @staticmethod
-    def make_split(loaded: Loaded, rows: list[int], rgb: bool, size: int) -> Split:
-        """Images (N,C,H,W) uint8, labels, maps (N,1,H,W) and the annotated flags of the given CSV rows."""
-        images, maps = [], []
-        for i in rows:
-            image = loaded.images[i].astype(np.float32).transpose(2, 0, 1)[None]
+    def write_split(
+        root: Path, checked: Checked, rows: list[int], rgb: bool, size: int, name: str, sink: ArraysInMemory
+    ) -> None:
+        """Split ``name`` of the given CSV rows into ``sink``: images (N,C,H,W) uint8, labels, the maps
+        (A,1,H,W) float32 of its A annotated rows, the annotated flags and the CSV lines. One image (and
+        its map) at a time: decoded, converted to the split's channels, resized (torch bilinear,
+        antialiased), rounded and clipped to uint8 (maps clipped to [0, 1]), written into its row."""
+        height, width = (size, size) if size else cast(tuple[int, int, int], checked.shapes[rows[0]])[:2]
+        annotated = np.array([checked.annotated[i] for i in rows], dtype=bool)
+        x = sink.array(name, "x", (len(rows), 3 if rgb else 1, height, width), np.uint8)
+        maps = sink.array(name, "saliency", (int(annotated.sum()), 1, height, width), np.float32)
+        done = 0
+        for position, i in enumerate(rows):
+            row = checked.rows[i]
+            image = read_image(checked.path(root, row.image)).astype(np.float32).transpose(2, 0, 1)[None]
             if rgb and image.shape[1] == 1:
                 image = image.repeat(3, axis=1)
             elif not rgb and image.shape[1] == 3:
                 image = image.mean(axis=1, keepdims=True)  # an RGB image in a grey dataset: plain channel mean
-            heat = loaded.maps[i]
-            heat = np.zeros((1, 1, *image.shape[2:]), np.float32) if heat is None else heat[None, None]
             if size:
-                image, heat = resize(image, size), np.clip(resize(heat, size), 0.0, 1.0)
-            images.append(image)
-            maps.append(heat)
-        x = np.round(np.clip(np.concatenate(images), 0, 255)).astype(np.uint8)
-        y = np.array([loaded.classes.index(loaded.rows[i].label) for i in rows], dtype=np.int64)
-        annotated = np.array([loaded.maps[i] is not None for i in rows], dtype=bool)
-        extras = {"csv_line": np.array([loaded.rows[i].line for i in rows], dtype=np.int64)}
-        return Split(x=x, y=y, saliency=np.concatenate(maps).astype(np.float32), annotated=annotated, extras=extras)
+                image = resize(image, size)
+            x[position] = np.round(np.clip(image[0], 0, 255)).astype(np.uint8)
+            if checked.annotated[i]:
+                heat = read_map(checked.path(root, row.annotation))[None, None]
+                maps[done] = np.clip(resize(heat, size), 0.0, 1.0)[0] if size else heat[0]
+                done += 1
+            if position % SETTLE_ROWS == SETTLE_ROWS - 1:
+                sink.settle()  # written rows leave resident memory (memory-mapped files)
+        sink.put(name, "y", np.array([checked.classes.index(checked.rows[i].label) for i in rows], dtype=np.int64))
+        sink.put(name, "annotated", annotated)
+        sink.put(name, "extra.csv_line", np.array([checked.rows[i].line for i in rows], dtype=np.int64))

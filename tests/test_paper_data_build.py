@@ -4,6 +4,7 @@ found by runs; an absent source is one line and exit 2; the optional DVC stage `
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,9 @@ def project(tmp_path, monkeypatch):
 def test_a_paper_variant_is_built_into_the_store_and_runs_load_it(project, capsys, monkeypatch):
     generate_folder(project / "faces", images=12, side=20)
     assert main(["data", "build", "faces"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert re.fullmatch(r"built faces: 12 images 16x16 RGB, arrays 0 MB, peak RSS \d+ MB\n", err), err
     assert summary["family"] == "annotated_folder" and summary["sizes"] == {"train": 9, "val": 2, "test": 1}
     folder = project / "data" / "faces"
     assert store.read_manifest(folder)["params"]["root"] == str(project / "faces")

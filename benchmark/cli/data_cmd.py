@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 from ..config import load_params
@@ -21,6 +22,8 @@ from ..data import dataset_store
 from ..data.availability import folder_problem
 from ..data.paper_variants import SECTION, paper_variants, resolve_variant
 from ..registry import DATASETS
+
+CHANNELS = {1: "grey", 3: "RGB"}
 
 
 def build(args: argparse.Namespace) -> int:
@@ -38,18 +41,33 @@ def build(args: argparse.Namespace) -> int:
     sections = (SECTION, paper_variants(config)), ("datasets", config.get("datasets") or {})
     key = next((f"{section}.{args.name}" for section, names in sections if args.name in names), None)
     resolved = DATASETS.get(family)().resolve(params)
-    if getattr(DATASETS.get(family), "source_checksum", None) is not None:  # torchvision families download
-        problem = folder_problem(args.name, family, resolved, key)
+    folder_family = getattr(DATASETS.get(family), "source_checksum", None) is not None  # torchvision ones download
+    if folder_family and not Path(str(resolved.get("root", ""))).expanduser().is_dir():
+        problem = folder_problem(args.name, family, resolved, key)  # no folder: one line; else validation's list
         if problem is not None:
             raise ContractError(f"data build {args.name}: {problem}")
-    bundle = dataset_store.build(family, params)
     try:
-        folder = dataset_store.save(bundle, folder)
+        manifest = dataset_store.build_into(family, params, folder)
     except OSError as exc:  # checked above; a file system may still refuse (nothing is left behind)
         raise ContractError(f"data build {args.name}: cannot write {folder} ({exc.strerror or exc})") from None
-    sizes = {name: info["size"] for name, info in bundle.manifest["splits"].items()}
+    sizes = {name: info["size"] for name, info in manifest["splits"].items()}
+    arrays = sum(path.stat().st_size for path in folder.glob("*/*.npy"))
+    peak = dataset_store.peak_rss_bytes()
     print(json.dumps({"dataset": args.name, "family": family, "folder": str(folder), "sizes": sizes}))
+    print(f"built {args.name}: {describe_images(manifest)}, arrays {mb(arrays)}, peak RSS {mb(peak)}", file=sys.stderr)
     return 0
+
+
+def describe_images(manifest: dict) -> str:
+    """``2220 images 224x224 RGB`` (every split's image shape, (C,H,W) in the manifest)."""
+    splits = manifest["splits"].values()
+    shapes = sorted({tuple(info["shape"]) for info in splits})
+    kinds = ", ".join(f"{h}x{w} {CHANNELS.get(c, f'{c}-channel')}" for c, h, w in shapes)
+    return f"{sum(info['size'] for info in splits)} images {kinds}"
+
+
+def mb(count: int) -> str:
+    return f"{count / 1e6:.0f} MB"
 
 
 def show(args: argparse.Namespace) -> int:

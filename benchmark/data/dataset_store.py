@@ -7,7 +7,10 @@ Layout of one built dataset folder (``data/NAME/``)::
     SPLIT/x.npy, SPLIT/y.npy, SPLIT/saliency.npy, SPLIT/annotated.npy, SPLIT/extra.KEY.npy
 
 ``np.save`` is byte-deterministic, so the same parameters give the same bytes. Writes go
-to a temporary folder renamed into place: a failed build leaves nothing behind.
+to a temporary folder renamed into place: a failed build leaves nothing behind. ``build_into``
+writes a build straight into that folder (``array_files.ArrayFiles``: each array a memory-mapped
+``.npy`` file filled in place; a family with ``build_arrays`` fills them one image at a time) and
+hashes the files in chunks; ``load`` memory-maps the large arrays (``array_files.load_array``).
 
 Nothing is deleted that this program did not write: ``save`` replaces an existing folder
 only when it is one of its builds, i.e. it holds a valid manifest (``check_manifest``) and
@@ -16,20 +19,25 @@ marker. A folder is always ``ROOT/NAME`` with NAME an identifier (``names.check_
 resolved and checked to lie under ROOT (``dataset_folder``).
 
 A family whose data comes from files the user can change (``annotated_folder``) defines
-``source_checksum(params) -> str | None``; its builds record it in the manifest
-(``source_checksum``) and ``find`` serves a build only while the source still has it.
+``source_checksum(params) -> str | None`` (a hash of every source file's bytes) and
+``source_stat(params) -> str | None`` (a hash of their relative paths, sizes and mtimes); its builds
+record both in the manifest and ``find`` serves a build only while the source still has them. The
+per-run check is cheap, as git's index is: matching stats serve the build without reading a source
+file; differing stats (a touched, copied or edited file) fall back to the content checksum, which
+serves the build when the bytes are unchanged. The array files themselves are checked on every load
+against the manifest's sha256 (``load(verify=True)``: read in chunks, constant memory).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
 import re
+import resource
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -37,6 +45,7 @@ from ..atomic import atomic_folder
 from ..contracts import ContractError, DatasetBundle, Split
 from ..paths import project_root
 from ..registry import DATASETS
+from .array_files import ArrayFiles, array_sha256, file_sha256, load_array
 from .names import check_name, under
 
 MANIFEST = "manifest.json"
@@ -66,8 +75,13 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def describe(bundle: DatasetBundle) -> dict[str, Any]:
-    """Split sizes, class balance, annotation coverage and sha256 of every array file."""
+def describe(bundle: DatasetBundle, folder: Path | None = None) -> dict[str, Any]:
+    """Split sizes, class balance, annotation coverage and sha256 of every array file (the files'
+    under ``folder`` when the splits are saved there, else of the arrays as ``np.save`` writes them)."""
+
+    def sha256(name: str, key: str, array: np.ndarray) -> str:
+        return file_sha256(folder / name / f"{key}.npy") if folder is not None else array_sha256(array)
+
     splits: dict[str, Any] = {}
     for name, split in bundle.splits.items():
         counts = np.bincount(split.y, minlength=bundle.num_classes)
@@ -76,18 +90,20 @@ def describe(bundle: DatasetBundle) -> dict[str, Any]:
             "class_counts": counts.tolist(),
             "annotated_fraction": float(split.annotated.mean()) if split.saliency is not None else 0.0,
             "shape": list(split.x.shape[1:]),
-            "sha256": {key: hashlib.sha256(npy_bytes(arr)).hexdigest() for key, arr in split.arrays().items()},
+            "sha256": {key: sha256(name, key, arr) for key, arr in split.arrays().items()},
         }
     return splits
 
 
-def make_manifest(family: str, params: Mapping[str, Any], bundle: DatasetBundle) -> dict[str, Any]:
+def make_manifest(
+    family: str, params: Mapping[str, Any], bundle: DatasetBundle, folder: Path | None = None
+) -> dict[str, Any]:
     manifest = {
         "family": family,
         "params": dict(params),
         "code_sha256": DATASETS.fingerprint(family),
         "classes": bundle.classes,
-        "splits": describe(bundle),
+        "splits": describe(bundle, folder),
     }
     manifest.update({k: v for k, v in bundle.manifest.items() if k not in manifest})
     return manifest
@@ -98,11 +114,50 @@ def build(family: str, overrides: Mapping[str, Any] | None = None) -> DatasetBun
     dataset = DATASETS.get(family)()
     params = dataset.resolve(overrides or {})
     bundle = dataset.build(params)
+    check_required(family, bundle)
+    bundle.manifest = make_manifest(family, params, bundle)
+    return bundle
+
+
+def check_required(family: str, bundle: DatasetBundle) -> None:
     for required in ("train", "val"):
         if required not in bundle.splits:
             raise ContractError(f"dataset '{family}' built no '{required}' split")
-    bundle.manifest = make_manifest(family, params, bundle)
-    return bundle
+
+
+def build_into(family: str, overrides: Mapping[str, Any] | None, folder: Path) -> dict[str, Any]:
+    """Build dataset ``family`` straight into ``folder`` (atomically, replacing only one of this
+    program's builds: ``check_replaceable``) and return its manifest. A family with ``prepare(params)``
+    (validate the source, nothing written; return ``write(sink) -> (classes, manifest entries)``) writes
+    each array in place, one image at a time; another builds in memory and its arrays are written out.
+    The digests are the files', read in chunks."""
+    dataset = DATASETS.get(family)()
+    params = dataset.resolve(overrides or {})
+    check_replaceable(folder)
+    prepare = getattr(dataset, "prepare", None)
+    write = prepare(params) if prepare is not None else None  # the source is validated: nothing written yet
+    built = dataset.build(params) if write is None else None
+    with atomic_folder(folder) as tmp:
+        sink = ArrayFiles(tmp)
+        if write is not None:
+            classes, extra = write(sink)
+        else:
+            built = cast(DatasetBundle, built)
+            classes, extra = built.classes, built.manifest
+            for name, split in built.splits.items():
+                for key, array in split.arrays().items():
+                    sink.put(name, key, array)
+            del built
+        bundle = DatasetBundle(splits=sink.splits(), classes=classes, manifest=extra)
+        check_required(family, bundle)
+        bundle.manifest = make_manifest(family, params, bundle, tmp)
+        (tmp / MANIFEST).write_text(json.dumps(bundle.manifest, indent=2, sort_keys=True) + "\n")
+    return bundle.manifest
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (``resource.getrusage``: ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def source_checksum(family: str, params: Mapping[str, Any]) -> str | None:
@@ -184,10 +239,12 @@ def save(bundle: DatasetBundle, folder: Path) -> Path:
     ``folder`` is replaced only when it is one of this program's builds (``check_replaceable``)."""
     check_replaceable(folder)
     with atomic_folder(folder) as tmp:
+        sink = ArrayFiles(tmp)
         for name, split in bundle.splits.items():
             (tmp / name).mkdir()
             for key, arr in split.arrays().items():
-                (tmp / name / f"{key}.npy").write_bytes(npy_bytes(arr))
+                sink.put(name, key, arr)
+        sink.splits()  # flushed
         (tmp / MANIFEST).write_text(json.dumps(bundle.manifest, indent=2, sort_keys=True) + "\n")
     return Path(folder)
 
@@ -206,7 +263,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def load(folder: Path, verify: bool = True) -> DatasetBundle:
-    """Load a built dataset folder; with ``verify``, every file's sha256 must match the manifest."""
+    """Load a built dataset folder; with ``verify``, every file's sha256 must match the manifest (read in
+    chunks). Arrays of at least ``array_files.MMAP_BYTES`` are memory-mapped read-only, not read."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     splits = {}
@@ -215,16 +273,12 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
         for key, digest in info["sha256"].items():
             path = folder / name / f"{key}.npy"
             under(folder, path, "array file")
-            try:
-                raw = path.read_bytes()
-            except OSError:
-                raise ContractError(
-                    f"{path}: missing array file; rebuild with `python -m benchmark data build`"
-                ) from None
-            if verify and hashlib.sha256(raw).hexdigest() != digest:
+            if not path.is_file():
+                raise ContractError(f"{path}: missing array file; rebuild with `python -m benchmark data build`")
+            if verify and file_sha256(path) != digest:
                 raise ContractError(f"{path}: checksum differs from {folder / MANIFEST}; rebuild the dataset")
             try:
-                arrays[key] = np.load(io.BytesIO(raw), allow_pickle=False)
+                arrays[key] = load_array(path)
             except (ValueError, OSError, EOFError) as exc:
                 raise ContractError(f"{path}: not a .npy array ({_first_line(exc)}); rebuild the dataset") from None
         splits[name] = Split.from_arrays(arrays)
@@ -239,13 +293,13 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
 
 def find(family: str, params: Mapping[str, Any], root: Path | None = None) -> Path | None:
     """A built folder under ``root`` whose manifest has this family, these parameters, current code
-    and, for a family with a user-editable source, the source's current checksum."""
+    and, for a family with a user-editable source, that source unchanged (``source_current``)."""
     root = Path(root or default_data_root())
     if not root.is_dir():
         return None
     code = DATASETS.fingerprint(family)
     wanted = json.loads(json.dumps(dict(params)))
-    checksum: str | None = None
+    current: dict[str, str | None] = {}
     has_source = getattr(DATASETS.get(family), "source_checksum", None) is not None
     for manifest_path in sorted(root.glob(f"*/{MANIFEST}")):
         try:
@@ -259,12 +313,29 @@ def find(family: str, params: Mapping[str, Any], root: Path | None = None) -> Pa
             and manifest.get("params") == wanted
             and manifest.get("code_sha256") == code
         ):
-            if has_source:
-                checksum = checksum or source_checksum(family, params)
-                if checksum is None or manifest.get("source_checksum") != checksum:
-                    continue  # the source changed (or cannot be read): never serve a stale build
+            if has_source and not source_current(family, params, manifest, current):
+                continue  # the source changed (or cannot be read): never serve a stale build
             return manifest_path.parent
     return None
+
+
+def source_current(
+    family: str, params: Mapping[str, Any], manifest: Mapping[str, Any], cache: dict[str, str | None]
+) -> bool:
+    """Does the user-editable source still match the build's manifest? The stat fingerprint first
+    (``source_stat``: relative paths, sizes, mtimes; no file is read), then, when the stats differ or
+    none was recorded, the content checksum (``source_checksum``: every file hashed), like git's index:
+    a touched but identical file is still served, an edited one is not. ``cache`` keeps this call's
+    fingerprints for the next manifest."""
+    hook = getattr(DATASETS.get(family), "source_stat", None)
+    if hook is not None and manifest.get("source_stat") is not None:
+        if "stat" not in cache:
+            cache["stat"] = hook(params)
+        if cache["stat"] is not None and manifest["source_stat"] == cache["stat"]:
+            return True
+    if "checksum" not in cache:
+        cache["checksum"] = source_checksum(family, params)
+    return cache["checksum"] is not None and manifest.get("source_checksum") == cache["checksum"]
 
 
 def get(family: str, overrides: Mapping[str, Any] | None = None, root: Path | None = None) -> DatasetBundle:

@@ -31,6 +31,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -77,13 +78,18 @@ class Row:
 
 
 @dataclass
-class Loaded:
-    """A clean folder: per row, the image (H,W,C) uint8 and the map (H,W) float32 or None."""
+class Checked:
+    """A clean folder, without its pixels (the build decodes one image at a time): per row, the
+    image's (H,W,C) as decoded (None for a refused row while checking) and whether it has a map."""
 
     rows: list[Row]
-    images: list[np.ndarray] = field(default_factory=list)
-    maps: list[np.ndarray | None] = field(default_factory=list)
+    shapes: list[tuple[int, int, int] | None] = field(default_factory=list)
+    annotated: list[bool] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+
+    def path(self, root: Path, relative: str) -> Path:
+        """The checked file ``root/relative`` (inside root: validated)."""
+        return cast(Path, inside(root, relative))
 
 
 # --------------------------------------------------------------------------- the CSV
@@ -206,27 +212,54 @@ def read_map(path: Path) -> np.ndarray:
         return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
 
 
+def source_files(root: Path, csv_name: str) -> list[tuple[str, Path]]:
+    """(path relative to ROOT, resolved path) of the CSV and of every file it references (images and
+    maps, in CSV order); a ``ContractError`` when the CSV is unreadable or a path leaves ROOT."""
+    root = Path(root).expanduser()
+    csv_path = csv_path_of(root, csv_name)
+    base = root.resolve()
+    files = [(csv_path.relative_to(base).as_posix(), csv_path)]
+    for row in read_rows(csv_path):
+        for relative in (row.image, row.annotation):
+            if relative:
+                path = inside(root, relative)
+                if path is None:
+                    raise ContractError(f"{csv_path}: line {row.line}: {relative!r} escapes the root {root}")
+                files.append((path.relative_to(base).as_posix(), path))
+    return files
+
+
 def folder_checksum(root: Path, csv_name: str) -> str | None:
     """The source checksum of an annotated folder: sha256 over the CSV's bytes and, for every path
     it references (images and maps, in CSV order), the path relative to ROOT and the file's bytes.
     None when it cannot be computed (CSV or a file unreadable or outside ROOT)."""
     try:
-        root = Path(root).expanduser()
-        csv_path = csv_path_of(root, csv_name)
+        (_, csv_path), *referenced = source_files(root, csv_name)
         digest = hashlib.sha256(b"annotated_folder source v1\0")
         digest.update(csv_path.read_bytes())
-        base = root.resolve()
-        for row in read_rows(csv_path):
-            for relative in (row.image, row.annotation):
-                if not relative:
-                    continue
-                path = inside(root, relative)
-                if path is None:
-                    return None
-                with open(path, "rb") as handle:
-                    file_digest = hashlib.file_digest(handle, "sha256").hexdigest()
-                digest.update(f"\0{path.relative_to(base).as_posix()}\0{file_digest}".encode())
+        for relative, path in referenced:
+            with open(path, "rb") as handle:
+                file_digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            digest.update(f"\0{relative}\0{file_digest}".encode())
         return "sha256:" + digest.hexdigest()
+    except (ContractError, OSError):
+        return None
+
+
+def folder_stat(root: Path, csv_name: str, older_than_ns: int | None = None) -> str | None:
+    """The stat fingerprint of an annotated folder: sha256 over (path relative to ROOT, size in bytes,
+    mtime_ns) of the CSV and of every file it references, read without opening them (what git's index
+    records per file). None when a file cannot be stat'ed, or when one was modified at or after
+    ``older_than_ns``: such a file is "racily clean" (git's term), a later write within the same
+    timestamp tick would leave its stat unchanged, so only its content checksum may vouch for it."""
+    try:
+        digest = hashlib.sha256(b"annotated_folder stat v1\0")
+        for relative, path in source_files(root, csv_name):
+            info = path.stat()
+            if older_than_ns is not None and info.st_mtime_ns >= older_than_ns:
+                return None
+            digest.update(f"\0{relative}\0{info.st_size}\0{info.st_mtime_ns}".encode())
+        return "stat:" + digest.hexdigest()
     except (ContractError, OSError):
         return None
 
@@ -284,16 +317,17 @@ def split_problem(split: str, declared: list[str] | None) -> str | None:
     return None
 
 
-def validate_and_load(
+def validate(
     root: Path,
     csv_name: str,
     classes: list[str],
     same_size: bool,
     splits: list[str] | None = None,
     allow_zero_maps: bool = False,
-) -> Loaded:
-    """Check every row (see the module docstring) and load the folder; raise one ``ContractError``
-    listing every problem, each with its CSV line."""
+) -> Checked:
+    """Check every row (see the module docstring), decoding each image and map once and keeping only
+    its size (memory: one image at a time); raise one ``ContractError`` listing every problem, each
+    with its CSV line."""
     root = Path(root)
     if not root.is_dir():
         raise ContractError(f"annotated_folder: root {root} is not a folder (set the dataset parameter 'root')")
@@ -318,7 +352,7 @@ def validate_and_load(
     if not rows:
         problems.append("the CSV has no rows")
     first_of: dict[Path, int] = {}
-    loaded = Loaded(rows=rows, classes=classes)
+    checked = Checked(rows=rows, classes=classes)
     sizes: dict[tuple[int, int], int] = {}
     for row in rows:
         errs: list[str] = []
@@ -372,17 +406,18 @@ def validate_and_load(
         if image is not None:
             sizes.setdefault(image.shape[:2], row.line)
         problems += [f"line {row.line}: {e}" for e in errs]
-        loaded.images.append(image)
-        loaded.maps.append(heat)
+        checked.shapes.append(None if image is None else cast(tuple[int, int, int], image.shape))
+        checked.annotated.append(heat is not None)
+        del image, heat  # only the sizes are kept: the build decodes each file again, one at a time
     if same_size and len(sizes) > 1:
         (common, _), *_ = sorted(
-            ((s, sum(1 for i in loaded.images if i is not None and i.shape[:2] == s)) for s in sizes),
+            ((s, sum(1 for shape in checked.shapes if shape is not None and shape[:2] == s)) for s in sizes),
             key=lambda t: -t[1],
         )
-        for row, image in zip(rows, loaded.images):
-            if image is not None and image.shape[:2] != common:
+        for row, shape in zip(rows, checked.shapes):
+            if shape is not None and shape[:2] != common:
                 problems.append(
-                    f"line {row.line}: image {row.image} is {image.shape[1]}x{image.shape[0]}, most images are "
+                    f"line {row.line}: image {row.image} is {shape[1]}x{shape[0]}, most images are "
                     f"{common[1]}x{common[0]} (set the dataset parameter image_size to resize all)"
                 )
     present = {r.split for r in rows}
@@ -398,7 +433,7 @@ def validate_and_load(
     if problems:  # a head line, then one line per problem
         head = f"annotated_folder {csv_path}: {len(problems)} problem(s); nothing was written"
         raise ContractError("\n  ".join([head, *problems]))
-    return loaded
+    return checked
 
 
 def _load(root: Path, relative: str, what: str, reader: Callable[[Path], np.ndarray], errs: list[str]):
