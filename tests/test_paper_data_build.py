@@ -68,3 +68,19 @@ def test_the_paper_data_stage_is_optional_builds_each_face_variant_and_has_no_ou
     # an out under data/ would make the stage an upstream of the default sweeps (deps: data)
     assert "outs" not in stage["do"] and stage["do"]["always_changed"] is True
     assert "paper-data" not in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def test_a_current_build_is_kept_and_force_or_an_edited_source_rebuilds_it(project, capsys, monkeypatch):
+    generate_folder(project / "faces", images=12, side=20)
+    assert main(["data", "build", "faces"]) == 0
+    capsys.readouterr()
+    real = store.build_into
+    monkeypatch.setattr(store, "build_into", lambda *a: pytest.fail("rebuilt a current build"))
+    assert main(["data", "build", "faces"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["current"] is True and "is current" in err
+    calls = []
+    monkeypatch.setattr(store, "build_into", lambda *a: calls.append(a) or real(*a))
+    assert main(["data", "build", "faces", "--force"]) == 0
+    (project / "faces" / "images" / "00004.jpg").write_bytes((project / "faces" / "images" / "00005.jpg").read_bytes())
+    assert main(["data", "build", "faces"]) == 0 and len(calls) == 2

@@ -1,7 +1,9 @@
 """``data build NAME``: build (or fetch) a dataset into ``data/NAME`` with its manifest; NAME is a
 ``datasets:`` or ``paper_datasets:`` variant of params.yaml, or a family (``paper_variants.resolve_variant``).
 A variant whose source is absent (an ``annotated_folder`` root that is not there) is refused with one line
-naming the params.yaml entry to edit (``availability.source_problem``), before anything is read or written.
+naming the params.yaml entry to edit (``availability.folder_problem``), before anything is read or written.
+A ``data/NAME`` that is already current (``dataset_store.is_current``) is kept, not rebuilt (``--force``
+rebuilds): the DVC stage ``paper-data`` always runs, and a current build costs a stat and a hash then.
 ``data show NAME``: print the manifest of ``data/NAME`` and write a PNG grid of examples per split.
 
 NAME must be a valid name (letters, digits, ``_ . -``, no leading dot) and ``ROOT/NAME`` must
@@ -46,6 +48,12 @@ def build(args: argparse.Namespace) -> int:
         problem = folder_problem(args.name, family, resolved, key)  # no folder: one line; else validation's list
         if problem is not None:
             raise ContractError(f"data build {args.name}: {problem}")
+    if not args.force and dataset_store.is_current(folder, family, resolved):
+        print(json.dumps({"dataset": args.name, "family": family, "folder": str(folder), "current": True}))
+        print(
+            f"{folder} is current (these parameters, this code, an unchanged source); --force rebuilds", file=sys.stderr
+        )
+        return 0
     try:
         manifest = dataset_store.build_into(family, params, folder)
     except OSError as exc:  # checked above; a file system may still refuse (nothing is left behind)
@@ -95,6 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build dataset NAME (a params.yaml variant or a family) into ROOT/NAME")
     p.add_argument("name")
     p.add_argument("--root", default=str(dataset_store.default_data_root()))
+    p.add_argument("--force", action="store_true", help="rebuild even when ROOT/NAME is a current build")
     p.set_defaults(func=build)
     p = sub.add_parser("show", help="print the manifest of ROOT/NAME and write PNG grids of examples with saliency")
     p.add_argument("name")

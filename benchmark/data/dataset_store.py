@@ -308,15 +308,40 @@ def find(family: str, params: Mapping[str, Any], root: Path | None = None) -> Pa
             continue
         if not isinstance(manifest, dict) or not manifest_path.parent.resolve().is_relative_to(root.resolve()):
             continue
-        if (
-            manifest.get("family") == family
-            and manifest.get("params") == wanted
-            and manifest.get("code_sha256") == code
-        ):
+        if same_build(manifest, family, wanted, code):
             if has_source and not source_current(family, params, manifest, current):
                 continue  # the source changed (or cannot be read): never serve a stale build
             return manifest_path.parent
     return None
+
+
+def same_build(manifest: Mapping[str, Any], family: str, wanted: Any, code: str) -> bool:
+    """The manifest's family, parameters (as JSON) and code digest are these."""
+    return manifest.get("family") == family and manifest.get("params") == wanted and manifest.get("code_sha256") == code
+
+
+def is_current(folder: Path, family: str, params: Mapping[str, Any]) -> bool:
+    """``folder`` holds the build of (family, params) with today's code, from an unchanged source
+    (``source_current``), every array file matching the manifest's sha256: rebuilding would write the
+    same bytes (builds are deterministic), so ``data build`` need not."""
+    try:
+        manifest = read_manifest(folder)
+    except ContractError:
+        return False
+    if not same_build(manifest, family, json.loads(json.dumps(dict(params))), DATASETS.fingerprint(family)):
+        return False
+    if getattr(DATASETS.get(family), "source_checksum", None) is not None and not source_current(
+        family, params, manifest, {}
+    ):
+        return False
+    try:
+        return all(
+            file_sha256(Path(folder) / name / f"{key}.npy") == digest
+            for name, info in manifest["splits"].items()
+            for key, digest in info["sha256"].items()
+        )
+    except OSError:
+        return False
 
 
 def source_current(
