@@ -41,14 +41,13 @@ import torch.nn.functional as F
 
 from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam
 from benchmark.data.array_files import ArraysInMemory
+from benchmark.data.folder_source import folder_checksum, folder_stat
 from benchmark.data.folder_validation import (
     DECODE_ERRORS,
     MIN_SIDE,
     Checked,
     check_classes,
     check_splits,
-    folder_checksum,
-    folder_stat,
     read_image,
     read_map,
     validate,
@@ -133,7 +132,7 @@ class AnnotatedFolder(Dataset):
 
     @classmethod
     def source_stat(cls, params: Mapping[str, Any], older_than_ns: int | None = None) -> str | None:
-        """The stat fingerprint of the CSV and every file it references (``folder_validation.folder_stat``)."""
+        """The stat fingerprint of the CSV and every file it references (``folder_source.folder_stat``)."""
         return folder_stat(Path(params["root"]).expanduser(), params["csv"], older_than_ns)
 
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
@@ -148,7 +147,7 @@ class AnnotatedFolder(Dataset):
         returns (class names, the manifest's source entries). The source's stats are taken before the
         validation and after the writing: a file changed meanwhile is refused (rerun); the stat
         fingerprint is recorded only for files older than the build's start (a younger one is "racily
-        clean": ``folder_validation.folder_stat``)."""
+        clean": ``folder_source.folder_stat``)."""
         p = self.resolve(params)
         root = Path(p["root"]).expanduser()
         started = time.time_ns() - RACY_SLACK_NS
