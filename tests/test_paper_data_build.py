@@ -46,6 +46,7 @@ def test_a_paper_variant_is_built_into_the_store_and_runs_load_it(project, capsy
     params = {"root": str(project / "faces"), **FACES}
     monkeypatch.setattr(store, "build", lambda *a, **k: pytest.fail("a run rebuilt a built dataset"))
     assert store.find("annotated_folder", DATASETS.get("annotated_folder")().resolve(params)) == folder
+    assert store.find("annotated_folder", params) == folder  # the variant's own parameters, as params.yaml has them
     assert store.get("annotated_folder", params).splits["train"].x.shape == (9, 3, 16, 16)
 
 

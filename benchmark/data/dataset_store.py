@@ -292,11 +292,16 @@ def load(folder: Path, verify: bool = True) -> DatasetBundle:
 
 
 def find(family: str, params: Mapping[str, Any], root: Path | None = None) -> Path | None:
-    """A built folder under ``root`` whose manifest has this family, these parameters, current code
-    and, for a family with a user-editable source, that source unchanged (``source_current``)."""
+    """A built folder under ``root`` whose manifest has this family, these parameters (resolved: a
+    variant's own parameters find the build too), current code and, for a family with a user-editable
+    source, that source unchanged (``source_current``)."""
     root = Path(root or default_data_root())
     if not root.is_dir():
         return None
+    try:  # a manifest records the resolved parameters (defaults filled in); resolving twice is a no-op
+        params = DATASETS.get(family)().resolve(params)
+    except ContractError:
+        return None  # parameters no build can have
     code = DATASETS.fingerprint(family)
     wanted = json.loads(json.dumps(dict(params)))
     current: dict[str, str | None] = {}
