@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from benchmark.contracts import ContractError, Dataset, DatasetBundle, HParam
 from benchmark.data.array_files import ArraysInMemory
-from benchmark.data.folder_source import folder_checksum, folder_stat
+from benchmark.data.folder_source import folder_checksum, folder_root, folder_stat
 from benchmark.data.folder_validation import (
     DECODE_ERRORS,
     MIN_SIDE,
@@ -71,7 +71,9 @@ class AnnotatedFolder(Dataset):
     name = "annotated_folder"
     description = "your own images + labels + optional human heat maps from a CSV (CYBORG release layout)"
     params = {
-        "root": HParam("", "folder holding the CSV; the CSV's paths are relative to it (required)"),
+        "root": HParam(
+            "", "folder holding the CSV (required; relative: to the project); the CSV's paths are relative to it"
+        ),
         "csv": HParam("labels.csv", "CSV file name inside root"),
         "classes": HParam(
             "", "comma-separated class names in label order (required: a label outside them is an error)"
@@ -128,12 +130,12 @@ class AnnotatedFolder(Dataset):
     @classmethod
     def source_checksum(cls, params: Mapping[str, Any]) -> str | None:
         """sha256 of the CSV's bytes and of every file it references (None: unreadable now)."""
-        return folder_checksum(Path(params["root"]).expanduser(), params["csv"])
+        return folder_checksum(folder_root(params["root"]), params["csv"])
 
     @classmethod
     def source_stat(cls, params: Mapping[str, Any], older_than_ns: int | None = None) -> str | None:
         """The stat fingerprint of the CSV and every file it references (``folder_source.folder_stat``)."""
-        return folder_stat(Path(params["root"]).expanduser(), params["csv"], older_than_ns)
+        return folder_stat(folder_root(params["root"]), params["csv"], older_than_ns)
 
     def build(self, params: Mapping[str, Any]) -> DatasetBundle:
         """The dataset in memory (``prepare``'d, then written into plain arrays)."""
@@ -149,7 +151,7 @@ class AnnotatedFolder(Dataset):
         fingerprint is recorded only for files older than the build's start (a younger one is "racily
         clean": ``folder_source.folder_stat``)."""
         p = self.resolve(params)
-        root = Path(p["root"]).expanduser()
+        root = folder_root(p["root"])
         started = time.time_ns() - RACY_SLACK_NS
         before = self.source_stat(p)
         classes = self.names(p["classes"]) if p["classes"].strip() else []

@@ -53,3 +53,14 @@ def test_a_folder_it_did_not_write_is_refused(tmp_path):
     result = generate(dest)
     assert result.returncode == 2 and "not a folder written by rehearsal-folder" in result.stderr
     assert sorted(p.name for p in dest.iterdir()) == ["notes.txt"]
+
+
+def test_a_relative_root_is_relative_to_the_project_not_the_working_directory(tmp_path, monkeypatch):
+    import benchmark.data.folder_source as folder_source
+
+    assert generate(tmp_path / "project" / "data" / "faces").returncode == 0
+    monkeypatch.setattr(folder_source, "project_root", lambda: tmp_path / "project")
+    monkeypatch.chdir(tmp_path)  # where data/faces does not exist
+    params = {"root": "data/faces", "classes": "real,synthetic", "colour": "rgb"}
+    assert folder_source.folder_root("data/faces") == tmp_path / "project" / "data" / "faces"
+    assert len(build("annotated_folder", params).splits["train"]) == 4

@@ -22,6 +22,7 @@ from ..config import load_params
 from ..contracts import ContractError
 from ..data import dataset_store
 from ..data.availability import folder_problem
+from ..data.folder_source import folder_root
 from ..data.paper_variants import SECTION, paper_variants, resolve_variant
 from ..registry import DATASETS
 
@@ -44,7 +45,7 @@ def build(args: argparse.Namespace) -> int:
     key = next((f"{section}.{args.name}" for section, names in sections if args.name in names), None)
     resolved = DATASETS.get(family)().resolve(params)
     folder_family = getattr(DATASETS.get(family), "source_checksum", None) is not None  # torchvision ones download
-    if folder_family and not Path(str(resolved.get("root", ""))).expanduser().is_dir():
+    if folder_family and not folder_root(str(resolved.get("root", ""))).is_dir():
         problem = folder_problem(args.name, family, resolved, key)  # no folder: one line; else validation's list
         if problem is not None:
             raise ContractError(f"data build {args.name}: {problem}")

@@ -76,6 +76,7 @@ def report(steps: list[dict[str, Any]]) -> str:
 def main(args: argparse.Namespace) -> int:
     from ..config import load_params
     from ..data.dataset_store import default_data_root, find
+    from ..data.folder_source import folder_root
     from ..data.paper_variants import resolve_variant
 
     params = load_params()
@@ -91,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return steps[-1]["exit"] == 0
 
-    root = Path(faces_params["root"]).expanduser()
+    root = folder_root(faces_params["root"])
     plan: list[tuple[list[str], str]] = []
     if not root.exists():
         plan.append((["rehearsal-folder", str(root)], "write the CYBORG-layout folder"))

@@ -25,6 +25,7 @@ from typing import Any
 from ..contracts import ContractError
 from ..registry import DATASETS
 from . import dataset_store
+from .folder_source import folder_root
 from .folder_validation import csv_path_of, inside, read_rows
 from .real_families import TorchvisionFamily
 from .torchvision_source import download_root
@@ -86,7 +87,7 @@ def folder_problem(name: str, family: str, params: Mapping[str, Any], key: str |
     raw = str(params.get("root", "")).strip()
     if not raw:
         return f"{head} its root is not set; {setting} to the folder holding {params.get('csv', 'labels.csv')} ({FOLDER_LAYOUT})"
-    root = Path(raw).expanduser()
+    root = folder_root(raw)
     try:
         if not root.exists():
             return f"{head} its root {root} does not exist; {fix}"

@@ -9,7 +9,16 @@ import hashlib
 from pathlib import Path
 
 from ..contracts import ContractError
+from ..paths import project_root
 from .folder_validation import csv_path_of, inside, read_rows
+
+
+def folder_root(raw: str) -> Path:
+    """An annotated folder's ``root`` parameter as a path: ``~`` expanded, and a relative root taken
+    relative to the project (the folder of params.yaml, where it is written), not to the working
+    directory of whichever command reads it."""
+    root = Path(str(raw)).expanduser()
+    return root if root.is_absolute() else project_root() / root
 
 
 def source_files(root: Path, csv_name: str) -> list[tuple[str, Path]]:
