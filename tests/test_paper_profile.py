@@ -446,11 +446,19 @@ def test_a_present_annotated_folder_passes_the_check_and_trains(place, capsys):
     make_folder(place / "faces")
     params = paper_params({"seeds": 1, "epochs": 1, "datasets": ["faces_paper"]}, faces_root=str(place / "faces"))
     write_params(place / "params.yaml", params)
+    unbuilt = (
+        "dataset 'faces_paper' (annotated_folder) is not built: build it once with `python -m benchmark data build "
+        "faces_paper`; runs only load a built folder"
+    )
+    assert absent_lines(expand("tiny", "paper", params=params), params) == [unbuilt]
+    code, out, err = call(["sweep", "tiny", "--profile", "paper", "--out", "out", "--quiet"], capsys)
+    assert code == 2 and err == f"error: {unbuilt}\n" and not (place / "out").exists()
+    assert call(["data", "build", "faces_paper"], capsys)[0] == 0
     assert absent_lines(expand("tiny", "paper", params=params), params) == []
     code, out, err = call(["sweep", "tiny", "--profile", "paper", "--dry-run", "--out", "out"], capsys)
     assert code == 0 and err == "" and "erm/simple_cnn[hidden=16]/faces_paper/seed=0" in out
     row = next(r for r in out.splitlines() if r.startswith("| dataset "))
-    assert "| faces_paper " in row and "not built: each run builds it in memory" in row
+    assert "| faces_paper " in row and f"built: {place / 'data' / 'faces_paper'}" in row
     assert any(
         r.startswith("| weights ") and "| simple_cnn " in r and "none (random init)" in r for r in out.splitlines()
     )

@@ -5,6 +5,8 @@ One line per absent thing, naming it, what is missing and how to get it (``absen
 - a dataset whose source is absent (``benchmark.data.availability``: torchvision's MNIST family or
   CIFAR-10 not downloaded, an ``annotated_folder`` root unset, missing, empty or incomplete), with
   the params.yaml entry that sets its parameters (``paper_datasets.NAME`` or ``datasets.NAME``);
+- a ``paper_datasets:`` variant read from a user's folder that is there but not built into the store
+  (``unbuilt_folder``: build it once with ``data build NAME``; runs only load it);
 - torchvision pretrained weights (an arch parameter ``weights`` other than ``none``) absent from the
   torch hub cache, with the command that downloads them.
 
@@ -27,7 +29,7 @@ from ..contracts import ContractError
 from ..data import dataset_store
 from ..data.availability import source_problem
 from ..data.paper_variants import SECTION, paper_variants
-from ..registry import ARCHS
+from ..registry import ARCHS, DATASETS
 
 
 def variant_key(variant: str, params: Mapping[str, Any]) -> str | None:
@@ -81,7 +83,28 @@ def dataset_state(spec: Any, params: Mapping[str, Any]) -> str:
     variant = spec.dataset.split("[", 1)[0]
     if source_problem(spec.dataset, config.dataset, config.dataset_params, variant_key(variant, params)):
         return "absent (see the warning below)"
+    if unbuilt_folder(spec, params):
+        return "not built (see the warning below)"
     return f"not built: each run builds it in memory (`python -m benchmark data build {variant}` once saves that)"
+
+
+def unbuilt_folder(spec: Any, params: Mapping[str, Any]) -> str | None:
+    """The line refusing a sweep over a ``paper_datasets:`` variant read from a user's folder (a family
+    with a ``source_checksum``, e.g. the CYBORG faces) that is present but not built into the store:
+    such data is built once, streamed (``data build``), and runs only load it; None otherwise."""
+    config = spec.config
+    variant = spec.dataset.split("[", 1)[0]
+    key = variant_key(variant, params)
+    if key is None or not key.startswith(f"{SECTION}.") or spec.dataset != variant:
+        return None
+    if getattr(DATASETS.get(config.dataset), "source_checksum", None) is None:
+        return None
+    if dataset_store.find(config.dataset, config.dataset_params) is not None:
+        return None
+    return (
+        f"dataset '{variant}' ({config.dataset}) is not built: build it once with `python -m benchmark data build "
+        f"{variant}`; runs only load a built folder"
+    )
 
 
 def state_rows(study: Any, params: Mapping[str, Any]) -> list[list[str]]:
@@ -117,6 +140,7 @@ def absent_lines(study: Any, params: Mapping[str, Any]) -> list[str]:
         if key not in seen:
             seen.add(key)
             problem = source_problem(spec.dataset, config.dataset, config.dataset_params, variant_key(variant, params))
+            problem = problem or unbuilt_folder(spec, params)
             if problem and problem not in lines:
                 lines.append(problem)
         key = repr((config.arch, sorted(config.arch_params.items())))
