@@ -374,7 +374,8 @@ class RunConfig:
     ``numerics`` (the CPU kernels of the process, ``benchmark.numerics.mode``: a native run is another run).
     ``val_curve`` scores the val split after every epoch (the record's ``val_accuracy`` curve); it
     never changes the training, but the record differs, so it is part of the identity like precision
-    (false, the default, keeps ids).
+    (false, the default, keeps ids). ``steps_per_epoch`` caps the training batches of every epoch (the first
+    N of the epoch's order; null, the default, trains on every batch and keeps ids).
     """
 
     method: str
@@ -396,6 +397,7 @@ class RunConfig:
     split: str = "fixed"  # fixed: the built train/val split; per_seed: redrawn per seed (benchmark.data.resplit)
     numerics: str = "portable"  # CPU kernels: portable (pinned, any AVX2 x86) | native (benchmark.numerics)
     val_curve: bool = False  # per-epoch val accuracy in the curves (benchmark.runs.training.train)
+    steps_per_epoch: int | None = None  # at most N training batches per epoch; None: every batch
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -418,8 +420,11 @@ class RunConfig:
             raise ContractError(f"run config: missing field(s) {missing}")
         for name, value in data.items():
             want = CONFIG_TYPES[name]
+            if value is None and name in NULLABLE_FIELDS:
+                continue
             if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-                raise ContractError(f"run config: field '{name}' must be {want.__name__}, got {value!r}")
+                nullable = " or null" if name in NULLABLE_FIELDS else ""
+                raise ContractError(f"run config: field '{name}' must be {want.__name__}{nullable}, got {value!r}")
         return cls(**dict(data))
 
 
@@ -441,4 +446,6 @@ CONFIG_TYPES: dict[str, type] = {
     "split": str,
     "numerics": str,
     "val_curve": bool,
+    "steps_per_epoch": int,
 }
+NULLABLE_FIELDS = frozenset({"steps_per_epoch"})  # fields whose JSON value may be null

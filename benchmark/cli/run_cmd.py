@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         schedule=schedule,
         precision=precision,
         val_curve=settings.get("val_curve", False),
+        steps_per_epoch=settings.get("steps_per_epoch"),
         numerics=numerics_mode(),
         evaluation={
             **(settings.get("evaluation") or {}),

@@ -42,6 +42,7 @@ RUN_SETTINGS = (
     "precision",
     "split",
     "val_curve",
+    "steps_per_epoch",
 )
 AXES = ("methods", "archs", "datasets", "seeds")
 LEADERBOARD = "leaderboard"

@@ -1,5 +1,5 @@
 """params.yaml's schema: the training settings a profile, a study, a grid or a search may set (optimizer, schedule,
-evaluation, precision, split, epochs, batch sizes, val_curve)."""
+evaluation, precision, split, epochs, batch sizes, val_curve, steps_per_epoch)."""
 
 import functools
 import operator
@@ -219,5 +219,12 @@ class RunSettings(Block):
         Field(
             description="true: score the val split after every epoch (the record's val_accuracy curve); "
             "false, the default: only after training"
+        ),
+    ] = None
+    steps_per_epoch: Annotated[
+        PositiveInt | None,
+        Field(
+            description="at most N training batches per epoch, the first N of the epoch's order "
+            "(null, the default: every batch)"
         ),
     ] = None

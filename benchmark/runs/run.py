@@ -82,6 +82,9 @@ def resolve_config(config: RunConfig) -> RunConfig:
         raise ContractError(f"run config: 'split' must be one of {list(resplit.SPLITS)}, got {config.split!r}")
     if not isinstance(config.val_curve, bool):
         raise ContractError(f"run config: 'val_curve' must be true or false, got {config.val_curve!r}")
+    cap = config.steps_per_epoch
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        raise ContractError(f"run config: 'steps_per_epoch' must be null (every batch) or an integer >= 1, got {cap!r}")
     return dataclasses.replace(
         config,
         method_params=resolve_hparams(method_cls.hparams, config.method_params, owner=f"method '{config.method}'"),

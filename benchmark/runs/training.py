@@ -9,6 +9,7 @@ checkpoint draws exactly what an uninterrupted run draws. Loss sums stay on the 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import re
 import time
@@ -303,6 +304,27 @@ def train_epoch(
     return sums, count
 
 
+def epoch_steps(train_split: DeviceSplit, config: RunConfig) -> int:
+    """Training steps per epoch: every batch of ``train_split`` (``DeviceSplit.steps_per_epoch``), at most
+    ``config.steps_per_epoch`` when that is set; the step counter of a resumed run is counted with it."""
+    steps = train_split.steps_per_epoch(config.batch_size)
+    return steps if config.steps_per_epoch is None else min(steps, config.steps_per_epoch)
+
+
+def first_batches(batches: Iterator[Batch], cap: int | None) -> Iterator[Batch]:
+    """The first ``cap`` batches of ``batches`` (all of them when ``cap`` is None), never drawing one more;
+    ``batches`` is closed after (a batch source holding buffers or a prefetch releases them then)."""
+    if cap is None:
+        yield from batches
+        return
+    try:
+        yield from itertools.islice(batches, cap)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
 def start_epoch(
     train_split: DeviceSplit,
     config: RunConfig,
@@ -313,7 +335,8 @@ def start_epoch(
 ) -> tuple[TrainState, Iterator[Batch]]:
     """What epoch ``epoch`` of the loop hands the method: the global streams (dropout) seeded from
     (seed, method, epoch), the ``TrainState`` with the method's generator from (seed, method, epoch),
-    and the epoch's batches of ``train_split`` in the order drawn from (seed, dataset, epoch)."""
+    and the epoch's batches of ``train_split`` in the order drawn from (seed, dataset, epoch): the first
+    ``config.steps_per_epoch`` of them when that caps the epoch (``first_batches``)."""
     seed_global(derive_seed(config.seed, "stochastic", config.method, epoch))
     state = TrainState(
         epoch=epoch,
@@ -326,7 +349,7 @@ def start_epoch(
     order = torch.randperm(
         len(train_split), generator=make_generator(derive_seed(config.seed, "order", config.dataset, epoch))
     )
-    return state, train_split.batches(config.batch_size, order, drop_last=True)
+    return state, first_batches(train_split.batches(config.batch_size, order, drop_last=True), config.steps_per_epoch)
 
 
 def train(
@@ -351,7 +374,7 @@ def train(
     result = TrainResult()
     start = resume(checkpoint, net, opt, sched, method, result, device, scaler) if checkpoint is not None else 0
     history = [dict(zip(result.curves, values)) for values in zip(*result.curves.values())]
-    step = start * train_split.steps_per_epoch(config.batch_size)
+    step = start * epoch_steps(train_split, config)
     bar = tqdm(
         range(start, config.epochs),
         desc=f"{config.method}/{config.arch}",
