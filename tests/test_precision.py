@@ -143,3 +143,57 @@ def test_profile_precision_reaches_the_run_config(tmp_path, monkeypatch):
     study = expand("tiny", params=params)
     assert [spec.config.precision for spec in study.runs] == ["bf16"]
     assert study.runs[0].run_id != expand("tiny", params=tiny_params(seeds=1)).runs[0].run_id
+
+
+@pytest.fixture
+def card_without_bf16(monkeypatch):
+    """A CUDA machine (2 devices) whose cards have no native bfloat16 (emulated only: torch's default says yes)."""
+    import contextlib
+
+    from benchmark.runs import precision
+
+    asked: list[bool] = []
+
+    def bf16(including_emulation: bool = True) -> bool:
+        asked.append(including_emulation)
+        return including_emulation
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "device", lambda index: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=None: "Tesla V100-SXM2-16GB")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", bf16)
+    precision._check_device.cache_clear()
+    yield asked
+    precision._check_device.cache_clear()
+
+
+def test_a_card_without_native_bf16_is_refused_in_one_line_saying_to_set_fp32(card_without_bf16):
+    """Fails on the old code: torch's default counts emulated bf16 (a V100 passed), and the message said fp16."""
+    from benchmark.runs.precision import check_precision_device
+
+    with pytest.raises(ContractError) as caught:
+        check_precision_device("bf16", torch.device("cuda:1"))
+    assert str(caught.value) == (
+        "precision 'bf16': CUDA device 1 (Tesla V100-SXM2-16GB) has no native bfloat16 (compute capability 8.0 or "
+        "newer); set `precision: fp32` in the profile (or --precision fp32)"
+    )
+    assert card_without_bf16 == [False], "emulated bf16 does not count"
+    check_precision_device("fp32", torch.device("cuda:1"))
+
+
+def test_the_paper_profile_trains_in_bf16_and_its_sweep_is_refused_on_such_a_card(card_without_bf16, tmp_path):
+    from benchmark.cli.sweep_cmd import precision_problems
+    from benchmark.config import load_params
+    from benchmark.sweeps.study import expand, load_profile
+
+    assert load_profile("paper", load_params()).settings["precision"] == "bf16"
+    params = tiny_params(seeds=1)
+    params["profiles"]["quick"].update(precision="bf16", device="cuda")
+    assert precision_problems(expand("tiny", params=params)) == [
+        "profile 'quick': precision 'bf16': CUDA device 0 (Tesla V100-SXM2-16GB) has no native bfloat16 (compute "
+        "capability 8.0 or newer); set `precision: fp32` in the profile (or --precision fp32)"
+    ]
+    params["profiles"]["quick"]["precision"] = "fp32"
+    assert precision_problems(expand("tiny", params=params)) == []

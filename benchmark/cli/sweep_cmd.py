@@ -75,6 +75,25 @@ def machine_problems(study, args: argparse.Namespace) -> list[str]:
             f"profile '{study.profile.name}': {problem}; the runs would fail here: use a profile with "
             f"device cpu or auto (e.g. --profile quick), or run on a machine (or a SLURM cluster) with CUDA"
         )
+    elif here:
+        problems.extend(precision_problems(study))
+    return problems
+
+
+def precision_problems(study) -> list[str]:
+    """The run precisions this machine's device for the profile cannot run (e.g. bf16 on a CUDA card without
+    native bfloat16), one line each naming the profile: refused before any run, not once per run."""
+    from ..contracts import ContractError
+    from ..runs.precision import check_precision_device
+    from ..runs.run import select_device
+
+    device = select_device(study.profile.device)
+    problems = []
+    for precision in sorted({spec.config.precision for spec in study.runs}):
+        try:
+            check_precision_device(precision, device)
+        except ContractError as exc:
+            problems.append(f"profile '{study.profile.name}': {exc}")
     return problems
 
 

@@ -11,7 +11,10 @@ underflow; bf16 has float32's exponent range and needs no scaling. CPU autocast 
 bfloat16 and float16 (torch >= 2.2; torch's ``autocast`` lists both for the CPU); fp16 on the
 CPU runs without a scaler (torch's CPU scaler exists but the reference recipes scale on CUDA
 only), so bf16 is the CPU choice. A device whose autocast torch lacks, or a CUDA device
-without bfloat16, is refused with a ``ContractError`` before any compute.
+without native bfloat16 (``bf16_native``: compute capability 8.0 or newer, Ampere on; torch
+emulates bf16 on older cards, slower than fp32), is refused with a ``ContractError`` before any
+compute, in one line saying to set ``precision: fp32`` (the ``paper`` profile's bf16 default
+is not switched silently: the precision is part of the run id, which must not depend on the card).
 """
 
 from __future__ import annotations
@@ -34,21 +37,29 @@ def check_precision(name: object) -> str:
     return name
 
 
+FP32_HINT = "set `precision: fp32` in the profile (or --precision fp32)"
+
+
+def bf16_native(index: int) -> bool:
+    """CUDA device ``index`` computes bfloat16 natively (``torch.cuda.is_bf16_supported(including_emulation=
+    False)``: compute capability >= 8.0, or ROCm); torch's default also counts emulation."""
+    with torch.cuda.device(index):
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+
+
 @functools.cache
 def _check_device(precision: str, device_type: str, index: int | None) -> None:
     if precision == "fp32":
         return
     if not torch.amp.is_autocast_available(device_type):
-        raise ContractError(
-            f"precision '{precision}': torch has no autocast for device '{device_type}'; use --precision fp32"
-        )
+        raise ContractError(f"precision '{precision}': torch has no autocast for device '{device_type}'; {FP32_HINT}")
     if device_type == "cuda" and precision == "bf16":
-        with torch.cuda.device(index if index is not None else torch.cuda.current_device()):
-            if not torch.cuda.is_bf16_supported():
-                raise ContractError(
-                    "precision 'bf16': this CUDA device does not support bfloat16; "
-                    "use --precision fp16 (with loss scaling) or fp32"
-                )
+        index = index if index is not None else torch.cuda.current_device()
+        if not bf16_native(index):
+            raise ContractError(
+                f"precision 'bf16': CUDA device {index} ({torch.cuda.get_device_name(index)}) has no native "
+                f"bfloat16 (compute capability 8.0 or newer); {FP32_HINT}"
+            )
 
 
 def check_precision_device(precision: str, device: torch.device | str) -> None:
