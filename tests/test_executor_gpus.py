@@ -35,7 +35,14 @@ def fake_gpus(monkeypatch, count: int) -> None:
 
 def tasks(tmp_path, device: str = "cuda:0", checkpoint: bool = False):
     study = expand("tiny", params=PARAMS)
-    profile = SimpleNamespace(device=device, checkpoint=checkpoint, threads=1, data_placement="auto")
+    profile = SimpleNamespace(
+        device=device,
+        checkpoint=checkpoint,
+        threads=1,
+        data_placement="auto",
+        checkpoint_every_epochs=1,
+        checkpoint_every_minutes=None,
+    )
     return [make_task(spec, profile, tmp_path) for spec in study.runs]  # type: ignore[arg-type]
 
 

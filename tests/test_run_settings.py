@@ -1,8 +1,11 @@
-"""Run settings of issue 25 item 4: ``steps_per_epoch`` (a cap on the training batches of every epoch).
+"""Run and execution settings of issue 25 item 4: ``steps_per_epoch`` (a cap on the training batches of
+every epoch) and the checkpoint cadence (``checkpoint_every_epochs`` / ``checkpoint_every_minutes``).
 
 A capped epoch trains on the first N batches of the uncapped epoch's order; the step counter counts
 the steps taken, also after a resume; a capped run resumed from its checkpoint is the uninterrupted one.
-The default (null) leaves run ids as they were; the setting flows from a profile, a study and a grid."""
+The default (null) leaves run ids as they were; the setting flows from a profile, a study and a grid.
+The cadence is not part of a run's identity: a run killed and resumed under any cadence is bitwise the
+uninterrupted one; no checkpoint is saved after the last epoch (the record is written then)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from benchmark.records.identity import identity, run_id
 from benchmark.records.recorder import record_run
 from benchmark.runs import training
 from benchmark.runs.run import resolve_config
-from benchmark.sweeps.study import expand
+from benchmark.sweeps import worker
+from benchmark.sweeps.study import expand, load_profile
 
 
 class Killed(Exception):
@@ -131,3 +135,88 @@ def test_epoch_steps_is_the_cap_or_every_batch():
             closed.append(True)
 
     assert [int(b) for b in training.first_batches(source(), 2)] == [0, 1] and closed == [True]
+
+
+def saved_epochs(monkeypatch) -> list[int]:
+    """The epoch of every checkpoint the loop saves from now on."""
+    saved: list[int] = []
+    real = training.atomic_save
+
+    def spy(path, write):
+        real(path, write)
+        saved.append(int(torch.load(path, weights_only=True)["epoch"]))
+
+    monkeypatch.setattr(training, "atomic_save", spy)
+    return saved
+
+
+def test_a_run_killed_and_resumed_under_cadence_2_is_bitwise_the_uninterrupted_one(tiny_config, tmp_path, monkeypatch):
+    """Fails on the old code: it saved after every epoch, the last included (1..5), whatever the profile said."""
+    config = tiny_config(epochs=5, dataset_params=TINY_DATA, batch_size=32)
+    every_two = training.Cadence(every_epochs=2)
+    saved = saved_epochs(monkeypatch)
+    whole = record_run(config, tmp_path / "whole", device="cpu", progress=False, checkpoint=True, cadence=every_two)
+    assert saved == [2, 4], "every second epoch, not after the last"
+    saved.clear()
+    with pytest.raises(Killed):
+        record_run(
+            config,
+            tmp_path / "resumed",
+            device="cpu",
+            progress=False,
+            checkpoint=True,
+            on_epoch=kill_after(3),
+            cadence=every_two,
+        )
+    assert saved == [2]
+    resumed = record_run(config, tmp_path / "resumed", device="cpu", progress=False, checkpoint=True, cadence=every_two)
+    assert resumed.record.timing["resumed_from_epoch"] == 2 and saved == [2, 4]
+    assert resumed.record.run_id == whole.record.run_id
+    assert resumed.record.extra["weights_sha256"] == whole.record.extra["weights_sha256"]
+    assert resumed.record.curves == whole.record.curves and resumed.record.metrics == whole.record.metrics
+    assert not list((tmp_path / "resumed").glob("*.ckpt"))
+
+
+def test_the_cadence_is_due_by_epochs_or_by_minutes_whichever_first():
+    assert [training.Cadence().due(e, 0.0) for e in (1, 2, 3)] == [True, True, True]
+    assert [training.Cadence(3).due(e, 0.0) for e in (1, 2, 3, 6)] == [False, False, True, True]
+    by_time = training.Cadence(every_epochs=None, every_minutes=10)
+    assert [by_time.due(7, s) for s in (0.0, 599.0, 600.0)] == [False, False, True]
+    both = training.Cadence(every_epochs=4, every_minutes=0.5)
+    assert [both.due(e, s) for e, s in ((1, 10.0), (1, 30.0), (4, 0.0))] == [False, True, True]
+
+
+def test_the_profile_cadence_reaches_the_run_and_never_its_id(monkeypatch, tmp_path):
+    params = tiny_params(seeds=1)
+    plain = expand("tiny", params=params)
+    assert (plain.profile.checkpoint_every_epochs, plain.profile.checkpoint_every_minutes) == (1, None)
+    params["profiles"]["quick"].update(checkpoint=True, checkpoint_every_epochs=None, checkpoint_every_minutes=2.5)
+    study = expand("tiny", params=params)
+    assert [s.run_id for s in study.runs] == [s.run_id for s in plain.runs], "not part of the run id"
+    task = worker.make_task(study.runs[0], study.profile, tmp_path)
+    seen: list[training.Cadence] = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(*args: Any, cadence: training.Cadence, **kwargs: Any) -> None:
+        seen.append(cadence)
+        raise Stop
+
+    monkeypatch.setattr(worker, "record_run", capture)
+    worker.run_task(task)
+    assert seen == [training.Cadence(every_epochs=None, every_minutes=2.5)]
+    params["profiles"]["quick"]["checkpoint_every_minutes"] = None
+    with pytest.raises(
+        ContractError, match=r"profiles.quick: checkpoint_every_epochs and checkpoint_every_minutes are both null"
+    ):
+        load_profile("quick", params)
+    params["profiles"]["quick"]["checkpoint_every_minutes"] = 0
+    with pytest.raises(
+        ContractError, match=r"profiles.quick.checkpoint_every_minutes: must be a finite number > 0, got 0"
+    ):
+        expand("tiny", params=params)
+    from benchmark.config import load_params
+
+    paper = load_profile("paper", load_params())
+    assert (paper.checkpoint, paper.checkpoint_every_epochs, paper.checkpoint_every_minutes) == (True, None, 10)

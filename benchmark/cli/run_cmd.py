@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from ..records.record_store import write_record
     from ..records.recorder import failure_record, record_run
     from ..runs.run import resolve_config
-    from ..runs.training import NonFiniteLoss, check_training
+    from ..runs.training import Cadence, NonFiniteLoss, check_training
     from ..sweeps.study import load_profile
 
     profile = load_profile(args.profile, load_params())
@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             checkpoint=args.checkpoint,
             data_placement=profile.data_placement,
+            cadence=Cadence(profile.checkpoint_every_epochs, profile.checkpoint_every_minutes),
         )
     except NonFiniteLoss as exc:  # a diverging run: one line and its failure record, as a sweep writes it
         path = write_record(
@@ -204,6 +205,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip the saliency evaluation (probe maps, alignment, faithfulness, sanity)",
     )
-    p.add_argument("--checkpoint", action="store_true", help="checkpoint every epoch and resume from it")
+    p.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="checkpoint at the profile's cadence (default every epoch) and resume from it",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -139,13 +139,24 @@ def cell_rows(study) -> list[list]:
     return rows
 
 
+def checkpoint_text(profile) -> str:
+    """``checkpoint every epoch``, ``checkpoint every 5 epochs or 10 minutes``, ``no checkpoints``."""
+    if not profile.checkpoint:
+        return "no checkpoints"
+    every = profile.checkpoint_every_epochs
+    parts = [] if every is None else ["epoch" if every == 1 else f"{every} epochs"]
+    if profile.checkpoint_every_minutes is not None:
+        parts.append(f"{profile.checkpoint_every_minutes:g} minutes")
+    return f"checkpoint every {' or '.join(parts)}"
+
+
 def print_expansion(study) -> None:
     from tabulate import tabulate
 
     profile = study.profile
     print(
         f"study {study.name} at profile {profile.name}: device {profile.device}, "
-        f"{'checkpoint every epoch' if profile.checkpoint else 'no checkpoints'}, "
+        f"{checkpoint_text(profile)}, "
         f"{profile.threads if profile.threads is not None else 'shared'} CPU thread(s) per run"
     )
     if study.description:

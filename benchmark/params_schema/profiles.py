@@ -78,6 +78,19 @@ class Profile(RunSettings):
     description: Text = None
     device: Device = None
     checkpoint: Flag = None
+    checkpoint_every_epochs: Annotated[
+        PositiveInt | None,
+        Field(
+            description="with checkpoint: true, save after every N-th epoch (default 1; null: only by minutes); "
+            "never after the last epoch"
+        ),
+    ] = None
+    checkpoint_every_minutes: Annotated[
+        number(gt=0) | None,  # type: ignore[valid-type]
+        Field(
+            description="with checkpoint: true, also save at an epoch's end once M minutes have passed since the last save (default null: off)"
+        ),
+    ] = None
     threads: Annotated[PositiveInt | None, Field(description="torch CPU threads per run; null: split the cores")] = None
     runs_per_gpu: Annotated[
         PositiveInt | None,

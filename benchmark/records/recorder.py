@@ -21,6 +21,7 @@ import torch
 
 from ..contracts import RunConfig
 from ..runs.run import RunOutput, execute, resolve_config, select_device
+from ..runs.training import EVERY_EPOCH, Cadence
 from .artifacts import write_artifacts
 from .identity import identity, run_id
 from .provenance import code_fingerprint, environment
@@ -85,11 +86,13 @@ def record_run(
     data_root: Path | None = None,
     on_epoch: Callable[[int], None] | None = None,
     data_placement: str = "auto",
+    cadence: Cadence = EVERY_EPOCH,
 ) -> Recorded:
     """Run ``config`` and write its record to ``out_dir/RUN_ID.json`` (only on success).
 
-    With ``checkpoint``, ``RUN_ID.ckpt`` is saved every epoch, a killed run resumes from it,
-    and it is removed once the record is written. ``data_placement``: resident or streamed images
+    With ``checkpoint``, ``RUN_ID.ckpt`` is saved when ``cadence`` is due (``runs.training.Cadence``:
+    every epoch by default, never after the last), a killed run resumes from it, and it is removed
+    once the record is written. ``data_placement``: resident or streamed images
     (``runs.placement``), an execution setting that never changes the record.
     """
     started = time.perf_counter()
@@ -105,6 +108,7 @@ def record_run(
         data_root=data_root,
         on_epoch=on_epoch,
         data_placement=data_placement,
+        cadence=cadence,
     )
     path = record_path(out_dir, rid)
     record = assemble(output, rid, path)

@@ -35,7 +35,7 @@ from . import placement
 from .device_data import DeviceSplit, wrong_reason_key, wrong_reason_mask
 from .evaluation import UNDEFINED, evaluate
 from .precision import check_precision, check_precision_device
-from .training import NonFiniteLoss, check_device, train
+from .training import EVERY_EPOCH, Cadence, NonFiniteLoss, check_device, train
 
 TIMING_CURVES = ("seconds",)  # per-epoch curves that are timing, moved out of ``curves``
 
@@ -296,10 +296,12 @@ def execute(
     data_root: Path | None = None,
     on_epoch: Callable[[int], None] | None = None,
     data_placement: str = "auto",
+    cadence: Cadence = EVERY_EPOCH,
 ) -> RunOutput:
     """Run ``config`` (resolved here): train, evaluate every split, evaluate the saliency.
 
-    With ``checkpoint``, the training loop saves it every epoch and resumes from it;
+    With ``checkpoint``, the training loop resumes from it and saves it when ``cadence`` is due (every
+    epoch by default, never after the last);
     ``on_epoch(n)`` is called after epoch n. Fails before training on an incompatible
     method and dataset or an evaluation split the dataset lacks, or in a process that does not compute
     with the numerics the config names (``benchmark.numerics.require``). ``data_placement``: the profile's
@@ -321,6 +323,7 @@ def execute(
         progress=progress,
         checkpoint=checkpoint,
         on_epoch=on_epoch,
+        cadence=cadence,
     )
     finished_training = time.perf_counter()
     metrics = {name: evaluate(net, split, config.eval_batch_size) for name, split in splits.items()}

@@ -176,6 +176,25 @@ def check_device(name: Any) -> None:
         raise DeviceUnavailable(f"device '{name}': MPS (Apple GPU) is not available on this machine")
 
 
+@dataclass(frozen=True)
+class Cadence:
+    """When the loop saves its checkpoint (the profile's ``checkpoint_every_epochs`` and
+    ``checkpoint_every_minutes``): at the end of an epoch whose number is a multiple of ``every_epochs``
+    or once ``every_minutes`` have passed since the last save (or the start), whichever is due first;
+    None turns that trigger off. Never after the last epoch: the record is written then. Not part of the
+    run's identity: a run resumed from any of its checkpoints is bitwise the uninterrupted one."""
+
+    every_epochs: int | None = 1
+    every_minutes: float | None = None
+
+    def due(self, epochs_done: int, seconds_since_save: float) -> bool:
+        by_epochs = self.every_epochs is not None and epochs_done % self.every_epochs == 0
+        return by_epochs or (self.every_minutes is not None and seconds_since_save >= 60.0 * self.every_minutes)
+
+
+EVERY_EPOCH = Cadence()
+
+
 @dataclass
 class TrainResult:
     curves: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -362,9 +381,10 @@ def train(
     progress: bool = True,
     checkpoint: Path | None = None,
     on_epoch: Callable[[int], None] | None = None,
+    cadence: Cadence = EVERY_EPOCH,
 ) -> TrainResult:
     """Train ``net`` in place for ``config.epochs`` on ``train_split``; resume from ``checkpoint`` when it
-    exists. ``val_split`` only gives the per-epoch validation accuracy, and only with ``config.val_curve``
+    exists, and save it at the end of an epoch when ``cadence`` says it is due (not after the last). ``val_split`` only gives the per-epoch validation accuracy, and only with ``config.val_curve``
     (the ``val_accuracy`` curve; never a batch to the method, never a change to the training: off, the
     default, the run skips that pass and the final evaluation still scores val); no other split reaches
     the loop, so no test split can be trained on (tests/test_submission_checks.py)."""
@@ -384,6 +404,7 @@ def train(
         unit="epoch",
         leave=False,
     )
+    saved = time.monotonic()
     for epoch in bar:
         began = time.perf_counter()
         state, epoch_batches = start_epoch(train_split, config, device, epoch, step, history)
@@ -411,7 +432,7 @@ def train(
         if config.val_curve:
             postfix["val_acc"] = f"{row['val_accuracy']:.3f}"
         bar.set_postfix(postfix)
-        if checkpoint is not None:
+        if checkpoint is not None and epoch + 1 < config.epochs and cadence.due(epoch + 1, time.monotonic() - saved):
             state = {
                 "epoch": epoch + 1,
                 "model": net.state_dict(),
@@ -422,6 +443,7 @@ def train(
                 **({} if scaler is None else {"scaler": scaler.state_dict()}),
             }
             atomic_save(checkpoint, lambda handle: torch.save(state, handle))  # noqa: B023 (called at once)
+            saved = time.monotonic()
         if on_epoch is not None:
             on_epoch(epoch + 1)
     bar.close()

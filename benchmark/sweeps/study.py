@@ -66,7 +66,8 @@ HAS_EVALUATION = "evaluation" in {f.name for f in dataclasses.fields(RunConfig)}
 
 @dataclass(frozen=True)
 class Profile:
-    """Training settings plus execution: device, per-epoch checkpoints, CPU threads per run,
+    """Training settings plus execution: device, checkpoints (``checkpoint_every_epochs``, default 1, and
+    ``checkpoint_every_minutes``, default None: ``runs.training.Cadence``), CPU threads per run,
     SLURM and Ray resources. ``threads: null`` splits the cores between parallel jobs (faster,
     but CPU float reductions then depend on the job count: records stop being bitwise equal)."""
 
@@ -74,6 +75,8 @@ class Profile:
     settings: dict[str, Any]
     device: str = "auto"
     checkpoint: bool = False
+    checkpoint_every_epochs: int | None = 1
+    checkpoint_every_minutes: float | None = None
     threads: int | None = 1
     runs_per_gpu: int = 1  # local ``--jobs auto``: workers per visible GPU
     data_placement: str = "auto"  # images resident on the device or streamed (``runs.placement``); not in run ids
@@ -155,11 +158,19 @@ def load_profile(name: str, params: Mapping[str, Any]) -> Profile:
     _settings(where, settings)
     if name != DEFAULT_PROFILE and DEFAULT_PROFILE in profiles:
         settings = {**load_profile(DEFAULT_PROFILE, params).settings, **settings}
+    every_epochs, every_minutes = entry.get("checkpoint_every_epochs", 1), entry.get("checkpoint_every_minutes")
+    if every_epochs is None and every_minutes is None:
+        raise ContractError(
+            f"{where}: checkpoint_every_epochs and checkpoint_every_minutes are both null: a checkpoint would "
+            f"never be saved; give one of them a value"
+        )
     return Profile(
         name=name,
         settings=settings,
         device=entry.get("device", "auto"),
         checkpoint=entry.get("checkpoint", False),
+        checkpoint_every_epochs=every_epochs,
+        checkpoint_every_minutes=every_minutes,
         threads=entry.get("threads", 1),
         runs_per_gpu=entry.get("runs_per_gpu", 1),
         data_placement=entry.get("data_placement", "auto"),

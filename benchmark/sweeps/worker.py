@@ -25,6 +25,7 @@ from ..records.record_store import write_record
 from ..records.recorder import checkpoint_path, failure_record, record_run
 from ..records.run_states import folder_status
 from ..records.schema import RunRecord
+from ..runs.training import Cadence
 from .study import Profile, RunSpec
 
 WORK_TIMINGS = ("train_seconds", "eval_seconds", "saliency_seconds")  # a run's own work, not the sweep's
@@ -48,10 +49,12 @@ class RunTask:
     config: dict[str, Any]  # ``RunConfig.to_dict()``: the resolved config in JSON types
     out_dir: Path  # the record folder, absolute
     device: str  # the profile's device ('auto', 'cpu', 'cuda', 'cuda:1', ...)
-    checkpoint: bool  # per-epoch checkpoints, resumed by a rerun
+    checkpoint: bool  # checkpoints, resumed by a rerun
     threads: int | None  # CPU threads per run; None: the executor's share of the cores (``with_threads``)
     data_root: Path | None = None  # absolute; None: the default data root
     data_placement: str = "auto"  # images resident or streamed (``runs.placement``); never the record
+    checkpoint_every_epochs: int | None = 1  # when a checkpoint is saved (``runs.training.Cadence``)
+    checkpoint_every_minutes: float | None = None
 
 
 Status = Literal["ok", "failed", "lost"]
@@ -81,6 +84,8 @@ def make_task(spec: RunSpec, profile: Profile, folder: Path, data_root: Path | N
         threads=profile.threads,
         data_root=None if data_root is None else Path(data_root).resolve(),
         data_placement=profile.data_placement,
+        checkpoint_every_epochs=profile.checkpoint_every_epochs,
+        checkpoint_every_minutes=profile.checkpoint_every_minutes,
     )
 
 
@@ -136,6 +141,7 @@ def run_task(task: RunTask) -> RunOutcome:
             checkpoint=task.checkpoint,
             data_root=task.data_root,
             data_placement=task.data_placement,
+            cadence=Cadence(task.checkpoint_every_epochs, task.checkpoint_every_minutes),
         )
         if stamp is not None:
             stamp.unlink(missing_ok=True)
