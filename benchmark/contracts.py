@@ -375,7 +375,10 @@ class RunConfig:
     ``val_curve`` scores the val split after every epoch (the record's ``val_accuracy`` curve); it
     never changes the training, but the record differs, so it is part of the identity like precision
     (false, the default, keeps ids). ``steps_per_epoch`` caps the training batches of every epoch (the first
-    N of the epoch's order; null, the default, trains on every batch and keeps ids).
+    N of the epoch's order; null, the default, trains on every batch and keeps ids). ``deterministic``
+    (true, the default, keeps ids) runs deterministic kernels with cuDNN's autotuner off; false turns
+    ``torch.backends.cudnn.benchmark`` on and deterministic algorithms off (faster on a GPU, not bitwise:
+    ``benchmark.seeding.enable_determinism``), another run.
     """
 
     method: str
@@ -398,6 +401,7 @@ class RunConfig:
     numerics: str = "portable"  # CPU kernels: portable (pinned, any AVX2 x86) | native (benchmark.numerics)
     val_curve: bool = False  # per-epoch val accuracy in the curves (benchmark.runs.training.train)
     steps_per_epoch: int | None = None  # at most N training batches per epoch; None: every batch
+    deterministic: bool = True  # deterministic kernels, no cuDNN autotuning (benchmark.seeding)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -447,5 +451,6 @@ CONFIG_TYPES: dict[str, type] = {
     "numerics": str,
     "val_curve": bool,
     "steps_per_epoch": int,
+    "deterministic": bool,
 }
 NULLABLE_FIELDS = frozenset({"steps_per_epoch"})  # fields whose JSON value may be null

@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         precision=precision,
         val_curve=settings.get("val_curve", False),
         steps_per_epoch=settings.get("steps_per_epoch"),
+        deterministic=settings.get("deterministic", True),
         numerics=numerics_mode(),
         evaluation={
             **(settings.get("evaluation") or {}),

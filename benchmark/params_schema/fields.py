@@ -43,6 +43,7 @@ RUN_SETTINGS = (
     "split",
     "val_curve",
     "steps_per_epoch",
+    "deterministic",
 )
 AXES = ("methods", "archs", "datasets", "seeds")
 LEADERBOARD = "leaderboard"

@@ -1,5 +1,5 @@
 """params.yaml's schema: the training settings a profile, a study, a grid or a search may set (optimizer, schedule,
-evaluation, precision, split, epochs, batch sizes, val_curve, steps_per_epoch)."""
+evaluation, precision, split, epochs, batch sizes, val_curve, steps_per_epoch, deterministic)."""
 
 import functools
 import operator
@@ -226,5 +226,12 @@ class RunSettings(Block):
         Field(
             description="at most N training batches per epoch, the first N of the epoch's order "
             "(null, the default: every batch)"
+        ),
+    ] = None
+    deterministic: Annotated[
+        Flag,
+        Field(
+            description="true, the default: deterministic kernels, cuDNN autotuner off (bitwise on the same card); "
+            "false: cudnn.benchmark on, deterministic algorithms off (faster on a GPU, not bitwise)"
         ),
     ] = None

@@ -82,6 +82,8 @@ def resolve_config(config: RunConfig) -> RunConfig:
         raise ContractError(f"run config: 'split' must be one of {list(resplit.SPLITS)}, got {config.split!r}")
     if not isinstance(config.val_curve, bool):
         raise ContractError(f"run config: 'val_curve' must be true or false, got {config.val_curve!r}")
+    if not isinstance(config.deterministic, bool):
+        raise ContractError(f"run config: 'deterministic' must be true or false, got {config.deterministic!r}")
     cap = config.steps_per_epoch
     if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
         raise ContractError(f"run config: 'steps_per_epoch' must be null (every batch) or an integer >= 1, got {cap!r}")
@@ -268,7 +270,7 @@ def prepare(
     bundle, split_rows = load_bundle(config, data_root)
     check_compatible(method, bundle, config)
     check_splits(config.evaluation, list(bundle.splits))
-    enable_determinism()
+    enable_determinism(config.deterministic)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     splits = device_splits(method, bundle, config, device, data_placement)

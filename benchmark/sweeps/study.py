@@ -28,7 +28,7 @@ study's (and its grids'), e.g. the papers' data, architectures and seeds at ``pa
 variant (``benchmark.data.paper_variants``) or a family.
 
 Run settings (``epochs``, ``batch_size``, ``eval_batch_size``, ``optimizer``, ``schedule``,
-``evaluation``, ``precision``, ``split``, ``val_curve``, ``steps_per_epoch``) given in a study or a grid win over the
+``evaluation``, ``precision``, ``split``, ``val_curve``, ``steps_per_epoch``, ``deterministic``) given in a study or a grid win over the
 profile's. The file's keys and
 values are its schema's (``benchmark.params_schema``, checked whole when params.yaml is loaded, or here
 for a document given as ``params``); what the schema cannot say is checked here, before anything runs:
