@@ -97,7 +97,7 @@ def unittest_mock_layout():
     from benchmark.runs import training
 
     with mock.patch.object(
-        training, "cpu_channels_last", lambda net, device, double_backward=False: contextlib.nullcontext()
+        training, "training_layout", lambda net, device, double_backward=False: contextlib.nullcontext()
     ):
         yield
 
@@ -131,3 +131,38 @@ def test_predict_scores_a_channels_last_copy_in_cpu_chunks_and_leaves_the_networ
     assert torch.allclose(logits, reference, rtol=1e-4, atol=1e-5)
     assert [n for n, _ in first] == [CPU_CHUNK, CPU_CHUNK, 150 - 2 * CPU_CHUNK]
     assert all(channels_last for _, channels_last in first)
+
+
+def test_the_training_step_layout_is_channels_last_on_cuda_and_the_cpu_path_is_unchanged():
+    """``step_layout`` (issue 25 item 4): CUDA runs channels-last for every method (parameters converted once,
+    inputs by a pre-hook, no gradient hooks); the CPU keeps its own rule (NCHW for a double backward); MPS NCHW.
+    Fails on the old code: nothing was channels-last on CUDA."""
+    from benchmark.models.layout import channels_last_network, step_layout, training_layout
+
+    cpu, cuda, mps = torch.device("cpu"), torch.device("cuda:1"), torch.device("mps")
+    assert [step_layout(cpu), step_layout(cpu, True)] == ["cpu_channels_last", "nchw"]
+    assert [step_layout(cuda), step_layout(cuda, True), step_layout(mps)] == ["channels_last"] * 2 + ["nchw"]
+    torch.manual_seed(0)
+    net = build_network("gap_cnn", 3, 2, 16)
+    weights = {n: p for n, p in net.named_parameters() if p.dim() == 4}
+    assert channels_last_network(net, cpu) is net
+    assert all(p.is_contiguous() for p in weights.values()), "the CPU leaves the parameters NCHW"
+    seen: list[torch.Tensor] = []
+    first_conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    x = torch.rand(4, 3, 16, 16)
+    before = net(x).logits
+    channels_last_network(net, cuda)  # the conversion a CUDA run makes (CPU tensors here: same strides rule)
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in weights.values())
+    hooks = len(net._forward_pre_hooks)
+    with training_layout(net, cuda):
+        after = net(x).logits
+        assert len(net._forward_pre_hooks) == hooks + 1
+    assert len(net._forward_pre_hooks) == hooks, "the input hook is removed on exit"
+    assert seen[-1].is_contiguous(memory_format=torch.channels_last) and not seen[0].is_contiguous(
+        memory_format=torch.channels_last
+    )
+    assert torch.allclose(before, after, atol=1e-5), "the same network, another memory layout"
+    with training_layout(net, cuda, double_backward=True):
+        net(x)
+    assert seen[-1].is_contiguous(memory_format=torch.channels_last), "RRR too on CUDA"

@@ -14,7 +14,14 @@ a forward pre-hook (so every forward a method makes, of the clean batch, a maske
 augmented views, runs channels-last) and activation gradients are kept channels-last. The
 summation order inside the kernels differs from NCHW, so values move by float rounding, and
 dropout draws its Bernoulli masks in memory order (other, equally distributed masks): runs stay
-bitwise reproducible for the same seed. Nothing changes on other devices (not measured there).
+bitwise reproducible for the same seed.
+
+On CUDA the training step runs channels-last too, the way torch recommends it for convolutions
+(tensor cores under autocast; "Channels Last Memory Format in PyTorch"): the network's 4-D
+parameters once (``channels_last_network``: ``net.to(memory_format=torch.channels_last)``) and its
+4-D inputs by the same forward pre-hook, no gradient hooks (cuDNN handles mixed layouts). Not
+measured here (no GPU): ``step_layout`` is the decision, unit-tested; nothing changes on other
+devices, and the CPU path is exactly what it was.
 """
 
 from __future__ import annotations
@@ -49,10 +56,7 @@ def _keep_gradient_channels_last(module: nn.Module, args: tuple) -> None:
 
 
 def _channels_last_input(module: nn.Module, args: tuple) -> tuple:
-    return tuple(
-        channels_last_images(t) if isinstance(t, Tensor) and t.dim() == 4 and t.device.type == "cpu" else t
-        for t in args
-    )
+    return tuple(channels_last_images(t) if isinstance(t, Tensor) and t.dim() == 4 else t for t in args)
 
 
 CPU_CHUNK = 64  # images per inference forward on the CPU (``inference_chunk``)
@@ -107,5 +111,45 @@ def cpu_channels_last(net: nn.Module, device: torch.device, double_backward: boo
     try:
         with channels_last_gradients(net):
             yield
+    finally:
+        handle.remove()
+
+
+CPU_LAYOUT, CUDA_LAYOUT, NCHW = "cpu_channels_last", "channels_last", "nchw"
+
+
+def step_layout(device: torch.device, double_backward: bool = False) -> str:
+    """The layout a training step runs in on ``device``: ``cpu_channels_last`` (inputs and activation
+    gradients channels-last, parameters as they are: ``cpu_channels_last``), ``channels_last`` on CUDA
+    (parameters and inputs: ``channels_last_network`` and ``training_layout``) or ``nchw``: on the CPU for
+    a ``double_backward`` loss (its faster layout there), and on any other device (MPS: not measured)."""
+    if device.type == "cpu":
+        return NCHW if double_backward else CPU_LAYOUT
+    return CUDA_LAYOUT if device.type == "cuda" else NCHW
+
+
+def channels_last_network(net: nn.Module, device: torch.device) -> nn.Module:
+    """``net`` with its 4-D parameters channels-last (``Module.to(memory_format=...)``, in place) when a
+    training step on ``device`` runs channels-last parameters (CUDA, ``step_layout``); else untouched."""
+    if step_layout(device) == CUDA_LAYOUT:
+        net.to(memory_format=torch.channels_last)
+    return net
+
+
+@contextlib.contextmanager
+def training_layout(net: nn.Module, device: torch.device, double_backward: bool = False) -> Iterator[None]:
+    """The layout context of a training step (``step_layout``): the CPU's (``cpu_channels_last``), CUDA's
+    (``net``'s 4-D inputs converted to channels-last by a forward pre-hook while open), or nothing."""
+    layout = step_layout(device, double_backward)
+    if layout == CPU_LAYOUT:
+        with cpu_channels_last(net, device, double_backward):
+            yield
+        return
+    if layout == NCHW:
+        yield
+        return
+    handle = net.register_forward_pre_hook(_channels_last_input)
+    try:
+        yield
     finally:
         handle.remove()

@@ -14,7 +14,7 @@ import torch
 
 from ..contracts import Batch, Method, Network, TrainState
 from ..models.build import build_network
-from ..models.layout import cpu_channels_last
+from ..models.layout import channels_last_network, training_layout
 from ..runs.precision import autocast, make_scaler
 from ..runs.training import make_optimizer, train_step
 from ..seeding import derive_seed, make_generator
@@ -70,10 +70,10 @@ class Case:
     @contextlib.contextmanager
     def autocast(self, net: Network, double_backward: bool = False) -> Iterator[None]:
         """What ``train_step`` puts around a method's loss: the autocast region of the case's precision
-        (``benchmark.runs.precision``) and, on the CPU, channels-last execution of ``net``
-        (``benchmark.models.layout``; NCHW for a ``double_backward`` graph, as ``train_step`` runs one),
-        so the unit costs are measured as the steps run."""
-        with autocast(self.precision, self.device), cpu_channels_last(net, self.device, double_backward):
+        (``benchmark.runs.precision``) and the step's layout (``benchmark.models.layout.training_layout``:
+        channels-last on the CPU, NCHW there for a ``double_backward`` graph, channels-last on CUDA), so the
+        unit costs are measured as the steps run."""
+        with autocast(self.precision, self.device), training_layout(net, self.device, double_backward):
             yield
 
     def fresh_net(self) -> Network:
@@ -101,7 +101,7 @@ def make_case(
         arch=arch,
         channels=channels,
         image_size=image_size,
-        net=net.to(device).train(),
+        net=channels_last_network(net.to(device), device).train(),  # as the training loop converts it
         batch=batch,
         device=device,
         optimizer=dict(optimizer),

@@ -26,9 +26,10 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_save
 from ..contracts import Batch, ContractError, Method, Network, RunConfig, TrainState
-from ..models.layout import cpu_channels_last
+from ..models.layout import channels_last_network, training_layout
 from ..phases import phase
 from ..seeding import derive_seed, make_generator, seed_global
+from .cadence import EVERY_EPOCH, Cadence  # noqa: F401 - Cadence: part of train's signature
 from .device_data import DeviceSplit
 from .evaluation import evaluate
 from .precision import autocast, make_scaler
@@ -176,25 +177,6 @@ def check_device(name: Any) -> None:
         raise DeviceUnavailable(f"device '{name}': MPS (Apple GPU) is not available on this machine")
 
 
-@dataclass(frozen=True)
-class Cadence:
-    """When the loop saves its checkpoint (the profile's ``checkpoint_every_epochs`` and
-    ``checkpoint_every_minutes``): at the end of an epoch whose number is a multiple of ``every_epochs``
-    or once ``every_minutes`` have passed since the last save (or the start), whichever is due first;
-    None turns that trigger off. Never after the last epoch: the record is written then. Not part of the
-    run's identity: a run resumed from any of its checkpoints is bitwise the uninterrupted one."""
-
-    every_epochs: int | None = 1
-    every_minutes: float | None = None
-
-    def due(self, epochs_done: int, seconds_since_save: float) -> bool:
-        by_epochs = self.every_epochs is not None and epochs_done % self.every_epochs == 0
-        return by_epochs or (self.every_minutes is not None and seconds_since_save >= 60.0 * self.every_minutes)
-
-
-EVERY_EPOCH = Cadence()
-
-
 @dataclass
 class TrainResult:
     curves: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -216,10 +198,11 @@ def train_step(
     its gradients for inf/NaN on the host at each step (torch's design). On the CPU every forward
     of the loss runs channels-last (``benchmark.models.layout``: the same values to float
     rounding, much faster convolutions and pooling), for every method alike but those that
-    declare a double backward (RRR), which run NCHW, their faster layout (``cpu_channels_last``). The training loop
-    and the step-time profiler (``benchmark.profiling``) both run exactly this."""
+    declare a double backward (RRR), which run NCHW, their faster layout (``cpu_channels_last``); on CUDA
+    every method runs channels-last, its network converted once by the loop (``channels_last_network``).
+    The training loop and the step-time profiler (``benchmark.profiling``) both run exactly this."""
     device = batch.x.device
-    layout = cpu_channels_last(net, device, double_backward=method.cost.double_backward > 0)
+    layout = training_layout(net, device, double_backward=method.cost.double_backward > 0)
     with phase("forward"), autocast(precision, device), layout:
         try:
             loss, scalars = method.loss(net, batch, state)
@@ -384,10 +367,12 @@ def train(
     cadence: Cadence = EVERY_EPOCH,
 ) -> TrainResult:
     """Train ``net`` in place for ``config.epochs`` on ``train_split``; resume from ``checkpoint`` when it
-    exists, and save it at the end of an epoch when ``cadence`` says it is due (not after the last). ``val_split`` only gives the per-epoch validation accuracy, and only with ``config.val_curve``
-    (the ``val_accuracy`` curve; never a batch to the method, never a change to the training: off, the
+    exists, and save it at the end of an epoch when ``cadence`` says it is due (not after the last).
+    ``val_split`` only gives the per-epoch validation accuracy, and only with ``config.val_curve`` (the
+    ``val_accuracy`` curve; never a batch to the method, never a change to the training: off, the
     default, the run skips that pass and the final evaluation still scores val); no other split reaches
     the loop, so no test split can be trained on (tests/test_submission_checks.py)."""
+    channels_last_network(net, device)  # CUDA: channels-last parameters (benchmark.models.layout); else untouched
     opt = make_optimizer(net.parameters(), config.optimizer)
     sched = make_scheduler(opt, config.schedule, config.epochs)
     scaler = make_scaler(config.precision, device)
