@@ -4,7 +4,10 @@ For each architecture x method, on a seeded synthetic fully annotated batch with
 profile's batch size and optimizer: the step time (median, IQR, images/s) from interleaved rounds
 of ``torch.utils.benchmark.Timer``, the ratio to ERM with a bootstrap CI beside the ratio the
 method's declared ``Cost`` predicts from unit times measured on ERM's network, the phase breakdown
-(``salbench.*`` profiler ranges), the step's own peak memory and its FLOPs (``benchmark.profiling``).
+(``salbench.*`` profiler ranges on the CPU, CUDA timing events on a GPU), the step's own peak memory and
+its FLOPs (``benchmark.profiling``). The steps run as the profile's runs do: its precision, its
+``deterministic`` switch (cuDNN's autotuner on when false) and the training layout (channels-last on the
+CPU and on CUDA: ``benchmark.models.layout``).
 
 Everything is checked before anything is measured (one line naming the value, exit 2, nothing
 written): the training profile, method and architecture names, the image shape each network
@@ -255,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
         settings,
         progress=not args.quiet,
         extra_settings={"training_profile": profile.name, "optimizer": optimizer},
+        deterministic=bool(profile.settings.get("deterministic", True)),
     )
     written = outputs.write(out, doc)
     line = submissions_line(accepted_submissions(project_root()), methods)

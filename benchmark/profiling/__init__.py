@@ -5,9 +5,10 @@ Per architecture case (a seeded synthetic fully annotated batch, the training pr
 optimizer): the unit times a ``Cost`` counts, measured on ERM's network (``units``); the steps
 of every method timed in interleaved rounds with ``torch.utils.benchmark.Timer`` (``timing``),
 summarized as median/IQR and a ratio to ERM with a bootstrap CI beside the ratio the declared
-cost predicts (``ratios``); a phase breakdown from the ``salbench.*`` profiler ranges
-(``breakdown``), the step's own peak memory (``memory``) and its FLOPs (``flops``), all three
-untimed. ``measure`` puts it together into one document (schema 1), ``report`` and ``plots``
+cost predicts (``ratios``); a phase breakdown from the ``salbench.*`` profiler ranges on the CPU
+and from CUDA timing events on a GPU (``breakdown``), the step's own peak memory (``memory``) and its
+FLOPs (``flops``), all three untimed; everything under the training profile's precision, determinism
+switch and the runs' layout. ``measure`` puts it together into one document (schema 1), ``report`` and ``plots``
 render it, ``outputs`` writes it.
 
 Document (``LABEL.json``)::

@@ -17,8 +17,9 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from ..models.layout import step_layout
 from ..registry import METHODS
-from ..seeding import derive_seed, seed_global
+from ..seeding import derive_seed, determinism, seed_global
 from .breakdown import breakdown, scaled
 from .case import make_case, make_step
 from .environment import commit, machine
@@ -138,10 +139,14 @@ def profile_document(
     num_threads: int,
     settings: Settings,
     extra_settings: Mapping[str, Any] | None = None,
+    deterministic: bool = True,
 ) -> dict[str, Any]:
     """The whole profile (schema 1): provenance, settings (with how each number is made) and the cases."""
     described = {
         **settings.to_dict(),
+        "deterministic": deterministic,
+        "layout": f"{step_layout(device)} (benchmark.models.layout.step_layout; nchw for a double backward on the CPU)",
+        "phases": "CUDA timing events" if device.type == "cuda" else "torch.profiler ranges, wall time",
         "timer": "torch.utils.benchmark.Timer.blocked_autorange, per round and method",
         "ratio": "median over rounds of the per-round ratio to ERM",
         "confidence": CONFIDENCE,
@@ -184,11 +189,13 @@ def run_profile(
     settings: Settings,
     progress: bool = True,
     extra_settings: Mapping[str, Any] | None = None,
+    deterministic: bool = True,
 ) -> dict[str, Any]:
     """Profile every (arch, channels, image_size) of ``archs`` with ``methods`` (ERM added first), with
-    ``device`` the current CUDA device while it measures (``on_device``)."""
+    ``device`` the current CUDA device while it measures (``on_device``), under the runs' ``deterministic``
+    switch (``benchmark.seeding.determinism``: cuDNN's autotuner on when false), its precision and layout."""
     cases = []
-    with on_device(device):
+    with on_device(device), determinism(deterministic):
         for arch, channels, side in archs:
             cases.append(
                 profile_case(
@@ -205,4 +212,6 @@ def run_profile(
                     progress,
                 )
             )
-    return profile_document(label, command, cases, device, precision, num_threads, settings, extra_settings)
+    return profile_document(
+        label, command, cases, device, precision, num_threads, settings, extra_settings, deterministic
+    )
