@@ -14,6 +14,7 @@ import torch
 
 from ..numerics import mode as numerics_mode
 from ..records.provenance import gpu_numerics
+from ..runs.precision import bf16_native
 from .verdicts import Verdict
 
 GIB = 1024**3
@@ -43,8 +44,7 @@ def gpu_line(index: int) -> str:
     """``0: NVIDIA A100 (79.2 GiB, 78.9 free, sm_80, bf16)``."""
     props = torch.cuda.get_device_properties(index)
     free, total = torch.cuda.mem_get_info(index)
-    with torch.cuda.device(index):
-        bf16 = "bf16" if torch.cuda.is_bf16_supported() else "no bf16"
+    bf16 = "bf16" if bf16_native(index) else "no native bf16"
     return (
         f"{index}: {props.name} ({total / GIB:.1f} GiB, {free / GIB:.1f} free, sm_{props.major}{props.minor}, {bf16})"
     )

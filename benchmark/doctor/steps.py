@@ -9,7 +9,8 @@ peak of ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` (t
 counter: said so) and the ops torch warned have no deterministic kernel. On CUDA each step runs under
 ``torch.cuda.set_sync_debug_mode("error")`` (``submission.smoke.no_host_sync``): a step that waits
 for the device FAILs; ``guard_verdict`` sums that up, or SKIPs it on the CPU, saying why. bf16 is
-CUDA's autocast where ``torch.cuda.is_bf16_supported()``, else SKIPped; on the CPU torch's bf16 autocast.
+CUDA's autocast where the card computes bfloat16 natively (``runs.precision.bf16_native``, the runs' own
+check), else SKIPped; on the CPU torch's bf16 autocast.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch
 from ..contracts import Method
 from ..profiling.case import Case, make_case, make_step
 from ..registry import METHODS
+from ..runs.precision import bf16_native
 from ..runs.training import train_step
 from ..seeding import enable_determinism
 from ..submission.harness import exception_line
@@ -61,9 +63,9 @@ def sync(device: torch.device) -> None:
 def bf16_problem(device: torch.device) -> str | None:
     """Why ``device`` cannot run a bf16 autocast step, or None."""
     if device.type == "cuda":
-        with torch.cuda.device(device):
-            if not torch.cuda.is_bf16_supported():
-                return f"{torch.cuda.get_device_name(device)} has no bfloat16 (torch.cuda.is_bf16_supported() is False)"
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        if not bf16_native(index):
+            return f"{torch.cuda.get_device_name(index)} has no native bfloat16 (compute capability below 8.0); the runs refuse bf16 there too"
         return None
     if not torch.amp.is_autocast_available(device.type):
         return f"torch has no autocast for device type '{device.type}'"
