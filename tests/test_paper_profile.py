@@ -465,3 +465,13 @@ def test_a_present_annotated_folder_passes_the_check_and_trains(place, capsys):
     code, out, err = call(["sweep", "tiny", "--profile", "paper", "--out", "out", "--quiet"], capsys)
     assert code == 0, err
     assert len(list((place / "out").glob("*.json"))) == 1
+
+
+def test_run_names_a_paper_variant(place, capsys):
+    make_folder(place / "faces")
+    write_params(place / "params.yaml", paper_params({"seeds": 1}, faces_root=str(place / "faces")))
+    argv = ["run", "--method", "erm", "--dataset", "faces_paper", "--arch", "simple_cnn", "--profile", "paper"]
+    code, out, err = call([*argv, "--epochs", "1", "--out", "out", "--no-saliency", "--quiet"], capsys)
+    assert code == 0, err
+    (record,) = (place / "out").glob("*.json")
+    assert '"root": "' + str(place / "faces") + '"' in record.read_text()

@@ -92,8 +92,9 @@ def checked_precision(args: argparse.Namespace, profile, device: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import dataset_variant, load_params
+    from ..config import load_params
     from ..contracts import ContractError, RunConfig
+    from ..data.paper_variants import resolve_variant
     from ..numerics import mode as numerics_mode
     from ..records.identity import run_id
     from ..records.record_store import write_record
@@ -102,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     from ..runs.training import Cadence, NonFiniteLoss, check_training
     from ..sweeps.study import load_profile
 
-    profile = load_profile(args.profile, load_params())
+    params = load_params()
+    profile = load_profile(args.profile, params)
     settings = profile.settings
     check_out_folder(Path(args.out))
     device = checked_device(args, profile)
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         check_training(optimizer, schedule, settings.get("epochs") if args.epochs is None else args.epochs)
     except ContractError as exc:
         raise ContractError(f"profile '{profile.name}' with the flags given: {exc}") from exc
-    family, variant_params = dataset_variant(args.dataset)
+    family, variant_params = resolve_variant(args.dataset, params)
     config = RunConfig(
         method=args.method,
         dataset=family,
