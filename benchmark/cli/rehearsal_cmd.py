@@ -7,7 +7,8 @@ read from ``os.wait4``'s resource usage, like ``/usr/bin/time -v``'s "Maximum re
    ``root`` points (written once; an existing one is reused);
 2. ``data build`` of ``rehearsal_faces`` and ``rehearsal_faces_7x``: the same ``annotated_folder`` code a
    user's copy of the CYBORG data goes through, at 224 px;
-3. one ``run`` of ERM on ResNet-50 on the 7x data (the peak memory of a run against the size of its arrays);
+3. one ``run`` of ERM on ResNet-50 on the 7x data with the faces rehearsal block's saliency evaluation (the
+   peak memory of a run against the size of its arrays);
 4. ``sweep`` of faces, faces_more and decoy at ``--profile rehearsal`` (the studies' rehearsal blocks: every
    method of the paper grids on the paper networks, a few steps each), records under DEST/runs;
 5. ``stats`` of faces and decoy on those records.
@@ -30,6 +31,7 @@ from typing import Any
 FACES = ("rehearsal_faces", "rehearsal_faces_7x")
 STUDIES = ("faces", "faces_more", "decoy")
 STATS = ("faces", "decoy")
+SINGLE_EVALUATION = ("attributions=[cam, gradcam, gradient]", "sanity=false", "probe_size=8")  # the faces block's
 
 
 def measured(argv: list[str], label: str) -> dict[str, Any]:
@@ -112,6 +114,7 @@ def main(args: argparse.Namespace) -> int:
                 "--out",
                 str(dest / "single"),
                 "--quiet",
+                *(arg for setting in SINGLE_EVALUATION for arg in ("--eval", setting)),
             ],
             f"one run: erm/resnet50/{FACES[1]}",
         )
