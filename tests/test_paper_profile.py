@@ -469,9 +469,13 @@ def test_a_present_annotated_folder_passes_the_check_and_trains(place, capsys):
 
 def test_run_names_a_paper_variant(place, capsys):
     make_folder(place / "faces")
-    write_params(place / "params.yaml", paper_params({"seeds": 1}, faces_root=str(place / "faces")))
+    params = paper_params({"seeds": 1}, faces_root=str(place / "faces"))
+    params["profiles"]["paper"]["eval_batch_size"] = 7  # the profile's run settings reach a single run
+    write_params(place / "params.yaml", params)
     argv = ["run", "--method", "erm", "--dataset", "faces_paper", "--arch", "simple_cnn", "--profile", "paper"]
     code, out, err = call([*argv, "--epochs", "1", "--out", "out", "--no-saliency", "--quiet"], capsys)
     assert code == 0, err
     (record,) = (place / "out").glob("*.json")
-    assert '"root": "' + str(place / "faces") + '"' in record.read_text()
+    assert (
+        '"root": "' + str(place / "faces") + '"' in record.read_text() and '"eval_batch_size": 7' in record.read_text()
+    )

@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         val_curve=settings.get("val_curve", False),
         steps_per_epoch=settings.get("steps_per_epoch"),
         deterministic=settings.get("deterministic", True),
+        **({"eval_batch_size": settings["eval_batch_size"]} if settings.get("eval_batch_size") is not None else {}),
         numerics=numerics_mode(),
         evaluation={
             **(settings.get("evaluation") or {}),
