@@ -257,3 +257,16 @@ def test_the_status_cache_gives_the_fingerprint_a_record_is_written_with():
 
     cached = Fingerprints()
     assert all(cached(*cell) == code_fingerprint(*cell) for cell in CELLS)
+
+
+def test_stages_reading_built_data_depend_on_each_default_dataset_not_on_the_data_folder():
+    """A stage that reads built datasets lists data/NAME for every `datasets:` variant, never the whole data/
+    folder: a paper build there (`data build cyborg_faces`, the rehearsal's) must not stale the default pipeline."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    wanted = {f"data/{name}" for name in params["datasets"]}
+    for path in (ROOT / "dvc.yaml", ROOT / "optional" / "dvc.yaml"):
+        for name, stage in yaml.safe_load(path.read_text())["stages"].items():
+            deps = set((stage.get("do") or stage).get("deps") or [])
+            assert "data" not in deps, f"{path.name}: stage {name} depends on the whole data/ folder"
+            if deps & wanted:
+                assert wanted <= deps, f"{path.name}: stage {name} misses {sorted(wanted - deps)}"
