@@ -53,7 +53,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, Guidance, HParam, Method, Network, TrainState
 from benchmark.maps import EPS, batch_minmax, masked_mean, minmax, resize_maps
 from benchmark.phases import phase
 from benchmark.registry import register_method
@@ -87,6 +87,7 @@ class CYBORG(Method):
     url = "https://arxiv.org/abs/2112.00686"
     needs_annotations = True
     cost = Cost(forward=1, backward=1, grad_cam=1)  # the CAM reuses the training forward; Grad-CAM on a non-GAP head
+    guidance = Guidance(("alpha",), "ce_share")  # alpha*CE + (1-alpha)*MSE: the CE share
     hparams = {
         "alpha": HParam(
             0.5, "weight of cross-entropy; 1 - alpha weighs the CAM-vs-human MSE (paper: 0.5)", low=0, high=1

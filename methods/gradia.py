@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmark.contracts import Batch, Cost, HParam, Method, NetOutput, Network, TrainState
+from benchmark.contracts import Batch, Cost, Guidance, HParam, Method, NetOutput, Network, TrainState
 from benchmark.maps import EPS, gaussian_blur, masked_mean, minmax, resize_maps
 from benchmark.phases import phase
 from benchmark.registry import register_method
@@ -91,6 +91,7 @@ class GRADIA(Method):
     url = "https://doi.org/10.1145/3555590"
     needs_annotations = True
     cost = Cost(forward=1, backward=1, grad_cam=1)  # + a backward through the head when it is not GAP -> linear
+    guidance = Guidance(("lam",))
     hparams = {
         "lam": HParam(1.0, "weight of the L1 attention term (official --attention_weight: 1)", low=0),
         "relu": HParam(False, "rectify Grad-CAM before min-max (Grad-CAM's definition); official training code: no"),

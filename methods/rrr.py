@@ -62,7 +62,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, Guidance, HParam, Method, Network, TrainState
 from benchmark.maps import masked_mean
 from benchmark.phases import phase
 from benchmark.registry import register_method
@@ -90,6 +90,7 @@ class RRR(Method):
     url = "https://arxiv.org/abs/1703.03717"
     needs_annotations = True
     cost = Cost(forward=1, backward=0, double_backward=1)  # input gradient with graph, then one backward through both
+    guidance = Guidance(("lam",))
     hparams = {
         "lam": HParam(1000.0, "lambda_1, weight of the input-gradient penalty (paper's Decoy-MNIST: 1000)", low=0),
         "pixel_scale": HParam(

@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, NetOutput, Network, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, Guidance, HParam, Method, NetOutput, Network, TrainState
 from benchmark.maps import gaussian_blur
 from benchmark.phases import phase
 from benchmark.registry import register_method
@@ -105,6 +105,7 @@ class SAGE(Method):
     url = "https://arxiv.org/abs/2511.12744"
     needs_annotations = True
     cost = Cost(forward=3, backward=3)  # x, x+ and x- through forward and backward
+    guidance = Guidance(("triplet_weight", "js_weight"))  # both terms scaled together
     hparams = {
         "triplet_weight": HParam(1.0, "w_t, weight of the triplet term", low=0),
         "margin": HParam(1.0, "m, triplet margin (PyTorch TripletMarginLoss default)", low=0),

@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmark.contracts import Batch, ContractError, Cost, HParam, Method, Network, TrainState
+from benchmark.contracts import Batch, ContractError, Cost, Guidance, HParam, Method, Network, TrainState
 from benchmark.phases import phase
 from benchmark.registry import register_method
 
@@ -130,6 +130,7 @@ class SGT(Method):
     needs_annotations = False
     # eval forward + input-only backward (saliency), clean and masked forwards, backward through both.
     cost = Cost(forward=3, backward=2, input_backward=1)
+    guidance = Guidance(("kl_weight",))
     hparams = {
         "fraction": HParam(
             0.5,

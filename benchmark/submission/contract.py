@@ -5,6 +5,9 @@ the group ``saliency_benchmark.methods``) and declares what the suite reads (``b
 - ``citation`` (non-empty) and ``url``, its paper as an http(s) address or a DOI (``contracts.paper_link``);
 - ``cost``, a ``Cost`` of at least one forward and one backward pass (a double backward counts as one);
 - ``needs_annotations``, a bool;
+- ``guidance``, None (no guidance term, as ERM) or a ``Guidance`` naming the hyperparameter(s) that weigh the
+  guidance term, each declared with a default strength to scale (``benchmark.guidance``; the guidance axis of
+  a study, ``guidance: [...]``, scales them);
 - ``hparams``, a dict of ``HParam``: each with a help text, each number (int or float, not bool) with a
   range (``low``/``high``) or ``choices``, each default valid by its own declaration;
 - ``loss``, overridden; and the method constructs with its defaults (``Method()``);
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..code_closure import PLUGIN_NAMESPACE
-from ..contracts import ContractError, Cost, HParam, Method, paper_link
+from ..contracts import ContractError, Cost, Guidance, HParam, Method, paper_link
 from ..paths import project_root
 from ..registry import ENTRY_POINT_PREFIX, METHODS, PluginLoadError, UnknownName
 from .failures import CheckFailure
@@ -142,6 +145,27 @@ def annotation_flag_failures(cls: type, name: str) -> list[CheckFailure]:
             "set `needs_annotations = True` when the loss reads batch.saliency, else False",
         )
     ]
+
+
+def guidance_failures(cls: type, name: str) -> list[CheckFailure]:
+    """``guidance``: None or a ``Guidance`` whose hyperparameters are declared with a strength to scale."""
+    declared = getattr(cls, "guidance", None)
+    fix = (
+        'declare `guidance = Guidance(("lam",))` naming the hyperparameter(s) that weigh the guidance term '
+        '(loss = CE + lam * G; `Guidance(("alpha",), "ce_share")` for alpha * CE + (1 - alpha) * G), '
+        "or `guidance = None` when the method has no such term"
+    )
+    if declared is None:
+        return []
+    if not isinstance(declared, Guidance):
+        return [_failure(f"`guidance` is {declared!r}, not a benchmark.contracts.Guidance or None", fix)]
+    hparams = getattr(cls, "hparams", None)
+    defaults = {k: getattr(v, "default", None) for k, v in hparams.items()} if isinstance(hparams, dict) else {}
+    try:
+        declared.check_defaults(defaults, f"method '{name}'")
+    except ContractError as exc:
+        return [_failure(str(exc), fix)]
+    return []
 
 
 def _hparam_failures(key: str, hp: Any, owner: str) -> list[CheckFailure]:
@@ -260,6 +284,7 @@ DECLARATIONS: tuple[Callable[[type, str], list[CheckFailure]], ...] = (
     cost_failures,
     annotation_flag_failures,
     hparams_failures,
+    guidance_failures,
     loss_failures,
     docstring_failures,
 )
