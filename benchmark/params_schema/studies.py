@@ -85,14 +85,37 @@ Seeds = Annotated[
 ]
 
 
-class Grid(RunSettings):
-    """One grid of a study: the four axes and run settings (keys here win over the study's)."""
+GuidanceScales = Annotated[
+    list[Annotated[float, Field(ge=0, allow_inf_nan=False)]],
+    listed("of guidance scales"),
+    Field(
+        description="scales of each guided method's default guidance strength (its declared `guidance` "
+        "hyperparameters, benchmark/guidance.py), one run per scale; a method without guidance (ERM) runs once"
+    ),
+]
+AnnotationSettings = Annotated[
+    list[Annotated[dict[str, Any], mapping("of annotation settings (budget, degradation, level)")]],
+    listed("of annotation settings"),
+    Field(
+        description="views of the train split's human maps (benchmark/data/annotation_views.py), one run per "
+        "setting for a method that reads maps; {} is the dataset's own maps; a method that reads none runs once"
+    ),
+]
 
-    shape: ClassVar[str] = "a mapping of grid keys (methods, archs, datasets, seeds, run settings)"
+
+class Grid(RunSettings):
+    """One grid of a study: the four axes, the guidance and annotation axes, and run settings (keys here win
+    over the study's)."""
+
+    shape: ClassVar[str] = (
+        "a mapping of grid keys (methods, archs, datasets, seeds, guidance, annotations, run settings)"
+    )
     methods: MethodItems = None
     archs: Items = None
     datasets: Items = None
     seeds: Seeds = None
+    guidance: GuidanceScales = None
+    annotations: AnnotationSettings = None
 
 
 Grids = Annotated[list[Grid], listed("of grids")]

@@ -18,6 +18,13 @@ whose cartesian product is swept), ``seeds`` is a list or a count::
           - {methods: [erm, {name: sgt, grid: {fraction: [0.3, 0.5]}}], datasets: [decoy_digits]}
           - {methods: [erm], datasets: [clean_digits]}
 
+Two further axes trade guidance off (issue 26): ``guidance: [0.1, 0.3, 1, 3]`` trains every method item
+whose class declares ``guidance`` (``benchmark.guidance``) once per scale of its default guidance strength
+(the item's own values, when it sets them, are the scale-1 point), and a method without guidance (ERM, the
+weight-zero point) once; ``annotations: [{}, {budget: 0.2}, {degradation: box}]`` trains every method that
+reads human maps (``needs_annotations``) once per view of the train split's maps (``RunConfig.annotations``,
+``benchmark.data.annotation_views``; {} the dataset's own), and the others once, with the dataset's own.
+
 A method item ``{name: sgt, tuned: SEARCH}`` trains the draw that search SEARCH selected on its
 validation split (``benchmark.sweeps.search``; published in ``results/search/SEARCH.json``),
 labelled ``sgt[tuned]`` in reports while its run identity holds the selected values.
@@ -212,6 +219,38 @@ def _method_items(where: str, items: Any, params: Mapping[str, Any]) -> list[tup
     return out
 
 
+def _guided(
+    where: str, methods: list[tuple[str, dict[str, Any], Tuned | None]], scales: list[float] | None
+) -> list[tuple[str, dict[str, Any], Tuned | None]]:
+    """The methods axis at each guidance scale: a guided method's item once per scale (its guidance
+    hyperparameters ``Guidance.scaled`` from the item's values over the declared defaults), a method without
+    guidance once. A tuned item is refused: its selection fixed the weight."""
+    if scales is None:
+        return methods
+    out: list[tuple[str, dict[str, Any], Tuned | None]] = []
+    for method, params, tuned in methods:
+        cls = METHODS.get(method)
+        if cls.guidance is None:
+            out.append((method, params, tuned))
+            continue
+        if tuned is not None:
+            raise ContractError(f"{where}: '{method}' tuned by '{tuned.search}' cannot take the guidance axis")
+        base = {**{k: hp.default for k, hp in cls.hparams.items()}, **params}
+        try:
+            cls.guidance.check_defaults(base, f"method '{method}'")
+        except ContractError as exc:
+            raise ContractError(f"{where}: {exc}") from exc
+        out.extend((method, {**params, **cls.guidance.scaled(base, scale)}, None) for scale in scales)
+    return out
+
+
+def _views(method: str, annotations: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The annotation views a method trains with: each of the axis for a method that reads maps, else the own."""
+    if annotations is None or not METHODS.get(method).needs_annotations:
+        return [{}]
+    return [dict(view) for view in annotations]
+
+
 def _seeds(seeds: int | list[int]) -> list[int]:
     """A count N (0..N-1) or a list of seeds (repeats dropped), as the schema's ``Seeds`` allows."""
     return list(range(seeds)) if isinstance(seeds, int) else list(dict.fromkeys(seeds))
@@ -327,42 +366,45 @@ def expand(
         datasets = [(variant, *resolve_variant(variant, params), extra) for variant, extra in _items(cell["datasets"])]
         archs = _items(cell["archs"])
         methods = _method_items(f"{gwhere}.methods", cell["methods"], params)
+        methods = _guided(f"{gwhere}.guidance", methods, cell.get("guidance"))
         for seed in _seeds(cell["seeds"]):
             for (variant, family, variant_params, extra), (arch, arch_params), (
                 method,
                 method_params,
                 tuned,
             ) in itertools.product(datasets, archs, methods):
-                config = RunConfig(
-                    method=method,
-                    dataset=family,
-                    arch=arch,
-                    seed=seed,
-                    method_params=method_params,
-                    dataset_params={**variant_params, **extra},
-                    arch_params=arch_params,
-                    numerics=numerics_mode(),
-                    **(settings if tuned is None else apply_settings(settings, tuned.settings)),
-                )
-                try:
-                    config = _resolve(gwhere, config)
-                except ContractError as exc:
-                    if problems is None:
-                        raise
-                    if str(exc) not in problems:
-                        problems.append(str(exc))
-                    continue
-                spec = RunSpec(
-                    config=config,
-                    run_id=run_id(config),
-                    arch=_tag(arch, arch_params),
-                    dataset=_tag(variant, extra),
-                    method=f"{method}[tuned]" if tuned else _tag(method, method_params),
-                    tuned=tuned.search if tuned else None,
-                )
-                kept = specs.setdefault(spec.run_id, spec)
-                if kept is not spec and (spec.tuned or kept.tuned) and spec.method != kept.method:
-                    aliases.append(spec)
+                for view in _views(method, cell.get("annotations")):
+                    config = RunConfig(
+                        method=method,
+                        dataset=family,
+                        arch=arch,
+                        seed=seed,
+                        method_params=method_params,
+                        dataset_params={**variant_params, **extra},
+                        arch_params=arch_params,
+                        numerics=numerics_mode(),
+                        annotations=view,
+                        **(settings if tuned is None else apply_settings(settings, tuned.settings)),
+                    )
+                    try:
+                        config = _resolve(gwhere, config)
+                    except ContractError as exc:
+                        if problems is None:
+                            raise
+                        if str(exc) not in problems:
+                            problems.append(str(exc))
+                        continue
+                    spec = RunSpec(
+                        config=config,
+                        run_id=run_id(config),
+                        arch=_tag(arch, arch_params),
+                        dataset=_tag(variant, {**extra, **view}),
+                        method=f"{method}[tuned]" if tuned else _tag(method, method_params),
+                        tuned=tuned.search if tuned else None,
+                    )
+                    kept = specs.setdefault(spec.run_id, spec)
+                    if kept is not spec and (spec.tuned or kept.tuned) and spec.method != kept.method:
+                        aliases.append(spec)
     return Study(
         name=name,
         description=str(entry.get("description", "")),
