@@ -128,7 +128,8 @@ def extended_study(data: Mapping[str, Any], source: str, section: str, name: str
 
 
 def check_references(data: Mapping[str, Any], source: str = SOURCE) -> None:
-    """The names one section takes from another: a study's ``profile`` and ``at_profile`` profiles and a
+    """The names one section takes from another: a study's ``profile`` and ``at_profile`` profiles (and its
+    ``reuse_from`` studies) and a
     search's ``profile`` are under ``profiles:``; ``leaderboard:`` lists studies; each ``leaderboard_grid`` cell
     names a study of ``leaderboard:`` and a reference dataset of ``datasets:`` (what the study trains is checked by
     ``board``, at its profile)."""
@@ -141,9 +142,16 @@ def check_references(data: Mapping[str, Any], source: str = SOURCE) -> None:
                 f"profiles in {source}: {profiles}"
             )
 
+    every_study = sorted({*map(str, data.get("studies") or {}), *map(str, data.get("optional_studies") or {})})
     for section in ("studies", "optional_studies"):
         for name, study in (data.get(section) or {}).items():
             extended_study(data, source, section, name, study)
+            for i, other in enumerate(study.get("reuse_from") or []):
+                if other not in every_study or other == name:
+                    raise ContractError(
+                        f"{source}: {section}.{name}.reuse_from[{i}]: {shown(other)} is not another study"
+                        f"{did_you_mean(str(other), every_study)}; studies in {source}: {every_study}"
+                    )
             if study.get("profile") is not None:
                 profile_of(f"{section}.{name}.profile", study["profile"])
             for profile in study.get("at_profile") or {}:

@@ -168,3 +168,11 @@ class Study(Grid):
             "takes, training only its own grids: arms the claims read beside that study's (`claims --extended`)"
         ),
     ] = None
+    reuse_from: Annotated[
+        list[Name] | None,
+        listed("of study names"),
+        Field(
+            description="studies whose current records of the same runs (same run id) this study's sweep copies "
+            "instead of retraining (benchmark/records/reuse.py), e.g. a guidance study's scale-1 and ERM runs"
+        ),
+    ] = None

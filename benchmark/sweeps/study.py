@@ -118,6 +118,7 @@ class Study:
     profile: Profile
     runs: tuple[RunSpec, ...]  # one per run id: what a sweep runs
     aliases: tuple[RunSpec, ...] = ()  # a tuned item's run that another item also names (same values)
+    reuse_from: tuple[str, ...] = ()  # studies whose current records of the same runs a sweep copies (records.reuse)
 
     def method_labels(self) -> dict[str, tuple[str | None, ...]]:
         """Run id -> the method labels reports show the run under (None: its identity's label), for
@@ -411,4 +412,5 @@ def expand(
         profile=chosen,
         runs=tuple(specs.values()),
         aliases=tuple(aliases),
+        reuse_from=tuple(entry.get("reuse_from") or ()),
     )

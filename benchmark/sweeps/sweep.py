@@ -1,7 +1,9 @@
 """A sweep: classify the study's runs, hand what is not done to an executor, report progress.
 
-Done runs (a valid record for the current code) are skipped; missing, stale and corrupt ones
-run (a corrupt file is named and then overwritten); failed ones rerun only on request.
+Done runs (a valid record for the current code) are skipped; a run that the folder of a study named in
+``reuse_from`` holds done and current (the same run id: the same computation) is copied from there
+(``records.reuse``); missing, stale and corrupt ones run (a corrupt file is named and then
+overwritten); failed ones rerun only on request.
 A sweep-level tqdm bar counts runs (with ETA) and one status line is printed per run.
 """
 
@@ -16,6 +18,7 @@ from typing import TextIO
 from tqdm.auto import tqdm
 
 from ..records.leftovers import find_leftovers, remove_leftovers
+from ..records.reuse import copy_record, done_elsewhere
 from .executors import Executor
 from .lock import study_lock
 from .study import Study
@@ -30,6 +33,7 @@ class SweepSummary:
     executor: str
     total: int
     skipped: int
+    reused: int = 0  # copied from another study's current record of the same run (``records.reuse``)
     ok: int = 0
     failed: int = 0
     lost: int = 0
@@ -46,6 +50,8 @@ class SweepSummary:
             f"sweep {self.study} (profile {self.profile}, {self.executor}): {self.total} runs: "
             f"{self.ok} done now, {self.skipped} skipped (done before), {self.failed} failed"
         )
+        if self.reused:
+            text += f", {self.reused} copied from other studies (the same runs, current)"
         if self.lost:
             text += f", {self.lost} lost (no record: rerun the sweep)"
         text += f"; wall {self.wall_seconds:.1f} s"
@@ -118,14 +124,20 @@ def _run_locked(
     status = study_status(study, folder)
     remove_finished_checkpoints(status)
     todo = status.todo(retry_failed)
+    elsewhere = done_elsewhere(folder, study.reuse_from, [run.spec.run_id for run in todo])
+    for run in todo:
+        if run.spec.run_id in elsewhere:
+            copy_record(elsewhere[run.spec.run_id], folder)
     summary = SweepSummary(
         study=study.name,
         profile=study.profile.name,
         executor=executor.describe(),
         total=len(study.runs),
         skipped=len(study.runs) - len(todo),
+        reused=len(elsewhere),
         problems=report_problems(status),
     )
+    todo = [run for run in todo if run.spec.run_id not in elsewhere]
     for line in summary.problems:
         print(f"warning: {line}", file=stream)
     tasks = [make_task(run.spec, study.profile, folder, data_root) for run in todo]
