@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         method_params=parse_assignments(args.set, "--set"),
         dataset_params={**variant_params, **parse_assignments(args.data, "--data")},
         arch_params=parse_assignments(args.arch_param, "--arch-param"),
+        annotations=parse_assignments(args.annotations, "--annotations"),
         optimizer=optimizer,
         schedule=schedule,
         precision=precision,
@@ -198,6 +199,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="method hyperparameter (repeatable)")
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="dataset parameter, e.g. decoy=false")
     p.add_argument("--arch-param", action="append", metavar="KEY=VALUE", help="architecture parameter")
+    p.add_argument(
+        "--annotations",
+        action="append",
+        metavar="KEY=VALUE",
+        help="the train split's annotation view (repeatable): budget=0.2 keeps 20%% of the annotated maps; "
+        "degradation=box|dilate|erode|shift|drop|wrong with level=L (docs/datasets.md, 'Annotation budget and quality')",
+    )
     p.add_argument(
         "--eval",
         action="append",

@@ -2,7 +2,7 @@
 
 Every value equal to its declared default is left out of the identity: the defaults of the
 method's hyperparameters, the dataset's and the architecture's parameters, the saliency
-evaluation settings, and the ``RunConfig`` fields that have a default. So adding a setting
+evaluation settings, the train maps' annotation view, and the ``RunConfig`` fields that have a default. So adding a setting
 or a hyperparameter whose default keeps today's behaviour leaves every existing run id as it
 was. A changed default is not missed: the file that declares it is in the run's code
 fingerprint, so the run's record turns stale and reruns under the same id. The record keeps
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..contracts import HParam, RunConfig
+from ..data.annotation_views import ANNOTATION_PARAMS
 from ..registry import ARCHS, DATASETS, METHODS
 from ..saliency.settings import EVALUATION_PARAMS
 
@@ -42,6 +43,7 @@ def identity(config: RunConfig) -> dict[str, Any]:
         "dataset_params": DATASETS.get(config.dataset).params,
         "arch_params": ARCHS.get(config.arch).params,
         "evaluation": EVALUATION_PARAMS,
+        "annotations": ANNOTATION_PARAMS,
     }
     out: dict[str, Any] = {}
     for f in dataclasses.fields(config):

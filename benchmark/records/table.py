@@ -6,7 +6,8 @@ failed, stale, missing, corrupt) and returns a ``RecordSet``:
 - ``runs``: one row per run: ``run_id``, ``method`` (the method's name with its non-default
   hyperparameters, e.g. ``cyborg[alpha=0.1]``, or the label ``method_labels`` gives the run: a
   study's tuned item is ``sgt[tuned]``), ``method_name``, ``arch``, ``dataset`` (the
-  params.yaml variant when the parameters match one), ``seed``, ``state``, ``current``
+  params.yaml variant when the parameters match one, then the run's annotation view in brackets:
+  ``toy_faces_small [budget 0.2]``), ``seed``, ``state``, ``current``
   (the code fingerprint matches today's code), ``problem``, ``path``;
 - ``scores``: one row per run x split x metric of every record that holds metrics (done or
   stale runs): the run's columns plus ``split``, ``metric`` and ``value`` (NaN where the
@@ -31,6 +32,7 @@ import pandas as pd
 
 from ..config import load_params
 from ..contracts import ContractError, RunConfig
+from ..data.annotation_views import label as annotation_label
 from ..data.paper_variants import all_variants
 from ..registry import DATASETS
 from .artifacts import load_array, load_json
@@ -70,13 +72,22 @@ def dataset_label(family: str, params: Mapping[str, Any], variants: Mapping[str,
     return tag(best, {k: v for k, v in params.items() if k not in covered})
 
 
+def with_annotations(dataset: str, annotations: Mapping[str, Any]) -> str:
+    """``dataset`` followed by the run's non-default annotation view, e.g. ``toy_faces_small [budget 0.2]``,
+    ``decoy_digits [box]``, ``decoy_digits [shift 0.1]`` (``data.annotation_views.label``)."""
+    text = annotation_label(annotations)
+    return f"{dataset} [{text}]" if text else dataset
+
+
 def labels(ident: Mapping[str, Any], variants: Mapping[str, Any]) -> dict[str, Any]:
     """The run's readable columns from its identity (non-default values only)."""
     return {
         "method": tag(ident["method"], ident.get("method_params", {})),
         "method_name": ident["method"],
         "arch": tag(ident["arch"], ident.get("arch_params", {})),
-        "dataset": dataset_label(ident["dataset"], ident.get("dataset_params", {}), variants),
+        "dataset": with_annotations(
+            dataset_label(ident["dataset"], ident.get("dataset_params", {}), variants), ident.get("annotations", {})
+        ),
         "seed": int(ident.get("seed", 0)),
     }
 

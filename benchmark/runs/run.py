@@ -26,6 +26,7 @@ from .. import numerics
 from ..contracts import ContractError, DatasetBundle, Method, Network, RunConfig, resolve_hparams
 from ..costs import Cost
 from ..data import dataset_store, resplit
+from ..data.annotation_views import annotation_view, resolve_annotations
 from ..models.build import arch_params, build_network
 from ..registry import DATASETS, METHODS
 from ..saliency.evaluate import SaliencyOutput, Trained, check_splits, evaluate_saliency
@@ -93,6 +94,7 @@ def resolve_config(config: RunConfig) -> RunConfig:
         dataset_params=dataset.resolve(config.dataset_params),
         arch_params=arch_params(config.arch, config.arch_params),
         evaluation=resolve_evaluation(config.evaluation),
+        annotations=resolve_annotations(config.annotations),
     )
 
 
@@ -217,15 +219,31 @@ class Prepared:
     network: Network  # on the device, initial weights from (seed, dataset, arch)
     device: torch.device
     split_rows: dict[str, str]  # split per_seed: sha256 of the redrawn train/val row indices (else empty)
+    annotation_view: dict[str, Any] = dataclasses.field(default_factory=dict)  # the train maps' view (else empty)
 
 
-def load_bundle(config: RunConfig, data_root: Path | None = None) -> tuple[DatasetBundle, dict[str, str]]:
+def load_bundle(
+    config: RunConfig, data_root: Path | None = None
+) -> tuple[DatasetBundle, dict[str, str], dict[str, Any]]:
     """The run's dataset; with ``split: per_seed`` its train/val rows redrawn from (seed, dataset), the same
-    partition for every method of the seed (``data.resplit``), and the digests of the redrawn row indices."""
+    partition for every method of the seed (``data.resplit``), and the digests of the redrawn row indices;
+    then, with non-default ``annotations`` (resolved), its train split's maps budgeted and degraded from
+    (seed, "annotations", dataset), the same view for every method of the seed, and its description
+    (``data.annotation_views``; val and test keep their true maps)."""
     bundle = dataset_store.get(config.dataset, config.dataset_params, data_root)
-    if config.split == "fixed":
-        return bundle, {}
-    return resplit.redraw(bundle, derive_seed(config.seed, "split", config.dataset))
+    split_rows: dict[str, str] = {}
+    if config.split != "fixed":
+        bundle, split_rows = resplit.redraw(bundle, derive_seed(config.seed, "split", config.dataset))
+    seed = derive_seed(config.seed, "annotations", config.dataset)
+    try:
+        train, view = annotation_view(bundle.splits["train"], config.annotations, seed)
+    except ContractError as exc:
+        raise ContractError(
+            f"dataset {_described(config.dataset, config.dataset_params, DATASETS.get(config.dataset).params)}: {exc}"
+        ) from None
+    if view:
+        bundle = dataclasses.replace(bundle, splits={**bundle.splits, "train": train})
+    return bundle, split_rows, view
 
 
 def map_readers(method: Method, bundle: DatasetBundle, config: RunConfig) -> set[str]:
@@ -267,7 +285,7 @@ def prepare(
     config = resolve_config(config)
     check_precision_device(config.precision, device)
     method = METHODS.get(config.method)(**config.method_params)
-    bundle, split_rows = load_bundle(config, data_root)
+    bundle, split_rows, view = load_bundle(config, data_root)
     check_compatible(method, bundle, config)
     check_splits(config.evaluation, list(bundle.splits))
     enable_determinism(config.deterministic)
@@ -287,6 +305,7 @@ def prepare(
         network=net,
         device=device,
         split_rows=split_rows,
+        annotation_view=view,
     )
 
 
@@ -354,6 +373,7 @@ def execute(
             "family": config.dataset,
             "splits": {k: v["sha256"] for k, v in bundle.manifest["splits"].items()},
             **({"redrawn_rows": ready.split_rows} if ready.split_rows else {}),
+            **({"annotations": ready.annotation_view} if ready.annotation_view else {}),
         },
         saliency=saliency,
         device=device,
