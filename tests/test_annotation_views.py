@@ -240,3 +240,20 @@ def test_a_tiny_run_with_half_the_budget_records_half_the_annotated_rows(tmp_pat
         "budget": 0.5
     }
     assert record["identity"]["annotations"] == {"budget": 0.5} and record["config"]["annotations"]["budget"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["budget=0"], "error: run config 'annotations': 'budget' must be in (0, 1], got 0.0"),
+        (["degradation=erode"], "degradation 'erode' needs a level in (0, 0.5]"),
+        (["budget"], "error: --annotations expects key=value, got 'budget'"),
+    ],
+)
+def test_run_refuses_a_bad_view_in_one_line_before_any_compute(tmp_path, capsys, flags, message):
+    from benchmark.cli import main
+
+    argv = ["run", "--method", "rrr", "--dataset", "decoy_digits", "--out", str(tmp_path / "runs")]
+    assert main([*argv, *(part for flag in flags for part in ("--annotations", flag))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not (tmp_path / "runs").exists()
