@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -257,3 +258,14 @@ def test_run_refuses_a_bad_view_in_one_line_before_any_compute(tmp_path, capsys,
     assert main([*argv, *(part for flag in flags for part in ("--annotations", flag))]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not (tmp_path / "runs").exists()
+
+
+def test_a_method_that_reads_no_maps_trains_bitwise_the_same_under_any_view(tiny_config, tiny_digits_root):
+    """What the study's annotation axis relies on to train ERM once (docs/datasets.md)."""
+    from benchmark.runs.run import execute
+
+    def weights(**annotations):
+        config = tiny_config(dataset_params=dict(TINY_DATA), arch_params={"hidden": 16}, epochs=1, steps_per_epoch=3)
+        return execute(dataclasses.replace(config, annotations=annotations), CPU, progress=False).weights_sha256
+
+    assert weights() == weights(budget=0.2, degradation="wrong", level=1.0)
