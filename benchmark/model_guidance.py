@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from .contracts import Batch, Cost, Guidance, Method, NetOutput, Network, TrainState
+from .contracts import Batch, ContractError, Cost, Guidance, Method, NetOutput, Network, TrainState
 from .maps import masked_mean
 from .phases import phase
 
@@ -52,6 +52,11 @@ def energy_loss(attributions: Tensor, mask: Tensor) -> Tensor:
     inside = (positive * mask.flatten(1)).sum(dim=1)
     total = positive.sum(dim=1)
     return torch.where(total < ENERGY_FLOOR, 1 - inside, 1 - inside / total.clamp_min(ENERGY_FLOOR))
+
+
+def image_size(maps: Tensor) -> tuple[int, int]:
+    """The (H, W) of maps (..., H, W)."""
+    return int(maps.shape[-2]), int(maps.shape[-1])
 
 
 def max_normalized(attributions: Tensor) -> Tensor:
@@ -89,6 +94,8 @@ class AttributionGuidance(Method):
     guidance = Guidance(("lam",), "weight")
     cost = COSTS["cam"]
     term: ClassVar[str] = "guidance"
+    lam: float  # hyperparameters, declared by each subclass's ``hparams``
+    attribution: str
 
     def __init__(self, **overrides: Any) -> None:
         super().__init__(**overrides)
@@ -98,7 +105,9 @@ class AttributionGuidance(Method):
         """Per-image loss (B,) of attributions (B,h,w) against human maps (B,H,W) at the image's resolution."""
         raise NotImplementedError
 
-    def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor]]:
+    def loss(self, net: Network, batch: Batch, state: TrainState) -> tuple[Tensor, dict[str, Tensor | float]]:
+        if batch.saliency is None or batch.annotated is None:
+            raise ContractError(f"method '{self.name}': the batch carries no human maps (Batch.saliency)")
         out, attributions = forward_with_attribution(net, batch, self.attribution)
         ce = F.cross_entropy(out.logits, batch.y)
         with phase("masking"):

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from benchmark.contracts import HParam
 from benchmark.maps import resize_maps
-from benchmark.model_guidance import ATTRIBUTIONS, AttributionGuidance, energy_loss
+from benchmark.model_guidance import ATTRIBUTIONS, AttributionGuidance, energy_loss, image_size
 from benchmark.registry import register_method
 
 
@@ -55,4 +55,4 @@ class Energy(AttributionGuidance):
     }
 
     def per_image(self, attributions: Tensor, mask: Tensor) -> Tensor:
-        return energy_loss(resize_maps(attributions, tuple(mask.shape[-2:])), mask)
+        return energy_loss(resize_maps(attributions, image_size(mask)), mask)

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from benchmark.contracts import HParam
 from benchmark.maps import resize_maps
-from benchmark.model_guidance import ATTRIBUTIONS, AttributionGuidance, l1_loss, max_normalized
+from benchmark.model_guidance import ATTRIBUTIONS, AttributionGuidance, image_size, l1_loss, max_normalized
 from benchmark.registry import register_method
 
 
@@ -55,4 +55,4 @@ class L1(AttributionGuidance):
     }
 
     def per_image(self, attributions: Tensor, mask: Tensor) -> Tensor:
-        return l1_loss(resize_maps(max_normalized(attributions), tuple(mask.shape[-2:])), mask)
+        return l1_loss(resize_maps(max_normalized(attributions), image_size(mask)), mask)
