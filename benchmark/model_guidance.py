@@ -21,6 +21,8 @@ Attributions (``ATTRIBUTIONS``), both of the true class y, both differentiable w
   simple_cnn it is Grad-CAM. Neither loss sees a positive scale (Energy is a ratio; L1 divides by the max).
 - ``input_x_gradient``: x * d logit_y / dx summed over channels (Rao's IxG at the input layer), the gradient
   built with ``create_graph=True`` so the loss back-propagates through it (double back-propagation, as RRR).
+  One gradient of the batch's summed true logits serves every image (the official batch mode's too): with
+  BatchNorm in training mode it also carries terms through the other images' outputs, as RRR's here.
 """
 
 from __future__ import annotations
