@@ -7,4 +7,6 @@
   (``results/leaderboard.html``, ``results/leaderboard.md``, ``results/leaderboard/STUDY.html``).
 - ``claims``: reads ``claims/PAPER.yaml`` and the studies' records, writes the claims tables
   (``results/claims/``) and ``results/README.md``.
+- ``curves``: reads an annotation study's records, writes each method's metric against the annotation budget and
+  quality levels (``results/curves/STUDY/``, docs/statistics.md §1.21).
 """
