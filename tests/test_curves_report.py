@@ -33,7 +33,8 @@ AUC = {  # (method, view) -> test AUC of seeds 0, 1, 2
 
 
 def write_records(params: dict, folder: Path) -> None:
-    """One record per expected run of study ``tiny``, its test AUC from ``AUC`` (accuracy = AUC - 0.1)."""
+    """One record per expected run of study ``tiny``, its test AUC from ``AUC`` (accuracy = AUC - 0.1; a loss but
+    for ERM)."""
     fingerprints = Fingerprints()
     for spec in expand("tiny", params=params).runs:
         config = spec.config
@@ -42,7 +43,10 @@ def write_records(params: dict, folder: Path) -> None:
             run_id=spec.run_id,
             identity=identity(config),
             config=config.to_dict(),
-            metrics={"test": {"auc": auc, "accuracy": round(auc - 0.1, 6)}},
+            metrics={
+                "test": {"auc": auc, "accuracy": round(auc - 0.1, 6)}
+                | ({"loss": 0.5} if config.method != "erm" else {})
+            },
             fingerprint=fingerprints(config.method, config.dataset, config.arch),
         )
         write_record(record, folder)
@@ -122,7 +126,11 @@ def test_an_alignment_metric_and_the_accuracy_on_request(curves, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (("--metric", "test/nope"), "curves: unknown metric(s) ['test/nope']; known: ['test/accuracy', 'test/auc']"),
+        (
+            ("--metric", "test/nope"),
+            "curves: unknown metric(s) ['test/nope']; known: ['test/accuracy', 'test/auc', 'test/loss']",
+        ),
+        (("--metric", "test/loss"), "curves: baseline 'erm' has no value of 'test/loss'"),
         (("--baseline", "gradia"), "curves: baseline 'gradia' has no done run"),
         (("--alpha", "1.5"), "curves: --alpha must be in (0, 1), got 1.5"),
     ],

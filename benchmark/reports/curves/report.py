@@ -71,6 +71,11 @@ def validate(options: CurvesOptions, done: pd.DataFrame) -> list[str]:
     if options.baseline not in set(done["method"]):
         methods = sorted(set(done["method"]))
         raise ContractError(f"curves: baseline '{options.baseline}' has no done run; methods with done runs: {methods}")
+    for key in keys:
+        split, metric = key.split("/", 1)
+        rows = done[(done["split"] == split) & (done["metric"] == metric) & done["value"].notna()]
+        if options.baseline not in set(rows["method"]):
+            raise ContractError(f"curves: baseline '{options.baseline}' has no value of '{key}'")
     return keys
 
 
