@@ -90,7 +90,7 @@ def x_label(point: AxisPoint) -> str:
         return "annotation budget (share of the annotated train images that keep their map)"
     if point.levelled:
         return f"{point.kind} level (0 = the true maps)"
-    return f"{point.kind} (0 = the true maps, 1 = {point.kind})"
+    return f"train maps: the true maps or {point.kind}"
 
 
 def level_text(point: AxisPoint, level: float) -> str:

@@ -13,10 +13,10 @@ import pandas as pd
 from ...statistics.curves import CurvesResult
 from ..formatting import ARROW
 from ..png import palette_png
-from .frame import AxisPoint, level_text, x_label
+from .frame import BUDGET, AxisPoint, level_text, x_label
 
 DPI = 110
-DODGE = 0.012  # each method's points shifted by this share of the x range, so the error bars do not overlap
+DODGE = 0.012  # each method's points shifted by this share of the x range (log x for budgets), so bars do not overlap
 
 
 def file_name(metric: str, dataset: str, arch: str, axis: str) -> str:
@@ -40,16 +40,22 @@ def draw(result: CurvesResult, dataset: str, arch: str, axis: str, point: AxisPo
             ax.axhspan(row["ci_low"], row["ci_high"], color="tab:grey", alpha=0.25, lw=0)
         ax.axhline(row["mean"], color="tab:grey", ls="--", lw=1, label=f"{result.baseline_label} (mean, 95% CI)")
     levels = np.sort(pts["level"].unique())
-    span = float(levels[-1] - levels[0]) if levels.size > 1 else 1.0
+    log = point.kind == BUDGET and levels.size > 1 and levels[0] > 0  # budgets span decades (0.05 to 1)
+    t = np.log(levels) if log else levels
+    span = float(t[-1] - t[0]) if levels.size > 1 else 1.0
     methods = list(dict.fromkeys(pts["method"]))
     for i, method in enumerate(methods):
         line = pts[pts["method"] == method].sort_values("level")
-        x = line["level"].to_numpy(float) + (i - (len(methods) - 1) / 2) * DODGE * span
+        shift = (i - (len(methods) - 1) / 2) * DODGE * span
+        x = line["level"].to_numpy(float) * np.exp(shift) if log else line["level"].to_numpy(float) + shift
         y = line["mean"].to_numpy(float)
         err = np.vstack([y - line["ci_low"].to_numpy(float), line["ci_high"].to_numpy(float) - y])
         ax.errorbar(x, y, yerr=np.nan_to_num(err), marker="o", ms=4, capsize=3, lw=1.2, label=method)
+    if log:
+        ax.set_xscale("log")
     ax.set_xticks(levels, [level_text(point, v) for v in levels])
-    ax.set_xlabel(x_label(point))
+    ax.set_xticks([], minor=True)
+    ax.set_xlabel(x_label(point) + (", log scale" if log else ""))
     ax.set_ylabel(f"{result.metric} {ARROW.get(result.direction, '')} (mean, 95% CI over seeds)")
     ax.set_title(f"{dataset} / {arch}: {axis}", fontsize=10)
     ax.grid(alpha=0.3)
