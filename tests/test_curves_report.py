@@ -38,7 +38,7 @@ def write_records(params: dict, folder: Path) -> None:
     fingerprints = Fingerprints()
     for spec in expand("tiny", params=params).runs:
         config = spec.config
-        auc = AUC[(config.method, canonical_json(config.annotations))][config.seed]
+        auc = AUC[(config.method, canonical_json(settings_of(config.annotations)))][config.seed]  # resolved or not
         record = RunRecord(
             run_id=spec.run_id,
             identity=identity(config),
