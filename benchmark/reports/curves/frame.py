@@ -31,6 +31,7 @@ from ...records.table import RecordSet, dataset_label
 # value equal to one is no change (a resolved record holds all three)
 DEFAULTS: dict[str, Any] = {"budget": 1.0, "degradation": "none", "level": 0.0}
 BUDGET = "budget"
+DEFAULT_VIEW = canonical_json({})  # the dataset's own maps, all of them
 
 
 def settings_of(annotations: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -118,24 +119,36 @@ def run_table(records: RecordSet, rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def curve_frames(records: RecordSet, scores: pd.DataFrame, baseline: str) -> CurveFrames:
-    """The points and the baseline of one metric's done ``scores`` (one row per run; see the module docstring)."""
-    rows = run_table(records, scores)
-    points, axes, notes = [], {}, []
-    base = rows[rows["method"] == baseline]
-    base_rows = []
-    for (dataset, arch), runs in base.groupby(["cell_dataset", "arch"], sort=True):
-        chosen = canonical_json({}) if (runs["settings"] == canonical_json({})).any() else min(runs["settings"])
-        if chosen != canonical_json({}):
+def _band(rows: pd.DataFrame, baseline: str, notes: list[str]) -> pd.DataFrame:
+    """The baseline's runs per cell: those at the default view, else those of its first view (with a note)."""
+    out = []
+    for (dataset, arch), runs in rows[rows["method"] == baseline].groupby(["cell_dataset", "arch"], sort=True):
+        chosen = DEFAULT_VIEW if (runs["settings"] == DEFAULT_VIEW).any() else min(runs["settings"])
+        if chosen != DEFAULT_VIEW:
             notes.append(
-                f"{dataset} / {arch}: {baseline} has no run at the default annotations; its band is its runs at {chosen}"
+                f"{dataset} / {arch}: {baseline} has no run at the default view; its band is its runs at {chosen}"
             )
-        base_rows += [
+        out += [
             {"dataset": dataset, "arch": arch, "seed": int(r.seed), "value": float(r.value)}
             for r in runs[runs["settings"] == chosen].itertuples()
         ]
-    others = rows[rows["method"] != baseline]
-    for (dataset, arch), cell in others.groupby(["cell_dataset", "arch"], sort=True):
+    return pd.DataFrame(out, columns=["dataset", "arch", "seed", "value"])
+
+
+def curve_frames(records: RecordSet, scores: pd.DataFrame, baseline: str) -> CurveFrames:
+    """The points and the baseline of one metric's done ``scores`` (one row per run; see the module docstring).
+    A method of a cell with runs at the default view only (it reads no map, like SGT, or no other view is done) is
+    left off the curves, with a note."""
+    rows = run_table(records, scores)
+    points: list[dict[str, Any]] = []
+    axes: dict[str, AxisPoint] = {}
+    notes: list[str] = []
+    band = _band(rows, baseline, notes)
+    for (dataset, arch), cell in rows[rows["method"] != baseline].groupby(["cell_dataset", "arch"], sort=True):
+        fixed = sorted(m for m, runs in cell.groupby("method") if set(runs["settings"]) == {DEFAULT_VIEW})
+        if fixed:
+            notes.append(f"{dataset} / {arch}: {', '.join(fixed)} ran at the default view only; not on the curves")
+        cell = cell[~cell["method"].isin(fixed)]
         placed = {s: axis_point(json.loads(s)) for s in cell["settings"].unique()}
         varied = {p.axis: p for s, p in placed.items() if s != p.reference}  # axes with a point off the reference
         for r in cell.itertuples():
@@ -148,9 +161,4 @@ def curve_frames(records: RecordSet, scores: pd.DataFrame, baseline: str) -> Cur
                     points.append({**row, "axis": axis, "level": owner.reference_level, "reference": True})
         axes.update(varied)
     columns = ["dataset", "arch", "axis", "method", "level", "reference", "seed", "value"]
-    return CurveFrames(
-        pd.DataFrame(points, columns=columns),
-        pd.DataFrame(base_rows, columns=["dataset", "arch", "seed", "value"]),
-        dict(sorted(axes.items())),
-        notes,
-    )
+    return CurveFrames(pd.DataFrame(points, columns=columns), band, dict(sorted(axes.items())), notes)
