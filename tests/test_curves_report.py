@@ -5,6 +5,7 @@ family, one-line refusals that write nothing, and byte-identical files on a reru
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,14 @@ def test_no_records_and_no_annotation_axis_are_refused(curves, study, tmp_path, 
     assert main(["curves", "nosuch", "--dest", str(tmp_path / "out")]) == 2
     assert "unknown study 'nosuch'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_pages_print_the_result_objects_description(curves, tmp_path, monkeypatch):
+    """Change the paired test's description once (``statistics.curves.CURVE_TESTS``): the page and the JSON follow."""
+    import benchmark.statistics.curves as curve_stats
+
+    renamed = replace(curve_stats.CURVE_TESTS["paired"], name="Zeta-test per level")
+    monkeypatch.setitem(curve_stats.CURVE_TESTS, "paired", renamed)
+    assert curves(tmp_path / "z") == 0
+    assert "- Comparisons: Zeta-test per level (`scipy.stats.ttest_rel`)" in (tmp_path / "z/tiny/curves.md").read_text()
+    assert json.loads((tmp_path / "z/tiny/curves.json").read_text())["tests"]["paired"]["name"] == "Zeta-test per level"
