@@ -23,13 +23,14 @@ from typing import Any
 import pandas as pd
 
 from ...config import load_params
+from ...data.annotation_views import ANNOTATION_PARAMS, LEVELS
 from ...data.paper_variants import all_variants
 from ...records.identity import canonical_json
 from ...records.table import RecordSet, dataset_label
 
-# the declared defaults of data.annotation_views.ANNOTATION_PARAMS (every map kept, the true maps, no level): a
-# value equal to one is no change (a resolved record holds all three)
-DEFAULTS: dict[str, Any] = {"budget": 1.0, "degradation": "none", "level": 0.0}
+# the declared defaults (every map kept, the true maps, no level): a value equal to one is no change (a resolved
+# record holds them all)
+DEFAULTS: dict[str, Any] = {name: hp.default for name, hp in ANNOTATION_PARAMS.items()}
 BUDGET = "budget"
 DEFAULT_VIEW = canonical_json({})  # the dataset's own maps, all of them
 
@@ -90,7 +91,8 @@ def x_label(point: AxisPoint) -> str:
     if point.kind == BUDGET:
         return "annotation budget (share of the annotated train images that keep their map)"
     if point.levelled:
-        return f"{point.kind} level (0 = the true maps)"
+        meaning = LEVELS.get(point.kind)
+        return f"{point.kind} level" + (f": {meaning[0]}" if meaning else "") + " (0 = the true maps)"
     return f"train maps: the true maps or {point.kind}"
 
 
