@@ -147,7 +147,10 @@ def test_bad_input_is_one_line_and_writes_nothing(curves, tmp_path, capsys, extr
 
 def test_no_records_and_no_annotation_axis_are_refused(curves, study, tmp_path, capsys, monkeypatch):
     assert curves(tmp_path / "out", runs=tmp_path / "empty") == 2
-    assert "curves: the study has no done runs in" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert (
+        "curves: the study has no done runs in" in err and "(21 missing; run `python -m benchmark sweep tiny`)" in err
+    )
     plain = write_params(tmp_path / "plain.yaml", tiny_params(["erm", "rrr"], seeds=3))  # the same runs at {} only
     monkeypatch.setenv("SALBENCH_PARAMS", str(plain))
     assert main(["curves", "tiny", "--out", str(study[1]), "--dest", str(tmp_path / "out")]) == 2

@@ -55,13 +55,17 @@ def default_metric(known: list[str]) -> str | None:
     return None
 
 
-def validate(options: CurvesOptions, done: pd.DataFrame) -> list[str]:
-    """The metrics to draw, or a ContractError naming what is wrong (nothing computed yet)."""
+def validate(options: CurvesOptions, done: pd.DataFrame, states: pd.Series | None = None) -> list[str]:
+    """The metrics to draw, or a ContractError naming what is wrong (nothing computed yet); ``states``: the
+    expected runs' states, counted in the message when none is done."""
     if not 0 < options.alpha < 1:
         raise ContractError(f"curves: --alpha must be in (0, 1), got {options.alpha}")
     if done.empty:
+        counts = states.value_counts().sort_index() if states is not None else pd.Series(dtype=int)
+        found = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no record"
         raise ContractError(
-            f"curves: the study has no done runs in {options.folder} (run `python -m benchmark sweep {options.study}`)"
+            f"curves: the study has no done runs in {options.folder} ({found}; "
+            f"run `python -m benchmark sweep {options.study}`)"
         )
     known = known_metrics(done)
     keys = list(dict.fromkeys(options.metrics)) or [k for k in [default_metric(known)] if k]
@@ -93,7 +97,7 @@ class Curves:
 def analyze(records: RecordSet, options: CurvesOptions) -> Curves:
     """Validate, then per metric the curve frames and ``statistics.curves.analyze_curves``."""
     done = records.done()
-    keys = validate(options, done)
+    keys = validate(options, done, records.runs["state"])
     results: dict[str, CurvesResult] = {}
     notes: list[str] = []
     axes: dict[str, AxisPoint] = {}
