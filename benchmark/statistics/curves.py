@@ -1,7 +1,7 @@
 """Annotation budget and quality curves (docs/statistics.md §1.21): a method's metric against an annotation level.
 
 Input: ``points``, one row per (cell, axis, method, level, seed) with the run's value (columns ``CURVE_COLUMNS``;
-``reference`` marks the method's own full-budget / clean-map arm placed on the axis), and ``baseline``, the
+``reference`` marks the method's own full-budget / true-map arm placed on the axis), and ``baseline``, the
 baseline's (ERM's) runs of each cell (``dataset, arch, seed, value``). Per level: the mean with its 95%
 t-interval over seeds (``descriptive.describe``). Per level, two paired comparisons on the seeds
 (``paired.paired_stats``: ``scipy.stats.ttest_rel``, the exact sign-flip test at zero spread): the method vs
@@ -41,7 +41,7 @@ LEVEL_PAIRED = TestDescription(
     "sign-flip test where every pair differs by the same amount; every difference 0: identical runs)",
     function="scipy.stats.ttest_rel",
     unit="the seeds of a cell: the method's run at a level paired by seed with the baseline's run (vs baseline) "
-    "or with the method's own full-budget / clean-map run (vs reference)",
+    "or with the method's own full-budget / true-map run (vs reference)",
     correction="Holm over the methods × levels of one cell, axis and comparison (`statistics.multiple.holm`)",
     reference="Student 1908; Holm 1979; docs/statistics.md §1.21",
     short="paired t over seeds per level, Holm per cell, axis and comparison",
