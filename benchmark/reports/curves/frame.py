@@ -89,7 +89,7 @@ class CurveFrames:
 def x_label(point: AxisPoint) -> str:
     """What the x of ``point``'s axis means."""
     if point.kind == BUDGET:
-        return "annotation budget (share of the annotated train images that keep their map)"
+        return "annotation budget: share of the annotated train images kept"
     if point.levelled:
         meaning = LEVELS.get(point.kind)
         return f"{point.kind} level" + (f": {meaning[0]}" if meaning else "") + " (0 = the true maps)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +56,8 @@ def draw(result: CurvesResult, dataset: str, arch: str, axis: str, point: AxisPo
         ax.set_xscale("log")
     ax.set_xticks(levels, [level_text(point, v) for v in levels])
     ax.set_xticks([], minor=True)
-    ax.set_xlabel(x_label(point) + (", log scale" if log else ""))
-    ax.set_ylabel(f"{result.metric} {ARROW.get(result.direction, '')} (mean, 95% CI over seeds)")
+    ax.set_xlabel(textwrap.fill(x_label(point) + (", log scale" if log else ""), 72))
+    ax.set_ylabel(f"{result.metric} {ARROW.get(result.direction, '')}\n(mean, 95% CI over seeds)", fontsize=9)
     ax.set_title(f"{dataset} / {arch}: {axis}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
