@@ -103,6 +103,43 @@ AnnotationSettings = Annotated[
 ]
 
 
+def _metric_key(value: Any, handler: Callable[[Any], Any]) -> Any:
+    split, sep, metric = value.partition("/") if isinstance(value, str) else ("", "", "")
+    if not (split.strip() and sep and metric.strip()):
+        raise fail(f"must be a metric key SPLIT/METRIC (e.g. test/accuracy), got {shown(value)}")
+    return handler(value)
+
+
+def _metric_keys(value: Any, handler: Callable[[Any], Any]) -> Any:
+    return handler([value] if isinstance(value, str) else value)
+
+
+MetricKey = Annotated[str, WrapValidator(_metric_key)]
+MetricKeys = Annotated[
+    list[MetricKey],
+    listed("of metric keys"),
+    WrapValidator(_metric_keys),
+    Field(description="a metric key SPLIT/METRIC or a non-empty list of them"),
+]
+
+
+class Fronts(Block):
+    """What ``python -m benchmark fronts STUDY`` draws when no ``--x`` / ``--y`` is given (issue 26)."""
+
+    shape: ClassVar[str] = "a mapping {x: SPLIT/METRIC or [...], y: SPLIT/METRIC or [...]}"
+    x: Annotated[
+        MetricKeys,
+        Field(description="the target metric: a cell uses the first of these its runs define (e.g. test/accuracy)"),
+    ] = None
+    y: Annotated[
+        MetricKeys,
+        Field(
+            description="alignment metrics, one panel each where a cell defines it (e.g. Rao et al.'s EPG: "
+            "test/saliency/cam/energy_pointing)"
+        ),
+    ] = None
+
+
 class Grid(RunSettings):
     """One grid of a study: the four axes, the guidance and annotation axes, and run settings (keys here win
     over the study's)."""
@@ -161,6 +198,10 @@ class Study(Grid):
     profile: Name = None
     grids: Grids = None
     at_profile: Annotated[dict[str, AtProfile] | None, mapping("PROFILE -> {study keys}")] = None
+    fronts: Annotated[
+        Fronts,
+        Field(description="the default axes of `python -m benchmark fronts STUDY` (docs/statistics.md §1.22)"),
+    ] = None
     extends: Annotated[
         Name,
         Field(
