@@ -1,0 +1,70 @@
+"""Each done run's place on the study axes of issue 26, read from its record alone, joined to the tidy scores.
+
+A guidance study labels every scale of a method as its own ``method`` (``sgt[kl_weight=0.3]``), and an
+annotation study trains the same (method, dataset, arch, seed) under several views of the train maps. The
+reports that draw a metric along these axes (``reports.fronts``; the curves report can read the same
+columns) need, per run, from its record's config and identity:
+
+- ``method_name``: the registered method;
+- ``series``: the method with its non-default hyperparameters other than its guidance ones
+  (``sgt``, ``sgt[fraction=0.3]``): the runs of one series differ only in guidance strength;
+- ``scale``: the guidance strength relative to the method's declared default
+  (``Guidance.scale_of``, benchmark/guidance.py: 1 at the defaults, 0 when off; 0 for a method without
+  guidance, ERM); NaN when the guidance hyperparameters are not one scale of their defaults (e.g. SAGE with
+  only its triplet weight changed), which the reports list instead of placing;
+- ``guidance``: the guidance hyperparameters' values as text (``kl_weight=0.3``; "" without guidance);
+- ``annotations``: the train maps' view (``RunConfig.annotations``) as canonical JSON, "" for the dataset's
+  own maps (the default {}).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..contracts import ContractError
+from ..records.identity import canonical_json
+from ..records.table import RecordSet, tag
+from ..registry import METHODS
+
+AXES_COLUMNS = ["run_id", "method_name", "series", "scale", "guidance", "annotations"]
+
+
+def run_axes(config: dict[str, Any], identity: dict[str, Any]) -> dict[str, Any]:
+    """One run's axes (module docstring) from its resolved ``config`` and its ``identity`` (non-default values)."""
+    name = str(config["method"])
+    cls = METHODS.get(name)
+    changed = dict(identity.get("method_params") or {})
+    view = config.get("annotations") or {}
+    out = {"method_name": name, "annotations": canonical_json(view) if view else ""}
+    if cls.guidance is None:
+        return out | {"series": tag(name, changed), "scale": 0.0, "guidance": ""}
+    defaults = {key: hp.default for key, hp in cls.hparams.items()}
+    values = {**defaults, **(config.get("method_params") or {})}
+    try:
+        scale = float(cls.guidance.scale_of(values, defaults))
+    except (ContractError, ZeroDivisionError):
+        scale = float("nan")
+    rest = {k: v for k, v in changed.items() if k not in cls.guidance.params}
+    shown = ",".join(f"{k}={values[k]:g}" for k in cls.guidance.params)
+    return out | {"series": tag(name, rest), "scale": scale, "guidance": shown}
+
+
+def axes_table(records: RecordSet) -> pd.DataFrame:
+    """``AXES_COLUMNS``, one row per done run of ``records``."""
+    done = records.runs.loc[records.runs["state"] == "done", "run_id"].drop_duplicates()
+    rows = []
+    for rid in done:
+        record = records.record(rid)
+        rows.append({"run_id": rid, **run_axes(record.config, record.identity)})
+    return pd.DataFrame(rows, columns=AXES_COLUMNS)
+
+
+def axes_scores(records: RecordSet) -> pd.DataFrame:
+    """The done runs' scores (``RecordSet.done``: one row per run × split × metric, each run once even when a
+    study gives it two labels) with ``AXES_COLUMNS`` joined on ``run_id``."""
+    done = records.done().drop_duplicates(["run_id", "split", "metric"])
+    scores = done.drop(columns=["method"]).merge(axes_table(records), on="run_id", how="left", validate="m:1")
+    scores["scale"] = scores["scale"].astype(float)
+    return scores.sort_values(["dataset", "arch", "series", "scale", "seed"], kind="stable").reset_index(drop=True)

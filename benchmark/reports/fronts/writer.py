@@ -1,0 +1,167 @@
+"""``fronts STUDY`` as files: validate the options against the records before computing anything, compute every
+panel (``analysis``), then write ``DEST/STUDY/`` at once (``atomic_folder``): ``fronts.md``, ``fronts.json`` and
+one PNG per cell. Fixed formats, sorted cells, no timestamps: a rerun writes the same bytes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ...atomic import atomic_folder
+from ...contracts import ContractError
+from ...records.table import RecordSet
+from ...statistics.fronts import FRONT_TEST, REFERENCE_RULE
+from ...statistics.orient import Family, family
+from ..axes_frame import axes_scores
+from ..formatting import clean
+from . import markdown
+from .analysis import Panel, cell_keys, defined, in_cell, panel
+from .plot import draw_cell
+
+# the suite's target metric and the energy-based pointing game (Rao et al.'s EPG) of the CAM: the toy faces'
+# closed test split, else the digits' test split (the defaults keep those some done run defines)
+DEFAULT_X = ("test_closed/auc", "test/accuracy")
+DEFAULT_Y = ("test_closed/saliency/cam/energy_pointing", "test/saliency/cam/energy_pointing")
+
+
+@dataclass(frozen=True)
+class FrontsOptions:
+    """What ``fronts`` draws: ``x`` candidates (a cell uses the first it defines), ``y`` metrics (a panel each
+    where defined); empty = the study's ``fronts:`` declaration, else ``DEFAULT_X`` / ``DEFAULT_Y``."""
+
+    study: str
+    profile: str
+    folder: Path
+    x: tuple[str, ...] = ()
+    y: tuple[str, ...] = ()
+    baseline: str = "erm"
+    alpha: float = 0.05
+
+
+@dataclass
+class Fronts:
+    """Every panel, by cell, and the notes the page prints."""
+
+    x: list[str]
+    y: list[str]
+    cells: list[list[Panel]]
+    not_done: list[str]
+    unplaced: list[str]
+    skipped: list[str]
+
+
+def _family(key: str) -> Family:
+    try:
+        return family(key)
+    except ValueError as exc:
+        raise ContractError(f"fronts: {exc}") from exc
+    except KeyError:
+        raise ContractError(
+            f"fronts: metric '{key}' has no declared direction (benchmark/saliency/metrics.py)"
+        ) from None
+
+
+def _keys(scores: pd.DataFrame, given: tuple[str, ...], defaults: tuple[str, ...], axis: str) -> list[str]:
+    """The keys of one axis: the given ones, each defined by some done run, or the defaults some run defines."""
+    known = sorted(dict.fromkeys(f"{s}/{m}" for s, m in zip(scores["split"], scores["metric"])))
+    keys = list(dict.fromkeys(given)) or [k for k in defaults if defined(scores, k)]
+    if not keys:
+        raise ContractError(
+            f"fronts: no done run defines a default {axis} metric {list(defaults)}; name one with --{axis}"
+        )
+    for key in keys:
+        _family(key)
+        if not defined(scores, key):
+            raise ContractError(f"fronts: no done run has a value of {axis} metric '{key}'; known: {known}")
+    return keys
+
+
+def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
+    """Validate (one ``ContractError`` line naming the culprit), then every cell's panels."""
+    if not 0 < options.alpha < 1:
+        raise ContractError(f"fronts: --alpha must be in (0, 1), got {options.alpha}")
+    scores = axes_scores(records)
+    if scores.empty:
+        raise ContractError(
+            f"fronts: study '{options.study}' has no done runs in {options.folder} "
+            f"(run `python -m benchmark sweep {options.study}`)"
+        )
+    xs, ys = _keys(scores, options.x, DEFAULT_X, "x"), _keys(scores, options.y, DEFAULT_Y, "y")
+    cells, skipped = [], []
+    for dataset, arch in cell_keys(scores):
+        rows = in_cell(scores, dataset, arch)
+        x = next((k for k in xs if defined(rows, k)), None)
+        y_here = [k for k in ys if defined(rows, k)]
+        if x is None or not y_here:
+            missing = f"none of the x metrics {xs}" if x is None else f"none of the y metrics {ys}"
+            raise ContractError(f"fronts: cell {dataset} / {arch} has {missing} (name others with --x / --y)")
+        skipped += [f"{dataset} / {arch}: `{k}`" for k in ys if k not in y_here]
+        cells.append(
+            [panel(rows, dataset, arch, _family(x), _family(k), options.baseline, options.alpha) for k in y_here]
+        )
+    runs = records.runs.drop_duplicates("run_id")
+    not_done = [
+        f"{r.method} / {r.dataset} / {r.arch} seed {r.seed} (run {r.run_id}): {r.state}"
+        + (f" ({r.problem})" if r.problem else "")
+        for r in runs.itertuples()
+        if r.state != "done"
+    ]
+    loose = scores[scores["scale"].isna()].drop_duplicates(["series", "guidance", "dataset", "arch"])
+    unplaced = [f"{r.series} ({r.guidance}) on {r.dataset} / {r.arch}" for r in loose.itertuples()]
+    return Fronts(xs, ys, cells, not_done, unplaced, skipped)
+
+
+def _json(result: Fronts, head: dict[str, Any], options: FrontsOptions, figures: list[str]) -> str:
+    cells = [
+        {
+            "dataset": p.dataset,
+            "arch": p.arch,
+            "x": p.x.key,
+            "y": p.y.key,
+            "baseline": p.baseline,
+            "reference": list(p.reference),
+            "figure": figure,
+            "points": p.points,
+            "hypervolumes": p.volumes,
+            "comparisons": p.comparisons,
+        }
+        for panels, figure in zip(result.cells, figures)
+        for p in panels
+    ]
+    body = {
+        **head,
+        "alpha": options.alpha,
+        "test": FRONT_TEST.at(options.alpha).to_json(),
+        "reference_rule": REFERENCE_RULE,
+        "panels": cells,
+        "not_done": result.not_done,
+        "unplaced": result.unplaced,
+        "skipped": result.skipped,
+    }
+    return json.dumps(clean(body), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_fronts(records: RecordSet, options: FrontsOptions, dest: Path) -> tuple[Fronts, Path]:
+    """Compute (validated first: nothing is written on an error), then write ``dest/STUDY/`` whole."""
+    result = fronts(records, options)
+    counts = records.runs.drop_duplicates("run_id")["state"].value_counts()
+    head = {
+        "study": options.study,
+        "profile": options.profile,
+        "baseline": options.baseline,
+        "x": result.x,
+        "y": result.y,
+        "expected": int(counts.sum()),
+        "done": int(counts.get("done", 0)),
+    }
+    with atomic_folder(dest / options.study) as folder:
+        figures = [draw_cell(panels, folder) for panels in result.cells]
+        extra = markdown.notes(result.not_done, result.unplaced, result.skipped)
+        text = markdown.page(head, options.alpha, list(zip(result.cells, figures)), extra)
+        (folder / "fronts.md").write_text(text, encoding="utf-8")
+        (folder / "fronts.json").write_text(_json(result, head, options, figures), encoding="utf-8")
+    return result, dest / options.study
