@@ -24,6 +24,7 @@ returns); it imports neither, nor ``sweeps``/``cli``/``runs``. Modules, one job 
 - ``family``: everything for one family, and its leaderboard;
 - ``claim_cells``: one cell of a paper's claim (paired t, or Welch across datasets; TOST);
 - ``verdicts``: a paper's claims judged (intersection-union / union, Holm, simultaneous intervals, verdicts).
+- ``fronts``: Pareto fronts over guidance strength, 2-D hypervolume per seed, its paired test with Holm per cell.
 """
 
 from .family import FamilyResult, analyze, leaderboard
