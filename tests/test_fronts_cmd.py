@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from fronts_records import SCALES, SEEDS, VALUES, fronts_params, value, write_records
 from scipy import stats
@@ -159,3 +160,36 @@ def test_run_axes_places_each_run_on_its_method_s_guidance_scale():
     assert math.isnan(axes("sage", {"triplet_weight": 2.0})["scale"]), "one of SAGE's two weights: no one scale"
     view = run_axes({"method": "rrr", "method_params": {}, "annotations": {"budget": 0.2}}, {})
     assert view["annotations"] == '{"budget":0.2}' and view["scale"] == 1.0
+
+
+def test_a_lower_is_better_axis_is_oriented_before_the_front_and_the_hypervolume():
+    """wrong_reason_share is lower-is-better: a method that lowers it moves the point up the oriented axis."""
+    from benchmark.reports.fronts.analysis import panel
+    from benchmark.statistics.orient import family
+
+    rows = []
+    for series, scale, x, y in (("erm", 0.0, 0.9, 0.5), ("rrr", 1.0, 0.8, 0.2), ("rrr", 2.0, 0.7, 0.3)):
+        for seed in range(3):
+            base = {"series": series, "scale": scale, "guidance": "", "seed": seed, "split": "test"}
+            rows += [base | {"metric": "accuracy", "value": x + seed / 100}]
+            rows += [base | {"metric": "saliency/cam/wrong_reason_share", "value": y + seed / 100}]
+    x, y = family("test/accuracy"), family("test/saliency/cam/wrong_reason_share")
+    result = panel(pd.DataFrame(rows), "d", "a", x, y, "erm", 0.05)
+    assert result.reference == pytest.approx((0.7, -0.52)), "the minimum of the oriented values: -max(share)"
+    assert result.points["front"].tolist() == [True, True, False], "rrr at 2 is worse on both axes than at 1"
+    volumes = {v.series: v.hv for v in result.volumes.itertuples()}
+    # seed e = s/100, above the reference: erm (0.2 + e, 0.02 - e), rrr@1 (0.1 + e, 0.32 - e), rrr@2 (e, 0.22 - e)
+    erm = [(0.2 + e) * (0.02 - e) for e in (0, 0.01, 0.02)]
+    rrr = [a + (0.1 + e) * 0.30 for a, e in zip(erm, (0, 0.01, 0.02))]  # rrr@2 adds nothing
+    assert volumes["erm"] == pytest.approx(np.mean(erm)) and volumes["rrr"] == pytest.approx(np.mean(rrr))
+
+
+def test_two_runs_at_one_point_are_refused_naming_them():
+    from benchmark.contracts import ContractError
+    from benchmark.reports.fronts.writer import _one_run_per_point
+
+    row = {"dataset": "d", "annotations": "", "arch": "a", "series": "rrr", "scale": 2.0, "seed": 0}
+    row |= {"split": "test", "metric": "accuracy", "value": 0.5}
+    frame = pd.DataFrame([row | {"run_id": "r1"}, row | {"run_id": "r2"}, row | {"run_id": "r3", "seed": 1}])
+    with pytest.raises(ContractError, match=r"runs \['r1', 'r2'\] are one point \(rrr at scale 2, seed 0, d / a\)"):
+        _one_run_per_point(frame)

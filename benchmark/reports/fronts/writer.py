@@ -80,6 +80,19 @@ def _keys(scores: pd.DataFrame, given: tuple[str, ...], defaults: tuple[str, ...
     return keys
 
 
+def _one_run_per_point(scores: pd.DataFrame) -> None:
+    """Refuse two runs at one (cell, series, scale, seed): they differ in a setting no label shows (e.g. epochs)."""
+    key = ["dataset", "annotations", "arch", "series", "scale", "seed", "split", "metric"]
+    twice = scores[scores.duplicated(key, keep=False)]
+    if not twice.empty:
+        first = twice.iloc[0]
+        ids = sorted(twice[(twice[key] == first[key]).all(axis=1)]["run_id"])
+        raise ContractError(
+            f"fronts: runs {ids} are one point ({first['series']} at scale {first['scale']:g}, seed {first['seed']}, "
+            f"{first['dataset']} / {first['arch']}): they differ in a setting the labels do not show"
+        )
+
+
 def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
     """Validate (one ``ContractError`` line naming the culprit), then every cell's panels."""
     if not 0 < options.alpha < 1:
@@ -91,6 +104,7 @@ def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
             f"(run `python -m benchmark sweep {options.study}`)"
         )
     xs, ys = _keys(scores, options.x, DEFAULT_X, "x"), _keys(scores, options.y, DEFAULT_Y, "y")
+    _one_run_per_point(scores)
     cells, skipped = [], []
     for dataset, arch in cell_keys(scores):
         rows = in_cell(scores, dataset, arch)
