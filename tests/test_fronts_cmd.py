@@ -91,6 +91,7 @@ def test_files_numbers_and_a_byte_identical_rerun(made, fronts):
     assert point["guidance"] == "lam=2000" and point["front"] is True
     text = files["tiny/fronts.md"].decode()
     assert text.count("scipy.stats.ttest_rel") == 1, "the test is stated once"
+    assert "(left to right in the figure): `rrr`@2 → `gradia`@2 → `rrr`@0.5 → `gradia`@0.5 → `erm`@0." in text
     assert "![Fronts of tiny_digits / simple_cnn[hidden=16]](tiny_digits__simple_cnn_hidden=16_.png)" in text
     assert fronts(runs, dest) == 0
     assert snapshot(dest) == files

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ...statistics.fronts import FRONT_TEST, REFERENCE_RULE
@@ -23,16 +24,31 @@ FRONT_RULE = (
 )
 
 
+def _keys(keys: list[str], several: str, where: str) -> str:
+    shown = ", ".join(f"`{k}`" for k in keys)
+    return shown if len(keys) == 1 else f"{several} {shown} {where}"
+
+
+def front_line(panel: Panel) -> str:
+    """The cell's front as one line, left to right on the drawn x axis: ``series@scale`` of each point on it."""
+    front = panel.points[panel.points["front"]]
+    order = np.argsort(front["x"].to_numpy(float) * panel.x.sign, kind="stable")
+    items = [f"`{r.series}`@{r.scale:g}" for r in front.iloc[order].itertuples()]
+    return (
+        "Pareto front of the mean points (left to right in the figure): " + (" → ".join(items) if items else "–") + "."
+    )
+
+
 def header(study: Mapping[str, Any], alpha: float) -> list[str]:
     """The page's head: what is drawn and the one statement of the test, its unit, correction and reference."""
     return [
         f"# Fronts over guidance strength: study `{study['study']}`",
         "",
         f"Profile `{study['profile']}`; {study['done']} of {study['expected']} expected runs done. "
-        f"Baseline point of every series: `{study['baseline']}` (guidance scale 0). x: the first of "
-        f"{', '.join(f'`{k}`' for k in study['x'])} a cell defines; y: each of "
-        f"{', '.join(f'`{k}`' for k in study['y'])} it defines. Scale: the guidance strength relative to the "
-        "method's declared default (`Guidance.scale_of`: 1 = the default, 0 = off).",
+        f"Baseline point of every series: `{study['baseline']}` (guidance scale 0). x: "
+        f"{_keys(study['x'], 'the first of', 'a cell defines')}; y: {_keys(study['y'], 'each of', 'a cell defines')}. "
+        "Scale: the guidance strength relative to the method's declared default (`Guidance.scale_of`: 1 = the "
+        "default, 0 = off).",
         "",
         f"- **Points:** the mean over seeds on each axis with its {INTERVALS}.",
         f"- **Front:** {FRONT_RULE}.",
@@ -106,6 +122,8 @@ def cell_section(panels: list[Panel], figure: str) -> list[str]:
             + ("" if panel.baseline else " No baseline run in this cell: each series' points alone."),
             "",
             _points_table(panel),
+            "",
+            front_line(panel),
             "",
             _volumes_table(panel),
             "",
