@@ -134,17 +134,26 @@ def test_an_unknown_study_or_no_records_is_one_line_exit_2(made, fronts, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_the_study_declaration_sets_the_axes_and_is_checked_by_the_schema(made, tmp_path, monkeypatch, capsys):
+def test_the_study_declaration_gives_candidate_axes_and_is_checked_by_the_schema(made, tmp_path, monkeypatch, capsys):
     _, runs, _ = made
-    declared = fronts_params(fronts={"x": "test/accuracy", "y": ["test/saliency/cam/energy_pointing"]})
-    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "params.yaml", declared)))
+    x, y = ["test_closed/auc", "test/accuracy"], ["test/saliency/cam/energy_pointing", "test_closed/saliency/cam/auroc"]
+    monkeypatch.setenv(
+        "SALBENCH_PARAMS", str(write_params(tmp_path / "p.yaml", fronts_params(fronts={"x": x, "y": y})))
+    )
     assert main(["fronts", "tiny", "--out", str(runs), "--dest", str(tmp_path / "out")]) == 0
-    assert json.loads((tmp_path / "out" / "tiny" / "fronts.json").read_text())["x"] == ["test/accuracy"]
+    out = json.loads((tmp_path / "out" / "tiny" / "fronts.json").read_text())
+    assert out["x"] == ["test/accuracy"] and out["y"] == ["test/saliency/cam/energy_pointing"], "undefined: left out"
+    assert out["skipped"] == ["every cell: `test_closed/saliency/cam/auroc` (declared; no done run defines it)"]
+    none = fronts_params(fronts={"y": "test_closed/saliency/cam/auroc"})
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "none.yaml", none)))
+    assert main(["fronts", "tiny", "--out", str(runs), "--dest", str(tmp_path / "out2")]) == 2
+    assert "fronts: no done run defines any y metric of ['test_closed/saliency/cam/auroc']" in capsys.readouterr().err
     wrong = fronts_params(fronts={"x": "accuracy"})
     monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "wrong.yaml", wrong)))
     assert main(["fronts", "tiny", "--out", str(runs), "--dest", str(tmp_path / "out2")]) == 2
     err = capsys.readouterr().err
     assert "studies.tiny.fronts.x[0]" in err and "must be a metric key SPLIT/METRIC" in err
+    assert not (tmp_path / "out2").exists()
 
 
 def test_run_axes_places_each_run_on_its_method_s_guidance_scale():

@@ -5,10 +5,12 @@ Reads only the study's records (``records.table.load_records`` with the study's 
 (dataset × arch): every series' mean (x, y) point per guidance scale with 95% t-intervals on both axes, the
 Pareto front among them, each series' hypervolume per seed (its scales plus the baseline's point, above the
 cell's reference point) and, per pair of series, the paired t-test of the hypervolume differences with Holm
-over the pairs of the cell. x and y default to the study's declaration ``fronts: {x: [...], y: [...]}`` in
-params.yaml, else to the target metric and the CAM's energy pointing of the toy faces' closed test split or
-the digits' test split (whichever the records define). Validated before anything is computed: an unknown
-study, no done run, a metric no done run has, a cell without an x or y metric prints one line and exits 2,
+over the pairs of the cell. ``--x`` / ``--y`` name the axes (each must be defined by some done run); without
+them, the study's declaration ``fronts: {x: [...], y: [...]}`` in params.yaml gives candidates, else the target
+metric and the CAM's energy pointing of the toy faces' closed test split and of the digits' test split: the
+candidates no done run defines are left out, a cell uses the first x and every y it defines. Validated before
+anything is computed: an unknown study, no done run, a metric with no declared direction, a named metric no
+done run has, an axis left empty or a cell without an x or y metric prints one line and exits 2,
 nothing written. Writes ``DEST/STUDY/fronts.md``, ``fronts.json`` and one PNG per cell (default DEST:
 results/fronts), atomically and byte-identically on rerun.
 """
@@ -54,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         study=study.name,
         profile=study.profile.name,
         folder=folder,
-        x=tuple(args.x or ()) or own_x,
-        y=tuple(args.y or ()) or own_y,
+        x=tuple(args.x or ()),
+        y=tuple(args.y or ()),
+        declared_x=own_x,
+        declared_y=own_y,
         baseline=args.baseline,
         alpha=args.alpha,
     )

@@ -29,7 +29,7 @@ def file_name(dataset: str, arch: str) -> str:
 
 
 def _axis_label(key: str, direction: str) -> str:
-    return f"{key} ({ARROW[direction]} better{', axis reversed' if direction == 'lower' else ''})"
+    return f"{key} ({ARROW[direction]} better{', reversed' if direction == 'lower' else ''})"
 
 
 def _draw(ax, panel: Panel) -> None:

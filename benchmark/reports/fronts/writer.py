@@ -30,14 +30,18 @@ DEFAULT_Y = ("test_closed/saliency/cam/energy_pointing", "test/saliency/cam/ener
 
 @dataclass(frozen=True)
 class FrontsOptions:
-    """What ``fronts`` draws: ``x`` candidates (a cell uses the first it defines), ``y`` metrics (a panel each
-    where defined); empty = the study's ``fronts:`` declaration, else ``DEFAULT_X`` / ``DEFAULT_Y``."""
+    """What ``fronts`` draws. ``x`` / ``y``: keys asked for by name (``--x`` / ``--y``): each must be defined by
+    some done run. Else the candidates ``declared_x`` / ``declared_y`` (the study's ``fronts:`` block), else
+    ``DEFAULT_X`` / ``DEFAULT_Y``: the ones no done run defines are left out (and listed). A cell uses the first
+    x it defines and every y it defines (a panel each)."""
 
     study: str
     profile: str
     folder: Path
     x: tuple[str, ...] = ()
     y: tuple[str, ...] = ()
+    declared_x: tuple[str, ...] = ()
+    declared_y: tuple[str, ...] = ()
     baseline: str = "erm"
     alpha: float = 0.05
 
@@ -65,19 +69,19 @@ def _family(key: str) -> Family:
         ) from None
 
 
-def _keys(scores: pd.DataFrame, given: tuple[str, ...], defaults: tuple[str, ...], axis: str) -> list[str]:
-    """The keys of one axis: the given ones, each defined by some done run, or the defaults some run defines."""
+def _keys(scores: pd.DataFrame, given: tuple[str, ...], candidates: tuple[str, ...], axis: str) -> list[str]:
+    """One axis' keys (``FrontsOptions``): every key needs a declared direction; a key given by name must be
+    defined by some done run, a candidate no run defines is left out; at least one must remain."""
     known = sorted(dict.fromkeys(f"{s}/{m}" for s, m in zip(scores["split"], scores["metric"])))
-    keys = list(dict.fromkeys(given)) or [k for k in defaults if defined(scores, k)]
-    if not keys:
-        raise ContractError(
-            f"fronts: no done run defines a default {axis} metric {list(defaults)}; name one with --{axis}"
-        )
+    keys = list(dict.fromkeys(given or candidates))
     for key in keys:
         _family(key)
-        if not defined(scores, key):
+        if given and not defined(scores, key):
             raise ContractError(f"fronts: no done run has a value of {axis} metric '{key}'; known: {known}")
-    return keys
+    kept = [k for k in keys if defined(scores, k)]
+    if not kept:
+        raise ContractError(f"fronts: no done run defines any {axis} metric of {keys}; name one with --{axis}")
+    return kept
 
 
 def _one_run_per_point(scores: pd.DataFrame) -> None:
@@ -103,9 +107,11 @@ def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
             f"fronts: study '{options.study}' has no done runs in {options.folder} "
             f"(run `python -m benchmark sweep {options.study}`)"
         )
-    xs, ys = _keys(scores, options.x, DEFAULT_X, "x"), _keys(scores, options.y, DEFAULT_Y, "y")
+    xs = _keys(scores, options.x, options.declared_x or DEFAULT_X, "x")
+    ys = _keys(scores, options.y, options.declared_y or DEFAULT_Y, "y")
     _one_run_per_point(scores)
-    cells, skipped = [], []
+    cells: list[list[Panel]] = []
+    skipped = [f"every cell: `{k}` (declared; no done run defines it)" for k in options.declared_y if k not in ys]
     for dataset, arch in cell_keys(scores):
         rows = in_cell(scores, dataset, arch)
         x = next((k for k in xs if defined(rows, k)), None)
