@@ -1,4 +1,4 @@
-"""Accuracy–alignment fronts over guidance strength (docs/statistics.md §1.21; issue 26 item 2).
+"""Accuracy–alignment fronts over guidance strength (docs/statistics.md §1.22; issue 26 item 2).
 
 Rao et al. (ICCV 2023, arXiv 2303.11932) compare guidance losses by their Pareto fronts of classification
 score against localization (EPG) as the guidance weight grows. Here, per cell (dataset × arch), every point is
@@ -55,7 +55,7 @@ def dominance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = _points(a), _points(b)
     ge = (a[:, None, :] >= b[None, :, :]).all(-1)
     gt = (a[:, None, :] > b[None, :, :]).any(-1)
-    return ge & gt
+    return np.asarray(ge & gt, dtype=bool)
 
 
 def pareto_front(points: np.ndarray) -> np.ndarray:
