@@ -38,8 +38,9 @@ def value(method: str, scale: float, seed: int) -> tuple[float, float]:
     return round(x + OFFSETS[method][seed], 6), round(y + OFFSETS[method][seed], 6)
 
 
-def write_records(params: dict[str, Any], folder: Path, skip: int = 0) -> int:
-    """One record per run of study ``tiny`` (leaving out the first ``skip``); the number written."""
+def write_records(params: dict[str, Any], folder: Path, skip: int = 0, rows: tuple[str, ...] = ("cam",)) -> int:
+    """One record per run of study ``tiny`` (leaving out the first ``skip``), its energy pointing under each
+    attribution row of ``rows``; the number written."""
     folder.mkdir(parents=True, exist_ok=True)
     fingerprints = Fingerprints()
     study = expand("tiny", params=params)
@@ -57,7 +58,7 @@ def write_records(params: dict[str, Any], folder: Path, skip: int = 0) -> int:
             run_id=spec.run_id,
             identity=identity(config),
             config=config.to_dict(),
-            metrics={"test": {"accuracy": x, "loss": 0.5, "saliency/cam/energy_pointing": y}},
+            metrics={"test": {"accuracy": x, "loss": 0.5, **{f"saliency/{r}/energy_pointing": y for r in rows}}},
             fingerprint=fingerprints(method, config.dataset, config.arch),
         )
         write_record(record, folder)

@@ -156,6 +156,14 @@ def test_the_study_declaration_gives_candidate_axes_and_is_checked_by_the_schema
     assert not (tmp_path / "out2").exists()
 
 
+@pytest.mark.parametrize(("rows", "shown"), [(("cam", "gradcam"), "cam"), (("gradcam",), "gradcam")])
+def test_the_default_alignment_axis_is_the_cam_where_a_cell_has_it_else_grad_cam(fronts, tmp_path, rows, shown):
+    write_records(fronts_params(), tmp_path / "runs", rows=rows)
+    assert fronts(tmp_path / "runs", tmp_path / "out") == 0
+    out = json.loads((tmp_path / "out" / "tiny" / "fronts.json").read_text())
+    assert [p["y"] for p in out["panels"]] == [f"test/saliency/{shown}/energy_pointing"] and out["skipped"] == []
+
+
 def test_run_axes_places_each_run_on_its_method_s_guidance_scale():
     def axes(method: str, params: dict, changed: dict | None = None) -> dict:
         return run_axes(

@@ -7,7 +7,7 @@ Pareto front among them, each series' hypervolume per seed (its scales plus the 
 cell's reference point) and, per pair of series, the paired t-test of the hypervolume differences with Holm
 over the pairs of the cell. ``--x`` / ``--y`` name the axes (each must be defined by some done run); without
 them, the study's declaration ``fronts: {x: [...], y: [...]}`` in params.yaml gives candidates, else the target
-metric and the CAM's energy pointing of the toy faces' closed test split and of the digits' test split: the
+metric and the CAM's energy pointing (``cam``, else ``gradcam``) of the toy faces' closed test split and of the digits' test split: the
 candidates no done run defines are left out, a cell uses the first x and every y it defines. Validated before
 anything is computed: an unknown study, no done run, a metric with no declared direction, a named metric no
 done run has, an axis left empty or a cell without an x or y metric prints one line and exits 2,
@@ -88,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--y",
         action="append",
         help="SPLIT/METRIC of an alignment axis, repeatable: one panel each where a cell defines it "
-        "(default: the study's fronts.y, else the CAM's energy pointing of test_closed and test)",
+        "(default: the study's fronts.y, else the energy pointing of the CAM, cam or else gradcam, of test_closed and test)",
     )
     p.add_argument("--baseline", default="erm", help="the series whose point joins every series (default: erm)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")

@@ -22,10 +22,18 @@ from . import markdown
 from .analysis import Panel, cell_keys, defined, in_cell, panel
 from .plot import draw_cell
 
-# the suite's target metric and the energy-based pointing game (Rao et al.'s EPG) of the CAM: the toy faces'
-# closed test split, else the digits' test split (the defaults keep those some done run defines)
+# the suite's target metric and the energy-based pointing game (Rao et al.'s EPG) of the class activation map: the
+# toy faces' closed test split, else the digits' test split (the defaults keep those some done run defines); the
+# CAM row is `cam` where a cell has it (a GAP head: the exact CAM), else `gradcam`, as `stats` picks it
 DEFAULT_X = ("test_closed/auc", "test/accuracy")
-DEFAULT_Y = ("test_closed/saliency/cam/energy_pointing", "test/saliency/cam/energy_pointing")
+DEFAULT_Y = tuple(
+    f"{split}/saliency/{row}/energy_pointing" for split in ("test_closed", "test") for row in ("cam", "gradcam")
+)
+
+
+def cam_row(keys: list[str]) -> list[str]:
+    """``keys`` without a ``gradcam`` key whose ``cam`` twin is among them (the default y axes' rule)."""
+    return [k for k in keys if "/saliency/gradcam/" not in k or k.replace("/gradcam/", "/cam/", 1) not in keys]
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,11 @@ def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
         rows = in_cell(scores, dataset, arch)
         x = next((k for k in xs if defined(rows, k)), None)
         y_here = [k for k in ys if defined(rows, k)]
+        y_here = y_here if options.y or options.declared_y else cam_row(y_here)
         if x is None or not y_here:
             missing = f"none of the x metrics {xs}" if x is None else f"none of the y metrics {ys}"
             raise ContractError(f"fronts: cell {dataset} / {arch} has {missing} (name others with --x / --y)")
-        skipped += [f"{dataset} / {arch}: `{k}`" for k in ys if k not in y_here]
+        skipped += [f"{dataset} / {arch}: `{k}`" for k in ys if not defined(rows, k)]
         cells.append(
             [panel(rows, dataset, arch, _family(x), _family(k), options.baseline, options.alpha) for k in y_here]
         )
