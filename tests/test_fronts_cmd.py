@@ -156,6 +156,35 @@ def test_the_study_declaration_gives_candidate_axes_and_is_checked_by_the_schema
     assert not (tmp_path / "out2").exists()
 
 
+def test_a_cell_without_an_alignment_metric_is_left_out_and_listed(fronts, tmp_path, monkeypatch, capsys):
+    other = {"name": "tiny_digits", "params": {"patch_size": 2}}
+    params = fronts_params(datasets=["tiny_digits", other])
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "p.yaml", params)))
+    write_records(params, tmp_path / "runs")
+    for path in (tmp_path / "runs").glob("*.json"):  # the second cell's runs were evaluated without saliency
+        record = json.loads(path.read_text())
+        if record["config"]["dataset_params"]["patch_size"] == 2:
+            del record["metrics"]["test"]["saliency/cam/energy_pointing"]
+            path.write_text(json.dumps(record))
+    run = ["fronts", "tiny", "--out", str(tmp_path / "runs"), "--dest", str(tmp_path / "out")]
+    assert main(run) == 0
+    out = json.loads((tmp_path / "out" / "tiny" / "fronts.json").read_text())
+    assert [p["dataset"] for p in out["panels"]] == ["tiny_digits"]
+    cell = "decoy_digits[digit_size=8,image_size=12,patch_size=2] / simple_cnn[hidden=16]"  # the records' label
+    assert out["skipped"] == [f"{cell}: left out, it defines no y metric"]
+    assert main([*run[:2], "--out", str(tmp_path / "runs"), "--dest", str(tmp_path / "o2"), "--x", "test/loss"]) == 0
+    assert main([*run, "--y", "test/loss", "--x", "test/saliency/cam/energy_pointing"]) == 0, "any two metrics"
+    for path in (tmp_path / "runs").glob("*.json"):  # and the first cell's without their accuracy
+        record = json.loads(path.read_text())
+        if record["config"]["dataset_params"]["patch_size"] == 3:
+            del record["metrics"]["test"]["accuracy"]
+            path.write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main([*run[:-1], str(tmp_path / "o3")]) == 2
+    assert "fronts: no cell defines both an x metric of ['test/accuracy']" in capsys.readouterr().err
+    assert not (tmp_path / "o3").exists()
+
+
 @pytest.mark.parametrize(("rows", "shown"), [(("cam", "gradcam"), "cam"), (("gradcam",), "gradcam")])
 def test_the_default_alignment_axis_is_the_cam_where_a_cell_has_it_else_grad_cam(fronts, tmp_path, rows, shown):
     write_records(fronts_params(), tmp_path / "runs", rows=rows)
@@ -176,6 +205,8 @@ def test_run_axes_places_each_run_on_its_method_s_guidance_scale():
     sgt = axes("sgt", {"kl_weight": 0.5, "fraction": 0.3})
     assert sgt["series"] == "sgt[fraction=0.3]" and sgt["scale"] == 0.5
     assert math.isnan(axes("sage", {"triplet_weight": 2.0})["scale"]), "one of SAGE's two weights: no one scale"
+    tuned = run_axes({"method": "sgt", "method_params": {"kl_weight": 0.25}}, {}, "sgt[tuned]")
+    assert tuned["series"] == "sgt[tuned]" and tuned["scale"] == 0.25, "a tuned item is its own series"
     view = run_axes({"method": "rrr", "method_params": {}, "annotations": {"budget": 0.2}}, {})
     assert view["annotations"] == '{"budget":0.2}' and view["scale"] == 1.0
 

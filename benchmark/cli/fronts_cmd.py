@@ -10,7 +10,8 @@ them, the study's declaration ``fronts: {x: [...], y: [...]}`` in params.yaml gi
 metric and the CAM's energy pointing (``cam``, else ``gradcam``) of the toy faces' closed test split and of the digits' test split: the
 candidates no done run defines are left out, a cell uses the first x and every y it defines. Validated before
 anything is computed: an unknown study, no done run, a metric with no declared direction, a named metric no
-done run has, an axis left empty or a cell without an x or y metric prints one line and exits 2,
+done run has, an axis left empty or no cell with both an x and a y metric prints one line and exits 2 (a cell
+without one is left out and listed),
 nothing written. Writes ``DEST/STUDY/fronts.md``, ``fronts.json`` and one PNG per cell (default DEST:
 results/fronts), atomically and byte-identically on rerun.
 """

@@ -7,7 +7,8 @@ columns) need, per run, from its record's config and identity:
 
 - ``method_name``: the registered method;
 - ``series``: the method with its non-default hyperparameters other than its guidance ones
-  (``sgt``, ``sgt[fraction=0.3]``): the runs of one series differ only in guidance strength;
+  (``sgt``, ``sgt[fraction=0.3]``): the runs of one series differ only in guidance strength; a study's tuned
+  item keeps its label (``sgt[tuned]``: its search also chose settings such as the learning rate);
 - ``scale``: the guidance strength relative to the method's declared default
   (``Guidance.scale_of``, benchmark/guidance.py: 1 at the defaults, 0 when off; 0 for a method without
   guidance, ERM); NaN when the guidance hyperparameters are not one scale of their defaults (e.g. SAGE with
@@ -31,15 +32,17 @@ from ..registry import METHODS
 AXES_COLUMNS = ["run_id", "method_name", "series", "scale", "guidance", "annotations"]
 
 
-def run_axes(config: dict[str, Any], identity: dict[str, Any]) -> dict[str, Any]:
-    """One run's axes (module docstring) from its resolved ``config`` and its ``identity`` (non-default values)."""
+def run_axes(config: dict[str, Any], identity: dict[str, Any], label: str = "") -> dict[str, Any]:
+    """One run's axes (module docstring) from its resolved ``config`` and its ``identity`` (non-default values);
+    ``label``: the study's label of the run (a tuned item's ``NAME[tuned]`` is its series)."""
     name = str(config["method"])
     cls = METHODS.get(name)
     changed = dict(identity.get("method_params") or {})
     view = config.get("annotations") or {}
     out = {"method_name": name, "annotations": canonical_json(view) if view else ""}
+    tuned = label if label.endswith("[tuned]") else ""
     if cls.guidance is None:
-        return out | {"series": tag(name, changed), "scale": 0.0, "guidance": ""}
+        return out | {"series": tuned or tag(name, changed), "scale": 0.0, "guidance": ""}
     defaults = {key: hp.default for key, hp in cls.hparams.items()}
     values = {**defaults, **(config.get("method_params") or {})}
     try:
@@ -48,16 +51,16 @@ def run_axes(config: dict[str, Any], identity: dict[str, Any]) -> dict[str, Any]
         scale = float("nan")
     rest = {k: v for k, v in changed.items() if k not in cls.guidance.params}
     shown = ",".join(f"{k}={values[k]:g}" for k in cls.guidance.params)
-    return out | {"series": tag(name, rest), "scale": scale, "guidance": shown}
+    return out | {"series": tuned or tag(name, rest), "scale": scale, "guidance": shown}
 
 
 def axes_table(records: RecordSet) -> pd.DataFrame:
     """``AXES_COLUMNS``, one row per done run of ``records``."""
-    done = records.runs.loc[records.runs["state"] == "done", "run_id"].drop_duplicates()
+    done = records.runs[records.runs["state"] == "done"].drop_duplicates("run_id")
     rows = []
-    for rid in done:
+    for rid, label in zip(done["run_id"], done["method"]):
         record = records.record(rid)
-        rows.append({"run_id": rid, **run_axes(record.config, record.identity)})
+        rows.append({"run_id": rid, **run_axes(record.config, record.identity, str(label))})
     return pd.DataFrame(rows, columns=AXES_COLUMNS)
 
 

@@ -33,7 +33,7 @@ def front_line(panel: Panel) -> str:
     """The cell's front as one line, left to right on the drawn x axis: ``series@scale`` of each point on it."""
     front = panel.points[panel.points["front"]]
     order = np.argsort(front["x"].to_numpy(float) * panel.x.sign, kind="stable")
-    items = [f"`{r.series}`@{r.scale:g}" for r in front.iloc[order].itertuples()]
+    items = [f"`{r.series}`@{r.scale:.3g}" for r in front.iloc[order].itertuples()]
     return (
         "Pareto front of the mean points (left to right in the figure): " + (" → ".join(items) if items else "–") + "."
     )
@@ -67,7 +67,7 @@ def _points_table(panel: Panel) -> str:
     frame = pd.DataFrame(
         {
             "series": p["series"],
-            "scale": [f"{s:g}" for s in p["scale"]],
+            "scale": [f"{s:.3g}" for s in p["scale"]],
             "guidance": p["guidance"].replace("", "–"),
             "n": p["n"],
             f"{panel.x.key} [95% CI]": [interval(*r) for r in zip(p["x"], p["x_low"], p["x_high"])],
@@ -139,7 +139,7 @@ def notes(not_done: list[str], unplaced: list[str], skipped: list[str]) -> list[
     for title, items in (
         ("Not done (left out)", not_done),
         ("Not on one guidance scale (left out)", unplaced),
-        ("Not defined in a cell", skipped),
+        ("Not defined in a cell (that metric, or the whole cell, left out)", skipped),
     ):
         if items:
             out += [f"**{title}:**", "", *[f"- {item}" for item in items], ""]

@@ -20,7 +20,19 @@ from ..png import palette_png
 from .analysis import Panel, oriented
 
 DPI = 110
-COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+COLOURS = (
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:olive",
+    "tab:cyan",
+    "tab:grey",
+)
+MARKERS = ("o", "^", "v", "D", "P", "X", "<", ">", "p")  # 10 colours x 9 markers: 90 series before a repeat
 
 
 def file_name(dataset: str, arch: str) -> str:
@@ -39,6 +51,7 @@ def _draw(ax, panel: Panel) -> None:
     for i, name in enumerate(names):
         own = points[points["series"] == name]
         colour = "black" if name == panel.baseline else COLOURS[i % len(COLOURS)]
+        marker = "s" if name == panel.baseline else MARKERS[i % len(MARKERS)]
         line = own if name == panel.baseline else pd.concat([anchor, own])
         ax.plot(line["x"], line["y"], "-", color=colour, alpha=0.6, linewidth=1.2, zorder=2)
         ax.errorbar(
@@ -46,7 +59,7 @@ def _draw(ax, panel: Panel) -> None:
             own["y"],
             xerr=[own["x"] - own["x_low"], own["x_high"] - own["x"]],
             yerr=[own["y"] - own["y_low"], own["y_high"] - own["y"]],
-            fmt="s" if name == panel.baseline else "o",
+            fmt=marker,
             color=colour,
             markersize=5,
             capsize=2,
@@ -56,7 +69,7 @@ def _draw(ax, panel: Panel) -> None:
         )
         for row in own.itertuples():
             if name != panel.baseline and np.isfinite(row.x) and np.isfinite(row.y):
-                ax.annotate(f"{row.scale:g}", (row.x, row.y), textcoords="offset points", xytext=(4, 3), fontsize=7)
+                ax.annotate(f"{row.scale:.3g}", (row.x, row.y), textcoords="offset points", xytext=(4, 3), fontsize=7)
     front = points[points["front"]]
     order = np.argsort(oriented(front, panel.x, panel.y)[:, 0], kind="stable")
     ax.step(
@@ -77,7 +90,7 @@ def _draw(ax, panel: Panel) -> None:
     if panel.y.direction == "lower":
         ax.invert_yaxis()
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.set_title(f"{panel.cell}: numbers = guidance scale", fontsize=9)
 
 
@@ -85,7 +98,7 @@ def draw_cell(panels: list[Panel], folder: Path) -> str:
     """Write the figure of one cell's panels (one per alignment metric) into ``folder``; its file name."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.0 * len(panels), 4.6), layout="constrained")
+    fig = Figure(figsize=(7.6 * len(panels), 4.6), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False).ravel()
     for ax, panel in zip(axes, panels):
         _draw(ax, panel)

@@ -106,7 +106,8 @@ def _one_run_per_point(scores: pd.DataFrame) -> None:
 
 
 def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
-    """Validate (one ``ContractError`` line naming the culprit), then every cell's panels."""
+    """Validate (one ``ContractError`` line naming the culprit; a cell without an x or a y metric is left out and
+    listed, none left is an error), then every cell's panels."""
     if not 0 < options.alpha < 1:
         raise ContractError(f"fronts: --alpha must be in (0, 1), got {options.alpha}")
     scores = axes_scores(records)
@@ -118,20 +119,26 @@ def fronts(records: RecordSet, options: FrontsOptions) -> Fronts:
     xs = _keys(scores, options.x, options.declared_x or DEFAULT_X, "x")
     ys = _keys(scores, options.y, options.declared_y or DEFAULT_Y, "y")
     _one_run_per_point(scores)
-    cells: list[list[Panel]] = []
     skipped = [f"every cell: `{k}` (declared; no done run defines it)" for k in options.declared_y if k not in ys]
+    plan = []
     for dataset, arch in cell_keys(scores):
         rows = in_cell(scores, dataset, arch)
         x = next((k for k in xs if defined(rows, k)), None)
         y_here = [k for k in ys if defined(rows, k)]
         y_here = y_here if options.y or options.declared_y else cam_row(y_here)
         if x is None or not y_here:
-            missing = f"none of the x metrics {xs}" if x is None else f"none of the y metrics {ys}"
-            raise ContractError(f"fronts: cell {dataset} / {arch} has {missing} (name others with --x / --y)")
+            skipped.append(
+                f"{dataset} / {arch}: left out, it defines " + ("no x metric" if x is None else "no y metric")
+            )
+            continue
         skipped += [f"{dataset} / {arch}: `{k}`" for k in ys if not defined(rows, k)]
-        cells.append(
-            [panel(rows, dataset, arch, _family(x), _family(k), options.baseline, options.alpha) for k in y_here]
-        )
+        plan.append((rows, dataset, arch, x, y_here))
+    if not plan:
+        raise ContractError(f"fronts: no cell defines both an x metric of {xs} and a y metric of {ys}")
+    cells = [
+        [panel(rows, dataset, arch, _family(x), _family(k), options.baseline, options.alpha) for k in y_here]
+        for rows, dataset, arch, x, y_here in plan
+    ]
     runs = records.runs.drop_duplicates("run_id")
     not_done = [
         f"{r.method} / {r.dataset} / {r.arch} seed {r.seed} (run {r.run_id}): {r.state}"
