@@ -207,7 +207,8 @@ def test_run_axes_places_each_run_on_its_method_s_guidance_scale():
     assert math.isnan(axes("sage", {"triplet_weight": 2.0})["scale"]), "one of SAGE's two weights: no one scale"
     tuned = run_axes({"method": "sgt", "method_params": {"kl_weight": 0.25}}, {}, "sgt[tuned]")
     assert tuned["series"] == "sgt[tuned]" and tuned["scale"] == 0.25, "a tuned item is its own series"
-    view = run_axes({"method": "rrr", "method_params": {}, "annotations": {"budget": 0.2}}, {})
+    resolved = {"budget": 0.2, "degradation": "none", "level": 0.0}  # the config's; the identity has no defaults
+    view = run_axes({"method": "rrr", "method_params": {}, "annotations": resolved}, {"annotations": {"budget": 0.2}})
     assert view["annotations"] == '{"budget":0.2}' and view["scale"] == 1.0
 
 

@@ -14,8 +14,8 @@ columns) need, per run, from its record's config and identity:
   guidance, ERM); NaN when the guidance hyperparameters are not one scale of their defaults (e.g. SAGE with
   only its triplet weight changed), which the reports list instead of placing;
 - ``guidance``: the guidance hyperparameters' values as text (``kl_weight=0.3``; "" without guidance);
-- ``annotations``: the train maps' view (``RunConfig.annotations``) as canonical JSON, "" for the dataset's
-  own maps (the default {}).
+- ``annotations``: the train maps' view (``RunConfig.annotations``: its non-default settings, from the identity)
+  as canonical JSON, "" for the dataset's own maps.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def run_axes(config: dict[str, Any], identity: dict[str, Any], label: str = "") 
     name = str(config["method"])
     cls = METHODS.get(name)
     changed = dict(identity.get("method_params") or {})
-    view = config.get("annotations") or {}
+    view = identity.get("annotations") or {}  # the non-default settings only (the config holds all, resolved)
     out = {"method_name": name, "annotations": canonical_json(view) if view else ""}
     tuned = label if label.endswith("[tuned]") else ""
     if cls.guidance is None:
