@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: install reproduce test lint gpu-check rehearsal search claims-extended benchmark benchmark-compare benchmark-reference clean
+.PHONY: install reproduce test lint gpu-check rehearsal search claims-extended tradeoffs benchmark benchmark-compare benchmark-reference clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ search: $(STAMP)
 # writes results/claims_extended/PAPER.md; the default tables name those cells "not run by default".
 claims-extended: $(STAMP)
 	$(BIN)/dvc repro optional/dvc.yaml:claims-extended
+
+# Guidance as a trade-off (optional/dvc.yaml:tradeoff, outside `make reproduce`): the guidance fronts on the
+# decoy digits and the toy faces and the annotation budget and quality curves (README "Guidance as a trade-off").
+tradeoffs: $(STAMP)
+	$(BIN)/dvc repro optional/dvc.yaml:tradeoff
 
 # Benchmarks (skipped by `make test`): every run is autosaved in .benchmarks/ (git-ignored).
 # benchmark-compare fails when a median is over 10% slower than the committed reference, which

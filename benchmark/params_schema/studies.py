@@ -8,6 +8,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    WithJsonSchema,
     WrapValidator,
 )
 
@@ -119,7 +120,13 @@ MetricKeys = Annotated[
     list[MetricKey],
     listed("of metric keys"),
     WrapValidator(_metric_keys),
-    Field(description="a metric key SPLIT/METRIC or a non-empty list of them"),
+    # the JSON Schema says what the validator accepts: a string is made a list of one (``_metric_keys``)
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+            "description": "a metric key SPLIT/METRIC or a non-empty list of them",
+        }
+    ),
 ]
 
 

@@ -116,7 +116,10 @@ def panel(rows: pd.DataFrame, dataset: str, arch: str, x: Family, y: Family, bas
     volumes = np.stack(
         [seed_hypervolumes(_cube(wide, n, seeds, x, y), None if n == anchor_name else anchor, reference) for n in order]
     )
-    comparisons = compare_fronts(volumes, order, alpha)
+    # ERM is every series' zero point, not a rival front: its pairs could only come out one way (a series'
+    # area includes ERM's point), so the Holm family is the pairs of guided series (docs/statistics.md §1.22)
+    rivals = slice(1, None) if anchor_name else slice(None)
+    comparisons = compare_fronts(volumes[rivals], order[rivals], alpha)
     mean_points = {n: oriented(points[points["series"] == n], x, y) for n in order}
     with_anchor = {
         n: mean_points[n] if n == anchor_name or not anchor_name else np.vstack([mean_points[anchor_name], p])
