@@ -5,12 +5,14 @@ studies' leaderboards (``results/leaderboards/STUDY.csv`` and their figures) and
 hyperparameter searches (``results/search/NAME.json``). One section per paper, in the claims
 files' ``order``: its claims table with a verdict per claim, its figures, and the leaderboard of
 each study it reads (cell means with the BH-adjusted paired test against ERM; the full board is
-linked). Byte-identical on rerun (no timestamps).
+linked); then "Guidance as a trade-off" from the optional studies' ``results/fronts/STUDY/fronts.json``
+and ``results/curves/STUDY/curves.json`` (``tradeoffs``). Byte-identical on rerun (no timestamps).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from ...statistics.stability import STABLE
 from ..formatting import DASH, markdown_table, num
 from .report import COUNTS, from_json, markdown
 from .spec import Paper
+from .tradeoffs import Study, tradeoff_section
 
 PRIMARY = ("accuracy", "auc")  # the leaderboard families shown here (all families: the study's own board)
 
@@ -121,7 +124,16 @@ def anchor(paper: str, title: str) -> str:
     return "".join(c for c in text.replace(" ", "-") if c.isalnum() or c in "-_")
 
 
-def results_readme(claims: Path, leaderboards: Path, search: Path, profile: str) -> str:
+def results_readme(
+    claims: Path,
+    leaderboards: Path,
+    search: Path,
+    profile: str,
+    tradeoffs: tuple[Path, Path] | None = None,
+    studies: Sequence[Study] = (),
+) -> str:
+    """The page. ``tradeoffs``: the fronts and curves folders (``results/fronts``, ``results/curves``), whose
+    ``studies`` (``tradeoffs.declared_studies``) and other reports make the last section; None: no such section."""
     tables = load_paper_tables(claims)
     lines = [
         "# Results: the seed papers' claims, reproduced by `dvc repro`",
@@ -178,6 +190,12 @@ def results_readme(claims: Path, leaderboards: Path, search: Path, profile: str)
         "Step-time overhead of every method: [profiles/](profiles/).",
         "",
     ]
+    if tradeoffs is not None:
+        lines += [
+            "Guidance as a trade-off (fronts over guidance strength, curves over the annotation budget and "
+            "quality; optional studies): [after the papers](#guidance-as-a-trade-off).",
+            "",
+        ]
     shown: set[str] = set()
     for t in tables:
         lines += [paper_section(t), ""]
@@ -198,4 +216,6 @@ def results_readme(claims: Path, leaderboards: Path, search: Path, profile: str)
                 + study_figures(study, leaderboards)
                 + [""]
             )
+    if tradeoffs is not None:
+        lines += tradeoff_section(*tradeoffs, studies)
     return "\n".join(lines).rstrip() + "\n"
