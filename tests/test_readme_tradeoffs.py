@@ -173,6 +173,17 @@ def test_an_absent_study_is_one_line_with_the_command_and_the_studies_come_from_
     assert "one guided series only: no pair of fronts to compare" in text
 
 
+def test_a_report_without_a_field_is_one_line_naming_it(tmp_path, capsys):
+    write(tmp_path)
+    doc = fronts_doc([])
+    del doc["panels"][0]["hypervolumes"]
+    put(tmp_path / "fronts", "guidance_decoy", "fronts.json", doc)
+    assert main(["readme", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "fronts/guidance_decoy/fronts.json lacks field 'hypervolumes'" in err and len(err.strip().splitlines()) == 1
+    assert "python -m benchmark fronts guidance_decoy" in err and not (tmp_path / "README.md").exists()
+
+
 def test_readme_writes_the_section_after_the_papers_and_a_rerun_is_identical(tmp_path, monkeypatch):
     write(tmp_path)
     params = tiny_params(["erm"])

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ...contracts import ContractError
 from ...data.annotation_views import LEVELS
 from ...statistics.description import TestDescription
 from ...statistics.orient import family
@@ -213,5 +214,10 @@ def tradeoff_section(fronts: Path, curves: Path, declared: Sequence[Study]) -> l
             ]
             continue
         doc = read_json(path, f"readme: {path}")
-        lines += (fronts_text(doc, root) if report == FRONTS else curves_text(doc, root, folder)) + [""]
+        try:
+            lines += (fronts_text(doc, root) if report == FRONTS else curves_text(doc, root, folder)) + [""]
+        except (KeyError, TypeError) as exc:
+            raise ContractError(
+                f"readme: {path} lacks field {exc} (rewrite it: `python -m benchmark {report} {study}`)"
+            ) from None
     return lines
