@@ -1,14 +1,17 @@
 """``rehearsal-folder``: a generated folder in the CYBORG release layout that ``annotated_folder`` reads
 (issue 25's rehearsal data): the two CSVs' rows, the 7x file's added rows unannotated, the maps' exact pixels,
-and a destination it did not write left alone."""
+and a destination it did not write left alone.
+
+The command runs in this process (``benchmark.cli.main``, the function ``python -m benchmark`` calls; the
+subprocess exit path is tests/test_input_validation_cli.py's), and the folder is generated once for the module."""
 
 import csv
-import subprocess
-import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from benchmark.cli import main
 from benchmark.data.dataset_store import build
 
 SETTINGS = ["--train", "4", "--val", "2", "--test", "2", "--copies", "3", "--size", "32"]
@@ -20,17 +23,20 @@ def rows(path):
 
 
 def generate(dest):
-    return subprocess.run(
-        [sys.executable, "-m", "benchmark", "rehearsal-folder", str(dest), *SETTINGS],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """``rehearsal-folder DEST`` with SETTINGS: its exit code."""
+    return main(["rehearsal-folder", str(dest), *SETTINGS])
 
 
-def test_folder_layout_and_what_annotated_folder_reads(tmp_path):
-    dest = tmp_path / "folder"
-    assert generate(dest).returncode == 0
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder whose ``data/faces`` the command generated (read, never modified, by the tests)."""
+    root = tmp_path_factory.mktemp("rehearsal") / "project"
+    assert generate(root / "data" / "faces") == 0
+    return root
+
+
+def test_folder_layout_and_what_annotated_folder_reads(project):
+    dest = project / "data" / "faces"
     base, seven = rows(dest / "labels.csv"), rows(dest / "labels_7x.csv")
     assert [r["split"] for r in base].count("train") == 4 and len(base) == 4 + 2 + 2 + 2
     assert [r["split"] for r in seven].count("train") == 12 and len(seven) == 12 + 6
@@ -46,21 +52,21 @@ def test_folder_layout_and_what_annotated_folder_reads(tmp_path):
     assert train.y[:4].tolist() == faces.splits["train"].y.tolist()
 
 
-def test_a_folder_it_did_not_write_is_refused(tmp_path):
+def test_a_folder_it_did_not_write_is_refused(tmp_path, capsys):
     dest = tmp_path / "mine"
     dest.mkdir()
     (dest / "notes.txt").write_text("keep me")
-    result = generate(dest)
-    assert result.returncode == 2 and "not a folder written by rehearsal-folder" in result.stderr
+    assert generate(dest) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "not a folder written by rehearsal-folder" in err
     assert sorted(p.name for p in dest.iterdir()) == ["notes.txt"]
 
 
-def test_a_relative_root_is_relative_to_the_project_not_the_working_directory(tmp_path, monkeypatch):
+def test_a_relative_root_is_relative_to_the_project_not_the_working_directory(project, tmp_path, monkeypatch):
     import benchmark.data.folder_source as folder_source
 
-    assert generate(tmp_path / "project" / "data" / "faces").returncode == 0
-    monkeypatch.setattr(folder_source, "project_root", lambda: tmp_path / "project")
+    monkeypatch.setattr(folder_source, "project_root", lambda: project)
     monkeypatch.chdir(tmp_path)  # where data/faces does not exist
     params = {"root": "data/faces", "classes": "real,synthetic", "colour": "rgb"}
-    assert folder_source.folder_root("data/faces") == tmp_path / "project" / "data" / "faces"
+    assert folder_source.folder_root("data/faces") == project / "data" / "faces"
     assert len(build("annotated_folder", params).splits["train"]) == 4
