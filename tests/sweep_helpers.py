@@ -17,6 +17,8 @@ from benchmark.sweeps.study import HAS_EVALUATION, expand
 from benchmark.sweeps.sweep import SweepSummary, run_sweep
 
 TINY_DATA = {"image_size": 12, "digit_size": 8, "patch_size": 3}  # decoy digits on a 12x12 canvas
+# the same digits with a fifth of them (~360) in train: for tests whose runs train several epochs to compare them
+SMALL_TRAIN = {**TINY_DATA, "val_fraction": 0.2, "test_fraction": 0.6}
 TINY_ARCH = {"name": "simple_cnn", "params": {"hidden": 16}}
 NO_SALIENCY_EVALUATION = {"evaluation": {"enabled": False}} if HAS_EVALUATION else {}  # seconds per run saved
 

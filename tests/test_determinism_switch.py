@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from sweep_helpers import TINY_DATA, tiny_params
+from sweep_helpers import SMALL_TRAIN, tiny_params
 
 from benchmark.contracts import ContractError, RunConfig
 from benchmark.records.identity import identity, run_id
@@ -34,15 +34,15 @@ def restored_switches():
 
 
 def test_a_run_sets_the_switches_its_config_names(tiny_config, restored_switches):
-    prepare(tiny_config(dataset_params=TINY_DATA, deterministic=False), torch.device("cpu"))
+    prepare(tiny_config(dataset_params=SMALL_TRAIN, deterministic=False), torch.device("cpu"))
     assert switches()[0] is False and switches()[2] is True
-    prepare(tiny_config(dataset_params=TINY_DATA), torch.device("cpu"))
+    prepare(tiny_config(dataset_params=SMALL_TRAIN), torch.device("cpu"))
     assert switches() == (True, True, False), "today's enable_determinism: deterministic (warn only), no autotuner"
 
 
 def test_off_is_another_run_with_the_same_weights_on_the_cpu(tiny_config, tmp_path, restored_switches):
-    on = record_run(tiny_config(dataset_params=TINY_DATA), tmp_path, device="cpu", progress=False).record
-    off = record_run(tiny_config(dataset_params=TINY_DATA, deterministic=False), tmp_path, device="cpu", progress=False)
+    on = record_run(tiny_config(dataset_params=SMALL_TRAIN), tmp_path, device="cpu", progress=False).record
+    off = record_run(tiny_config(dataset_params=SMALL_TRAIN, deterministic=False), tmp_path, device="cpu", progress=False)
     assert "deterministic" not in on.identity and off.record.identity["deterministic"] is False
     assert off.record.run_id != on.run_id
     assert off.record.extra["weights_sha256"] == on.extra["weights_sha256"]

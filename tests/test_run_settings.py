@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import torch
-from sweep_helpers import TINY_DATA, tiny_params
+from sweep_helpers import SMALL_TRAIN, tiny_params
 
 from benchmark.contracts import ContractError, RunConfig
 from benchmark.records.identity import identity, run_id
@@ -51,11 +51,11 @@ def recorded_steps(monkeypatch) -> list[tuple[int, int, list[int]]]:
 
 def test_a_capped_epoch_trains_on_the_first_n_batches_of_its_order(tiny_config, tmp_path, monkeypatch):
     seen = recorded_steps(monkeypatch)
-    full = record_run(tiny_config(dataset_params=TINY_DATA, batch_size=16), tmp_path, device="cpu", progress=False)
+    full = record_run(tiny_config(dataset_params=SMALL_TRAIN, batch_size=16), tmp_path, device="cpu", progress=False)
     uncapped = list(seen)
     seen.clear()
     capped = record_run(
-        tiny_config(dataset_params=TINY_DATA, batch_size=16, steps_per_epoch=3), tmp_path, device="cpu", progress=False
+        tiny_config(dataset_params=SMALL_TRAIN, batch_size=16, steps_per_epoch=3), tmp_path, device="cpu", progress=False
     )
     per_epoch = len(uncapped) // 2
     assert per_epoch > 3, "the cap must bite"
@@ -69,7 +69,7 @@ def test_a_capped_epoch_trains_on_the_first_n_batches_of_its_order(tiny_config, 
 
 def test_a_capped_run_resumed_from_its_checkpoint_is_the_uninterrupted_one(tiny_config, tmp_path, monkeypatch):
     """Fails on the old code: the resumed run's step counter restarted at 2 x every batch of the epoch."""
-    config = tiny_config(epochs=3, dataset_params=TINY_DATA, batch_size=16, steps_per_epoch=2)
+    config = tiny_config(epochs=3, dataset_params=SMALL_TRAIN, batch_size=16, steps_per_epoch=2)
     seen = recorded_steps(monkeypatch)
     whole = record_run(config, tmp_path / "whole", device="cpu", progress=False)
     uninterrupted = list(seen)
@@ -152,7 +152,7 @@ def saved_epochs(monkeypatch) -> list[int]:
 
 def test_a_run_killed_and_resumed_under_cadence_2_is_bitwise_the_uninterrupted_one(tiny_config, tmp_path, monkeypatch):
     """Fails on the old code: it saved after every epoch, the last included (1..5), whatever the profile said."""
-    config = tiny_config(epochs=5, dataset_params=TINY_DATA, batch_size=32)
+    config = tiny_config(epochs=5, dataset_params=SMALL_TRAIN, batch_size=32)
     every_two = training.Cadence(every_epochs=2)
     saved = saved_epochs(monkeypatch)
     whole = record_run(config, tmp_path / "whole", device="cpu", progress=False, checkpoint=True, cadence=every_two)
