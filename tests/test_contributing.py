@@ -6,7 +6,8 @@ the info string of each block:
 - ```` ```python file=PATH ````: written to PATH in a temporary copy of the project (later blocks see it);
 - ```` ```python ````: run as a script in the copy, its ``benchmark`` package importable;
 - ```` ```bash ````: each command line runs with ``bash -euo pipefail -c LINE`` in the copy (cwd = the copy,
-  ``python`` = this interpreter: its folder first on PATH, SALBENCH_ROOT = the copy); a line ending in a
+  ``python`` = this interpreter: its folder first on PATH, SALBENCH_ROOT = the copy, pytest without xdist's
+  workers: ``PYTEST_ADDOPTS=-p no:xdist``); a line ending in a
   backslash continues on the next; blank and ``#`` lines are skipped; nothing (cd, export) carries over;
 - ```` ```bash slow ````: the same, only under ``pytest -m slow``;
 - ```` ```toml ````: shown, never run; it must parse (tomllib).
@@ -160,6 +161,9 @@ def environment(copy: Path, tmp: Path) -> dict[str, str]:
         paths.insert(0, str(shim))
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
     env.update(
+        # the guide's `python -m pytest` line in one process: addopts' two xdist workers (a torch start-up each,
+        # ~5 s of CPU) are not what it shows; conftest.py accepts their options without xdist
+        PYTEST_ADDOPTS="-p no:xdist",
         PATH=os.pathsep.join(paths + [os.environ.get("PATH", "")]),
         SALBENCH_ROOT=str(copy),
         DVC_NO_ANALYTICS="1",
