@@ -42,7 +42,9 @@ def test_a_run_sets_the_switches_its_config_names(tiny_config, restored_switches
 
 def test_off_is_another_run_with_the_same_weights_on_the_cpu(tiny_config, tmp_path, restored_switches):
     on = record_run(tiny_config(dataset_params=SMALL_TRAIN), tmp_path, device="cpu", progress=False).record
-    off = record_run(tiny_config(dataset_params=SMALL_TRAIN, deterministic=False), tmp_path, device="cpu", progress=False)
+    off = record_run(
+        tiny_config(dataset_params=SMALL_TRAIN, deterministic=False), tmp_path, device="cpu", progress=False
+    )
     assert "deterministic" not in on.identity and off.record.identity["deterministic"] is False
     assert off.record.run_id != on.run_id
     assert off.record.extra["weights_sha256"] == on.extra["weights_sha256"]

@@ -55,7 +55,10 @@ def test_a_capped_epoch_trains_on_the_first_n_batches_of_its_order(tiny_config, 
     uncapped = list(seen)
     seen.clear()
     capped = record_run(
-        tiny_config(dataset_params=SMALL_TRAIN, batch_size=16, steps_per_epoch=3), tmp_path, device="cpu", progress=False
+        tiny_config(dataset_params=SMALL_TRAIN, batch_size=16, steps_per_epoch=3),
+        tmp_path,
+        device="cpu",
+        progress=False,
     )
     per_epoch = len(uncapped) // 2
     assert per_epoch > 3, "the cap must bite"
