@@ -233,7 +233,7 @@ def test_the_cli_refuses_a_malformed_block_in_one_line_and_writes_nothing(place,
         assert code == 2 and len(lines) == 1, err
         assert lines[0].startswith(
             "error: params.yaml: studies.tiny.at_profile.paper: unknown key 'archz'; did you mean "
-            "'archs'?; known: ['archs', 'batch_size', 'datasets', 'description', "
+            "'archs'?; known: ['annotations', 'archs', 'batch_size', 'datasets', 'description', "
         )
         assert "'grids'" in lines[0] and "'replace'" in lines[0]
     assert listing(place) == before
