@@ -126,6 +126,26 @@ def test_an_alignment_metric_and_the_accuracy_on_request(curves, tmp_path):
     assert erm_band["mean"] == pytest.approx(np.mean(AUC[("erm", "{}")]) - 0.1)
 
 
+def test_the_study_declaration_gives_the_metrics_and_is_checked_by_the_schema(study, tmp_path, monkeypatch, capsys):
+    """``curves: {metrics: [...]}`` in params.yaml is the default of ``--metric``; a malformed key names its field."""
+    params = tiny_params(["erm", "rrr", "sgt"], seeds=3, annotations=VIEWS)
+    params["studies"]["tiny"]["curves"] = {"metrics": ["test/accuracy", "test/auc"]}
+    params["studies"]["tiny"]["description"] = "three views of the maps"
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "p.yaml", params)))
+    assert main(["curves", "tiny", "--out", str(study[1]), "--dest", str(tmp_path / "o")]) == 0
+    doc = json.loads((tmp_path / "o" / "tiny" / "curves.json").read_text())
+    assert list(doc["metrics"]) == ["test/accuracy", "test/auc"] and doc["description"] == "three views of the maps"
+    assert "\n\nDesign: three views of the maps\n\n" in (tmp_path / "o" / "tiny" / "curves.md").read_text()
+    assert main(["curves", "tiny", "--out", str(study[1]), "--dest", str(tmp_path / "o2"), "--metric", "test/auc"]) == 0
+    assert list(json.loads((tmp_path / "o2" / "tiny" / "curves.json").read_text())["metrics"]) == ["test/auc"]
+    params["studies"]["tiny"]["curves"] = {"metrics": "auc"}
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "bad.yaml", params)))
+    assert main(["curves", "tiny", "--out", str(study[1]), "--dest", str(tmp_path / "o3")]) == 2
+    err = capsys.readouterr().err
+    assert "studies.tiny.curves.metrics[0]" in err and "must be a metric key SPLIT/METRIC" in err
+    assert not (tmp_path / "o3").exists()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -135,11 +135,13 @@ def test_an_unknown_study_or_no_records_is_one_line_exit_2(made, fronts, tmp_pat
 def test_the_study_declaration_gives_candidate_axes_and_is_checked_by_the_schema(made, tmp_path, monkeypatch, capsys):
     _, runs, _ = made
     x, y = ["test_closed/auc", "test/accuracy"], ["test/saliency/cam/energy_pointing", "test_closed/saliency/cam/auroc"]
-    monkeypatch.setenv(
-        "SALBENCH_PARAMS", str(write_params(tmp_path / "p.yaml", fronts_params(fronts={"x": x, "y": y})))
-    )
+    params = fronts_params(fronts={"x": x, "y": y})
+    params["studies"]["tiny"]["description"] = "four scales"
+    monkeypatch.setenv("SALBENCH_PARAMS", str(write_params(tmp_path / "p.yaml", params)))
     assert main(["fronts", "tiny", "--out", str(runs), "--dest", str(tmp_path / "out")]) == 0
     out = json.loads((tmp_path / "out" / "tiny" / "fronts.json").read_text())
+    assert out["description"] == "four scales"
+    assert "\n\nDesign: four scales\n\n" in (tmp_path / "out" / "tiny" / "fronts.md").read_text()
     assert out["x"] == ["test/accuracy"] and out["y"] == ["test/saliency/cam/energy_pointing"], "undefined: left out"
     assert out["skipped"] == ["every cell: `test_closed/saliency/cam/auroc` (declared; no done run defines it)"]
     none = fronts_params(fronts={"y": "test_closed/saliency/cam/auroc"})

@@ -233,3 +233,13 @@ def test_the_section_reads_what_fronts_and_curves_write(written):
     assert "`rrr` at 0.2 (Holm p = 0.003), 0.5 (Holm p = 0.032)" in text
     assert "[figure](curves/tiny/curve_test-auc_tiny-digits_simple-cnn-hidden-16_budget.png)" in text
     assert CURVE_TESTS["paired"].at(0.05).text() in text
+
+
+def test_each_study_s_design_is_printed_from_its_report_before_the_findings(tmp_path):
+    """The study's params.yaml description travels in its report's JSON; the section prints it, once, first."""
+    put(tmp_path / "curves", "annotation_budget", "curves.json", curves_doc() | {"description": "maps kept: 5% to 1"})
+    put(tmp_path / "fronts", "guidance_decoy", "fronts.json", fronts_doc([]))  # an older report without one
+    text = section(tmp_path, [("guidance_decoy", "fronts"), ("annotation_budget", "curves")])
+    curves_part = text.split("### Study `annotation_budget`: curves over the annotation budget and quality")[1]
+    assert curves_part.lstrip().startswith("Design: maps kept: 5% to 1\n\n[curves/annotation_budget/curves.md]")
+    assert text.count("Design:") == 1

@@ -30,16 +30,9 @@ KEY = "fronts"
 
 def declared(params: Mapping[str, Any], study: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The study's ``fronts: {x, y}`` (each a key or a list of keys; an ``extends`` study inherits its base's)."""
-    from ..sweeps.study import EXTENDS, extended_entry, study_section
+    from ..sweeps.study import declared_metrics
 
-    _, entries = study_section(params, study)
-    entry = extended_entry(params, entries[study]) if EXTENDS in entries[study] else entries[study]
-    block = entry.get(KEY) or {}
-
-    def keys(value: Any) -> tuple[str, ...]:
-        return (value,) if isinstance(value, str) else tuple(value or ())
-
-    return keys(block.get("x")), keys(block.get("y"))
+    return declared_metrics(params, study, KEY, "x"), declared_metrics(params, study, KEY, "y")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     records = load_records(folder, [spec.config for spec in study.runs], method_labels=study.method_labels())
     options = FrontsOptions(
         study=study.name,
+        description=study.description,
         profile=study.profile.name,
         folder=folder,
         x=tuple(args.x or ()),

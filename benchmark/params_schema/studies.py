@@ -147,6 +147,19 @@ class Fronts(Block):
     ] = None
 
 
+class Curves(Block):
+    """What ``python -m benchmark curves STUDY`` draws when no ``--metric`` is given (issue 26)."""
+
+    shape: ClassVar[str] = "a mapping {metrics: SPLIT/METRIC or [...]}"
+    metrics: Annotated[
+        MetricKeys,
+        Field(
+            description="the metrics drawn against the annotation levels, one set of curves each (e.g. "
+            "test_closed/auc and an alignment metric: test_closed/saliency/cam/energy_pointing)"
+        ),
+    ] = None
+
+
 class Grid(RunSettings):
     """One grid of a study: the four axes, the guidance and annotation axes, and run settings (keys here win
     over the study's)."""
@@ -208,6 +221,10 @@ class Study(Grid):
     fronts: Annotated[
         Fronts,
         Field(description="the default axes of `python -m benchmark fronts STUDY` (docs/statistics.md §1.22)"),
+    ] = None
+    curves: Annotated[
+        Curves,
+        Field(description="the default metrics of `python -m benchmark curves STUDY` (docs/statistics.md §1.21)"),
     ] = None
     extends: Annotated[
         Name,

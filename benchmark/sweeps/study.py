@@ -327,6 +327,15 @@ def extended_entry(params: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[
     return merged
 
 
+def declared_metrics(params: Mapping[str, Any], study: str, block: str, field: str) -> tuple[str, ...]:
+    """A report block's metric keys of a study: ``fronts: {x, y}`` or ``curves: {metrics}`` in params.yaml (a key
+    or a list of keys; an ``extends`` study inherits its base's); () when not declared."""
+    _, entries = study_section(params, study)
+    entry = extended_entry(params, entries[study]) if EXTENDS in entries[study] else entries[study]
+    value = (entry.get(block) or {}).get(field)
+    return (value,) if isinstance(value, str) else tuple(value or ())
+
+
 def extensions(base: str, params: Mapping[str, Any] | None = None) -> list[str]:
     """The optional studies that extend study ``base`` (``extends: base``), in params.yaml's order."""
     params = load_params() if params is None else params

@@ -107,6 +107,11 @@ def panel_text(panel: dict[str, Any], root: str, alpha: float) -> str:
     )
 
 
+def design(doc: Mapping[str, Any]) -> list[str]:
+    """The study's own description (params.yaml, kept in its report's JSON) as a paragraph, if it has one."""
+    return [f"Design: {doc['description']}", ""] if doc.get("description") else []
+
+
 def fronts_text(doc: dict[str, Any], root: str) -> list[str]:
     """A study's ``fronts.json`` (``root``: its folder, relative to results/): the paragraph and one bullet per
     panel."""
@@ -117,7 +122,7 @@ def fronts_text(doc: dict[str, Any], root: str) -> list[str]:
         f"strength) with `{doc['baseline']}` as every series' weight-zero point, and the Pareto front of all of "
         f"them. Dominance: {test}; {doc['reference_rule']}."
     )
-    return [head, "", *[panel_text(p, root, doc["alpha"]) for p in doc["panels"]]]
+    return [*design(doc), head, "", *[panel_text(p, root, doc["alpha"]) for p in doc["panels"]]]
 
 
 def level_text(axis: str, level: float, reference: bool) -> str:
@@ -173,7 +178,7 @@ def curves_text(doc: dict[str, Any], root: str, folder: Path) -> list[str]:
         f"annotation level against `{doc['baseline']}` and against its own full-budget / "
         f"true-map arm (ref.). Points: {tests['interval']}. Comparisons: {tests['paired']}."
     )
-    out = [head, ""]
+    out = [*design(doc), head, ""]
     for key, metric in doc["metrics"].items():
         cells = dict.fromkeys((r["dataset"], r["arch"], r["axis"]) for r in metric["points"])
         for dataset, arch, axis in sorted(cells):

@@ -170,6 +170,7 @@ def markdown(study: Any, curves: Curves, figures: dict[tuple[str, str, str, str]
     out = [
         f"# Annotation budget and quality curves: {study.name}",
         "",
+        *([f"Design: {study.description}", ""] if study.description else []),
         f"Profile `{study.profile.name}`; {counts['done']} of {counts['expected']} expected runs done. "
         "Every number below is computed from the study's run records (docs/statistics.md §1.21).",
         "",
@@ -215,6 +216,7 @@ def json_document(study: Any, curves: Curves) -> str:
     return rows_json_text(
         {
             "study": study.name,
+            "description": study.description,
             "profile": study.profile.name,
             "baseline": first.baseline_label,
             "alpha": first.alpha,

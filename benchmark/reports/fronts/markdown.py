@@ -44,6 +44,7 @@ def header(study: Mapping[str, Any], alpha: float) -> list[str]:
     return [
         f"# Fronts over guidance strength: study `{study['study']}`",
         "",
+        *([f"Design: {study['description']}", ""] if study.get("description") else []),
         f"Profile `{study['profile']}`; {study['done']} of {study['expected']} expected runs done. "
         f"Baseline point of every series: `{study['baseline']}` (guidance scale 0). x: "
         f"{_keys(study['x'], 'the first of', 'a cell defines')}; y: {_keys(study['y'], 'each of', 'a cell defines')}. "

@@ -52,6 +52,7 @@ class FrontsOptions:
     declared_y: tuple[str, ...] = ()
     baseline: str = "erm"
     alpha: float = 0.05
+    description: str = ""  # the study's, from params.yaml: printed under the page's title and in the JSON
 
 
 @dataclass
@@ -187,6 +188,7 @@ def write_fronts(records: RecordSet, options: FrontsOptions, dest: Path) -> tupl
     counts = records.runs.drop_duplicates("run_id")["state"].value_counts()
     head = {
         "study": options.study,
+        "description": options.description,
         "profile": options.profile,
         "baseline": options.baseline,
         "x": result.x,
