@@ -15,7 +15,11 @@ columns) need, per run, from its record's config and identity:
   only its triplet weight changed), which the reports list instead of placing;
 - ``guidance``: the guidance hyperparameters' values as text (``kl_weight=0.3``; "" without guidance);
 - ``annotations``: the train maps' view (``RunConfig.annotations``: its non-default settings, from the identity)
-  as canonical JSON, "" for the dataset's own maps.
+  as canonical JSON, "" for the dataset's own maps;
+- ``cell_dataset``: the dataset's label without the annotation view (``records.table.dataset_label``): the runs
+  of one cell under every view (the curves' cells; a study's ``dataset`` column names the view too).
+
+Both reports read the runs' places from here (``reports.fronts`` and ``reports.curves.frame``).
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from typing import Any
 
 import pandas as pd
 
+from ..config import load_params
 from ..contracts import ContractError
+from ..data.paper_variants import all_variants
 from ..records.identity import canonical_json
-from ..records.table import RecordSet, tag
+from ..records.table import RecordSet, dataset_label, tag
 from ..registry import METHODS
 
-AXES_COLUMNS = ["run_id", "method_name", "series", "scale", "guidance", "annotations"]
+AXES_COLUMNS = ["run_id", "method_name", "series", "scale", "guidance", "annotations", "cell_dataset"]
 
 
 def run_axes(config: dict[str, Any], identity: dict[str, Any], label: str = "") -> dict[str, Any]:
@@ -57,10 +63,13 @@ def run_axes(config: dict[str, Any], identity: dict[str, Any], label: str = "") 
 def axes_table(records: RecordSet) -> pd.DataFrame:
     """``AXES_COLUMNS``, one row per done run of ``records``."""
     done = records.runs[records.runs["state"] == "done"].drop_duplicates("run_id")
+    variants = all_variants(load_params())
     rows = []
     for rid, label in zip(done["run_id"], done["method"]):
         record = records.record(rid)
-        rows.append({"run_id": rid, **run_axes(record.config, record.identity, str(label))})
+        ident = record.identity
+        cell = dataset_label(ident["dataset"], ident.get("dataset_params", {}), variants)
+        rows.append({"run_id": rid, **run_axes(record.config, ident, str(label)), "cell_dataset": cell})
     return pd.DataFrame(rows, columns=AXES_COLUMNS)
 
 

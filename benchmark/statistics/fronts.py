@@ -35,7 +35,8 @@ FRONT_TEST = TestDescription(
     "sign-flip test where every difference is the same; every difference 0: identical runs",
     function="scipy.stats.ttest_rel",
     unit="the seeds of a cell (dataset × arch): one hypervolume per method and seed, paired by seed",
-    correction="Holm over the method pairs of each cell and alignment metric",
+    correction="Holm over the pairs of guided methods of each cell and alignment metric (the baseline is every "
+    "series' zero point, not a member of the pairs)",
     reference="Zitzler & Thiele 1999; Rao et al. 2023; Holm 1979",
     short="paired t on per-seed hypervolume, Holm per cell",
 )

@@ -1,6 +1,6 @@
 """From a study's records to the curve points: each done run placed on an annotation axis by its
 ``config.annotations`` (``RunConfig.annotations``, the train split's annotation view of
-``data.annotation_views``), read from the records only.
+``data.annotation_views``), read from the records only (``reports.axes_frame``: each run's view, from its identity).
 
 An *axis* is what one annotation setting varies, the others fixed: ``budget`` (the share of the annotated
 train images that keep their map; 1 = all) or one degradation kind (``box``, ``dilate``, ``shift``, ...) at
@@ -22,27 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from ...config import load_params
 from ...data.annotation_views import ANNOTATION_PARAMS, LEVELS
-from ...data.paper_variants import all_variants
 from ...records.identity import canonical_json
-from ...records.table import RecordSet, dataset_label
+from ...records.table import RecordSet
+from ..axes_frame import axes_table
 
 # the declared defaults (every map kept, the true maps, no level): a value equal to one is no change (a resolved
 # record holds them all)
 DEFAULTS: dict[str, Any] = {name: hp.default for name, hp in ANNOTATION_PARAMS.items()}
 BUDGET = "budget"
 DEFAULT_VIEW = canonical_json({})  # the dataset's own maps, all of them
-
-
-def settings_of(annotations: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The non-default entries of a record's ``config.annotations`` (a level without a degradation dropped)."""
-    out = {k: v for k, v in sorted((annotations or {}).items()) if k not in DEFAULTS or v != DEFAULTS[k]}
-    if "degradation" not in out:
-        out.pop("level", None)
-    if out.get("level") is None:
-        out.pop("level", None)
-    return out
 
 
 def _context(settings: Mapping[str, Any]) -> str:
@@ -105,19 +94,10 @@ def level_text(point: AxisPoint, level: float) -> str:
 
 def run_table(records: RecordSet, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (score rows with ``run_id``) with ``cell_dataset`` (the dataset label without the annotation view)
-    and ``settings`` (canonical JSON of the non-default annotations), both from each run's record."""
-    variants = all_variants(load_params())
-    info = {}
-    for rid in rows["run_id"].unique():
-        record = records.record(rid)
-        ident = record.identity
-        info[rid] = (
-            dataset_label(ident["dataset"], ident.get("dataset_params", {}), variants),
-            canonical_json(settings_of(record.config.get("annotations"))),
-        )
-    out = rows.copy()
-    out["cell_dataset"] = [info[r][0] for r in out["run_id"]]
-    out["settings"] = [info[r][1] for r in out["run_id"]]
+    and ``settings`` (canonical JSON of the non-default annotations), from ``reports.axes_frame.axes_table``."""
+    axes = axes_table(records)[["run_id", "cell_dataset", "annotations"]]
+    out = rows.merge(axes, on="run_id", how="left", validate="m:1")
+    out["settings"] = out.pop("annotations").replace("", DEFAULT_VIEW)
     return out
 
 
