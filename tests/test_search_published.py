@@ -53,6 +53,18 @@ def test_the_published_selection_matches_the_current_search_definition(name):
     assert (PUBLISHED / f"{name}.md").is_file()
 
 
+@pytest.mark.parametrize("name", SEARCHES)
+def test_every_draw_of_the_project_s_searches_plans_against_the_real_params_file(name):
+    """The search's own document (its study alone) must not carry the file's studies' dependants: an optional
+    study extending a default one broke every search once, found only when the stage ran."""
+    from benchmark.sweeps.search_runs import plan
+
+    params = load_params(ROOT / "params.yaml")
+    search = load_search(name, params)
+    planned = plan(search, params)
+    assert len(planned.cells) == len(search.methods) * search.draws
+
+
 def test_the_search_stage_is_optional_and_its_deps_cover_the_command_s_closure():
     stage = yaml.safe_load((ROOT / "optional" / "dvc.yaml").read_text())["stages"]["search"]
     assert stage["foreach"] == "${searches}" and stage["do"]["wdir"] == ".."

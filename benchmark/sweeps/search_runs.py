@@ -25,7 +25,7 @@ from ..params_schema import LEADERBOARD
 from ..records.selections import SCHEMA, apply_settings
 from ..records.table import RecordSet
 from .search import Criterion, Draw, Search, draws, select
-from .study import RUN_SETTINGS, RunSpec, Study, expand, load_profile
+from .study import OPTIONAL_STUDIES, RUN_SETTINGS, RunSpec, Study, expand, load_profile
 
 DIGITS = 6  # scores are published (and selected) rounded to this many decimals
 PROTOCOL = (
@@ -67,7 +67,9 @@ def plan(search: Search, params: Mapping[str, Any]) -> Plan:
     """Every draw's runs, resolved and validated (a problem names the search, the method and the draw)."""
     specs: dict[str, RunSpec] = {}
     cells = []
-    studies_apart = {k: v for k, v in params.items() if k != LEADERBOARD}  # it names the file's studies
+    # the document of one draw holds the search's study alone: the leaderboard, its grid and the optional
+    # studies name (or extend) the file's studies, which it leaves out
+    studies_apart = {k: v for k, v in params.items() if k not in (LEADERBOARD, "leaderboard_grid", OPTIONAL_STUDIES)}
     for one in draws(search):
         try:
             study = expand(search.name, params={**studies_apart, "studies": {search.name: _entry(search, one, params)}})
