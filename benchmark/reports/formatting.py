@@ -48,6 +48,12 @@ def sd_n(mean: Any, sd: Any, n: Any, digits: int = 3) -> str:
     )
 
 
+def design(description: str | None) -> list[str]:
+    """A study's own description (params.yaml) as a Markdown paragraph: "Design: ..." and a blank line; [] without
+    one. The fronts and curves pages and results/README.md's trade-off section open a study with it."""
+    return [f"Design: {description}", ""] if description else []
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     return tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
 

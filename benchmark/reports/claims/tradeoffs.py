@@ -22,7 +22,7 @@ from ...statistics.description import TestDescription
 from ...statistics.orient import family
 from ...statistics.paired import IDENTICAL
 from ..curves.plot import file_name
-from ..formatting import ARROW, interval, pval, read_json
+from ..formatting import ARROW, design, interval, pval, read_json
 
 FRONTS, CURVES = "fronts", "curves"
 TITLES = {FRONTS: "fronts over guidance strength", CURVES: "curves over the annotation budget and quality"}
@@ -107,11 +107,6 @@ def panel_text(panel: dict[str, Any], root: str, alpha: float) -> str:
     )
 
 
-def design(doc: Mapping[str, Any]) -> list[str]:
-    """The study's own description (params.yaml, kept in its report's JSON) as a paragraph, if it has one."""
-    return [f"Design: {doc['description']}", ""] if doc.get("description") else []
-
-
 def fronts_text(doc: dict[str, Any], root: str) -> list[str]:
     """A study's ``fronts.json`` (``root``: its folder, relative to results/): the paragraph and one bullet per
     panel."""
@@ -122,7 +117,7 @@ def fronts_text(doc: dict[str, Any], root: str) -> list[str]:
         f"strength) with `{doc['baseline']}` as every series' weight-zero point, and the Pareto front of all of "
         f"them. Dominance: {test}; {doc['reference_rule']}."
     )
-    return [*design(doc), head, "", *[panel_text(p, root, doc["alpha"]) for p in doc["panels"]]]
+    return [*design(doc.get("description")), head, "", *[panel_text(p, root, doc["alpha"]) for p in doc["panels"]]]
 
 
 def level_text(axis: str, level: float, reference: bool) -> str:
@@ -178,7 +173,7 @@ def curves_text(doc: dict[str, Any], root: str, folder: Path) -> list[str]:
         f"annotation level against `{doc['baseline']}` and against its own full-budget / "
         f"true-map arm (ref.). Points: {tests['interval']}. Comparisons: {tests['paired']}."
     )
-    out = [*design(doc), head, ""]
+    out = [*design(doc.get("description")), head, ""]
     for key, metric in doc["metrics"].items():
         cells = dict.fromkeys((r["dataset"], r["arch"], r["axis"]) for r in metric["points"])
         for dataset, arch, axis in sorted(cells):

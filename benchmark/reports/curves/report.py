@@ -15,7 +15,7 @@ from ...contracts import ContractError
 from ...records.table import RecordSet
 from ...saliency.metrics import spec
 from ...statistics.curves import VERSUS_BASELINE, VERSUS_REFERENCE, CurvesResult, analyze_curves, curve_tests
-from ..formatting import interval, markdown_table, pval, rows_json_text
+from ..formatting import design, interval, markdown_table, pval, rows_json_text
 from ..study.tables import Completeness
 from . import plot
 from .frame import AxisPoint, CurveFrames, curve_frames, level_text, x_label
@@ -170,7 +170,7 @@ def markdown(study: Any, curves: Curves, figures: dict[tuple[str, str, str, str]
     out = [
         f"# Annotation budget and quality curves: {study.name}",
         "",
-        *([f"Design: {study.description}", ""] if study.description else []),
+        *design(study.description),
         f"Profile `{study.profile.name}`; {counts['done']} of {counts['expected']} expected runs done. "
         "Every number below is computed from the study's run records (docs/statistics.md §1.21).",
         "",

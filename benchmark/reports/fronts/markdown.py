@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...statistics.fronts import FRONT_TEST, REFERENCE_RULE
-from ..formatting import interval, markdown_table, num, pval
+from ..formatting import design, interval, markdown_table, num, pval
 from .analysis import Panel
 
 INTERVALS = (
@@ -44,7 +44,7 @@ def header(study: Mapping[str, Any], alpha: float) -> list[str]:
     return [
         f"# Fronts over guidance strength: study `{study['study']}`",
         "",
-        *([f"Design: {study['description']}", ""] if study.get("description") else []),
+        *design(study.get("description")),
         f"Profile `{study['profile']}`; {study['done']} of {study['expected']} expected runs done. "
         f"Baseline point of every series: `{study['baseline']}` (guidance scale 0). x: "
         f"{_keys(study['x'], 'the first of', 'a cell defines')}; y: {_keys(study['y'], 'each of', 'a cell defines')}. "
